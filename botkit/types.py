@@ -1,0 +1,104 @@
+"""Platform-neutral values that cross the adapter boundary.
+
+Every value is a keyword-only frozen dataclass. Each carries ``raw``: the platform's own
+data, for the rare handler that needs something botkit does not model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "Attachment",
+    "Conversation",
+    "FileResult",
+    "MessageRef",
+    "PlatformUser",
+    "ThreadMessage",
+]
+
+_EMPTY: Mapping[str, Any] = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformUser:
+    """A person (or bot) on a chat platform."""
+
+    id: str
+    name: str | None = None
+    handle: str | None = None
+    email: str | None = None
+    is_bot: bool = False
+    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.handle or self.id
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conversation:
+    """Where a message lives: enough for an adapter to post back into the same place.
+
+    ``id`` is the stable conversation key botkit uses for state, locks and waiters
+    (on Slack ``"<channel>:<thread_ts>"``; on the console ``"console"``).
+    """
+
+    id: str
+    channel: str
+    thread: str | None = None
+    is_direct: bool = False
+    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageRef:
+    """A message the bot can update or delete (Slack: ``id`` is the ``ts``)."""
+
+    id: str
+    channel: str = ""
+    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attachment:
+    """A file attached to an incoming message."""
+
+    name: str
+    mime_type: str = "application/octet-stream"
+    size: int | None = None
+    url: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadMessage:
+    """One message of a conversation's platform history, oldest first.
+
+    ``agent_messages`` holds AG-UI message dicts the bot recorded alongside this message
+    (tool calls and their results), so history rebuilt from the platform keeps them.
+    ``is_status`` marks bot status lines ("thinking…", tool progress) that history drops.
+    """
+
+    id: str
+    text: str
+    user: PlatformUser | None = None
+    is_bot: bool = False
+    ts: float | None = None
+    is_status: bool = False
+    agent_messages: tuple[Mapping[str, Any], ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileResult:
+    """What ``thread.post_file`` did: ``ok`` with the platform's ``file_id``, or an error."""
+
+    ok: bool
+    file_id: str | None = None
+    error: str | None = None
+    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
