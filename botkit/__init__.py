@@ -1,1 +1,90 @@
-"""botkit"""
+"""botkit: put AI agents into chat platforms.
+
+    from botkit import create_bot, ui
+
+    bot = create_bot(adapters=[...], agent=..., tools=[create_ticket])
+
+    @bot.on_mention
+    async def answer(ctx):
+        await ctx.thread.run_agent()
+"""
+
+from botkit import ui
+from botkit.adapter import BaseAdapter, Capabilities, PlatformAdapter, StreamPart, ToolProgress
+from botkit.agents.base import Agent, AgentFactory
+from botkit.agents.loop import RunResult
+from botkit.agents.scripted import ScriptedAgent
+from botkit.bot import Bot, ContextEntry, create_bot
+from botkit.context import (
+    Action,
+    CommandContext,
+    InteractionContext,
+    InterruptContext,
+    TurnContext,
+)
+from botkit.errors import (
+    AdapterError,
+    AgentError,
+    BotkitError,
+    ChoiceTimeout,
+    InteractionExpired,
+    UserError,
+)
+from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
+from botkit.store import MemoryStore, StateStore
+from botkit.thread import Thread
+from botkit.tools import BotTool, ToolContext, define_bot_tool
+from botkit.types import (
+    Attachment,
+    Conversation,
+    FileResult,
+    MessageRef,
+    PlatformUser,
+    ThreadMessage,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Action",
+    "AdapterError",
+    "Agent",
+    "AgentError",
+    "AgentFactory",
+    "Attachment",
+    "BaseAdapter",
+    "Bot",
+    "BotTool",
+    "BotkitError",
+    "Capabilities",
+    "ChoiceTimeout",
+    "CommandContext",
+    "CommandEvent",
+    "ContextEntry",
+    "Conversation",
+    "Event",
+    "FileResult",
+    "InteractionContext",
+    "InteractionEvent",
+    "InteractionExpired",
+    "InterruptContext",
+    "MemoryStore",
+    "MessageEvent",
+    "MessageRef",
+    "PlatformAdapter",
+    "PlatformUser",
+    "RunResult",
+    "ScriptedAgent",
+    "StateStore",
+    "StreamPart",
+    "Thread",
+    "ThreadMessage",
+    "ToolContext",
+    "ToolProgress",
+    "TurnContext",
+    "UserError",
+    "__version__",
+    "create_bot",
+    "define_bot_tool",
+    "ui",
+]

@@ -14,7 +14,6 @@ from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
 
 __all__ = ["CommandEvent", "Event", "InteractionEvent", "MessageEvent"]
 
-_EMPTY: Mapping[str, Any] = {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,7 +32,7 @@ class MessageEvent:
     ref: MessageRef
     mentioned: bool = False
     attachments: tuple[Attachment, ...] = ()
-    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +49,7 @@ class InteractionEvent:
     action_id: str
     value: Any = None
     message: MessageRef | None = None
-    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,7 +62,7 @@ class CommandEvent:
     user: PlatformUser
     command: str
     text: str = ""
-    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 Event = MessageEvent | InteractionEvent | CommandEvent

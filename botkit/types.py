@@ -19,7 +19,6 @@ __all__ = [
     "ThreadMessage",
 ]
 
-_EMPTY: Mapping[str, Any] = {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,7 +30,7 @@ class PlatformUser:
     handle: str | None = None
     email: str | None = None
     is_bot: bool = False
-    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def display_name(self) -> str:
@@ -50,7 +49,7 @@ class Conversation:
     channel: str
     thread: str | None = None
     is_direct: bool = False
-    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,7 +58,7 @@ class MessageRef:
 
     id: str
     channel: str = ""
-    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,7 +70,7 @@ class Attachment:
     size: int | None = None
     url: str | None = None
     data: bytes | None = field(default=None, repr=False)
-    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +90,7 @@ class ThreadMessage:
     is_status: bool = False
     agent_messages: tuple[Mapping[str, Any], ...] = ()
     attachments: tuple[Attachment, ...] = ()
-    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,4 +100,4 @@ class FileResult:
     ok: bool
     file_id: str | None = None
     error: str | None = None
-    raw: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -13,9 +13,10 @@ Your own components are plain functions that return nodes::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypeVar
 
 __all__ = [
     "Actions",
@@ -37,6 +38,7 @@ __all__ = [
     "Section",
     "Select",
     "Table",
+    "replace",
 ]
 
 ClickHandler: TypeAlias = Callable[[Any], Awaitable[Any] | Any]
@@ -52,6 +54,17 @@ class Node:
 def _set(obj: object, **values: Any) -> None:
     for key, value in values.items():
         object.__setattr__(obj, key, value)
+
+
+N = TypeVar("N", bound=Node)
+
+
+def replace(node: N, **changes: Any) -> N:
+    """A copy of ``node`` with some fields changed (nodes are immutable)."""
+    copy = object.__new__(type(node))
+    for f in dataclasses.fields(node):  # type: ignore[arg-type]
+        _set(copy, **{f.name: changes.get(f.name, getattr(node, f.name))})
+    return copy
 
 
 @dataclass(frozen=True, init=False)
@@ -260,7 +273,9 @@ class Actions(Node):
         _set(self, elements=tuple(elements))
 
 
-Block: TypeAlias = Header | Section | Markdown | Fields | Context | Divider | Image | Table | Actions
+Block: TypeAlias = (
+    Header | Section | Markdown | Fields | Context | Divider | Image | Table | Actions
+)
 
 
 @dataclass(frozen=True, init=False)
@@ -270,12 +285,17 @@ class Message(Node):
 
     blocks: tuple[Block, ...]
     accent: str | None
+    status: bool
+    """A bot status line (an error notice, progress): shown, but left out of the history
+    the agent sees."""
 
-    def __init__(self, *children: Renderable, accent: str | None = None) -> None:
-        _set(self, blocks=tuple(_flatten(children)), accent=accent)
+    def __init__(
+        self, *children: Renderable, accent: str | None = None, status: bool = False
+    ) -> None:
+        _set(self, blocks=tuple(_flatten(children)), accent=accent, status=status)
 
 
-Renderable: TypeAlias = "str | Node | Sequence[Renderable] | None | bool"
+Renderable: TypeAlias = "str | Node | Sequence[Renderable] | bool | None"
 
 
 def _flatten(children: Iterable[Renderable]) -> Iterable[Block]:

@@ -1,0 +1,137 @@
+"""Events API fan-out: which events a change raises and their ``event_callback`` envelopes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .core import Core
+from .models import JSON, Message
+from .posting import mentions
+from .store import Channel
+
+DEFAULT_SUBSCRIPTIONS = frozenset({
+    "message.channels", "message.groups", "message.im", "message.mpim", "app_mention",
+    "reaction_added", "reaction_removed", "member_joined_channel", "member_left_channel",
+    "app_home_opened", "assistant_thread_started", "assistant_thread_context_changed",
+})
+_MESSAGE_SUBSCRIPTION = {"public": "message.channels", "private": "message.groups",
+                         "im": "message.im", "mpim": "message.mpim"}
+
+
+class Events:
+    """Builds inner events for the app and hands their envelopes to the dispatcher."""
+
+    def __init__(self, core: Core, subscriptions: frozenset[str] = DEFAULT_SUBSCRIPTIONS) -> None:
+        self.core = core
+        self.subscriptions = set(subscriptions)
+
+    def envelope(self, event: JSON) -> JSON:
+        core = self.core
+        return {
+            **core.event_base(),
+            "event": event,
+            "type": "event_callback",
+            "event_id": core.ids.new("Ev"),
+            "event_time": int(core.clock.now()),
+            "authorizations": [{
+                "enterprise_id": None,
+                "team_id": core.ws.team_id,
+                "user_id": core.app.bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }],
+            "is_ext_shared_channel": False,
+            "event_context": "4-" + core.ids.secret(8),
+        }
+
+    def emit(self, event: JSON, subscription: str | None = None) -> JSON | None:
+        """Send ``event`` if the app subscribes to it; returns the envelope (or ``None``)."""
+        if (subscription or event["type"]) not in self.subscriptions:
+            return None
+        envelope = self.envelope(event)
+        self.core.dispatcher.send_event(envelope)
+        return envelope
+
+    def _visible(self, channel: Channel) -> bool:
+        return self.core.app.bot_user_id in channel.members
+
+    def _message_event(self, channel: Channel, body: JSON) -> JSON:
+        body.update(channel=channel.id, event_ts=body.get("event_ts", body.get("ts")),
+                    channel_type=channel.channel_type)
+        return body
+
+    def message_posted(self, channel: Channel, message: Message) -> None:
+        """``message`` (and ``app_mention`` when a person mentions the bot outside DMs)."""
+        if not self._visible(channel):
+            return
+        body = message.to_api(include_metadata=False)
+        self.emit(self._message_event(channel, body), _MESSAGE_SUBSCRIPTION[channel.kind])
+        bot = self.core.app.bot_user_id
+        if message.bot_id is None and channel.kind != "im" and bot in mentions(message.text):
+            mention: JSON = {
+                "type": "app_mention",
+                "user": message.user,
+                "text": message.text,
+                "ts": message.ts,
+                "client_msg_id": message.client_msg_id,
+                "team": message.team,
+                "blocks": body.get("blocks", []),
+                "channel": channel.id,
+                "event_ts": message.ts,
+            }
+            if message.thread_ts:
+                mention["thread_ts"] = message.thread_ts
+            self.emit(mention)
+
+    def message_changed(self, channel: Channel, previous: JSON, message: Message, ts: str) -> None:
+        if not self._visible(channel):
+            return
+        event = {"type": "message", "subtype": "message_changed", "hidden": True,
+                 "message": message.to_api(include_metadata=False),
+                 "previous_message": previous, "ts": ts, "event_ts": ts}
+        self.emit(self._message_event(channel, event), _MESSAGE_SUBSCRIPTION[channel.kind])
+
+    def message_deleted(self, channel: Channel, previous: JSON, ts: str) -> None:
+        if not self._visible(channel):
+            return
+        event = {"type": "message", "subtype": "message_deleted", "hidden": True,
+                 "deleted_ts": previous["ts"], "previous_message": previous, "ts": ts,
+                 "event_ts": ts}
+        if previous.get("thread_ts") and previous.get("thread_ts") != previous["ts"]:
+            event["thread_ts"] = previous["thread_ts"]
+        self.emit(self._message_event(channel, event), _MESSAGE_SUBSCRIPTION[channel.kind])
+
+    def reaction(self, added: bool, channel: Channel, message: Message, user: str, name: str) -> None:
+        if not self._visible(channel):
+            return
+        event: dict[str, Any] = {
+            "type": "reaction_added" if added else "reaction_removed",
+            "user": user,
+            "reaction": name,
+            "item_user": message.user,
+            "item": {"type": "message", "channel": channel.id, "ts": message.ts},
+            "event_ts": self.core.ws.ts.next(channel.id),
+        }
+        self.emit(event)
+
+    def member_joined(self, channel: Channel, user: str, inviter: str | None = None) -> None:
+        event = {"type": "member_joined_channel", "user": user, "channel": channel.id,
+                 "channel_type": "C" if channel.kind == "public" else "G",
+                 "team": self.core.ws.team_id, "event_ts": self.core.ws.ts.next(channel.id)}
+        if inviter:
+            event["inviter"] = inviter
+        if self._visible(channel):
+            self.emit(event)
+
+    def assistant_thread_started(self, channel: Channel, user: str, thread_ts: str,
+                                 context: JSON | None = None) -> JSON | None:
+        event = {"type": "assistant_thread_started",
+                 "assistant_thread": {"user_id": user, "context": context or {},
+                                      "channel_id": channel.id, "thread_ts": thread_ts},
+                 "event_ts": self.core.ws.ts.next(channel.id)}
+        return self.emit(event)
+
+    def app_home_opened(self, user: str, channel: Channel, tab: str = "home") -> JSON | None:
+        event = {"type": "app_home_opened", "user": user, "channel": channel.id, "tab": tab,
+                 "event_ts": self.core.ws.ts.next(channel.id)}
+        return self.emit(event)

@@ -1,0 +1,70 @@
+"""The run loop's view of a conversation: how a ``Thread`` shows and stores a run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from botkit.adapter import StreamPart
+from botkit.context import InterruptContext
+from botkit.history import AgentMessage
+from botkit.tools import ToolContext
+from botkit.types import MessageRef
+
+if TYPE_CHECKING:
+    from botkit.bot import Bot
+    from botkit.thread import Thread
+
+log = logging.getLogger("botkit")
+
+INTERRUPT_TTL = 7 * 24 * 3600.0
+
+
+class ThreadRunHost:
+    def __init__(self, thread: Thread, bot: Bot) -> None:
+        self.thread = thread
+        self.bot = bot
+        self.thread_id = thread.id
+
+    async def show_stream(self, parts: AsyncIterator[StreamPart]) -> MessageRef | None:
+        return await self.thread._adapter.stream(self.thread.conversation, parts)
+
+    async def show_text(self, text: str) -> MessageRef:
+        return await self.thread._show_text(text)
+
+    async def show_error(self, text: str) -> None:
+        try:
+            await self.thread.show_notice(f"⚠️ {text}")
+        except Exception:
+            log.exception("could not show an agent error in %s", self.thread_id)
+
+    async def record(self, messages: list[AgentMessage]) -> None:
+        if not messages or not self.thread.capabilities.agent_records:
+            return
+        try:
+            await self.thread._adapter.record_agent_messages(self.thread.conversation, messages)
+        except Exception:
+            log.exception("could not record tool calls in %s", self.thread_id)
+
+    async def save_state(self, state: Any) -> None:
+        await self.thread.set_state(state)
+
+    def tool_context(self, tool_call_id: str) -> ToolContext:
+        return ToolContext(thread=self.thread, message=self.thread.message,
+                           user=self.thread.user, platform=self.thread.platform,
+                           tool_call_id=tool_call_id)
+
+    async def interrupted(self, pending: dict[str, Any]) -> None:
+        await self.bot.store.set(f"interrupt:{self.thread_id}", pending, ttl=INTERRUPT_TTL)
+        name = pending["event_name"]
+        ctx = InterruptContext(thread=self.thread, user=self.thread.user,
+                               platform=self.thread.platform, bot=self.bot, event_name=name,
+                               payload=pending["payload"],
+                               interrupts=tuple(pending["interrupts"]),
+                               message=self.thread.message)
+        handled = await self.bot.handle_interrupt(ctx)
+        if not handled:
+            log.warning("the agent interrupted (%r) but no on_interrupt handler matches", name)
+            await self.show_error(
+                f"The agent is waiting for input ({name}), but this bot has no handler for it.")

@@ -1,0 +1,97 @@
+"""Pending ``await_choice`` calls: who may answer, and the future that answering resolves.
+
+Each choice has its own id, carried in its controls' action ids, so several choices
+pending in one conversation never overwrite each other, and a click on one message's
+buttons answers only that message's choice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botkit.types import Conversation, MessageRef, PlatformUser
+from botkit.ui.binding import CHOICE_PREFIX
+from botkit.ui.nodes import Message
+
+__all__ = ["ChoiceRegistry", "PendingChoice", "choice_id_of"]
+
+
+def choice_id_of(action_id: str) -> str | None:
+    """The choice id inside a choice control's action id (None for other action ids)."""
+    if not action_id.startswith(CHOICE_PREFIX):
+        return None
+    return action_id[len(CHOICE_PREFIX):].rsplit(":", 1)[0] or None
+
+
+@dataclass(kw_only=True)
+class PendingChoice:
+    id: str
+    conversation: Conversation
+    message: Message
+    labels: dict[str, str]
+    allowed_user_ids: frozenset[str] | None
+    future: asyncio.Future[Any]
+    ref: MessageRef | None = None
+    allowed_names: tuple[str, ...] = field(default=())
+
+    def allows(self, user: PlatformUser) -> bool:
+        return self.allowed_user_ids is None or user.id in self.allowed_user_ids
+
+
+class ChoiceRegistry:
+    def __init__(self) -> None:
+        self._pending: dict[str, PendingChoice] = {}
+        self._opened = asyncio.Event()
+
+    def open(
+        self,
+        choice_id: str,
+        *,
+        conversation: Conversation,
+        message: Message,
+        labels: dict[str, str],
+        allowed_users: Iterable[PlatformUser | str] | None,
+    ) -> PendingChoice:
+        allowed = None if allowed_users is None else list(allowed_users)
+        pending = PendingChoice(
+            id=choice_id,
+            conversation=conversation,
+            message=message,
+            labels=labels,
+            allowed_user_ids=None if allowed is None else frozenset(
+                u.id if isinstance(u, PlatformUser) else u for u in allowed),
+            allowed_names=() if allowed is None else tuple(
+                u.display_name if isinstance(u, PlatformUser) else u for u in allowed),
+            future=asyncio.get_running_loop().create_future(),
+        )
+        self._pending[choice_id] = pending
+        return pending
+
+    def announce(self) -> None:
+        """Wake whoever waits for a choice to be shown (the console's input loop)."""
+        self._opened.set()
+        self._opened = asyncio.Event()
+
+    def get(self, choice_id: str) -> PendingChoice | None:
+        return self._pending.get(choice_id)
+
+    def close(self, choice_id: str) -> None:
+        self._pending.pop(choice_id, None)
+
+    def pending_in(self, conversation_id: str) -> list[PendingChoice]:
+        return [p for p in self._pending.values()
+                if p.conversation.id == conversation_id and p.ref is not None]
+
+    async def wait_until_pending(self, conversation_id: str) -> None:
+        """Return once a choice is shown and waiting in ``conversation_id``."""
+        while not self.pending_in(conversation_id):
+            await self._opened.wait()
+
+    def cancel_all(self, reason: BaseException) -> None:
+        for pending in list(self._pending.values()):
+            if not pending.future.done():
+                pending.future.set_exception(reason)
+        self._pending.clear()

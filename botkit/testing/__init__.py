@@ -1,0 +1,62 @@
+"""What you need to test a botkit bot: the fakes botkit's own tests use.
+
+    from botkit.testing import FakeAdapter, ScriptedAgent, Rule, Say, running
+
+    async def test_greets():
+        fake = FakeAdapter()
+        bot = create_bot(adapters=[fake], agent=ScriptedAgent(default=Say("hi!")))
+        bot.on_mention(lambda ctx: ctx.thread.run_agent())
+        async with running(bot):
+            await fake.emit_mention("hello")
+        assert fake.texts() == ["hi!"]
+
+The pytest plugin (loaded automatically) adds a ``fake_adapter`` fixture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from botkit.agents.scripted import (
+    CallTool,
+    Fail,
+    Interrupt,
+    Rule,
+    Say,
+    ScriptContext,
+    ScriptedAgent,
+    ServerTool,
+    Truncate,
+)
+from botkit.bot import Bot
+from botkit.testing.fake_adapter import ALICE, BOB, BOT, FULL_CAPABILITIES, FakeAdapter, Sent
+
+__all__ = [
+    "ALICE",
+    "BOB",
+    "BOT",
+    "FULL_CAPABILITIES",
+    "CallTool",
+    "FakeAdapter",
+    "Fail",
+    "Interrupt",
+    "Rule",
+    "Say",
+    "ScriptContext",
+    "ScriptedAgent",
+    "Sent",
+    "ServerTool",
+    "Truncate",
+    "running",
+]
+
+
+@contextlib.asynccontextmanager
+async def running(bot: Bot) -> AsyncIterator[Bot]:
+    """Start ``bot`` for the duration of the block, then stop it (waiting for its work)."""
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()

@@ -1,0 +1,252 @@
+"""``FakeAdapter``: an in-memory chat platform for testing bots.
+
+It records everything the bot does (posts, updates, deletes, streams, files, ephemeral
+messages), keeps a per-conversation history that ``get_messages`` returns, and lets a test
+play the people: ``emit_mention``, ``emit_message``, ``click``, ``emit_interaction``,
+``emit_command``. Switch capabilities off to test the degraded paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import AsyncIterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from botkit.adapter import BaseAdapter, Capabilities, StreamPart, ToolProgress
+from botkit.events import CommandEvent, InteractionEvent, MessageEvent
+from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
+from botkit.ui.binding import iter_controls, wire_value
+from botkit.ui.nodes import Button, Message
+from botkit.ui.text import render_plain
+
+if TYPE_CHECKING:
+    from botkit.bot import Bot
+
+__all__ = ["FULL_CAPABILITIES", "FakeAdapter", "Sent"]
+
+FULL_CAPABILITIES = Capabilities(streaming=True, get_messages=True, lookup_user=True,
+                                 post_file=True, ephemeral=True, agent_records=True)
+ALICE = PlatformUser(id="U_ALICE", name="Alice", handle="alice", email="alice@example.com")
+BOB = PlatformUser(id="U_BOB", name="Bob", handle="bob", email="bob@example.com")
+BOT = PlatformUser(id="U_BOT", name="helpbot", handle="helpbot", is_bot=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sent:
+    """One thing the bot did on the fake platform."""
+
+    kind: Literal["post", "update", "delete", "stream", "ephemeral", "file"]
+    conversation: Conversation
+    ref: MessageRef | None
+    message: Message | None = None
+    text: str = ""
+    user: PlatformUser | None = None
+    parts: tuple[StreamPart, ...] = field(default=(), repr=False)
+
+
+class FakeAdapter(BaseAdapter):
+    def __init__(
+        self,
+        *,
+        platform: str = "fake",
+        capabilities: Capabilities = FULL_CAPABILITIES,
+        users: Sequence[PlatformUser] = (ALICE, BOB),
+        bot_user: PlatformUser = BOT,
+    ) -> None:
+        self.platform = platform
+        self.capabilities = capabilities
+        self.users = list(users)
+        self._bot_user = bot_user
+        self.bot: Bot | None = None
+        self.sent: list[Sent] = []
+        self.files: list[tuple[str, str, bytes, str | None]] = []
+        self.history: dict[str, list[ThreadMessage]] = {}
+        self._ids = itertools.count(1)
+        self._posted: dict[str, Message] = {}
+        self._changed = asyncio.Event()
+
+    # -- adapter side ------------------------------------------------------------------
+    @property
+    def bot_user(self) -> PlatformUser:
+        return self._bot_user
+
+    async def start(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def _new_ref(self, conversation: Conversation) -> MessageRef:
+        return MessageRef(id=f"m{next(self._ids)}", channel=conversation.channel)
+
+    def _log(self, sent: Sent) -> None:
+        self.sent.append(sent)
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _remember(self, conversation: Conversation, ref: MessageRef, text: str,
+                  status: bool = False) -> None:
+        items = self.history.setdefault(conversation.id, [])
+        items[:] = [m for m in items if m.id != ref.id] + [
+            ThreadMessage(id=ref.id, text=text, user=self._bot_user, is_bot=True,
+                          is_status=status)]
+
+    async def post(self, conversation: Conversation, message: Message) -> MessageRef:
+        ref = self._new_ref(conversation)
+        text = render_plain(message)
+        self._posted[ref.id] = message
+        self._remember(conversation, ref, text, message.status)
+        self._log(Sent(kind="post", conversation=conversation, ref=ref, message=message, text=text))
+        return ref
+
+    async def update(self, conversation: Conversation, ref: MessageRef, message: Message
+                     ) -> MessageRef:
+        text = render_plain(message)
+        self._posted[ref.id] = message
+        self._remember(conversation, ref, text, message.status)
+        self._log(Sent(kind="update", conversation=conversation, ref=ref, message=message,
+                       text=text))
+        return ref
+
+    async def delete(self, conversation: Conversation, ref: MessageRef) -> None:
+        items = self.history.get(conversation.id, [])
+        items[:] = [m for m in items if m.id != ref.id]
+        self._log(Sent(kind="delete", conversation=conversation, ref=ref))
+
+    async def stream(self, conversation: Conversation, parts: AsyncIterable[StreamPart]
+                     ) -> MessageRef | None:
+        if not self.capabilities.streaming:
+            return await super().stream(conversation, parts)
+        received = [p async for p in parts]
+        text = "".join(p for p in received if isinstance(p, str))
+        if not text.strip():
+            return None
+        ref = self._new_ref(conversation)
+        self._remember(conversation, ref, text)
+        self._log(Sent(kind="stream", conversation=conversation, ref=ref, text=text,
+                       parts=tuple(received)))
+        return ref
+
+    async def post_ephemeral(self, conversation: Conversation, user: PlatformUser,
+                             message: Message) -> MessageRef | None:
+        ref = self._new_ref(conversation)
+        self._log(Sent(kind="ephemeral", conversation=conversation, ref=ref, message=message,
+                       text=render_plain(message), user=user))
+        return ref
+
+    async def get_messages(self, conversation: Conversation) -> list[ThreadMessage]:
+        return list(self.history.get(conversation.id, []))
+
+    async def lookup_user(self, query: str) -> PlatformUser | None:
+        q = query.lower().lstrip("@")
+        for user in self.users:
+            names = [n.lower() for n in (user.name, user.handle, user.email) if n]
+            if any(n == q or n.startswith(q) for n in names):
+                return user
+        return None
+
+    async def post_file(self, conversation: Conversation, data: bytes, filename: str, *,
+                        title: str | None = None, alt_text: str | None = None) -> FileResult:
+        file_id = f"F{next(self._ids)}"
+        self.files.append((conversation.id, filename, data, title))
+        self._log(Sent(kind="file", conversation=conversation, ref=None, text=filename))
+        return FileResult(ok=True, file_id=file_id)
+
+    async def record_agent_messages(self, conversation: Conversation,
+                                    messages: Sequence[Mapping[str, Any]]) -> None:
+        self.history.setdefault(conversation.id, []).append(ThreadMessage(
+            id=f"r{next(self._ids)}", text="", user=self._bot_user, is_bot=True, is_status=True,
+            agent_messages=tuple(dict(m) for m in messages)))
+
+    # -- the people's side -------------------------------------------------------------
+    def conversation(self, conversation_id: str = "C1:t1") -> Conversation:
+        channel, _, thread = conversation_id.partition(":")
+        return Conversation(id=conversation_id, channel=channel, thread=thread or None)
+
+    def _bot(self) -> Bot:
+        if self.bot is None:
+            raise RuntimeError("start the bot first: `async with botkit.testing.running(bot):`")
+        return self.bot
+
+    async def emit_message(self, text: str, *, user: PlatformUser = ALICE,
+                           conversation: str = "C1:t1", mentioned: bool = False) -> MessageEvent:
+        """A person writes; returns once the bot's handlers finished."""
+        event = self.message_event(text, user=user, conversation=conversation,
+                                   mentioned=mentioned)
+        await self._bot().dispatch(event)
+        return event
+
+    async def emit_mention(self, text: str, *, user: PlatformUser = ALICE,
+                           conversation: str = "C1:t1") -> MessageEvent:
+        return await self.emit_message(text, user=user, conversation=conversation,
+                                       mentioned=True)
+
+    def message_event(self, text: str, *, user: PlatformUser = ALICE,
+                      conversation: str = "C1:t1", mentioned: bool = True) -> MessageEvent:
+        """Record a person's message in history and build its event (dispatch it yourself,
+        e.g. ``bot.spawn(bot.dispatch(event))`` when the handler will wait for a click)."""
+        conv = self.conversation(conversation)
+        ref = MessageRef(id=f"u{next(self._ids)}", channel=conv.channel)
+        self.history.setdefault(conv.id, []).append(ThreadMessage(id=ref.id, text=text,
+                                                                  user=user))
+        return MessageEvent(platform=self.platform, event_id=f"ev-{ref.id}", conversation=conv,
+                            user=user, text=text, ref=ref, mentioned=mentioned)
+
+    async def emit_interaction(self, action_id: str, value: Any = None, *,
+                               user: PlatformUser = ALICE, conversation: str = "C1:t1",
+                               message: MessageRef | None = None) -> None:
+        event = InteractionEvent(platform=self.platform, event_id=f"ev-i{next(self._ids)}",
+                                 conversation=self.conversation(conversation), user=user,
+                                 action_id=action_id, value=value, message=message)
+        await self._bot().dispatch(event)
+
+    async def click(self, label: str, *, user: PlatformUser = ALICE,
+                    conversation: str = "C1:t1", message: MessageRef | None = None) -> None:
+        """Click the button labelled ``label`` on the newest message showing it (or on
+        ``message``); its value travels through JSON, as on a real platform."""
+        for sent in reversed(self.sent):
+            if sent.message is None or sent.ref is None or sent.kind == "ephemeral":
+                continue
+            if message is not None and sent.ref.id != message.id:
+                continue
+            current = self._posted.get(sent.ref.id)
+            for control in iter_controls(current) if current else ():
+                if isinstance(control, Button) and control.label == label and control.action_id:
+                    value = json.loads(json.dumps(wire_value(control)))
+                    await self.emit_interaction(control.action_id, value, user=user,
+                                                conversation=conversation, message=sent.ref)
+                    return
+        raise LookupError(f"no button labelled {label!r} is shown")
+
+    async def emit_command(self, command: str, text: str = "", *, user: PlatformUser = ALICE,
+                           conversation: str = "C1:t1") -> None:
+        event = CommandEvent(platform=self.platform, event_id=f"ev-c{next(self._ids)}",
+                             conversation=self.conversation(conversation), user=user,
+                             command=command, text=text)
+        await self._bot().dispatch(event)
+
+    # -- looking at what happened ------------------------------------------------------
+    def texts(self, conversation: str | None = None) -> list[str]:
+        """Text of every post, update and stream, in order."""
+        return [s.text for s in self.sent if s.kind in {"post", "update", "stream"}
+                and (conversation is None or s.conversation.id == conversation)]
+
+    def tool_progress(self) -> list[ToolProgress]:
+        return [p for s in self.sent for p in s.parts if isinstance(p, ToolProgress)]
+
+    async def wait_for(self, predicate: Any, *, timeout: float = 5.0) -> Sent:
+        """Wait until the bot did something matching ``predicate(sent)``."""
+        async with asyncio.timeout(timeout):
+            seen = 0
+            while True:
+                for sent in self.sent[seen:]:
+                    if predicate(sent):
+                        return sent
+                seen = len(self.sent)
+                await self._changed.wait()
+
+    async def wait_for_buttons(self, *, timeout: float = 5.0) -> Sent:
+        """Wait until the bot shows a message with clickable controls."""
+        return await self.wait_for(
+            lambda s: s.message is not None and any(True for _ in iter_controls(s.message)),
+            timeout=timeout)

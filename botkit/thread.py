@@ -1,0 +1,263 @@
+"""``Thread``: the handle handlers and tools use to talk to one conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import ag_ui.core as agui
+
+from botkit.adapter import Capabilities, PlatformAdapter, StreamPart
+from botkit.agents.base import Agent
+from botkit.agents.loop import AgentRunner, RunRequest, RunResult
+from botkit.errors import ChoiceTimeout, InteractionExpired, UserError
+from botkit.events import MessageEvent
+from botkit.history import AgentMessage, build_agent_messages, new_message_id
+from botkit.tools import BotTool
+from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
+from botkit.ui.binding import bind_handlers, close_controls, mark_choice, to_message
+from botkit.ui.nodes import Context, Message, Renderable, Section
+
+if TYPE_CHECKING:
+    from botkit.bot import Bot, ContextEntry
+
+__all__ = ["Thread"]
+
+log = logging.getLogger("botkit")
+
+
+class Thread:
+    """One conversation (a Slack thread or DM, the console session …).
+
+    ``id`` is the stable conversation key. Gated methods (``get_messages``,
+    ``lookup_user``, ``post_file``, ``post_ephemeral``) degrade to ``[]`` / ``None`` /
+    ``FileResult(ok=False)`` where the platform lacks the capability; they never raise.
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        adapter: PlatformAdapter,
+        conversation: Conversation,
+        *,
+        message: MessageEvent | None = None,
+        user: PlatformUser | None = None,
+    ) -> None:
+        self._bot = bot
+        self._adapter = adapter
+        self.conversation = conversation
+        self.message = message
+        self.user = user if user is not None else (message.user if message else None)
+
+    @property
+    def id(self) -> str:
+        return self.conversation.id
+
+    @property
+    def platform(self) -> str:
+        return self._adapter.platform
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._adapter.capabilities
+
+    def __repr__(self) -> str:
+        return f"Thread(platform={self.platform!r}, id={self.id!r})"
+
+    # -- messages --------------------------------------------------------------------
+    def _bind(self, ui: Renderable) -> Message:
+        message, handlers = bind_handlers(to_message(ui), scope=self.id)
+        self._bot.actions.update(handlers)
+        return message
+
+    async def post(self, ui: Renderable) -> MessageRef:
+        """Post text or components; returns a ref for ``update``/``delete``."""
+        return await self._adapter.post(self.conversation, self._bind(ui))
+
+    async def update(self, ref: MessageRef, ui: Renderable) -> MessageRef:
+        return await self._adapter.update(self.conversation, ref, self._bind(ui))
+
+    async def delete(self, ref: MessageRef) -> None:
+        await self._adapter.delete(self.conversation, ref)
+
+    async def stream(self, src: str | AsyncIterable[str]) -> MessageRef | None:
+        """Show text as it arrives (one message, edited in place where the platform can).
+        Returns None when the source produced no text."""
+
+        async def parts() -> AsyncIterator[StreamPart]:
+            if isinstance(src, str):
+                yield src
+            else:
+                async for chunk in src:
+                    yield chunk
+
+        return await self._adapter.stream(self.conversation, parts())
+
+    async def post_ephemeral(self, user: PlatformUser, ui: Renderable) -> MessageRef | None:
+        """Show a message to ``user`` only; None where the platform cannot."""
+        if not self.capabilities.ephemeral:
+            return None
+        return await self._adapter.post_ephemeral(self.conversation, user, self._bind(ui))
+
+    # -- capability-gated reads and files ----------------------------------------------
+    async def get_messages(self) -> list[ThreadMessage]:
+        """The conversation's history, oldest first ([] where the platform can't read it)."""
+        if not self.capabilities.get_messages:
+            return []
+        try:
+            return await self._adapter.get_messages(self.conversation)
+        except Exception:
+            log.exception("reading history of %s failed", self.id)
+            return []
+
+    async def lookup_user(self, query: str) -> PlatformUser | None:
+        """Find a person by name, handle or email (None when not found or unsupported)."""
+        if not self.capabilities.lookup_user or not query.strip():
+            return None
+        try:
+            return await self._adapter.lookup_user(query.strip())
+        except Exception:
+            log.exception("user lookup failed")
+            return None
+
+    async def post_file(
+        self, data: bytes, filename: str, *, title: str | None = None,
+        alt_text: str | None = None,
+    ) -> FileResult:
+        if not self.capabilities.post_file:
+            return FileResult(ok=False, error=f"{self.platform} does not support file upload")
+        try:
+            return await self._adapter.post_file(
+                self.conversation, data, filename, title=title, alt_text=alt_text)
+        except Exception as exc:
+            log.exception("file upload failed")
+            return FileResult(ok=False, error=f"upload failed: {type(exc).__name__}: {exc}")
+
+    # -- agent state -------------------------------------------------------------------
+    async def get_state(self) -> Any:
+        """The agent's state for this conversation (AG-UI state; ``{}`` when none)."""
+        state = await self._bot.store.get(f"state:{self.id}")
+        return {} if state is None else state
+
+    async def set_state(self, state: Any) -> None:
+        await self._bot.store.set(f"state:{self.id}", state)
+
+    # -- human choices -----------------------------------------------------------------
+    async def await_choice(
+        self,
+        ui: Renderable,
+        *,
+        allowed_users: Iterable[PlatformUser | str] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Post ``ui`` and wait for a click on ITS controls; returns the clicked value.
+
+        Anyone in the conversation may answer unless ``allowed_users`` (users or ids) says
+        otherwise; others are told politely that it is not theirs to answer. Raises
+        ``ChoiceTimeout`` after ``timeout`` seconds.
+        """
+        choice_id = uuid.uuid4().hex[:16]
+        message, labels = mark_choice(to_message(ui), choice_id)
+        if not labels:
+            raise UserError("await_choice needs a message with at least one Button or Select")
+        choices = self._bot.choices
+        pending = choices.open(choice_id, conversation=self.conversation, message=message,
+                               labels=labels, allowed_users=allowed_users)
+        try:
+            pending.ref = await self.post(message)
+            choices.announce()
+            return await asyncio.wait_for(asyncio.shield(pending.future), timeout)
+        except TimeoutError:
+            if pending.ref is not None:
+                await self._adapter.update(self.conversation, pending.ref,
+                                           close_controls(message, "⏱ No answer in time."))
+            raise ChoiceTimeout(f"nobody answered within {timeout} seconds") from None
+        finally:
+            choices.close(choice_id)
+
+    # -- the agent ---------------------------------------------------------------------
+    def _agent(self) -> Agent:
+        agent = self._bot.agent
+        if agent is None:
+            raise UserError("run_agent needs an agent: pass agent=... to create_bot() "
+                            "(for example botkit.testing.ScriptedAgent for offline work)")
+        return agent if isinstance(agent, Agent) else agent(self.id)
+
+    def _runner(self, agent: Agent) -> AgentRunner:
+        from botkit._run_host import ThreadRunHost
+
+        return AgentRunner(ThreadRunHost(self, self._bot), agent,
+                           max_iterations=self._bot.max_iterations,
+                           interrupt_names=self._bot.interrupt_event_names)
+
+    async def _history(self) -> list[AgentMessage]:
+        history = await self.get_messages()
+        if self.message is not None and all(m.id != self.message.ref.id for m in history):
+            history.append(ThreadMessage(id=self.message.ref.id or new_message_id(),
+                                         text=self.message.text, user=self.message.user,
+                                         attachments=self.message.attachments))
+        return build_agent_messages(history, bot=self._adapter.bot_user)
+
+    async def run_agent(
+        self,
+        *,
+        context: Sequence[ContextEntry] | None = None,
+        tools: Sequence[BotTool] | None = None,
+        prompt: str | None = None,
+    ) -> RunResult:
+        """Run the agent on this conversation's history (rebuilt from the platform),
+        streaming its answer here and running bot tools it calls. Per-run ``tools`` and
+        ``context`` add to the bot's (a per-run tool wins on a name clash); ``prompt``
+        adds a user message. Failures show in the conversation; see ``RunResult``."""
+        agent = self._agent()
+        messages = await self._history()
+        if prompt:
+            messages.append({"id": new_message_id(), "role": "user", "content": prompt})
+        request = RunRequest(messages=messages, state=await self.get_state(),
+                             tools=self._bot.tools_with(tools),
+                             context=self._bot.context_with(context))
+        return await self._runner(agent).run(request)
+
+    async def resume(self, value: Any = None, *, cancel: bool = False) -> RunResult:
+        """Continue the run this conversation's agent interrupted, answering with ``value``
+        (or cancelling the interrupt). Raises ``InteractionExpired`` when nothing waits."""
+        agent = self._agent()
+        pending = await self._bot.store.pop(f"interrupt:{self.id}")
+        if pending is None:
+            raise InteractionExpired("there is no interrupted run waiting in this conversation")
+        request = RunRequest(messages=pending["messages"], state=pending["state"],
+                             tools=self._bot.tools_with(None), context=self._bot.context_with(None))
+        if pending["channel"] == "outcome":
+            request.resume = _resume_entries(pending["interrupts"], value, cancel)
+        else:
+            request.forwarded_props = {"command": {"resume": None if cancel else value}}
+        return await self._runner(agent).run(request)
+
+    async def cancel_interrupt(self) -> RunResult:
+        return await self.resume(None, cancel=True)
+
+    async def show_notice(self, text: str) -> MessageRef:
+        """Post a short muted notice (used for errors and expirations)."""
+        return await self._adapter.post(self.conversation, Message(Context(text), status=True))
+
+    async def _show_text(self, text: str) -> MessageRef:
+        return await self._adapter.post(self.conversation, Message(Section(text)))
+
+
+def _resume_entries(
+    interrupts: list[Mapping[str, Any]], value: Any, cancel: bool
+) -> list[agui.ResumeEntry]:
+    ids = [str(i["id"]) for i in interrupts]
+    if cancel:
+        return [agui.ResumeEntry(interrupt_id=i, status="cancelled") for i in ids]
+    if len(ids) == 1:
+        payloads = {ids[0]: value}
+    elif isinstance(value, Mapping) and all(i in value for i in ids):
+        payloads = {i: value[i] for i in ids}
+    else:
+        raise UserError(f"the agent asked {len(ids)} questions at once: resume with a dict "
+                        f"mapping every interrupt id ({', '.join(ids)}) to its answer")
+    return [agui.ResumeEntry(interrupt_id=i, status="resolved", payload=payloads[i]) for i in ids]
