@@ -166,6 +166,9 @@ class Bot:
             return built
         return register(fn) if fn is not None else register
 
+    def has_command(self, name: str) -> bool:
+        return command_key(name) in self._commands
+
     def tools_with(self, extra: Sequence[BotTool] | None) -> dict[str, BotTool]:
         return {**self.tools, **{t.name: t for t in extra or ()}}
 

@@ -83,7 +83,8 @@ class ChoiceRegistry:
 
     def pending_in(self, conversation_id: str) -> list[PendingChoice]:
         return [p for p in self._pending.values()
-                if p.conversation.id == conversation_id and p.ref is not None]
+                if p.conversation.id == conversation_id and p.ref is not None
+                and not p.future.done()]
 
     async def wait_until_pending(self, conversation_id: str) -> None:
         """Return once a choice is shown and waiting in ``conversation_id``."""

@@ -1,0 +1,81 @@
+"""How the console shows the conversation: rich on a terminal, plain text when piped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+
+from botkit.adapter import ToolProgress
+from botkit.ui.nodes import Message
+from botkit.ui.text import render_plain, render_rich
+
+
+class ConsoleOutput:
+    def __init__(self, stream: TextIO, *, rich: bool) -> None:
+        self.stream = stream
+        self.rich = Console(file=stream, highlight=False) if rich else None
+        self._mid_line = False
+
+    def _line(self, text: str) -> None:
+        if self._mid_line:
+            self.stream.write("\n")
+            self._mid_line = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def banner(self, bot_name: str, transcript: Path | None, interactive: bool) -> None:
+        if not interactive:
+            return
+        where = f" Transcript: {transcript}." if transcript else ""
+        self._line(f"Talking to {bot_name}. Type a message; /quit to leave.{where}")
+
+    def prompt(self, user_name: str) -> None:
+        self.stream.write(f"{user_name} › ")
+        self.stream.flush()
+
+    def echo(self, user_name: str, line: str) -> None:
+        """Show a line read from a pipe, so the output reads as a conversation."""
+        self._line(f"{user_name} › {line}")
+
+    def message(self, bot_name: str, message: Message, *, edited: bool = False) -> None:
+        mark = " (edited)" if edited else ""
+        if self.rich is not None:
+            if self._mid_line:
+                self._line("")
+            self.rich.print(f"[bold cyan]{bot_name}{mark} ›[/]")
+            self.rich.print(render_rich(message))
+            return
+        self._line(f"{bot_name}{mark} › " + render_plain(message).replace("\n", "\n  "))
+
+    def stream_start(self, bot_name: str) -> None:
+        if self._mid_line:
+            self._line("")
+        prefix = f"{bot_name} › "
+        if self.rich is not None:
+            self.rich.print(f"[bold cyan]{prefix}[/]", end="")
+        else:
+            self.stream.write(prefix)
+        self._mid_line = True
+
+    def stream_chunk(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+        self._mid_line = not text.endswith("\n")
+
+    def stream_end(self) -> None:
+        if self._mid_line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._mid_line = False
+
+    def tool(self, progress: ToolProgress) -> None:
+        state = "done" if progress.done else "running"
+        self._line(f"  ⚙ {progress.name} ({state})")
+
+    def file(self, label: str, path: Path, size: int) -> None:
+        self._line(f"  📎 {label} saved to {path} ({size} bytes)")
+
+    def note(self, text: str) -> None:
+        self._line(f"  · {text}")

@@ -1,0 +1,122 @@
+"""``botkit``: the command line.
+
+    botkit run APP [--adapter console] [--data-dir DIR] [--users FILE] [--new]
+    botkit emulator [--port N]          a local Slack for trying Slack bots offline
+
+``APP`` is a path to a .py file or ``module:attribute``; botkit finds the ``Bot`` in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from botkit.bot import Bot
+from botkit.errors import BotkitError, UserError
+
+__all__ = ["load_app", "main"]
+
+
+def load_app(spec: str) -> Bot:
+    """Import ``spec`` (``path/to/app.py`` or ``module:attr``) and return its ``Bot``."""
+    module_name, _, attr = spec.partition(":")
+    if module_name.endswith(".py") or os.sep in module_name:
+        path = Path(module_name)
+        if not path.is_file():
+            raise UserError(f"no such file: {path} (pass the path to your bot's .py file)")
+        sys.path.insert(0, str(path.resolve().parent))
+        loader_spec = importlib.util.spec_from_file_location(f"botkit_app_{path.stem}", path)
+        if loader_spec is None or loader_spec.loader is None:
+            raise UserError(f"cannot import {path}")
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules[loader_spec.name] = module
+        loader_spec.loader.exec_module(module)
+    else:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            raise UserError(f"cannot import {module_name!r}: {exc}") from exc
+    if attr:
+        found = getattr(module, attr, None)
+        if not isinstance(found, Bot):
+            raise UserError(f"{spec}: {attr!r} is not a Bot (made by botkit.create_bot)")
+        return found
+    bots = [v for v in vars(module).values() if isinstance(v, Bot)]
+    if isinstance(getattr(module, "bot", None), Bot):
+        return module.bot  # type: ignore[no-any-return]
+    if len(bots) == 1:
+        return bots[0]
+    raise UserError(f"{spec} defines {len(bots)} bots; name one: {module_name}:<attribute>"
+                    if bots else f"{spec} defines no bot: create one with botkit.create_bot()")
+
+
+def _use_console(bot: Bot, args: argparse.Namespace) -> None:
+    from botkit_console import ConsoleAdapter
+
+    data_dir = Path(args.data_dir or os.environ.get("BOTKIT_DATA_DIR", ".botkit-data")) / bot.name
+    if args.new and data_dir.exists():
+        shutil.rmtree(data_dir)
+    declared = next((a for a in bot.adapters if isinstance(a, ConsoleAdapter)), None)
+    if declared is not None and args.users is None:
+        console = declared
+        console.data_dir = console.data_dir or data_dir
+    else:
+        console = ConsoleAdapter(data_dir=data_dir, users_file=args.users)
+    bot.adapters = [console]
+
+
+def _run(args: argparse.Namespace) -> int:
+    bot = load_app(args.app)
+    if args.adapter != "console":
+        raise UserError(f"unknown adapter {args.adapter!r}; available: console")
+    _use_console(bot, args)
+    bot.run()
+    return 0
+
+
+def _emulator(rest: list[str]) -> int:
+    try:
+        from botkit_slack.emulator.cli import main as emulator_main
+    except ImportError as exc:
+        raise UserError('the Slack emulator needs the slack extra: pip install "botkit[slack]"'
+                        f" ({exc})") from exc
+    result: Any = emulator_main(rest)
+    return int(result or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="botkit", description="Run botkit bots.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a bot (in this terminal by default)")
+    run.add_argument("app", help="path/to/app.py or module:attribute")
+    run.add_argument("--adapter", default="console", help="where to run it (default: console)")
+    run.add_argument("--data-dir", help="where the console keeps its transcript and files "
+                                        "(default: .botkit-data/<bot name>)")
+    run.add_argument("--users", help="JSON file of people the console's lookup_user knows")
+    run.add_argument("--new", action="store_true", help="forget the previous conversation")
+    sub.add_parser("emulator", help="start a local Slack emulator", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:
+        runner = lambda: _emulator(argv[1:])  # noqa: E731
+    else:
+        args = _parser().parse_args(argv)
+        logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                            format="%(levelname)s %(name)s: %(message)s")
+        runner = lambda: _run(args)  # noqa: E731
+    try:
+        return runner()
+    except BotkitError as exc:
+        print(f"botkit: {exc}", file=sys.stderr)
+        return 2

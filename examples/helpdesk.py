@@ -1,0 +1,124 @@
+"""A helpdesk bot: streams answers, files tickets after approval, finds colleagues,
+posts a report file, and asks before resetting a password.
+
+Try it with no credentials:
+
+    scripts/dev run examples/helpdesk.py
+
+then type "my printer is broken", "who is bob", "send the report", "reset my password".
+The agent here is scripted (offline and deterministic); point the same bot at a real
+agent by passing another ``agent=`` to ``create_bot``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from pathlib import Path
+from typing import Literal
+
+from botkit import InteractionContext, InterruptContext, ToolContext, TurnContext, create_bot, ui
+from botkit.testing import CallTool, Fail, Interrupt, Rule, Say, ScriptedAgent
+from botkit_console import ConsoleAdapter
+
+HERE = Path(__file__).parent
+TICKETS: list[dict[str, str]] = []
+_numbers = itertools.count(101)
+
+agent = ScriptedAgent(
+    [
+        Rule(r"\b(broken|not working|ticket|issue|fails?)\b",
+             Say("Sorry to hear that. I'll open a ticket so the team can look at it.",
+                 delay=0.01),
+             CallTool("create_ticket", lambda s: {"title": s.user_text[:80]}),
+             Say("{result}")),
+        Rule(r"\bwho is ([\w.@-]+)",
+             CallTool("find_colleague", lambda s: {"query": s.match.group(1) if s.match else ""}),
+             Say("{result}")),
+        Rule(r"\breport\b",
+             CallTool("send_report"),
+             Say("{result}")),
+        Rule(r"\b(reset|password)\b",
+             Interrupt({"action": "reset_password",
+                        "question": "Reset the password for your account?"}),
+             Say("Password reset: {resume}.")),
+        Rule(r"\bescalate\b",
+             Interrupt({"question": "Page the on-call engineer?"}, legacy=True),
+             Say("Escalation: {resume}.")),
+        Rule(r"\b(crash|explode)\b", Fail("the model is overloaded, try again in a minute")),
+    ],
+    default=Say("Hi! I'm the helpdesk bot. I can open a ticket (\"my printer is broken\"), "
+                "find a colleague (\"who is bob\"), send the weekly report (\"send the "
+                "report\") or reset your password (\"reset my password\").", delay=0.01),
+)
+
+bot = create_bot(
+    name="helpdesk",
+    agent=agent,
+    adapters=[ConsoleAdapter(users_file=HERE / "helpdesk_users.json")],
+    context=[("Company", "Acme Corp; office hours 9-17 CET")],
+)
+
+
+@bot.on_mention
+async def answer(ctx: TurnContext) -> None:
+    await ctx.thread.run_agent()
+
+
+@bot.tool
+async def create_ticket(
+    title: str, ctx: ToolContext, priority: Literal["low", "normal", "high"] = "normal"
+) -> str:
+    """Open a helpdesk ticket, after the requester approves it."""
+    requester = ctx.user.display_name if ctx.user else "someone"
+    card = ui.Message(
+        ui.Header("New ticket"),
+        ui.Fields(ui.Field(title, label="Title"), ui.Field(priority, label="Priority"),
+                  ui.Field(requester, label="Requester")),
+        ui.Actions(ui.Button("Open it", value=True, style="primary"),
+                   ui.Button("Cancel", value=False, style="danger")),
+    )
+    allowed = [ctx.user] if ctx.user else None
+    if not await ctx.thread.await_choice(card, allowed_users=allowed, timeout=3600):
+        return "The requester cancelled; no ticket was opened."
+    number = f"HD-{next(_numbers)}"
+    TICKETS.append({"id": number, "title": title, "priority": priority, "by": requester})
+    return f"Ticket {number} is open: {title!r} ({priority} priority)."
+
+
+@bot.tool
+async def find_colleague(query: str, ctx: ToolContext) -> str:
+    """Look a colleague up by name, handle or email."""
+    person = await ctx.thread.lookup_user(query)
+    if person is None:
+        return f"I couldn't find anyone matching {query!r}."
+    return f"{person.display_name} (@{person.handle}) - {person.email or 'no email'}"
+
+
+@bot.tool
+async def send_report(ctx: ToolContext) -> str:
+    """Post this week's ticket report as a CSV file."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["id", "title", "priority", "by"])
+    writer.writeheader()
+    writer.writerows(TICKETS)
+    result = await ctx.thread.post_file(buffer.getvalue().encode(), "helpdesk-report.csv",
+                                        title="Weekly helpdesk report")
+    if not result.ok:
+        return f"I couldn't post the report here: {result.error}"
+    return f"Here is the weekly report ({len(TICKETS)} tickets)."
+
+
+async def _approve(ctx: InteractionContext) -> None:
+    await ctx.thread.resume("approved" if ctx.value else "declined")
+
+
+@bot.on_interrupt("*")
+async def ask_first(ctx: InterruptContext) -> None:
+    payload = ctx.payload if isinstance(ctx.payload, dict) else {}
+    await ctx.thread.post(ui.Message(
+        ui.Section(str(payload.get("question", "The agent needs your approval."))),
+        ui.Actions(ui.Button("Approve", value=True, style="primary", on_click=_approve),
+                   ui.Button("Deny", value=False, style="danger", on_click=_approve)),
+    ))
