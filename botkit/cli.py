@@ -83,11 +83,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _emulator(rest: list[str]) -> int:
     try:
-        from botkit_slack.emulator.cli import main as emulator_main
+        emulator_cli = importlib.import_module("botkit_slack.emulator.cli")
     except ImportError as exc:
         raise UserError('the Slack emulator needs the slack extra: pip install "botkit[slack]"'
                         f" ({exc})") from exc
-    result: Any = emulator_main(rest)
+    result: Any = emulator_cli.main(rest)
     return int(result or 0)
 
 
@@ -108,15 +108,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["emulator"]:
-        runner = lambda: _emulator(argv[1:])  # noqa: E731
-    else:
+    try:
+        if argv[:1] == ["emulator"]:
+            return _emulator(argv[1:])
         args = _parser().parse_args(argv)
         logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")
-        runner = lambda: _run(args)  # noqa: E731
-    try:
-        return runner()
+        return _run(args)
     except BotkitError as exc:
         print(f"botkit: {exc}", file=sys.stderr)
         return 2

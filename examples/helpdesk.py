@@ -5,7 +5,8 @@ Try it with no credentials:
 
     scripts/dev run examples/helpdesk.py
 
-then type "my printer is broken", "who is bob", "send the report", "reset my password".
+then type "my printer is broken", "who is bob", "send the report", "reset my password",
+or "what did I say" (it remembers across restarts: the transcript is kept on disk).
 The agent here is scripted (offline and deterministic); point the same bot at a real
 agent by passing another ``agent=`` to ``create_bot``.
 """
@@ -19,12 +20,19 @@ from pathlib import Path
 from typing import Literal
 
 from botkit import InteractionContext, InterruptContext, ToolContext, TurnContext, create_bot, ui
-from botkit.testing import CallTool, Fail, Interrupt, Rule, Say, ScriptedAgent
+from botkit.testing import CallTool, Fail, Interrupt, Rule, Say, ScriptContext, ScriptedAgent
 from botkit_console import ConsoleAdapter
 
 HERE = Path(__file__).parent
 TICKETS: list[dict[str, str]] = []
 _numbers = itertools.count(101)
+
+def _recall(script: ScriptContext) -> str:
+    """Answer from the conversation history the agent was given (rebuilt every turn)."""
+    said = [m.content for m in script.run_input.messages
+            if m.role == "user" and isinstance(m.content, str)][:-1]
+    return f"You first said: {said[0]!r}." if said else "This is the start of our conversation."
+
 
 agent = ScriptedAgent(
     [
@@ -47,6 +55,7 @@ agent = ScriptedAgent(
              Interrupt({"question": "Page the on-call engineer?"}, legacy=True),
              Say("Escalation: {resume}.")),
         Rule(r"\b(crash|explode)\b", Fail("the model is overloaded, try again in a minute")),
+        Rule(r"what did i (say|ask)", Say(_recall)),
     ],
     default=Say("Hi! I'm the helpdesk bot. I can open a ticket (\"my printer is broken\"), "
                 "find a colleague (\"who is bob\"), send the weekly report (\"send the "

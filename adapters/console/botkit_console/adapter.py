@@ -201,20 +201,18 @@ class ConsoleAdapter(BaseAdapter):
     def _handle_line(self, bot: Bot, line: str) -> None:
         if not self.interactive:
             self.out.echo(self.user.display_name, line)
-        event = self._choice_event(bot, line)
+        click = self._choice_event(bot, line)
         waiting = self._open_choices(bot)
-        if event is None and waiting:
+        if click is None and waiting:
             count = len(numbered_choices(waiting[-1].message))
             self.out.note(f"Please answer the question above: type 1-{count} or a label.")
             return
-        if event is None:
-            event = self._message_event(bot, line)
+        event = click if click is not None else self._message_event(bot, line)
         task = bot.spawn(bot.dispatch(event))
         self._turns.add(task)
-        if isinstance(event, InteractionEvent):
-            choice_id = choice_id_of(event.action_id)
-            if choice_id is not None:
-                self._answering[choice_id] = task
+        choice_id = choice_id_of(click.action_id) if click is not None else None
+        if choice_id is not None:
+            self._answering[choice_id] = task
 
     def _choice_event(self, bot: Bot, line: str) -> InteractionEvent | None:
         for ref_id in reversed(list(self._shown)):
