@@ -12,7 +12,10 @@
 from botkit import ui
 from botkit.adapter import BaseAdapter, Capabilities, PlatformAdapter, StreamPart, ToolProgress
 from botkit.agents.base import Agent, AgentFactory
+from botkit.agents.http import AgUiHttpAgent
 from botkit.agents.loop import RunResult
+from botkit.agents.openai import OpenAIChatAgent
+from botkit.agents.pydantic_ai import PydanticAIAgent
 from botkit.agents.scripted import ScriptedAgent
 from botkit.bot import Bot, ContextEntry, create_bot
 from botkit.context import (
@@ -48,6 +51,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Action",
     "AdapterError",
+    "AgUiHttpAgent",
     "Agent",
     "AgentError",
     "AgentFactory",
@@ -71,8 +75,10 @@ __all__ = [
     "MemoryStore",
     "MessageEvent",
     "MessageRef",
+    "OpenAIChatAgent",
     "PlatformAdapter",
     "PlatformUser",
+    "PydanticAIAgent",
     "RunResult",
     "ScriptedAgent",
     "StateStore",

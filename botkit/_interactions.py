@@ -53,7 +53,8 @@ async def handle_interaction(bot: Bot, event: InteractionEvent) -> None:
 async def _answer_choice(
     pending: PendingChoice | None, thread: Thread, event: InteractionEvent
 ) -> None:
-    if pending is None or pending.future.done() or pending.conversation.id != thread.id:
+    if pending is None or pending.answered or pending.future.done() \
+            or pending.conversation.id != thread.id:
         await tell(thread, event, EXPIRED)
         return
     if pending.ref is not None and event.message is not None \
@@ -64,6 +65,7 @@ async def _answer_choice(
         who = ", ".join(pending.allowed_names) or "someone else"
         await tell(thread, event, f"Sorry, only {who} can answer this one.")
         return
+    pending.answered = True  # claim it before awaiting anything: a second click is refused
     label = pending.labels.get(event.action_id, str(event.value))
     for control in iter_controls(pending.message):
         if control.action_id == event.action_id:
@@ -74,4 +76,5 @@ async def _answer_choice(
             await thread.update(pending.ref, close_controls(pending.message, note))
         except Exception:
             log.exception("could not close the answered choice in %s", thread.id)
-    pending.future.set_result(event.value)
+    if not pending.future.done():  # the bot may have stopped while the card was closing
+        pending.future.set_result(event.value)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("botkit")
 
 INTERRUPT_TTL = 7 * 24 * 3600.0
+MAX_MESSAGE_IDS = 1000
 
 
 class ThreadRunHost:
@@ -49,6 +50,15 @@ class ThreadRunHost:
 
     async def save_state(self, state: Any) -> None:
         await self.thread.set_state(state)
+
+    async def message_ids(self) -> dict[str, str]:
+        ids = await self.bot.store.get(f"msgids:{self.thread_id}")
+        return dict(ids) if isinstance(ids, dict) else {}
+
+    async def remember_message_ids(self, ids: dict[str, str]) -> None:
+        known = {**await self.message_ids(), **ids}
+        newest = dict(list(known.items())[-MAX_MESSAGE_IDS:])
+        await self.bot.store.set(f"msgids:{self.thread_id}", newest)
 
     def tool_context(self, tool_call_id: str) -> ToolContext:
         return ToolContext(thread=self.thread, message=self.thread.message,

@@ -14,6 +14,7 @@ from typing import Any, TypeVar, overload
 
 import ag_ui.core as agui
 
+from botkit._actions import ActionRegistry
 from botkit._interactions import handle_interaction
 from botkit.adapter import PlatformAdapter
 from botkit.agents.base import AgentLike
@@ -25,7 +26,6 @@ from botkit.store import MemoryStore, StateStore
 from botkit.thread import Thread
 from botkit.tools import BotTool, tool_from_function
 from botkit.types import Conversation, PlatformUser
-from botkit.ui.nodes import ClickHandler
 
 __all__ = ["Bot", "ContextEntry", "create_bot"]
 
@@ -89,7 +89,7 @@ class Bot:
         self.adapters: list[PlatformAdapter] = []
         self.tools: dict[str, BotTool] = {}
         self.context: list[agui.Context] = [_context(c) for c in context]
-        self.actions: dict[str, ClickHandler] = {}
+        self.actions = ActionRegistry()
         self.choices = ChoiceRegistry()
         self._mention: list[Handler] = []
         self._message: list[Handler] = []

@@ -36,6 +36,9 @@ class PendingChoice:
     future: asyncio.Future[Any]
     ref: MessageRef | None = None
     allowed_names: tuple[str, ...] = field(default=())
+    answered: bool = False
+    """Set by the first accepted click, before the card is closed, so a second click
+    arriving meanwhile is refused instead of resolving the future twice."""
 
     def allows(self, user: PlatformUser) -> bool:
         return self.allowed_user_ids is None or user.id in self.allowed_user_ids
@@ -84,7 +87,7 @@ class ChoiceRegistry:
     def pending_in(self, conversation_id: str) -> list[PendingChoice]:
         return [p for p in self._pending.values()
                 if p.conversation.id == conversation_id and p.ref is not None
-                and not p.future.done()]
+                and not p.answered and not p.future.done()]
 
     async def wait_until_pending(self, conversation_id: str) -> None:
         """Return once a choice is shown and waiting in ``conversation_id``."""

@@ -1,6 +1,7 @@
 """``botkit``: the command line.
 
     botkit run APP [--adapter console] [--data-dir DIR] [--users FILE] [--new]
+    botkit run APP --adapter slack [--http PORT] [--emulator]
     botkit emulator [--port N]          a local Slack for trying Slack bots offline
 
 ``APP`` is a path to a .py file or ``module:attribute``; botkit finds the ``Bot`` in it.
@@ -74,11 +75,36 @@ def _use_console(bot: Bot, args: argparse.Namespace) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     bot = load_app(args.app)
+    if args.agent and args.openai:
+        raise UserError("pass --agent URL or --openai MODEL, not both")
+    if args.agent:
+        from botkit.agents.http import AgUiHttpAgent
+
+        bot.agent = AgUiHttpAgent(args.agent)
+    elif args.openai:
+        from botkit.agents.openai import OpenAIChatAgent
+
+        bot.agent = OpenAIChatAgent(args.openai)
+    if args.adapter == "slack":
+        return _run_slack(bot, args)
     if args.adapter != "console":
-        raise UserError(f"unknown adapter {args.adapter!r}; available: console")
+        raise UserError(f"unknown adapter {args.adapter!r}; available: console, slack")
+    if args.http is not None or args.emulator:
+        raise UserError("--http and --emulator go with --adapter slack")
     _use_console(bot, args)
     bot.run()
     return 0
+
+
+def _run_slack(bot: Bot, args: argparse.Namespace) -> int:
+    """Slack: tokens from SLACK_BOT_TOKEN + SLACK_APP_TOKEN (Socket Mode) or
+    SLACK_SIGNING_SECRET with --http PORT; --emulator runs a local Slack instead."""
+    try:
+        from botkit_slack.run import run_on_slack
+    except ImportError as exc:
+        raise UserError('the Slack adapter needs the slack extra: pip install "botkit[slack]"'
+                        f" ({exc})") from exc
+    return run_on_slack(bot, http_port=args.http, emulator=args.emulator)
 
 
 def _emulator(rest: list[str]) -> int:
@@ -102,6 +128,17 @@ def _parser() -> argparse.ArgumentParser:
                                         "(default: .botkit-data/<bot name>)")
     run.add_argument("--users", help="JSON file of people the console's lookup_user knows")
     run.add_argument("--new", action="store_true", help="forget the previous conversation")
+    run.add_argument("--agent", metavar="URL",
+                     help="use the AG-UI agent at URL instead of the app's agent")
+    run.add_argument("--openai", metavar="MODEL",
+                     help="use MODEL on an OpenAI-compatible server instead of the app's agent "
+                          "(needs OPENAI_API_KEY; OPENAI_BASE_URL picks the server)")
+    run.add_argument("--http", type=int, metavar="PORT",
+                     help="with --adapter slack: serve the Events API on PORT (needs "
+                          "SLACK_SIGNING_SECRET) instead of Socket Mode (SLACK_APP_TOKEN)")
+    run.add_argument("--emulator", action="store_true",
+                     help="with --adapter slack: run on a local Slack emulator, no workspace "
+                          "or tokens needed")
     sub.add_parser("emulator", help="start a local Slack emulator", add_help=False)
     return parser
 

@@ -225,15 +225,25 @@ class Thread:
         """Continue the run this conversation's agent interrupted, answering with ``value``
         (or cancelling the interrupt). Raises ``InteractionExpired`` when nothing waits."""
         agent = self._agent()
-        pending = await self._bot.store.pop(f"interrupt:{self.id}")
+        key = f"interrupt:{self.id}"
+        expired = "there is no interrupted run waiting in this conversation"
+        peeked = await self._bot.store.get(key)
+        if peeked is None:
+            raise InteractionExpired(expired)
+        if peeked["channel"] == "outcome":  # a bad answer (UserError) must not consume it
+            _resume_entries(peeked["interrupts"], value, cancel)
+        pending = await self._bot.store.pop(key)  # the atomic claim: one resume wins
         if pending is None:
-            raise InteractionExpired("there is no interrupted run waiting in this conversation")
+            raise InteractionExpired(expired)
         request = RunRequest(messages=pending["messages"], state=pending["state"],
                              tools=self._bot.tools_with(None), context=self._bot.context_with(None))
         if pending["channel"] == "outcome":
             request.resume = _resume_entries(pending["interrupts"], value, cancel)
         else:
-            request.forwarded_props = {"command": {"resume": None if cancel else value}}
+            # the legacy channel has no cancel status, and servers read a None resume as
+            # "no answer" (ag-ui-langgraph replays the interrupt): cancel with a marker
+            answer = {"cancelled": True} if cancel else value
+            request.forwarded_props = {"command": {"resume": answer}}
         return await self._runner(agent).run(request)
 
     async def cancel_interrupt(self) -> RunResult:

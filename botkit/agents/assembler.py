@@ -41,12 +41,15 @@ class RunAssembler:
     ) -> None:
         self.messages: list[AgentMessage] = [copy.deepcopy(m) for m in messages]
         self._initial_ids = {m["id"] for m in self.messages}
+        self._earlier_ids: set[str] = set()
         self.state = copy.deepcopy(state)
         self.interrupt_names = interrupt_names
         self.interrupts: list[agui.Interrupt] = []
         self.legacy_interrupt: LegacyInterrupt | None = None
         self.error: str | None = None
         self.finished = False
+        self.snapshot_seen = False
+        """A MESSAGES_SNAPSHOT arrived: the agent holds the history and its ids matter."""
         self.streamed_text_ids: set[str] = set()
         self.run_tool_call_ids: list[str] = []
         self._calls: dict[str, dict[str, Any]] = {}
@@ -127,6 +130,10 @@ class RunAssembler:
                 merged.append(local)
         merged.extend(m for m in snapshot if m["id"] in by_id)
         self.messages = merged
+        self.snapshot_seen = True
+        given = [i for i, m in enumerate(snapshot) if m["id"] in self._initial_ids]
+        if given:  # what the agent holds from before the last message it was given is old
+            self._earlier_ids.update(m["id"] for m in snapshot[:given[-1]])
         for m in merged:  # calls seen only in a snapshot still count as this run's calls
             for call in m.get("toolCalls") or ():
                 if call["id"] not in self._calls and m["id"] not in self._initial_ids:
@@ -143,11 +150,19 @@ class RunAssembler:
             log.warning("STATE_DELTA could not be applied (%s); keeping the prior state", exc)
 
     def snapshot_only_replies(self) -> list[AgentMessage]:
-        """New assistant text that arrived only in a MESSAGES_SNAPSHOT (never streamed)."""
+        """New assistant text that arrived only in a MESSAGES_SNAPSHOT (never streamed).
+
+        Only what the snapshot places after the last message this run was given is new:
+        an agent that keeps the history may list earlier replies under ids the bot never
+        saw."""
         return [m for m in self.messages
                 if m.get("role") == "assistant" and isinstance(m.get("content"), str)
                 and m["content"].strip() and m["id"] not in self._initial_ids
-                and m["id"] not in self.streamed_text_ids]
+                and m["id"] not in self.streamed_text_ids and m["id"] not in self._earlier_ids]
+
+    def streamed_ids(self) -> list[str]:
+        """Ids of the messages whose text was streamed in this run, in message order."""
+        return [m["id"] for m in self.messages if m["id"] in self.streamed_text_ids]
 
     # -- the dispatcher ---------------------------------------------------------------
     def feed(self, event: agui.BaseEvent) -> list[StreamPart]:

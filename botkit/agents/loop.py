@@ -69,6 +69,8 @@ class RunHost(Protocol):
     async def save_state(self, state: Any) -> None: ...
     async def interrupted(self, pending: dict[str, Any]) -> None: ...
     def tool_context(self, tool_call_id: str) -> ToolContext: ...
+    async def message_ids(self) -> dict[str, str]: ...
+    async def remember_message_ids(self, ids: dict[str, str]) -> None: ...
 
 
 class AgentRunner:
@@ -127,17 +129,25 @@ class AgentRunner:
     async def run(self, request: RunRequest) -> RunResult:
         texts: list[str] = []
         replies: list[MessageRef] = []
+        request.messages = _with_agent_ids(request.messages, await self.host.message_ids())
         for iteration in range(1, self.max_iterations + 1):
             asm = RunAssembler(request.messages, request.state, self.interrupt_names)
             ref = await self._consume(self._input(request), asm)
             request.resume, request.forwarded_props = None, None
+            shown: dict[str, str] = {}  # platform message id -> the agent's message id
             if ref is not None:
                 replies.append(ref)
+                if streamed := asm.streamed_ids():
+                    shown[ref.id] = streamed[0]
             texts.extend(asm.messages[i]["content"] for i in range(len(asm.messages))
                          if asm.messages[i]["id"] in asm.streamed_text_ids)
             for message in asm.snapshot_only_replies():
                 replies.append(await self.host.show_text(message["content"]))
+                shown[replies[-1].id] = message["id"]
                 texts.append(message["content"])
+            if asm.snapshot_seen and (shown := {k: v for k, v in shown.items() if k != v}):
+                # an agent that keeps the history itself must get its own ids back
+                await self.host.remember_message_ids(shown)
             if asm.state != request.state:
                 await self.host.save_state(asm.state)
             request.state, request.messages = asm.state, asm.finalized_messages()
@@ -210,3 +220,28 @@ class AgentRunner:
         assert legacy is not None
         return {**base, "channel": "legacy", "event_name": legacy.name, "interrupts": [],
                 "payload": legacy.value}
+
+
+def _with_agent_ids(messages: list[AgentMessage], ids: Mapping[str, str]) -> list[AgentMessage]:
+    """Give the bot's replies back the agent's own message ids. A reply whose id the
+    recorded tool calls also carry (text and calls in one agent message) becomes one
+    message again."""
+    if not ids:
+        return messages
+    out: list[AgentMessage] = []
+    seen: dict[str, int] = {}
+    for m in messages:
+        if m.get("role") == "assistant" and m["id"] in ids:
+            m = {**m, "id": ids[m["id"]]}
+        if m.get("role") == "assistant" and m["id"] in seen:
+            first = out[seen[m["id"]]]
+            merged = {**m, **first}
+            if content := first.get("content") or m.get("content"):
+                merged["content"] = content
+            if calls := [*(first.get("toolCalls") or ()), *(m.get("toolCalls") or ())]:
+                merged["toolCalls"] = calls
+            out[seen[m["id"]]] = merged
+            continue
+        seen[m["id"]] = len(out)
+        out.append(m)
+    return out

@@ -30,6 +30,7 @@ from botkit.agents.scripted import (
     Truncate,
 )
 from botkit.bot import Bot
+from botkit.testing.agui_server import serve_ag_ui
 from botkit.testing.fake_adapter import ALICE, BOB, BOT, FULL_CAPABILITIES, FakeAdapter, Sent
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "ServerTool",
     "Truncate",
     "running",
+    "serve_ag_ui",
 ]
 
 

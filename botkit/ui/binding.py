@@ -2,11 +2,14 @@
 
 Only the id and the control's value travel to the platform; the handler stays in the bot.
 An id is a hash of where the control sits, what it shows, its value, the handler's
-qualified name and the conversation, so rendering the same card again yields the same id.
+qualified name and the data it carries (closure variables, default arguments, ``partial``
+arguments, a bound method's object) and the conversation, so rendering the same card again
+yields the same id, while look-alike buttons acting on different data never share one.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -87,14 +90,38 @@ def _handler_of(control: Control) -> ClickHandler | None:
     return control.on_click if isinstance(control, Button) else control.on_select
 
 
+def _handler_key(handler: Any) -> list[Any]:
+    """The handler's name and the data it acts on. Two ``lambda ctx, t=t: approve(t)``
+    buttons for different tickets must not share an action id, or one click would run
+    the other ticket's handler."""
+    bound: list[Any] = []
+    while isinstance(handler, functools.partial):
+        bound += [list(handler.args), handler.keywords]
+        handler = handler.func
+    if getattr(handler, "__self__", None) is not None:
+        bound.append(handler.__self__)
+    func = getattr(handler, "__func__", handler)
+    for cell in getattr(func, "__closure__", None) or ():
+        try:
+            bound.append(cell.cell_contents)
+        except ValueError:  # a cell not filled yet
+            bound.append(None)
+    bound += [getattr(func, "__defaults__", None), getattr(func, "__kwdefaults__", None)]
+    name = f"{getattr(func, '__module__', '')}.{getattr(func, '__qualname__', '')}"
+    return [name, bound]
+
+
 def _mint(scope: str, index: int, control: Control, handler: ClickHandler) -> str:
     shown = (
         [control.label, control.value]
         if isinstance(control, Button)
         else [[o.label, o.value] for o in control.options]
     )
-    name = f"{getattr(handler, '__module__', '')}.{getattr(handler, '__qualname__', '')}"
-    text = json.dumps([scope, index, type(control).__name__, shown, name], default=repr)
+    key = [scope, index, type(control).__name__, shown, _handler_key(handler)]
+    try:
+        text = json.dumps(key, default=repr)
+    except (TypeError, ValueError):  # circular or non-str-keyed data: repr copes
+        text = repr(key)
     return ACTION_PREFIX + hashlib.sha1(text.encode()).hexdigest()[:16]
 
 

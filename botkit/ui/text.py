@@ -160,7 +160,8 @@ def _plain_control(control: Control, numbers: Iterator[Choice]) -> str:
 def _table_grid(table: Table) -> tuple[list[str], list[list[str]], list[str]]:
     ncols = max([len(table.columns), *(len(r) for r in table.rows)], default=0)
     heads = [c.header for c in table.columns] + [""] * (ncols - len(table.columns))
-    aligns = [c.align for c in table.columns] + ["left"] * (ncols - len(table.columns))
+    aligns: list[str] = [c.align for c in table.columns]
+    aligns += ["left"] * (ncols - len(table.columns))
     rows = [[" ".join(cell.split()) for cell in r] + [""] * (ncols - len(r)) for r in table.rows]
     return heads, rows, aligns
 

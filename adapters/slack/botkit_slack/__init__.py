@@ -1,1 +1,18 @@
-"""slack"""
+"""slack: botkit's Slack adapter (``SlackAdapter``), Block Kit rendering and a local emulator.
+
+``SlackAdapter`` is imported lazily, so the renderer and the emulator load without Bolt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["SlackAdapter"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SlackAdapter":
+        from botkit_slack.adapter import SlackAdapter
+
+        return SlackAdapter
+    raise AttributeError(f"module 'botkit_slack' has no attribute {name!r}")

@@ -16,21 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from botkit.errors import UserError
-from botkit.ui.nodes import (
-    Actions,
-    Block,
-    Button,
-    Context,
-    Divider,
-    Fields,
-    Header,
-    Image,
-    Markdown,
-    Message,
-    Section,
-    Select,
-    Table,
-)
+from botkit.ui import nodes as ui
 from botkit.ui.text import bound_action_id, plain_table
 from botkit_slack import limits as L
 from botkit_slack.mrkdwn import _FENCE, _closes, close_open_markdown, markdown_to_mrkdwn
@@ -38,8 +24,6 @@ from botkit_slack.mrkdwn import _FENCE, _closes, close_open_markdown, markdown_t
 __all__ = ["RenderedSlackMessage", "plain_text_fallback", "render_blocks", "split_text"]
 
 JSON = dict[str, Any]
-_FALLBACK_TEXT = 150
-_TABLE_CELL_WIDTH = 40
 _HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
 
 
@@ -62,46 +46,38 @@ class RenderedSlackMessage:
         return out
 
 
-def render_blocks(message: Message) -> RenderedSlackMessage:
+def render_blocks(message: ui.Message) -> RenderedSlackMessage:
     """Render ``message`` to Block Kit that Slack accepts."""
     ctx = _Ctx()
-    parts = [part for block in message.blocks for part in _render(block, ctx)]
-    blocks = _fit(parts)
-    text = plain_text_fallback(message)
-    accent = _accent(message.accent)
+    blocks = _fit([part for block in message.blocks for part in _render(block, ctx)])
+    text, accent = plain_text_fallback(message), _accent(message.accent)
     if accent is None:
         return RenderedSlackMessage(blocks=blocks, text=text)
-    return RenderedSlackMessage(
-        blocks=[], text=text, attachments=[{"color": accent, "blocks": blocks}]
-    )
+    return RenderedSlackMessage([], text, [{"color": accent, "blocks": blocks}])
 
 
-def plain_text_fallback(message: Message, *, limit: int = _FALLBACK_TEXT) -> str:
+def plain_text_fallback(message: ui.Message, *, limit: int = 150) -> str:
     """The notification text: the header, else the first text, whitespace-collapsed and
     cut at ``limit`` with ``…``; ``…`` alone for a message with no text at all."""
-    texts = [b.text for b in message.blocks if isinstance(b, Header)]
-    for block in message.blocks:
-        if isinstance(block, Section | Markdown):
-            texts.append(_strip_markdown(block.text))
-        elif isinstance(block, Fields):
-            texts += [f"{f.label}: {f.text}" if f.label else f.text for f in block.fields]
-        elif isinstance(block, Context):
-            texts += block.items
-        elif isinstance(block, Image):
-            texts.append(block.alt)
-        elif isinstance(block, Table):
-            texts += [c.header for c in block.columns]
-    for text in texts:
-        collapsed = " ".join(text.split())
-        if collapsed:
-            cut = _truncate_plain(collapsed, limit)
-            return cut.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return "…"
+    texts = [b.text for b in message.blocks if isinstance(b, ui.Header)]
+    for b in message.blocks:
+        if isinstance(b, ui.Section | ui.Markdown):
+            md = re.sub(r"!?\[([^\]\n]*)\]\([^)\n]*\)", r"\1", b.text)
+            texts.append(re.sub(r"(?m)^\s{0,3}#{1,6}\s+|\*\*|__|~~|`{1,3}", "", md))
+        elif isinstance(b, ui.Fields):
+            texts += [f"{f.label}: {f.text}" if f.label else f.text for f in b.fields]
+        elif isinstance(b, ui.Context):
+            texts += b.items
+        elif isinstance(b, ui.Image):
+            texts.append(b.alt)
+        elif isinstance(b, ui.Table):
+            texts += [c.header for c in b.columns]
+    collapsed = next((" ".join(t.split()) for t in texts if t.strip()), "")
+    return _esc(_truncate_plain(collapsed, limit)) if collapsed else "…"
 
 
-def _strip_markdown(md: str) -> str:
-    md = re.sub(r"!?\[([^\]\n]*)\]\([^)\n]*\)", r"\1", md)
-    return re.sub(r"(?m)^\s{0,3}#{1,6}\s+|\*\*|__|~~|`{1,3}", "", md)
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # -- sizes and cutting ------------------------------------------------------------------
@@ -113,7 +89,7 @@ def _size(s: str) -> int:
 
 
 def _fit_index(s: str, limit: int) -> int:
-    """The longest prefix ``s[:i]`` whose size is at most ``limit``."""
+    """The length of the longest prefix of ``s`` whose size is at most ``limit``."""
     total = 0
     for i, ch in enumerate(s):
         total += 2 if ord(ch) > 0xFFFF else 1
@@ -125,22 +101,16 @@ def _fit_index(s: str, limit: int) -> int:
 def _joined(s: str, i: int) -> bool:
     """True when cutting between ``s[i-1]`` and ``s[i]`` would split a grapheme."""
     a, b = s[i - 1], s[i]
-    if unicodedata.category(b) in ("Mn", "Mc", "Me") or a == "\u200d" or b == "\u200d":
+    if unicodedata.category(b) in ("Mn", "Mc", "Me") or "\u200d" in (a, b):
         return True
     if "\ufe00" <= b <= "\ufe0f" or 0x1F3FB <= ord(b) <= 0x1F3FF or 0xE0020 <= ord(b) <= 0xE007F:
         return True
     if "\ud800" <= a <= "\udbff":
         return True
-    if _regional(a) and _regional(b):
-        run = 0
-        while i - 1 - run >= 0 and _regional(s[i - 1 - run]):
-            run += 1
-        return run % 2 == 1
-    return False
-
-
-def _regional(ch: str) -> bool:
-    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+    run = 0  # regional indicators pair up: a flag is two of them
+    while i - 1 - run >= 0 and 0x1F1E6 <= ord(s[i - 1 - run]) <= 0x1F1FF:
+        run += 1
+    return 0x1F1E6 <= ord(b) <= 0x1F1FF and run % 2 == 1
 
 
 def _safe_cut(s: str, i: int) -> int:
@@ -173,27 +143,26 @@ def _truncate_plain(text: str, limit: int) -> str:
 def _mrkdwn(md: str, limit: int) -> str:
     """``md`` as mrkdwn within ``limit``, cut with a visible notice when too long."""
     out = markdown_to_mrkdwn(md)
-    if _size(out) <= limit:
-        return out
     target = limit - 60
-    while True:
+    while _size(out) > limit:
         end, _ = _boundary(md, max(target, 0))
         head = md[:end].rstrip()
         body = markdown_to_mrkdwn(close_open_markdown(head)) if head else ""
         sep = "\n" if not body or body.endswith("```") else ""
         out = f"{body}{sep}…\n_[truncated: {len(md) - len(head):,} more characters not shown]_"
-        if _size(out) <= limit or not head:
-            return out
+        if not head:
+            break
         target = min(target, end) - (_size(out) - limit) - 1
+    return out
 
 
 # -- blocks -----------------------------------------------------------------------------
 
 
+@dataclass
 class _Ctx:
-    def __init__(self) -> None:
-        self.control_index = 0
-        self.table_used = False
+    control_index: int = 0
+    table_used: bool = False  # Slack allows one table block per message
 
 
 @dataclass
@@ -203,7 +172,8 @@ class _Part:
     source: str | None = None  # a section's markdown, to re-cut within the text budget
 
 
-def _plain(text: str, limit: int) -> JSON:
+def _plain(text: str, limit: int, default: str = "…") -> JSON:
+    text = " ".join(text.split()) or default
     return {"type": "plain_text", "text": _truncate_plain(text, limit), "emoji": True}
 
 
@@ -215,67 +185,56 @@ def _context(texts: list[str]) -> JSON:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in texts]}
 
 
-def _chunks(items: list[JSON], size: int) -> list[list[JSON]]:
+def _groups(items: list[Any], size: int) -> list[list[Any]]:
     return [items[k : k + size] for k in range(0, len(items), size)]
 
 
-def _render(block: Block, ctx: _Ctx) -> list[_Part]:
-    if isinstance(block, Header):
-        text = " ".join(block.text.split())
-        return [_Part({"type": "header", "text": _plain(text, L.MAX_HEADER_TEXT)})] if text else []
-    if isinstance(block, Section | Markdown):
+def _render(block: ui.Block, ctx: _Ctx) -> list[_Part]:
+    if isinstance(block, ui.Header):
+        header = {"type": "header", "text": _plain(block.text, L.MAX_HEADER_TEXT)}
+        return [_Part(header)] if block.text.strip() else []
+    if isinstance(block, ui.Section | ui.Markdown):
         section = _section(block.text)
         return [_Part(section, source=block.text)] if section["text"]["text"].strip() else []
-    if isinstance(block, Fields):
+    if isinstance(block, ui.Fields):
         md = [f"**{f.label}**\n{f.text}" if f.label else f.text for f in block.fields]
         fields = [{"type": "mrkdwn", "text": _mrkdwn(t, L.MAX_FIELD_TEXT)} for t in md if t.strip()]
-        return [
-            _Part({"type": "section", "fields": c}) for c in _chunks(fields, L.MAX_SECTION_FIELDS)
-        ]
-    if isinstance(block, Context):
+        return [_Part({"type": "section", "fields": g}) for g in _groups(fields, 10)]
+    if isinstance(block, ui.Context):
         items = [_mrkdwn(i, L.MAX_TEXT_OBJECT) for i in block.items if i.strip()]
-        step = L.MAX_CONTEXT_ELEMENTS
-        return [_Part(_context(items[k : k + step])) for k in range(0, len(items), step)]
-    if isinstance(block, Divider):
+        return [_Part(_context(g)) for g in _groups(items, L.MAX_CONTEXT_ELEMENTS)]
+    if isinstance(block, ui.Divider):
         return [_Part({"type": "divider"})]
-    if isinstance(block, Image):
+    if isinstance(block, ui.Image):
         if not block.url or _size(block.url) > L.MAX_IMAGE_URL:
-            why = "no URL" if not block.url else "its URL is over Slack's 3,000-character limit"
+            why = "its URL is over Slack's 3,000-character limit" if block.url else "no URL"
             return [_Part(_context([f"_[image not shown: {why}]_"]))]
-        alt = _truncate_plain(" ".join(block.alt.split()) or "image", L.MAX_IMAGE_ALT)
+        alt = _plain(block.alt, L.MAX_IMAGE_ALT, "image")["text"]
         return [_Part({"type": "image", "image_url": block.url, "alt_text": alt})]
-    if isinstance(block, Table):
+    if isinstance(block, ui.Table):
         return [_Part(_table(block, ctx))] if block.rows or block.columns else []
     return _actions(block, ctx)
 
 
-def _table(table: Table, ctx: _Ctx) -> JSON:
-    rows = ([[c.header for c in table.columns]] if table.columns else []) + [
-        list(r) for r in table.rows
-    ]
+def _table(table: ui.Table, ctx: _Ctx) -> JSON:
+    rows = [[c.header for c in table.columns]] if table.columns else []
+    rows += [list(r) for r in table.rows]
     ncols = max(len(r) for r in rows)
-    native = (
+    if (
         not ctx.table_used
         and ncols <= L.MAX_TABLE_COLUMNS
         and len(rows) <= L.MAX_TABLE_ROWS
         and all(_size(cell) <= L.MAX_TABLE_CELL for r in rows for cell in r)
-    )
-    if native:
-        ctx.table_used = True  # Slack allows one table per message
+    ):
+        ctx.table_used = True
         aligns = [c.align for c in table.columns] + ["left"] * (ncols - len(table.columns))
-        cells = [
-            [{"type": "raw_text", "text": c or " "} for c in r + [""] * (ncols - len(r))]
-            for r in rows
-        ]
+        padded = [r + [""] * (ncols - len(r)) for r in rows]
+        cells = [[{"type": "raw_text", "text": c or " "} for c in r] for r in padded]
         return {"type": "table", "column_settings": [{"align": a} for a in aligns], "rows": cells}
     total = keep = len(table.rows)
-    while True:
-        grid = plain_table(
-            Table(table.rows[:keep], columns=table.columns), max_cell=_TABLE_CELL_WIDTH
-        )
-        text = (
-            "```\n" + grid.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "\n```"
-        )
+    while True:  # a monospace grid instead, rows cut at the end with a notice
+        grid = plain_table(ui.Table(table.rows[:keep], columns=table.columns), max_cell=40)
+        text = f"```\n{_esc(grid)}\n```"
         if keep < total:
             text += f"\n_…{total - keep:,} more rows not shown_"
         if _size(text) <= L.MAX_SECTION_TEXT:
@@ -285,100 +244,85 @@ def _table(table: Table, ctx: _Ctx) -> JSON:
         keep = min(keep - 1, keep * L.MAX_SECTION_TEXT // _size(text))
 
 
-def _actions(block: Actions, ctx: _Ctx) -> list[_Part]:
+def _actions(block: ui.Actions, ctx: _Ctx) -> list[_Part]:
     elements: list[JSON] = []
     notes: list[str] = []
     for control in block.elements:
         index, ctx.control_index = ctx.control_index, ctx.control_index + 1
-        if isinstance(control, Button):
+        if isinstance(control, ui.Button):
             elements.append(_button(control, index))
-        elif not control.options:
+            continue
+        name = _esc(_plain(control.placeholder or "", 40, "Choose")["text"])
+        if not control.options:
+            notes.append(f"_[menu “{name}” not shown: it has no options]_")
+            continue
+        elements.append(_select(control, index))
+        if len(control.options) > L.MAX_SELECT_OPTIONS:
             notes.append(
-                f"_[menu “{control.placeholder or 'Choose'}” not shown: it has no options]_"
+                f"_Only the first {L.MAX_SELECT_OPTIONS} of {len(control.options):,} "
+                f"options of “{name}” are shown._"
             )
-        else:
-            elements.append(_select(control, index))
-            if len(control.options) > L.MAX_SELECT_OPTIONS:
-                notes.append(
-                    f"_Only the first {L.MAX_SELECT_OPTIONS} of {len(control.options):,} "
-                    f"options of “{control.placeholder or 'Choose'}” are shown._"
-                )
     rows: list[list[JSON]] = []
     for element in elements:  # a new row at 25 elements or at a repeated action_id
         aid = element.get("action_id")
-        row = rows[-1] if rows else None
         if (
-            row is None
-            or len(row) == L.MAX_ACTIONS_ELEMENTS
-            or (aid and any(e.get("action_id") == aid for e in row))
+            not rows
+            or len(rows[-1]) == L.MAX_ACTIONS_ELEMENTS
+            or (aid and any(e.get("action_id") == aid for e in rows[-1]))
         ):
             rows.append([])
         rows[-1].append(element)
     parts = [_Part({"type": "actions", "elements": row}, keep=True) for row in rows]
-    return parts + [
-        _Part(_context(c), keep=True) for c in [notes[k : k + 10] for k in range(0, len(notes), 10)]
-    ]
+    return parts + [_Part(_context(g), keep=True) for g in _groups(notes, 10)]
 
 
 def _check_id(action_id: str) -> str:
     if _size(action_id) > L.MAX_ACTION_ID:
-        raise UserError(
-            f"action_id {action_id[:40]!r}… is over Slack's 255 characters; use a shorter id."
-        )
+        raise UserError(f"action_id {action_id[:40]!r}… is over Slack's 255 characters.")
     return action_id
 
 
-def _button(button: Button, index: int) -> JSON:
-    label = " ".join(button.label.split()) or "…"
-    element: JSON = {"type": "button", "text": _plain(label, L.MAX_BUTTON_TEXT)}
+def _button(button: ui.Button, index: int) -> JSON:
+    element: JSON = {"type": "button", "text": _plain(button.label, L.MAX_BUTTON_TEXT)}
     if button.url:
         if _size(button.url) > L.MAX_BUTTON_URL:
-            raise UserError(
-                f"Button {button.label!r}: its url is over Slack's 3000 characters; link to a shorter URL."
-            )
+            raise UserError(f"Button {button.label!r}: url over Slack's 3000 characters.")
         element["url"] = button.url
         if button.action_id:
             element["action_id"] = _check_id(button.action_id)
     else:
         element["action_id"] = _check_id(bound_action_id(button, index))
     if not button.url or button.value is not None:
-        element["value"] = _button_value(button)
+        value = button.label if button.value is None else button.value
+        try:
+            element["value"] = json.dumps(value, separators=(",", ":"), sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"Button {button.label!r}: value must be JSON-able: {exc}") from exc
+        if _size(element["value"]) > L.MAX_BUTTON_VALUE:
+            raise UserError(
+                f"Button {button.label!r}: its value is {_size(element['value']):,} characters "
+                f"as JSON; Slack allows {L.MAX_BUTTON_VALUE:,}. Keep button values small (an "
+                "id) and keep the data server-side, e.g. in the bot's store, read in on_click."
+            )
     if button.style:
         element["style"] = button.style
     return element
 
 
-def _button_value(button: Button) -> str:
-    value = button.label if button.value is None else button.value
-    try:
-        wire = json.dumps(value, separators=(",", ":"), sort_keys=True)
-    except (TypeError, ValueError) as exc:
-        raise UserError(
-            f"Button {button.label!r}: value must be JSON-able (str, number, list, dict): {exc}"
-        ) from exc
-    if _size(wire) > L.MAX_BUTTON_VALUE:
-        raise UserError(
-            f"Button {button.label!r}: its value is {_size(wire):,} characters as JSON; Slack "
-            f"allows {L.MAX_BUTTON_VALUE:,}. Keep button values small (an id) and keep the "
-            "data server-side, e.g. in the bot's store, looking it up in on_click."
-        )
-    return wire
-
-
-def _select(select: Select, index: int) -> JSON:
+def _select(select: ui.Select, index: int) -> JSON:
     options = []
     for option in select.options[: L.MAX_SELECT_OPTIONS]:
-        if _size(option.value) > L.MAX_OPTION_VALUE:
+        if not 0 < _size(option.value) <= L.MAX_OPTION_VALUE:
             raise UserError(
-                f"Select option {option.label!r}: its value is over Slack's "
-                f"{L.MAX_OPTION_VALUE} characters; use a short id and keep the data server-side."
+                f"Select option {option.label!r}: values must be 1–{L.MAX_OPTION_VALUE} "
+                "characters; use a short id and keep the data server-side."
             )
-        label = " ".join(option.label.split()) or option.value or "…"
-        options.append({"text": _plain(label, L.MAX_OPTION_TEXT), "value": option.value})
+        label = _plain(option.label, L.MAX_OPTION_TEXT, option.value)
+        options.append({"text": label, "value": option.value})
     return {
         "type": "static_select",
         "action_id": _check_id(bound_action_id(select, index)),
-        "placeholder": _plain(select.placeholder or "Choose…", L.MAX_PLACEHOLDER),
+        "placeholder": _plain(select.placeholder or "", L.MAX_PLACEHOLDER, "Choose…"),
         "options": options,
     }
 
@@ -389,19 +333,15 @@ def _text_size(node: Any) -> int:
             _size(v) if k == "text" and isinstance(v, str) else _text_size(v)
             for k, v in node.items()
         )
-    if isinstance(node, list):
-        return sum(_text_size(v) for v in node)
-    return 0
+    return sum(_text_size(v) for v in node) if isinstance(node, list) else 0
 
 
 def _fit(parts: list[_Part]) -> list[JSON]:
-    """Keep at most 50 blocks and the text budget; action rows survive a cut."""
+    """Keep at most 50 blocks and the total text budget; action rows survive a cut."""
     sizes = [_text_size(p.block) for p in parts]
     if len(parts) <= L.MAX_BLOCKS and sum(sizes) <= L.MAX_TOTAL_BLOCKS_TEXT:
         return [p.block for p in parts]
-    keep = [p.keep for p in parts]
-    if sum(keep) > L.MAX_BLOCKS // 2:
-        keep = [False] * len(parts)
+    keep = [p.keep for p in parts] if sum(p.keep for p in parts) <= 25 else [False] * len(parts)
     slots = L.MAX_BLOCKS - 1 - sum(keep)
     budget = L.MAX_TOTAL_BLOCKS_TEXT - 100 - sum(s for s, k in zip(sizes, keep, strict=True) if k)
     out: list[JSON] = []
@@ -430,9 +370,7 @@ def _accent(accent: str | None) -> str | None:
         return accent or None
     m = _HEX.fullmatch(accent.strip())
     if not m:
-        raise UserError(
-            f"accent {accent!r}: use a hex colour like '#36a64f' (or good/warning/danger)."
-        )
+        raise UserError(f"accent {accent!r}: use a hex colour like '#36a64f' or good/danger.")
     digits = m.group(1)
     return "#" + (digits if len(digits) == 6 else "".join(d * 2 for d in digits)).lower()
 
@@ -442,43 +380,42 @@ def _accent(accent: str | None) -> str | None:
 
 def split_text(text: str, *, limit: int = 3500) -> list[str]:
     """Split a long reply into messages of at most ``limit`` characters, at paragraph,
-    line or word boundaries and never across a grapheme. A code fence cut by a split is
+    line or word boundaries and never inside a grapheme. A code fence cut by a split is
     closed at the end of one message and reopened at the start of the next."""
     if limit < 40:
         raise ValueError("split_text: limit must be at least 40")
     chunks: list[str] = []
-    rest = text
-    while _size(rest) > limit:
-        head, tail = _split_once(rest, limit)
-        if len(tail) >= len(rest):  # no progress (a pathological fence): cut hard
-            cut = _safe_cut(rest, _fit_index(rest, limit))
-            head, tail = rest[:cut], rest[cut:]
+    while _size(text) > limit:
+        head, tail = _split_once(text, limit)
+        if len(tail) >= len(text):  # no progress (a pathological fence): cut hard
+            cut = _safe_cut(text, _fit_index(text, limit))
+            head, tail = text[:cut], text[cut:]
         if head.strip():
             chunks.append(head)
-        rest = tail
-    if rest.strip() or not chunks:
-        chunks.append(rest)
-    return chunks
+        text = tail
+    return [*chunks, text] if text.strip() or not chunks else chunks
 
 
-def _split_once(rest: str, limit: int) -> tuple[str, str]:
-    end, start = _boundary(rest, limit)
-    fence = _open_fence(rest[:end])
+def _split_once(text: str, limit: int) -> tuple[str, str]:
+    """The first message's worth of ``text`` (at most ``limit``, fences closed), and the
+    rest (with a cut fence reopened)."""
+    end, start = _boundary(text, limit)
+    fence = _open_fence(text[:end])
     if fence is not None:
-        opener, at, closer = fence
-        body_at = rest.find("\n", at) + 1 or len(rest)
-        if at >= 0.3 * limit:  # move the cut before the fence if that keeps enough
-            return rest[:at].rstrip(), rest[at:]
-        end, start = _boundary(rest, limit - len(closer) - 1)
+        at, closer = fence[1], fence[2]
+        body_at = (text.find("\n", at) + 1) or len(text) + 1
+        if at > 0 and (at >= 0.3 * limit or end < body_at):  # cut before the fence instead
+            return text[:at].rstrip(), text[at:]
+        end, start = _boundary(text, limit - len(closer) - 1)
         if end < body_at + limit // 4:
-            end = start = _safe_cut(rest, _fit_index(rest, limit - len(closer) - 1))
-        fence = _open_fence(rest[:end])
-    head, tail = rest[:end].rstrip(), rest[start:].lstrip("\n")
+            end = start = _safe_cut(text, _fit_index(text, limit - len(closer) - 1))
+        fence = _open_fence(text[:end])
+    head, tail = text[:end].rstrip(), text[start:].lstrip("\n")
     if fence is None:
         return head, tail
     opener, _, closer = fence
     opener = opener if len(opener) <= limit // 8 else closer
-    return head + "\n" + closer, opener + "\n" + tail
+    return f"{head}\n{closer}", f"{opener}\n{tail}"
 
 
 def _open_fence(s: str) -> tuple[str, int, str] | None:

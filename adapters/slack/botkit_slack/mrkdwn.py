@@ -216,44 +216,54 @@ def open_markers(md: str) -> list[str]:
     """The markers still open at the end of ``md``, outermost first: a fence (``"```"``)
     or inline ``` ` ```, ``**``, ``*``, ``__``, ``_``, ``~~``. A marker with nothing
     after it does not count (it is not closed either)."""
-    fence, _, stack = _scan(md)
-    return [fence] if fence else [marker for marker, _ in stack]
+    fence, _, stack = _open(md)
+    return [fence] if fence else stack
 
 
 def close_open_markdown(md: str) -> str:
     """Append the minimal closers, innermost first, for markers ``md`` leaves open;
-    closes nothing once the real closers have arrived."""
-    fence, _, stack = _scan(md)
+    closes nothing once the real closers have arrived. Closers go before trailing
+    whitespace and a trailing marker that has nothing after it."""
+    fence, q, stack = _open(md)
     if fence:
-        body = md.rstrip(" \t")
-        return body + ("" if body.endswith("\n") else "\n") + fence
+        return md + ("" if md.endswith("\n") else "\n") + fence
     if not stack:
         return md
-    closers = "".join(marker for marker, _ in reversed(stack))
-    q = len(md.rstrip())
-    q = _dangling_start(md, q)
-    q = len(md[:q].rstrip())
-    head = md[:q]
-    if stack[-1][0][0] == "`" and head.endswith("`"):
+    closers = "".join(reversed(stack))
+    if stack[-1][0] == "`" and md[:q].endswith("`"):
         closers = " " + closers
-    for candidate in (head + closers + md[q:], md + closers):
-        if not open_markers(candidate):
+    for candidate in (md[:q] + closers + md[q:], md[:q] + closers + " " + md[q:], md + closers):
+        if not _open(candidate)[2]:
             return candidate
     return md + closers
 
 
-def _dangling_start(md: str, end: int) -> int:
-    start = end
-    while start > 0 and md[start - 1] in "*_~`" and (start < 2 or md[start - 2] != "\\"):
-        start -= 1
-    if start == end:
-        return end
-    _, used, _ = _scan(md[:end])
-    return end if used >= start else start
+def _open(md: str) -> tuple[str | None, int, list[str]]:
+    """(open fence, where closers go, open inline markers) for ``md``."""
+    fence, _, stack = _scan(md)
+    if fence or not stack:
+        return fence, len(md), []
+    if stack[-1][0][0] == "`":  # inside a code span every character is content
+        return None, len(md), [marker for marker, _ in stack]
+    q = len(md.rstrip())
+    while True:  # close before trailing whitespace and marker runs with nothing after
+        while (q - len(md[:q].rstrip("\\"))) % 2:  # a lone trailing backslash escapes
+            q = len(md[: q - 1].rstrip())
+        _, used, stack = _scan(md[:q])
+        if not (q and md[q - 1] in "*_~`" and used < q):
+            break
+        if not stack or q <= stack[0][1]:  # nothing of this paragraph left to close
+            return None, len(md), []
+        start = q
+        while start > 0 and md[start - 1] == md[q - 1]:
+            start -= 1
+        q = len(md[:start].rstrip())
+    return None, q, [marker for marker, _ in stack]
 
 
 def _scan(md: str) -> tuple[str | None, int, list[tuple[str, int]]]:
-    """Return (open fence with a body, end of the last marker run used, open inline stack)."""
+    """(open fence with a body, end of the last marker run used, open inline stack);
+    the stack's markers carry their offsets, and a blank or fence line empties it."""
     stack: list[tuple[str, int]] = []
     fence: str | None = None
     fence_body_at = 0
@@ -281,7 +291,7 @@ def _scan(md: str) -> tuple[str | None, int, list[tuple[str, int]]]:
                 i = eol + 1
                 continue
         c = md[i]
-        if c == "\\":
+        if c == "\\" and not (stack and stack[-1][0][0] == "`"):
             i += 2
             continue
         if c not in "`*_~":
@@ -314,14 +324,12 @@ def _apply_run(
             return False
         stack.append((c * run, at))
         return True
-    if c == "~" and run != 2:
-        return False
     left = nxt is not None and not nxt.isspace()
     right = prev is not None and not prev.isspace()
     if c == "_":
         left = left and not (prev is not None and prev.isalnum())
         right = right and not (nxt is not None and nxt.isalnum())
-    remaining, changed = run, False
+    remaining, changed = (run - run % 2 if c == "~" else run), False  # strike is ~~
     while right and remaining:
         idx = next(
             (

@@ -1,8 +1,9 @@
 """Web API request parsing: arguments from query, form, JSON and multipart bodies, and the token.
 
-Slack's clients disagree on where arguments go: ``AsyncWebClient`` sends GET query strings, POSTs with
-arguments in the query string and an empty body, or JSON bodies; ``WebClient`` always POSTs forms or
-JSON; other SDKs send ``blocks``/``metadata`` as JSON strings inside forms. Everything is merged here.
+Slack's clients disagree on where arguments go: ``AsyncWebClient`` sends GET query strings,
+POSTs with arguments in the query string and an empty body, or JSON bodies; ``WebClient`` always
+POSTs forms or JSON; other SDKs send ``blocks``/``metadata`` as JSON strings inside forms.
+Everything is merged here.
 """
 
 from __future__ import annotations

@@ -8,18 +8,51 @@ from .. import limits as L
 from .errors import ApiError
 
 BLOCK_TYPES = {
-    "section", "header", "divider", "actions", "context", "image", "markdown", "rich_text", "input",
-    "file", "video", "table", "context_actions", "call", "card", "carousel", "plan", "task_card",
+    "section",
+    "header",
+    "divider",
+    "actions",
+    "context",
+    "image",
+    "markdown",
+    "rich_text",
+    "input",
+    "file",
+    "video",
+    "table",
+    "context_actions",
+    "call",
+    "card",
+    "carousel",
+    "plan",
+    "task_card",
     "alert",
 }
 SELECTS_WITH_OPTIONS = {"static_select", "multi_static_select"}
 OPTION_ELEMENTS = SELECTS_WITH_OPTIONS | {"overflow", "checkboxes", "radio_buttons"}
 ELEMENT_TYPES = OPTION_ELEMENTS | {
-    "button", "external_select", "multi_external_select", "users_select", "multi_users_select",
-    "conversations_select", "multi_conversations_select", "channels_select",
-    "multi_channels_select", "datepicker", "timepicker", "datetimepicker", "plain_text_input",
-    "email_text_input", "url_text_input", "number_input", "rich_text_input", "image",
-    "workflow_button", "feedback_buttons", "icon_button", "file_input",
+    "button",
+    "external_select",
+    "multi_external_select",
+    "users_select",
+    "multi_users_select",
+    "conversations_select",
+    "multi_conversations_select",
+    "channels_select",
+    "multi_channels_select",
+    "datepicker",
+    "timepicker",
+    "datetimepicker",
+    "plain_text_input",
+    "email_text_input",
+    "url_text_input",
+    "number_input",
+    "rich_text_input",
+    "image",
+    "workflow_button",
+    "feedback_buttons",
+    "icon_button",
+    "file_input",
 }
 
 
@@ -47,7 +80,9 @@ class _Checker:
         before = len(self.errors)
         self.length(obj.get("text"), limit, pointer + "/text", minimum=1)
         if len(self.errors) > before:
-            self.errors.insert(before, f"failed to match all allowed schemas [json-pointer:{pointer}]")
+            self.errors.insert(
+                before, f"failed to match all allowed schemas [json-pointer:{pointer}]"
+            )
 
     def option(self, obj: Any, pointer: str) -> None:
         if not isinstance(obj, dict):
@@ -77,8 +112,11 @@ class _Checker:
         if "placeholder" in el:
             self.text(el["placeholder"], L.MAX_PLACEHOLDER, pointer + "/placeholder", plain=True)
         if kind in OPTION_ELEMENTS:
-            limit = {"overflow": L.MAX_OVERFLOW_OPTIONS, "checkboxes": L.MAX_CHOICE_OPTIONS,
-                     "radio_buttons": L.MAX_CHOICE_OPTIONS}.get(kind, L.MAX_SELECT_OPTIONS)
+            limit = {
+                "overflow": L.MAX_OVERFLOW_OPTIONS,
+                "checkboxes": L.MAX_CHOICE_OPTIONS,
+                "radio_buttons": L.MAX_CHOICE_OPTIONS,
+            }.get(kind, L.MAX_SELECT_OPTIONS)
             options = el.get("options")
             if options is None and kind in SELECTS_WITH_OPTIONS and "option_groups" in el:
                 options = [o for g in el["option_groups"] for o in g.get("options", [])]
@@ -131,8 +169,10 @@ class _Checker:
             fields = block.get("fields")
             if fields is not None:
                 if not isinstance(fields, list) or len(fields) > L.MAX_SECTION_FIELDS:
-                    self.fail(f"must contain no more than {L.MAX_SECTION_FIELDS} items",
-                              pointer + "/fields")
+                    self.fail(
+                        f"must contain no more than {L.MAX_SECTION_FIELDS} items",
+                        pointer + "/fields",
+                    )
                 else:
                     for i, field in enumerate(fields):
                         self.text(field, L.MAX_FIELD_TEXT, f"{pointer}/fields/{i}")
@@ -148,7 +188,9 @@ class _Checker:
             self.elements(block, pointer, L.MAX_CONTEXT_ACTIONS_ELEMENTS, context=False)
         elif kind == "image":
             if "image_url" in block or "slack_file" not in block:
-                self.length(block.get("image_url"), L.MAX_IMAGE_URL, pointer + "/image_url", minimum=1)
+                self.length(
+                    block.get("image_url"), L.MAX_IMAGE_URL, pointer + "/image_url", minimum=1
+                )
             self.length(block.get("alt_text"), L.MAX_IMAGE_ALT, pointer + "/alt_text", minimum=1)
             if "title" in block:
                 self.text(block["title"], L.MAX_IMAGE_TITLE, pointer + "/title", plain=True)
@@ -178,18 +220,23 @@ class _Checker:
             return
         for r, row in enumerate(rows):
             if not isinstance(row, list) or len(row) > L.MAX_TABLE_COLUMNS:
-                self.fail(f"must contain no more than {L.MAX_TABLE_COLUMNS} items",
-                          f"{pointer}/rows/{r}")
+                self.fail(
+                    f"must contain no more than {L.MAX_TABLE_COLUMNS} items", f"{pointer}/rows/{r}"
+                )
                 continue
             for c, cell in enumerate(row):
                 text = cell.get("text") if isinstance(cell, dict) else None
                 if isinstance(text, str) and len(text) > L.MAX_TABLE_CELL:
-                    self.fail(f"must be less than {L.MAX_TABLE_CELL + 1} characters",
-                              f"{pointer}/rows/{r}/{c}/text")
+                    self.fail(
+                        f"must be less than {L.MAX_TABLE_CELL + 1} characters",
+                        f"{pointer}/rows/{r}/{c}/text",
+                    )
 
 
-def block_errors(blocks: Any, *, max_blocks: int = L.MAX_BLOCKS, pointer: str = "/blocks") -> list[str]:
-    """Every limit ``blocks`` breaks, as Slack's ``"<message> [json-pointer:/blocks/..]"`` strings."""
+def block_errors(
+    blocks: Any, *, max_blocks: int = L.MAX_BLOCKS, pointer: str = "/blocks"
+) -> list[str]:
+    """Every limit ``blocks`` breaks, as ``"<message> [json-pointer:/blocks/..]"`` strings."""
     checker = _Checker()
     if len(blocks) > max_blocks:
         checker.fail(f"must contain no more than {max_blocks} items", pointer)
@@ -199,7 +246,7 @@ def block_errors(blocks: Any, *, max_blocks: int = L.MAX_BLOCKS, pointer: str = 
         checker.block(block, f"{pointer}/{i}", block_ids)
     if checker.markdown_total > L.MAX_MARKDOWN_BLOCKS_TEXT:
         checker.fail(
-            f"markdown blocks must be less than {L.MAX_MARKDOWN_BLOCKS_TEXT + 1} characters in total",
+            f"markdown blocks must total less than {L.MAX_MARKDOWN_BLOCKS_TEXT + 1} characters",
             pointer,
         )
     return checker.errors

@@ -1,9 +1,10 @@
 """Time sources for the emulator.
 
-The clock decides what time it is *inside* the emulated Slack: message ``ts`` values, ``event_time``,
-rate-limit windows, stream expiry, ``trigger_id`` and ``response_url`` lifetimes and assistant status
-expiry. Timers that wait (ack timeouts, retry back-off) run on the event loop and are compressed through
-:class:`~botkit_slack.emulator.config.EmulatorConfig` instead, so a test never sleeps for real seconds.
+The clock decides what time it is *inside* the emulated Slack: message ``ts`` values,
+``event_time``, rate-limit windows, stream expiry, ``trigger_id`` and ``response_url`` lifetimes
+and assistant status expiry. Timers that wait (ack timeouts, retry back-off) run on the event
+loop and are compressed through :class:`~botkit_slack.emulator.config.EmulatorConfig` instead,
+so a test never sleeps for real seconds.
 """
 
 from __future__ import annotations

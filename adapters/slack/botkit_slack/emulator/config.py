@@ -66,10 +66,11 @@ class Bucket:
 class RateLimits:
     """Rate limiting, on by default with Slack's numbers.
 
-    ``tiers`` maps a tier number to its bucket; ``method_tiers`` overrides a method's tier (or gives a
-    method its own :class:`Bucket`). ``post_message_per_channel`` is the ~1 msg/s per channel rule,
-    ``post_message_workspace`` the workspace-wide cap, ``set_status_per_channel`` the per-DM bucket.
-    ``non_marketplace`` puts ``conversations.history``/``replies`` at 1/min with ``limit`` capped at 15.
+    ``tiers`` maps a tier number to its bucket; ``method_tiers`` overrides a method's tier (or
+    gives a method its own :class:`Bucket`). ``post_message_per_channel`` is the ~1 msg/s per
+    channel rule, ``post_message_workspace`` the workspace-wide cap, ``set_status_per_channel``
+    the per-DM bucket. ``non_marketplace`` puts ``conversations.history``/``replies`` at 1/min
+    with ``limit`` capped at 15.
     """
 
     enabled: bool = True
@@ -131,17 +132,22 @@ class EmulatorConfig:
     """Whether later ``conversations.replies`` pages start with the parent again (undocumented)."""
     max_socket_connections: int = 10
     disconnect_grace: float = 1.0
-    """After a ``disconnect`` frame (other than ``warning``) the server closes the socket this late."""
+    """After a ``disconnect`` frame (but ``warning``) the server closes the socket this late."""
     signing_mode: SigningMode = "valid"
     stale_by: float = 600.0
     rate_limits: RateLimits = field(default_factory=RateLimits)
     stream_requires_thread: bool = False
+    """Reject ``chat.startStream`` without ``thread_ts`` (the Python SDK always sends one)."""
+    events_per_hour: int = 30_000
+    """Past this many events in an hour the app gets ``app_rate_limited`` instead."""
+    record_limit: int | None = None
+    """Keep at most this many call/delivery records (oldest half dropped); ``None``: all."""
 
     @classmethod
     def fast(cls, **overrides: object) -> EmulatorConfig:
-        """Slack's behaviour with timers compressed for tests (0.5 s acks, ~0 s back-off)."""
+        """Slack's behaviour with timers compressed for tests (1 s acks, ~0 s back-off)."""
         base = cls(
-            ack_timeout=0.5,
+            ack_timeout=1.0,
             retry_delays=(0.0, 0.01, 0.02),
             socket_retry_delays=(0.0, 0.01, 0.02),
             disconnect_grace=0.2,

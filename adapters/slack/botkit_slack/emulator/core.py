@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -11,7 +10,8 @@ from .clock import Clock
 from .config import EmulatorConfig
 from .ids import IdFactory
 from .limiter import Faults, RateLimiter
-from .models import JSON, App, Call, Delivery
+from .models import JSON, App
+from .records import Call, Delivery
 from .store import Workspace
 
 if TYPE_CHECKING:
@@ -51,9 +51,11 @@ class Core:
         self.faults = Faults()
         self.calls: list[Call] = []
         self.deliveries: list[Delivery] = []
+        self.seq = 0
         self.root_url = "http://127.0.0.1:0/"
         self._waiters: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._listeners: list[Callable[[str, Any], None]] = []
+        self.last_change: tuple[str, Any] = ("state", None)
         # Set by the emulator once the services exist.
         self.events: Events
         self.dispatcher: Dispatcher
@@ -66,13 +68,24 @@ class Core:
         return self.root_url + "api/"
 
     # -- records --------------------------------------------------------------------------------
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def _trim(self, records: list[Any]) -> None:
+        limit = self.config.record_limit
+        if limit is not None and len(records) > limit:
+            del records[: len(records) // 2]
+
     def record_call(self, call: Call) -> Call:
+        self._trim(self.calls)
         self.calls.append(call)
         self.changed("call", call)
         return call
 
     def new_delivery(self, **fields: Any) -> Delivery:
-        delivery = Delivery(seq=len(self.deliveries) + 1, at=self.clock.now(), **fields)
+        self._trim(self.deliveries)
+        delivery = Delivery(seq=self.next_seq(), at=self.clock.now(), **fields)
         self.deliveries.append(delivery)
         return delivery
 
@@ -89,6 +102,7 @@ class Core:
         self._listeners.append(listener)
 
     def changed(self, kind: str = "state", obj: Any = None) -> None:
+        self.last_change = (kind, obj)
         for listener in list(self._listeners):
             listener(kind, obj)
         if not self._waiters:
@@ -122,9 +136,9 @@ class Core:
         finally:
             self._waiters = [(c, f) for c, f in self._waiters if f is not future]
 
-    def now_ms(self) -> float:
-        return time.monotonic()
-
     def event_base(self) -> JSON:
-        return {"token": self.verification_token, "team_id": self.ws.team_id,
-                "api_app_id": self.app.app_id}
+        return {
+            "token": self.verification_token,
+            "team_id": self.ws.team_id,
+            "api_app_id": self.app.app_id,
+        }

@@ -6,7 +6,7 @@ from typing import Any
 
 
 class ApiError(Exception):
-    """A Slack method error: HTTP ``status`` (200 unless told) with ``{"ok": false, "error": code}``.
+    """A Slack method error: HTTP ``status`` (200 unless told), ``{"ok": false, "error": code}``.
 
     ``extra`` fields (``detail``, ``errors``, ``response_metadata``, ``needed`` ...) are merged into
     the body; ``headers`` go on the HTTP response (``Retry-After`` for 429).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from .core import Core
@@ -9,13 +10,28 @@ from .models import JSON, Message
 from .posting import mentions
 from .store import Channel
 
-DEFAULT_SUBSCRIPTIONS = frozenset({
-    "message.channels", "message.groups", "message.im", "message.mpim", "app_mention",
-    "reaction_added", "reaction_removed", "member_joined_channel", "member_left_channel",
-    "app_home_opened", "assistant_thread_started", "assistant_thread_context_changed",
-})
-_MESSAGE_SUBSCRIPTION = {"public": "message.channels", "private": "message.groups",
-                         "im": "message.im", "mpim": "message.mpim"}
+DEFAULT_SUBSCRIPTIONS = frozenset(
+    {
+        "message.channels",
+        "message.groups",
+        "message.im",
+        "message.mpim",
+        "app_mention",
+        "reaction_added",
+        "reaction_removed",
+        "member_joined_channel",
+        "member_left_channel",
+        "app_home_opened",
+        "assistant_thread_started",
+        "assistant_thread_context_changed",
+    }
+)
+_MESSAGE_SUBSCRIPTION = {
+    "public": "message.channels",
+    "private": "message.groups",
+    "im": "message.im",
+    "mpim": "message.mpim",
+}
 
 
 class Events:
@@ -24,6 +40,8 @@ class Events:
     def __init__(self, core: Core, subscriptions: frozenset[str] = DEFAULT_SUBSCRIPTIONS) -> None:
         self.core = core
         self.subscriptions = set(subscriptions)
+        self._recent: deque[float] = deque()
+        self._limited_minute = -1
 
     def envelope(self, event: JSON) -> JSON:
         core = self.core
@@ -33,13 +51,15 @@ class Events:
             "type": "event_callback",
             "event_id": core.ids.new("Ev"),
             "event_time": int(core.clock.now()),
-            "authorizations": [{
-                "enterprise_id": None,
-                "team_id": core.ws.team_id,
-                "user_id": core.app.bot_user_id,
-                "is_bot": True,
-                "is_enterprise_install": False,
-            }],
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": core.ws.team_id,
+                    "user_id": core.app.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
             "is_ext_shared_channel": False,
             "event_context": "4-" + core.ids.secret(8),
         }
@@ -48,16 +68,45 @@ class Events:
         """Send ``event`` if the app subscribes to it; returns the envelope (or ``None``)."""
         if (subscription or event["type"]) not in self.subscriptions:
             return None
+        if self._over_volume_limit():
+            return None
         envelope = self.envelope(event)
         self.core.dispatcher.send_event(envelope)
         return envelope
+
+    def _over_volume_limit(self) -> bool:
+        """Slack's 30,000 events/hour/workspace cap: past it events are dropped and the app gets
+        an ``app_rate_limited`` callback (at most one per minute)."""
+        now = self.core.clock.now()
+        recent = self._recent
+        while recent and recent[0] <= now - 3600:
+            recent.popleft()
+        if len(recent) < self.core.config.events_per_hour:
+            recent.append(now)
+            return False
+        minute = int(now // 60 * 60)
+        if minute != self._limited_minute:
+            self._limited_minute = minute
+            self.core.dispatcher.send_event(
+                {
+                    "token": self.core.verification_token,
+                    "type": "app_rate_limited",
+                    "team_id": self.core.ws.team_id,
+                    "minute_rate_limited": minute,
+                    "api_app_id": self.core.app.app_id,
+                }
+            )
+        return True
 
     def _visible(self, channel: Channel) -> bool:
         return self.core.app.bot_user_id in channel.members
 
     def _message_event(self, channel: Channel, body: JSON) -> JSON:
-        body.update(channel=channel.id, event_ts=body.get("event_ts", body.get("ts")),
-                    channel_type=channel.channel_type)
+        body.update(
+            channel=channel.id,
+            event_ts=body.get("event_ts", body.get("ts")),
+            channel_type=channel.channel_type,
+        )
         return body
 
     def message_posted(self, channel: Channel, message: Message) -> None:
@@ -86,22 +135,36 @@ class Events:
     def message_changed(self, channel: Channel, previous: JSON, message: Message, ts: str) -> None:
         if not self._visible(channel):
             return
-        event = {"type": "message", "subtype": "message_changed", "hidden": True,
-                 "message": message.to_api(include_metadata=False),
-                 "previous_message": previous, "ts": ts, "event_ts": ts}
+        event = {
+            "type": "message",
+            "subtype": "message_changed",
+            "hidden": True,
+            "message": message.to_api(include_metadata=False),
+            "previous_message": previous,
+            "ts": ts,
+            "event_ts": ts,
+        }
         self.emit(self._message_event(channel, event), _MESSAGE_SUBSCRIPTION[channel.kind])
 
     def message_deleted(self, channel: Channel, previous: JSON, ts: str) -> None:
         if not self._visible(channel):
             return
-        event = {"type": "message", "subtype": "message_deleted", "hidden": True,
-                 "deleted_ts": previous["ts"], "previous_message": previous, "ts": ts,
-                 "event_ts": ts}
+        event = {
+            "type": "message",
+            "subtype": "message_deleted",
+            "hidden": True,
+            "deleted_ts": previous["ts"],
+            "previous_message": previous,
+            "ts": ts,
+            "event_ts": ts,
+        }
         if previous.get("thread_ts") and previous.get("thread_ts") != previous["ts"]:
             event["thread_ts"] = previous["thread_ts"]
         self.emit(self._message_event(channel, event), _MESSAGE_SUBSCRIPTION[channel.kind])
 
-    def reaction(self, added: bool, channel: Channel, message: Message, user: str, name: str) -> None:
+    def reaction(
+        self, added: bool, channel: Channel, message: Message, user: str, name: str
+    ) -> None:
         if not self._visible(channel):
             return
         event: dict[str, Any] = {
@@ -115,23 +178,40 @@ class Events:
         self.emit(event)
 
     def member_joined(self, channel: Channel, user: str, inviter: str | None = None) -> None:
-        event = {"type": "member_joined_channel", "user": user, "channel": channel.id,
-                 "channel_type": "C" if channel.kind == "public" else "G",
-                 "team": self.core.ws.team_id, "event_ts": self.core.ws.ts.next(channel.id)}
+        event = {
+            "type": "member_joined_channel",
+            "user": user,
+            "channel": channel.id,
+            "channel_type": "C" if channel.kind == "public" else "G",
+            "team": self.core.ws.team_id,
+            "event_ts": self.core.ws.ts.next(channel.id),
+        }
         if inviter:
             event["inviter"] = inviter
         if self._visible(channel):
             self.emit(event)
 
-    def assistant_thread_started(self, channel: Channel, user: str, thread_ts: str,
-                                 context: JSON | None = None) -> JSON | None:
-        event = {"type": "assistant_thread_started",
-                 "assistant_thread": {"user_id": user, "context": context or {},
-                                      "channel_id": channel.id, "thread_ts": thread_ts},
-                 "event_ts": self.core.ws.ts.next(channel.id)}
+    def assistant_thread_started(
+        self, channel: Channel, user: str, thread_ts: str, context: JSON | None = None
+    ) -> JSON | None:
+        event = {
+            "type": "assistant_thread_started",
+            "assistant_thread": {
+                "user_id": user,
+                "context": context or {},
+                "channel_id": channel.id,
+                "thread_ts": thread_ts,
+            },
+            "event_ts": self.core.ws.ts.next(channel.id),
+        }
         return self.emit(event)
 
     def app_home_opened(self, user: str, channel: Channel, tab: str = "home") -> JSON | None:
-        event = {"type": "app_home_opened", "user": user, "channel": channel.id, "tab": tab,
-                 "event_ts": self.core.ws.ts.next(channel.id)}
+        event = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": channel.id,
+            "tab": tab,
+            "event_ts": self.core.ws.ts.next(channel.id),
+        }
         return self.emit(event)

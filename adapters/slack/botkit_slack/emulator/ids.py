@@ -54,7 +54,7 @@ class IdFactory:
 
 
 class TsFactory:
-    """``"%d.%06d"`` timestamps, unique and strictly increasing per channel: ``max(now_us, last+1)``."""
+    """``"%d.%06d"`` timestamps, unique and increasing per channel: ``max(now_us, last + 1)``."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock

@@ -10,8 +10,13 @@ from .clock import Clock
 from .config import METHOD_TIERS, Bucket, RateLimits
 
 FaultKind = Literal["ratelimited", "status", "error", "slow", "drop"]
-_STATUS_ERRORS = {500: "internal_error", 502: "bad_gateway", 503: "service_unavailable",
-                  504: "request_timeout", 429: "ratelimited"}
+_STATUS_ERRORS = {
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "request_timeout",
+    429: "ratelimited",
+}
 
 
 class TokenBucket:
@@ -49,13 +54,17 @@ class RateLimiter:
         if isinstance(tier, Bucket):
             return tier
         if tier == "special":
-            return None if method in ("chat.postMessage", "assistant.threads.setStatus") else cfg.special
+            return (
+                None
+                if method in ("chat.postMessage", "assistant.threads.setStatus")
+                else cfg.special
+            )
         if isinstance(tier, int):
             return cfg.tiers.get(tier)
         return cfg.tiers.get(3)
 
     def check(self, method: str, app_id: str, args: dict[str, Any]) -> int | None:
-        """``None`` when the call may go ahead (a token is spent), else the ``Retry-After`` seconds."""
+        """``None`` when the call may go ahead (a token is spent), else ``Retry-After`` seconds."""
         if not self.config.enabled:
             return None
         wanted: list[tuple[tuple[str, ...], Bucket]] = []

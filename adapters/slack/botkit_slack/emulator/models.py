@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 JSON = dict[str, Any]
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars), much cheaper than deepcopy."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    return value
+
+
 ChannelKind = Literal["public", "private", "im", "mpim"]
 
 
@@ -144,7 +154,9 @@ class Message:
     def is_reply(self) -> bool:
         return self.thread_ts is not None and self.thread_ts != self.ts
 
-    def to_api(self, *, include_metadata: bool = True, replies: list[Message] | None = None) -> JSON:
+    def to_api(
+        self, *, include_metadata: bool = True, replies: list[Message] | None = None
+    ) -> JSON:
         """Slack's message object. ``replies`` (the thread's replies) fill the parent's counters."""
         body: JSON = {"type": "message"}
         if self.subtype:
@@ -159,15 +171,15 @@ class Message:
             body["bot_id"] = self.bot_id
             body["app_id"] = self.app_id
             if self.bot_profile:
-                body["bot_profile"] = copy.deepcopy(self.bot_profile)
+                body["bot_profile"] = clone(self.bot_profile)
         for name in ("username", "icon_emoji", "icon_url"):
             if getattr(self, name):
                 body[name] = getattr(self, name)
         body["team"] = self.team
         if self.blocks is not None:
-            body["blocks"] = copy.deepcopy(self.blocks)
+            body["blocks"] = clone(self.blocks)
         if self.attachments:
-            body["attachments"] = copy.deepcopy(self.attachments)
+            body["attachments"] = clone(self.attachments)
         if self.edited:
             body["edited"] = dict(self.edited)
         if self.thread_ts:
@@ -193,8 +205,8 @@ class Message:
         if self.stream is not None:
             body["streaming_state"] = self.stream.state
         if include_metadata and self.metadata:
-            body["metadata"] = copy.deepcopy(self.metadata)
-        body.update(copy.deepcopy(self.extra))
+            body["metadata"] = clone(self.metadata)
+        body.update(clone(self.extra))
         return body
 
 
@@ -210,6 +222,7 @@ class FileObject:
     snippet_type: str | None = None
     data: bytes | None = None
     completed: bool = False
+    upload_key: str = ""
     shares: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -228,7 +241,9 @@ class FileObject:
             "timestamp": self.created,
             "name": self.name,
             "title": self.title or self.name,
-            "mimetype": "text/plain" if self.filetype in ("txt", "text") else "application/octet-stream",
+            "mimetype": "text/plain"
+            if self.filetype in ("txt", "text")
+            else "application/octet-stream",
             "filetype": self.filetype,
             "pretty_type": self.filetype.upper(),
             "user": self.user,
@@ -247,92 +262,13 @@ class FileObject:
             "channels": channels,
             "groups": groups,
             "ims": ims,
-            "shares": {"public" if c.startswith("C") else "private": {
-                c: [{"ts": ts} for ts in tss]} for c, tss in self.shares.items()},
+            "shares": {
+                "public" if c.startswith("C") else "private": {c: [{"ts": ts} for ts in tss]}
+                for c, tss in self.shares.items()
+            },
             "has_rich_preview": False,
             "file_access": "visible",
         }
         if self.alt_txt:
             body["alt_txt"] = self.alt_txt
         return body
-
-
-@dataclass
-class Call:
-    """One Web API request as the emulator saw and answered it."""
-
-    seq: int
-    method: str
-    args: JSON
-    token: str | None
-    http_method: str
-    headers: dict[str, str]
-    status: int
-    response: JSON
-    at: float
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.response.get("ok"))
-
-    @property
-    def error(self) -> str | None:
-        err = self.response.get("error")
-        return str(err) if err is not None else None
-
-    def to_json(self) -> JSON:
-        return {
-            "seq": self.seq,
-            "method": self.method,
-            "args": self.args,
-            "http_method": self.http_method,
-            "status": self.status,
-            "ok": self.ok,
-            "error": self.error,
-            "response": self.response,
-            "at": self.at,
-        }
-
-
-@dataclass
-class Delivery:
-    """One attempt to deliver an event, interaction or command to the app."""
-
-    seq: int
-    kind: str
-    transport: str
-    attempt: int
-    payload: JSON
-    event_id: str | None = None
-    envelope_id: str | None = None
-    retry_reason: str | None = None
-    result: str = "pending"
-    status: int | None = None
-    response: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    at: float = 0.0
-
-    @property
-    def retry_num(self) -> int:
-        return self.attempt - 1
-
-    @property
-    def acked(self) -> bool:
-        return self.result == "acked"
-
-    def to_json(self) -> JSON:
-        return {
-            "seq": self.seq,
-            "kind": self.kind,
-            "transport": self.transport,
-            "attempt": self.attempt,
-            "retry_num": self.retry_num,
-            "retry_reason": self.retry_reason,
-            "event_id": self.event_id,
-            "envelope_id": self.envelope_id,
-            "result": self.result,
-            "status": self.status,
-            "response": self.response,
-            "payload": self.payload,
-            "at": self.at,
-        }

@@ -1,4 +1,4 @@
-"""Composing and storing messages: shared by chat.*, streams, files, response_url and the test API."""
+"""Composing and storing messages for chat.*, streams, files, response_url and the test API."""
 
 from __future__ import annotations
 
@@ -35,7 +35,10 @@ def check_metadata(value: Any) -> JSON:
     payload = value.get("event_payload")
     if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
         raise ApiError("invalid_metadata_format")
-    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", event_type) or set(value) - {"event_type", "event_payload"}:
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", event_type) or set(value) - {
+        "event_type",
+        "event_payload",
+    }:
         raise ApiError("invalid_metadata_schema")
     return {"event_type": event_type, "event_payload": payload}
 
@@ -81,8 +84,10 @@ class Content:
     def response_metadata(self) -> JSON:
         if not self.warnings:
             return {}
-        return {"warning": self.warnings[0],
-                "response_metadata": {"warnings": self.warnings, "messages": self.messages}}
+        return {
+            "warning": self.warnings[0],
+            "response_metadata": {"warnings": self.warnings, "messages": self.messages},
+        }
 
 
 def resolve_target(core: Core, req: ApiRequest, actor: Actor, arg: str = "channel") -> Channel:
@@ -111,11 +116,19 @@ def thread_parent(core: Core, channel: Channel, thread_ts: str | None) -> Messag
     return parent
 
 
-def new_message(core: Core, channel: Channel, *, author: Actor | None = None, app: App | None = None,
-                user: str | None = None, **fields: Any) -> Message:
+def new_message(
+    core: Core,
+    channel: Channel,
+    *,
+    author: Actor | None = None,
+    app: App | None = None,
+    user: str | None = None,
+    **fields: Any,
+) -> Message:
     """A message by a bot (``app``) or a person (``user``) with a fresh channel ``ts``."""
-    message = Message(ts=core.ws.ts.next(channel.id), channel=channel.id, team=core.ws.team_id,
-                      **fields)
+    message = Message(
+        ts=core.ws.ts.next(channel.id), channel=channel.id, team=core.ws.team_id, **fields
+    )
     bot = app or (author.app if author else None)
     if bot is not None:
         message.user, message.bot_id, message.app_id = bot.bot_user_id, bot.bot_id, bot.app_id
@@ -125,8 +138,9 @@ def new_message(core: Core, channel: Channel, *, author: Actor | None = None, ap
     return message
 
 
-def publish(core: Core, channel: Channel, message: Message, *, broadcast: bool = False,
-            events: bool = True) -> Message:
+def publish(
+    core: Core, channel: Channel, message: Message, *, broadcast: bool = False, events: bool = True
+) -> Message:
     """Store a message, clear the assistant status of its thread, raise the events."""
     if broadcast and message.is_reply:
         message.subtype = message.subtype or "thread_broadcast"
@@ -145,10 +159,44 @@ def human_blocks(text: str) -> list[JSON]:
     last = 0
     for match in _MENTION.finditer(text):
         if match.start() > last:
-            elements.append({"type": "text", "text": text[last:match.start()]})
+            elements.append({"type": "text", "text": text[last : match.start()]})
         elements.append({"type": "user", "user_id": match.group(1)})
         last = match.end()
     if last < len(text):
         elements.append({"type": "text", "text": text[last:]})
-    return [{"type": "rich_text", "block_id": format(zlib.crc32(text.encode()) & 0xFFFFF, "05x"),
-             "elements": [{"type": "rich_text_section", "elements": elements}]}]
+    return [
+        {
+            "type": "rich_text",
+            "block_id": format(zlib.crc32(text.encode()) & 0xFFFFF, "05x"),
+            "elements": [{"type": "rich_text_section", "elements": elements}],
+        }
+    ]
+
+
+def edit(
+    core: Core, channel: Channel, message: Message, *, editor: str | None, **changes: Any
+) -> Message:
+    """Change fields of a stored message and raise ``message_changed`` (not for ephemerals)."""
+    previous = message.to_api(include_metadata=False)
+    for name, value in changes.items():
+        setattr(message, name, value)
+    if message.ephemeral_for is None:
+        ts = core.ws.ts.next(channel.id)
+        if editor:
+            message.edited = {"user": editor, "ts": ts}
+        core.events.message_changed(channel, previous, message, ts)
+    core.changed("message", message)
+    return message
+
+
+def delete(core: Core, channel: Channel, message: Message) -> None:
+    """Remove a message and raise ``message_deleted`` (ephemerals just vanish)."""
+    if message.ephemeral_for is not None:
+        if message in core.ws.ephemerals:
+            core.ws.ephemerals.remove(message)
+        core.changed("ephemeral", message)
+        return
+    previous = message.to_api(include_metadata=False)
+    core.ws.remove(channel, message)
+    core.changed("message", message)
+    core.events.message_deleted(channel, previous, core.ws.ts.next(channel.id))

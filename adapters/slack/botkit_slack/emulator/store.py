@@ -87,7 +87,9 @@ def decode_cursor(cursor: str, kind: str) -> str:
 class Workspace:
     """All state of one emulated team. Methods raise :class:`ApiError` with Slack's codes."""
 
-    def __init__(self, clock: Clock, ids: IdFactory, *, team_id: str, name: str, domain: str) -> None:
+    def __init__(
+        self, clock: Clock, ids: IdFactory, *, team_id: str, name: str, domain: str
+    ) -> None:
         self.clock = clock
         self.ids = ids
         self.ts = TsFactory(clock)
@@ -114,8 +116,15 @@ class Workspace:
         self.users[uid] = user
         return user
 
-    def add_app(self, name: str, *, token: str, bot_user_id: str | None = None,
-                app_id: str | None = None, bot_id: str | None = None) -> App:
+    def add_app(
+        self,
+        name: str,
+        *,
+        token: str,
+        bot_user_id: str | None = None,
+        app_id: str | None = None,
+        bot_id: str | None = None,
+    ) -> App:
         app = App(
             app_id=self.ids.claim(app_id) if app_id else self.ids.new("A"),
             bot_id=self.ids.claim(bot_id) if bot_id else self.ids.new("B"),
@@ -124,8 +133,9 @@ class Workspace:
             token=token,
             updated=int(self.clock.now()),
         )
-        user = self.add_user(name, id=bot_user_id, is_bot=True, bot_id=app.bot_id, app_id=app.app_id,
-                             real_name=name)
+        user = self.add_user(
+            name, id=bot_user_id, is_bot=True, bot_id=app.bot_id, app_id=app.app_id, real_name=name
+        )
         app.bot_user_id = user.id
         self.apps[app.app_id] = app
         self.tokens[token] = Actor("bot", token, user.id, app)
@@ -164,10 +174,25 @@ class Workspace:
         cid = self.ids.claim(id) if id else self.ids.new("G" if private else "C")
         member_ids = {self.user(m).id for m in members or []}
         owner = creator or (sorted(member_ids)[0] if member_ids else "USLACKBOT")
-        channel = Channel(cid, name, "private" if private else "public", int(self.clock.now()),
-                          owner, member_ids, **fields)
+        channel = Channel(
+            cid,
+            name,
+            "private" if private else "public",
+            int(self.clock.now()),
+            owner,
+            member_ids,
+            **fields,
+        )
         self.channels[cid] = channel
         return channel
+
+    def default_channel(self) -> str:
+        """The ``is_general`` channel (else the first public one)."""
+        public = [c for c in self.channels.values() if c.kind == "public"]
+        chosen = next((c for c in public if c.is_general), public[0] if public else None)
+        if chosen is None:
+            raise ApiError("channel_not_found")
+        return chosen.id
 
     def open_dm(self, a: str, b: str) -> Channel:
         """The DM between two users (created on first use). ``dm_user`` is the non-bot side."""
@@ -177,8 +202,9 @@ class Workspace:
                 return channel
         other = ub if ua.is_bot else ua
         cid = self.ids.new("D")
-        channel = Channel(cid, cid, "im", int(self.clock.now()), ua.id, {ua.id, ub.id},
-                          dm_user=other.id)
+        channel = Channel(
+            cid, cid, "im", int(self.clock.now()), ua.id, {ua.id, ub.id}, dm_user=other.id
+        )
         self.channels[cid] = channel
         return channel
 
@@ -189,7 +215,9 @@ class Workspace:
                 return channel
         names = "-".join(sorted(self.users[i].name for i in ids))
         cid = self.ids.new("G")
-        channel = Channel(cid, f"mpdm-{names}-1", "mpim", int(self.clock.now()), sorted(ids)[0], ids)
+        channel = Channel(
+            cid, f"mpdm-{names}-1", "mpim", int(self.clock.now()), sorted(ids)[0], ids
+        )
         self.channels[cid] = channel
         return channel
 
@@ -198,8 +226,9 @@ class Workspace:
         channel = self.channels.get(ref)
         if channel is None:
             name = ref.removeprefix("#")
-            channel = next((c for c in self.channels.values()
-                            if c.kind != "im" and c.name == name), None)
+            channel = next(
+                (c for c in self.channels.values() if c.kind != "im" and c.name == name), None
+            )
         if channel is None:
             raise ApiError("channel_not_found")
         if viewer is not None and channel.kind != "public" and viewer not in channel.members:
@@ -247,7 +276,11 @@ class Workspace:
     def remove(self, channel: Channel, message: Message) -> None:
         """Delete a message; a parent with live replies turns into a tombstone, as in Slack."""
         if message.reply_ts and self.replies_of(channel, message):
-            message.subtype, message.text, message.blocks = "tombstone", "This message was deleted.", None
+            message.subtype, message.text, message.blocks = (
+                "tombstone",
+                "This message was deleted.",
+                None,
+            )
             message.user, message.bot_id, message.files = "USLACKBOT", None, []
             message.extra["hidden"] = True
             return

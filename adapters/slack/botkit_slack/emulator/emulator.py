@@ -1,0 +1,274 @@
+"""``SlackEmulator``: a faithful local Slack that ``slack_sdk`` and ``slack_bolt`` talk to offline.
+
+async with SlackEmulator() as slack:
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url)
+    await client.chat_postMessage(channel=slack.general, text="hi")
+    await slack.user_says("alice", f"<@{slack.bot_user_id}> hello")
+"""
+
+from __future__ import annotations
+
+import functools
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from .api_files import download, upload
+from .clock import Clock, SystemClock
+from .config import EmulatorConfig, SigningMode
+from .control import Control
+from .core import Core
+from .delivery import Dispatcher
+from .events import DEFAULT_SUBSCRIPTIONS, Events
+from .ids import IdFactory
+from .interactivity import Interactivity
+from .limiter import Faults, RateLimiter
+from .models import App, User
+from .seed import GENERAL, Seed
+from .socket_mode import SocketHub
+from .store import Channel, Workspace
+from .views import Views
+from .waiting import WaitingApi
+from .webapi import WebApi
+
+
+class SlackEmulator(WaitingApi):
+    """One emulated Slack workspace with one installed app, served on ``host:port`` (0: any)."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        config: EmulatorConfig | None = None,
+        clock: Clock | None = None,
+        team_id: str = "T0EMUTEAM1",
+        team_name: str = "Emulated Workspace",
+        team_domain: str = "emulated",
+        bot_name: str = "botkit",
+        bot_token: str = "xoxb-emulator-bot-token",
+        app_token: str = "xapp-1-emulator-app-token",
+        signing_secret: str = "emulator-signing-secret",
+        verification_token: str = "emulator-verification-token",
+        seed_defaults: bool = True,
+        subscriptions: frozenset[str] = DEFAULT_SUBSCRIPTIONS,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._seed = Seed(
+            team_id, team_name, team_domain, bot_name, bot_token, app_token, seed_defaults
+        )
+        config = config or EmulatorConfig()
+        clock = clock or SystemClock()
+        ids = IdFactory()
+        workspace, app = self._seed.build(clock, ids)
+        self.core = Core(
+            config=config,
+            clock=clock,
+            workspace=workspace,
+            ids=ids,
+            app=app,
+            app_token=app_token,
+            signing_secret=signing_secret,
+            verification_token=verification_token,
+        )
+        core = self.core
+        core.events = Events(core, subscriptions)
+        core.dispatcher = Dispatcher(core)
+        core.sockets = SocketHub(core)
+        core.interactivity = Interactivity(core)
+        core.views = Views(core)
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def build_app(self) -> web.Application:
+        core = self.core
+        app = web.Application(client_max_size=1024**3)
+        api = WebApi(core)
+        app.router.add_route("*", "/api/{method}", api.handle)
+        app.router.add_post("/upload/v1/{file_id}/{secret}", functools.partial(upload, core))
+        app.router.add_get("/files/{file_id}/{name}", functools.partial(download, core))
+        app.router.add_post("/hooks/{kind}/{team}/{key}", core.interactivity.handle_hook)
+        app.router.add_get("/link/", core.sockets.handle)
+        app.router.add_get("/link", core.sockets.handle)
+        Control(self).install(app)
+        return app
+
+    async def start(self) -> SlackEmulator:
+        self._runner = web.AppRunner(
+            self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        address = self._runner.addresses[0]
+        self.port = int(address[1])
+        self.core.root_url = f"http://{self.host}:{self.port}/"
+        await self.core.dispatcher.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.core.sockets.close()
+        await self.core.dispatcher.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SlackEmulator:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def reset(self) -> None:
+        """Back to the seeded workspace: messages, files, calls, deliveries, faults, buckets and
+        views are dropped; tokens, config, event target and open sockets stay."""
+        core = self.core
+        core.ids = IdFactory()
+        core.ws, core.app = self._seed.build(core.clock, core.ids)
+        core.calls.clear()
+        core.deliveries.clear()
+        core.faults = Faults()
+        core.limiter = RateLimiter(core.config.rate_limits, core.clock)
+        for table in (
+            core.interactivity.triggers,
+            core.interactivity.response_urls,
+            core.views.views,
+            core.views.stacks,
+        ):
+            table.clear()
+        core.interactivity.responses.clear()
+        core.changed("reset")
+
+    # -- identity -------------------------------------------------------------------------------
+    @property
+    def root_url(self) -> str:
+        return self.core.root_url
+
+    @property
+    def base_url(self) -> str:
+        """What to pass as ``base_url`` to slack_sdk clients (ends with ``/api/``)."""
+        return self.core.base_url
+
+    @property
+    def bot_token(self) -> str:
+        return self.core.app.token
+
+    @property
+    def app_token(self) -> str:
+        return self.core.app_token
+
+    @property
+    def signing_secret(self) -> str:
+        return self.core.signing_secret
+
+    @property
+    def verification_token(self) -> str:
+        return self.core.verification_token
+
+    @property
+    def bot_user_id(self) -> str:
+        return self.core.app.bot_user_id
+
+    @property
+    def bot_id(self) -> str:
+        return self.core.app.bot_id
+
+    @property
+    def app_id(self) -> str:
+        return self.core.app.app_id
+
+    @property
+    def team_id(self) -> str:
+        return self.core.ws.team_id
+
+    @property
+    def general(self) -> str:
+        """The default public channel (the bot is a member)."""
+        return GENERAL
+
+    @property
+    def signing_mode(self) -> SigningMode:
+        """How deliveries are signed: ``valid``, ``bad_signature``, ``stale_timestamp``,
+        ``unsigned`` (the last three exercise an app's forged-request path)."""
+        return self.core.config.signing_mode
+
+    @signing_mode.setter
+    def signing_mode(self, mode: SigningMode) -> None:
+        self.core.config.signing_mode = mode
+
+    @property
+    def config(self) -> EmulatorConfig:
+        return self.core.config
+
+    @property
+    def clock(self) -> Clock:
+        return self.core.clock
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.core.ws
+
+    # -- seeding --------------------------------------------------------------------------------
+    def add_user(
+        self,
+        name: str,
+        *,
+        email: str | None = None,
+        id: str | None = None,
+        real_name: str = "",
+        **fields: Any,
+    ) -> User:
+        return self.core.ws.add_user(name, id=id, email=email, real_name=real_name, **fields)
+
+    def add_channel(
+        self,
+        name: str,
+        *,
+        members: list[str] | None = None,
+        private: bool = False,
+        bot_member: bool = True,
+        id: str | None = None,
+        **fields: Any,
+    ) -> Channel:
+        people = list(members or [])
+        if bot_member:
+            people.append(self.bot_user_id)
+        return self.core.ws.add_channel(name, members=people, private=private, id=id, **fields)
+
+    def open_dm(self, user: str) -> str:
+        """The id of ``user``'s DM with the bot (created on first use)."""
+        return self.core.ws.open_dm(self.bot_user_id, user).id
+
+    def user_token(self, user: str) -> str:
+        """An ``xoxp-`` token that acts as ``user``."""
+        return self.core.ws.user_token(self.core.ws.user(user).id)
+
+    def add_bot(self, name: str, token: str | None = None) -> App:
+        """Another app installed in the workspace (its events are not delivered anywhere)."""
+        return self.core.ws.add_app(name, token=token or f"xoxb-emulator-{name}")
+
+    # -- event targets --------------------------------------------------------------------------
+    def events_to(
+        self,
+        request_url: str,
+        *,
+        interactivity_url: str | None = None,
+        commands_url: str | None = None,
+    ) -> None:
+        """HTTP mode: deliver events (and by default interactions, commands) to ``request_url``."""
+        dispatcher = self.core.dispatcher
+        dispatcher.request_url = request_url
+        dispatcher.interactivity_url = interactivity_url
+        dispatcher.commands_url = commands_url
+        dispatcher.socket_mode = False
+
+    async def verify_url(self, url: str | None = None) -> bool:
+        """Run the ``url_verification`` handshake; True if the app echoed the challenge."""
+        return (await self.core.dispatcher.url_verification(url)).ok

@@ -1,0 +1,145 @@
+"""The HTTP control API, many instances in one process, reset, and the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+import aiohttp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from botkit_slack.emulator import FakeClock, SlackEmulator
+from botkit_slack.emulator.cli import main, parse_line
+
+
+async def test_control_api_drives_the_emulator(slack: SlackEmulator, client: AsyncWebClient):
+    control = slack.root_url + "_emulator/"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(control) as r:
+            info = await r.json()
+        assert info["base_url"] == slack.base_url
+        assert info["bot_token"] == slack.bot_token
+        async with http.post(
+            control + "seed/user", json={"name": "dave", "email": "dave@example.com"}
+        ) as r:
+            dave = await r.json()
+        async with http.post(
+            control + "seed/channel", json={"name": "ops", "members": [dave["id"]]}
+        ) as r:
+            ops = await r.json()
+        assert ops["is_member"] is True  # the bot joins seeded channels by default
+        async with http.post(
+            control + "user_says",
+            json={"user": "dave", "text": "deploy please", "channel": ops["id"]},
+        ) as r:
+            said = await r.json()
+        waiter = asyncio.ensure_future(
+            http.post(
+                control + "wait_for_message",
+                json={"channel": ops["id"], "from_bot": True, "timeout": 5},
+            )
+        )
+        await client.chat_postMessage(channel=ops["id"], thread_ts=said["ts"], text="on it")
+        async with await waiter as r:
+            assert (await r.json())["text"] == "on it"
+        async with http.get(
+            control + "messages", params={"channel": ops["id"], "thread_ts": said["ts"]}
+        ) as r:
+            assert [m["text"] for m in await r.json()] == ["deploy please", "on it"]
+        async with http.get(control + "calls", params={"method": "chat.postMessage"}) as r:
+            calls = await r.json()
+        assert calls[0]["args"]["text"] == "on it"
+        assert calls[0]["status"] == 200
+        async with http.post(
+            control + "faults",
+            json={"method": "auth.test", "kind": "ratelimited", "retry_after": 2},
+        ) as r:
+            assert r.status == 200
+        async with http.post(
+            slack.base_url + "auth.test", headers={"Authorization": f"Bearer {slack.bot_token}"}
+        ) as r:
+            assert r.status == 429
+            assert r.headers["Retry-After"] == "2"
+        async with http.post(
+            control + "wait_for_message", json={"text": "never", "timeout": 0.05}
+        ) as r:
+            assert r.status == 408
+        async with http.post(control + "user_says", json={"user": "ghost", "text": "x"}) as r:
+            assert r.status == 400
+        async with http.post(control + "reset") as r:
+            assert r.status == 200
+    assert slack.calls == []
+    assert slack.messages() == []
+    assert "dave" not in {u.name for u in slack.workspace.users.values()}
+
+
+async def test_many_emulators_in_parallel():
+    emulators = [SlackEmulator(clock=FakeClock()) for _ in range(4)]
+    await asyncio.gather(*(e.start() for e in emulators))
+    try:
+        assert len({e.port for e in emulators}) == 4
+        clients = [AsyncWebClient(token=e.bot_token, base_url=e.base_url) for e in emulators]
+        await asyncio.gather(
+            *(
+                c.chat_postMessage(channel=e.general, text=f"to {e.port}")
+                for c, e in zip(clients, emulators, strict=True)
+            )
+        )
+        for emulator in emulators:
+            assert [m["text"] for m in emulator.messages()] == [f"to {emulator.port}"]
+    finally:
+        await asyncio.gather(*(e.stop() for e in emulators))
+
+
+def test_parse_line():
+    assert parse_line("hello there") == ("alice", None, "hello there")
+    assert parse_line("@bob #ops deploy now") == ("bob", "#ops", "deploy now")
+
+
+def test_main_rejects_a_busy_port(capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["--port", str(port)]) == 1
+    assert "cannot start" in capsys.readouterr().err
+
+
+async def test_cli_runs_serves_and_stops_on_sigterm():
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "botkit_slack.emulator",
+        "--port",
+        "0",
+        "--no-rate-limits",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    try:
+        lines = []
+        while not any("SLACK_SIGNING_SECRET" in line for line in lines):
+            line = await asyncio.wait_for(process.stdout.readline(), 20)
+            assert line, (await process.stderr.read()).decode()
+            lines.append(line.decode())
+        values = dict(
+            line.split("export ")[1].strip().split("=", 1) for line in lines if "export " in line
+        )
+        client = AsyncWebClient(token=values["SLACK_BOT_TOKEN"], base_url=values["SLACK_API_URL"])
+        assert (await client.auth_test())["ok"]
+        control = values["SLACK_API_URL"].replace("/api/", "/_emulator/")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(control + "user_says", json={"text": "hi from curl"}) as r,
+        ):
+            assert (await r.json())["user"] == "U0EMUALICE"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 20)
+    assert code == 0
