@@ -100,11 +100,12 @@ def _run_slack(bot: Bot, args: argparse.Namespace) -> int:
     """Slack: tokens from SLACK_BOT_TOKEN + SLACK_APP_TOKEN (Socket Mode) or
     SLACK_SIGNING_SECRET with --http PORT; --emulator runs a local Slack instead."""
     try:
-        from botkit_slack.run import run_on_slack
+        slack_run = importlib.import_module("botkit_slack.run")
     except ImportError as exc:
         raise UserError('the Slack adapter needs the slack extra: pip install "botkit[slack]"'
                         f" ({exc})") from exc
-    return run_on_slack(bot, http_port=args.http, emulator=args.emulator)
+    result: Any = slack_run.run_on_slack(bot, http_port=args.http, emulator=args.emulator)
+    return int(result or 0)
 
 
 def _emulator(rest: list[str]) -> int:

@@ -119,15 +119,23 @@ async def send_report(ctx: ToolContext) -> str:
     return f"Here is the weekly report ({len(TICKETS)} tickets)."
 
 
-async def _approve(ctx: InteractionContext) -> None:
-    await ctx.thread.resume("approved" if ctx.value else "declined")
+async def _resume(ctx: InteractionContext) -> None:
+    await ctx.thread.resume(ctx.value)
 
 
 @bot.on_interrupt("*")
 async def ask_first(ctx: InterruptContext) -> None:
+    """Show the agent's question with Approve/Deny buttons; a click resumes the run."""
     payload = ctx.payload if isinstance(ctx.payload, dict) else {}
+    question = payload.get("question") or payload.get("message") or "The agent needs approval."
+    # Agents that approve tool calls (AG-UI 1.0, e.g. pydantic-ai) want {"approved": bool};
+    # others take any value.
+    wants_object = any("approved" in (i.get("responseSchema") or {}).get("properties", {})
+                       for i in ctx.interrupts)
+    yes, no = ({"approved": True}, {"approved": False}) if wants_object else (
+        "approved", "declined")
     await ctx.thread.post(ui.Message(
-        ui.Section(str(payload.get("question", "The agent needs your approval."))),
-        ui.Actions(ui.Button("Approve", value=True, style="primary", on_click=_approve),
-                   ui.Button("Deny", value=False, style="danger", on_click=_approve)),
+        ui.Section(str(question)),
+        ui.Actions(ui.Button("Approve", value=yes, style="primary", on_click=_resume),
+                   ui.Button("Deny", value=no, style="danger", on_click=_resume)),
     ))

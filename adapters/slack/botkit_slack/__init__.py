@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 __all__ = ["SlackAdapter"]
@@ -12,7 +13,5 @@ __all__ = ["SlackAdapter"]
 
 def __getattr__(name: str) -> Any:
     if name == "SlackAdapter":
-        from botkit_slack.adapter import SlackAdapter
-
-        return SlackAdapter
+        return importlib.import_module("botkit_slack.adapter").SlackAdapter
     raise AttributeError(f"module 'botkit_slack' has no attribute {name!r}")
