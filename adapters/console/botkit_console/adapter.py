@@ -233,9 +233,11 @@ class ConsoleAdapter(BaseAdapter):
                                 conversation=CONVERSATION, user=self.user, command=name,
                                 text=text)
         entry = self.transcript.add(text=line, user=self.user, is_bot=False)
-        return MessageEvent(platform=self.platform, event_id=entry, conversation=CONVERSATION,
-                            user=self.user, text=line, mentioned=True,
-                            ref=MessageRef(id=entry, channel=CONVERSATION.channel))
+        # a fresh event id: transcript ids can repeat after a restart, and the dedup marks
+        # live in the (durable) store
+        return MessageEvent(platform=self.platform, event_id=uuid.uuid4().hex,
+                            conversation=CONVERSATION, user=self.user, text=line,
+                            mentioned=True, ref=MessageRef(id=entry, channel=CONVERSATION.channel))
 
 
 def _login_name() -> str:

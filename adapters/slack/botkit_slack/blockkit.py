@@ -128,10 +128,25 @@ def _boundary(s: str, limit: int) -> tuple[int, int]:
         return len(s), len(s)
     for sep, floor in (("\n\n", i // 2), ("\n", i // 4), (" ", i // 4)):
         p = s.rfind(sep, 0, i + 1)
-        if p >= max(floor, 1):
+        if p >= max(floor, 1) and (sep != " " or not _fence_at(s, p + 1)):
             return p, p + len(sep)
-    j = _safe_cut(s, i)
+    j = _hard_cut(s, limit)
     return j, j
+
+
+def _hard_cut(s: str, limit: int) -> int:
+    """A cut within ``limit`` that splits no grapheme and makes or breaks no fence line."""
+    j = _safe_cut(s, _fit_index(s, limit))
+    while j > 1 and _fence_at(s, j):  # the rest must not start with a fence line
+        j = _safe_cut(s, j - 1)
+    line_at = s.rfind("\n", 0, j) + 1
+    return line_at if 0 < line_at < j and _fence_at(s, line_at) else j
+
+
+def _fence_at(s: str, k: int) -> bool:
+    """Would a line starting at ``s[k]`` be a code fence?"""
+    end = s.find("\n", k)
+    return bool(_FENCE.match(s[k : len(s) if end < 0 else end]))
 
 
 def _truncate_plain(text: str, limit: int) -> str:
@@ -388,7 +403,7 @@ def split_text(text: str, *, limit: int = 3500) -> list[str]:
     while _size(text) > limit:
         head, tail = _split_once(text, limit)
         if len(tail) >= len(text):  # no progress (a pathological fence): cut hard
-            cut = _safe_cut(text, _fit_index(text, limit))
+            cut = _hard_cut(text, limit) or _fit_index(text, limit)
             head, tail = text[:cut], text[cut:]
         if head.strip():
             chunks.append(head)
@@ -408,7 +423,7 @@ def _split_once(text: str, limit: int) -> tuple[str, str]:
             return text[:at].rstrip(), text[at:]
         end, start = _boundary(text, limit - len(closer) - 1)
         if end < body_at + limit // 4:
-            end = start = _safe_cut(text, _fit_index(text, limit - len(closer) - 1))
+            end = start = _hard_cut(text, limit - len(closer) - 1)
         fence = _open_fence(text[:end])
     head, tail = text[:end].rstrip(), text[start:].lstrip("\n")
     if fence is None:

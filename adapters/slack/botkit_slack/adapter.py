@@ -1,0 +1,300 @@
+"""``SlackAdapter``: a botkit bot in Slack, on slack-bolt's AsyncApp and slack_sdk.
+
+    bot = create_bot(adapters=[SlackAdapter()], agent=...)   # tokens from the environment
+
+Socket Mode with ``SLACK_BOT_TOKEN`` + ``SLACK_APP_TOKEN`` (no public URL needed), or the
+HTTP Events API with ``SLACK_SIGNING_SECRET`` and ``socket_mode=False, port=...``.
+``base_url`` (or ``SLACK_API_URL``) points the clients at another Slack, e.g. the emulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
+from slack_sdk.errors import SlackApiError
+
+from botkit.adapter import BaseAdapter, Capabilities, StreamPart
+from botkit.errors import AdapterError
+from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
+from botkit.ui.nodes import Message
+from botkit_slack import ingress
+from botkit_slack.client import RateLimiter, make_clients
+from botkit_slack.egress import Egress
+from botkit_slack.files import FileStore
+from botkit_slack.history import HistoryCache, Identity, translate
+from botkit_slack.inbound import Inbound
+from botkit_slack.ingress import RespondTo
+from botkit_slack.settings import SlackSettings
+from botkit_slack.streaming import PERMANENT_NATIVE_ERRORS, ReplyStream, StreamSettings
+from botkit_slack.transport import HttpTransport, SocketTransport, Transport
+from botkit_slack.users import UserDirectory
+
+if TYPE_CHECKING:
+    from botkit.bot import Bot
+
+__all__ = ["SlackAdapter"]
+
+log = logging.getLogger("botkit.slack")
+
+
+class SlackAdapter(BaseAdapter):
+    platform = "slack"
+    capabilities = Capabilities(streaming=True, get_messages=True, lookup_user=True,
+                                post_file=True, ephemeral=True, agent_records=True)
+
+    def __init__(
+        self, *, bot_token: str | None = None, app_token: str | None = None,
+        signing_secret: str | None = None, socket_mode: bool | None = None,
+        host: str = "0.0.0.0", port: int = 3000, path: str = "/slack/events",
+        base_url: str | None = None, respond_to: RespondTo | Mapping[str, Any] | None = None,
+        streaming: str = "native", show_tool_status: bool = True,
+        thinking_status: str | None = "is thinking…", edit_interval: float = 1.0,
+        first_post_delay: float = 0.5,
+        rate_limit_retries: int = 8, rate_limits: Mapping[str, tuple[float, int]] | None = None,
+        flat_history_limit: int = 100, suggested_prompts: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self.settings = SlackSettings.build(
+            bot_token=bot_token, app_token=app_token, signing_secret=signing_secret,
+            socket_mode=socket_mode, base_url=base_url, streaming=streaming,
+            respond_to=respond_to, host=host, port=port, path=path,
+            show_tool_status=show_tool_status, thinking_status=thinking_status,
+            edit_interval=edit_interval, first_post_delay=first_post_delay,
+            rate_limit_retries=rate_limit_retries,
+            rate_limits=rate_limits, flat_history_limit=flat_history_limit,
+            suggested_prompts=suggested_prompts)
+        s = self.settings
+        self.api, self.quick = make_clients(s.bot_token, s.base_url,
+                                            rate_limit_retries=s.rate_limit_retries)
+        self.limiter = RateLimiter(dict(s.rate_limits or {}))
+        self.history = HistoryCache(self.api, flat_limit=s.flat_history_limit,
+                                    limiter=self.limiter)
+        self.users = UserDirectory(self.api, limiter=self.limiter)
+        self.files = FileStore(self.api, s.bot_token)
+        self.egress = Egress(self.api, self.limiter, self.history, on_post=self._bot_posted)
+        self.identity: Identity | None = None
+        self.app: AsyncApp | None = None
+        self.transport: Transport | None = None
+        self._bot: Bot | None = None
+        self.inbound: Inbound | None = None
+        self._bot_threads: OrderedDict[tuple[str, str | None], None] = OrderedDict()
+        self._conversations: OrderedDict[tuple[str, str | None], Conversation] = OrderedDict()
+        self._native_off = False
+        self._status_off: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"SlackAdapter({self.settings!r})"
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @property
+    def bot_user(self) -> PlatformUser | None:
+        return self.identity.user if self.identity else None
+
+    @property
+    def port(self) -> int:
+        return self.transport.port if isinstance(self.transport, HttpTransport) else \
+            self.settings.port
+
+    @property
+    def request_url(self) -> str | None:
+        return self.transport.url if isinstance(self.transport, HttpTransport) else None
+
+    async def start(self, bot: Bot) -> None:
+        self._bot = bot
+        s = self.settings
+        try:
+            auth: Any = await self.api.auth_test()
+        except SlackApiError as exc:
+            raise AdapterError(f"Slack refused the bot token (auth.test: "
+                               f"{exc.response.get('error')}); check SLACK_BOT_TOKEN") from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise AdapterError(f"cannot reach Slack at {self.api.base_url}: {exc}") from exc
+        name = str(auth.get("user") or bot.name)
+        self.identity = Identity(
+            user_id=str(auth["user_id"]), bot_id=str(auth.get("bot_id") or ""),
+            team_id=str(auth.get("team_id") or ""),
+            user=PlatformUser(id=str(auth["user_id"]), name=name, handle=name, is_bot=True))
+        self.app = AsyncApp(client=self.api, signing_secret=s.signing_secret or "",
+                            process_before_response=False, name=bot.name,
+                            request_verification_enabled=not s.socket_mode)
+        for middleware in getattr(self.app, "_async_middleware_list", ()):
+            if isinstance(middleware, AsyncSingleTeamAuthorization):
+                middleware.auth_test_result = auth  # Bolt would call auth.test again
+        self.inbound = Inbound(self, bot, self.identity)
+        ingress.register(self.app, on_message=self.inbound.on_message,
+                         on_change=self.inbound.on_change, on_click=self.inbound.on_click,
+                         on_command=self.inbound.on_command, has_command=bot.has_command,
+                         on_assistant_thread=self.inbound.on_assistant_thread)
+        if s.socket_mode:
+            assert s.app_token is not None
+            self.transport = SocketTransport(self.app, s.app_token, self.api)
+        else:
+            assert s.signing_secret is not None
+            self.transport = HttpTransport(self.app, s.signing_secret, host=s.host, port=s.port,
+                                           path=s.path)
+        await self.transport.start()
+        log.info("Slack adapter ready as @%s (%s)", name, self.transport.describe())
+
+    async def stop(self) -> None:
+        if self.transport is not None:
+            await self.transport.stop()
+            self.transport = None
+
+    # -- conversations -----------------------------------------------------------------
+    def conversation(self, channel: str, thread: str | None, *, is_direct: bool,
+                     raw: Mapping[str, Any]) -> Conversation:
+        """The conversation at (channel, thread), keeping the id of one the bot already
+        posted into (so a click lands in the same conversation as its message)."""
+        known = self._conversations.get((channel, thread))
+        conv_id = known.id if known else (f"{channel}:{thread}" if thread else channel)
+        return self._remember(Conversation(id=conv_id, channel=channel, thread=thread,
+                                           is_direct=is_direct, raw=dict(raw)))
+
+    def _remember(self, conversation: Conversation) -> Conversation:
+        key = (conversation.channel, conversation.thread)
+        self._conversations[key] = conversation
+        self._conversations.move_to_end(key)
+        if len(self._conversations) > 5000:
+            self._conversations.popitem(last=False)
+        return conversation
+
+    def _bot_posted(self, channel: str, thread: str | None) -> None:
+        self._bot_threads[(channel, thread)] = None
+        if len(self._bot_threads) > 10_000:
+            self._bot_threads.popitem(last=False)
+
+    async def bot_replied(self, channel: str, thread: str | None) -> bool:
+        """Whether the bot has posted in this thread (remembered, else read from Slack)."""
+        if (channel, thread) in self._bot_threads:
+            return True
+        await self.history.read(channel, thread)
+        if self.history.has_own_message(channel, thread, self._identity()):
+            self._bot_posted(channel, thread)
+            return True
+        return False
+
+    def _identity(self) -> Identity:
+        if self.identity is None:
+            raise AdapterError("the Slack adapter is not started")
+        return self.identity
+
+    # -- egress ------------------------------------------------------------------------
+    async def post(self, conversation: Conversation, message: Message) -> MessageRef:
+        return await self.egress.post(self._remember(conversation), message)
+
+    async def update(self, conversation: Conversation, ref: MessageRef, message: Message
+                     ) -> MessageRef:
+        return await self.egress.update(conversation, ref, message)
+
+    async def delete(self, conversation: Conversation, ref: MessageRef) -> None:
+        await self.egress.delete(conversation, ref)
+
+    async def post_ephemeral(self, conversation: Conversation, user: PlatformUser,
+                             message: Message) -> MessageRef | None:
+        return await self.egress.ephemeral(conversation, user, message)
+
+    async def stream(self, conversation: Conversation, parts: AsyncIterable[StreamPart]
+                     ) -> MessageRef | None:
+        identity = self._identity()
+        s, raw = self.settings, conversation.raw
+        status = self._thinking(conversation)
+
+        async def before_first_post() -> None:
+            if status is not None:
+                await asyncio.wait({status}, timeout=2.0)
+
+        settings = StreamSettings(
+            native=s.streaming == "native" and not self._native_off, interval=s.edit_interval,
+            first_post_delay=s.first_post_delay,
+            tool_status=s.show_tool_status, recipient_user_id=raw.get("recipient_user_id"),
+            recipient_team_id=raw.get("recipient_team_id") or identity.team_id,
+            on_native_error=self._native_error, before_first_post=before_first_post)
+        posted = await ReplyStream(self.egress, self._remember(conversation), settings).run(parts)
+        if posted is None and status is not None:
+            await self._set_status(conversation, "")
+        return MessageRef(id=posted.ts, channel=posted.channel) if posted else None
+
+    def _native_error(self, error: str) -> None:
+        if error in PERMANENT_NATIVE_ERRORS and not self._native_off:
+            self._native_off = True
+            log.warning("Slack refused native streaming (%s); streaming by editing messages "
+                        "from now on", error)
+
+    def _thinking(self, conversation: Conversation) -> asyncio.Task[None] | None:
+        if not self.settings.thinking_status or conversation.channel in self._status_off:
+            return None
+        return asyncio.create_task(self._set_status(conversation, self.settings.thinking_status))
+
+    async def _set_status(self, conversation: Conversation, status: str) -> None:
+        thread = conversation.thread or conversation.raw.get("message_ts")
+        if not thread or conversation.channel in self._status_off:
+            return
+        try:
+            await self.quick.assistant_threads_setStatus(
+                channel_id=conversation.channel, thread_ts=str(thread), status=status)
+        except SlackApiError as exc:
+            if exc.response.status_code != 429:
+                self._status_off.add(conversation.channel)
+            log.debug("assistant.threads.setStatus failed: %s", exc.response.get("error"))
+        except Exception as exc:
+            log.debug("assistant.threads.setStatus failed: %s", exc)
+
+    async def get_messages(self, conversation: Conversation) -> list[ThreadMessage]:
+        identity = self._identity()
+        if conversation.raw.get("new_thread") and not self.history.known(
+                conversation.channel, conversation.thread):
+            return []  # a new top-level message: its thread is just that message
+        out: list[ThreadMessage] = []
+        for raw in await self.history.read(conversation.channel, conversation.thread):
+            own = identity.is_own(raw)
+            author = await self.users.get(raw["user"]) if raw.get("user") and not own and \
+                not raw.get("bot_id") else None
+            files = await self.files.attachments(raw["files"]) if raw.get("files") and not own \
+                else ()
+            if not own and self.inbound is not None:
+                await self.inbound.plain(str(raw.get("text") or ""))  # learn mentioned names
+            message = translate(raw, identity, author=author, attachments=files,
+                                name_of=self.users.cached_name)
+            if message is not None:
+                out.append(message)
+        return out
+
+    async def record_agent_messages(self, conversation: Conversation,
+                                    messages: Sequence[Mapping[str, Any]]) -> None:
+        await self.egress.record(conversation, messages)
+
+    async def lookup_user(self, query: str) -> PlatformUser | None:
+        return await self.users.lookup(query)
+
+    async def post_file(self, conversation: Conversation, data: bytes, filename: str, *,
+                        title: str | None = None, alt_text: str | None = None) -> FileResult:
+        result = await self.files.upload(conversation, data, filename, title=title,
+                                         alt_text=alt_text)
+        if result.ok:
+            self._bot_posted(conversation.channel, conversation.thread)
+        return result
+
+    # -- Slack extras (reach them through ``bot.adapters``) ------------------------------
+    async def add_reaction(self, conversation: Conversation, ref: MessageRef, name: str) -> None:
+        await self.api.reactions_add(channel=ref.channel or conversation.channel,
+                                     timestamp=ref.id, name=name.strip(":"))
+
+    async def set_suggested_prompts(self, conversation: Conversation,
+                                    prompts: Sequence[tuple[str, str]],
+                                    title: str | None = None) -> None:
+        await self.api.assistant_threads_setSuggestedPrompts(
+            channel_id=conversation.channel, thread_ts=conversation.thread, title=title,
+            prompts=[{"title": t, "message": m} for t, m in prompts][:4])
+
+    async def set_title(self, conversation: Conversation, title: str) -> None:
+        await self.api.assistant_threads_setTitle(
+            channel_id=conversation.channel, thread_ts=str(conversation.thread),
+            title=title[:80])

@@ -1,0 +1,125 @@
+"""Web API clients with Slack's retry behaviour, and pacing that keeps calls under the tiers.
+
+Two clients share one token: ``api`` retries HTTP 429 (honouring ``Retry-After``) and
+connection errors, so a burst loses nothing; ``quick`` only retries connection errors and is
+used for best-effort calls (the "thinking" status) that must never delay a reply.
+
+``Pacer`` is a token bucket per Slack rate-limit bucket (method, or method and channel).
+Mandatory calls ``await take()``; optional ones (intermediate stream edits) ``try_take()`` and
+are skipped, their text folded into the next edit, when the bucket is empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+__all__ = ["DEFAULT_BASE_URL", "Pacer", "RateLimiter", "make_clients"]
+
+DEFAULT_BASE_URL = "https://slack.com/api/"
+
+
+def make_clients(
+    token: str, base_url: str | None, *, rate_limit_retries: int = 8, timeout: int = 30
+) -> tuple[AsyncWebClient, AsyncWebClient]:
+    """(``api``, ``quick``): the retrying client and the best-effort one."""
+    url = base_url or DEFAULT_BASE_URL
+    api = AsyncWebClient(
+        token=token, base_url=url, timeout=timeout,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                        AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)])
+    quick = AsyncWebClient(
+        token=token, base_url=url, timeout=min(timeout, 10),
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)])
+    return api, quick
+
+
+@dataclass
+class Pacer:
+    """A token bucket: ``per_minute`` refill, up to ``burst`` tokens."""
+
+    per_minute: float
+    burst: int
+    tokens: float = field(init=False)
+    updated: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = float(self.burst)
+        self.updated = time.monotonic()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        refill = (now - self.updated) * self.per_minute / 60
+        self.tokens = min(float(self.burst), self.tokens + refill)
+        self.updated = now
+
+    def try_take(self, reserve: float = 0) -> bool:
+        """Take a token if one is left over ``reserve`` (kept for calls that must happen)."""
+        self._refill()
+        if self.tokens >= 1 + reserve:
+            self.tokens -= 1
+            return True
+        return False
+
+    async def take(self) -> None:
+        """Wait for a token (pacing, not polling: sleeps exactly until the next refill)."""
+        while not self.try_take():  # noqa: ASYNC110
+            await asyncio.sleep(max(0.01, (1 - self.tokens) * 60 / self.per_minute))
+
+
+# Slack's published limits (per app and workspace; chat.postMessage ~1/s per channel).
+DEFAULT_LIMITS: dict[str, tuple[float, int]] = {
+    "chat.postMessage": (60, 4),
+    "chat.postMessage:workspace": (300, 60),
+    "chat.update": (50, 40),
+    "chat.startStream": (20, 10),
+    "chat.appendStream": (100, 50),
+    "chat.stopStream": (20, 20),
+    "conversations.replies": (50, 40),
+    "conversations.history": (50, 40),
+    "users.info": (100, 50),
+    "users.list": (20, 10),
+    "users.lookupByEmail": (50, 20),
+}
+
+
+class RateLimiter:
+    """Pacers per method (``chat.postMessage`` per channel), at ``margin`` of Slack's rates so
+    clock drift between us and Slack never tips a call over. Limits can be overridden."""
+
+    def __init__(self, limits: dict[str, tuple[float, int]] | None = None, *,
+                 margin: float = 0.9) -> None:
+        self.limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self.margin = margin
+        self._pacers: dict[tuple[str, str], Pacer] = {}
+
+    def pacer(self, method: str, key: str = "") -> Pacer | None:
+        spec = self.limits.get(method)
+        if spec is None:
+            return None
+        pacer = self._pacers.get((method, key))
+        if pacer is None:
+            if len(self._pacers) > 5000:  # many channels: forget idle buckets
+                self._pacers = {k: p for k, p in self._pacers.items() if p.tokens < p.burst}
+            per_minute, burst = spec
+            pacer = self._pacers[(method, key)] = Pacer(per_minute * self.margin,
+                                                        max(1, int(burst * self.margin)))
+        return pacer
+
+    async def take(self, method: str, key: str = "") -> None:
+        pacer = self.pacer(method, key)
+        if pacer is not None:
+            await pacer.take()
+
+    def try_take(self, method: str, key: str = "", *, optional: bool = False) -> bool:
+        """A token now, or False. ``optional`` calls (intermediate edits) leave half the
+        bucket to the calls that must happen (final renders)."""
+        pacer = self.pacer(method, key)
+        return pacer is None or pacer.try_take(pacer.burst / 2 if optional else 0)

@@ -1,0 +1,287 @@
+"""Posting, editing and deleting messages, ephemeral notes, and the metadata the bot writes.
+
+Every message the bot posts keeps a small record (``Posted``): its content, tool-status rows
+and metadata. ``record`` attaches the agent's tool calls and results to the message showing
+those tools (or the conversation's latest bot message, or a new muted status line), so the
+next turn's history, read back from Slack, includes them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from botkit.types import Conversation, MessageRef, PlatformUser
+from botkit.ui.nodes import Context, Markdown, Message, Section
+from botkit.ui.text import render_plain
+from botkit_slack import limits as L
+from botkit_slack.blockkit import render_blocks, split_text
+from botkit_slack.client import RateLimiter
+from botkit_slack.history import AGENT_EVENT, STATUS_EVENT, HistoryCache
+from botkit_slack.mrkdwn import close_open_markdown, markdown_to_mrkdwn
+from botkit_slack.text import escape
+
+__all__ = ["Egress", "Posted", "ToolRow", "stream_content"]
+
+log = logging.getLogger("botkit.slack")
+METADATA_BUDGET = 7000
+SECTION_SPLIT = 2900
+
+
+@dataclass
+class ToolRow:
+    name: str
+    state: str = "running"  # running | called | done | error
+    error: str | None = None
+
+    def line(self) -> str:
+        if self.state == "done":
+            return f"✅ Used `{self.name}`"
+        if self.state == "called":
+            return f"🔧 Called `{self.name}`"
+        if self.state == "error":
+            return f"⚠️ `{self.name}` failed" + (f": {self.error[:200]}" if self.error else "")
+        return f"🔧 Using `{self.name}`…"
+
+
+@dataclass
+class Posted:
+    """A message the bot posted, as far as the bot needs to edit it again."""
+
+    channel: str
+    thread: str | None
+    ts: str
+    content: dict[str, Any] | None  # text/blocks/attachments to resend; None: native stream
+    md: str | None = None  # the markdown of a streamed reply segment
+    native: bool = False  # written by chat.startStream / appendStream / stopStream
+    rows: dict[str, ToolRow] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    status: bool = False
+
+    def metadata(self) -> dict[str, Any] | None:
+        if self.records:
+            payload: dict[str, Any] = {"agent_messages": self.records}
+            if self.status:
+                payload["status"] = True
+            return {"event_type": AGENT_EVENT, "event_payload": payload}
+        if self.status:
+            return {"event_type": STATUS_EVENT, "event_payload": {"status": True}}
+        return None
+
+
+def stream_content(md: str, rows: Mapping[str, ToolRow], *, final: bool) -> dict[str, Any]:
+    """Block Kit for a streamed reply segment; open Markdown is closed until ``final``."""
+    shown = md if final else close_open_markdown(md)
+    nodes: list[Section | Context] = [Section(c) for c in split_text(shown, limit=SECTION_SPLIT)
+                                      if c.strip()] if shown.strip() else []
+    if rows:
+        nodes.append(Context(*(r.line() for r in rows.values())))
+    rendered = render_blocks(Message(*nodes))
+    text = markdown_to_mrkdwn(shown).strip() or " · ".join(r.line() for r in rows.values())
+    return {"text": text[: L.MAX_MESSAGE_TEXT] or "…", "blocks": rendered.blocks}
+
+
+def message_content(message: Message) -> dict[str, Any]:
+    """Blocks within Slack's limits plus a full plain-text fallback (what history reads)."""
+    content = render_blocks(message).kwargs()
+    plain = escape(render_plain(message)).strip()
+    if len(plain) > L.RECOMMENDED_MESSAGE_TEXT:
+        plain = plain[: L.RECOMMENDED_MESSAGE_TEXT - 1].rstrip() + "…"
+    content["text"] = plain or content["text"]
+    return content
+
+
+def _text_only(message: Message) -> str | None:
+    if message.accent or not message.blocks:
+        return None
+    if all(isinstance(b, Section | Markdown) for b in message.blocks):
+        return "\n\n".join(b.text for b in message.blocks)  # type: ignore[union-attr]
+    return None
+
+
+def _fit_records(records: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """Records shrunk (long tool results and arguments cut) to fit the metadata budget."""
+    for cap in (None, 2000, 800, 300, 100):
+        shrunk = records if cap is None else [_shrink(r, cap) for r in records]
+        if len(json.dumps(shrunk, default=str)) <= METADATA_BUDGET:
+            return shrunk
+    return None
+
+
+def _shrink(record: Mapping[str, Any], cap: int) -> dict[str, Any]:
+    out = dict(record)
+    if isinstance(out.get("content"), str) and len(out["content"]) > cap:
+        out["content"] = out["content"][:cap] + "… [truncated]"
+    calls = []
+    for call in out.get("toolCalls") or ():
+        call = {**call, "function": dict(call.get("function") or {})}
+        args = call["function"].get("arguments")
+        if isinstance(args, str) and len(args) > cap:
+            call["function"]["arguments"] = json.dumps({"truncated": args[:cap]})
+        calls.append(call)
+    if calls:
+        out["toolCalls"] = calls
+    return out
+
+
+class Egress:
+    def __init__(self, client: AsyncWebClient, limiter: RateLimiter, history: HistoryCache,
+                 *, on_post: Callable[[str, str | None], None] | None = None,
+                 max_tracked: int = 2000) -> None:
+        self.client = client
+        self.limiter = limiter
+        self.history = history
+        self.on_post = on_post
+        self.max_tracked = max_tracked
+        self._by_ts: OrderedDict[str, Posted] = OrderedDict()
+        self._last: OrderedDict[tuple[str, str | None], Posted] = OrderedDict()
+        self._tool_owner: OrderedDict[str, Posted] = OrderedDict()
+
+    # -- bookkeeping -------------------------------------------------------------------
+    def track(self, posted: Posted) -> Posted:
+        for table, key in ((self._by_ts, posted.ts), (self._last, (posted.channel, posted.thread))):
+            table[key] = posted  # type: ignore[index]
+            table.move_to_end(key)  # type: ignore[arg-type]
+            while len(table) > self.max_tracked:
+                table.popitem(last=False)
+        for call_id in posted.rows:
+            self._tool_owner[call_id] = posted
+        while len(self._tool_owner) > self.max_tracked:
+            self._tool_owner.popitem(last=False)
+        if self.on_post is not None:
+            self.on_post(posted.channel, posted.thread)
+        return posted
+
+    def posted(self, ts: str) -> Posted | None:
+        return self._by_ts.get(ts)
+
+    # -- messages ----------------------------------------------------------------------
+    async def post_content(self, conversation: Conversation, content: dict[str, Any],
+                           metadata: dict[str, Any] | None = None) -> str:
+        channel = conversation.channel
+        await self.limiter.take("chat.postMessage", channel)
+        await self.limiter.take("chat.postMessage:workspace")
+        extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
+        response: Any = await self.client.chat_postMessage(
+            channel=channel, thread_ts=conversation.thread, unfurl_links=False,
+            unfurl_media=False, **content, **extra)
+        return str(response["ts"])
+
+    async def update_content(self, channel: str, ts: str, content: dict[str, Any] | None,
+                             metadata: dict[str, Any] | None = None, *,
+                             thread: str | None = None, paced: bool = True) -> None:
+        if paced:
+            await self.limiter.take("chat.update")
+        extra: dict[str, Any] = {"metadata": metadata} if metadata is not None else {}
+        await self.client.chat_update(channel=channel, ts=ts, **(content or {}), **extra)
+        self.history.invalidate(channel, thread, ts)
+
+    async def post(self, conversation: Conversation, message: Message) -> MessageRef:
+        text = _text_only(message)
+        if text is not None and len(text) > SECTION_SPLIT:
+            ts = ""
+            for chunk in split_text(text, limit=L.MAX_SECTION_TEXT - 100):
+                part = Message(Section(chunk), status=message.status)
+                ts = await self._post_one(conversation, part)
+            return MessageRef(id=ts, channel=conversation.channel)
+        ts = await self._post_one(conversation, message)
+        return MessageRef(id=ts, channel=conversation.channel)
+
+    async def _post_one(self, conversation: Conversation, message: Message) -> str:
+        posted = Posted(conversation.channel, conversation.thread, "", message_content(message),
+                        status=message.status)
+        posted.ts = await self.post_content(conversation, posted.content or {}, posted.metadata())
+        self.track(posted)
+        return posted.ts
+
+    async def update(self, conversation: Conversation, ref: MessageRef, message: Message
+                     ) -> MessageRef:
+        channel = ref.channel or conversation.channel
+        posted = self._by_ts.get(ref.id) or Posted(channel, conversation.thread, ref.id, None)
+        posted.content, posted.md = message_content(message), None
+        metadata = None
+        if message.status != posted.status:
+            posted.status = message.status
+            metadata = posted.metadata() or {}
+        await self.update_content(channel, ref.id, posted.content, metadata,
+                                  thread=conversation.thread)
+        self.track(posted)
+        return MessageRef(id=ref.id, channel=channel)
+
+    async def delete(self, conversation: Conversation, ref: MessageRef) -> None:
+        channel = ref.channel or conversation.channel
+        await self.client.chat_delete(channel=channel, ts=ref.id)
+        self._by_ts.pop(ref.id, None)
+        self.history.invalidate(channel, conversation.thread, ref.id)
+
+    async def ephemeral(self, conversation: Conversation, user: PlatformUser, message: Message
+                        ) -> MessageRef | None:
+        content = message_content(message)
+        try:
+            response: Any = await self.client.chat_postEphemeral(
+                channel=conversation.channel, user=user.id, thread_ts=conversation.thread,
+                **content)
+        except SlackApiError as exc:
+            log.info("ephemeral message to %s failed: %s", user.id, exc.response.get("error"))
+            return None
+        return MessageRef(id=str(response.get("message_ts", "")), channel=conversation.channel)
+
+    # -- tool calls and results in metadata ---------------------------------------------
+    async def record(self, conversation: Conversation,
+                     records: Sequence[Mapping[str, Any]]) -> None:
+        new = [dict(r) for r in records]
+        results = {str(r.get("toolCallId")): r for r in new if r.get("role") == "tool"}
+        calls = [str(c.get("id")) for r in new for c in r.get("toolCalls") or ()]
+        carrier = next((self._tool_owner[c] for c in calls if c in self._tool_owner), None)
+        carrier = carrier or self._last.get((conversation.channel, conversation.thread))
+        if carrier is not None:
+            before = carrier.records
+            merged = _fit_records([*before, *new])
+            if merged is not None:
+                carrier.records = merged
+                for call_id, row in carrier.rows.items():
+                    if call_id in results:
+                        error = results[call_id].get("error")
+                        row.state, row.error = ("error", str(error)) if error else ("done", None)
+                if carrier.native:
+                    lines = "\n".join(r.line() for r in carrier.rows.values())
+                    carrier.content = {"markdown_text": (carrier.md or "").strip() or lines or "…"}
+                elif carrier.md is not None:
+                    carrier.content = stream_content(carrier.md, carrier.rows, final=True)
+                try:
+                    await self.update_content(carrier.channel, carrier.ts, carrier.content,
+                                              carrier.metadata(), thread=carrier.thread)
+                    return
+                except SlackApiError as exc:
+                    log.info("could not attach tool records to %s: %s", carrier.ts,
+                             exc.response.get("error"))
+                    carrier.records = before
+        await self._status_record(conversation, new)
+
+    async def _status_record(self, conversation: Conversation,
+                             records: list[dict[str, Any]]) -> None:
+        """Post the records on a muted status line (split when they do not fit one)."""
+        names = [str((c.get("function") or {}).get("name", "tool"))
+                 for r in records for c in r.get("toolCalls") or ()]
+        line = "🔧 " + (", ".join(f"`{n}`" for n in names) if names else "tool results")
+        batch: list[dict[str, Any]] = []
+        for record in [*records, None]:
+            fitted = _fit_records([*batch, record]) if record is not None else None
+            if record is not None and fitted is not None:
+                batch = fitted
+                continue
+            if batch:
+                posted = Posted(conversation.channel, conversation.thread, "",
+                                message_content(Message(Context(line))), records=batch,
+                                status=True)
+                posted.ts = await self.post_content(conversation, posted.content or {},
+                                                    posted.metadata())
+                self.track(posted)
+            batch = _fit_records([record]) or [] if record is not None else []

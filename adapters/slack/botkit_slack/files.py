@@ -1,0 +1,89 @@
+"""Files: ``post_file`` via ``files_upload_v2`` into the thread, and the files people attach,
+downloaded (size-capped, cached) so history can hand them to the agent as content parts."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from botkit.types import Attachment, Conversation, FileResult
+
+__all__ = ["FileStore"]
+
+log = logging.getLogger("botkit.slack")
+
+
+class FileStore:
+    def __init__(self, client: AsyncWebClient, token: str, *, max_bytes: int = 8 * 1024 * 1024,
+                 max_files: int = 5, cache_bytes: int = 64 * 1024 * 1024) -> None:
+        self.client = client
+        self._token = token
+        self.max_bytes = max_bytes
+        self.max_files = max_files
+        self.cache_bytes = cache_bytes
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+
+    async def upload(self, conversation: Conversation, data: bytes, filename: str, *,
+                     title: str | None = None, alt_text: str | None = None) -> FileResult:
+        try:
+            response: Any = await self.client.files_upload_v2(
+                channel=conversation.channel, thread_ts=conversation.thread, content=data,
+                filename=filename, title=title or filename, alt_txt=alt_text)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else str(exc)
+            return FileResult(ok=False, error=f"Slack refused the upload: {error}")
+        file = response.get("file") or (response.get("files") or [{}])[0]
+        return FileResult(ok=True, file_id=file.get("id"), raw=dict(file))
+
+    @staticmethod
+    def describe(files: Sequence[Mapping[str, Any]]) -> tuple[Attachment, ...]:
+        """The files of a message as attachments without their bytes."""
+        return tuple(
+            Attachment(name=str(f.get("name") or f.get("title") or f.get("id") or "file"),
+                       mime_type=str(f.get("mimetype") or "application/octet-stream"),
+                       size=f.get("size"), url=f.get("url_private_download") or
+                       f.get("url_private"), raw=dict(f))
+            for f in files if f.get("mode") != "tombstone")
+
+    async def attachments(self, files: Sequence[Mapping[str, Any]]) -> tuple[Attachment, ...]:
+        """The files of a message with their bytes where small enough (others: a note)."""
+        out: list[Attachment] = []
+        for index, attachment in enumerate(self.describe(files)):
+            data = None
+            size = attachment.size if isinstance(attachment.size, int) else None
+            if index < self.max_files and (size is None or size <= self.max_bytes):
+                data = await self._download(str(attachment.raw.get("id", "")), attachment.url)
+            out.append(Attachment(name=attachment.name, mime_type=attachment.mime_type,
+                                  size=attachment.size, url=attachment.url, data=data,
+                                  raw=attachment.raw))
+        return tuple(out)
+
+    async def _download(self, file_id: str, url: str | None) -> bytes | None:
+        if file_id in self._cache:
+            self._cache.move_to_end(file_id)
+            return self._cache[file_id]
+        if not url:
+            return None
+        headers = {"Authorization": f"Bearer {self._token}"}
+        try:
+            async with aiohttp.ClientSession(trust_env=True) as session, \
+                    session.get(url, headers=headers) as response:
+                if response.status != 200:
+                    log.info("could not download file %s: HTTP %s", file_id, response.status)
+                    return None
+                data = await response.content.read(self.max_bytes + 1)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.info("could not download file %s: %s", file_id, exc)
+            return None
+        if len(data) > self.max_bytes:
+            return None
+        self._cache[file_id] = data
+        while sum(len(v) for v in self._cache.values()) > self.cache_bytes:
+            self._cache.popitem(last=False)
+        return data

@@ -1,0 +1,187 @@
+"""A conversation's history from Slack, read incrementally and translated for the core.
+
+Threads come from ``conversations.replies`` (every page, not only the last 200), flat DMs and
+channels from ``conversations.history`` (newest ``flat_limit``). What was read is cached per
+conversation; later turns ask only for messages newer than the newest one seen
+(``oldest=<ts>``). The adapter invalidates a conversation from a ``ts`` on when it edits or
+deletes a message there, or when Slack reports an edit or delete, so the next read fetches
+that part again.
+
+The bot stores its tool calls and results, and a "status" flag, in message metadata
+(``event_type`` ``botkit_agent_messages`` / ``botkit_status``); ``translate`` turns them back
+into ``ThreadMessage.agent_messages`` and ``is_status``. Metadata is trusted only on the
+bot's own messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from botkit.types import Attachment, PlatformUser, ThreadMessage
+from botkit_slack.client import RateLimiter
+from botkit_slack.text import blocks_text, to_plain
+
+__all__ = ["AGENT_EVENT", "STATUS_EVENT", "HistoryCache", "Identity", "translate"]
+
+AGENT_EVENT = "botkit_agent_messages"
+STATUS_EVENT = "botkit_status"
+_KEPT_SUBTYPES = {None, "file_share", "thread_broadcast", "bot_message", "me_message"}
+
+Key = tuple[str, str | None]
+
+
+@dataclass
+class _Entry:
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def latest(self) -> str | None:
+        return max(self.messages, key=float) if self.messages else None
+
+
+class HistoryCache:
+    def __init__(self, client: AsyncWebClient, *, page_size: int = 200, flat_limit: int = 100,
+                 max_conversations: int = 500, limiter: RateLimiter | None = None) -> None:
+        self.client = client
+        self.limiter = limiter or RateLimiter()
+        self.page_size = page_size
+        self.flat_limit = flat_limit
+        self.max_conversations = max_conversations
+        self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+        self.fetches = 0
+
+    def _entry(self, key: Key) -> _Entry:
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry()
+            while len(self._entries) > self.max_conversations:
+                self._entries.popitem(last=False)
+        self._entries.move_to_end(key)
+        return entry
+
+    async def read(self, channel: str, thread: str | None) -> list[dict[str, Any]]:
+        """Raw Slack messages of the conversation, oldest first (fetching only what is new)."""
+        entry = self._entry((channel, thread))
+        async with entry.lock:
+            if thread:
+                await self._fetch_thread(entry, channel, thread)
+            else:
+                await self._fetch_flat(entry, channel)
+            return [entry.messages[ts] for ts in sorted(entry.messages, key=float)]
+
+    async def _fetch_thread(self, entry: _Entry, channel: str, thread: str) -> None:
+        oldest = entry.latest
+        cursor: str | None = None
+        while True:
+            self.fetches += 1
+            await self.limiter.take("conversations.replies")
+            page: Any = await self.client.conversations_replies(
+                channel=channel, ts=thread, limit=self.page_size, cursor=cursor,
+                oldest=oldest, include_all_metadata=True)
+            for message in page.get("messages") or ():
+                entry.messages[str(message["ts"])] = message
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor or not page.get("has_more", True):
+                return
+
+    async def _fetch_flat(self, entry: _Entry, channel: str) -> None:
+        oldest = entry.latest
+        cursor: str | None = None
+        fetched = 0
+        while fetched < self.flat_limit:
+            self.fetches += 1
+            await self.limiter.take("conversations.history")
+            page: Any = await self.client.conversations_history(
+                channel=channel, limit=min(self.page_size, self.flat_limit - fetched),
+                cursor=cursor, oldest=oldest, include_all_metadata=True)
+            for message in page.get("messages") or ():
+                entry.messages[str(message["ts"])] = message
+                fetched += 1
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor or not page.get("has_more"):
+                break
+        for ts in sorted(entry.messages, key=float)[: -self.flat_limit or None]:
+            del entry.messages[ts]
+
+    def invalidate(self, channel: str, thread: str | None, from_ts: str) -> None:
+        """Forget what was read of ``channel`` (one thread, or all of it when ``thread`` is
+        None) from ``from_ts`` on, so the next read fetches it again."""
+        start = float(from_ts)
+        for (chan, thr), entry in list(self._entries.items()):
+            if chan != channel or (thread is not None and thr not in (thread, None)):
+                continue
+            for ts in [t for t in entry.messages if float(t) >= start]:
+                del entry.messages[ts]
+
+    def known(self, channel: str, thread: str | None) -> bool:
+        entry = self._entries.get((channel, thread))
+        return entry is not None and bool(entry.messages)
+
+    def has_own_message(self, channel: str, thread: str | None, identity: Identity) -> bool:
+        entry = self._entries.get((channel, thread))
+        return entry is not None and any(identity.is_own(m) for m in entry.messages.values())
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The bot on Slack: its user id (``U…``), bot id (``B…``) and ``PlatformUser``."""
+
+    user_id: str
+    bot_id: str
+    user: PlatformUser
+    team_id: str = ""
+
+    def is_own(self, message: Mapping[str, Any]) -> bool:
+        return bool(message.get("bot_id") == self.bot_id
+                    or (message.get("user") == self.user_id and self.user_id))
+
+
+def _metadata(message: Mapping[str, Any]) -> tuple[tuple[Mapping[str, Any], ...], bool]:
+    meta = message.get("metadata") or {}
+    if meta.get("event_type") not in (AGENT_EVENT, STATUS_EVENT):
+        return (), False
+    payload = meta.get("event_payload") or {}
+    records = payload.get("agent_messages") or []
+    agent = tuple(r for r in records if isinstance(r, Mapping)) if isinstance(records, list) \
+        else ()
+    return agent, bool(payload.get("status")) or meta.get("event_type") == STATUS_EVENT
+
+
+def translate(
+    message: Mapping[str, Any],
+    identity: Identity,
+    *,
+    author: PlatformUser | None = None,
+    attachments: Sequence[Attachment] = (),
+    name_of: Any = None,
+) -> ThreadMessage | None:
+    """One Slack message as a ``ThreadMessage`` (None for joins, edits and other noise)."""
+    if message.get("subtype") not in _KEPT_SUBTYPES:
+        return None
+    ts = str(message.get("ts", ""))
+    if identity.is_own(message):
+        agent, status = _metadata(message)
+        text = str(message.get("text") or "")
+        if not text.strip() and message.get("blocks"):
+            text = blocks_text(message["blocks"])
+        return ThreadMessage(id=ts, text=text, user=identity.user, is_bot=True, ts=float(ts),
+                             is_status=status, agent_messages=agent, raw=dict(message))
+    text = to_plain(str(message.get("text") or ""), bot_user_id=identity.user_id,
+                    name_of=name_of)
+    if message.get("bot_id"):
+        profile = message.get("bot_profile") or {}
+        author = author or PlatformUser(
+            id=str(message.get("user") or message["bot_id"]),
+            name=profile.get("name") or message.get("username"), is_bot=True)
+        return ThreadMessage(id=ts, text=text, user=author, is_bot=True, ts=float(ts),
+                             raw=dict(message))
+    user = author or PlatformUser(id=str(message.get("user", "")))
+    return ThreadMessage(id=ts, text=text, user=user, ts=float(ts),
+                         attachments=tuple(attachments), raw=dict(message))

@@ -1,0 +1,231 @@
+"""What Slack delivers → what the bot answers. Pure decisions here; Bolt wiring at the end.
+
+Routing (``RespondTo``): @-mentions are answered in a thread (or at top level with
+``app_mentions="channel"``, or not at all with ``False``); DMs are answered; plain replies in
+a channel thread are answered only with ``thread_replies="after_bot_reply"`` and only once the
+bot has replied in that thread. Other bots' and the bot's own messages, edits, deletes and
+other subtypes (but ``file_share`` and ``thread_broadcast``) are ignored; top-level chatter
+in channels too.
+
+One human message raises ``message`` and, with a mention, ``app_mention``; both map to the
+event id ``msg:<channel>:<ts>``, as do Slack's retries and Socket Mode redeliveries, so the
+core's dedup runs the turn once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from botkit.errors import UserError
+from botkit_slack.text import mentions_user
+
+__all__ = ["Click", "Decision", "RespondTo", "decide", "decode_click", "register"]
+
+_KEPT_SUBTYPES = {None, "file_share", "thread_broadcast"}
+CHANGE_SUBTYPES = {"message_changed", "message_deleted"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RespondTo:
+    """Which messages the bot answers."""
+
+    direct_messages: bool = True
+    app_mentions: Literal["thread", "channel", False] = "thread"
+    thread_replies: Literal["mentions_only", "after_bot_reply"] = "mentions_only"
+
+    def __post_init__(self) -> None:
+        if self.app_mentions not in ("thread", "channel", False):
+            raise UserError('respond_to app_mentions must be "thread", "channel" or False')
+        if self.thread_replies not in ("mentions_only", "after_bot_reply"):
+            raise UserError('respond_to thread_replies must be "mentions_only" or '
+                            '"after_bot_reply"')
+
+    @classmethod
+    def of(cls, value: RespondTo | Mapping[str, Any] | None) -> RespondTo:
+        if value is None:
+            return cls()
+        if isinstance(value, RespondTo):
+            return value
+        try:
+            return cls(**dict(value))
+        except TypeError as exc:
+            raise UserError(f"respond_to: {exc} (options: direct_messages, app_mentions, "
+                            "thread_replies)") from exc
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """Answer this message: where the conversation is and whether it must be checked that
+    the bot already replied in the thread (``after_bot_reply``)."""
+
+    channel: str
+    thread: str | None
+    ts: str
+    user: str
+    is_direct: bool
+    mentioned: bool = True
+    needs_bot_reply: bool = False
+
+    @property
+    def event_id(self) -> str:
+        return f"msg:{self.channel}:{self.ts}"
+
+    @property
+    def conversation_id(self) -> str:
+        return f"{self.channel}:{self.thread}" if self.thread else self.channel
+
+
+def decide(event: Mapping[str, Any], *, bot_user_id: str, respond_to: RespondTo
+           ) -> Decision | None:
+    """Whether (and where) to answer a ``message`` / ``app_mention`` event."""
+    if event.get("type") not in ("message", "app_mention"):
+        return None
+    if event.get("subtype") not in _KEPT_SUBTYPES or event.get("hidden"):
+        return None
+    user = event.get("user")
+    if not user or event.get("bot_id") or event.get("bot_profile") or user == bot_user_id:
+        return None
+    channel = str(event.get("channel") or "")
+    ts = str(event.get("ts") or "")
+    if not channel or not ts:
+        return None
+    thread_ts = event.get("thread_ts")
+    thread = str(thread_ts) if thread_ts and thread_ts != ts else None
+    if event.get("channel_type") == "im" or channel.startswith("D"):
+        if not respond_to.direct_messages:
+            return None
+        return Decision(channel=channel, thread=thread, ts=ts, user=user, is_direct=True)
+    mentioned = event.get("type") == "app_mention" or mentions_user(
+        str(event.get("text") or ""), bot_user_id)
+    if mentioned:
+        if respond_to.app_mentions is False:
+            return None
+        if thread is None and respond_to.app_mentions == "thread":
+            thread = ts
+        return Decision(channel=channel, thread=thread, ts=ts, user=user, is_direct=False)
+    if thread is None or respond_to.thread_replies != "after_bot_reply":
+        return None
+    return Decision(channel=channel, thread=thread, ts=ts, user=user, is_direct=False,
+                    needs_bot_reply=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Click:
+    """A ``block_actions`` payload, decoded."""
+
+    channel: str
+    thread: str | None
+    message_ts: str | None
+    user: str
+    action_id: str
+    value: Any
+    event_id: str
+
+
+def _action_value(action: Mapping[str, Any]) -> Any:
+    kind = action.get("type")
+    if kind == "button":
+        raw = action.get("value")
+        if not isinstance(raw, str):
+            return raw
+        try:
+            return json.loads(raw)  # botkit buttons carry JSON values
+        except ValueError:
+            return raw
+    for key in ("selected_option",):
+        if isinstance(action.get(key), Mapping):
+            return action[key].get("value")
+    if "selected_options" in action:
+        return [o.get("value") for o in action["selected_options"] or ()]
+    for key in ("selected_user", "selected_conversation", "selected_channel", "selected_date",
+                "selected_time", "value"):
+        if key in action:
+            return action[key]
+    return None
+
+
+def decode_click(body: Mapping[str, Any]) -> Click | None:
+    actions = body.get("actions") or []
+    if body.get("type") != "block_actions" or not actions:
+        return None
+    action = actions[0]
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+    message_ts = message.get("ts") or container.get("message_ts")
+    thread_ts = message.get("thread_ts") or container.get("thread_ts")
+    thread = str(thread_ts) if thread_ts and thread_ts != message_ts else None
+    user = str((body.get("user") or {}).get("id") or "")
+    action_ts = action.get("action_ts") or body.get("trigger_id") or ""
+    return Click(channel=channel, thread=thread, message_ts=message_ts, user=user,
+                 action_id=str(action.get("action_id") or ""), value=_action_value(action),
+                 event_id=f"act:{channel}:{message_ts}:{action_ts}:{user}")
+
+
+def retry_num(request: AsyncBoltRequest | None) -> int:
+    """Slack's ``X-Slack-Retry-Num`` (Bolt copies Socket Mode's ``retry_attempt`` there)."""
+    if request is None:
+        return 0
+    values = request.headers.get("x-slack-retry-num") or []
+    try:
+        return int(values[0]) if values else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+Sink = Callable[..., Awaitable[None] | None]
+
+
+def register(app: AsyncApp, *, on_message: Sink, on_change: Sink, on_click: Sink,
+             on_command: Sink, has_command: Callable[[str], bool],
+             on_assistant_thread: Sink | None = None) -> None:
+    """Bolt listeners: events are acked by Bolt before these run; clicks and commands are
+    acked first thing. Each hands the payload on and returns at once."""
+
+    @app.event("app_mention")
+    async def app_mention(body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await _call(on_message, body["event"], body, retry_num(request))
+
+    @app.event("message")
+    async def message(body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        event = body["event"]
+        if event.get("subtype") in CHANGE_SUBTYPES:
+            await _call(on_change, event)
+        else:
+            await _call(on_message, event, body, retry_num(request))
+
+    @app.event("assistant_thread_started")
+    async def assistant_thread(body: dict[str, Any]) -> None:
+        if on_assistant_thread is not None:
+            await _call(on_assistant_thread, body["event"])
+
+    @app.event(re.compile(".*"))
+    async def anything_else() -> None:
+        return None
+
+    @app.action(re.compile(".*"))
+    async def action(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        await _call(on_click, body)
+
+    @app.command(re.compile(".*"))
+    async def command(ack: Any, body: dict[str, Any]) -> None:
+        name = str(body.get("command") or "")
+        if not has_command(name):
+            await ack(text=f"Sorry, this bot does not handle {name}.")
+            return
+        await ack()
+        await _call(on_command, body)
+
+
+async def _call(sink: Sink, *args: Any) -> None:
+    result = sink(*args)
+    if result is not None:
+        await result

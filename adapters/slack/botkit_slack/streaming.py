@@ -1,0 +1,244 @@
+"""Streaming a reply: Slack's native streams, or a message edited in place as text arrives.
+
+A reply is shown ``first_post_delay`` seconds after it starts; one that is complete by then
+is simply posted (one call). Native (``chat.startStream`` / ``appendStream`` /
+``stopStream``, see :mod:`.native`): when a native call fails (an expired stream:
+``message_not_in_streaming_state``, a missing scope …) the reply carries on as edits: the
+streamed message is rewritten with the full text by ``chat.update``.
+
+Edits: the message is edited at most every ``interval`` seconds. Showing a reply early
+commits to a final ``chat.update``, so it is paid for up front from the app-wide budget;
+with no budget to spare (a burst of replies) the reply is posted once it is complete.
+Intermediate edits only spend from the spare half of the budget and are folded into later
+ones otherwise. Open Markdown is closed in intermediate renders. A reply longer than
+``split_at`` characters continues in a new message. Parts arriving while a message is being
+sent wait for the next flush, so nothing lands in a message already finished."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from botkit.adapter import StreamPart, ToolProgress
+from botkit.types import Conversation
+from botkit_slack.blockkit import _split_once, split_text
+from botkit_slack.egress import Egress, Posted, ToolRow, stream_content
+from botkit_slack.history import STATUS_EVENT
+from botkit_slack.native import (
+    PERMANENT_NATIVE_ERRORS,
+    NativeStreaming,
+    StreamMessage,
+    StreamSettings,
+    split_native,
+)
+
+__all__ = ["PERMANENT_NATIVE_ERRORS", "ReplyStream", "StreamSettings", "split_head"]
+
+log = logging.getLogger("botkit.slack")
+
+
+def split_head(md: str, limit: int) -> tuple[str, str]:
+    """The first message's worth of ``md`` (cut cleanly, fences closed) and the rest."""
+    head, tail = _split_once(md, limit)
+    if len(tail) >= len(md) or not head.strip():  # no clean cut: cut hard
+        first = split_text(md, limit=limit)[0]
+        return first, md[len(first):]
+    return head, tail
+
+
+class ReplyStream(NativeStreaming):
+    def __init__(self, egress: Egress, conversation: Conversation, settings: StreamSettings):
+        self.egress = egress
+        self.client = egress.client
+        self.limiter = egress.limiter
+        self.conversation = conversation
+        self.s = settings
+        self.native = settings.native and bool(conversation.thread) and (
+            conversation.is_direct or bool(settings.recipient_user_id))
+        self.done: list[Posted] = []
+        self.msg = StreamMessage()
+        self._lock = asyncio.Lock()
+        self._dirty = asyncio.Event()
+        self._closing = asyncio.Event()
+        self._last_flush = time.monotonic() + settings.first_post_delay - settings.interval
+        self.failed: Exception | None = None
+        self._pending: list[StreamPart] = []
+
+    # -- driving -----------------------------------------------------------------------
+    async def run(self, parts: AsyncIterable[StreamPart]) -> Posted | None:
+        """Show ``parts``; Slack failures are logged, the rest of the reply is drained and a
+        short notice posted, so the run behind it still completes."""
+        flusher = asyncio.create_task(self._flusher())
+        try:
+            async for part in parts:
+                if self.failed is not None:
+                    continue
+                self._add(part)
+                self._dirty.set()
+        finally:
+            self._closing.set()
+            self._dirty.set()
+            await flusher
+        if self.failed is None:
+            await self._guarded(final=True)
+        if self.failed is not None:
+            await self._notice_failure()
+        return self.done[-1] if self.done else None
+
+    async def _guarded(self, *, final: bool) -> None:
+        async with self._lock:
+            if self.failed is not None:
+                return
+            try:
+                await self._flush(final=final)
+            except Exception as exc:
+                if not final and self.msg.posted is not None:  # a later edit may still work
+                    log.warning("a stream update in %s failed: %s", self.conversation.id, exc)
+                    return
+                log.exception("streaming a reply into %s failed", self.conversation.id)
+                self.failed = exc
+
+    async def _notice_failure(self) -> None:
+        error = self.failed
+        reason = error.response.get("error") if isinstance(error, SlackApiError) else \
+            type(error).__name__
+        try:
+            posted = Posted(self.conversation.channel, self.conversation.thread, "",
+                            stream_content(f"⚠️ I couldn't show the rest of this reply "
+                                           f"(Slack: {reason}).", {}, final=True), status=True)
+            posted.ts = await self.egress.post_content(self.conversation, posted.content or {},
+                                                       posted.metadata())
+            self.done.append(self.egress.track(posted))
+        except Exception:
+            log.exception("could not tell %s that a reply failed", self.conversation.id)
+
+    def _add(self, part: StreamPart) -> None:
+        """Queue a part; flushes take them in, so text never lands in a message being sent."""
+        if isinstance(part, ToolProgress) and not self.s.tool_status:
+            return
+        self._pending.append(part)
+
+    def _absorb(self) -> None:
+        parts, self._pending = self._pending, []
+        for part in parts:
+            if isinstance(part, ToolProgress):
+                row = self.msg.rows.get(part.tool_call_id) or ToolRow(part.name)
+                if part.done:
+                    row.state, row.error = ("error", part.error) if part.error else ("done", None)
+                self.msg.rows[part.tool_call_id] = row
+            else:
+                self.msg.md += part
+
+    async def _flusher(self) -> None:
+        while not self._closing.is_set():
+            await self._dirty.wait()
+            if self._closing.is_set():
+                return
+            delay = self._last_flush + self.s.interval - time.monotonic()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), delay)
+                if self._closing.is_set():
+                    return
+            self._dirty.clear()
+            await self._guarded(final=False)
+
+    # -- flushing ----------------------------------------------------------------------
+    async def _flush(self, *, final: bool) -> None:
+        self._last_flush = time.monotonic()
+        self._absorb()
+        while True:
+            native = self.msg.native or (self.msg.posted is None and self.native and not final)
+            limit = self.s.native_split_at if native else self.s.split_at
+            if len(self.msg.md) <= limit:
+                break
+            head, tail = split_native(self.msg, limit) if native else split_head(
+                self.msg.md, limit)
+            self.msg.md = head
+            await self._send(final=True)
+            self._finish_msg()
+            self.msg = StreamMessage(md=tail)
+        if final or self.msg.md.strip() or self.msg.rows:
+            await self._send(final=final)
+        if final:
+            self._finish_msg()
+
+    def _finish_msg(self) -> None:
+        if self.msg.posted is not None:
+            self.msg.posted.md = self.msg.md
+            self.msg.posted.native = self.msg.native
+            self.msg.posted.rows = self.msg.rows
+            self.msg.posted.status = not self.msg.md.strip()
+            self.done.append(self.egress.track(self.msg.posted))
+
+    async def _send(self, *, final: bool) -> None:
+        msg = self.msg
+        if msg.posted is None:
+            if not msg.md.strip() and not msg.rows:
+                return
+            if self.s.before_first_post is not None and not self.done:
+                await self.s.before_first_post()
+            if self.native and not final and await self._start_native():
+                return
+            if not final:
+                # Showing it now commits to a final edit: pay for it up front, or, with no
+                # edits to spare, post the reply once it is complete.
+                if not self.limiter.try_take("chat.update", optional=True):
+                    self._dirty.set()
+                    return
+                msg.prepaid = True
+            await self._post(final)
+            return
+        if msg.native:
+            try:
+                await (self._native_stop() if final else self._native_append())
+                return
+            except SlackApiError as exc:
+                error = str(exc.response.get("error"))
+                log.info("native stream %s failed (%s); continuing with edits",
+                         msg.posted.ts, error)
+                if self.s.on_native_error is not None:
+                    self.s.on_native_error(error)
+                self.native, msg.native, msg.rendered = False, False, None
+                msg.posted.content = {}
+        await self._edit(final)
+
+    def _status_change(self) -> dict[str, Any] | None:
+        """Metadata flipping the message's status flag (a message with only tool rows is a
+        status line; one with text is a reply), or None when it is right already."""
+        status = not self.msg.md.strip()
+        if status == self.msg.status:
+            return None
+        self.msg.status = status
+        return {"event_type": STATUS_EVENT, "event_payload": {"status": True}} if status else {}
+
+    async def _post(self, final: bool) -> None:
+        content = stream_content(self.msg.md, self.msg.rows, final=final)
+        posted = Posted(self.conversation.channel, self.conversation.thread, "", content)
+        posted.ts = await self.egress.post_content(self.conversation, content,
+                                                   self._status_change())
+        self.msg.posted, self.msg.rendered = posted, content
+        self.egress.track(posted)
+
+    async def _edit(self, final: bool) -> None:
+        msg = self.msg
+        assert msg.posted is not None
+        content = stream_content(msg.md, msg.rows, final=final)
+        status_differs = (not msg.md.strip()) != msg.status
+        if content == msg.rendered and not (final and status_differs):
+            return
+        if not final and not self.limiter.try_take("chat.update", optional=True):
+            self._dirty.set()  # no budget now: fold this edit into a later one
+            return
+        metadata = self._status_change() if final else None
+        paced = final and not msg.prepaid
+        msg.prepaid = msg.prepaid and not final
+        await self.egress.update_content(msg.posted.channel, msg.posted.ts, content, metadata,
+                                         thread=msg.posted.thread, paced=paced)
+        msg.rendered = msg.posted.content = content

@@ -1,0 +1,114 @@
+"""Slack's wire text ↔ plain text, and Slack users → ``PlatformUser``.
+
+Slack escapes ``&<>`` and writes mentions, channels and links as ``<@U123>``,
+``<#C123|general>`` and ``<https://x|label>``. ``to_plain`` turns that into what a person (or
+an agent) reads; ``blocks_text`` recovers readable text from a bot message's Block Kit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from botkit.types import PlatformUser
+
+__all__ = ["blocks_text", "escape", "mentions_user", "to_plain", "user_from_slack"]
+
+_TOKEN = re.compile(r"<([^<>\n]+)>")
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack reserves in ``text`` fields."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def mentions_user(text: str, user_id: str) -> bool:
+    """Whether ``text`` @-mentions ``user_id`` (``<@U123>`` or ``<@U123|name>``)."""
+    return re.search(rf"<@{re.escape(user_id)}(\|[^>]*)?>", text or "") is not None
+
+
+def to_plain(text: str, *, bot_user_id: str | None = None,
+             name_of: Callable[[str], str | None] | None = None) -> str:
+    """Slack wire text as plain text: the bot's own mention removed, other mentions as
+    ``@name``, channels as ``#name``, links as ``label (url)``, entities decoded."""
+
+    def token(match: re.Match[str]) -> str:
+        body = match.group(1)
+        target, _, label = body.partition("|")
+        if target.startswith("@"):
+            uid = target[1:]
+            if bot_user_id and uid == bot_user_id:
+                return ""
+            name = label or (name_of(uid) if name_of else None)
+            return f"@{name or uid}"
+        if target.startswith("#"):
+            return f"#{label or target[1:]}"
+        if target.startswith("!"):
+            special = target[1:].split("^")[0]
+            return label or (f"@{special}" if special in ("here", "channel", "everyone")
+                             else special)
+        if label and label != target:
+            return f"{label} ({target.removeprefix('mailto:')})"
+        return target.removeprefix("mailto:")
+
+    plain = _unescape(_TOKEN.sub(token, text or ""))
+    return re.sub(r"[ \t]{2,}", " ", plain).strip()
+
+
+def _text_of(obj: Any) -> str:
+    if isinstance(obj, Mapping):
+        value = obj.get("text")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def blocks_text(blocks: Sequence[Mapping[str, Any]]) -> str:
+    """Readable text of Block Kit (headers, sections, fields, context, tables); controls
+    and images are left out."""
+    parts: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind in ("header", "section", "markdown"):
+            text = _text_of(block.get("text")) if kind != "markdown" else _text_of(block)
+            fields = [_text_of(f) for f in block.get("fields") or ()]
+            parts.append("\n".join(t for t in [text, *fields] if t))
+        elif kind == "context":
+            parts.append(" ".join(_text_of(e) for e in block.get("elements") or ()))
+        elif kind == "rich_text":
+            parts.append(_rich_text(block))
+    return _unescape("\n\n".join(p for p in parts if p.strip()))
+
+
+def _rich_text(block: Mapping[str, Any]) -> str:
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            if node.get("type") in ("text", "link") and isinstance(node.get("text"), str):
+                out.append(node["text"])
+            elif node.get("type") == "user":
+                out.append(f"<@{node.get('user_id', '')}>")
+            for child in node.get("elements") or ():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(block)
+    return "".join(out)
+
+
+def user_from_slack(user: Mapping[str, Any]) -> PlatformUser:
+    """A ``users.info`` / ``users.list`` member as a ``PlatformUser``."""
+    profile = user.get("profile") or {}
+    name = (profile.get("real_name") or user.get("real_name") or profile.get("display_name")
+            or user.get("name") or None)
+    handle = user.get("name") or profile.get("display_name") or None
+    return PlatformUser(id=str(user.get("id", "")), name=name, handle=handle,
+                        email=profile.get("email") or None, is_bot=bool(user.get("is_bot")),
+                        raw=dict(user))
