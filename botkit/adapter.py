@@ -13,7 +13,7 @@ defaults and override what your platform supports.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
@@ -29,6 +29,7 @@ __all__ = [
     "PlatformAdapter",
     "StreamPart",
     "ToolProgress",
+    "find_user",
 ]
 
 
@@ -117,6 +118,19 @@ class PlatformAdapter(Protocol):
     ) -> None:
         """Store AG-UI messages (tool calls, results) so ``get_messages`` returns them."""
         ...
+
+
+def find_user(users: Iterable[PlatformUser], query: str) -> PlatformUser | None:
+    """The first person whose name, handle or email equals or starts with ``query``
+    (case-insensitive, a leading ``@`` ignored): the lookup rule adapters share."""
+    q = query.strip().lower().lstrip("@")
+    if not q:
+        return None
+    for user in users:
+        names = [n.lower() for n in (user.name, user.handle, user.email) if n]
+        if any(n == q or n.startswith(q) for n in names):
+            return user
+    return None
 
 
 class BaseAdapter:

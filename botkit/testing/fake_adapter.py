@@ -15,7 +15,7 @@ from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from botkit.adapter import BaseAdapter, Capabilities, StreamPart, ToolProgress
+from botkit.adapter import BaseAdapter, Capabilities, StreamPart, ToolProgress, find_user
 from botkit.events import CommandEvent, InteractionEvent, MessageEvent
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
 from botkit.ui.binding import iter_controls, wire_value
@@ -138,12 +138,7 @@ class FakeAdapter(BaseAdapter):
         return list(self.history.get(conversation.id, []))
 
     async def lookup_user(self, query: str) -> PlatformUser | None:
-        q = query.lower().lstrip("@")
-        for user in self.users:
-            names = [n.lower() for n in (user.name, user.handle, user.email) if n]
-            if any(n == q or n.startswith(q) for n in names):
-                return user
-        return None
+        return find_user(self.users, query)
 
     async def post_file(self, conversation: Conversation, data: bytes, filename: str, *,
                         title: str | None = None, alt_text: str | None = None) -> FileResult:

@@ -177,7 +177,8 @@ def plain_table(table: Table, *, max_cell: int | None = None) -> str:
     if not grid:
         return ""
     widths = [max(display_width(r[c]) for r in grid) for c in range(len(heads))]
-    lines = ["  ".join(_pad(r[c], widths[c], aligns[c]) for c in range(len(heads))) for r in grid]
+    lines = ["  ".join(pad_cell(r[c], widths[c], aligns[c]) for c in range(len(heads)))
+             for r in grid]
     if table.columns:
         lines.insert(1, "  ".join("─" * w for w in widths))
     return "\n".join(line.rstrip() for line in lines)
@@ -191,7 +192,8 @@ def _clip(cell: str, width: int) -> str:
     return cell + "…"
 
 
-def _pad(cell: str, width: int, align: str) -> str:
+def pad_cell(cell: str, width: int, align: str) -> str:
+    """``cell`` padded to ``width`` terminal columns, aligned left, right or center."""
     gap = width - display_width(cell)
     if align == "right":
         return " " * gap + cell

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from botkit.adapter import BaseAdapter, Capabilities, StreamPart, ToolProgress
+from botkit.adapter import BaseAdapter, Capabilities, StreamPart, ToolProgress, find_user
 from botkit.choices import PendingChoice, choice_id_of
 from botkit.errors import InteractionExpired, UserError
 from botkit.events import CommandEvent, InteractionEvent, MessageEvent
@@ -132,12 +132,7 @@ class ConsoleAdapter(BaseAdapter):
                             agent_messages=[dict(m) for m in messages])
 
     async def lookup_user(self, query: str) -> PlatformUser | None:
-        q = query.lower().lstrip("@")
-        for user in self._users or ():
-            names = [n.lower() for n in (user.name, user.handle, user.email) if n]
-            if any(n == q or n.startswith(q) for n in names):
-                return user
-        return None
+        return find_user(self._users or (), query)
 
     async def post_file(self, conversation: Conversation, data: bytes, filename: str, *,
                         title: str | None = None, alt_text: str | None = None) -> FileResult:

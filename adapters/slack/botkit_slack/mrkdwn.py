@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from botkit.ui.text import display_width
+from botkit.ui.text import display_width, pad_cell
 
 __all__ = ["close_open_markdown", "escape_mrkdwn", "markdown_to_mrkdwn", "open_markers"]
 
@@ -195,18 +195,9 @@ def _table_text(rows: list[list[str]], aligns: list[str]) -> str:
     widths = [max(display_width(r[c]) for r in rows) for c in range(ncols)]
     lines = []
     for row in rows:
-        cells = [_pad(cell, widths[c], aligns[c]) for c, cell in enumerate(row)]
+        cells = [pad_cell(cell, widths[c], aligns[c]) for c, cell in enumerate(row)]
         lines.append(_escape_all("  ".join(cells).rstrip()))
     return "```\n" + "\n".join(lines) + "\n```"
-
-
-def _pad(cell: str, width: int, align: str) -> str:
-    gap = width - display_width(cell)
-    if align == "right":
-        return " " * gap + cell
-    if align == "center":
-        return " " * (gap // 2) + cell + " " * (gap - gap // 2)
-    return cell + " " * gap
 
 
 # -- closing what a stream left open ---------------------------------------------------
