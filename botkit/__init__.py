@@ -34,8 +34,18 @@ from botkit.errors import (
     UserError,
 )
 from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
-from botkit.store import MemoryStore, StateStore
+from botkit.store import MemoryStore, RedisStore, SQLiteStore, StateStore, store_from_url
 from botkit.thread import Thread
+from botkit.threads import (
+    RunRecord,
+    ThreadEvent,
+    ThreadNotFound,
+    ThreadPage,
+    ThreadQueryError,
+    ThreadRecord,
+    Threads,
+    ThreadsAPIConfig,
+)
 from botkit.tools import BotTool, ToolContext, define_bot_tool
 from botkit.types import (
     Attachment,
@@ -79,12 +89,22 @@ __all__ = [
     "PlatformAdapter",
     "PlatformUser",
     "PydanticAIAgent",
+    "RedisStore",
+    "RunRecord",
     "RunResult",
+    "SQLiteStore",
     "ScriptedAgent",
     "StateStore",
     "StreamPart",
     "Thread",
+    "ThreadEvent",
     "ThreadMessage",
+    "ThreadNotFound",
+    "ThreadPage",
+    "ThreadQueryError",
+    "ThreadRecord",
+    "Threads",
+    "ThreadsAPIConfig",
     "ToolContext",
     "ToolProgress",
     "TurnContext",
@@ -92,5 +112,6 @@ __all__ = [
     "__version__",
     "create_bot",
     "define_bot_tool",
+    "store_from_url",
     "ui",
 ]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botkit.adapter import StreamPart
 from botkit.context import InterruptContext
 from botkit.history import AgentMessage
+from botkit.threads.tracking import summarize_tool_calls
 from botkit.tools import ToolContext
 from botkit.types import MessageRef
 
@@ -27,6 +28,8 @@ class ThreadRunHost:
         self.thread = thread
         self.bot = bot
         self.thread_id = thread.id
+        self.tool_calls: list[dict[str, Any]] = []  # for the run's record (bot.threads)
+        self.checkpoint: Any = None
 
     async def show_stream(self, parts: AsyncIterator[StreamPart]) -> MessageRef | None:
         return await self.thread._adapter.stream(self.thread.conversation, parts)
@@ -41,6 +44,7 @@ class ThreadRunHost:
             log.exception("could not show an agent error in %s", self.thread_id)
 
     async def record(self, messages: list[AgentMessage]) -> None:
+        self.tool_calls.extend(summarize_tool_calls(messages))
         if not messages or not self.thread.capabilities.agent_records:
             return
         try:
@@ -49,7 +53,8 @@ class ThreadRunHost:
             log.exception("could not record tool calls in %s", self.thread_id)
 
     async def save_state(self, state: Any) -> None:
-        await self.thread.set_state(state)
+        self.checkpoint = state
+        await self.bot.threads.write_state(self.thread_id, state)  # the run made the record
 
     async def message_ids(self) -> dict[str, str]:
         ids = await self.bot.store.get(f"msgids:{self.thread_id}")

@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 import ag_ui.core as agui
 
 from botkit._actions import ActionRegistry
+from botkit._agent_context import ContextEntry, to_agui_context
 from botkit._interactions import handle_interaction
+from botkit._turns import Concurrency, TurnGate
 from botkit.adapter import PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRegistry
@@ -24,6 +24,9 @@ from botkit.errors import AdapterError, InteractionExpired, UserError
 from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
 from botkit.store import MemoryStore, StateStore
 from botkit.thread import Thread
+from botkit.threads import Threads, ThreadsAPIConfig
+from botkit.threads.config import serve_threads_api
+from botkit.threads.tracking import touch
 from botkit.tools import BotTool, tool_from_function
 from botkit.types import Conversation, PlatformUser
 
@@ -32,25 +35,6 @@ __all__ = ["Bot", "ContextEntry", "create_bot"]
 log = logging.getLogger("botkit")
 H = TypeVar("H", bound=Callable[..., Any])
 Handler = Callable[[Any], Awaitable[Any] | Any]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ContextEntry:
-    """A fact sent to the agent with every run (AG-UI ``context``)."""
-
-    description: str
-    value: str
-
-
-def _context(entry: ContextEntry | Mapping[str, Any] | tuple[str, Any]) -> agui.Context:
-    if isinstance(entry, ContextEntry):
-        description, value = entry.description, entry.value
-    elif isinstance(entry, tuple):
-        description, value = entry
-    else:
-        description, value = entry["description"], entry["value"]
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return agui.Context(description=str(description), value=text)
 
 
 def command_key(name: str) -> str:
@@ -77,18 +61,26 @@ class Bot:
         max_iterations: int = 6,
         interrupt_event_names: Iterable[str] = ("on_interrupt",),
         dedup_ttl: float = 3600.0,
+        concurrency: Concurrency = "serial",
+        lock_ttl: float = 60.0,
+        threads_api: ThreadsAPIConfig | None = None,
     ) -> None:
         if max_iterations < 1:
             raise UserError("max_iterations must be at least 1")
         self.name = name or "botkit"
         self.agent = agent
-        self.store: StateStore = store if store is not None else MemoryStore()
+        self.threads = Threads(store if store is not None else MemoryStore(),
+                               adapter_for=self._find_adapter)
+        self.default_store = store is None
+        """True while the bot uses the MemoryStore it made (``botkit run`` may replace it)."""
+        self.owns_store = False
+        """Close the store when the bot stops (``botkit run`` sets it for stores it made)."""
         self.max_iterations = max_iterations
         self.interrupt_event_names = frozenset(interrupt_event_names)
         self.dedup_ttl = dedup_ttl
         self.adapters: list[PlatformAdapter] = []
         self.tools: dict[str, BotTool] = {}
-        self.context: list[agui.Context] = [_context(c) for c in context]
+        self.context: list[agui.Context] = [to_agui_context(c) for c in context]
         self.actions = ActionRegistry()
         self.choices = ChoiceRegistry()
         self._mention: list[Handler] = []
@@ -96,7 +88,9 @@ class Bot:
         self._interactions: dict[str, Handler] = {}
         self._interrupts: dict[str, Handler] = {}
         self._commands: dict[str, Handler] = {}
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._turns = TurnGate(lambda: self.store, concurrency, lock_ttl)
+        self.threads_api = threads_api
+        self._threads_server: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
         self._stop_requested: asyncio.Event | None = None
@@ -104,6 +98,23 @@ class Bot:
             self.add_adapter(adapter)
         for tool in tools:
             self.tool(tool)
+
+    @property
+    def store(self) -> StateStore:
+        """Where the bot keeps dedup marks, locks, thread records and agent state."""
+        return self.threads.store
+
+    @store.setter
+    def store(self, store: StateStore) -> None:
+        if self._started:
+            raise UserError("set the store before bot.start()")
+        self.threads.store = store
+        self.default_store = False
+
+    @property
+    def threads_api_url(self) -> str | None:
+        """The threads API's base URL while it is being served."""
+        return None if self._threads_server is None else str(self._threads_server.url)
 
     # -- registration ------------------------------------------------------------------
     def add_adapter(self, adapter: PlatformAdapter) -> None:
@@ -173,7 +184,7 @@ class Bot:
         return {**self.tools, **{t.name: t for t in extra or ()}}
 
     def context_with(self, extra: Iterable[Any] | None) -> list[agui.Context]:
-        return [*self.context, *(_context(c) for c in extra or ())]
+        return [*self.context, *(to_agui_context(c) for c in extra or ())]
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -184,6 +195,8 @@ class Bot:
             raise UserError("this bot has no adapters: pass adapters=[...] to create_bot() "
                             "or run it with `botkit run app.py` (console by default)")
         self._stop_requested = asyncio.Event()
+        if self.threads_api is not None:
+            self._threads_server = await serve_threads_api(self.threads, self.threads_api)
         results = await asyncio.gather(*(a.start(self) for a in self.adapters),
                                        return_exceptions=True)
         failures = [(a, r) for a, r in zip(self.adapters, results, strict=True)
@@ -191,6 +204,7 @@ class Bot:
         for adapter, error in failures:
             log.error("adapter %r failed to start: %s", adapter.platform, error)
         if len(failures) == len(self.adapters):
+            await self._stop_threads_api()
             raise AdapterError(f"no adapter could start: {failures[0][1]}") from failures[0][1]
         self._started = True
 
@@ -201,12 +215,21 @@ class Bot:
             await asyncio.wait(set(self._tasks), timeout=10)
         for task in set(self._tasks):
             task.cancel()
+        await self._stop_threads_api()
         for adapter in self.adapters:
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("adapter %r failed to stop", adapter.platform)
+        if self.owns_store:
+            await self.store.close()
         self._started = False
+
+    async def _stop_threads_api(self) -> None:
+        server, self._threads_server = self._threads_server, None
+        if server is not None:
+            await server.stop()
+        self.threads.hub.close()
 
     def request_stop(self) -> None:
         """Ask ``serve()`` to return (adapters call this when their input ends)."""
@@ -235,11 +258,14 @@ class Bot:
         return task
 
     # -- dispatch ----------------------------------------------------------------------
+    def _find_adapter(self, platform: str) -> PlatformAdapter | None:
+        return next((a for a in self.adapters if a.platform == platform), None)
+
     def _adapter_for(self, platform: str) -> PlatformAdapter:
-        for adapter in self.adapters:
-            if adapter.platform == platform:
-                return adapter
-        raise UserError(f"an event came from {platform!r} but the bot has no such adapter")
+        adapter = self._find_adapter(platform)
+        if adapter is None:
+            raise UserError(f"an event came from {platform!r} but the bot has no such adapter")
+        return adapter
 
     def thread(self, platform: str, conversation: Conversation, *,
                message: MessageEvent | None = None, user: PlatformUser | None = None) -> Thread:
@@ -263,12 +289,15 @@ class Bot:
         handlers = self._mention if event.mentioned and self._mention else self._message
         if not handlers:
             return
-        thread = self.thread(event.platform, event.conversation, message=event)
-        ctx = TurnContext(thread=thread, user=event.user, platform=event.platform, bot=self,
-                          message=event)
-        async with self._conversation_lock(thread.id):
+        await touch(self.threads, self.thread(event.platform, event.conversation), event.text)
+
+        async def body(message: MessageEvent, skipped: tuple[MessageEvent, ...]) -> None:
+            thread = self.thread(message.platform, message.conversation, message=message)
+            ctx = TurnContext(thread=thread, user=message.user, platform=message.platform,
+                              bot=self, message=message, skipped=skipped)
             for handler in handlers:
                 await self.call_handler(handler, ctx, thread)
+        await self._turns.run(event, body)
 
     async def _command(self, event: CommandEvent) -> None:
         handler = self._commands.get(command_key(event.command))
@@ -289,20 +318,6 @@ class Bot:
 
     def interaction_handler(self, action_id: str) -> Handler | None:
         return self._interactions.get(action_id) or self.actions.get(action_id)
-
-    @contextlib.asynccontextmanager
-    async def _conversation_lock(self, key: str) -> Any:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
     async def call_handler(
         self, handler: Handler, ctx: TurnContext | InteractionContext | InterruptContext |
@@ -339,9 +354,20 @@ def create_bot(
     store: StateStore | None = None,
     max_iterations: int = 6,
     interrupt_event_names: Iterable[str] = ("on_interrupt",),
+    concurrency: Concurrency = "serial",
+    lock_ttl: float = 60.0,
+    threads_api: ThreadsAPIConfig | None = None,
 ) -> Bot:
     """Build a bot. Only ``adapters`` and ``agent`` are usually needed; ``tools`` are
-    functions or ``BotTool``s the agent may call; ``context`` entries go to every run."""
+    functions or ``BotTool``s the agent may call; ``context`` entries go to every run.
+
+    ``store`` keeps what outlives an event (default: in memory; ``store_from_url`` builds
+    SQLite or Redis stores). ``concurrency`` says what a message arriving while a turn runs
+    in the same conversation does: ``"serial"`` waits its turn, ``"parallel"`` runs at once,
+    ``"drop"`` is discarded, ``"queue"`` is answered by one turn after the running one
+    (``ctx.skipped``). Turn locks live in the store for ``lock_ttl`` seconds, renewed while
+    the turn runs. ``threads_api`` serves the threads HTTP API while the bot runs."""
     return Bot(adapters=adapters, agent=agent, tools=tools, context=context, name=name,
                store=store, max_iterations=max_iterations,
-               interrupt_event_names=interrupt_event_names)
+               interrupt_event_names=interrupt_event_names, concurrency=concurrency,
+               lock_ttl=lock_ttl, threads_api=threads_api)

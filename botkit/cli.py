@@ -3,6 +3,12 @@
     botkit run APP [--adapter console] [--data-dir DIR] [--users FILE] [--new]
     botkit run APP --adapter slack [--http PORT] [--emulator]
     botkit emulator [--port N]          a local Slack for trying Slack bots offline
+    botkit threads list|show|state|history|messages|rename|archive|unarchive|delete …
+                                        a bot's threads, via its threads API or its store
+
+``botkit run`` also takes ``--store URL`` (memory://, sqlite:///path.db, redis://…; env
+BOTKIT_STORE) and ``--threads-api PORT`` to serve the threads HTTP API. Without ``--store``
+the console keeps its state in ``<data dir>/state.db`` (SQLite), unless the app chose a store.
 
 ``APP`` is a path to a .py file or ``module:attribute``; botkit finds the ``Bot`` in it.
 """
@@ -21,6 +27,9 @@ from typing import Any
 
 from botkit.bot import Bot
 from botkit.errors import BotkitError, UserError
+from botkit.store import SQLiteStore, store_from_url
+from botkit.threads.cli import add_threads_parser, run_threads
+from botkit.threads.config import ThreadsAPIConfig
 
 __all__ = ["load_app", "main"]
 
@@ -64,6 +73,8 @@ def _use_console(bot: Bot, args: argparse.Namespace) -> None:
     data_dir = Path(args.data_dir or os.environ.get("BOTKIT_DATA_DIR", ".botkit-data")) / bot.name
     if args.new and data_dir.exists():
         shutil.rmtree(data_dir)
+    if bot.default_store:  # durable by default in the terminal: state survives a restart
+        _use_store(bot, SQLiteStore(data_dir / "state.db"))
     declared = next((a for a in bot.adapters if isinstance(a, ConsoleAdapter)), None)
     if declared is not None and args.users is None:
         console = declared
@@ -73,8 +84,25 @@ def _use_console(bot: Bot, args: argparse.Namespace) -> None:
     bot.adapters = [console]
 
 
+def _use_store(bot: Bot, store: Any) -> None:
+    bot.store = store
+    bot.owns_store = True  # closed when the bot stops
+
+
+def _serve_options(bot: Bot, args: argparse.Namespace) -> None:
+    """``--store`` and ``--threads-api``: where state lives, and the operators' API."""
+    store_url = args.store or os.environ.get("BOTKIT_STORE")
+    if store_url:
+        _use_store(bot, store_from_url(store_url))
+    if args.threads_api is not None:
+        token = args.threads_api_token or os.environ.get("BOTKIT_THREADS_API_TOKEN") or None
+        bot.threads_api = ThreadsAPIConfig(port=args.threads_api, host=args.threads_api_host,
+                                           token=token)
+
+
 def _run(args: argparse.Namespace) -> int:
     bot = load_app(args.app)
+    _serve_options(bot, args)
     if args.agent and args.openai:
         raise UserError("pass --agent URL or --openai MODEL, not both")
     if args.agent:
@@ -140,7 +168,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--emulator", action="store_true",
                      help="with --adapter slack: run on a local Slack emulator, no workspace "
                           "or tokens needed")
+    run.add_argument("--store", metavar="URL",
+                     help="where the bot keeps its state: memory://, sqlite:///path.db or "
+                          "redis://host:6379/0?prefix=mybot: (env BOTKIT_STORE; default: "
+                          "SQLite in the data dir on the console, memory otherwise)")
+    run.add_argument("--threads-api", type=int, metavar="PORT",
+                     help="serve the threads HTTP API on PORT (0: any free port)")
+    run.add_argument("--threads-api-host", default="127.0.0.1", metavar="HOST",
+                     help="its address (default 127.0.0.1; any other needs a token)")
+    run.add_argument("--threads-api-token", metavar="TOKEN",
+                     help="bearer token callers must send (env BOTKIT_THREADS_API_TOKEN)")
     sub.add_parser("emulator", help="start a local Slack emulator", add_help=False)
+    add_threads_parser(sub)
     return parser
 
 
@@ -152,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")
-        return _run(args)
+        return run_threads(args) if args.command == "threads" else _run(args)
     except BotkitError as exc:
         print(f"botkit: {exc}", file=sys.stderr)
         return 2

@@ -29,9 +29,14 @@ class _Base:
 
 @dataclass(frozen=True, kw_only=True)
 class TurnContext(_Base):
-    """A message for the bot (``on_mention`` / ``on_message``)."""
+    """A message for the bot (``on_mention`` / ``on_message``).
+
+    ``skipped`` holds the earlier messages this turn stands for, oldest first: with
+    ``create_bot(concurrency="queue")`` the messages that arrived while a turn ran are
+    answered together by one turn on the newest (``message``). Empty otherwise."""
 
     message: MessageEvent
+    skipped: tuple[MessageEvent, ...] = ()
 
     @property
     def text(self) -> str:

@@ -16,6 +16,7 @@ from botkit.agents.loop import AgentRunner, RunRequest, RunResult
 from botkit.errors import ChoiceTimeout, InteractionExpired, UserError
 from botkit.events import MessageEvent
 from botkit.history import AgentMessage, build_agent_messages, new_message_id
+from botkit.threads import tracking
 from botkit.tools import BotTool
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
 from botkit.ui.binding import bind_handlers, close_controls, mark_choice, to_message
@@ -139,11 +140,16 @@ class Thread:
     # -- agent state -------------------------------------------------------------------
     async def get_state(self) -> Any:
         """The agent's state for this conversation (AG-UI state; ``{}`` when none)."""
-        state = await self._bot.store.get(f"state:{self.id}")
-        return {} if state is None else state
+        return await self._bot.threads.read_state(self.id)
 
     async def set_state(self, state: Any) -> None:
-        await self._bot.store.set(f"state:{self.id}", state)
+        await tracking.ensure(self._bot.threads, self)
+        await self._bot.threads.write_state(self.id, state)
+
+    async def set_title(self, title: str) -> None:
+        """Name this conversation in ``bot.threads`` (the first message is the default)."""
+        await tracking.ensure(self._bot.threads, self)
+        await self._bot.threads.rename(self.id, title)
 
     # -- human choices -----------------------------------------------------------------
     async def await_choice(
@@ -186,12 +192,14 @@ class Thread:
                             "(for example botkit.testing.ScriptedAgent for offline work)")
         return agent if isinstance(agent, Agent) else agent(self.id)
 
-    def _runner(self, agent: Agent) -> AgentRunner:
+    async def _run(self, agent: Agent, request: RunRequest, kind: str) -> RunResult:
         from botkit._run_host import ThreadRunHost
 
-        return AgentRunner(ThreadRunHost(self, self._bot), agent,
-                           max_iterations=self._bot.max_iterations,
-                           interrupt_names=self._bot.interrupt_event_names)
+        host = ThreadRunHost(self, self._bot)
+        runner = AgentRunner(host, agent, max_iterations=self._bot.max_iterations,
+                             interrupt_names=self._bot.interrupt_event_names)
+        return await tracking.track_run(self._bot.threads, self, kind,
+                                        lambda: runner.run(request), host)
 
     async def _history(self) -> list[AgentMessage]:
         history = await self.get_messages()
@@ -219,7 +227,7 @@ class Thread:
         request = RunRequest(messages=messages, state=await self.get_state(),
                              tools=self._bot.tools_with(tools),
                              context=self._bot.context_with(context))
-        return await self._runner(agent).run(request)
+        return await self._run(agent, request, "run")
 
     async def resume(self, value: Any = None, *, cancel: bool = False) -> RunResult:
         """Continue the run this conversation's agent interrupted, answering with ``value``
@@ -244,7 +252,7 @@ class Thread:
             # "no answer" (ag-ui-langgraph replays the interrupt): cancel with a marker
             answer = {"cancelled": True} if cancel else value
             request.forwarded_props = {"command": {"resume": answer}}
-        return await self._runner(agent).run(request)
+        return await self._run(agent, request, "resume")
 
     async def cancel_interrupt(self) -> RunResult:
         return await self.resume(None, cancel=True)

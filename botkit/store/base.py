@@ -1,35 +1,112 @@
 """The ``StateStore`` protocol: where botkit keeps what must outlive one event.
 
 Values are JSON-compatible (dicts, lists, strings, numbers, booleans, None) so that remote
-stores can hold them. Every operation is atomic on its own.
+stores can hold them. Every operation is atomic on its own, across processes where the store
+is shared (SQLite file, Redis). Keys form one namespace: a key holds a value, a list, a
+counter or a lock; do not use one key for two kinds. ``delete`` removes any kind.
+
+Times are seconds (floats). Botkit's own keys: ``evt:`` (dedup), ``turn:`` (turn locks),
+``turnq:`` (queued turns), ``thread:`` (thread records), ``runs:`` (run history),
+``state:`` (agent state), ``interrupt:`` (pending interrupts), ``msgids:``.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["StateStore"]
+__all__ = ["StateStore", "canonical_json"]
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON spelling of ``value`` stores compare (``compare_and_set``) and keep."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def slice_bounds(length: int, start: int, stop: int | None) -> tuple[int, int]:
+    """``list_range`` bounds (Python slice semantics) as ``(first, count)``."""
+    first, end, _ = slice(start, stop).indices(length)
+    return first, max(0, end - first)
 
 
 @runtime_checkable
 class StateStore(Protocol):
+    # -- values ------------------------------------------------------------------------
     async def get(self, key: str) -> Any | None:
         """The value at ``key``, or None when missing or expired."""
+        ...
+
+    async def get_many(self, keys: Sequence[str]) -> list[Any | None]:
+        """``get`` for several keys at once, in order."""
         ...
 
     async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
         """Store ``value`` at ``key``, expiring after ``ttl`` seconds when given."""
         ...
 
-    async def delete(self, key: str) -> None: ...
+    async def delete(self, key: str) -> None:
+        """Remove ``key`` whatever it holds (value, list, counter, lock)."""
+        ...
 
     async def pop(self, key: str) -> Any | None:
         """Remove and return the value at ``key`` in one step (None if missing): exactly one
         of several concurrent callers gets it."""
         ...
 
+    async def compare_and_set(
+        self, key: str, expected: Any | None, value: Any, *, ttl: float | None = None
+    ) -> bool:
+        """Set ``key`` to ``value`` only if it currently holds ``expected`` (compared as
+        canonical JSON; ``None`` means "absent"). True when it was set."""
+        ...
+
+    async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
+        """Add ``amount`` to the integer counter at ``key`` (missing counts as 0) and return
+        the new value. ``ttl`` (when given) restarts the counter's expiry."""
+        ...
+
     async def seen(self, key: str, *, ttl: float) -> bool:
         """Record ``key`` for ``ttl`` seconds; True if it was already recorded (dedup)."""
+        ...
+
+    async def scan(self, prefix: str) -> list[str]:
+        """Every live key starting with ``prefix`` (any kind), sorted."""
+        ...
+
+    # -- lists (oldest first) ----------------------------------------------------------
+    async def list_append(
+        self, key: str, value: Any, *, max_len: int | None = None, ttl: float | None = None
+    ) -> int:
+        """Append ``value``; keep only the newest ``max_len`` items; return the length.
+        ``ttl`` restarts the whole list's expiry; without it the expiry is kept."""
+        ...
+
+    async def list_range(self, key: str, start: int = 0, stop: int | None = None) -> list[Any]:
+        """Items ``start:stop`` with Python slice semantics (negative counts from the end)."""
+        ...
+
+    async def list_len(self, key: str) -> int: ...
+
+    async def list_trim(self, key: str, max_len: int) -> None:
+        """Keep only the newest ``max_len`` items (0 empties the list)."""
+        ...
+
+    async def list_pop_all(self, key: str) -> list[Any]:
+        """Remove the list and return its items in one step."""
+        ...
+
+    # -- locks -------------------------------------------------------------------------
+    async def acquire_lock(self, key: str, *, ttl: float) -> str | None:
+        """Take the lock at ``key`` for ``ttl`` seconds: a token, or None if it is held."""
+        ...
+
+    async def extend_lock(self, key: str, token: str, *, ttl: float) -> bool:
+        """Restart the lock's ``ttl`` if ``token`` still holds it (heartbeat)."""
+        ...
+
+    async def release_lock(self, key: str, token: str) -> bool:
+        """Release the lock if ``token`` holds it; never releases someone else's lock."""
         ...
 
     async def close(self) -> None: ...

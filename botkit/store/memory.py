@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import copy
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from botkit.store.base import canonical_json, slice_bounds
+
 __all__ = ["MemoryStore"]
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return canonical_json(a) == canonical_json(b)
+    except (TypeError, ValueError):
+        return bool(a == b)
 
 
 class MemoryStore:
@@ -31,13 +41,19 @@ class MemoryStore:
             return None
         return item
 
+    def _expiry(self, ttl: float | None) -> float | None:
+        return None if ttl is None else self._clock() + ttl
+
+    # -- values ------------------------------------------------------------------------
     async def get(self, key: str) -> Any | None:
         item = self._live(key)
         return None if item is None else copy.deepcopy(item[0])
 
+    async def get_many(self, keys: Sequence[str]) -> list[Any | None]:
+        return [await self.get(k) for k in keys]
+
     async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
-        expires = None if ttl is None else self._clock() + ttl
-        self._data[key] = (copy.deepcopy(value), expires)
+        self._data[key] = (copy.deepcopy(value), self._expiry(ttl))
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
@@ -49,11 +65,96 @@ class MemoryStore:
         del self._data[key]
         return item[0]
 
+    async def compare_and_set(
+        self, key: str, expected: Any | None, value: Any, *, ttl: float | None = None
+    ) -> bool:
+        item = self._live(key)
+        if (item is None) != (expected is None):
+            return False
+        if item is not None and not _same(item[0], expected):
+            return False
+        self._data[key] = (copy.deepcopy(value), self._expiry(ttl))
+        return True
+
+    async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
+        item = self._live(key)
+        current = 0 if item is None else int(item[0])
+        expires = self._expiry(ttl) if ttl is not None else (item[1] if item else None)
+        self._data[key] = (current + amount, expires)
+        return current + amount
+
     async def seen(self, key: str, *, ttl: float) -> bool:
         if self._live(key) is not None:
             return True
         self._data[key] = (True, self._clock() + ttl)
         return False
+
+    async def scan(self, prefix: str) -> list[str]:
+        return sorted(k for k in list(self._data) if k.startswith(prefix) and self._live(k))
+
+    # -- lists -------------------------------------------------------------------------
+    def _list(self, key: str) -> list[Any]:
+        item = self._live(key)
+        return [] if item is None else list(item[0])
+
+    async def list_append(
+        self, key: str, value: Any, *, max_len: int | None = None, ttl: float | None = None
+    ) -> int:
+        item = self._live(key)
+        items = [] if item is None else item[0]
+        items.append(copy.deepcopy(value))
+        if max_len is not None:
+            del items[: max(0, len(items) - max_len)]
+        expires = self._expiry(ttl) if ttl is not None else (item[1] if item else None)
+        if items:
+            self._data[key] = (items, expires)
+        else:
+            self._data.pop(key, None)
+        return len(items)
+
+    async def list_range(self, key: str, start: int = 0, stop: int | None = None) -> list[Any]:
+        items = self._list(key)
+        first, count = slice_bounds(len(items), start, stop)
+        return copy.deepcopy(items[first:first + count])
+
+    async def list_len(self, key: str) -> int:
+        return len(self._list(key))
+
+    async def list_trim(self, key: str, max_len: int) -> None:
+        item = self._live(key)
+        if item is None:
+            return
+        items = item[0]
+        del items[: max(0, len(items) - max(0, max_len))]
+        if not items:
+            del self._data[key]
+
+    async def list_pop_all(self, key: str) -> list[Any]:
+        items = self._list(key)
+        self._data.pop(key, None)
+        return items
+
+    # -- locks -------------------------------------------------------------------------
+    async def acquire_lock(self, key: str, *, ttl: float) -> str | None:
+        if self._live(key) is not None:
+            return None
+        token = secrets.token_hex(16)
+        self._data[key] = (token, self._clock() + ttl)
+        return token
+
+    async def extend_lock(self, key: str, token: str, *, ttl: float) -> bool:
+        item = self._live(key)
+        if item is None or item[0] != token:
+            return False
+        self._data[key] = (token, self._clock() + ttl)
+        return True
+
+    async def release_lock(self, key: str, token: str) -> bool:
+        item = self._live(key)
+        if item is None or item[0] != token:
+            return False
+        del self._data[key]
+        return True
 
     async def close(self) -> None:
         self._data.clear()

@@ -10,7 +10,9 @@
             await fake.emit_mention("hello")
         assert fake.texts() == ["hi!"]
 
-The pytest plugin (loaded automatically) adds a ``fake_adapter`` fixture.
+The pytest plugin (loaded automatically) adds a ``fake_adapter`` fixture. Check your own
+``StateStore`` with ``test_my_store = store_conformance_tests(MyStore)`` (or
+``await check_store(MyStore)``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from botkit.agents.scripted import (
 from botkit.bot import Bot
 from botkit.testing.agui_server import serve_ag_ui
 from botkit.testing.fake_adapter import ALICE, BOB, BOT, FULL_CAPABILITIES, FakeAdapter, Sent
+from botkit.testing.store_conformance import check_store, store_conformance_tests
 
 __all__ = [
     "ALICE",
@@ -49,8 +52,10 @@ __all__ = [
     "Sent",
     "ServerTool",
     "Truncate",
+    "check_store",
     "running",
     "serve_ag_ui",
+    "store_conformance_tests",
 ]
 
 

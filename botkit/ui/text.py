@@ -187,9 +187,13 @@ def plain_table(table: Table, *, max_cell: int | None = None) -> str:
 def _clip(cell: str, width: int) -> str:
     if display_width(cell) <= width:
         return cell
-    while cell and display_width(cell) > width - 1:
-        cell = cell[:-1]
-    return cell + "…"
+    kept, used = [], 0
+    for ch in cell:
+        used += display_width(ch)
+        if used > width - 1:
+            break
+        kept.append(ch)
+    return "".join(kept) + "…"
 
 
 def pad_cell(cell: str, width: int, align: str) -> str:

@@ -85,7 +85,7 @@ def _esc(text: str) -> str:
 
 def _size(s: str) -> int:
     """Length as Slack may count it: UTF-16 code units (never less than ``len``)."""
-    return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
+    return len(s.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _fit_index(s: str, limit: int) -> int:

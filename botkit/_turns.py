@@ -1,0 +1,163 @@
+"""Per-conversation concurrency: what happens when a message arrives while a turn runs.
+
+``serial`` (default) queues turns; ``parallel`` runs them side by side; ``drop`` discards a
+turn that arrives while one runs; ``queue`` runs the handler once more after the running
+turn, with the newest message and the ones it skipped (``ctx.skipped``).
+
+Exclusion goes through the store (``turn:<conversation>`` locks with a TTL and a heartbeat),
+so it holds across processes sharing a SQLite file or Redis. Queued messages wait in the
+store (``turnq:<conversation>``) so another process's turn can pick them up. Clicks never
+take the turn lock: an ``await_choice`` inside a turn waits for one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from botkit.errors import UserError
+from botkit.events import MessageEvent
+from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
+
+if TYPE_CHECKING:
+    from botkit.store.base import StateStore
+
+__all__ = ["Concurrency", "TurnGate", "decode_event", "encode_event"]
+
+log = logging.getLogger("botkit")
+Concurrency = Literal["serial", "parallel", "drop", "queue"]
+POLICIES: tuple[str, ...] = get_args(Concurrency)
+QUEUE_TTL = 3600.0
+KEEP_LOCAL = 1000
+Body = Callable[[MessageEvent, tuple[MessageEvent, ...]], Awaitable[None]]
+
+
+class TurnGate:
+    def __init__(self, store: Callable[[], StateStore], policy: str, lock_ttl: float) -> None:
+        if policy not in POLICIES:
+            raise UserError(f"concurrency must be one of {', '.join(POLICIES)}, not {policy!r}")
+        if not lock_ttl > 0:
+            raise UserError("lock_ttl must be a positive number of seconds")
+        self._store = store
+        self.policy = policy
+        self.lock_ttl = lock_ttl
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._waiting: dict[str, MessageEvent] = {}  # queued here: event id -> the original
+
+    async def run(self, event: MessageEvent, body: Body) -> None:
+        key = event.conversation.id
+        if self.policy == "parallel":
+            await body(event, ())
+        elif self.policy == "serial":
+            async with self._local(key):
+                token = await self._acquire_waiting(key)
+                async with self._held(key, token):
+                    await body(event, ())
+        elif self.policy == "drop":
+            taken = await self._store().acquire_lock(f"turn:{key}", ttl=self.lock_ttl)
+            if taken is None:
+                log.info("a turn is running in %s: message %s dropped", key, event.event_id)
+                return
+            async with self._held(key, taken):
+                await body(event, ())
+        else:
+            await self._queue(key, event, body)
+
+    async def _queue(self, key: str, event: MessageEvent, body: Body) -> None:
+        store = self._store()
+        self._waiting[event.event_id] = event
+        while len(self._waiting) > KEEP_LOCAL:
+            del self._waiting[next(iter(self._waiting))]
+        await store.list_append(f"turnq:{key}", encode_event(event), ttl=QUEUE_TTL)
+        while True:
+            token = await store.acquire_lock(f"turn:{key}", ttl=self.lock_ttl)
+            if token is None:
+                return  # the running turn (here or in another process) picks it up
+            async with self._held(key, token):
+                while pending := await store.list_pop_all(f"turnq:{key}"):
+                    events = [self._original(e) for e in pending]
+                    await body(events[-1], tuple(events[:-1]))
+            if await store.list_len(f"turnq:{key}") == 0:
+                return  # else: a message arrived while releasing; take the lock again
+
+    def _original(self, data: Mapping[str, Any]) -> MessageEvent:
+        """The event object itself when it arrived here, else rebuilt from the store."""
+        event = self._waiting.pop(data["event_id"], None)
+        return event if event is not None else decode_event(data)
+
+    @contextlib.asynccontextmanager
+    async def _local(self, key: str) -> AsyncIterator[None]:
+        """In-process FIFO order for serial turns (only one local waiter polls the store)."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def _acquire_waiting(self, key: str) -> str:
+        delay = 0.005
+        while (token := await self._store().acquire_lock(f"turn:{key}",
+                                                          ttl=self.lock_ttl)) is None:
+            await asyncio.sleep(delay)  # held by another process: poll, backing off
+            delay = min(delay * 2, 0.25)
+        return token
+
+    @contextlib.asynccontextmanager
+    async def _held(self, key: str, token: str) -> AsyncIterator[None]:
+        beat = asyncio.create_task(self._heartbeat(key, token))
+        try:
+            yield
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+            try:
+                await self._store().release_lock(f"turn:{key}", token)
+            except Exception:
+                log.exception("could not release the turn lock of %s", key)
+
+    async def _heartbeat(self, key: str, token: str) -> None:
+        while True:
+            await asyncio.sleep(self.lock_ttl / 3)
+            try:
+                held = await self._store().extend_lock(f"turn:{key}", token, ttl=self.lock_ttl)
+            except Exception:
+                log.exception("could not extend the turn lock of %s", key)
+                continue
+            if not held:
+                log.warning("the turn lock of %s expired before its heartbeat: another turn "
+                            "may run alongside this one (raise lock_ttl?)", key)
+                return
+
+
+def encode_event(event: MessageEvent) -> dict[str, Any]:
+    """A queued message as JSON (``raw`` and attachment bytes stay behind)."""
+    u, c = event.user, event.conversation
+    return {
+        "platform": event.platform, "event_id": event.event_id, "text": event.text,
+        "mentioned": event.mentioned,
+        "user": {"id": u.id, "name": u.name, "handle": u.handle, "email": u.email,
+                 "is_bot": u.is_bot},
+        "conversation": {"id": c.id, "channel": c.channel, "thread": c.thread,
+                         "is_direct": c.is_direct},
+        "ref": {"id": event.ref.id, "channel": event.ref.channel},
+        "attachments": [{"name": a.name, "mime_type": a.mime_type, "size": a.size,
+                         "url": a.url} for a in event.attachments],
+    }
+
+
+def decode_event(data: Mapping[str, Any]) -> MessageEvent:
+    return MessageEvent(
+        platform=data["platform"], event_id=data["event_id"], text=data["text"],
+        mentioned=bool(data.get("mentioned")), user=PlatformUser(**data["user"]),
+        conversation=Conversation(**data["conversation"]), ref=MessageRef(**data["ref"]),
+        attachments=tuple(Attachment(**a) for a in data.get("attachments") or ()))

@@ -1,0 +1,206 @@
+"""``botkit threads``: list and manage a bot's threads from the command line.
+
+    botkit threads list   [--search T] [--status S] [--platform P] [--archived] [--all]
+                          [--limit N] [--offset N] [--sort-by F] [--asc] [--json]
+    botkit threads show ID | state ID | history ID [--limit N]
+    botkit threads messages ID [--limit N] [--offset N] [--search T]   (needs --url)
+    botkit threads rename ID TITLE | archive ID | unarchive ID | delete ID --yes
+
+Talk to a running bot's threads API (``--url``, ``--token``; env ``BOTKIT_THREADS_URL``,
+``BOTKIT_THREADS_API_TOKEN``) or straight to its store (``--store URL``; env
+``BOTKIT_STORE``), e.g. ``--store sqlite:///.botkit-data/helpdesk/state.db``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from botkit.errors import UserError
+from botkit.store import store_from_url
+from botkit.threads.records import SORT_FIELDS, STATUSES, ThreadNotFound
+from botkit.threads.service import Threads
+
+__all__ = ["add_threads_parser", "run_threads"]
+
+
+def add_threads_parser(sub: Any) -> None:
+    parser = sub.add_parser("threads", help="list and manage a bot's threads")
+    parser.add_argument("--url", default=os.environ.get("BOTKIT_THREADS_URL"),
+                        help="a running bot's threads API (env BOTKIT_THREADS_URL)")
+    parser.add_argument("--token", default=os.environ.get("BOTKIT_THREADS_API_TOKEN"),
+                        help="its bearer token (env BOTKIT_THREADS_API_TOKEN)")
+    parser.add_argument("--store", default=os.environ.get("BOTKIT_STORE"),
+                        help="or read the store directly: sqlite:///path.db, redis://… "
+                             "(env BOTKIT_STORE)")
+    actions = parser.add_subparsers(dest="action", required=True)
+    ls = actions.add_parser("list", help="list threads, most recently updated first")
+    ls.add_argument("--search")
+    ls.add_argument("--status", choices=STATUSES)
+    ls.add_argument("--platform")
+    ls.add_argument("--archived", action="store_true", help="only archived threads")
+    ls.add_argument("--all", action="store_true", help="archived and active threads")
+    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--offset", type=int, default=0)
+    ls.add_argument("--sort-by", default="updated_at", choices=SORT_FIELDS)
+    ls.add_argument("--asc", action="store_true", help="ascending order")
+    ls.add_argument("--json", action="store_true", help="print the page as JSON")
+    for name, text in (("show", "a thread's record"), ("state", "its agent state"),
+                       ("archive", "archive it"), ("unarchive", "unarchive it")):
+        actions.add_parser(name, help=text).add_argument("id")
+    history = actions.add_parser("history", help="its runs, newest first")
+    history.add_argument("id")
+    history.add_argument("--limit", type=int, default=20)
+    messages = actions.add_parser("messages", help="its messages, read from the platform "
+                                                   "by the running bot (needs --url)")
+    messages.add_argument("id")
+    messages.add_argument("--limit", type=int, default=50)
+    messages.add_argument("--offset", type=int, default=0)
+    messages.add_argument("--search")
+    rename = actions.add_parser("rename", help="set its title")
+    rename.add_argument("id")
+    rename.add_argument("title")
+    delete = actions.add_parser("delete", help="forget its stored data (not the messages)")
+    delete.add_argument("id")
+    delete.add_argument("--yes", action="store_true", help="really delete")
+
+
+class _Http:
+    def __init__(self, url: str, token: str | None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.client = httpx.AsyncClient(base_url=url.rstrip("/"), headers=headers, timeout=30)
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = await self.client.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise UserError(f"cannot reach the threads API at {self.client.base_url}: "
+                            f"{exc}") from exc
+        if response.status_code == 401:
+            raise UserError("the threads API wants a token: pass --token "
+                            "(or set BOTKIT_THREADS_API_TOKEN)")
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"message": response.text}
+        if response.status_code >= 400:
+            raise UserError(str(body.get("message") or f"HTTP {response.status_code}"))
+        return body
+
+    async def do(self, action: str, args: argparse.Namespace) -> Any:
+        one = f"/threads/{quote(getattr(args, 'id', ''), safe='')}"
+        if action == "list":
+            params: dict[str, Any] = {k: v for k, v in _list_args(args).items()
+                                      if v is not None}
+            params["archived"] = {True: "true", False: "false", None: "all"}[
+                _list_args(args)["archived"]]
+            return await self.call("GET", "/threads", params=params)
+        if action == "show":
+            return await self.call("GET", one)
+        if action == "state":
+            return (await self.call("GET", one + "/state"))["state"]
+        if action == "history":
+            return (await self.call("GET", one + "/history", params={"limit": args.limit}))["runs"]
+        if action == "messages":
+            params = {"limit": args.limit, "offset": args.offset}
+            if args.search:
+                params["search"] = args.search
+            return (await self.call("GET", one + "/messages", params=params))["messages"]
+        if action == "rename":
+            return await self.call("PATCH", one, json={"title": args.title})
+        if action in {"archive", "unarchive"}:
+            return await self.call("PATCH", one, json={"archived": action == "archive"})
+        return await self.call("DELETE", one)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class _Direct:
+    def __init__(self, url: str) -> None:
+        self.threads = Threads(store_from_url(url))
+
+    async def do(self, action: str, args: argparse.Namespace) -> Any:
+        t = self.threads
+        if action == "list":
+            return (await t.list(**_list_args(args))).to_dict()
+        if action == "show":
+            return (await t.get(args.id)).to_dict()
+        if action == "state":
+            return await t.get_state(args.id)
+        if action == "history":
+            return [r.to_dict() for r in await t.history(args.id, limit=args.limit)]
+        if action == "messages":
+            await t.messages(args.id)  # raises: only the running bot can read the platform
+        if action == "rename":
+            return (await t.rename(args.id, args.title)).to_dict()
+        if action in {"archive", "unarchive"}:
+            return (await (t.archive if action == "archive" else t.unarchive)(args.id)
+                    ).to_dict()
+        await t.delete(args.id)
+        return {"deleted": args.id}
+
+    async def close(self) -> None:
+        await self.threads.store.close()
+
+
+def _list_args(args: argparse.Namespace) -> dict[str, Any]:
+    return {"search": args.search, "status": args.status, "platform": args.platform,
+            "archived": None if args.all else args.archived, "limit": args.limit,
+            "offset": args.offset, "sort_by": args.sort_by,
+            "sort_order": "asc" if args.asc else "desc"}
+
+
+def _when(ts: Any) -> str:
+    if not isinstance(ts, int | float):
+        return "-"
+    return datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _table(page: dict[str, Any]) -> str:
+    rows = [("ID", "STATUS", "UPDATED", "TITLE")]
+    for t in page["threads"]:
+        status = t["status"] + (" (archived)" if t.get("archived") else "")
+        rows.append((t["id"], status, _when(t.get("updated_at")), t.get("title") or ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join([*(r[i].ljust(widths[i]) for i in range(3)), r[3]]).rstrip()
+             for r in rows]
+    shown = len(page["threads"])
+    first = page["offset"] + 1 if shown else page["offset"]
+    lines.append(f"({first}-{page['offset'] + shown} of {page['total']})")
+    return "\n".join(lines)
+
+
+async def _main(args: argparse.Namespace) -> str:
+    if args.url and args.store:
+        raise UserError("pass --url or --store, not both")
+    if not args.url and not args.store:
+        raise UserError("say where the threads are: --url http://127.0.0.1:8787 (a running "
+                        "bot's threads API) or --store sqlite:///path.db (its store)")
+    if args.action == "delete" and not args.yes:
+        raise UserError(f"delete forgets everything botkit stored about {args.id!r} (the "
+                        "platform's messages stay): add --yes to confirm")
+    backend: _Http | _Direct = _Http(args.url, args.token) if args.url else _Direct(args.store)
+    try:
+        result = await backend.do(args.action, args)
+    except ThreadNotFound as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        await backend.close()
+    if args.action == "list" and not args.json:
+        return _table(result)
+    if args.action == "delete":
+        return f"deleted {args.id} (its platform messages are untouched)"
+    return json.dumps(result, indent=2, ensure_ascii=False, default=str)
+
+
+def run_threads(args: argparse.Namespace) -> int:
+    print(asyncio.run(_main(args)))
+    return 0

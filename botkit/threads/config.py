@@ -1,0 +1,59 @@
+"""``ThreadsAPIConfig``: where the threads HTTP API listens and how callers authenticate."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botkit.errors import UserError
+
+if TYPE_CHECKING:
+    from botkit.threads.service import Threads
+
+__all__ = ["ThreadsAPIConfig", "is_loopback", "serve_threads_api"]
+
+TOKEN_HELP = ("ThreadsAPIConfig(token=...), `botkit run --threads-api-token TOKEN` or the "
+              "BOTKIT_THREADS_API_TOKEN environment variable")
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadsAPIConfig:
+    """Serve the threads API with the bot: ``create_bot(threads_api=ThreadsAPIConfig(port=8787))``.
+
+    Callers send ``Authorization: Bearer <token>``. A token is optional on a loopback host
+    (127.0.0.1, ::1, localhost) and required on any other: botkit refuses to start without.
+    ``port=0`` picks a free port (read it from ``bot.threads_api_url``).
+    """
+
+    port: int = 8787
+    host: str = "127.0.0.1"
+    token: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
+            raise UserError(f"threads API port must be 0-65535, not {self.port!r}")
+        if self.token is not None and not self.token.strip():
+            raise UserError(f"the threads API token is empty; set a real one: {TOKEN_HELP}")
+        if self.token is None and not is_loopback(self.host):
+            raise UserError(f"the threads API would listen on {self.host!r}, which is not "
+                            f"loopback, without a token: set a bearer token with {TOKEN_HELP}")
+
+
+async def serve_threads_api(threads: Threads, config: ThreadsAPIConfig) -> Any:
+    """Start serving ``threads`` (a ``ThreadsServer``: ``.url``, ``await .stop()``)."""
+    try:
+        from botkit.threads.http import ThreadsServer
+    except ImportError as exc:
+        raise UserError('the threads API needs aiohttp: pip install "botkit[slack]" (or '
+                        f"aiohttp) ({exc})") from exc
+    return await ThreadsServer(threads, config).start()

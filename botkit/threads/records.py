@@ -1,0 +1,190 @@
+"""What the threads layer stores and returns: thread records, run records, change events,
+and the validation of list queries (shared by ``bot.threads`` and the HTTP API)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, get_args
+
+from botkit.errors import BotkitError, UserError
+
+__all__ = [
+    "MAX_LIMIT",
+    "SORT_FIELDS",
+    "STATUSES",
+    "RunRecord",
+    "ThreadEvent",
+    "ThreadNotFound",
+    "ThreadPage",
+    "ThreadQueryError",
+    "ThreadRecord",
+    "ThreadStatus",
+]
+
+ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
+STATUSES: tuple[str, ...] = get_args(ThreadStatus)
+SORT_FIELDS = ("updated_at", "created_at", "last_run_at", "title", "id", "status")
+MAX_LIMIT = 200
+EventType = Literal["created", "renamed", "archived", "unarchived", "status_changed",
+                    "updated", "state_changed", "deleted"]
+
+
+class ThreadNotFound(BotkitError, LookupError):
+    """No thread record has this id (the HTTP API answers 404)."""
+
+    def __init__(self, thread_id: str) -> None:
+        super().__init__(f"no thread {thread_id!r}")
+        self.thread_id = thread_id
+
+
+class ThreadQueryError(UserError):
+    """Arguments that cannot work (the HTTP API answers 422 with ``errors``)."""
+
+    def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
+        self.errors = [{"field": f, "message": m} for f, m in errors]
+        super().__init__("; ".join(f"{f}: {m}" for f, m in errors))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadRecord:
+    """One conversation as botkit remembers it. Times are Unix seconds."""
+
+    id: str
+    platform: str
+    channel: str
+    title: str = ""
+    status: ThreadStatus = "idle"
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    archived: bool = False
+    created_at: float
+    updated_at: float
+    last_run_at: float | None = None
+    run_count: int = 0
+    current_run: str | None = None
+    last_error: str | None = None
+    conversation: Mapping[str, Any] = field(default_factory=dict)
+    """Where the platform keeps it: ``{id, channel, thread, is_direct}``."""
+    copied_from: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["metadata"], data["conversation"] = dict(self.metadata), dict(self.conversation)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ThreadRecord:
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRecord:
+    """One ``run_agent`` or ``resume``: how it ended, the tools it called, and the agent
+    state it left (``checkpoint``; None when the run did not change the state)."""
+
+    run_id: str
+    thread_id: str
+    kind: Literal["run", "resume"]
+    status: str
+    """``completed``, ``interrupted``, ``failed``, ``max_iterations`` or ``crashed``."""
+    started_at: float
+    ended_at: float
+    iterations: int = 0
+    error: str | None = None
+    text: str = ""
+    tool_calls: tuple[Mapping[str, Any], ...] = ()
+    checkpoint: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tool_calls"] = [dict(c) for c in self.tool_calls]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
+        names = cls.__dataclass_fields__
+        values = {k: v for k, v in data.items() if k in names}
+        values["tool_calls"] = tuple(values.get("tool_calls") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadPage:
+    """One page of ``bot.threads.list``: iterate it, or read ``total`` for paging."""
+
+    threads: tuple[ThreadRecord, ...]
+    total: int
+    limit: int
+    offset: int
+
+    def __iter__(self) -> Iterator[ThreadRecord]:
+        return iter(self.threads)
+
+    def __len__(self) -> int:
+        return len(self.threads)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"threads": [t.to_dict() for t in self.threads], "total": self.total,
+                "limit": self.limit, "offset": self.offset}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadEvent:
+    """A change to a thread (``bot.threads.subscribe()``, the SSE stream)."""
+
+    seq: int
+    type: EventType
+    thread_id: str
+    at: float
+    thread: ThreadRecord | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "type": self.type, "thread_id": self.thread_id, "at": self.at,
+                "thread": None if self.thread is None else self.thread.to_dict()}
+
+
+def check_id(thread_id: object, name: str = "thread_id") -> str:
+    if not isinstance(thread_id, str) or not thread_id.strip():
+        raise ThreadQueryError([(name, "must be a non-empty string")])
+    return thread_id
+
+
+def check_page(limit: object, offset: object, *, max_limit: int = MAX_LIMIT,
+               problems: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    errors = [] if problems is None else problems
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= max_limit:
+        errors.append(("limit", f"must be an integer from 1 to {max_limit}"))
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        errors.append(("offset", "must be an integer >= 0"))
+    return errors
+
+
+def check_list_query(*, search: object, status: object, metadata: object, platform: object,
+                     limit: object, offset: object, sort_by: object, sort_order: object,
+                     archived: object) -> tuple[str, ...]:
+    """Validate ``list`` arguments (all problems at once); returns the statuses wanted."""
+    errors = check_page(limit, offset)
+    for name, value in (("search", search), ("platform", platform)):
+        if value is not None and not isinstance(value, str):
+            errors.append((name, "must be a string"))
+    statuses: tuple[str, ...] = ()
+    if isinstance(status, str):
+        statuses = (status,)
+    elif isinstance(status, Iterable) and not isinstance(status, Mapping):
+        statuses = tuple(status)
+    elif status is not None:
+        errors.append(("status", "must be a status or a list of statuses"))
+    if bad := [s for s in statuses if s not in STATUSES]:
+        errors.append(("status", f"unknown {bad!r}; one of {', '.join(STATUSES)}"))
+    if metadata is not None and not isinstance(metadata, Mapping):
+        errors.append(("metadata", "must be an object of key/value pairs"))
+    if sort_by not in SORT_FIELDS:
+        errors.append(("sort_by", f"must be one of {', '.join(SORT_FIELDS)}"))
+    if sort_order not in ("asc", "desc"):
+        errors.append(("sort_order", "must be asc or desc"))
+    if archived not in (True, False, None):
+        errors.append(("archived", "must be true, false or null (both)"))
+    if errors:
+        raise ThreadQueryError(errors)
+    return statuses

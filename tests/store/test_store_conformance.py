@@ -1,0 +1,54 @@
+"""The shipped conformance suite on all three stores, and the suite's own behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from botkit import MemoryStore, StateStore
+from botkit.testing.store_conformance import (
+    CHECKS,
+    check_store,
+    run_store_check,
+    store_conformance_tests,
+)
+
+
+@pytest.mark.parametrize("check", list(CHECKS))
+async def test_conformance(make_store: Callable[[], StateStore], check: str) -> None:
+    await run_store_check(make_store, check)
+
+
+async def test_every_store_meets_the_protocol(make_store: Callable[[], StateStore]) -> None:
+    store = make_store()
+    try:
+        assert isinstance(store, StateStore)
+    finally:
+        await store.close()
+
+
+# The helper users call from their own test modules: one test per check.
+test_memory_store_through_the_shipped_pytest_helper = store_conformance_tests(MemoryStore)
+
+
+class LeakyLocks(MemoryStore):
+    """A broken store: anyone may release a lock."""
+
+    async def release_lock(self, key: str, token: str) -> bool:
+        await self.delete(key)
+        return True
+
+
+async def test_the_suite_names_what_a_broken_store_gets_wrong() -> None:
+    with pytest.raises(AssertionError) as failed:
+        await check_store(LeakyLocks)
+    report = str(failed.value)
+    assert "locks_are_exclusive" in report
+    assert "locks_expire_and_never_release_a_newer_holder" in report
+    assert "values_round_trip" not in report
+
+
+async def test_check_store_passes_a_good_store() -> None:
+    await check_store(MemoryStore)
+
