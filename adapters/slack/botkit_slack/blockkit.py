@@ -21,7 +21,14 @@ from botkit.ui.text import bound_action_id, plain_table
 from botkit_slack import limits as L
 from botkit_slack.mrkdwn import _FENCE, _closes, close_open_markdown, markdown_to_mrkdwn
 
-__all__ = ["RenderedSlackMessage", "plain_text_fallback", "render_blocks", "split_text"]
+__all__ = [
+    "RenderedSlackMessage",
+    "plain_text_fallback",
+    "render_blocks",
+    "split_once",
+
+    "split_text",
+]
 
 JSON = dict[str, Any]
 _HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
@@ -157,7 +164,7 @@ def _truncate_plain(text: str, limit: int) -> str:
 
 def _mrkdwn(md: str, limit: int) -> str:
     """``md`` as mrkdwn within ``limit``, cut with a visible notice when too long."""
-    out = markdown_to_mrkdwn(md)
+    out = markdown_to_mrkdwn(md) if len(md) <= 4 * limit else md  # far too long: cut first
     target = limit - 60
     while _size(out) > limit:
         end, _ = _boundary(md, max(target, 0))
@@ -401,7 +408,7 @@ def split_text(text: str, *, limit: int = 3500) -> list[str]:
         raise ValueError("split_text: limit must be at least 40")
     chunks: list[str] = []
     while _size(text) > limit:
-        head, tail = _split_once(text, limit)
+        head, tail = split_once(text, limit)
         if len(tail) >= len(text):  # no progress (a pathological fence): cut hard
             cut = _hard_cut(text, limit) or _fit_index(text, limit)
             head, tail = text[:cut], text[cut:]
@@ -411,7 +418,7 @@ def split_text(text: str, *, limit: int = 3500) -> list[str]:
     return [*chunks, text] if text.strip() or not chunks else chunks
 
 
-def _split_once(text: str, limit: int) -> tuple[str, str]:
+def split_once(text: str, limit: int) -> tuple[str, str]:
     """The first message's worth of ``text`` (at most ``limit``, fences closed), and the
     rest (with a cut fence reopened)."""
     end, start = _boundary(text, limit)

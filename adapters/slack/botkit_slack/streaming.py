@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError
 
 from botkit.adapter import StreamPart, ToolProgress
 from botkit.types import Conversation
-from botkit_slack.blockkit import _split_once, split_text
+from botkit_slack.blockkit import split_once, split_text
 from botkit_slack.egress import Egress, Posted, ToolRow, stream_content
 from botkit_slack.history import STATUS_EVENT
 from botkit_slack.native import (
@@ -45,10 +45,12 @@ log = logging.getLogger("botkit.slack")
 
 def split_head(md: str, limit: int) -> tuple[str, str]:
     """The first message's worth of ``md`` (cut cleanly, fences closed) and the rest."""
-    head, tail = _split_once(md, limit)
+    head, tail = split_once(md, limit)
     if len(tail) >= len(md) or not head.strip():  # no clean cut: cut hard
-        first = split_text(md, limit=limit)[0]
-        return first, md[len(first):]
+        # the pieces close and reopen any fence they cut, so the rest is the remaining
+        # pieces rejoined, not a slice of ``md`` (whose offsets the added closers shift)
+        first, *rest = split_text(md, limit=limit)
+        return first, "\n".join(rest)
     return head, tail
 
 

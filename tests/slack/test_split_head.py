@@ -1,0 +1,29 @@
+"""split_head: the first message of a long streamed reply, and the rest, losing nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from botkit_slack import streaming
+from botkit_slack.streaming import split_head
+
+FENCED = "intro\n```\n" + "\n".join(f"line {i} " + "y" * 40 for i in range(200)) + "\n```\nafter"
+
+
+def _content(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("```")]
+
+
+def test_a_clean_cut_keeps_every_line() -> None:
+    head, tail = split_head(FENCED, 3500)
+    assert len(head) <= 3500
+    assert head.rstrip().endswith("```")  # the cut fence is closed …
+    assert tail.startswith("```")          # … and reopened
+    assert _content(head) + _content(tail) == _content(FENCED)
+
+
+def test_the_hard_cut_fallback_keeps_every_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(streaming, "split_once", lambda md, limit: ("", md))  # no clean cut
+    head, tail = split_head(FENCED, 3500)
+    assert len(head) <= 3500
+    assert _content(head) + _content(tail) == _content(FENCED)
