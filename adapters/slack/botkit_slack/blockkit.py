@@ -26,7 +26,6 @@ __all__ = [
     "plain_text_fallback",
     "render_blocks",
     "split_once",
-
     "split_text",
 ]
 
