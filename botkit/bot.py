@@ -16,6 +16,7 @@ from botkit._actions import ActionRegistry
 from botkit._agent_context import ContextEntry, to_agui_context
 from botkit._interactions import handle_interaction
 from botkit._turns import Concurrency, TurnGate
+from botkit._validation import checked_bot_arguments
 from botkit.adapter import PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRegistry
@@ -65,8 +66,9 @@ class Bot:
         lock_ttl: float = 60.0,
         threads_api: ThreadsAPIConfig | None = None,
     ) -> None:
-        if max_iterations < 1:
-            raise UserError("max_iterations must be at least 1")
+        adapters, tools, context = checked_bot_arguments(
+            adapters=adapters, agent=agent, tools=tools, context=context,
+            max_iterations=max_iterations)
         self.name = name or "botkit"
         self.agent = agent
         self.threads = Threads(store if store is not None else MemoryStore(),
@@ -194,6 +196,12 @@ class Bot:
         if not self.adapters:
             raise UserError("this bot has no adapters: pass adapters=[...] to create_bot() "
                             "or run it with `botkit run app.py` (console by default)")
+        try:
+            await self.store.get("botkit:probe")
+        except Exception as exc:
+            raise UserError(f"the state store cannot be used ({type(exc).__name__}: {exc}); "
+                            "check the store URL (--store / BOTKIT_STORE) or the data folder"
+                            ) from exc
         self._stop_requested = asyncio.Event()
         if self.threads_api is not None:
             self._threads_server = await serve_threads_api(self.threads, self.threads_api)
@@ -213,8 +221,11 @@ class Bot:
         self.choices.cancel_all(InteractionExpired("the bot is stopping"))
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
-        for task in set(self._tasks):
+        leftovers = set(self._tasks)
+        for task in leftovers:
             task.cancel()
+        # let cancelled work unwind (release locks …) before the store closes under it
+        await asyncio.gather(*leftovers, return_exceptions=True)
         await self._stop_threads_api()
         for adapter in self.adapters:
             try:
@@ -254,8 +265,13 @@ class Bot:
         """Run ``coro`` in the background, tracked so ``stop()`` waits for it."""
         task = asyncio.create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
         return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background work failed", exc_info=task.exception())
 
     # -- dispatch ----------------------------------------------------------------------
     def _find_adapter(self, platform: str) -> PlatformAdapter | None:

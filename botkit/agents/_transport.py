@@ -42,7 +42,8 @@ class SsePost:
         except httpx.InvalidURL:
             parsed = httpx.URL()
         if parsed.scheme not in {"http", "https"} or not parsed.host:
-            shown = safe_url(url) if parsed.host else url
+            # never echo what may be credentials (user:pw@…, ?key=…) from a malformed URL
+            shown = safe_url(url) if parsed.host else f"{parsed.scheme or 'no scheme'}://…"
             raise UserError(f"not an http(s) URL: {shown!r} "
                             "(expected something like http://127.0.0.1:8000/agent)")
         self.url = url

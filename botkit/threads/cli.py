@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -125,6 +126,11 @@ class _Http:
 
 class _Direct:
     def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            path = Path(url[len("sqlite:///"):])
+            if not path.is_file():  # reading a typo'd path must not create an empty store
+                raise UserError(f"there is no store at {path}: check the path (a bot creates "
+                                "its SQLite store the first time it runs)")
         self.threads = Threads(store_from_url(url))
 
     async def do(self, action: str, args: argparse.Namespace) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botkit.errors import UserError
@@ -37,10 +37,15 @@ class ThreadsAPIConfig:
 
     port: int = 8787
     host: str = "127.0.0.1"
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
+        if self.token is not None and not isinstance(self.token, str):
+            raise UserError(f"the threads API token must be a string: {TOKEN_HELP}")
+        if not isinstance(self.host, str):
+            raise UserError(f"threads API host must be a host name or address, not {self.host!r}")
+        if isinstance(self.port, bool) or not isinstance(self.port, int) \
+                or not 0 <= self.port <= 65535:
             raise UserError(f"threads API port must be 0-65535, not {self.port!r}")
         if self.token is not None and not self.token.strip():
             raise UserError(f"the threads API token is empty; set a real one: {TOKEN_HELP}")

@@ -262,6 +262,11 @@ class Threads:
                    title: str | None = None) -> ThreadRecord:
         """A new record with this thread's title, metadata, state and run history. Its
         ``messages`` are still the original conversation's."""
+        problems = [(name, "must be a string") for name, value in
+                    (("new_id", new_id), ("title", title))
+                    if value is not None and not isinstance(value, str)]
+        if problems:
+            raise ThreadQueryError(problems)
         source = (await self.get(thread_id)).to_dict()
         target = new_id if new_id is not None else f"{thread_id}~{uuid.uuid4().hex[:8]}"
         check_id(target, "new_id")

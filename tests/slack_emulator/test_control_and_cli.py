@@ -75,6 +75,31 @@ async def test_control_api_drives_the_emulator(slack: SlackEmulator, client: Asy
     assert "dave" not in {u.name for u in slack.workspace.users.values()}
 
 
+async def test_control_api_answers_400_to_fields_of_the_wrong_type(slack: SlackEmulator):
+    control = slack.root_url + "_emulator/"
+    bad = [
+        ("user_says", {"user": 5, "text": "hi"}, '"user" must be a string'),
+        ("user_says", {"text": ["hi"]}, '"text" must be a string'),
+        ("user_says", {"text": "hi", "channel": {"id": "C1"}}, '"channel" must be a string'),
+        ("edit", {"ts": 1.5, "text": "x"}, '"ts" must be a string'),
+        ("react", {"user": "alice", "ts": "1.0", "name": 7}, '"name" must be a string'),
+        ("seed/channel", {"name": "ops", "members": "alice"}, '"members" must be a list'),
+        ("click", {"ts": "1.0", "user": True}, '"user" must be a string, not a boolean'),
+        ("wait_for_message", {"timeout": "soon"}, "ValueError"),
+        ("seed/user", {}, "KeyError"),
+    ]
+    async with aiohttp.ClientSession() as http:
+        for route, body, error in bad:
+            async with http.post(control + route, json=body) as r:
+                answer = await r.json()
+                assert (route, r.status) == (route, 400)
+                assert answer["ok"] is False
+                assert error in answer["error"]
+        async with http.post(control + "user_says", json={"user": "alice", "text": "fine"}) as r:
+            assert r.status == 200
+    assert [m["text"] for m in slack.messages()] == ["fine"]
+
+
 async def test_many_emulators_in_parallel():
     emulators = [SlackEmulator(clock=FakeClock()) for _ in range(4)]
     await asyncio.gather(*(e.start() for e in emulators))

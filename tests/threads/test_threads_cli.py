@@ -105,6 +105,15 @@ def test_the_source_must_be_named(capsys: pytest.CaptureFixture[str],
     assert "unknown store URL" in err
 
 
+def test_a_mistyped_sqlite_path_is_reported_not_created(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    missing = tmp_path / "nosuch" / "typo.db"
+    code, _, err = cli(capsys, "--store", f"sqlite:///{missing}", "list")
+    assert code == 2
+    assert "there is no store at" in err
+    assert not missing.parent.exists()
+
+
 async def test_against_a_running_bot(capsys: pytest.CaptureFixture[str]) -> None:
     fake = FakeAdapter()
     bot = make_bot(fake, threads_api=ThreadsAPIConfig(port=0, token="tok"))

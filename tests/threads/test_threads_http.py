@@ -119,6 +119,7 @@ BAD_REQUESTS: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("POST", f"/threads/{ID}/state", {"json": {}}, ["body"]),
     ("POST", f"/threads/{ID}/state", {"json": {"values": 1}}, ["values"]),
     ("POST", f"/threads/{ID}/copy", {"json": {"new_id": ""}}, ["new_id"]),
+    ("POST", f"/threads/{ID}/copy", {"json": {"title": 5, "new_id": 7}}, ["new_id", "title"]),
 ]
 
 

@@ -318,3 +318,13 @@ async def test_under_parallel_the_status_follows_the_newest_run() -> None:
         gates["newer"].set()
         await newer
     assert (await bot.threads.get("C1:t1")).status == "idle"
+
+
+def test_the_api_config_never_shows_its_token() -> None:
+    from botkit import UserError
+    from botkit.threads import ThreadsAPIConfig
+
+    config = ThreadsAPIConfig(token="s3cret-token-value")
+    assert "s3cret" not in repr(config)
+    with pytest.raises(UserError, match="must be a string"):
+        ThreadsAPIConfig(token=123)  # type: ignore[arg-type]

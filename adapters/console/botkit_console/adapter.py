@@ -25,6 +25,7 @@ from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, Thr
 from botkit.ui.binding import iter_controls
 from botkit.ui.nodes import Message
 from botkit.ui.text import match_choice, numbered_choices, render_plain
+from botkit_console.lines import LineReader
 from botkit_console.output import ConsoleOutput
 from botkit_console.transcript import Transcript
 
@@ -66,6 +67,7 @@ class ConsoleAdapter(BaseAdapter):
         self._loop_task: asyncio.Task[None] | None = None
         self._turns: set[asyncio.Task[Any]] = set()
         self._answering: dict[str, asyncio.Task[Any]] = {}
+        self._reader: LineReader | None = None
 
     @property
     def bot_user(self) -> PlatformUser:
@@ -159,8 +161,9 @@ class ConsoleAdapter(BaseAdapter):
     async def _read_line(self) -> str | None:
         if self.interactive:
             self.out.prompt(self.user.display_name)
-        line = await asyncio.to_thread(self._stdin.readline)
-        return None if line == "" else line.rstrip("\r\n")
+        if self._reader is None:
+            self._reader = LineReader(self._stdin)
+        return await self._reader.readline()
 
     def _open_choices(self, bot: Bot) -> list[PendingChoice]:
         """Choices waiting here that no click of ours is already answering."""

@@ -23,7 +23,7 @@ from slack_bolt.middleware.authorization.async_single_team_authorization import 
 from slack_sdk.errors import SlackApiError
 
 from botkit.adapter import BaseAdapter, Capabilities, StreamPart
-from botkit.errors import AdapterError
+from botkit.errors import AdapterError, UserError
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
 from botkit.ui.nodes import Message
 from botkit_slack import ingress
@@ -62,7 +62,9 @@ class SlackAdapter(BaseAdapter):
         rate_limit_retries: int = 8, rate_limits: Mapping[str, tuple[float, int]] | None = None,
         flat_history_limit: int = 100, suggested_prompts: Sequence[tuple[str, str]] = (),
     ) -> None:
-        self.settings = SlackSettings.build(
+        # options are checked now; missing tokens only when the adapter starts, so an app can
+        # declare SlackAdapter(...) and `botkit run` fill in the port, or the emulator's tokens
+        self._options: dict[str, Any] = dict(
             bot_token=bot_token, app_token=app_token, signing_secret=signing_secret,
             socket_mode=socket_mode, base_url=base_url, streaming=streaming,
             respond_to=respond_to, host=host, port=port, path=path,
@@ -71,15 +73,7 @@ class SlackAdapter(BaseAdapter):
             rate_limit_retries=rate_limit_retries,
             rate_limits=rate_limits, flat_history_limit=flat_history_limit,
             suggested_prompts=suggested_prompts)
-        s = self.settings
-        self.api, self.quick = make_clients(s.bot_token, s.base_url,
-                                            rate_limit_retries=s.rate_limit_retries)
-        self.limiter = RateLimiter(dict(s.rate_limits or {}))
-        self.history = HistoryCache(self.api, flat_limit=s.flat_history_limit,
-                                    limiter=self.limiter)
-        self.users = UserDirectory(self.api, limiter=self.limiter)
-        self.files = FileStore(self.api, s.bot_token)
-        self.egress = Egress(self.api, self.limiter, self.history, on_post=self._bot_posted)
+        self._configure()
         self.identity: Identity | None = None
         self.app: AsyncApp | None = None
         self.transport: Transport | None = None
@@ -89,6 +83,34 @@ class SlackAdapter(BaseAdapter):
         self._conversations: OrderedDict[tuple[str, str | None], Conversation] = OrderedDict()
         self._native_off = False
         self._status_off: set[str] = set()
+
+    def _configure(self) -> None:
+        self.settings = SlackSettings.build(**self._options, defer_credentials=True)
+        s = self.settings
+        self.api, self.quick = make_clients(s.bot_token, s.base_url,
+                                            rate_limit_retries=s.rate_limit_retries)
+        self.limiter = RateLimiter(dict(s.rate_limits or {}))
+        self.history = HistoryCache(self.api, flat_limit=s.flat_history_limit,
+                                    limiter=self.limiter)
+        self.users = UserDirectory(self.api, limiter=self.limiter)
+        self.files = FileStore(self.api, s.bot_token)
+        self.egress = Egress(self.api, self.limiter, self.history, on_post=self._bot_posted)
+
+    def reconfigure(self, **changes: Any) -> None:
+        """Change constructor options before the adapter starts, keeping the others (how
+        ``botkit run --adapter slack`` sets the port, or the emulator's URL and tokens)."""
+        if self.app is not None:
+            raise UserError("reconfigure a SlackAdapter before it starts")
+        unknown = sorted(set(changes) - set(self._options))
+        if unknown:
+            raise UserError(f"SlackAdapter has no option {', '.join(unknown)}")
+        self._options.update(changes)
+        self._configure()
+
+    def check_credentials(self) -> None:
+        """Raise ``UserError`` naming the variable to set when a token is missing."""
+        if self.settings.credentials_error is not None:
+            raise UserError(self.settings.credentials_error)
 
     def __repr__(self) -> str:
         return f"SlackAdapter({self.settings!r})"
@@ -108,6 +130,7 @@ class SlackAdapter(BaseAdapter):
         return self.transport.url if isinstance(self.transport, HttpTransport) else None
 
     async def start(self, bot: Bot) -> None:
+        self.check_credentials()
         self._bot = bot
         s = self.settings
         try:
@@ -140,7 +163,11 @@ class SlackAdapter(BaseAdapter):
             assert s.signing_secret is not None
             self.transport = HttpTransport(self.app, s.signing_secret, host=s.host, port=s.port,
                                            path=s.path)
-        await self.transport.start()
+        try:
+            await self.transport.start()
+        except BaseException:
+            self.transport = None  # it cleaned up after itself
+            raise
         log.info("Slack adapter ready as @%s (%s)", name, self.transport.describe())
 
     async def stop(self) -> None:

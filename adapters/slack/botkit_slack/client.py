@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -47,15 +48,21 @@ class Pacer:
 
     per_minute: float
     burst: int
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
     tokens: float = field(init=False)
     updated: float = field(init=False)
 
     def __post_init__(self) -> None:
         self.tokens = float(self.burst)
-        self.updated = time.monotonic()
+        self.updated = self.clock()
+
+    def is_full(self) -> bool:
+        """Refilled to ``burst``: no different from a new pacer, so it can be forgotten."""
+        self._refill()
+        return self.tokens >= self.burst
 
     def _refill(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         refill = (now - self.updated) * self.per_minute / 60
         self.tokens = min(float(self.burst), self.tokens + refill)
         self.updated = now
@@ -94,11 +101,18 @@ class RateLimiter:
     """Pacers per method (``chat.postMessage`` per channel), at ``margin`` of Slack's rates so
     clock drift between us and Slack never tips a call over. Limits can be overridden."""
 
+    PRUNE_AT = 5000
+
     def __init__(self, limits: dict[str, tuple[float, int]] | None = None, *,
-                 margin: float = 0.9) -> None:
+                 margin: float = 0.9, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         self.margin = margin
+        self.clock = clock
         self._pacers: dict[tuple[str, str], Pacer] = {}
+        self._prune_at = self.PRUNE_AT
+
+    def __len__(self) -> int:
+        return len(self._pacers)
 
     def pacer(self, method: str, key: str = "") -> Pacer | None:
         spec = self.limits.get(method)
@@ -106,11 +120,14 @@ class RateLimiter:
             return None
         pacer = self._pacers.get((method, key))
         if pacer is None:
-            if len(self._pacers) > 5000:  # many channels: forget idle buckets
-                self._pacers = {k: p for k, p in self._pacers.items() if p.tokens < p.burst}
+            if len(self._pacers) >= self._prune_at:  # many channels: forget idle buckets
+                self._pacers = {k: p for k, p in self._pacers.items() if not p.is_full()}
+                # buckets still in use stay; the next sweep waits until as many more are made
+                self._prune_at = max(self.PRUNE_AT, 2 * len(self._pacers))
             per_minute, burst = spec
             pacer = self._pacers[(method, key)] = Pacer(per_minute * self.margin,
-                                                        max(1, int(burst * self.margin)))
+                                                        max(1, int(burst * self.margin)),
+                                                        clock=self.clock)
         return pacer
 
     async def take(self, method: str, key: str = "") -> None:

@@ -1,5 +1,10 @@
 """Files: ``post_file`` via ``files_upload_v2`` into the thread, and the files people attach,
-downloaded (size-capped, cached) so history can hand them to the agent as content parts."""
+downloaded (size-capped, cached) so history can hand them to the agent as content parts.
+
+The bot token only goes to Slack's own file hosts (``slack.com`` and its subdomains, over
+HTTPS) or to the origin of the configured ``base_url`` (the emulator). Remote ("external")
+files live on third-party hosts: they are described but never downloaded.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -28,6 +34,7 @@ class FileStore:
         self.max_files = max_files
         self.cache_bytes = cache_bytes
         self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._trusted_origin = _origin(str(getattr(client, "base_url", "") or ""))
 
     async def upload(self, conversation: Conversation, data: bytes, filename: str, *,
                      title: str | None = None, alt_text: str | None = None) -> FileResult:
@@ -51,13 +58,29 @@ class FileStore:
                        f.get("url_private"), raw=dict(f))
             for f in files if f.get("mode") != "tombstone")
 
+    @staticmethod
+    def is_external(file: Mapping[str, Any]) -> bool:
+        """A remote file: its ``url_private`` is a third-party URL, never fetched."""
+        return bool(file.get("is_external")) or file.get("mode") == "external"
+
+    def sends_token_to(self, url: str) -> bool:
+        """Whether a download from ``url`` may carry the bot token."""
+        origin = _origin(url)
+        if origin is None:
+            return False
+        scheme, host, _ = origin
+        if scheme == "https" and (host == "slack.com" or host.endswith(".slack.com")):
+            return True
+        return origin == self._trusted_origin
+
     async def attachments(self, files: Sequence[Mapping[str, Any]]) -> tuple[Attachment, ...]:
         """The files of a message with their bytes where small enough (others: a note)."""
         out: list[Attachment] = []
         for index, attachment in enumerate(self.describe(files)):
             data = None
             size = attachment.size if isinstance(attachment.size, int) else None
-            if index < self.max_files and (size is None or size <= self.max_bytes):
+            if index < self.max_files and (size is None or size <= self.max_bytes) and \
+                    not self.is_external(attachment.raw):
                 data = await self._download(str(attachment.raw.get("id", "")), attachment.url)
             out.append(Attachment(name=attachment.name, mime_type=attachment.mime_type,
                                   size=attachment.size, url=attachment.url, data=data,
@@ -70,7 +93,7 @@ class FileStore:
             return self._cache[file_id]
         if not url:
             return None
-        headers = {"Authorization": f"Bearer {self._token}"}
+        headers = {"Authorization": f"Bearer {self._token}"} if self.sends_token_to(url) else {}
         try:
             async with aiohttp.ClientSession(trust_env=True) as session, \
                     session.get(url, headers=headers) as response:
@@ -87,3 +110,15 @@ class FileStore:
         while sum(len(v) for v in self._cache.values()) > self.cache_bytes:
             self._cache.popitem(last=False)
         return data
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of ``url`` with the scheme's default port filled in."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port

@@ -41,7 +41,9 @@ class RespondTo:
     thread_replies: Literal["mentions_only", "after_bot_reply"] = "mentions_only"
 
     def __post_init__(self) -> None:
-        if self.app_mentions not in ("thread", "channel", False):
+        if not isinstance(self.direct_messages, bool):
+            raise UserError("respond_to direct_messages must be True or False")
+        if self.app_mentions is not False and self.app_mentions not in ("thread", "channel"):
             raise UserError('respond_to app_mentions must be "thread", "channel" or False')
         if self.thread_replies not in ("mentions_only", "after_bot_reply"):
             raise UserError('respond_to thread_replies must be "mentions_only" or '
@@ -53,6 +55,10 @@ class RespondTo:
             return cls()
         if isinstance(value, RespondTo):
             return value
+        if not isinstance(value, Mapping):
+            raise UserError(f"respond_to must be a dict of options (direct_messages, "
+                            f"app_mentions, thread_replies) or a RespondTo, not {value!r}; "
+                            f'e.g. respond_to={{"thread_replies": "after_bot_reply"}}')
         try:
             return cls(**dict(value))
         except TypeError as exc:

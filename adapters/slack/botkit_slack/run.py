@@ -38,13 +38,25 @@ def run_on_slack(bot: Bot, *, http_port: int | None = None, emulator: bool = Fal
     return 0
 
 
+def _declared(bot: Bot) -> SlackAdapter | None:
+    """The ``SlackAdapter`` the app configured itself, if any (its options are kept)."""
+    return next((a for a in bot.adapters if isinstance(a, SlackAdapter)), None)
+
+
 async def serve_on_slack(bot: Bot, *, http_port: int | None = None) -> None:
-    adapter = SlackAdapter(socket_mode=http_port is None,
-                           port=http_port if http_port is not None else 3000)
+    adapter = _declared(bot)
+    if adapter is None:
+        adapter = SlackAdapter(socket_mode=http_port is None,
+                               port=http_port if http_port is not None else 3000)
+    else:  # the app's own options; the environment is read again, --http sets the port
+        adapter.reconfigure(**({} if http_port is None else
+                               {"socket_mode": False, "port": http_port}))
+    adapter.check_credentials()
     bot.adapters = [adapter]
     await bot.start()
     try:
-        how = "Socket Mode" if http_port is None else f"the Events API at {adapter.request_url}"
+        url = adapter.request_url
+        how = f"the Events API at {url}" if url else "Socket Mode"
         print(f"{bot.name} is on Slack via {how} as @{adapter.bot_user and adapter.bot_user.name}"
               ". Ctrl-C stops it.", flush=True)
         await _until_stopped()
@@ -62,11 +74,16 @@ async def serve_on_emulator(
     out = out or sys.stdout
     async with SlackEmulator() as slack:
         http = http_port is not None
-        adapter = SlackAdapter(
-            bot_token=slack.bot_token, base_url=slack.base_url, socket_mode=not http,
-            app_token=None if http else slack.app_token,
-            signing_secret=slack.signing_secret if http else None, host="127.0.0.1",
-            port=http_port or 0)
+        connection: dict[str, Any] = {
+            "bot_token": slack.bot_token, "base_url": slack.base_url, "socket_mode": not http,
+            "app_token": None if http else slack.app_token,
+            "signing_secret": slack.signing_secret if http else None, "host": "127.0.0.1",
+            "port": http_port or 0}
+        adapter = _declared(bot)
+        if adapter is None:
+            adapter = SlackAdapter(**connection)
+        else:
+            adapter.reconfigure(**connection)
         bot.adapters = [adapter]
         await bot.start()
         try:

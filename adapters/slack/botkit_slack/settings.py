@@ -37,52 +37,137 @@ class SlackSettings:
     flat_history_limit: int
     suggested_prompts: Sequence[tuple[str, str]]
 
+    credentials_error: str | None = None
+
     @classmethod
     def build(cls, *, bot_token: str | None, app_token: str | None, signing_secret: str | None,
               socket_mode: bool | None, base_url: str | None, streaming: str,
-              respond_to: RespondTo | Mapping[str, Any] | None, **rest: Any) -> SlackSettings:
+              respond_to: RespondTo | Mapping[str, Any] | None, defer_credentials: bool = False,
+              **rest: Any) -> SlackSettings:
+        """Checked settings. With ``defer_credentials`` missing or misplaced tokens do not
+        raise: ``credentials_error`` says what is wrong, for ``start()`` to raise (so an app
+        can declare ``SlackAdapter(...)`` before ``botkit run`` fills in the tokens)."""
         bot_token = bot_token or os.environ.get("SLACK_BOT_TOKEN") or None
         app_token = app_token or os.environ.get("SLACK_APP_TOKEN") or None
         signing_secret = signing_secret or os.environ.get("SLACK_SIGNING_SECRET") or None
         base_url = base_url or os.environ.get("SLACK_API_URL") or None
-        if not bot_token:
-            raise UserError(
-                "Slack needs the bot token: set SLACK_BOT_TOKEN to the app's Bot User OAuth "
-                "Token (xoxb-…, under OAuth & Permissions), or pass bot_token=")
-        if bot_token.startswith("xapp-"):
-            raise UserError("SLACK_BOT_TOKEN holds an app-level token (xapp-…); it must be the "
-                            "Bot User OAuth Token (xoxb-…). The xapp- token goes in "
-                            "SLACK_APP_TOKEN.")
         if socket_mode is None:
             socket_mode = app_token is not None or signing_secret is None
-        if socket_mode:
-            if not app_token:
-                raise UserError(
-                    "Socket Mode needs an app-level token: set SLACK_APP_TOKEN (xapp-…, made "
-                    "under Basic Information → App-Level Tokens with the connections:write "
-                    "scope). Or serve the Events API over HTTP: set SLACK_SIGNING_SECRET and "
-                    "run with --http PORT.")
-            if not app_token.startswith("xapp-"):
-                raise UserError("SLACK_APP_TOKEN must be an app-level token (it starts with "
-                                "xapp-); the bot token (xoxb-…) goes in SLACK_BOT_TOKEN.")
-        elif not signing_secret:
-            raise UserError(
-                "HTTP mode needs the signing secret to check that requests come from Slack: "
-                "set SLACK_SIGNING_SECRET (Basic Information → App Credentials).")
+        problem = _credentials_problem(bot_token, app_token, signing_secret, socket_mode)
+        if problem is not None and not defer_credentials:
+            raise UserError(problem)
         if streaming not in ("native", "edits"):
             raise UserError(f'streaming must be "native" or "edits", not {streaming!r}')
         if base_url and not base_url.endswith("/"):
             base_url += "/"
-        if float(rest["edit_interval"]) < 0.2:
-            raise UserError("edit_interval must be at least 0.2 seconds (Slack's rate limits)")
-        prompts = tuple((str(t), str(m)) for t, m in rest.pop("suggested_prompts", None) or ())
-        if len(prompts) > 4:
-            raise UserError("Slack shows at most 4 suggested prompts")
-        return cls(bot_token=bot_token, app_token=app_token, signing_secret=signing_secret,
-                   socket_mode=socket_mode, base_url=base_url, respond_to=RespondTo.of(respond_to),
+        rest.update(
+            edit_interval=_number("edit_interval", rest["edit_interval"], minimum=0.2,
+                                  unit=" seconds (Slack's rate limits)"),
+            first_post_delay=_number("first_post_delay", rest["first_post_delay"], minimum=0,
+                                     unit=" seconds"),
+            rate_limit_retries=_whole("rate_limit_retries", rest["rate_limit_retries"],
+                                      minimum=0),
+            flat_history_limit=_whole("flat_history_limit", rest["flat_history_limit"],
+                                      minimum=1),
+            port=_whole("port", rest["port"], minimum=0, maximum=65535),
+            rate_limits=_rate_limits(rest["rate_limits"]))
+        return cls(bot_token=bot_token or "", app_token=app_token,
+                   signing_secret=signing_secret, socket_mode=socket_mode, base_url=base_url,
+                   respond_to=RespondTo.of(respond_to),
                    streaming=streaming,  # type: ignore[arg-type]
-                   suggested_prompts=prompts, **rest)
+                   suggested_prompts=_prompts(rest.pop("suggested_prompts", None)),
+                   credentials_error=problem, **rest)
 
     def __repr__(self) -> str:  # never show tokens
         mode = "socket" if self.socket_mode else f"http:{self.port}"
         return f"SlackSettings(mode={mode!r}, streaming={self.streaming!r})"
+
+
+def _credentials_problem(bot_token: str | None, app_token: str | None,
+                         signing_secret: str | None, socket_mode: bool) -> str | None:
+    """What is wrong with the tokens, naming the variable to set (never a token's value)."""
+    if not bot_token:
+        return ("Slack needs the bot token: set SLACK_BOT_TOKEN to the app's Bot User OAuth "
+                "Token (xoxb-…, under OAuth & Permissions), or pass bot_token=")
+    if bot_token.startswith("xapp-"):
+        return ("SLACK_BOT_TOKEN holds an app-level token (xapp-…); it must be the Bot User "
+                "OAuth Token (xoxb-…). The xapp- token goes in SLACK_APP_TOKEN.")
+    if socket_mode:
+        if not app_token:
+            return ("Socket Mode needs an app-level token: set SLACK_APP_TOKEN (xapp-…, made "
+                    "under Basic Information → App-Level Tokens with the connections:write "
+                    "scope). Or serve the Events API over HTTP: set SLACK_SIGNING_SECRET and "
+                    "run with --http PORT.")
+        if not app_token.startswith("xapp-"):
+            return ("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-); the "
+                    "bot token (xoxb-…) goes in SLACK_BOT_TOKEN.")
+    elif not signing_secret:
+        return ("HTTP mode needs the signing secret to check that requests come from Slack: "
+                "set SLACK_SIGNING_SECRET (Basic Information → App Credentials).")
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number(name: str, value: Any, *, minimum: float, unit: str = "") -> float:
+    if not _is_number(value) or not value >= minimum:  # (not >=) also refuses NaN
+        raise UserError(f"{name} must be a number of at least {minimum:g}{unit}, "
+                        f"not {value!r}")
+    return float(value)
+
+
+def _whole(name: str, value: Any, *, minimum: int, maximum: int | None = None) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum or \
+            (maximum is not None and value > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else \
+            f"of at least {minimum}"
+        raise UserError(f"{name} must be a whole number {bounds}, not {value!r}")
+    return value
+
+
+def _rate_limits(value: Any) -> dict[str, tuple[float, int]] | None:
+    """``{method: (calls per minute, burst)}``, e.g. ``{"chat.update": (50, 40)}``."""
+    if value is None:
+        return None
+    shape = ('rate_limits must map Slack methods to (calls per minute, burst) pairs, e.g. '
+             '{"chat.update": (50, 40)}')
+    if not isinstance(value, Mapping):
+        raise UserError(f"{shape}; not {value!r}")
+    limits: dict[str, tuple[float, int]] = {}
+    for method, spec in value.items():
+        if not isinstance(method, str) or not method:
+            raise UserError(f"{shape}; {method!r} is not a method name")
+        if isinstance(spec, str | bytes) or not isinstance(spec, Sequence) or len(spec) != 2:
+            raise UserError(f"{shape}; rate_limits[{method!r}] is {spec!r}")
+        per_minute, burst = spec
+        if not _is_number(per_minute) or not per_minute > 0:
+            raise UserError(f"{shape}; rate_limits[{method!r}] calls per minute must be a "
+                            f"number above 0, not {per_minute!r}")
+        if not isinstance(burst, int) or isinstance(burst, bool) or burst < 1:
+            raise UserError(f"{shape}; rate_limits[{method!r}] burst must be a whole number "
+                            f"of at least 1, not {burst!r}")
+        limits[method] = (float(per_minute), burst)
+    return limits
+
+
+def _prompts(value: Any) -> tuple[tuple[str, str], ...]:
+    """Up to 4 ``(title, message)`` pairs (or ``{"title", "message"}`` dicts)."""
+    if value is None:
+        return ()
+    shape = ('suggested_prompts must be a list of (title, message) pairs, e.g. '
+             '[("Broken printer", "my printer is broken")]')
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+        raise UserError(f"{shape}; not {value!r}")
+    prompts: list[tuple[str, str]] = []
+    for item in value:
+        pair: Any = (item.get("title"), item.get("message")) if isinstance(item, Mapping) \
+            else item
+        if isinstance(pair, str | bytes) or not isinstance(pair, Sequence) or len(pair) != 2 \
+                or not all(isinstance(part, str) and part.strip() for part in pair):
+            raise UserError(f"{shape}; {item!r} is not a pair of non-empty texts")
+        prompts.append((pair[0], pair[1]))
+    if len(prompts) > 4:
+        raise UserError("Slack shows at most 4 suggested prompts")
+    return tuple(prompts)

@@ -3,25 +3,41 @@
 
 In HTTP mode the signature is checked on the raw bytes before anything is parsed: a forged
 or stale request gets 401 and never reaches Bolt. Bolt then acks within Slack's 3 seconds
-(``process_before_response=False``) and runs listeners in the background.
+(``process_before_response=False``) and runs listeners in the background. A signed request
+whose body is not a Slack payload (not UTF-8, not a JSON object, a bad ``payload=``) gets 400.
+
+In Socket Mode the app-level token is tried once (``apps.connections.open``) before
+connecting, so a wrong ``SLACK_APP_TOKEN`` fails the start instead of retrying forever.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import hmac
 import logging
 from typing import Protocol
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+
+from botkit.errors import AdapterError, UserError
 
 __all__ = ["HttpTransport", "SocketTransport", "Transport"]
 
 log = logging.getLogger("botkit.slack")
+
+# apps.connections.open errors that no retry can fix: the app-level token itself is wrong
+APP_TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type",
+                               "token_revoked", "token_expired", "account_inactive"})
 
 
 class Transport(Protocol):
@@ -33,9 +49,35 @@ class Transport(Protocol):
 class SocketTransport:
     def __init__(self, app: AsyncApp, app_token: str, client: AsyncWebClient) -> None:
         self.handler = AsyncSocketModeHandler(app, app_token, web_client=client)
+        self._app_token = app_token
+        self._base_url = client.base_url
 
     async def start(self) -> None:
-        await self.handler.connect_async()  # type: ignore[no-untyped-call]
+        try:
+            await self._check_app_token()
+            await self.handler.connect_async()  # type: ignore[no-untyped-call]
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.handler.close_async()  # type: ignore[no-untyped-call]
+            raise
+
+    async def _check_app_token(self) -> None:
+        """One ``apps.connections.open`` with the app-level token: the Socket Mode client
+        would retry a refused token forever."""
+        client = AsyncWebClient(token=self._app_token, base_url=self._base_url, timeout=30,
+                                retry_handlers=[AsyncRateLimitErrorRetryHandler(3)])
+        try:
+            await client.apps_connections_open(app_token=self._app_token)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "") if exc.response is not None else ""
+            if error in APP_TOKEN_REFUSED:
+                raise AdapterError(
+                    "Slack refused the app-level token: check SLACK_APP_TOKEN (an xapp- token "
+                    "with connections:write)", platform="slack", code=error) from None
+            log.warning("apps.connections.open failed (%s); connecting anyway", error)
+        except (aiohttp.ClientError, OSError) as exc:
+            raise AdapterError(f"cannot reach Slack at {self._base_url}: {exc}",
+                               platform="slack") from exc
 
     async def stop(self) -> None:
         await self.handler.close_async()  # type: ignore[no-untyped-call]
@@ -49,6 +91,7 @@ class HttpTransport:
                  path: str = "/slack/events") -> None:
         self.app = app
         self.verifier = SignatureVerifier(signing_secret)
+        self._secret = signing_secret.encode()
         self.host = host
         self.port = port
         self.path = path
@@ -61,18 +104,38 @@ class HttpTransport:
             self.refused += 1
             log.warning("refused a request with a bad or stale Slack signature")
             return web.json_response({"error": "invalid request"}, status=401)
-        bolt_request = AsyncBoltRequest(body=raw.decode("utf-8", errors="replace"),
-                                        query=request.query_string,
-                                        headers=dict(request.headers))
-        response = await self.app.async_dispatch(bolt_request)
+        try:
+            bolt_request = AsyncBoltRequest(body=raw.decode("utf-8"),
+                                            query=request.query_string,
+                                            headers=dict(request.headers))
+            if not isinstance(bolt_request.body, dict):
+                raise TypeError(f"the body is a JSON {type(bolt_request.body).__name__}")
+        except Exception as exc:  # not a Slack payload; never log the body itself
+            return self._malformed(exc)
+        try:
+            response = await self.app.async_dispatch(bolt_request)
+        except Exception as exc:
+            log.debug("Bolt could not dispatch a signed request", exc_info=True)
+            return self._malformed(exc)
         return await to_aiohttp_response(response)
+
+    @staticmethod
+    def _malformed(exc: Exception) -> web.Response:
+        log.warning("refused a signed Slack request with a malformed body (%s)",
+                    type(exc).__name__)
+        return web.json_response({"error": "malformed request"}, status=400)
 
     def _signed(self, raw: bytes, request: web.Request) -> bool:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
-        if not timestamp.isdigit() or not signature:
+        if not (timestamp.isascii() and timestamp.isdigit()) or not signature.isascii():
             return False
-        return self.verifier.is_valid(body=raw, timestamp=timestamp, signature=signature)
+        if abs(self.verifier.clock.now() - int(timestamp)) > 60 * 5:
+            return False  # stale: maybe replayed
+        # over the raw bytes (SignatureVerifier would first decode them, failing on bad UTF-8)
+        base = b"v0:" + timestamp.encode() + b":" + raw
+        expected = "v0=" + hmac.new(self._secret, base, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, signature)
 
     async def health(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")
@@ -85,7 +148,14 @@ class HttpTransport:
                                      shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.stop()
+            reason = exc.strerror or str(exc)
+            raise UserError(f"cannot serve Slack events on {self.host}:{self.port}: {reason} "
+                            "(is another process using that port? pick another with "
+                            "--http PORT or port=)") from exc
         address = self._runner.addresses[0]
         self.port = int(address[1])
 

@@ -35,7 +35,8 @@ Lets other processes (benchmarks, bots in other languages, a person with curl) d
     POST /_emulator/clock/advance         {"seconds"}   (only with a FakeClock)
     POST /_emulator/reset
 
-Errors answer ``{"ok": false, "error": "..."}`` with HTTP 400 (or 408 for a wait that timed out).
+Errors answer ``{"ok": false, "error": "..."}`` with HTTP 400 (or 408 for a wait that timed out),
+including a field of the wrong type (``{"user": 5}``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,34 @@ if TYPE_CHECKING:
 
 PREFIX = "/_emulator"
 Route = Callable[[dict[str, Any]], Awaitable[Any]]
+
+# body fields that must be text (or null) wherever they appear; "ts" may also be a message
+TEXT_FIELDS = frozenset({
+    "user", "text", "channel", "thread_ts", "action_id", "command", "view_id", "name", "email",
+    "id", "real_name", "method", "kind", "url", "interactivity_url", "commands_url", "mode",
+    "reason", "after", "error",
+})
+
+
+def _check_fields(body: dict[str, Any]) -> None:
+    """Refuse a body field of the wrong JSON type with a message naming it."""
+    for name, value in body.items():
+        if value is None:
+            continue
+        if name in TEXT_FIELDS and not isinstance(value, str):
+            raise TypeError(f'"{name}" must be a string, not {_json_type(value)}')
+        if name == "ts" and not isinstance(value, str | dict):
+            raise TypeError(f'"ts" must be a string (or a message object), not '
+                            f"{_json_type(value)}")
+        if name == "members" and not (isinstance(value, list) and
+                                      all(isinstance(m, str) for m in value)):
+            raise TypeError('"members" must be a list of strings')
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", list: "an array",
+             dict: "an object", str: "a string"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _encode(value: Any) -> Any:
@@ -160,12 +189,15 @@ class Control:
                     data = json.loads(raw) if raw.strip() else {}
                     if not isinstance(data, dict):
                         raise ValueError("expected a JSON object")
+                    _check_fields(data)
                 else:
                     data = dict(request.query)
                 return _reply(await route(data))
             except TimeoutError as exc:
                 return _reply({"ok": False, "error": str(exc)}, 408)
-            except (KeyError, ValueError, TypeError, LookupError) as exc:
+            except (KeyError, ValueError, TypeError, LookupError, AttributeError) as exc:
+                # AttributeError too: a field of an unexpected type deeper in (a bad request,
+                # not an emulator failure)
                 return _reply({"ok": False, "error": f"{type(exc).__name__}: {exc}"}, 400)
 
         return handler
