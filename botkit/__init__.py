@@ -34,7 +34,15 @@ from botkit.errors import (
     UserError,
 )
 from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
-from botkit.store import MemoryStore, RedisStore, SQLiteStore, StateStore, store_from_url
+from botkit.store import (
+    MemoryStore,
+    PubSub,
+    RedisStore,
+    SQLiteStore,
+    StateStore,
+    Subscription,
+    store_from_url,
+)
 from botkit.thread import Thread
 from botkit.threads import (
     RunRecord,
@@ -88,6 +96,7 @@ __all__ = [
     "OpenAIChatAgent",
     "PlatformAdapter",
     "PlatformUser",
+    "PubSub",
     "PydanticAIAgent",
     "RedisStore",
     "RunRecord",
@@ -96,6 +105,7 @@ __all__ = [
     "ScriptedAgent",
     "StateStore",
     "StreamPart",
+    "Subscription",
     "Thread",
     "ThreadEvent",
     "ThreadMessage",

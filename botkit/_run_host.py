@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from botkit._tool_calls import ToolCall
 from botkit.adapter import StreamPart
 from botkit.context import InterruptContext
 from botkit.history import AgentMessage
@@ -24,10 +25,13 @@ MAX_MESSAGE_IDS = 1000
 
 
 class ThreadRunHost:
-    def __init__(self, thread: Thread, bot: Bot) -> None:
+    def __init__(self, thread: Thread, bot: Bot, *,
+                 replays: Mapping[str, Sequence[Any]] | None = None) -> None:
         self.thread = thread
         self.bot = bot
         self.thread_id = thread.id
+        self.replays = {k: list(v) for k, v in (replays or {}).items()}
+        """Recorded ``await_choice`` answers per tool call id (replaying after a restart)."""
         self.tool_calls: list[dict[str, Any]] = []  # for the run's record (bot.threads)
         self.checkpoint: Any = None
 
@@ -65,10 +69,13 @@ class ThreadRunHost:
         newest = dict(list(known.items())[-MAX_MESSAGE_IDS:])
         await self.bot.store.set(f"msgids:{self.thread_id}", newest)
 
-    def tool_context(self, tool_call_id: str) -> ToolContext:
-        return ToolContext(thread=self.thread, message=self.thread.message,
-                           user=self.thread.user, platform=self.thread.platform,
-                           tool_call_id=tool_call_id)
+    def tool_context(self, tool_call_id: str, call: ToolCall | None = None) -> ToolContext:
+        thread = self.thread
+        if call is not None:  # the tool's thread knows its call, for await_choice
+            call.replay = self.replays.pop(call.id, [])
+            thread = thread._for_tool_call(call)
+        return ToolContext(thread=thread, message=thread.message, user=thread.user,
+                           platform=thread.platform, tool_call_id=tool_call_id)
 
     async def interrupted(self, pending: dict[str, Any]) -> None:
         await self.bot.store.set(f"interrupt:{self.thread_id}", pending, ttl=INTERRUPT_TTL)

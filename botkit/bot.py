@@ -14,6 +14,7 @@ import ag_ui.core as agui
 
 from botkit._actions import ActionRegistry
 from botkit._agent_context import ContextEntry, to_agui_context
+from botkit._choice_relay import ChoiceRelay
 from botkit._interactions import handle_interaction
 from botkit._turns import Concurrency, TurnGate
 from botkit._validation import checked_bot_arguments
@@ -21,7 +22,7 @@ from botkit.adapter import PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRegistry
 from botkit.context import CommandContext, InteractionContext, InterruptContext, TurnContext
-from botkit.errors import AdapterError, InteractionExpired, UserError
+from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserError
 from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
 from botkit.store import MemoryStore, StateStore
 from botkit.thread import Thread
@@ -85,6 +86,8 @@ class Bot:
         self.context: list[agui.Context] = [to_agui_context(c) for c in context]
         self.actions = ActionRegistry()
         self.choices = ChoiceRegistry()
+        self.relay = ChoiceRelay(self)
+        """Recorded choices: answered wherever the click lands, replayed after a restart."""
         self._mention: list[Handler] = []
         self._message: list[Handler] = []
         self._interactions: dict[str, Handler] = {}
@@ -128,18 +131,18 @@ class Bot:
 
     def on_mention(self, handler: H) -> H:
         """Handle messages addressed to the bot (@-mention, DM, the console)."""
-        self._mention.append(handler)
+        self._mention.append(self.actions.trusted(handler))
         return handler
 
     def on_message(self, handler: H) -> H:
         """Handle other messages the bot sees (and mentions, if no on_mention handler)."""
-        self._message.append(handler)
+        self._message.append(self.actions.trusted(handler))
         return handler
 
     def on_interaction(self, action_id: str) -> Callable[[H], H]:
         """Handle clicks on controls with this explicit ``action_id``."""
         def register(handler: H) -> H:
-            self._interactions[action_id] = handler
+            self._interactions[action_id] = self.actions.trusted(handler)
             return handler
         return register
 
@@ -147,14 +150,14 @@ class Bot:
         """Handle the agent pausing for a human. ``event_name`` is the legacy CUSTOM event
         name or the AG-UI 1.0 interrupt ``reason``; ``"*"`` catches every interrupt."""
         def register(handler: H) -> H:
-            self._interrupts[event_name] = handler
+            self._interrupts[event_name] = self.actions.trusted(handler)
             return handler
         return register
 
     def on_command(self, name: str) -> Callable[[H], H]:
         """Handle a slash command (``/ticket …``)."""
         def register(handler: H) -> H:
-            self._commands[command_key(name)] = handler
+            self._commands[command_key(name)] = self.actions.trusted(handler)
             return handler
         return register
 
@@ -175,7 +178,7 @@ class Bot:
                 f, name=name, description=description)
             if built.name in self.tools:
                 raise UserError(f"two tools are named {built.name!r}; tool names must be unique")
-            self.tools[built.name] = built
+            self.tools[built.name] = self.actions.trusted(built, origin=f)
             return built
         return register(fn) if fn is not None else register
 
@@ -217,8 +220,10 @@ class Bot:
         self._started = True
 
     async def stop(self) -> None:
-        """Finish in-flight work, then stop every adapter."""
-        self.choices.cancel_all(InteractionExpired("the bot is stopping"))
+        """Finish in-flight work, then stop every adapter. Tools waiting for a person on a
+        durable store are suspended: their choices stay recorded, to be replayed."""
+        self.choices.cancel_all(InteractionExpired("the bot is stopping"),
+                                suspend=RunSuspended("the bot is stopping"))
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
         leftovers = set(self._tasks)
@@ -226,6 +231,7 @@ class Bot:
             task.cancel()
         # let cancelled work unwind (release locks …) before the store closes under it
         await asyncio.gather(*leftovers, return_exceptions=True)
+        await self.relay.stop()
         await self._stop_threads_api()
         for adapter in self.adapters:
             try:
@@ -346,6 +352,8 @@ class Bot:
                 await result
         except InteractionExpired:
             await _notify(thread, "This request has already been answered or has expired.")
+        except RunSuspended as suspended:
+            log.info("a run in %s is suspended: %s", thread.id, suspended)
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("handler %s failed (error %s)", getattr(handler, "__name__", handler),

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botkit.types import Conversation, MessageRef, PlatformUser
-from botkit.ui.binding import CHOICE_PREFIX
+from botkit.ui.binding import CHOICE_PREFIX, iter_controls, option_label
 from botkit.ui.nodes import Message
 
-__all__ = ["ChoiceRegistry", "PendingChoice", "choice_id_of"]
+__all__ = ["ChoiceRegistry", "PendingChoice", "choice_id_of", "choice_label"]
 
 
 def choice_id_of(action_id: str) -> str | None:
@@ -24,6 +24,15 @@ def choice_id_of(action_id: str) -> str | None:
     if not action_id.startswith(CHOICE_PREFIX):
         return None
     return action_id[len(CHOICE_PREFIX):].rsplit(":", 1)[0] or None
+
+
+def choice_label(message: Message, labels: dict[str, str], action_id: str, value: Any) -> str:
+    """What the person picked, as they saw it (a button's label, a select option's)."""
+    label = labels.get(action_id, str(value))
+    for control in iter_controls(message):
+        if control.action_id == action_id:
+            label = option_label(control, value)
+    return label
 
 
 @dataclass(kw_only=True)
@@ -39,6 +48,13 @@ class PendingChoice:
     answered: bool = False
     """Set by the first accepted click, before the card is closed, so a second click
     arriving meanwhile is refused instead of resolving the future twice."""
+    in_tool: bool = False
+    """Asked by a bot tool (its call can be replayed elsewhere)."""
+    recorded: bool = False
+    """Recorded in the store: a click is claimed there, wherever it arrives."""
+    suspend: bool = False
+    """Inside a tool, on a durable store: when the bot stops, the run is suspended (to be
+    replayed after the restart) rather than told the choice expired."""
 
     def allows(self, user: PlatformUser) -> bool:
         return self.allowed_user_ids is None or user.id in self.allowed_user_ids
@@ -84,6 +100,10 @@ class ChoiceRegistry:
     def close(self, choice_id: str) -> None:
         self._pending.pop(choice_id, None)
 
+    def waiting(self) -> list[PendingChoice]:
+        """Every choice still waiting for an answer."""
+        return [p for p in self._pending.values() if not p.answered and not p.future.done()]
+
     def pending_in(self, conversation_id: str) -> list[PendingChoice]:
         return [p for p in self._pending.values()
                 if p.conversation.id == conversation_id and p.ref is not None
@@ -94,8 +114,12 @@ class ChoiceRegistry:
         while not self.pending_in(conversation_id):
             await self._opened.wait()
 
-    def cancel_all(self, reason: BaseException) -> None:
+    def cancel_all(self, reason: BaseException, *, suspend: BaseException | None = None
+                   ) -> None:
+        """End every waiting choice with ``reason`` (those marked ``suspend`` with
+        ``suspend``, when given)."""
         for pending in list(self._pending.values()):
             if not pending.future.done():
-                pending.future.set_exception(reason)
+                pending.future.set_exception(
+                    suspend if suspend is not None and pending.suspend else reason)
         self._pending.clear()

@@ -9,6 +9,9 @@ The tree separates misuse (your code, fixable by you) from failures of the world
     ├── AgentError           the agent backend failed (HTTP error, RUN_ERROR, bad stream …)
     ├── ChoiceTimeout        await_choice(timeout=…) ran out before anyone answered
     └── InteractionExpired   a click or resume arrived for something no longer pending
+
+``RunSuspended`` is not an error: it unwinds an agent run whose tool waits for a person when
+the bot stops (or another replica took the answer over); the run continues by replay.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ __all__ = [
     "BotkitError",
     "ChoiceTimeout",
     "InteractionExpired",
+    "RunSuspended",
     "UserError",
 ]
 
@@ -60,3 +64,10 @@ class ChoiceTimeout(BotkitError):
 class InteractionExpired(BotkitError):
     """A click or a resume arrived for a choice, button or interrupt that is no longer
     pending (already answered, expired, or from before a restart without a durable store)."""
+
+
+class RunSuspended(BaseException):
+    """An agent run stopped waiting here for a person's answer: the bot is stopping, or
+    another process took the answer over. The pending choice stays recorded in the store
+    and the run continues where the answer is handled (a replay of the tool call). A
+    ``BaseException``, so tool and handler code that catches ``Exception`` lets it pass."""

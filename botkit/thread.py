@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ag_ui.core as agui
 
+from botkit._tool_calls import ToolCall
 from botkit.adapter import Capabilities, PlatformAdapter, StreamPart
 from botkit.agents.base import Agent
 from botkit.agents.loop import AgentRunner, RunRequest, RunResult
-from botkit.errors import ChoiceTimeout, InteractionExpired, UserError
+from botkit.errors import InteractionExpired, UserError
 from botkit.events import MessageEvent
 from botkit.history import AgentMessage, build_agent_messages, new_message_id
 from botkit.threads import tracking
 from botkit.tools import BotTool
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
-from botkit.ui.binding import bind_handlers, close_controls, mark_choice, to_message
+from botkit.ui.binding import bind_handlers, to_message
 from botkit.ui.nodes import Context, Message, Renderable, Section
 
 if TYPE_CHECKING:
@@ -52,6 +51,15 @@ class Thread:
         self.conversation = conversation
         self.message = message
         self.user = user if user is not None else (message.user if message else None)
+        self._tool_call: ToolCall | None = None
+
+    def _for_tool_call(self, call: ToolCall) -> Thread:
+        """This conversation as seen by a bot tool during ``call`` (its ``await_choice``
+        calls are recorded for replay)."""
+        twin = Thread(self._bot, self._adapter, self.conversation, message=self.message,
+                      user=self.user)
+        twin._tool_call = call
+        return twin
 
     @property
     def id(self) -> str:
@@ -69,17 +77,22 @@ class Thread:
         return f"Thread(platform={self.platform!r}, id={self.id!r})"
 
     # -- messages --------------------------------------------------------------------
-    def _bind(self, ui: Renderable) -> Message:
+    async def _bind(self, ui: Renderable) -> Message:
         message, handlers = bind_handlers(to_message(ui), scope=self.id)
-        self._bot.actions.update(handlers)
+        if handlers:
+            await self._bot.actions.bind(handlers, thread=self.id, store=self._bot.store)
         return message
 
     async def post(self, ui: Renderable) -> MessageRef:
-        """Post text or components; returns a ref for ``update``/``delete``."""
-        return await self._adapter.post(self.conversation, self._bind(ui))
+        """Post text or components; returns a ref for ``update``/``delete``.
+
+        A control's ``on_click`` that is a module-level function keeps working after a
+        restart (with a SQLite or Redis store) and on every replica sharing the store; other
+        handlers (lambdas, closures, methods) live in this process only."""
+        return await self._adapter.post(self.conversation, await self._bind(ui))
 
     async def update(self, ref: MessageRef, ui: Renderable) -> MessageRef:
-        return await self._adapter.update(self.conversation, ref, self._bind(ui))
+        return await self._adapter.update(self.conversation, ref, await self._bind(ui))
 
     async def delete(self, ref: MessageRef) -> None:
         await self._adapter.delete(self.conversation, ref)
@@ -101,7 +114,7 @@ class Thread:
         """Show a message to ``user`` only; None where the platform cannot."""
         if not self.capabilities.ephemeral:
             return None
-        return await self._adapter.post_ephemeral(self.conversation, user, self._bind(ui))
+        return await self._adapter.post_ephemeral(self.conversation, user, await self._bind(ui))
 
     # -- capability-gated reads and files ----------------------------------------------
     async def get_messages(self) -> list[ThreadMessage]:
@@ -164,25 +177,26 @@ class Thread:
         Anyone in the conversation may answer unless ``allowed_users`` (users or ids) says
         otherwise; others are told politely that it is not theirs to answer. Raises
         ``ChoiceTimeout`` after ``timeout`` seconds.
+
+        The choice is recorded in the bot's store, so a click that another process receives
+        (replicas sharing Redis) reaches this one. Inside a bot tool it also survives a
+        restart (SQLite or Redis store): the click then **replays the tool call** — the tool
+        runs again from the start and its ``await_choice`` calls return the recorded answers
+        instead of asking again — and the agent run continues. So code before
+        ``await_choice`` in a tool must be safe to run twice (read, don't act: act after the
+        answer). When replay is impossible (the tool is gone, or ``timeout`` passed), the
+        clicker is told the request expired and the tool call gets an error result.
         """
-        choice_id = uuid.uuid4().hex[:16]
-        message, labels = mark_choice(to_message(ui), choice_id)
-        if not labels:
-            raise UserError("await_choice needs a message with at least one Button or Select")
-        choices = self._bot.choices
-        pending = choices.open(choice_id, conversation=self.conversation, message=message,
-                               labels=labels, allowed_users=allowed_users)
-        try:
-            pending.ref = await self.post(message)
-            choices.announce()
-            return await asyncio.wait_for(asyncio.shield(pending.future), timeout)
-        except TimeoutError:
-            if pending.ref is not None:
-                await self._adapter.update(self.conversation, pending.ref,
-                                           close_controls(message, "⏱ No answer in time."))
-            raise ChoiceTimeout(f"nobody answered within {timeout} seconds") from None
-        finally:
-            choices.close(choice_id)
+        call = self._tool_call
+        if call is not None:
+            replayed, answer = call.next_recorded()
+            if replayed:
+                return answer
+        value = await self._bot.relay.ask(self, ui, allowed_users=allowed_users,
+                                          timeout=timeout, call=call)
+        if call is not None:
+            call.answers.append(value)
+        return value
 
     # -- the agent ---------------------------------------------------------------------
     def _agent(self) -> Agent:
@@ -192,14 +206,22 @@ class Thread:
                             "(for example botkit.testing.ScriptedAgent for offline work)")
         return agent if isinstance(agent, Agent) else agent(self.id)
 
-    async def _run(self, agent: Agent, request: RunRequest, kind: str) -> RunResult:
+    async def _run(self, agent: Agent, request: RunRequest, kind: str, *,
+                   batch: Sequence[str] = (),
+                   replays: Mapping[str, Sequence[Any]] | None = None) -> RunResult:
+        """Run the agent; with ``batch``, first finish that step's tool calls (replaying
+        ``replays``' recorded answers), as when a choice is answered after a restart."""
         from botkit._run_host import ThreadRunHost
 
-        host = ThreadRunHost(self, self._bot)
+        host = ThreadRunHost(self, self._bot, replays=replays)
         runner = AgentRunner(host, agent, max_iterations=self._bot.max_iterations,
                              interrupt_names=self._bot.interrupt_event_names)
-        return await tracking.track_run(self._bot.threads, self, kind,
-                                        lambda: runner.run(request), host)
+
+        async def run() -> RunResult:
+            if batch:
+                await runner.finish_calls(request, batch)
+            return await runner.run(request)
+        return await tracking.track_run(self._bot.threads, self, kind, run, host)
 
     async def _history(self) -> list[AgentMessage]:
         history = await self.get_messages()

@@ -113,6 +113,16 @@ class RunAssembler:
         return any(m.get("role") == "tool" and m.get("toolCallId") == call_id
                    for m in self.messages)
 
+    def adopt_calls(self, call_ids: Iterable[str]) -> None:
+        """Count calls already in the messages as this run's (a batch taken over after a
+        restart: the ones still unanswered run, and the whole batch is recorded)."""
+        wanted = set(call_ids)
+        for m in self.messages:
+            for call in m.get("toolCalls") or () if m.get("role") == "assistant" else ():
+                if call["id"] in wanted and call["id"] not in self._calls:
+                    self._calls[call["id"]] = call
+                    self.run_tool_call_ids.append(call["id"])
+
     def unanswered_calls(self) -> list[dict[str, Any]]:
         """Tool calls made in this run that no tool message answers yet."""
         return [self._calls[c] for c in self.run_tool_call_ids if not self.answered(c)]

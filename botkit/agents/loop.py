@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import ag_ui.core as agui
 from pydantic import ValidationError
 
+from botkit._tool_calls import ToolCall
 from botkit.adapter import StreamPart
 from botkit.agents.assembler import RunAssembler
 from botkit.agents.base import Agent
@@ -26,7 +27,7 @@ from botkit.history import AgentMessage
 from botkit.tools import BotTool, ToolContext, call_tool
 from botkit.types import MessageRef
 
-__all__ = ["AgentRunner", "RunHost", "RunRequest", "RunResult"]
+__all__ = ["AgentRunner", "RunHost", "RunRequest", "RunResult", "batch_records"]
 
 log = logging.getLogger("botkit.agents")
 
@@ -68,7 +69,7 @@ class RunHost(Protocol):
     async def record(self, messages: list[AgentMessage]) -> None: ...
     async def save_state(self, state: Any) -> None: ...
     async def interrupted(self, pending: dict[str, Any]) -> None: ...
-    def tool_context(self, tool_call_id: str) -> ToolContext: ...
+    def tool_context(self, tool_call_id: str, call: ToolCall | None = None) -> ToolContext: ...
     async def message_ids(self) -> dict[str, str]: ...
     async def remember_message_ids(self, ids: dict[str, str]) -> None: ...
 
@@ -169,15 +170,7 @@ class AgentRunner:
                 await self._record_tools(asm)
                 return RunResult(status="completed", text="\n".join(texts),
                                  replies=tuple(replies), iterations=iteration)
-            for call in calls:
-                outcome = await call_tool(request.tools, call["function"]["name"],
-                                          call["function"]["arguments"],
-                                          self.host.tool_context(call["id"]))
-                result: AgentMessage = {"id": f"result-{call['id']}", "role": "tool",
-                                        "toolCallId": call["id"], "content": outcome.content}
-                if outcome.error:
-                    result["error"] = outcome.error
-                asm.messages.append(result)
+            await self._call_tools(asm, request)
             request.messages = asm.finalized_messages()
             await self._record_tools(asm)
         notice = (f"I stopped after {self.max_iterations} rounds of tool calls without a final "
@@ -186,6 +179,31 @@ class AgentRunner:
         return RunResult(status="max_iterations", text="\n".join(texts), replies=tuple(replies),
                          error=notice, iterations=self.max_iterations)
 
+    async def _call_tools(self, asm: RunAssembler, request: RunRequest) -> None:
+        """Run the bot tools the agent called and nothing answered yet; append the results."""
+        for call in asm.unanswered_calls():
+            name, arguments = call["function"]["name"], call["function"]["arguments"]
+            info = ToolCall(id=call["id"], name=name, arguments=arguments,
+                            messages=asm.finalized_messages(), state=request.state,
+                            context=list(request.context), batch=tuple(asm.run_tool_call_ids))
+            outcome = await call_tool(request.tools, name, arguments,
+                                      self.host.tool_context(call["id"], info))
+            result: AgentMessage = {"id": f"result-{call['id']}", "role": "tool",
+                                    "toolCallId": call["id"], "content": outcome.content}
+            if outcome.error:
+                result["error"] = outcome.error
+            asm.messages.append(result)
+
+    async def finish_calls(self, request: RunRequest, batch: Sequence[str]) -> None:
+        """Finish a step whose tool calls were cut short (a restart while a tool waited for
+        a person): run the calls of ``batch`` nothing answers yet, add their results to
+        ``request.messages`` and record the whole batch. ``run(request)`` continues."""
+        asm = RunAssembler(request.messages, request.state, self.interrupt_names)
+        asm.adopt_calls(batch)
+        await self._call_tools(asm, request)
+        request.messages = asm.finalized_messages()
+        await self._record_tools(asm)
+
     async def _record_tools(self, asm: RunAssembler, *, exclude_unanswered: bool = False) -> None:
         """Hand this run's tool calls and results to the platform, so history keeps them."""
         ids = set(asm.run_tool_call_ids)
@@ -193,13 +211,7 @@ class AgentRunner:
             ids = {i for i in ids if asm.answered(i)}
         if not ids:
             return
-        records: list[AgentMessage] = []
-        for m in asm.finalized_messages():
-            calls = [c for c in m.get("toolCalls") or () if c["id"] in ids]
-            if m.get("role") == "assistant" and calls:
-                records.append({"id": m["id"], "role": "assistant", "toolCalls": calls})
-            elif m.get("role") == "tool" and m.get("toolCallId") in ids:
-                records.append(dict(m))
+        records = batch_records(asm.finalized_messages(), ids)
         asm.run_tool_call_ids = [i for i in asm.run_tool_call_ids if i not in ids]
         await self.host.record(records)
 
@@ -220,6 +232,20 @@ class AgentRunner:
         assert legacy is not None
         return {**base, "channel": "legacy", "event_name": legacy.name, "interrupts": [],
                 "payload": legacy.value}
+
+
+def batch_records(messages: Iterable[AgentMessage], ids: Iterable[str]) -> list[AgentMessage]:
+    """What the platform keeps of the tool calls ``ids``: the assistant messages that made
+    them (calls only) and their results."""
+    wanted = set(ids)
+    records: list[AgentMessage] = []
+    for m in messages:
+        calls = [c for c in m.get("toolCalls") or () if c["id"] in wanted]
+        if m.get("role") == "assistant" and calls:
+            records.append({"id": m["id"], "role": "assistant", "toolCalls": calls})
+        elif m.get("role") == "tool" and m.get("toolCallId") in wanted:
+            records.append(dict(m))
+    return records
 
 
 def _with_agent_ids(messages: list[AgentMessage], ids: Mapping[str, str]) -> list[AgentMessage]:

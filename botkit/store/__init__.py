@@ -7,12 +7,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from botkit.errors import UserError
-from botkit.store.base import StateStore
+from botkit.store.base import PubSub, StateStore, Subscription
 from botkit.store.memory import MemoryStore
 from botkit.store.redis import RedisStore
 from botkit.store.sqlite import SQLiteStore
 
-__all__ = ["MemoryStore", "RedisStore", "SQLiteStore", "StateStore", "store_from_url"]
+__all__ = ["MemoryStore", "PubSub", "RedisStore", "SQLiteStore", "StateStore", "Subscription",
+           "store_from_url"]
 
 _SCHEMES = "memory://, sqlite:///relative/path.db, sqlite:////absolute/path.db, redis://…"
 
@@ -30,7 +31,7 @@ def store_from_url(url: str) -> StateStore:
         return MemoryStore()
     if scheme == "sqlite":
         if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
-            raise UserError(f"bad SQLite store URL {url!r}: write sqlite:///relative.db or "
+            raise UserError(f"bad SQLite store URL {_shown(url)!r}: write sqlite:///relative.db or "
                             "sqlite:////absolute/path.db")
         return SQLiteStore(Path(unquote(parts.path[1:])))
     if scheme in {"redis", "rediss", "unix"}:
@@ -38,4 +39,16 @@ def store_from_url(url: str) -> StateStore:
         prefix = query.pop("prefix", ["botkit:"])[-1]
         rest = urlencode(query, doseq=True)
         return RedisStore(urlunsplit(parts._replace(query=rest)), prefix=prefix)
-    raise UserError(f"unknown store URL {url!r}; use one of: {_SCHEMES}")
+    raise UserError(f"unknown store URL {_shown(url)!r}; use one of: {_SCHEMES}")
+
+
+def _shown(url: str) -> str:
+    """``url`` for an error message: any ``user:password@`` and query replaced, so a
+    mistyped Redis URL never prints its password."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.netloc.rpartition("@")[2]
+        netloc = f"…@{host}" if "@" in parts.netloc else host
+        return urlunsplit(parts._replace(netloc=netloc, query="…" if parts.query else ""))
+    except ValueError:
+        return "<unreadable URL>"

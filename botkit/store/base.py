@@ -7,16 +7,21 @@ counter or a lock; do not use one key for two kinds. ``delete`` removes any kind
 
 Times are seconds (floats). Botkit's own keys: ``evt:`` (dedup), ``turn:`` (turn locks),
 ``turnq:`` (queued turns), ``thread:`` (thread records), ``runs:`` (run history),
-``state:`` (agent state), ``interrupt:`` (pending interrupts), ``msgids:``.
+``state:`` (agent state), ``interrupt:`` (pending interrupts), ``msgids:``, ``action:``
+(durable click bindings), ``choice:`` / ``choiceans:`` (pending choices and answers handed
+between processes), ``replica:`` (live processes).
+
+A store may also offer ``PubSub`` (memory: within the process; Redis: PUBLISH/SUBSCRIBE).
+Botkit uses it only to wake another process sooner; without it, that process polls.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["StateStore", "canonical_json"]
+__all__ = ["PubSub", "StateStore", "Subscription", "canonical_json"]
 
 
 def canonical_json(value: Any) -> str:
@@ -110,3 +115,28 @@ class StateStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Subscription(Protocol):
+    """The messages published on one channel after ``subscribe`` returned, in order.
+    Iterate it (``async for message in subscription``); ``close`` ends it."""
+
+    def __aiter__(self) -> AsyncIterator[Any]: ...
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class PubSub(Protocol):
+    """The optional facet of a store shared by several processes: fire-and-forget messages
+    (JSON values) on named channels. A message reaches the subscribers listening when it
+    is published, and no one else; a Redis store puts channels under its prefix."""
+
+    async def publish(self, channel: str, message: Any) -> int:
+        """Send ``message`` on ``channel``; how many subscribers received it."""
+        ...
+
+    async def subscribe(self, channel: str) -> Subscription:
+        """Listen on ``channel`` (already subscribed when this returns)."""
+        ...

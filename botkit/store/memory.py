@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from botkit.store.base import canonical_json, slice_bounds
@@ -24,12 +25,14 @@ class MemoryStore:
     """Keeps everything in a dict; lost when the process ends.
 
     Values are deep-copied in and out, so code that works here also works on stores that
-    serialize (nobody can mutate stored state through a reference they kept).
+    serialize (nobody can mutate stored state through a reference they kept). Its
+    ``PubSub`` reaches the subscribers of this store object, in this process.
     """
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._data: dict[str, tuple[Any, float | None]] = {}
+        self._channels: dict[str, set[asyncio.Queue[Any]]] = {}
 
     def _live(self, key: str) -> tuple[Any, float | None] | None:
         item = self._data.get(key)
@@ -156,5 +159,35 @@ class MemoryStore:
         del self._data[key]
         return True
 
+    # -- pub/sub -----------------------------------------------------------------------
+    async def publish(self, channel: str, message: Any) -> int:
+        queues = self._channels.get(channel, set())
+        for queue in queues:
+            queue.put_nowait(copy.deepcopy(message))
+        return len(queues)
+
+    async def subscribe(self, channel: str) -> _MemorySubscription:
+        return _MemorySubscription(self._channels, channel)
+
     async def close(self) -> None:
         self._data.clear()
+        self._channels.clear()
+
+
+class _MemorySubscription:
+    def __init__(self, channels: dict[str, set[asyncio.Queue[Any]]], channel: str) -> None:
+        self._channels = channels
+        self._channel = channel
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        channels.setdefault(channel, set()).add(self._queue)
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        while True:
+            yield await self._queue.get()
+
+    async def close(self) -> None:
+        queues = self._channels.get(self._channel)
+        if queues is not None:
+            queues.discard(self._queue)
+            if not queues:
+                del self._channels[self._channel]

@@ -2,14 +2,17 @@
 
 Every key is stored under ``prefix`` (default ``"botkit:"``) so several bots can share one
 Redis. Values are canonical JSON strings; read-modify-write operations are Lua scripts or
-``SET NX PX``, so they are atomic across processes.
+``SET NX PX``, so they are atomic across processes. ``publish``/``subscribe`` are Redis
+PUBLISH/SUBSCRIBE on channels under the same prefix.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botkit.errors import UserError
@@ -17,6 +20,7 @@ from botkit.store.base import canonical_json
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from redis.asyncio.client import PubSub as RedisPubSub
 
 __all__ = ["RedisStore"]
 
@@ -70,17 +74,22 @@ def _glob_escape(text: str) -> str:
 
 class RedisStore:
     """A ``StateStore`` on Redis. Pass ``url`` (``redis://host:port/db``, ``rediss://`` …)
-    or a ready ``client`` (``redis.asyncio.Redis``; then ``close`` leaves it open)."""
+    or a ready ``client`` (``redis.asyncio.Redis``; then ``close`` leaves it open).
+
+    A store made from a URL uses at most ``max_connections`` connections (a subscription
+    holds one); a burst of work beyond that waits for a free one rather than failing."""
 
     def __init__(self, url: str = "redis://127.0.0.1:6379", *, prefix: str = "botkit:",
-                 client: Redis | None = None) -> None:
+                 client: Redis | None = None, max_connections: int = 50) -> None:
         if client is None:
             try:
-                from redis.asyncio import Redis
+                from redis.asyncio import BlockingConnectionPool, Redis
             except ImportError as exc:
                 raise UserError('RedisStore needs redis-py: pip install "botkit[redis]"'
                                 ) from exc
-            client = Redis.from_url(url, decode_responses=True)
+            pool = BlockingConnectionPool.from_url(url, max_connections=max_connections,
+                                                   timeout=30, decode_responses=True)
+            client = Redis.from_pool(pool)
             self._owned = True
         else:
             self._owned = False
@@ -185,6 +194,39 @@ class RedisStore:
     async def release_lock(self, key: str, token: str) -> bool:
         return bool(int(await self._release(keys=[self._k(key)], args=[json.dumps(token)])))
 
+    # -- pub/sub -----------------------------------------------------------------------
+    async def publish(self, channel: str, message: Any) -> int:
+        return int(await self.client.publish(self._k(channel), canonical_json(message)))
+
+    async def subscribe(self, channel: str) -> _RedisSubscription:
+        pubsub = self.client.pubsub()
+        try:
+            await pubsub.subscribe(self._k(channel))
+            async with asyncio.timeout(10):  # the server's confirmation: subscribed from here on
+                while True:
+                    reply = await pubsub.get_message(timeout=1.0)
+                    if reply is not None and reply.get("type") == "subscribe":
+                        break
+        except BaseException:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            raise
+        return _RedisSubscription(pubsub)
+
     async def close(self) -> None:
         if self._owned:
             await self.client.aclose()
+
+
+class _RedisSubscription:
+    def __init__(self, pubsub: RedisPubSub) -> None:
+        self._pubsub = pubsub
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        async for message in self._pubsub.listen():
+            if message.get("type") == "message":
+                yield _load(message["data"])
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._pubsub.unsubscribe()
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]

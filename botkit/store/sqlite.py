@@ -90,7 +90,11 @@ class SQLiteStore:
         return await self._run(wrapped)
 
     async def close(self) -> None:
-        executor, self._executor = self._executor, None
+        # The connection is closed on the store's one worker thread, queued after the work
+        # already submitted, and the executor is dropped only afterwards: work that arrives
+        # meanwhile still runs on that same thread (reopening the file), never on a second
+        # thread that would share the connection while it is being closed.
+        executor = self._executor
         if executor is None:
             return
 
@@ -99,7 +103,12 @@ class SQLiteStore:
                 self._conn.close()
                 self._conn = None
         await asyncio.get_running_loop().run_in_executor(executor, shut)
+        if self._executor is executor:
+            self._executor = None
         executor.shutdown(wait=True)
+        if self._conn is not None and self._executor is None:  # reopened by late work
+            self._conn.close()
+            self._conn = None
 
     # -- values ------------------------------------------------------------------------
     async def get(self, key: str) -> Any | None:

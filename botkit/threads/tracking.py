@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botkit.agents.loop import RunResult
+from botkit.errors import RunSuspended
 from botkit.threads.records import RunRecord
 from botkit.threads.service import Threads
 
@@ -100,6 +101,11 @@ async def track_run(threads: Threads, thread: Thread, kind: str,
     await _safely(threads.mutate(thread.id, begin), thread.id)
     try:
         result = await run()
+    except RunSuspended:  # waiting for a person; continued by a replay
+        paused = RunResult(status="interrupted")
+        await _safely(_finish(threads, thread, run_id, kind, started, paused, trace,
+                              "interrupted"), thread.id)
+        raise
     except BaseException as exc:
         failed = RunResult(status="failed", error=f"{type(exc).__name__}: {exc}")
         await _safely(_finish(threads, thread, run_id, kind, started, failed, trace, "crashed"),

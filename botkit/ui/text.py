@@ -73,6 +73,8 @@ def bound_action_id(control: Control, index: int) -> str:
 
 def display_width(text: str) -> int:
     """Terminal columns ``text`` takes: wide East Asian characters count 2, marks 0."""
+    if text.isascii():
+        return len(text)
     width = 0
     for ch in text:
         if unicodedata.combining(ch) or ch in "\u200b\u200d\ufe0f":
@@ -177,8 +179,9 @@ def plain_table(table: Table, *, max_cell: int | None = None) -> str:
     if not grid:
         return ""
     widths = [max(display_width(r[c]) for r in grid) for c in range(len(heads))]
-    lines = ["  ".join(pad_cell(r[c], widths[c], aligns[c]) for c in range(len(heads)))
-             for r in grid]
+    lines = [
+        "  ".join(pad_cell(r[c], widths[c], aligns[c]) for c in range(len(heads))) for r in grid
+    ]
     if table.columns:
         lines.insert(1, "  ".join("─" * w for w in widths))
     return "\n".join(line.rstrip() for line in lines)

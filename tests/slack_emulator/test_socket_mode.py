@@ -171,3 +171,28 @@ async def test_raw_socket_hello_pong_and_connection_cap(clock):
             warning = json.loads((await ws.receive()).data)
             assert warning == warning | {"type": "disconnect", "reason": "warning"}
             assert not ws.closed
+
+
+async def test_route_next_picks_the_connection_of_the_next_envelope_of_a_kind(
+    slack: SlackEmulator, make_app, bolt_socket
+):
+    app = make_app(slack)
+
+    @app.action("go")
+    async def go(ack):
+        await ack()
+
+    async with bolt_socket(slack, app, connections=3):
+        posted = await app.client.chat_postMessage(
+            channel=slack.general, text="menu",
+            blocks=[{"type": "actions", "elements": [
+                {"type": "button", "action_id": "go",
+                 "text": {"type": "plain_text", "text": "Go"}}]}])
+        target = slack.socket_connections[1]
+        used = []
+        for _ in range(3):
+            slack.route_next(target)
+            used.append((await slack.click(posted["ts"], "go")).headers["connection"])
+        then = [(await slack.click(posted["ts"], "go")).headers["connection"] for _ in range(3)]
+    assert used == [target] * 3
+    assert len(set(then)) == 3  # back to taking turns

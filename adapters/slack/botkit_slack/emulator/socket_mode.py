@@ -43,6 +43,7 @@ class SocketHub:
         self.connections: list[Connection] = []
         self.pending: dict[str, tuple[asyncio.Future[JSON], Delivery]] = {}
         self._turn = 0
+        self._routes: dict[str, str] = {}  # envelope type -> connection id, for the next one
         self._closers: set[asyncio.Task[Any]] = set()
 
     def issue_url(self) -> str:
@@ -113,10 +114,18 @@ class SocketHub:
         else:
             future.set_result(payload)
 
-    def _pick(self) -> Connection | None:
+    def route_next(self, connection: str, kind: str = "interactive") -> None:
+        """Send the next ``kind`` envelope over ``connection`` (then round robin again)."""
+        self._routes[kind] = connection
+
+    def _pick(self, kind: str = "") -> Connection | None:
         live = [c for c in self.connections if not c.closing and not c.ws.closed]
         if not live:
             return None
+        routed = self._routes.pop(kind, None)
+        chosen = next((c for c in live if c.id == routed), None)
+        if chosen is not None:
+            return chosen
         self._turn += 1
         return live[self._turn % len(live)]
 
@@ -152,7 +161,7 @@ class SocketHub:
         )
         future: asyncio.Future[JSON] = asyncio.get_running_loop().create_future()
         self.pending[envelope_id] = (future, delivery)
-        conn = self._pick()
+        conn = self._pick(kind)
         if conn is not None:
             try:
                 await conn.ws.send_str(json.dumps(envelope))

@@ -150,6 +150,12 @@ class WaitingApi(TestApi):
 
         return await self.core.wait(check, timeout, f"{count} Socket Mode connection(s)")
 
+    def route_next(self, connection: str, kind: str = "interactive") -> None:
+        """Socket Mode: deliver the next ``kind`` envelope (``interactive``, ``events_api``,
+        ``slash_commands``) over ``connection`` instead of the next one in turn; which
+        connection got an envelope is in its delivery's ``headers["connection"]``."""
+        self.core.sockets.route_next(connection, kind)
+
     async def disconnect_sockets(
         self, reason: str = "refresh_requested", *, connection: str | None = None
     ) -> int:
