@@ -11,7 +11,7 @@ then a final update; slack_sdk's 429 retry handler on), it prints:
 
 The emulator enforces Slack's published rate limits. Loopback only; bounded by ``--timeout``.
 
-    .venv/bin/python bench/bench_slack_adapter.py [--conversations 20] [--channels 5]
+    scripts/dev bench bench_slack_adapter [--conversations 20] [--channels 5]
                                                   [--streaming native|edits] [--timeout 120]
 """
 

@@ -5,7 +5,7 @@ several concurrent workers) over loopback, with rate limits off, and prints call
 per method. By default the emulator runs in its own process (``python -m botkit_slack.emulator``)
 so client and server each get a core; ``--in-process`` runs both on one event loop.
 
-    .venv/bin/python bench/bench_emulator.py [--requests 4000] [--seconds 10] [--workers 16]
+    scripts/dev bench bench_emulator [--requests 4000] [--seconds 10] [--workers 16]
                                              [--in-process] [--raw]
 """
 
