@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from botkit.dashboard.mount import mount_dashboard
 from botkit.errors import UserError
 from botkit.threads._requests import LIST_FIELDS, body_of, int_arg, list_args, message_json, tid
 from botkit.threads.config import ThreadsAPIConfig
@@ -239,6 +240,7 @@ def threads_app(threads: Threads, *, token: str | None = None) -> web.Applicatio
     r.add_delete("/threads/{id}/state", delete_state)
     r.add_get("/threads/{id}/history", get_history)
     r.add_get("/threads/{id}/messages", get_messages)
+    mount_dashboard(app, threads, token=token)  # the page at / (botkit.dashboard)
     return app
 
 

@@ -1,0 +1,168 @@
+"""One thread: its conversation as people saw it, its state, its runs and checkpoints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonpatch
+from aiohttp import web
+
+from botkit.dashboard.render import page
+from botkit.dashboard.wiring import THREADS
+from botkit.errors import UserError
+from botkit.threads.records import RunRecord, ThreadNotFound, ThreadRecord
+from botkit.types import ThreadMessage
+
+__all__ = ["ChatLine", "Diff", "checkpoint_diff", "conversation_lines", "load_thread"]
+
+MESSAGES = 200
+
+
+@dataclass(frozen=True)
+class ToolRow:
+    id: str
+    name: str
+    arguments: str
+    result: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class ChatLine:
+    """One message as the conversation showed it, with the tool calls recorded on it."""
+
+    author: str
+    is_bot: bool
+    text: str
+    ts: float | None
+    files: list[dict[str, Any]] = field(default_factory=list)
+    tools: list[ToolRow] = field(default_factory=list)
+
+
+def _tool_rows(records: Sequence[Mapping[str, Any]]) -> list[ToolRow]:
+    calls: dict[str, dict[str, Any]] = {}
+    for m in records:
+        if m.get("role") == "assistant":
+            for call in m.get("toolCalls") or ():
+                function = call.get("function") or {}
+                calls[str(call.get("id"))] = {"id": str(call.get("id")),
+                                              "name": str(function.get("name", "")),
+                                              "arguments": str(function.get("arguments", ""))}
+        elif m.get("role") == "tool" and str(m.get("toolCallId")) in calls:
+            entry = calls[str(m.get("toolCallId"))]
+            entry["result"] = str(m.get("content", ""))
+            entry["error"] = m.get("error")
+    return [ToolRow(**c) for c in calls.values()]
+
+
+def conversation_lines(messages: Sequence[ThreadMessage]) -> list[ChatLine]:
+    lines = []
+    for m in messages:
+        author = m.user.display_name if m.user else ("bot" if m.is_bot else "someone")
+        files = [{"name": a.name, "type": a.mime_type, "size": a.size, "url": a.url}
+                 for a in m.attachments]
+        lines.append(ChatLine(author=author, is_bot=m.is_bot, text=m.text, ts=m.ts,
+                              files=files, tools=_tool_rows(m.agent_messages)))
+    return lines
+
+
+@dataclass(frozen=True)
+class Change:
+    op: str
+    path: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Diff:
+    older: RunRecord
+    newer: RunRecord
+    changes: list[Change]
+
+
+def _at(document: Any, pointer: str) -> Any:
+    try:
+        return jsonpatch.JsonPointer(pointer).resolve(document)
+    except (jsonpatch.JsonPointerException, KeyError, IndexError, TypeError):
+        return None
+
+
+def checkpoint_diff(older: RunRecord, newer: RunRecord) -> Diff:
+    """What changed in the agent state between two runs' checkpoints (a JSON Patch, each
+    operation with the value before and after)."""
+    before, after = older.checkpoint or {}, newer.checkpoint or {}
+    ops = jsonpatch.make_patch(before, after).patch
+    changes = [Change(op=str(o["op"]), path=str(o["path"]), before=_at(before, o["path"]),
+                      after=o.get("value")) for o in ops]
+    return Diff(older=older, newer=newer, changes=changes)
+
+
+async def load_thread(request: web.Request) -> ThreadRecord:
+    try:
+        return await request.app[THREADS].get(request.match_info["id"])
+    except ThreadNotFound:
+        raise web.HTTPNotFound(text="No such thread (it may have been deleted).") from None
+
+
+async def conversation(request: web.Request) -> dict[str, Any]:
+    record = await load_thread(request)
+    try:
+        messages = await request.app[THREADS].messages(record.id, limit=MESSAGES)
+    except UserError as exc:
+        return {"thread": record, "lines": [], "unavailable": str(exc)}
+    return {"thread": record, "lines": conversation_lines(messages), "unavailable": None}
+
+
+async def runs_context(request: web.Request) -> dict[str, Any]:
+    record = await load_thread(request)
+    runs = await request.app[THREADS].history(record.id, limit=100)
+    checkpoints = [r for r in runs if r.checkpoint is not None]
+    diff = None
+    wanted = request.query.get("a"), request.query.get("b")
+    by_id = {r.run_id: r for r in checkpoints}
+    if all(wanted) and wanted[0] in by_id and wanted[1] in by_id:
+        a, b = by_id[str(wanted[0])], by_id[str(wanted[1])]
+        older, newer = sorted((a, b), key=lambda r: r.ended_at)
+        diff = checkpoint_diff(older, newer)
+    elif len(checkpoints) >= 2:
+        diff = checkpoint_diff(checkpoints[1], checkpoints[0])
+    return {"thread": record, "runs": runs, "checkpoints": checkpoints, "diff": diff}
+
+
+async def state_context(request: web.Request, *, draft: str | None = None,
+                        error: str | None = None, saved: bool = False) -> dict[str, Any]:
+    record = await load_thread(request)
+    state = await request.app[THREADS].get_state(record.id)
+    text = json.dumps(state, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+    return {"thread": record, "state": state, "draft": text if draft is None else draft,
+            "state_error": error, "saved": saved}
+
+
+async def thread_page(request: web.Request) -> web.Response:
+    return page(request, "thread.html", **{**await conversation(request),
+                                           **await runs_context(request),
+                                           **await state_context(request)})
+
+
+async def conversation_part(request: web.Request) -> web.Response:
+    return page(request, "_conversation.html", **await conversation(request))
+
+
+async def runs_part(request: web.Request) -> web.Response:
+    return page(request, "_runs.html", **await runs_context(request))
+
+
+async def header_part(request: web.Request) -> web.Response:
+    try:
+        record = await load_thread(request)
+    except web.HTTPNotFound:  # deleted while the page was open
+        return page(request, "_thread_header.html", deleted=True)
+    return page(request, "_thread_header.html", thread=record)
+
+
+async def state_part(request: web.Request) -> web.Response:
+    return page(request, "_state.html", **await state_context(request))
