@@ -79,7 +79,7 @@ class Sessions:
 
 
 SESSIONS: web.AppKey[Sessions] = web.AppKey("dashboard_sessions", Sessions)
-NONCE = "dashboard_nonce"
+NONCE: web.RequestKey[str] = web.RequestKey("dashboard_nonce", str)
 
 
 def is_dashboard_path(path: str) -> bool:

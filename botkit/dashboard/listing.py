@@ -81,7 +81,7 @@ async def _load(request: web.Request, query: ListQuery) -> dict[str, Any]:
     for status in STATUSES:
         counts[status] = (await threads.list(**query.args(statuses=[status]), limit=1)).total
     bot = running_bot(threads)
-    platforms = sorted({a.platform for a in bot.adapters} if bot else set()
+    platforms = sorted(({a.platform for a in bot.adapters} if bot else set())
                        | {t.platform for t in found} | ({query.platform} - {""}))
     return {"query": query, "page": found, "counts": counts, "statuses": STATUSES,
             "columns": COLUMNS, "platforms": platforms,
