@@ -11,10 +11,11 @@ import jsonpatch
 from aiohttp import web
 
 from botkit.dashboard.render import page
-from botkit.dashboard.wiring import THREADS
+from botkit.dashboard.wiring import THREADS, running_bot
 from botkit.errors import UserError
 from botkit.threads.records import RunRecord, ThreadNotFound, ThreadRecord
-from botkit.types import ThreadMessage
+from botkit.threads.service import Threads
+from botkit.types import Conversation, ThreadMessage
 
 __all__ = ["ChatLine", "Diff", "checkpoint_diff", "conversation_lines", "load_thread"]
 
@@ -61,11 +62,14 @@ def _tool_rows(records: Sequence[Mapping[str, Any]]) -> list[ToolRow]:
 def conversation_lines(messages: Sequence[ThreadMessage]) -> list[ChatLine]:
     lines = []
     for m in messages:
+        if m.is_status and not m.agent_messages:  # "thinking…" and the like
+            continue
         author = m.user.display_name if m.user else ("bot" if m.is_bot else "someone")
         files = [{"name": a.name, "type": a.mime_type, "size": a.size, "url": a.url}
                  for a in m.attachments]
-        lines.append(ChatLine(author=author, is_bot=m.is_bot, text=m.text, ts=m.ts,
-                              files=files, tools=_tool_rows(m.agent_messages)))
+        tools = _tool_rows(m.agent_messages)
+        lines.append(ChatLine(author=author, is_bot=m.is_bot, ts=m.ts, files=files,
+                              tools=tools, text="" if m.is_status and tools else m.text))
     return lines
 
 
@@ -108,10 +112,23 @@ async def load_thread(request: web.Request) -> ThreadRecord:
         raise web.HTTPNotFound(text="No such thread (it may have been deleted).") from None
 
 
+async def _messages(threads: Threads, record: ThreadRecord) -> list[ThreadMessage]:
+    """The conversation from its platform, tool-call records included (the service's
+    ``messages`` leaves status lines out, and with them the tool calls they carry)."""
+    bot = running_bot(threads)
+    if bot is None or record.platform not in {a.platform for a in bot.adapters}:
+        return await threads.messages(record.id, limit=MESSAGES)
+    conv = record.conversation
+    thread = bot.thread(record.platform, Conversation(
+        id=str(conv.get("id", record.id)), channel=str(conv.get("channel", record.channel)),
+        thread=conv.get("thread"), is_direct=bool(conv.get("is_direct"))))
+    return (await thread.get_messages())[-MESSAGES:]
+
+
 async def conversation(request: web.Request) -> dict[str, Any]:
     record = await load_thread(request)
     try:
-        messages = await request.app[THREADS].messages(record.id, limit=MESSAGES)
+        messages = await _messages(request.app[THREADS], record)
     except UserError as exc:
         return {"thread": record, "lines": [], "unavailable": str(exc)}
     return {"thread": record, "lines": conversation_lines(messages), "unavailable": None}
