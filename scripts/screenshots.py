@@ -46,7 +46,6 @@ async def _shoot(page: Page, url: str, path: Path, *, full: bool = False) -> Non
 
 
 async def main(out: Path, chromium: str) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     async with SlackEmulator(config=EmulatorConfig.fast()) as slack:
         bot = load_app(str(ROOT / "examples" / "helpdesk.py"))
         bot.adapters = [SlackAdapter(bot_token=slack.bot_token, base_url=slack.base_url,
@@ -96,4 +95,5 @@ if __name__ == "__main__":
     options = parser.parse_args()
     if not options.chromium:
         parser.error("no Chromium found: apt-get install chromium, or pass --chromium PATH")
+    options.out.mkdir(parents=True, exist_ok=True)
     asyncio.run(main(options.out, options.chromium))

@@ -1,0 +1,134 @@
+"""The dashboard's HTTP edges without a browser: sessions, CSRF, sign-in redirects,
+escaping, and the checkpoint difference."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from dashboard_harness import TOKEN, seeded
+
+from botkit import create_bot
+from botkit.dashboard.thread_view import checkpoint_diff
+from botkit.testing import FakeAdapter
+from botkit.threads import ThreadsAPIConfig
+from botkit.threads.records import RunRecord
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
+    async with seeded(2) as bot, aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        assert bot.threads_api_url is not None
+        yield bot.threads_api_url, session
+
+
+async def _sign_in(url: str, session: aiohttp.ClientSession) -> str:
+    """Sign in; returns the CSRF token of the list page."""
+    async with session.post(url + "/ui/login", data={"token": TOKEN, "next": "/"}) as r:
+        assert r.status == 200
+        html = await r.text()
+    found = re.search(r'"X-CSRF-Token": "([0-9a-f]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_changes_need_the_pages_csrf_token(client: tuple[str, aiohttp.ClientSession]
+                                                 ) -> None:
+    url, session = client
+    csrf = await _sign_in(url, session)
+    rename = url + "/ui/threads/T000/rename"
+    async with session.post(rename, data={"title": "forged"}) as r:
+        assert r.status == 403
+    async with session.post(rename, data={"title": "forged"},
+                            headers={"X-CSRF-Token": "0" * 40}) as r:
+        assert r.status == 403
+    async with session.get(url + "/threads/T000", headers={
+            "Authorization": f"Bearer {TOKEN}"}) as r:
+        assert (await r.json())["title"] == "Ticket 000"
+    async with session.post(rename, data={"title": "Renamed"},
+                            headers={"X-CSRF-Token": csrf}) as r:
+        assert r.status == 200
+        assert "Renamed" in await r.text()
+
+
+async def test_the_cookie_does_not_open_the_json_api(client: tuple[str, aiohttp.ClientSession]
+                                                     ) -> None:
+    url, session = client
+    await _sign_in(url, session)
+    async with session.get(url + "/threads") as r:
+        assert r.status == 401
+
+
+async def test_forged_or_expired_sessions_are_sent_to_sign_in(
+        client: tuple[str, aiohttp.ClientSession]) -> None:
+    url, session = client
+    old = int(time.time()) - 13 * 3600
+    for cookie in ("garbage", f"{int(time.time())}.nonce.{'0' * 64}", f"{old}.n.x"):
+        session.cookie_jar.clear()
+        session.cookie_jar.update_cookies({"botkit_session": cookie})
+        async with session.get(url + "/ui/inbox", allow_redirects=False) as r:
+            assert r.status == 303
+            assert r.headers["Location"].startswith("/ui/login?next=")
+        async with session.get(url + "/ui/threads", headers={"HX-Request": "true"}) as r:
+            assert r.status == 401
+            assert r.headers["HX-Redirect"] == "/ui/login"
+
+
+async def test_sign_in_refuses_other_sites_and_foreign_redirects(
+        client: tuple[str, aiohttp.ClientSession]) -> None:
+    url, session = client
+    async with session.post(url + "/ui/login", data={"token": TOKEN},
+                            headers={"Origin": "https://evil.example"}) as r:
+        assert r.status == 403
+    assert not [c for c in session.cookie_jar if c.key == "botkit_session"]
+    async with session.post(url + "/ui/login", allow_redirects=False,
+                            data={"token": TOKEN, "next": "//evil.example/x"}) as r:
+        assert r.status == 303
+        assert r.headers["Location"] == "/"
+
+
+async def test_user_text_is_escaped_in_every_page(client: tuple[str, aiohttp.ClientSession]
+                                                  ) -> None:
+    url, session = client
+    csrf = await _sign_in(url, session)
+    evil = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    async with session.post(url + "/ui/threads/T001/rename", data={"title": evil},
+                            headers={"X-CSRF-Token": csrf}) as r:
+        assert r.status == 200
+    for path in ("/", "/ui/threads/T001", "/ui/threads?q=img"):
+        async with session.get(url + path) as r:
+            html = await r.text()
+            assert "<img src=x" not in html
+            assert "<script>alert" not in html
+            assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
+            assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+
+
+async def test_without_a_token_the_page_opens_but_changes_still_need_csrf() -> None:
+    open_bot = create_bot(adapters=[FakeAdapter()], threads_api=ThreadsAPIConfig(port=0))
+    await open_bot.start()
+    try:
+        url = open_bot.threads_api_url
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{url}/", allow_redirects=False) as r:
+                assert r.status == 200
+                assert "Sign out" not in await r.text()
+            async with session.post(f"{url}/ui/threads/x/delete") as r:
+                assert r.status == 403
+    finally:
+        await open_bot.stop()
+
+
+def test_checkpoint_difference_lists_each_change_with_before_and_after() -> None:
+    def run(n: int, state: object) -> RunRecord:
+        return RunRecord(run_id=f"r{n}", thread_id="t", kind="run", status="completed",
+                         started_at=n, ended_at=n + 1, checkpoint=state)
+    diff = checkpoint_diff(run(1, {"plan": ["a"], "step": 1, "old": True}),
+                           run(2, {"plan": ["a", "b"], "step": 2}))
+    changes = {(c.op, c.path): (c.before, c.after) for c in diff.changes}
+    assert changes == {("add", "/plan/1"): (None, "b"), ("replace", "/step"): (1, 2),
+                       ("remove", "/old"): (True, None)}
