@@ -11,7 +11,7 @@ from aiohttp import web
 from botkit.dashboard.render import page
 from botkit.dashboard.thread_view import load_thread, state_context
 from botkit.dashboard.wiring import THREADS
-from botkit.threads.records import ThreadQueryError
+from botkit.errors import UserError
 
 __all__ = ["MAX_TITLE", "archive", "clear_state", "copy", "delete", "rename", "save_state",
            "unarchive"]
@@ -70,7 +70,7 @@ async def copy(request: web.Request) -> web.Response:
 async def save_state(request: web.Request) -> web.Response:
     record = await load_thread(request)
     draft = str((await request.post()).get("state", ""))
-    error = None
+    error, status = None, 422
     if len(draft.encode()) > MAX_STATE_BYTES:
         error = f"The state is larger than {MAX_STATE_BYTES // 1000} kB."
     else:
@@ -81,10 +81,11 @@ async def save_state(request: web.Request) -> web.Response:
         else:
             try:
                 await request.app[THREADS].set_state(record.id, value)
-            except ThreadQueryError as exc:
+            except UserError as exc:  # bad values, or a run is changing it (busy)
                 error = str(exc)
+                status = getattr(exc, "status", 422)
     if error is not None:
-        return page(request, "_state.html", status=422,
+        return page(request, "_state.html", status=status,
                     **await state_context(request, draft=draft, error=error))
     return page(request, "_state.html", **await state_context(request, saved=True))
 

@@ -12,12 +12,13 @@ from multidict import MultiMapping
 
 from botkit.dashboard.render import page
 from botkit.dashboard.wiring import THREADS, running_bot
-from botkit.threads.records import STATUSES, ThreadPage
+from botkit.threads.records import SORT_FIELDS, STATUSES, ThreadPage
 
 __all__ = ["ListQuery", "threads_page", "threads_table"]
 
 PER_PAGE = 100
-COLUMNS = (("title", "Title"), ("status", "Status"), ("id", "Thread"),
+ID_FIELD = "thread_id" if "thread_id" in SORT_FIELDS else "id"
+COLUMNS = (("title", "Title"), ("status", "Status"), (ID_FIELD, "Thread"),
            ("created_at", "Created"), ("updated_at", "Updated"), ("last_run_at", "Last run"))
 ARCHIVED = {"no": False, "yes": True, "all": None}
 
@@ -70,7 +71,7 @@ class ListQuery:
     def next_order(self, column: str) -> str:
         if column == self.sort:
             return "asc" if self.order == "desc" else "desc"
-        return "asc" if column in ("title", "id", "status") else "desc"
+        return "asc" if column in ("title", ID_FIELD, "status") else "desc"
 
 
 async def _load(request: web.Request, query: ListQuery) -> dict[str, Any]:

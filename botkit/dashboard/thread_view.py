@@ -82,9 +82,19 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Point:
+    """One version of the agent state: a checkpoint."""
+
+    id: str
+    at: float
+    label: str
+    values: Any
+
+
+@dataclass(frozen=True)
 class Diff:
-    older: RunRecord
-    newer: RunRecord
+    older: Point
+    newer: Point
     changes: list[Change]
 
 
@@ -95,14 +105,32 @@ def _at(document: Any, pointer: str) -> Any:
         return None
 
 
-def checkpoint_diff(older: RunRecord, newer: RunRecord) -> Diff:
-    """What changed in the agent state between two runs' checkpoints (a JSON Patch, each
+def checkpoint_diff(older: Point, newer: Point) -> Diff:
+    """What changed in the agent state between two checkpoints (a JSON Patch, each
     operation with the value before and after)."""
-    before, after = older.checkpoint or {}, newer.checkpoint or {}
+    before, after = older.values or {}, newer.values or {}
     ops = jsonpatch.make_patch(before, after).patch
     changes = [Change(op=str(o["op"]), path=str(o["path"]), before=_at(before, o["path"]),
                       after=o.get("value")) for o in ops]
     return Diff(older=older, newer=newer, changes=changes)
+
+
+async def _runs(threads: Threads, thread_id: str) -> list[RunRecord]:
+    runs = getattr(threads, "runs", None)
+    if callable(runs):  # the LangGraph-shaped service, whose ``history`` is checkpoints
+        return list(await runs(thread_id, limit=100))
+    return await threads.history(thread_id, limit=100)
+
+
+async def _points(threads: Threads, thread_id: str, runs: list[RunRecord]) -> list[Point]:
+    """Checkpoints, newest first: the service's own where it keeps them, else the state
+    each run left."""
+    if callable(getattr(threads, "checkpoint", None)):
+        found: list[Any] = list(await threads.history(thread_id, limit=100))
+        return [Point(id=c.checkpoint_id, at=c.created_at, label=f"{c.source}, step {c.step}",
+                      values=c.values) for c in found]
+    return [Point(id=r.run_id, at=r.ended_at, label=f"{r.kind}, {r.status}",
+                  values=r.checkpoint) for r in runs if r.checkpoint is not None]
 
 
 async def load_thread(request: web.Request) -> ThreadRecord:
@@ -117,7 +145,7 @@ async def _messages(threads: Threads, record: ThreadRecord) -> list[ThreadMessag
     ``messages`` leaves status lines out, and with them the tool calls they carry)."""
     bot = running_bot(threads)
     if bot is None or record.platform not in {a.platform for a in bot.adapters}:
-        return await threads.messages(record.id, limit=MESSAGES)
+        return list(await threads.messages(record.id, limit=MESSAGES))
     conv = record.conversation
     thread = bot.thread(record.platform, Conversation(
         id=str(conv.get("id", record.id)), channel=str(conv.get("channel", record.channel)),
@@ -136,14 +164,15 @@ async def conversation(request: web.Request) -> dict[str, Any]:
 
 async def runs_context(request: web.Request) -> dict[str, Any]:
     record = await load_thread(request)
-    runs = await request.app[THREADS].history(record.id, limit=100)
-    checkpoints = [r for r in runs if r.checkpoint is not None]
+    threads = request.app[THREADS]
+    runs = await _runs(threads, record.id)
+    checkpoints = await _points(threads, record.id, runs)
     diff = None
     wanted = request.query.get("a"), request.query.get("b")
-    by_id = {r.run_id: r for r in checkpoints}
+    by_id = {p.id: p for p in checkpoints}
     if all(wanted) and wanted[0] in by_id and wanted[1] in by_id:
         a, b = by_id[str(wanted[0])], by_id[str(wanted[1])]
-        older, newer = sorted((a, b), key=lambda r: r.ended_at)
+        older, newer = sorted((a, b), key=lambda p: p.at)
         diff = checkpoint_diff(older, newer)
     elif len(checkpoints) >= 2:
         diff = checkpoint_diff(checkpoints[1], checkpoints[0])

@@ -12,10 +12,9 @@ import pytest
 from dashboard_harness import TOKEN, seeded
 
 from botkit import create_bot
-from botkit.dashboard.thread_view import checkpoint_diff
+from botkit.dashboard.thread_view import Point, checkpoint_diff
 from botkit.testing import FakeAdapter
 from botkit.threads import ThreadsAPIConfig
-from botkit.threads.records import RunRecord
 
 
 @pytest.fixture
@@ -124,11 +123,8 @@ async def test_without_a_token_the_page_opens_but_changes_still_need_csrf() -> N
 
 
 def test_checkpoint_difference_lists_each_change_with_before_and_after() -> None:
-    def run(n: int, state: object) -> RunRecord:
-        return RunRecord(run_id=f"r{n}", thread_id="t", kind="run", status="completed",
-                         started_at=n, ended_at=n + 1, checkpoint=state)
-    diff = checkpoint_diff(run(1, {"plan": ["a"], "step": 1, "old": True}),
-                           run(2, {"plan": ["a", "b"], "step": 2}))
+    diff = checkpoint_diff(Point("c1", 1.0, "run", {"plan": ["a"], "step": 1, "old": True}),
+                           Point("c2", 2.0, "run", {"plan": ["a", "b"], "step": 2}))
     changes = {(c.op, c.path): (c.before, c.after) for c in diff.changes}
     assert changes == {("add", "/plan/1"): (None, "b"), ("replace", "/step"): (1, 2),
                        ("remove", "/old"): (True, None)}
