@@ -43,7 +43,7 @@ async def test_state_is_edited_with_a_422_inline_for_bad_json(browser: Browser) 
     async with seeded(2) as bot:
         url = bot.threads_api_url
         assert url is not None
-        page = await sign_in(browser, url, "/ui/threads/T001")
+        page = await sign_in(browser, url, "/ui/threads/T000")  # an idle one
         editor = page.get_by_label("Agent state (JSON)")
         await expect(editor).to_have_value("{}")
         await editor.fill('{"plan": ["call", "fix"')
@@ -53,17 +53,17 @@ async def test_state_is_edited_with_a_422_inline_for_bad_json(browser: Browser) 
         await expect(page.locator("#state-error")).to_contain_text("Not valid JSON")
         await expect(editor).to_have_value('{"plan": ["call", "fix"')  # the draft is kept
         await expect(editor).to_have_attribute("aria-invalid", "true")
-        assert await bot.threads.get_state("T001") == {}
+        assert await bot.threads.get_state("T000") == {}
 
         await editor.fill('{"plan": ["call", "fix"], "step": 2}')
         await page.get_by_role("button", name="Save state").click()
         await expect(page.locator("#state").get_by_role("status")).to_have_text("Saved.")
-        assert await bot.threads.get_state("T001") == {"plan": ["call", "fix"], "step": 2}
+        assert await bot.threads.get_state("T000") == {"plan": ["call", "fix"], "step": 2}
 
         page.once("dialog", lambda dialog: dialog.accept())
         await page.locator("#state").get_by_role("button", name="Clear").click()
         await expect(page.get_by_label("Agent state (JSON)")).to_have_value("{}")
-        assert await bot.threads.get_state("T001") == {}
+        assert await bot.threads.get_state("T000") == {}
 
 
 async def test_rename_copy_and_delete_with_confirmation(browser: Browser) -> None:
