@@ -41,7 +41,7 @@ LAYERS: dict[str, int] = {
     "botkit.choices": 3, "botkit._choice_relay": 3, "botkit._choice_answers": 3,
     "botkit._tool_calls": 3, "botkit._run_host": 3, "botkit._turns": 3,
     "botkit._actions": 3, "botkit.threads": 3, "botkit._validation": 3,
-    "botkit.inbox": 3,
+    "botkit.inbox": 3, "botkit.dashboard": 3,
     "botkit.bot": 4, "botkit.thread": 4, "botkit.context": 4, "botkit.tools": 4,
     "botkit.clicks": 4, "botkit._interactions": 4, "botkit._dispatch": 4,
     "botkit._registry": 4, "botkit._runtime": 4,

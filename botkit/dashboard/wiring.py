@@ -11,13 +11,20 @@ from aiohttp import web
 from botkit.adapter import PlatformAdapter
 from botkit.events import Event
 from botkit.store.base import StateStore
-from botkit.thread import Thread
 from botkit.threads.service import Threads
-from botkit.types import Conversation
+from botkit.types import Conversation, ThreadMessage
 
-__all__ = ["THREADS", "RunningBot", "running_bot"]
+__all__ = ["THREADS", "RunningBot", "ThreadHandle", "running_bot"]
 
 THREADS: web.AppKey[Threads] = web.AppKey("dashboard_threads", Threads)
+
+
+class ThreadHandle(Protocol):
+    """The part of ``Thread`` the dashboard uses."""
+
+    async def get_messages(self) -> list[ThreadMessage]: ...
+
+    async def resume(self, value: Any = None) -> Any: ...
 
 
 class RunningBot(Protocol):
@@ -30,7 +37,7 @@ class RunningBot(Protocol):
 
     async def dispatch(self, event: Event) -> None: ...
 
-    def thread(self, platform: str, conversation: Conversation) -> Thread: ...
+    def thread(self, platform: str, conversation: Conversation) -> ThreadHandle: ...
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> Any: ...
 
