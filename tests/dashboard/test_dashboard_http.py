@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import aiohttp
 import pytest
@@ -13,16 +14,24 @@ from dashboard_harness import TOKEN, seeded
 
 from botkit import create_bot
 from botkit.dashboard.thread_view import Point, checkpoint_diff
+from botkit.store import StateStore
 from botkit.testing import FakeAdapter
 from botkit.threads import ThreadsAPIConfig
 
 
+@dataclass
+class Served:
+    url: str
+    session: aiohttp.ClientSession
+    store: StateStore
+
+
 @pytest.fixture
-async def client() -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
+async def client() -> AsyncIterator[Served]:
     async with seeded(2) as bot, aiohttp.ClientSession(
             cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         assert bot.threads_api_url is not None
-        yield bot.threads_api_url, session
+        yield Served(bot.threads_api_url, session, bot.store)
 
 
 async def _sign_in(url: str, session: aiohttp.ClientSession) -> str:
@@ -35,9 +44,8 @@ async def _sign_in(url: str, session: aiohttp.ClientSession) -> str:
     return found.group(1)
 
 
-async def test_changes_need_the_pages_csrf_token(client: tuple[str, aiohttp.ClientSession]
-                                                 ) -> None:
-    url, session = client
+async def test_changes_need_the_pages_csrf_token(client: Served) -> None:
+    url, session = client.url, client.session
     csrf = await _sign_in(url, session)
     rename = url + "/ui/threads/T000/rename"
     async with session.post(rename, data={"title": "forged"}) as r:
@@ -54,17 +62,16 @@ async def test_changes_need_the_pages_csrf_token(client: tuple[str, aiohttp.Clie
         assert "Renamed" in await r.text()
 
 
-async def test_the_cookie_does_not_open_the_json_api(client: tuple[str, aiohttp.ClientSession]
-                                                     ) -> None:
-    url, session = client
+async def test_the_cookie_does_not_open_the_json_api(client: Served) -> None:
+    url, session = client.url, client.session
     await _sign_in(url, session)
     async with session.get(url + "/threads") as r:
         assert r.status == 401
 
 
 async def test_forged_or_expired_sessions_are_sent_to_sign_in(
-        client: tuple[str, aiohttp.ClientSession]) -> None:
-    url, session = client
+        client: Served) -> None:
+    url, session = client.url, client.session
     old = int(time.time()) - 13 * 3600
     for cookie in ("garbage", f"{int(time.time())}.nonce.{'0' * 64}", f"{old}.n.x"):
         session.cookie_jar.clear()
@@ -78,8 +85,8 @@ async def test_forged_or_expired_sessions_are_sent_to_sign_in(
 
 
 async def test_sign_in_refuses_other_sites_and_foreign_redirects(
-        client: tuple[str, aiohttp.ClientSession]) -> None:
-    url, session = client
+        client: Served) -> None:
+    url, session = client.url, client.session
     async with session.post(url + "/ui/login", data={"token": TOKEN},
                             headers={"Origin": "https://evil.example"}) as r:
         assert r.status == 403
@@ -90,9 +97,8 @@ async def test_sign_in_refuses_other_sites_and_foreign_redirects(
         assert r.headers["Location"] == "/"
 
 
-async def test_user_text_is_escaped_in_every_page(client: tuple[str, aiohttp.ClientSession]
-                                                  ) -> None:
-    url, session = client
+async def test_user_text_is_escaped_in_every_page(client: Served) -> None:
+    url, session = client.url, client.session
     csrf = await _sign_in(url, session)
     evil = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
     async with session.post(url + "/ui/threads/T001/rename", data={"title": evil},
@@ -128,3 +134,39 @@ def test_checkpoint_difference_lists_each_change_with_before_and_after() -> None
     changes = {(c.op, c.path): (c.before, c.after) for c in diff.changes}
     assert changes == {("add", "/plan/1"): (None, "b"), ("replace", "/step"): (1, 2),
                        ("remove", "/old"): (True, None)}
+
+
+async def test_inbox_answers_are_checked_before_they_reach_the_bot(
+        client: Served) -> None:
+    from botkit import ui
+    from botkit.ui.binding import mark_choice
+    from botkit.ui.codec import encode_message
+
+    url, session = client.url, client.session
+    csrf = await _sign_in(url, session)
+    card, labels = mark_choice(ui.Message(ui.Section("Deploy?"), ui.Actions(
+        ui.Button("Yes", value=True), ui.Button("No", value=False))), "c1")
+    async with session.get(url + "/ui/inbox") as r:
+        assert "Nothing is waiting on a person." in await r.text()
+    headers = {"X-CSRF-Token": csrf}
+    async with session.post(url + "/ui/inbox/choices/missing", data={"number": "1"},
+                            headers=headers) as r:
+        assert r.status == 410
+        assert "already answered or has expired" in await r.text()
+    record = {"platform": "fake", "conversation": {"id": "T000", "channel": "C1"},
+              "card": encode_message(card), "labels": labels, "allowed": ["U1"],
+              "allowed_names": ["Alice"], "owner": "gone", "timeout": None, "deadline": None}
+    store = client.store
+    await store.set("choice:c1", record)
+    async with session.get(url + "/ui/inbox") as r:
+        html = await r.text()
+        assert "Deploy?" in html
+        assert '<option value="U1">' in html
+    async with session.post(url + "/ui/inbox/choices/c1", data={"number": "1",
+                            "as_user": "U2"}, headers=headers) as r:
+        assert r.status == 403
+        assert "Only Alice can answer this one." in await r.text()
+    async with session.post(url + "/ui/inbox/choices/c1", data={"number": "7",
+                            "as_user": "U1"}, headers=headers) as r:
+        assert r.status == 422
+    assert await store.get("choice:c1") == record  # nothing answered, nothing lost
