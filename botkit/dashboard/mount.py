@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from botkit.dashboard import actions, inbox, listing, live, thread_view
+from botkit.dashboard import actions, chat, inbox, listing, live, thread_view
 from botkit.dashboard.auth import COOKIE, SESSIONS, Sessions, dashboard_guard, same_origin
 from botkit.dashboard.render import page
 from botkit.dashboard.wiring import THREADS
@@ -56,10 +56,6 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
-async def chat_page(request: web.Request) -> web.Response:
-    return page(request, "chat.html")
-
-
 async def to_list(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/")
 
@@ -98,4 +94,12 @@ def mount_dashboard(app: web.Application, threads: Threads, *, token: str | None
     r.add_get("/ui/inbox", inbox.inbox_page)
     r.add_get("/ui/inbox/items", inbox.inbox_items)
     r.add_post("/ui/inbox/choices/{choice_id}", inbox.answer_choice)
-    r.add_get("/ui/chat", chat_page)
+    r.add_get("/ui/chat", chat.chat_page)
+    r.add_post("/ui/chat", chat.new_chat)
+    r.add_get("/ui/chat/sidebar", chat.chat_sidebar)
+    r.add_get("/ui/chat/{id}", chat.chat_page)
+    r.add_get("/ui/chat/{id}/log", chat.chat_log)
+    r.add_post("/ui/chat/{id}/messages", chat.send_message)
+    r.add_post("/ui/chat/{id}/actions", chat.click)
+    r.add_get("/ui/chat/{id}/runs/{run_id}/events", chat.run_events)
+    r.add_post("/ui/chat/{id}/runs/{run_id}/cancel", chat.cancel)

@@ -17,7 +17,8 @@ from botkit.threads.records import RunRecord, ThreadNotFound, ThreadRecord
 from botkit.threads.service import Threads
 from botkit.types import Conversation, ThreadMessage
 
-__all__ = ["ChatLine", "Diff", "checkpoint_diff", "conversation_lines", "load_thread"]
+__all__ = ["ChatLine", "Diff", "Point", "checkpoint_diff", "conversation_lines", "load_thread",
+           "tool_rows"]
 
 MESSAGES = 200
 
@@ -43,7 +44,7 @@ class ChatLine:
     tools: list[ToolRow] = field(default_factory=list)
 
 
-def _tool_rows(records: Sequence[Mapping[str, Any]]) -> list[ToolRow]:
+def tool_rows(records: Sequence[Mapping[str, Any]]) -> list[ToolRow]:
     calls: dict[str, dict[str, Any]] = {}
     for m in records:
         if m.get("role") == "assistant":
@@ -67,7 +68,7 @@ def conversation_lines(messages: Sequence[ThreadMessage]) -> list[ChatLine]:
         author = m.user.display_name if m.user else ("bot" if m.is_bot else "someone")
         files = [{"name": a.name, "type": a.mime_type, "size": a.size, "url": a.url}
                  for a in m.attachments]
-        tools = _tool_rows(m.agent_messages)
+        tools = tool_rows(m.agent_messages)
         lines.append(ChatLine(author=author, is_bot=m.is_bot, ts=m.ts, files=files,
                               tools=tools, text="" if m.is_status and tools else m.text))
     return lines
