@@ -37,6 +37,7 @@ async def sign_in(browser: Browser, url: str, path: str = "/", *,
     await page.get_by_label("API token").fill(TOKEN)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(url + path)
+    await listening(page)
     return page
 
 
@@ -44,7 +45,14 @@ async def new_tab(page: Page, url: str) -> Page:
     """Another tab of the same browser session (same cookie)."""
     other = await page.context.new_page()
     await other.goto(url)
+    await listening(other)
     return other
+
+
+async def listening(page: Page) -> None:
+    """Once a page with a live feed has it open (changes before that are not sent)."""
+    if await page.locator("[sse-connect]").count():
+        await expect(page.locator("#live-status")).to_have_text("Live")
 
 
 @dataclass

@@ -18,6 +18,13 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.successful) { problem(""); }
   });
+  // whether the page hears about changes as they happen
+  function live(text) {
+    var status = document.getElementById("live-status");
+    if (status) { status.textContent = text; }
+  }
+  document.addEventListener("htmx:sseOpen", function () { live("Live"); });
+  document.addEventListener("htmx:sseError", function () { live("Reconnecting…"); });
 })();
 
 // The web chat: a reply streams into its bubble from the run's events; a posted message
