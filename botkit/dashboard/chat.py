@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
-from typing import Any, Protocol, cast
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -22,12 +21,12 @@ from botkit.dashboard.actions import thread_url
 from botkit.dashboard.inbox import OPERATOR
 from botkit.dashboard.render import page
 from botkit.dashboard.thread_view import tool_rows
-from botkit.dashboard.wiring import THREADS, running_bot
+from botkit.dashboard.wiring import THREADS, WebChat, web_chat
 from botkit.errors import BotkitError
 from botkit.threads.records import ThreadNotFound
 from botkit.types import PlatformUser
 
-__all__ = ["WebChat", "chat_adapter"]
+__all__ = ["chat_adapter"]
 
 log = logging.getLogger("botkit")
 MAX_TEXT = 20_000
@@ -35,31 +34,8 @@ STATUS_OF = {"Forbidden": 403, "NotFound": 404, "NotWaiting": 409, "Conflict": 4
              "RunBusy": 409}
 
 
-class WebChat(Protocol):
-    """What the chat page uses of ``botkit_web.WebAdapter``."""
-
-    platform: str
-    messages: Any
-    turns: Any
-    engine: Any
-
-    async def create_thread(self, thread_id: str | None = None, *,
-                            user: PlatformUser | None = None, title: str = "") -> str: ...
-
-    async def send(self, thread_id: str, text: str, *, user: PlatformUser | None = None
-                   ) -> Any: ...
-
-    def follow(self, run: Any, *, after: int = 0, viewer: str | None = None
-               ) -> AsyncIterator[Any]: ...
-
-
 def chat_adapter(request: web.Request) -> WebChat | None:
-    bot = running_bot(request.app[THREADS])
-    for adapter in bot.adapters if bot else ():
-        if adapter.platform == "web" and all(hasattr(adapter, n) for n in (
-                "create_thread", "send", "follow", "messages", "turns", "engine")):
-            return cast(WebChat, adapter)
-    return None
+    return web_chat(request.app[THREADS])
 
 
 def me(request: web.Request) -> PlatformUser:

@@ -91,6 +91,7 @@ def mount_dashboard(app: web.Application, threads: Threads, *, token: str | None
     r.add_post("/ui/threads/{id}/state", actions.save_state)
     r.add_post("/ui/threads/{id}/state/clear", actions.clear_state)
     r.add_post("/ui/threads/{id}/resume", inbox.answer_interrupt)
+    r.add_post("/ui/threads/{id}/cancel", thread_view.cancel_runs)
     r.add_get("/ui/inbox", inbox.inbox_page)
     r.add_get("/ui/inbox/items", inbox.inbox_items)
     r.add_post("/ui/inbox/choices/{choice_id}", inbox.answer_choice)

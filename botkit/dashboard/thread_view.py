@@ -11,7 +11,7 @@ import jsonpatch
 from aiohttp import web
 
 from botkit.dashboard.render import page
-from botkit.dashboard.wiring import THREADS, running_bot
+from botkit.dashboard.wiring import THREADS, running_bot, web_chat
 from botkit.errors import UserError
 from botkit.threads.records import RunRecord, ThreadNotFound, ThreadRecord
 from botkit.threads.service import Threads
@@ -190,9 +190,10 @@ async def state_context(request: web.Request, *, draft: str | None = None,
 
 
 async def thread_page(request: web.Request) -> web.Response:
-    return page(request, "thread.html", **{**await conversation(request),
-                                           **await runs_context(request),
-                                           **await state_context(request)})
+    context = {**await conversation(request), **await runs_context(request),
+               **await state_context(request)}
+    return page(request, "thread.html", cancellable=cancellable(request, context["thread"]),
+                **context)
 
 
 async def conversation_part(request: web.Request) -> web.Response:
@@ -203,12 +204,33 @@ async def runs_part(request: web.Request) -> web.Response:
     return page(request, "_runs.html", **await runs_context(request))
 
 
+def cancellable(request: web.Request, record: ThreadRecord) -> bool:
+    """Whether a run of this thread can be stopped from here: today, web threads' runs."""
+    return record.platform == "web" and web_chat(request.app[THREADS]) is not None
+
+
 async def header_part(request: web.Request) -> web.Response:
     try:
         record = await load_thread(request)
     except web.HTTPNotFound:  # deleted while the page was open
         return page(request, "_thread_header.html", deleted=True)
-    return page(request, "_thread_header.html", thread=record)
+    return page(request, "_thread_header.html", thread=record,
+                cancellable=cancellable(request, record))
+
+
+async def cancel_runs(request: web.Request) -> web.Response:
+    """Stop the thread's running runs (web threads; other platforms' runs cannot be
+    stopped from outside yet)."""
+    record = await load_thread(request)
+    chat = web_chat(request.app[THREADS])
+    if chat is None or record.platform != "web":
+        return page(request, "_thread_header.html", status=409, thread=record,
+                    error=f"Runs on {record.platform} cannot be stopped from here.")
+    stopped = [run_id for run_id in chat.engine.active(record.id) if chat.engine.cancel(run_id)]
+    if stopped:  # the header follows the thread's status change, as every page does
+        return web.Response(status=204)
+    return page(request, "_thread_header.html", thread=record, cancellable=True,
+                error="No run was going any more.")
 
 
 async def state_part(request: web.Request) -> web.Response:

@@ -3,7 +3,7 @@ page needs one (reading platform messages, answering choices, resuming interrupt
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from typing import Any, Protocol, cast
 
 from aiohttp import web
@@ -12,9 +12,9 @@ from botkit.adapter import PlatformAdapter
 from botkit.events import Event
 from botkit.store.base import StateStore
 from botkit.threads.service import Threads
-from botkit.types import Conversation, ThreadMessage
+from botkit.types import Conversation, PlatformUser, ThreadMessage
 
-__all__ = ["THREADS", "RunningBot", "ThreadHandle", "running_bot"]
+__all__ = ["THREADS", "RunningBot", "ThreadHandle", "WebChat", "running_bot", "web_chat"]
 
 THREADS: web.AppKey[Threads] = web.AppKey("dashboard_threads", Threads)
 
@@ -40,6 +40,34 @@ class RunningBot(Protocol):
     def thread(self, platform: str, conversation: Conversation) -> ThreadHandle: ...
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> Any: ...
+
+
+class WebChat(Protocol):
+    """What the dashboard uses of the web adapter (``botkit_web.WebAdapter``), which the
+    core never imports: found among the bot's adapters by its platform, ``web``."""
+
+    platform: str
+    messages: Any
+    turns: Any
+    engine: Any
+
+    async def create_thread(self, thread_id: str | None = None, *,
+                            user: PlatformUser | None = None, title: str = "") -> str: ...
+
+    async def send(self, thread_id: str, text: str, *, user: PlatformUser | None = None
+                   ) -> Any: ...
+
+    def follow(self, run: Any, *, after: int = 0, viewer: str | None = None
+               ) -> AsyncIterator[Any]: ...
+
+
+def web_chat(threads: Threads) -> WebChat | None:
+    bot = running_bot(threads)
+    for adapter in bot.adapters if bot else ():
+        if adapter.platform == "web" and all(hasattr(adapter, n) for n in (
+                "create_thread", "send", "follow", "messages", "turns", "engine")):
+            return cast(WebChat, adapter)
+    return None
 
 
 def running_bot(threads: Threads) -> RunningBot | None:

@@ -113,6 +113,25 @@ async def test_a_streaming_answer_can_be_stopped(browser: Browser, tmp_path: Pat
         assert text.count("Once upon a time") < 40
 
 
+async def test_a_running_web_run_is_cancelled_from_its_thread_page(browser: Browser,
+                                                                   tmp_path: Path) -> None:
+    async with web_bot(tmp_path) as bot:
+        url = bot.threads_api_url
+        assert url is not None
+        web = next(a for a in bot.adapters if a.platform == "web")
+        thread_id = await web.create_thread(title="Story time")
+        page = await sign_in(browser, url, f"/ui/threads/{thread_id}")
+        await web.send(thread_id, "tell me a story")
+        await expect(page.locator("#thread-header [data-status]")).to_have_text("busy")
+        await expect(page.locator("#conversation")).to_contain_text("tell me a story")
+        await page.get_by_role("button", name="Cancel run").click()
+        await expect(page.locator("#thread-header [data-status]")).not_to_have_text("busy")
+        give_up = asyncio.get_running_loop().time() + 10
+        while "cancelled" not in [r.status for r in await web.engine.log.list(thread_id)]:
+            assert asyncio.get_running_loop().time() < give_up, "the run was not cancelled"
+            await asyncio.sleep(0.05)
+
+
 async def test_without_a_web_adapter_the_chat_says_so(browser: Browser) -> None:
     from botkit.testing import FakeAdapter
 
