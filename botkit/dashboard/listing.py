@@ -12,7 +12,16 @@ from multidict import MultiMapping
 
 from botkit.dashboard.render import page
 from botkit.dashboard.wiring import THREADS, running_bot
-from botkit.threads.records import SORT_FIELDS, STATUSES, ThreadPage
+from botkit.errors import UserError
+from botkit.threads.records import (
+    MAX_LIMIT,
+    SORT_FIELDS,
+    STATUSES,
+    ThreadNotFound,
+    ThreadPage,
+    ThreadRecord,
+)
+from botkit.threads.service import Threads
 
 __all__ = ["ListQuery", "threads_page", "threads_table"]
 
@@ -35,6 +44,8 @@ class ListQuery:
     sort: str = "updated_at"
     order: str = "desc"
     page: int = 1
+    in_messages: bool = False
+    """Also search the messages' text (reads each candidate thread's messages)."""
 
     @classmethod
     def parse(cls, query: MultiMapping[str]) -> ListQuery:
@@ -49,6 +60,7 @@ class ListQuery:
             sort=sort if sort in dict(COLUMNS) else "updated_at",
             order="asc" if query.get("order") == "asc" else "desc",
             page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+            in_messages=query.get("in") == "messages",
         )
 
     def args(self, *, statuses: list[str] | None = None) -> dict[str, Any]:
@@ -62,9 +74,9 @@ class ListQuery:
         """``/?…``: this query with ``changes`` applied (for sort headers, paging, the URL)."""
         values = {"q": self.search, "status": self.statuses, "platform": self.platform,
                   "archived": self.archived, "sort": self.sort, "order": self.order,
-                  "page": self.page, **changes}
+                  "page": self.page, "in": "messages" if self.in_messages else "", **changes}
         defaults = {"q": "", "platform": "", "archived": "no", "sort": "updated_at",
-                    "order": "desc", "page": 1}
+                    "order": "desc", "page": 1, "in": ""}
         kept = {k: v for k, v in values.items() if v not in ([], defaults.get(k))}
         return "/?" + urlencode(kept, doseq=True) if kept else "/"
 
@@ -74,13 +86,40 @@ class ListQuery:
         return "asc" if column in ("title", ID_FIELD, "status") else "desc"
 
 
+async def _said_in(threads: Threads, record: ThreadRecord, needle: str) -> bool:
+    try:
+        return len(await threads.messages(record.id, limit=MAX_LIMIT, search=needle)) > 0
+    except (UserError, ThreadNotFound):  # a platform this process does not serve
+        return False
+
+
+async def _with_messages(threads: Threads, query: ListQuery
+                         ) -> tuple[ThreadPage, dict[str, int]]:
+    """Threads whose title, id or messages contain the search, among the ``MAX_LIMIT``
+    first that match the other filters (reading messages costs a platform call each)."""
+    candidates = await threads.list(**{**query.args(statuses=[]), "search": None},
+                                    limit=MAX_LIMIT)
+    needle = query.search.casefold()
+    hits = [r for r in candidates if needle in r.title.casefold()
+            or needle in r.id.casefold() or await _said_in(threads, r, query.search)]
+    counts = {"all": len(hits), **{s: sum(r.status == s for r in hits) for s in STATUSES}}
+    picked = [r for r in hits if not query.statuses or r.status in query.statuses]
+    offset = (query.page - 1) * PER_PAGE
+    return ThreadPage(threads=tuple(picked[offset:offset + PER_PAGE]), total=len(picked),
+                      limit=PER_PAGE, offset=offset), counts
+
+
 async def _load(request: web.Request, query: ListQuery) -> dict[str, Any]:
     threads = request.app[THREADS]
-    found: ThreadPage = await threads.list(**query.args(), limit=PER_PAGE,
-                                           offset=(query.page - 1) * PER_PAGE)
-    counts = {"all": (await threads.list(**query.args(statuses=[]), limit=1)).total}
-    for status in STATUSES:
-        counts[status] = (await threads.list(**query.args(statuses=[status]), limit=1)).total
+    if query.in_messages and query.search:
+        found, counts = await _with_messages(threads, query)
+    else:
+        found = await threads.list(**query.args(), limit=PER_PAGE,
+                                   offset=(query.page - 1) * PER_PAGE)
+        counts = {"all": (await threads.list(**query.args(statuses=[]), limit=1)).total}
+        for status in STATUSES:
+            counts[status] = (await threads.list(**query.args(statuses=[status]),
+                                                 limit=1)).total
     bot = running_bot(threads)
     platforms = sorted(({a.platform for a in bot.adapters} if bot else set())
                        | {t.platform for t in found} | ({query.platform} - {""}))

@@ -174,3 +174,21 @@ async def test_readable_at_390_pixels(browser: Browser) -> None:
         await page.get_by_label("Search").focus()
         await page.keyboard.type("Ticket 003")
         await expect(rows(page)).to_have_count(1)
+
+
+async def test_search_finds_words_said_in_the_messages(browser: Browser) -> None:
+    async with slack_helpdesk() as desk:
+        first = await desk.mention("hello there")
+        await desk.reply(first["ts"], "I'm the helpdesk bot")
+        await desk.mention("the toner is empty", thread_ts=first["ts"])
+        await desk.reply(first["ts"], "I'm the helpdesk bot", timeout=10)
+        other = await desk.mention("good morning")
+        await desk.reply(other["ts"], "I'm the helpdesk bot")
+        page = await sign_in(browser, desk.url)
+        await expect(rows(page)).to_have_count(2)
+        await page.get_by_label("Search").fill("toner")
+        await expect(page.locator("[data-count=total]")).to_have_text("0 threads")
+        await page.get_by_label("in messages too").check()
+        await expect(page.locator("[data-count=total]")).to_have_text("1 thread")
+        await expect(rows(page)).to_have_text([re.compile("hello there")])
+        await expect(page).to_have_url(re.compile(r"in=messages"))
