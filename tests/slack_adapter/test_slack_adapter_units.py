@@ -12,12 +12,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from botkit.errors import UserError
 from botkit.history import build_agent_messages
 from botkit.types import PlatformUser
-from botkit_slack.egress import ToolRow, _fit_records, stream_content
+from botkit_slack.conversations import conversation_id
+from botkit_slack.egress import ToolRow, stream_content
 from botkit_slack.emulator import SlackEmulator
-from botkit_slack.history import AGENT_EVENT, HistoryCache, Identity, translate
+from botkit_slack.history import HistoryCache, Identity, translate
 from botkit_slack.ingress import RespondTo, decide, decode_click
+from botkit_slack.metadata import AGENT_EVENT, fit_records
+from botkit_slack.render.text import blocks_text, to_plain
 from botkit_slack.settings import SlackSettings
-from botkit_slack.text import blocks_text, to_plain
 
 BOT = "UBOT"
 ME = Identity(user_id=BOT, bot_id="BBOT", team_id="T1",
@@ -74,7 +76,8 @@ def test_the_message_and_app_mention_pair_share_one_event_id() -> None:
     assert pair[0] is not None
     assert pair[1] is not None
     assert pair[0].event_id == pair[1].event_id
-    assert pair[0].conversation_id == pair[1].conversation_id == "C1:100.000001"
+    assert conversation_id(pair[0].channel, pair[0].thread) == conversation_id(
+        pair[1].channel, pair[1].thread) == "C1:100.000001"
 
 
 def test_respond_to_rejects_unknown_options() -> None:
@@ -231,9 +234,9 @@ def test_stream_renders_close_open_markdown_until_final() -> None:
 
 def test_tool_records_are_shrunk_to_fit_metadata() -> None:
     big = [{"id": "r", "role": "tool", "toolCallId": "c", "content": "x" * 50_000}]
-    fitted = _fit_records(big)
+    fitted = fit_records(big)
     assert fitted is not None
     assert len(json.dumps(fitted)) < 8000
     assert fitted[0]["content"].endswith("[truncated]")
-    assert _fit_records([{"id": str(i), "role": "tool", "toolCallId": str(i), "content": "y"}
+    assert fit_records([{"id": str(i), "role": "tool", "toolCallId": str(i), "content": "y"}
                          for i in range(2000)]) is None
