@@ -66,15 +66,13 @@ def payload_problem(body: Any) -> str | None:
     if problem is not None:
         return problem
     kind = body.get("type")
-    if kind == "event_callback":
+    if kind == "event_callback" or "event" in body:
         event = body.get("event")
         if not isinstance(event, Mapping) or not isinstance(event.get("type"), str):
             return "event is not an event object"
         problem = _object_problem("event.", event, _EVENT_TEXT)
         if problem is not None:
             return problem
-    elif body.get("event") is not None and not isinstance(body.get("event"), Mapping):
-        return "event is not an object"
     if kind == "block_actions":
         user = body.get("user")
         if not isinstance(user, Mapping) or not isinstance(user.get("id"), str):
