@@ -62,6 +62,7 @@ class ReplyStream:
         self._closing = asyncio.Event()
         self._last_flush = time.monotonic() + settings.first_post_delay - settings.interval
         self.failed: Exception | None = None
+        self.streamed = False  # a segment of this reply went out as a native stream
         self._pending: list[StreamPart] = []
 
     # -- driving -----------------------------------------------------------------------
@@ -158,7 +159,10 @@ class ReplyStream:
         self._last_flush = time.monotonic()
         self._absorb()
         while True:
-            native = self.msg.native or (self.msg.posted is None and self.native and not final)
+            # a new segment is native when it can still stream, or when it continues a
+            # natively streamed reply (posted as Markdown, as Slack renders streams)
+            native = self.msg.native or (self.msg.posted is None and self.native and (
+                not final or self.streamed))
             limit = self.s.native_split_at if native else self.s.split_at
             if len(self.msg.md) <= limit:
                 break
@@ -189,8 +193,12 @@ class ReplyStream:
             if self.s.before_first_post is not None and not self.done:
                 await self.s.before_first_post()
             if self.native and not final and await self.writer.start(msg):
+                self.streamed = True
                 if msg.unsent:
                     self._dirty.set()  # the text goes with the next call
+                return
+            if self.native and final and self.streamed and not msg.rows:
+                await self._post_markdown()
                 return
             if not final:
                 # Showing it now commits to a final edit: pay for it up front, or, with no
@@ -239,6 +247,17 @@ class ReplyStream:
         posted.ts = await self.egress.post_content(self.conversation, content,
                                                    self._status_change(posted))
         self.msg.posted, self.msg.rendered = posted, content
+        self.egress.track(posted)
+
+    async def _post_markdown(self) -> None:
+        """Post a continuation of a natively streamed reply as Markdown, in one call."""
+        msg = self.msg
+        content = {"markdown_text": msg.md}
+        posted = Posted(self.conversation.channel, self.conversation.thread, "", content,
+                        native=True)
+        posted.ts = await self.egress.post_content(self.conversation, content,
+                                                   self._status_change(posted))
+        msg.posted, msg.rendered, msg.native, msg.sent = posted, content, True, len(msg.md)
         self.egress.track(posted)
 
     async def _edit(self, final: bool) -> None:
