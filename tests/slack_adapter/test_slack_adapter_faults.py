@@ -339,8 +339,9 @@ async def test_a_refused_channel_type_keeps_native_streams_elsewhere(
 
 
 async def test_bolt_is_built_without_a_second_auth_test_or_token_warning(
-        caplog: pytest.LogCaptureFixture) -> None:
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")  # Bolt reads it too
     async with running("socket", bot=_long_answer_bot("All fixed now.")) as h:
         asked = await h.mention("tell me")
         await h.reply(asked["ts"], "All fixed now.")

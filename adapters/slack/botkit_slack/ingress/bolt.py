@@ -10,12 +10,17 @@ check is off). Bolt is told who the bot is through ``authorize=`` (the adapter's
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,6 +28,21 @@ from botkit_slack.history import Identity
 from botkit_slack.ingress.decide import CHANGE_SUBTYPES
 
 __all__ = ["Deliveries", "build_app", "register", "retry_num"]
+
+
+class _TokenNotices(logging.Filter):
+    """Bolt reads ``SLACK_BOT_TOKEN`` from the environment on its own and then warns that
+    it will be unused (botkit hands the token over through ``authorize=``): drop that."""
+
+    NOTICES = frozenset({warning_client_prioritized_and_token_skipped(),
+                         warning_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.NOTICES
+
+
+bolt_log = logging.getLogger("botkit.slack.bolt")
+bolt_log.addFilter(_TokenNotices())
 
 
 def build_app(*, name: str, identity: Identity, token: str, base_url: str) -> AsyncApp:
@@ -36,7 +56,7 @@ def build_app(*, name: str, identity: Identity, token: str, base_url: str) -> As
     # Bolt's own client carries no token (authorize supplies it per request); botkit's calls
     # go through the adapter's clients
     client = AsyncWebClient(base_url=base_url)
-    return AsyncApp(client=client, authorize=authorize, name=name,
+    return AsyncApp(client=client, authorize=authorize, name=name, logger=bolt_log,
                     process_before_response=False, request_verification_enabled=False)
 
 
