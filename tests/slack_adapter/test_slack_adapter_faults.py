@@ -144,12 +144,14 @@ def test_the_http_endpoint_never_answers_5xx(caplog: pytest.LogCaptureFixture) -
     h = harness[0]
     statuses: list[int] = []
 
-    @settings(max_examples=150, deadline=None, database=None,
+    @settings(max_examples=200, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(payload=PAYLOADS, headers=HEADERS, signed=st.booleans(), form=st.booleans())
-    def check(payload: Any, headers: dict[str, str], signed: bool, form: bool) -> None:
-        body = json.dumps(payload).encode()
-        if form:
+    @given(payload=PAYLOADS, raw=st.none() | st.binary(max_size=64), headers=HEADERS,
+           signed=st.booleans(), form=st.booleans())
+    def check(payload: Any, raw: bytes | None, headers: dict[str, str], signed: bool,
+              form: bool) -> None:
+        body = json.dumps(payload).encode() if raw is None else raw
+        if form and raw is None:
             body = b"payload=" + aiohttp.helpers.quote(  # type: ignore[attr-defined]
                 body.decode(), safe="").encode()
         sent = dict(headers)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.types import Conversation, MessageRef, PlatformUser
@@ -202,7 +201,7 @@ class Egress:
             response: Any = await self.client.chat_postEphemeral(
                 channel=conversation.channel, user=user.id, thread_ts=conversation.thread,
                 **_clean(content))
-        except SlackApiError as exc:
+        except Exception as exc:  # best effort, like every gated method: never raises
             log.info("ephemeral message to %s failed: %s", user.id, slack_error(exc))
             return None
         return MessageRef(id=str(response.get("message_ts", "")), channel=conversation.channel)

@@ -16,19 +16,21 @@ from typing import Any, Protocol
 
 from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
 from botkit.types import Conversation, MessageRef
+from botkit_slack.client import slack_error
 from botkit_slack.conversations import Conversations, SlackRoute
 from botkit_slack.directory import Directory
 from botkit_slack.files import FileStore
 from botkit_slack.history import HistoryCache, Identity
 from botkit_slack.ingress.decide import Click, Decision, RespondTo, decide, decode_click
 
-__all__ = ["BotHandle", "EventBuilder", "Routing"]
+__all__ = ["EventBuilder", "IngressBot", "Routing"]
 
 log = logging.getLogger("botkit.slack")
 
 
-class BotHandle(Protocol):
-    """What ingress needs of the bot: dispatch an event, and run work in the background."""
+class IngressBot(Protocol):
+    """What ingress needs of the bot (a subset of the core's bot handle): dispatch an event,
+    and run work in the background."""
 
     async def dispatch(self, event: Event) -> None: ...
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> Any: ...
@@ -49,7 +51,7 @@ def _text(value: Any) -> str:
 
 
 class EventBuilder:
-    def __init__(self, bot: BotHandle, identity: Identity, routing: Routing, *,
+    def __init__(self, bot: IngressBot, identity: Identity, routing: Routing, *,
                  directory: Directory, files: FileStore, conversations: Conversations,
                  history: HistoryCache, platform: str = "slack") -> None:
         self.bot = bot
@@ -184,5 +186,8 @@ class EventBuilder:
             return
         channel, thread_ts = _text(thread.get("channel_id")), _text(thread.get("thread_ts"))
         if channel:
-            await offer(Conversation(id="", channel=channel, thread=thread_ts or None,
-                                     is_direct=True), prompts)
+            try:
+                await offer(Conversation(id="", channel=channel, thread=thread_ts or None,
+                                         is_direct=True), prompts)
+            except Exception as exc:
+                log.info("could not offer suggested prompts: %s", slack_error(exc))
