@@ -396,3 +396,27 @@ def test_tool_records_fit_slacks_metadata_shape_and_read_back() -> None:
                  {"agent_messages_parts": True}, {"agent_messages": "x"}):
         assert metadata.decode({"event_type": metadata.AGENT_EVENT,
                                 "event_payload": junk}) == ((), False)
+
+
+@pytest.mark.parametrize("method", ["chat.appendStream", "chat.stopStream"])
+async def test_a_long_streamed_reply_survives_a_failed_stream_call(method: str) -> None:
+    """Past one edited message's length when the stream fails: the rest is cut into more
+    messages, none of it lost or truncated."""
+    long_answer = "\n".join(f"Line {i}: " + "the printer is fine now. " * 8 for i in range(40))
+    holder: list[Harness] = []
+    waits = [called("chat.startStream")] + [lambda h, c, t: True] * 60 + [
+        called("chat.appendStream")]
+    bot = _long_answer_bot(long_answer, waits=waits, harness=holder)
+    async with running("socket", bot=bot) as h:
+        holder.append(h)
+        h.slack.fail_next(method, status=500)
+        asked = await h.mention("tell me")
+        await h.reply(asked["ts"], "Line 39:")
+        await h.settle()
+        assert any(c.status == 500 for c in h.slack.calls_to(method))
+        text = _shown(h, asked["ts"])
+        for i in range(40):
+            assert f"Line {i}: " in text
+        assert "truncated" not in text
+        assert "couldn't show" not in text
+        assert len(h.bot_messages(asked["ts"])) >= 2

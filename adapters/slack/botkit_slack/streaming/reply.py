@@ -164,16 +164,20 @@ class ReplyStream:
             native = self.msg.native or (self.msg.posted is None and self.native and (
                 not final or self.streamed))
             limit = self.s.native_split_at if native else self.s.split_at
-            if len(self.msg.md) <= limit:
-                break
-            head, tail = split_native(self.msg, limit) if native else split_head(
-                self.msg.md, limit)
-            self.msg.md = head
-            await self._send(final=True)
-            self._finish_msg()
-            self.msg = StreamMessage(md=tail)
-        if final or self.msg.md.strip() or self.msg.rows:
-            await self._send(final=final)
+            if len(self.msg.md) > limit:
+                head, tail = split_native(self.msg, limit) if native else split_head(
+                    self.msg.md, limit)
+                self.msg.md = head
+                if not await self._send(final=True):
+                    self.msg.md = head + tail  # fell back to edits: cut again, shorter
+                    continue
+                self._finish_msg()
+                self.msg = StreamMessage(md=tail)
+                continue
+            if (final or self.msg.md.strip() or self.msg.rows) and \
+                    not await self._send(final=final):
+                continue
+            break
         if final:
             self._finish_msg()
 
@@ -185,40 +189,45 @@ class ReplyStream:
             self.msg.posted.status = not self.msg.md.strip()
             self.done.append(self.egress.track(self.msg.posted))
 
-    async def _send(self, *, final: bool) -> None:
+    async def _send(self, *, final: bool) -> bool:
+        """Show the current message; False when a native stream failed and the message is
+        now too long to edit (the caller cuts it first)."""
         msg = self.msg
         if msg.posted is None:
             if not msg.md.strip() and not msg.rows:
-                return
+                return True
             if self.s.before_first_post is not None and not self.done:
                 await self.s.before_first_post()
             if self.native and not final and await self.writer.start(msg):
                 self.streamed = True
                 if msg.unsent:
                     self._dirty.set()  # the text goes with the next call
-                return
+                return True
             if self.native and final and self.streamed and not msg.rows:
                 await self._post_markdown()
-                return
+                return True
             if not final:
                 # Showing it now commits to a final edit: pay for it up front, or, with no
                 # edits to spare, post the reply once it is complete.
                 if not self.limiter.try_take("chat.update", optional=True):
                     self._dirty.set()
-                    return
+                    return True
                 msg.prepaid = True
             await self._post(final)
-            return
+            return True
         if msg.native:
             try:
                 if final:
                     await self.writer.stop(msg)
                 elif await self.writer.append(msg):
                     self._dirty.set()  # more to send: the next flush takes it
-                return
+                return True
             except Exception as exc:
                 await self._native_failed(exc)
+                if len(msg.md) > self.s.split_at:
+                    return False
         await self._edit(final)
+        return True
 
     async def _native_failed(self, exc: Exception) -> None:
         """A native call failed: close the stream, then carry on by editing the message."""
