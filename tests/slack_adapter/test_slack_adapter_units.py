@@ -11,8 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.errors import UserError
 from botkit.history import build_agent_messages
-from botkit.types import PlatformUser
-from botkit_slack.conversations import conversation_id
+from botkit.types import Conversation, PlatformUser
+from botkit_slack.conversations import Conversations, SlackRoute, conversation_id
 from botkit_slack.egress import ToolRow, stream_content
 from botkit_slack.emulator import SlackEmulator
 from botkit_slack.history import HistoryCache, Identity, translate
@@ -240,3 +240,50 @@ def test_tool_records_are_shrunk_to_fit_metadata() -> None:
     assert fitted[0]["content"].endswith("[truncated]")
     assert fit_records([{"id": str(i), "role": "tool", "toolCallId": str(i), "content": "y"}
                          for i in range(2000)]) is None
+
+
+# -- robustness of the pure decisions, conversations and settings ---------------------------
+@pytest.mark.parametrize("body", [
+    {"type": "block_actions", "user": "x", "actions": [{"action_id": "a"}]},
+    {"type": "block_actions", "user": {"id": "U1"}, "actions": [3]},
+    {"type": "block_actions", "user": {"id": "U1"}, "actions": "a"},
+    {"type": "block_actions", "user": {"id": "U1"}, "channel": [], "actions": [{}]},
+    {"type": "block_actions", "actions": [{"action_id": "a"}], "channel": {"id": "C1"}},
+])
+def test_unusable_clicks_decode_to_nothing(body: dict[str, Any]) -> None:
+    assert decode_click(body) is None
+
+
+def test_odd_messages_are_not_answered() -> None:
+    for odd in (msg(user=["U1"]), msg(user=""), msg(channel=""), msg(ts="")):
+        assert decide(odd, bot_user_id=BOT, respond_to=RespondTo()) is None
+
+
+def test_conversations_keep_ids_and_routes() -> None:
+    conversations = Conversations()
+    route = SlackRoute(recipient_user_id="UALICE", recipient_team_id="T1", message_ts="1.0",
+                       new_thread=True)
+    opened = conversations.open("C1", "1.0", route=route, raw={"type": "app_mention"})
+    assert (opened.id, opened.is_direct, dict(opened.raw)) == ("C1:1.0", False,
+                                                              {"type": "app_mention"})
+    assert conversations.route(opened) == route
+    assert conversations.open("D1", None, route=SlackRoute()).is_direct  # the DM rule
+    elsewhere = Conversation(id="other", channel="C9", thread="2.0")
+    assert conversations.route(elsewhere) == SlackRoute()  # unknown: nothing to go on
+    assert conversations.open("C9", "2.0", route=route).id == "C9:2.0"
+    conversations.remember(elsewhere)  # the core's id wins for a conversation it knows
+    assert conversations.open("C9", "2.0", route=route).id == "other"
+    assert not conversations.has_bot_posted("C1", "1.0")
+    conversations.bot_posted("C1", "1.0")
+    assert conversations.has_bot_posted("C1", "1.0")
+
+
+def test_slack_settings_is_the_one_list_of_options() -> None:
+    names = SlackSettings.option_names()
+    assert "credentials_error" not in names
+    assert {"bot_token", "respond_to", "streaming", "suggested_prompts"} <= set(names)
+    with pytest.raises(UserError, match=r"no option colour \(options: bot_token, "):
+        SlackSettings.build(colour="red", defer_credentials=True)
+    built = SlackSettings.build(bot_token="xoxb-1", app_token="xapp-1")
+    assert built.respond_to == RespondTo()
+    assert built.edit_interval == 1.0
