@@ -1,5 +1,8 @@
 """A proxy in front of the emulator's Web API that answers chosen methods the way an edge
-proxy does when Slack is unwell: an HTML (or plain-text) 5xx, not Slack's JSON."""
+proxy does when Slack is unwell: a 5xx whose body is not Slack's JSON. slack_sdk reads each
+kind differently: ``html`` (text/html) leaves an empty response, ``text`` (text/plain) keeps
+the body as a string, ``json`` (a JSON content type, a body that does not parse) raises with
+aiohttp's response object in place of a Slack response."""
 
 from __future__ import annotations
 
@@ -11,27 +14,32 @@ from aiohttp import web
 __all__ = ["EdgeProxy"]
 
 HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>"
+BODIES = {"html": (HTML_502, "text/html"), "text": ("upstream connect error", "text/plain"),
+          "json": ("<html>Bad Gateway</html>", "application/json")}
 
 
 class EdgeProxy:
     def __init__(self, target: str) -> None:
         self.target = target.rstrip("/")  # the emulator's .../api
         self.failing: Counter[str] = Counter()
+        self.kind = "html"
         self.failed: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.url = ""
 
-    def fail_next(self, method: str, count: int = 1) -> None:
-        """The next ``count`` calls of ``method`` get an HTML 502."""
+    def fail_next(self, method: str, count: int = 1, *, kind: str = "html") -> None:
+        """The next ``count`` calls of ``method`` get a 502 with a ``kind`` body."""
         self.failing[method] += count
+        self.kind = kind
 
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         if self.failing[method] > 0:
             self.failing[method] -= 1
             self.failed[method] += 1
-            return web.Response(status=502, text=HTML_502, content_type="text/html")
+            text, content_type = BODIES[self.kind]
+            return web.Response(status=502, text=text, content_type=content_type)
         assert self._session is not None
         headers = {k: v for k, v in request.headers.items()
                    if k.lower() not in ("host", "content-length")}

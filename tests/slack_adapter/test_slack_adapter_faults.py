@@ -237,10 +237,11 @@ def _shown(h: Harness, thread: str) -> str:
     return "\n".join(m["text"] for m in h.bot_messages(thread))
 
 
+@pytest.mark.parametrize("kind", ["html", "text", "json"])
 @pytest.mark.parametrize("method", ["chat.startStream", "chat.postMessage",
                                     "assistant.threads.setStatus", "chat.appendStream"])
 async def test_a_non_json_5xx_from_slack_never_loses_the_reply(
-        method: str, caplog: pytest.LogCaptureFixture) -> None:
+        method: str, kind: str, caplog: pytest.LogCaptureFixture) -> None:
     holder: list[Harness] = []
     async with EdgeProxy("") as proxy:
         def failed(name: str) -> Condition:
@@ -252,7 +253,7 @@ async def test_a_non_json_5xx_from_slack_never_loses_the_reply(
         async with running("socket", bot=bot, proxy=proxy,
                            thinking_status="is thinking…") as h:
             holder.append(h)
-            proxy.fail_next(method)
+            proxy.fail_next(method, kind=kind)
             asked = await h.mention("tell me")
             await h.reply(asked["ts"], "Line 29")
             await h.settle()

@@ -4,14 +4,17 @@ Slack text, stream rendering and tool records in metadata."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.errors import UserError
 from botkit.history import build_agent_messages
 from botkit.types import Conversation, PlatformUser
+from botkit_slack.client import http_status, slack_error
 from botkit_slack.conversations import Conversations, SlackRoute, conversation_id
 from botkit_slack.egress import ToolRow, stream_content
 from botkit_slack.emulator import SlackEmulator
@@ -287,3 +290,17 @@ def test_slack_settings_is_the_one_list_of_options() -> None:
     built = SlackSettings.build(bot_token="xoxb-1", app_token="xapp-1")
     assert built.respond_to == RespondTo()
     assert built.edit_interval == 1.0
+
+
+def test_slack_errors_are_named_whatever_the_body() -> None:
+    def failed(response: object) -> SlackApiError:
+        return SlackApiError("failed", response)
+
+    assert slack_error(failed(SimpleNamespace(data={"error": "ratelimited"}, status_code=429))) \
+        == "ratelimited"
+    assert slack_error(failed(SimpleNamespace(data="upstream error", status_code=502))) \
+        == "http_502"  # text/plain kept as a string
+    assert slack_error(failed(SimpleNamespace(data={}, status_code=503))) == "http_503"
+    assert slack_error(failed(SimpleNamespace(status=502))) == "http_502"  # aiohttp's own
+    assert http_status(failed(SimpleNamespace(status=502))) == 502
+    assert slack_error(TimeoutError()) == "TimeoutError"

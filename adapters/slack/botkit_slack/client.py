@@ -50,8 +50,12 @@ def slack_error(exc: BaseException) -> str:
 
 def http_status(exc: BaseException) -> int | None:
     """The HTTP status of a failed Slack call (None when it never got an answer)."""
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    return status if isinstance(status, int) else None
+    response = getattr(exc, "response", None)  # a SlackResponse, or aiohttp's response
+    for name in ("status_code", "status"):     # when the body did not parse as JSON
+        status = getattr(response, name, None)
+        if isinstance(status, int):
+            return status
+    return None
 
 
 def make_clients(
