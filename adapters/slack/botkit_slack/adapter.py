@@ -22,7 +22,7 @@ from botkit.errors import AdapterError, UserError
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
 from botkit.ui.nodes import Message
 from botkit_slack.client import RateLimiter, http_status, make_clients, slack_error
-from botkit_slack.conversations import Conversations
+from botkit_slack.conversations import Conversations, channel_type
 from botkit_slack.directory import Directory
 from botkit_slack.egress import Egress
 from botkit_slack.files import FileStore
@@ -41,12 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["SlackAdapter"]
 
 log = logging.getLogger("botkit.slack")
-
-
-def channel_type(channel: str) -> str:
-    """Slack's channel type from a channel id: ``im``, ``group`` (private or multi-person
-    DM) or ``channel``."""
-    return {"D": "im", "G": "group"}.get(channel[:1], "channel")
 
 
 class SlackAdapter(BaseAdapter):

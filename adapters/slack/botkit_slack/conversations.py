@@ -20,12 +20,19 @@ from typing import Any
 
 from botkit.types import Conversation
 
-__all__ = ["Conversations", "SlackRoute", "conversation_id", "is_direct_channel"]
+__all__ = ["Conversations", "SlackRoute", "channel_type", "conversation_id",
+           "is_direct_channel"]
 
 
-def is_direct_channel(channel: str, channel_type: str | None = None) -> bool:
-    """A direct message with the bot (``channel_type`` ``im``, or a ``D…`` channel id)."""
-    return channel_type == "im" or channel.startswith("D")
+def channel_type(channel: str) -> str:
+    """Slack's channel type as far as the id tells: ``im`` (``D…``), ``group`` (``G…``: a
+    private channel or a group DM) or ``channel``."""
+    return {"D": "im", "G": "group"}.get(channel[:1], "channel")
+
+
+def is_direct_channel(channel: str, kind: str | None = None) -> bool:
+    """A direct message with the bot (Slack's ``channel_type`` ``im``, or a ``D…`` id)."""
+    return kind == "im" or channel_type(channel) == "im"
 
 
 def conversation_id(channel: str, thread: str | None) -> str:
