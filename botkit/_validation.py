@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from botkit.adapter import BaseAdapter
 from botkit.errors import UserError
 
 
@@ -20,6 +21,11 @@ def checked_bot_arguments(*, adapters: Any, agent: Any, tools: Any, context: Any
         if not (hasattr(adapter, "platform") and callable(getattr(adapter, "start", None))):
             raise UserError(f"{adapter!r} is not a platform adapter (it needs .platform and "
                             "async start/stop/post/…; subclass botkit.BaseAdapter)")
+        missing = _missing_egress(adapter)
+        if missing:
+            raise UserError(f"{type(adapter).__name__} must implement "
+                            f"{', '.join(m + '()' for m in missing)}: BaseAdapter has no "
+                            "default for posting, editing or deleting a message")
     if agent is not None and not callable(getattr(agent, "run", None)) and not callable(agent):
         hint = " For an AG-UI server use botkit.agents.AgUiHttpAgent(url)." if isinstance(
             agent, str) else ""
@@ -43,6 +49,14 @@ def checked_bot_arguments(*, adapters: Any, agent: Any, tools: Any, context: Any
             or max_iterations < 1:
         raise UserError(f"max_iterations must be a whole number ≥ 1, got {max_iterations!r}")
     return list(adapters), list(tools), list(context)
+
+
+def _missing_egress(adapter: Any) -> list[str]:
+    """The egress methods a ``BaseAdapter`` subclass left undefined."""
+    if not isinstance(adapter, BaseAdapter):
+        return []
+    return [name for name in ("post", "update", "delete")
+            if getattr(type(adapter), name) is getattr(BaseAdapter, name)]
 
 
 def _is_collection(value: Any) -> bool:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from botkit.adapter import Capabilities, PlatformAdapter
+from botkit.adapter import Capabilities, PlatformAdapter, stream_to
 from botkit.agents.base import Agent
 from botkit.choices import ChoiceRecord, ChoiceSurface
 from botkit.context import InterruptContext
@@ -127,7 +127,7 @@ class Thread:
                 async for chunk in src:
                     yield chunk
 
-        return await self._adapter.stream(self.conversation, parts())
+        return await stream_to(self._adapter, self.conversation, parts())
 
     async def post_ephemeral(self, user: PlatformUser, ui: Renderable) -> MessageRef | None:
         """Show a message to ``user`` only; None where the platform cannot."""

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from botkit import keys
-from botkit.adapter import PlatformAdapter
+from botkit.adapter import PlatformAdapter, stream_to
 from botkit.history import AgentMessage
 from botkit.run.interrupts import PendingInterrupt
 from botkit.run.tracking import summarize_tool_calls
@@ -51,7 +51,7 @@ class RunSurface:
 
     # -- showing -----------------------------------------------------------------------
     async def show_stream(self, parts: AsyncIterator[StreamPart]) -> MessageRef | None:
-        return await self.adapter.stream(self.conversation, parts)
+        return await stream_to(self.adapter, self.conversation, parts)
 
     async def show_text(self, text: str) -> MessageRef:
         return await self.adapter.post(self.conversation, Message(Section(text)))
