@@ -4,6 +4,7 @@ network, and misuse fails here, at decoration time, with the fix in the message.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
@@ -28,6 +29,18 @@ ErrorHandler = Callable[[Exception, Any], Awaitable[Any] | Any]
 def command_key(name: str) -> str:
     """``/File-Issue`` and ``file_issue`` route to the same handler."""
     return name.strip().lstrip("/").lower().replace("-", "_")
+
+
+def no_such_attribute(obj: object, name: str) -> AttributeError:
+    """The error for ``bot.<name>`` when a bot has no such attribute: it names the closest
+    public name (``bot.on_mentoin`` → ``bot.on_mention``)."""
+    if name.startswith("_"):
+        return AttributeError(name)
+    public = [n for n in dir(type(obj)) if not n.startswith("_")]
+    close = difflib.get_close_matches(name, public, n=1, cutoff=0.6)
+    hint = f"; did you mean bot.{close[0]}?" if close else \
+        f"; a bot has {', '.join(n for n in public if n.startswith('on_'))}, tool, …"
+    return AttributeError(f"'{type(obj).__name__}' object has no attribute {name!r}{hint}")
 
 
 def checked_handler(decorator: str, handler: Any) -> None:

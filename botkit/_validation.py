@@ -1,12 +1,37 @@
-"""Checks of ``create_bot`` arguments, so misuse fails at once with the fix in the message."""
+"""``create_bot``'s options and their checks, so misuse fails at once with the fix in the
+message."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypedDict
 
-from botkit.adapter import BaseAdapter
+from botkit._agent_context import ContextEntry
+from botkit._turns import Concurrency
+from botkit.adapter import BaseAdapter, PlatformAdapter
+from botkit.agents.base import AgentLike
 from botkit.errors import UserError
+from botkit.run.tools import BotTool
+from botkit.store.base import StateStore
+from botkit.threads.config import ThreadsAPIConfig
+
+
+class BotOptions(TypedDict, total=False):
+    """``create_bot``'s options: exactly ``Bot``'s keyword arguments (a test keeps them
+    equal)."""
+
+    adapters: Iterable[PlatformAdapter]
+    agent: AgentLike | None
+    tools: Iterable[BotTool | Callable[..., Any]]
+    context: Iterable[ContextEntry | Mapping[str, Any] | tuple[str, Any]]
+    name: str | None
+    store: StateStore | None
+    max_iterations: int
+    interrupt_event_names: Iterable[str]
+    dedup_ttl: float
+    concurrency: Concurrency
+    lock_ttl: float
+    threads_api: ThreadsAPIConfig | None
 
 
 def checked_bot_arguments(*, adapters: Any, agent: Any, tools: Any, context: Any,

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import difflib
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 
 from botkit import keys
 from botkit._actions import ActionRegistry
 from botkit._agent_context import ContextEntry
 from botkit._dispatch import Pipeline
-from botkit._registry import ErrorHandler, HandlerRegistry, checked_name
+from botkit._registry import ErrorHandler, HandlerRegistry, checked_name, no_such_attribute
 from botkit._runtime import Runtime
 from botkit._turns import Concurrency, TurnGate
-from botkit._validation import checked_bot_arguments
+from botkit._validation import BotOptions, checked_bot_arguments
 from botkit.adapter import OpenChoice, PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
@@ -96,13 +95,7 @@ class Bot:
     if not TYPE_CHECKING:  # type checkers keep flagging unknown names themselves
         def __getattr__(self, name: str) -> Any:
             """Only reached for a name ``Bot`` lacks: suggest the one that was meant."""
-            if name.startswith("_"):
-                raise AttributeError(name)
-            public = [n for n in dir(type(self)) if not n.startswith("_")]
-            close = difflib.get_close_matches(name, public, n=1, cutoff=0.6)
-            hint = f"; did you mean bot.{close[0]}?" if close else \
-                f"; a bot has {', '.join(n for n in public if n.startswith('on_'))}, tool, …"
-            raise AttributeError(f"'Bot' object has no attribute {name!r}{hint}")
+            raise no_such_attribute(self, name)
 
     @property
     def store(self) -> StateStore:
@@ -355,24 +348,6 @@ class Bot:
 
     def _blocker(self, record: ChoiceRecord) -> str | None:
         return replay_blocker(self, record)
-
-
-class BotOptions(TypedDict, total=False):
-    """``create_bot``'s options: exactly ``Bot``'s keyword arguments (a test keeps them
-    equal)."""
-
-    adapters: Iterable[PlatformAdapter]
-    agent: AgentLike | None
-    tools: Iterable[BotTool | Callable[..., Any]]
-    context: Iterable[ContextEntry | Mapping[str, Any] | tuple[str, Any]]
-    name: str | None
-    store: StateStore | None
-    max_iterations: int
-    interrupt_event_names: Iterable[str]
-    dedup_ttl: float
-    concurrency: Concurrency
-    lock_ttl: float
-    threads_api: ThreadsAPIConfig | None
 
 
 def create_bot(**options: Unpack[BotOptions]) -> Bot:

@@ -31,7 +31,7 @@ def test_create_bot_takes_exactly_the_options_bot_takes() -> None:
     params = {name: p for name, p in inspect.signature(Bot).parameters.items()}
     assert all(p.kind is p.KEYWORD_ONLY for p in params.values())
     hints = get_type_hints(Bot.__init__, vars(botkit.bot))
-    options = get_type_hints(botkit.bot.BotOptions, vars(botkit.bot))
+    options = get_type_hints(botkit.bot.BotOptions)
     assert set(options) == set(params)
     for name, hint in options.items():
         assert hint == hints[name], name
