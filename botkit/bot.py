@@ -20,10 +20,11 @@ from botkit._validation import BotOptions, checked_bot_arguments
 from botkit.adapter import OpenChoice, PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
+from botkit.clicks import replay_blocker, replay_tool_call
 from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserError
 from botkit.events import Event, MessageEvent
 from botkit.store import MemoryStore, StateStore
-from botkit.thread import Thread, replay_blocker, replay_tool_call
+from botkit.thread import Thread
 from botkit.threads import Threads, ThreadsAPIConfig
 from botkit.threads.config import serve_threads_api
 from botkit.tools import BotTool, tool_from_function

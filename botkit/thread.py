@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from botkit.adapter import Capabilities, PlatformAdapter, stream_to
 from botkit.agents.base import Agent
-from botkit.choices import ChoiceRecord, ChoiceSurface
+from botkit.clicks import ChoicePort
 from botkit.context import InterruptContext
-from botkit.errors import RunSuspended, UserError
+from botkit.errors import UserError
 from botkit.events import MessageEvent
 from botkit.history import AgentMessage, build_agent_messages, new_message_id
 from botkit.run import tracking
@@ -30,7 +30,7 @@ from botkit.types import (
     ThreadMessage,
 )
 from botkit.ui.binding import bind_handlers, to_message
-from botkit.ui.nodes import Message, Renderable, Section
+from botkit.ui.nodes import Message, Renderable
 
 if TYPE_CHECKING:
     from botkit._runtime import Runtime
@@ -253,6 +253,14 @@ class Thread:
         return await tracking.track_run(self._runtime.threads, self.platform,
                                         self.conversation, kind, run, surface)
 
+    async def _replay(self, call: ToolCall, value: Any) -> RunResult:
+        """Run ``call`` again with its recorded answers plus ``value`` (a choice answered
+        after a restart), then let the agent continue, as the run that asked would have."""
+        request = RunRequest.replaying(call, tools=self._runtime.registry.tools_with(None))
+        log.info("replaying tool call %s (%s) in %s", call.id, call.name, self.id)
+        return await self._run(self._agent(), request, "resume", batch=call.batch,
+                               replays={call.id: [*call.answers, value]})
+
     def _tool_context(self, call: ToolCall) -> ToolContext:
         thread = self._for_tool_call(call)  # its await_choice calls know the call
         return ToolContext(thread=thread, message=thread.message, user=thread.user,
@@ -319,73 +327,3 @@ class Thread:
     async def show_notice(self, text: str) -> MessageRef:
         """Post a short muted notice (used for errors and expirations)."""
         return await self._adapter.post(self.conversation, notice(text))
-
-
-class ChoicePort:
-    """A ``Thread`` as ``Choices`` sees it (``ChoiceSurface``): where a question is posted,
-    closed and answered."""
-
-    def __init__(self, thread: Thread) -> None:
-        self.thread = thread
-
-    @property
-    def conversation(self) -> Conversation:
-        return self.thread.conversation
-
-    @property
-    def platform(self) -> str:
-        return self.thread.platform
-
-    @property
-    def user(self) -> PlatformUser | None:
-        return self.thread.user
-
-    @property
-    def message(self) -> MessageEvent | None:
-        return self.thread.message
-
-    async def post(self, message: Message) -> MessageRef:
-        return await self.thread.post(message)
-
-    async def close(self, ref: MessageRef, message: Message) -> None:
-        await self.thread._adapter.update(self.thread.conversation, ref, message)
-
-    async def tell(self, user: PlatformUser, text: str) -> None:
-        """Answer the clicker privately where possible, else in the conversation."""
-        try:
-            if await self.thread.post_ephemeral(user, Message(Section(text))) is None:
-                await self.thread.show_notice(text)
-        except Exception:
-            log.exception("could not answer a click in %s", self.thread.id)
-
-    async def record(self, messages: list[AgentMessage]) -> None:
-        await self.thread._surface().record(messages)
-
-
-async def replay_tool_call(bot: Bot, record: ChoiceRecord, value: Any, where: ChoiceSurface
-                           ) -> None:
-    """Run the waiting tool call of ``record`` again with its recorded answers plus
-    ``value``, then let the agent continue, as the run that asked would have."""
-    call = record.call
-    assert call is not None
-    thread = bot.thread(where.platform, where.conversation, message=record.message,
-                        user=record.user)
-    request = RunRequest.replaying(call, tools=bot._runtime.registry.tools_with(None))
-    log.info("replaying tool call %s (%s) in %s", call.id, call.name, thread.id)
-    try:
-        await thread._run(thread._agent(), request, "resume", batch=call.batch,
-                          replays={call.id: [*call.answers, value]})
-    except RunSuspended:
-        log.info("the replayed run in %s is waiting again", thread.id)
-    except Exception as exc:
-        await bot._pipeline.errors.report(exc, thread, f"replaying tool call {call.id}")
-
-
-def replay_blocker(bot: Bot, record: ChoiceRecord) -> str | None:
-    """Why ``record``'s tool call cannot be replayed in this bot (None: it can)."""
-    call = record.call
-    if call is not None and call.name not in bot._runtime.registry.tools:
-        return f"the tool {call.name!r} is no longer available"
-    if bot.agent is None:
-        return "the bot has no agent to continue the run"
-    return None
