@@ -134,7 +134,7 @@ def test_no_module_imports_a_layer_above_its_own() -> None:
 def test_nothing_below_the_facade_imports_the_bot() -> None:
     offenders = [(e.importer, e.line) for e in core_graph()
                  if e.imported in {"botkit.bot", "botkit.thread"}
-                 and (layer_of(e.importer) or 0) < FACADE]
+                 and not _above(e.importer, FACADE - 1)]
     assert offenders == []
 
 
@@ -146,7 +146,7 @@ def test_the_modules_that_import_the_bot_module_are_few() -> None:
 
 def test_the_adapter_contract_does_not_name_the_bot() -> None:
     imported = {e.imported for e in core_graph() if e.importer == "botkit.adapter"}
-    assert {m for m in imported if (layer_of(m) or 0) > 2} == set()
+    assert {m for m in imported if _above(m, 2)} == set()
 
 
 def _adapter_modules() -> dict[str, Path]:
@@ -165,6 +165,21 @@ def test_no_adapter_imports_the_bot_module() -> None:
                  for imported, line in imports_of(path, name, set(modules))
                  if imported == "botkit.bot"]
     assert offenders == []
+
+
+def test_adapters_use_only_the_contract_layers_of_the_core() -> None:
+    """An adapter is written against ``BotHandle``/``BaseAdapter`` and values (L0-L2) and
+    the public ``botkit`` package (a serving helper may take the public ``Bot``)."""
+    modules = _adapter_modules()
+    offenders = [(name, imported, line) for name, path in modules.items()
+                 for imported, line in imports_of(path, name, set(modules))
+                 if imported.startswith("botkit.") and _above(imported, 2)]
+    assert offenders == []
+
+
+def _above(module: str, layer: int) -> bool:
+    found = layer_of(module)
+    return found is None or found > layer
 
 
 def test_the_core_imports_no_adapter() -> None:

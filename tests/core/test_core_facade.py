@@ -23,6 +23,7 @@ from botkit import (
     create_bot,
 )
 from botkit.adapter import BotHandle
+from botkit.codec import decode_event, encode_event
 from botkit.testing import FakeAdapter, Say, ScriptedAgent, running
 from botkit.ui import Message
 
@@ -111,3 +112,25 @@ def test_create_bot_refuses_a_base_adapter_that_cannot_post() -> None:
 
     with pytest.raises(UserError, match=r"Half must implement update\(\), delete\(\)"):
         create_bot(adapters=[Half()])
+
+
+async def test_the_pipeline_intake_is_the_seam_for_a_durable_inbox() -> None:
+    """dispatch = dedup -> intake; an inbox makes intake "append and return" and runs
+    ``process`` later (dedup is not repeated there)."""
+    fake = FakeAdapter()
+    bot = create_bot(adapters=[fake])
+    seen: list[str] = []
+    bot.on_mention(lambda ctx: seen.append(ctx.text))
+    inbox: list[dict[str, Any]] = []
+
+    async def append(event: Any) -> None:
+        inbox.append(encode_event(event))  # what a store-backed inbox keeps
+
+    bot._pipeline.intake = append
+    async with running(bot):
+        event = fake.message_event("hello")
+        await bot.dispatch(event)
+        await bot.dispatch(event)  # a redelivery: dropped before the inbox
+        assert (seen, len(inbox)) == ([], 1)
+        await bot._pipeline.process(decode_event(inbox.pop()))  # the inbox's consumer
+    assert seen == ["hello"]
