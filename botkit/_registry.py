@@ -48,13 +48,15 @@ def checked_handler(decorator: str, handler: Any) -> None:
         raise UserError(f"@bot.{decorator} decorates a function; got {handler!r}")
 
 
-def checked_name(decorator: str, value: Any, what: str, example: str) -> str:
+def checked_name(decorator: str, value: Any, what: str, example: str, *,
+                 optional: bool = False) -> str:
     """The id/name a decorator factory was given; ``UserError`` naming the fix when the
     decorator was used bare (``@bot.on_interaction`` over a function) or given nonsense."""
     if callable(value):
+        also = f" (or @bot.{decorator}() for all)" if optional else ""
         raise UserError(
-            f"@bot.{decorator} needs the {what}: write @bot.{decorator}({example}) above "
-            f"{getattr(value, '__name__', 'the function')}(), not @bot.{decorator}")
+            f"@bot.{decorator} needs the {what}: write @bot.{decorator}({example}){also} "
+            f"above {getattr(value, '__name__', 'the function')}(), not @bot.{decorator}")
     if not isinstance(value, str) or not value.strip():
         raise UserError(f"@bot.{decorator}(...) takes the {what} as a non-empty string, "
                         f"e.g. @bot.{decorator}({example}); got {value!r}")

@@ -176,8 +176,8 @@ class Bot:
     def on_interrupt(self, event_name: str = "*") -> Callable[[H], H]:
         """Handle the agent pausing for a human. ``event_name`` is the legacy CUSTOM event
         name or the AG-UI 1.0 interrupt ``reason``; ``"*"`` catches every interrupt."""
-        checked = checked_name("on_interrupt", event_name, "event name (or nothing)",
-                               '"approval"')
+        checked = checked_name("on_interrupt", event_name, "event name", '"approval"',
+                               optional=True)
 
         def register(handler: H) -> H:
             self._registry.add_interrupt(checked, handler)

@@ -97,7 +97,7 @@ def test_on_interaction_without_its_action_id_names_the_fix() -> None:
 
 @pytest.mark.parametrize(("decorator", "fix"), [
     ("on_command", r'@bot\.on_command\("ticket"\)'),
-    ("on_interrupt", r'@bot\.on_interrupt\("approval"\)'),
+    ("on_interrupt", r'@bot\.on_interrupt\("approval"\) \(or @bot\.on_interrupt\(\) for all\)'),
 ])
 def test_every_decorator_factory_refuses_a_bare_function(decorator: str, fix: str) -> None:
     bot = create_bot(adapters=[FakeAdapter()])
