@@ -12,9 +12,12 @@ from typing import Any
 
 import ag_ui.core as agui
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from botkit import Bot, ToolContext, TurnContext, UserError, create_bot
 from botkit.testing import FakeAdapter, Say, ScriptedAgent, running
+from botkit.tools import call_tool
 
 
 # -- model mistakes --------------------------------------------------------------------
@@ -222,3 +225,34 @@ async def test_a_tools_failure_goes_to_the_model_not_to_on_error() -> None:
         await fake.emit_mention("go")
     assert errors == []
     assert "explode failed: RuntimeError: boom" in fake.texts()[-1]
+
+
+# -- whatever the model sends, the call ends as a result ---------------------------------
+_json_text = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                 max_size=3),
+    max_leaves=10).map(json.dumps)
+_raw_arguments = st.one_of(
+    st.text(max_size=50),
+    _json_text,
+    st.integers(min_value=1, max_value=60_000).map(lambda n: "[" * n + "]" * n),
+    st.integers(min_value=1, max_value=60_000).map(lambda n: '{"a":' * n + "1" + "}" * n),
+    st.integers(min_value=4_000, max_value=20_000).map(lambda n: '{"value": ' + "9" * n + "}"),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_raw_arguments)
+async def test_call_tool_turns_any_arguments_into_a_result(raw: str) -> None:
+    bot = create_bot(adapters=[FakeAdapter()])
+
+    @bot.tool
+    def probe(value: Any = None) -> Any:
+        return {"got": value}
+
+    outcome = await call_tool(dict(bot.tools), "probe", raw, None)
+    if outcome.error is None:
+        json.loads(outcome.content)  # a result the model can read
+    else:
+        assert json.loads(outcome.content) == {"error": outcome.error}
