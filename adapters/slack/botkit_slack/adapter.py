@@ -36,7 +36,7 @@ from botkit_slack.transport import HttpTransport, SocketTransport, Transport
 if TYPE_CHECKING:
     from slack_bolt.app.async_app import AsyncApp
 
-    from botkit.bot import Bot
+    from botkit.adapter import BotHandle
 
 __all__ = ["SlackAdapter"]
 
@@ -107,7 +107,7 @@ class SlackAdapter(BaseAdapter):
     def request_url(self) -> str | None:
         return self.transport.url if isinstance(self.transport, HttpTransport) else None
 
-    async def start(self, bot: Bot) -> None:
+    async def start(self, bot: BotHandle) -> None:
         self.check_credentials()
         s = self.settings
         try:

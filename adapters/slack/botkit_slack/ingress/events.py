@@ -12,9 +12,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
+from botkit.events import CommandEvent, InteractionEvent, MessageEvent
 from botkit.types import Conversation, MessageRef
 from botkit_slack.client import slack_error
 from botkit_slack.conversations import Conversations, SlackRoute
@@ -23,17 +23,12 @@ from botkit_slack.files import FileStore
 from botkit_slack.history import HistoryCache, Identity
 from botkit_slack.ingress.decide import Click, Decision, RespondTo, decide, decode_click
 
-__all__ = ["EventBuilder", "IngressBot", "Routing"]
+__all__ = ["EventBuilder", "Routing"]
+
+if TYPE_CHECKING:
+    from botkit.adapter import BotHandle
 
 log = logging.getLogger("botkit.slack")
-
-
-class IngressBot(Protocol):
-    """What ingress needs of the bot (a subset of the core's bot handle): dispatch an event,
-    and run work in the background."""
-
-    async def dispatch(self, event: Event) -> None: ...
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -51,7 +46,7 @@ def _text(value: Any) -> str:
 
 
 class EventBuilder:
-    def __init__(self, bot: IngressBot, identity: Identity, routing: Routing, *,
+    def __init__(self, bot: BotHandle, identity: Identity, routing: Routing, *,
                  directory: Directory, files: FileStore, conversations: Conversations,
                  history: HistoryCache, platform: str = "slack") -> None:
         self.bot = bot
