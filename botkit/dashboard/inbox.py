@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from botkit import keys
 from botkit.dashboard.render import page
 from botkit.dashboard.wiring import THREADS, running_bot
 from botkit.errors import InteractionExpired, UserError
@@ -32,7 +33,7 @@ from botkit.ui.text import Choice, numbered_choices, render_plain
 __all__ = ["OPERATOR", "Pending", "pending_items"]
 
 log = logging.getLogger("botkit")
-CHOICE_PREFIX, INTERRUPT_PREFIX = "choice:", "interrupt:"
+CHOICE_PREFIX, INTERRUPT_PREFIX = keys.choice(""), keys.pending_interrupt("")
 OPERATOR = PlatformUser(id="dashboard", name="dashboard operator")
 """Who answers a choice that anyone may answer, from the page."""
 
@@ -73,12 +74,12 @@ async def pending_items(threads: Threads) -> list[Pending]:
 
     async def title_of(thread_id: str) -> str:
         if thread_id not in titles:
-            record = await store.get(f"thread:{thread_id}")
+            record = await store.get(keys.thread_record(thread_id))
             titles[thread_id] = str((record or {}).get("title") or "")
         return titles[thread_id]
 
-    keys = await store.scan(CHOICE_PREFIX)
-    for key, record in zip(keys, await store.get_many(keys), strict=True):
+    names = await store.scan(CHOICE_PREFIX)
+    for key, record in zip(names, await store.get_many(names), strict=True):
         if not isinstance(record, dict):
             continue
         card = decode_message(record.get("card")) or Message()
@@ -90,12 +91,12 @@ async def pending_items(threads: Threads) -> list[Pending]:
             allowed=record.get("allowed"), allowed_names=tuple(record.get("allowed_names")
                                                                or ()),
             deadline=record.get("deadline")))
-    keys = await store.scan(INTERRUPT_PREFIX)
-    for key, record in zip(keys, await store.get_many(keys), strict=True):
+    names = await store.scan(INTERRUPT_PREFIX)
+    for key, record in zip(names, await store.get_many(names), strict=True):
         if not isinstance(record, dict):
             continue
         thread_id = key[len(INTERRUPT_PREFIX):]
-        thread = await store.get(f"thread:{thread_id}") or {}
+        thread = await store.get(keys.thread_record(thread_id)) or {}
         wants = any("approved" in ((i or {}).get("responseSchema") or {}).get("properties", {})
                     for i in record.get("interrupts") or () if isinstance(i, dict))
         items.append(Pending(
@@ -153,7 +154,7 @@ async def answer_choice(request: web.Request) -> web.Response:
         user = await _person(bot.adapters, str(record.get("platform", "")), who)
     conv = record.get("conversation") or {}
     ref = record.get("ref")
-    thread_record = await threads.store.get(f"thread:{conv.get('id')}") or {}
+    thread_record = await threads.store.get(keys.thread_record(str(conv.get('id')))) or {}
     event = InteractionEvent(
         platform=str(record.get("platform", "")), event_id=f"dashboard-{uuid.uuid4().hex}",
         conversation=Conversation(id=str(conv.get("id")), channel=str(conv.get("channel")),
@@ -187,7 +188,7 @@ async def answer_interrupt(request: web.Request) -> web.Response:
     bot = running_bot(threads)
     if bot is None:
         return _note(request, "Only the running bot can resume a run.", 409)
-    record = await threads.store.get(f"thread:{thread_id}")
+    record = await threads.store.get(keys.thread_record(thread_id))
     if not isinstance(record, dict) or await threads.store.get(INTERRUPT_PREFIX + thread_id) \
             is None:
         return _note(request, "This run is no longer waiting.", 410)
