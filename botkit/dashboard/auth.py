@@ -14,14 +14,15 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-__all__ = ["COOKIE", "SESSION_TTL", "Sessions", "dashboard_guard", "is_dashboard_path",
-           "secure", "view_context"]
+__all__ = ["COOKIE", "SESSION_TTL", "Session", "Sessions", "SignInToken", "dashboard_guard",
+           "is_dashboard_path", "secure", "session", "sign_in_tokens", "view_context"]
 
 COOKIE = "botkit_session"
 SESSION_TTL = 12 * 3600
@@ -30,56 +31,113 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class Sessions:
-    """Issues and checks session cookies and CSRF tokens for one API token."""
+@dataclass(frozen=True)
+class SignInToken:
+    """A token that may sign in: ``user_id`` binds it to one person (who then sees their
+    own threads and answers as themselves); ``scopes`` without ``write`` / ``admin`` make a
+    read-only session."""
 
-    def __init__(self, token: str | None, *, ttl: float = SESSION_TTL) -> None:
-        self.required = token is not None
-        self._token = token
-        self._key = (hmac.new(token.encode(), b"botkit-dashboard-session", hashlib.sha256)
-                     .digest() if token else secrets.token_bytes(32))
+    token: str = field(repr=False)
+    user_id: str | None = None
+    scopes: frozenset[str] = frozenset({"admin"})
+
+
+@dataclass(frozen=True)
+class Session:
+    """Who is signed in (``user_id`` None: the operator) and the page's CSRF token."""
+
+    nonce: str
+    user_id: str | None
+    scopes: frozenset[str]
+    csrf: str
+
+    @property
+    def may_change(self) -> bool:
+        return bool({"write", "admin"} & self.scopes)
+
+
+def _key(token: str) -> bytes:
+    return hmac.new(token.encode(), b"botkit-dashboard-session", hashlib.sha256).digest()
+
+
+def _fingerprint(token: str) -> str:
+    return hashlib.sha256(b"botkit-dashboard:" + token.encode()).hexdigest()[:12]
+
+
+class Sessions:
+    """Issues and checks session cookies (``<issued>.<nonce>.<token fingerprint>.<sig>``,
+    signed with a key derived from the token that signed in) and CSRF tokens."""
+
+    def __init__(self, tokens: Sequence[SignInToken] = (), *, ttl: float = SESSION_TTL
+                 ) -> None:
+        self.required = bool(tokens)
+        self._tokens = {_fingerprint(t.token): t for t in tokens}
+        self._open_key = secrets.token_bytes(32)  # no tokens: CSRF keyed per process
         self.ttl = ttl
 
     def __repr__(self) -> str:
-        return f"Sessions(required={self.required})"
+        return f"Sessions(required={self.required}, tokens={len(self._tokens)})"
 
-    def _sign(self, text: str) -> str:
-        return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()
+    @staticmethod
+    def _sign(key: bytes, text: str) -> str:
+        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
-    def token_matches(self, given: str) -> bool:
-        if self._token is None:
-            return True
-        return hmac.compare_digest(given.strip().encode(), self._token.encode())
+    def match(self, given: str) -> SignInToken | None:
+        """The token typed into the sign-in form, if it is one of ours."""
+        given = given.strip()
+        found = None
+        for token in self._tokens.values():  # compare with all: no timing hint of which
+            if hmac.compare_digest(given.encode(), token.token.encode()):
+                found = token
+        return found
 
-    def issue(self) -> str:
-        """A new session cookie value: ``<issued>.<nonce>.<signature>``."""
-        body = f"{int(time.time())}.{secrets.token_urlsafe(12)}"
-        return f"{body}.{self._sign(body)}"
+    def issue(self, token: SignInToken) -> str:
+        body = f"{int(time.time())}.{secrets.token_urlsafe(12)}.{_fingerprint(token.token)}"
+        return f"{body}.{self._sign(_key(token.token), body)}"
 
-    def session_of(self, request: web.Request) -> str | None:
-        """The session's nonce (``"open"`` where no sign-in is needed), or None."""
+    def session_of(self, request: web.Request) -> Session | None:
+        """The request's session (an open one where no sign-in is needed), or None."""
         if not self.required:
-            return "open"
-        issued, _, rest = request.cookies.get(COOKIE, "").partition(".")
-        nonce, _, signature = rest.partition(".")
-        if not (issued.isdigit() and nonce and signature):
+            return Session(nonce="open", user_id=None, scopes=frozenset({"admin"}),
+                           csrf=self._sign(self._open_key, "csrf.open")[:40])
+        parts = request.cookies.get(COOKIE, "").split(".")
+        if len(parts) != 4 or not parts[0].isdigit():
             return None
-        if not hmac.compare_digest(signature, self._sign(f"{issued}.{nonce}")):
+        issued, nonce, which, signature = parts
+        token = self._tokens.get(which)
+        if token is None:
+            return None
+        key = _key(token.token)
+        if not hmac.compare_digest(signature, self._sign(key, f"{issued}.{nonce}.{which}")):
             return None
         if time.time() - int(issued) > self.ttl:
             return None
-        return nonce
+        return Session(nonce=nonce, user_id=token.user_id, scopes=token.scopes,
+                       csrf=self._sign(key, f"csrf.{nonce}")[:40])
 
-    def csrf_for(self, nonce: str) -> str:
-        return self._sign(f"csrf.{nonce}")[:40]
-
-    def csrf_ok(self, request: web.Request, nonce: str) -> bool:
+    @staticmethod
+    def csrf_ok(request: web.Request, session: Session) -> bool:
         given = request.headers.get("X-CSRF-Token", "")
-        return bool(given) and hmac.compare_digest(given, self.csrf_for(nonce))
+        return bool(given) and hmac.compare_digest(given, session.csrf)
+
+
+def sign_in_tokens(token: str | None, tokens: Sequence[Any] = ()) -> list[SignInToken]:
+    """The API's admin ``token`` and its scoped / user-bound ``tokens`` (objects with
+    ``token``, ``user_id`` and ``scopes``, as ``ThreadsAPIConfig.tokens``)."""
+    found = [SignInToken(token=token)] if token else []
+    for t in tokens:
+        found.append(SignInToken(token=str(t.token), user_id=getattr(t, "user_id", None),
+                                 scopes=frozenset(getattr(t, "scopes", None) or {"admin"})))
+    return found
 
 
 SESSIONS: web.AppKey[Sessions] = web.AppKey("dashboard_sessions", Sessions)
-NONCE: web.RequestKey[str] = web.RequestKey("dashboard_nonce", str)
+SESSION: web.RequestKey[Session] = web.RequestKey("dashboard_session", Session)
+
+
+def session(request: web.Request) -> Session:
+    """The signed-in session of a dashboard request (set by the guard)."""
+    return request[SESSION]
 
 
 def is_dashboard_path(path: str) -> bool:
@@ -95,14 +153,16 @@ def same_origin(request: web.Request) -> bool:
 
 
 def view_context(request: web.Request) -> dict[str, Any]:
-    sessions = request.app[SESSIONS]
-    nonce = request.get(NONCE)
-    return {"csrf": sessions.csrf_for(nonce) if nonce else "",
-            "signed_in": bool(nonce) and sessions.required, "path": request.path}
+    current = request.get(SESSION)
+    return {"csrf": current.csrf if current else "", "path": request.path,
+            "signed_in": current is not None and request.app[SESSIONS].required,
+            "who": current.user_id if current else None,
+            "read_only": current is not None and not current.may_change}
 
 
 def _deny(request: web.Request, status: int, text: str) -> web.Response:
     response = web.Response(status=status, text=text)
+    response.headers.update({"HX-Retarget": "#problem", "HX-Reswap": "innerHTML"})
     if status == 401:
         target = "/ui/login"
         if request.method == "GET" and not request.headers.get("HX-Request"):
@@ -124,15 +184,19 @@ def dashboard_guard(sessions: Sessions) -> Any:
             public = await route(request)
             secure(public)
             return public
-        nonce = sessions.session_of(request)
-        if nonce is None:
+        current = sessions.session_of(request)
+        if current is None:
             if request.method == "GET" and not request.headers.get("HX-Request"):
                 raise web.HTTPSeeOther(f"/ui/login?next={quote(request.path_qs, safe='')}")
             return _deny(request, 401, "Sign in again: your session has ended.")
-        if request.method not in SAFE_METHODS and not sessions.csrf_ok(request, nonce):
-            return _deny(request, 403, "This page is out of date (CSRF check failed): reload "
-                                       "it and try again.")
-        request[NONCE] = nonce
+        if request.method not in SAFE_METHODS:
+            if not sessions.csrf_ok(request, current):
+                return _deny(request, 403, "This page is out of date (CSRF check failed): "
+                                           "reload it and try again.")
+            if not current.may_change:
+                return _deny(request, 403, "This token can only read: sign in with one "
+                                           "that may write.")
+        request[SESSION] = current
         response = await route(request)
         if not response.prepared:  # an event stream has sent its headers already
             secure(response)

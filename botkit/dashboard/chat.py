@@ -18,6 +18,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from botkit.dashboard.actions import thread_url
+from botkit.dashboard.auth import session
 from botkit.dashboard.inbox import OPERATOR
 from botkit.dashboard.render import page
 from botkit.dashboard.thread_view import tool_rows
@@ -39,8 +40,9 @@ def chat_adapter(request: web.Request) -> WebChat | None:
 
 
 def me(request: web.Request) -> PlatformUser:
-    """Who is chatting: the signed-in person (the operator, until tokens name people)."""
-    return OPERATOR
+    """Who is chatting: the person a user-bound token names, else the operator."""
+    user_id = session(request).user_id
+    return OPERATOR if user_id is None else PlatformUser(id=user_id, name=user_id)
 
 
 async def _my_threads(request: web.Request) -> list[Any]:

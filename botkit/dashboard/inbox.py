@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from botkit import keys
+from botkit.dashboard.auth import session
 from botkit.dashboard.render import page
 from botkit.dashboard.wiring import THREADS, running_bot
 from botkit.errors import InteractionExpired, UserError
@@ -109,6 +110,17 @@ async def pending_items(threads: Threads) -> list[Pending]:
 async def _items(request: web.Request) -> list[Pending]:
     threads = request.app[THREADS]
     items = await pending_items(threads)
+    bound = session(request).user_id
+    if bound is not None:  # a person's token: their threads, answered as themselves
+        mine = []
+        for item in items:
+            record = await threads.store.get(keys.thread_record(item.thread_id))
+            if isinstance(record, dict) and (record.get("user_id") == bound
+                                             or bound in (record.get("participants") or ())):
+                if item.allowed is not None:
+                    item.allowed = [u for u in item.allowed if u == bound]
+                mine.append(item)
+        items = mine
     bot = running_bot(threads)
     for item in items:
         for user_id in item.allowed or ():
@@ -145,9 +157,10 @@ async def answer_choice(request: web.Request) -> web.Response:
     if picked is None:
         return _note(request, "Pick one of the answers shown.", 422)
     allowed = record.get("allowed")
-    user = OPERATOR
+    bound = session(request).user_id
+    user = OPERATOR if bound is None else PlatformUser(id=bound)
     if allowed is not None:
-        who = str(form.get("as_user", ""))
+        who = str(form.get("as_user", "")) if bound is None else bound
         if who not in allowed:
             names = ", ".join(record.get("allowed_names") or ()) or "someone else"
             return _note(request, f"Only {names} can answer this one.", 403)

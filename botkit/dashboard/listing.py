@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiMapping
 
+from botkit.dashboard.auth import session
 from botkit.dashboard.render import page
 from botkit.dashboard.wiring import THREADS, running_bot
 from botkit.errors import UserError
@@ -30,6 +32,8 @@ ID_FIELD = "thread_id" if "thread_id" in SORT_FIELDS else "id"
 COLUMNS = (("title", "Title"), ("status", "Status"), (ID_FIELD, "Thread"),
            ("created_at", "Created"), ("updated_at", "Updated"), ("last_run_at", "Last run"))
 ARCHIVED = {"no": False, "yes": True, "all": None}
+BY_USER = "user_id" in inspect.signature(Threads.list).parameters
+"""Whether thread records know their people (the threads API with user-bound tokens)."""
 
 
 @dataclass
@@ -46,6 +50,7 @@ class ListQuery:
     page: int = 1
     in_messages: bool = False
     """Also search the messages' text (reads each candidate thread's messages)."""
+    user: str = ""
 
     @classmethod
     def parse(cls, query: MultiMapping[str]) -> ListQuery:
@@ -61,22 +66,27 @@ class ListQuery:
             order="asc" if query.get("order") == "asc" else "desc",
             page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
             in_messages=query.get("in") == "messages",
+            user=query.get("user", "").strip()[:200] if BY_USER else "",
         )
 
     def args(self, *, statuses: list[str] | None = None) -> dict[str, Any]:
         """Keyword arguments for ``bot.threads.list``."""
-        return {"search": self.search or None,
+        args = {"search": self.search or None,
                 "status": self.statuses if statuses is None else statuses,
                 "platform": self.platform or None, "archived": ARCHIVED[self.archived],
                 "sort_by": self.sort, "sort_order": self.order}
+        if self.user:
+            args["user_id"] = self.user
+        return args
 
     def link(self, **changes: Any) -> str:
         """``/?…``: this query with ``changes`` applied (for sort headers, paging, the URL)."""
         values = {"q": self.search, "status": self.statuses, "platform": self.platform,
                   "archived": self.archived, "sort": self.sort, "order": self.order,
-                  "page": self.page, "in": "messages" if self.in_messages else "", **changes}
+                  "page": self.page, "in": "messages" if self.in_messages else "",
+                  "user": self.user, **changes}
         defaults = {"q": "", "platform": "", "archived": "no", "sort": "updated_at",
-                    "order": "desc", "page": 1, "in": ""}
+                    "order": "desc", "page": 1, "in": "", "user": ""}
         kept = {k: v for k, v in values.items() if v not in ([], defaults.get(k))}
         return "/?" + urlencode(kept, doseq=True) if kept else "/"
 
@@ -124,19 +134,28 @@ async def _load(request: web.Request, query: ListQuery) -> dict[str, Any]:
     platforms = sorted(({a.platform for a in bot.adapters} if bot else set())
                        | {t.platform for t in found} | ({query.platform} - {""}))
     return {"query": query, "page": found, "counts": counts, "statuses": STATUSES,
+            "by_user": BY_USER and session(request).user_id is None,
             "columns": COLUMNS, "platforms": platforms,
             "pages": max(1, math.ceil(found.total / PER_PAGE)), "per_page": PER_PAGE}
 
 
-async def threads_page(request: web.Request) -> web.Response:
+def _query(request: web.Request) -> ListQuery:
     query = ListQuery.parse(request.query)
+    bound = session(request).user_id
+    if bound is not None:  # a user-bound token sees its person's threads only
+        query.user = bound
+    return query
+
+
+async def threads_page(request: web.Request) -> web.Response:
+    query = _query(request)
     return page(request, "threads.html", fragment=False, **await _load(request, query))
 
 
 async def threads_table(request: web.Request) -> web.Response:
     """The table alone (htmx swaps it in on every filter change and every thread event);
     the address bar follows the filters."""
-    query = ListQuery.parse(request.query)
+    query = _query(request)
     response = page(request, "_threads_table.html", fragment=True,
                     **await _load(request, query))
     response.headers["HX-Replace-Url"] = query.link()

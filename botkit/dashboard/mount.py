@@ -4,12 +4,21 @@ list, everything else lives under ``/ui/`` (pages, fragments, the live feed, sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from botkit.dashboard import actions, chat, inbox, listing, live, thread_view
-from botkit.dashboard.auth import COOKIE, SESSIONS, Sessions, dashboard_guard, same_origin
+from botkit.dashboard.auth import (
+    COOKIE,
+    SESSIONS,
+    Sessions,
+    dashboard_guard,
+    same_origin,
+    sign_in_tokens,
+)
 from botkit.dashboard.render import page
 from botkit.dashboard.wiring import THREADS
 from botkit.threads.service import Threads
@@ -39,13 +48,14 @@ async def login(request: web.Request) -> web.Response:
     if not same_origin(request):
         return page(request, "login.html", status=403, next=target,
                     error="Sign in from this site's own page.")
-    if not sessions.token_matches(str(form.get("token", ""))):
+    token = sessions.match(str(form.get("token", "")))
+    if token is None:
         return page(request, "login.html", status=401, next=target,
                     error="That token is not right. Use the threads API token the bot was "
                           "started with.")
     response = web.HTTPSeeOther(target)
-    response.set_cookie(COOKIE, sessions.issue(), max_age=int(sessions.ttl), httponly=True,
-                        samesite="Strict", path="/", secure=request.secure)
+    response.set_cookie(COOKIE, sessions.issue(token), max_age=int(sessions.ttl),
+                        httponly=True, samesite="Strict", path="/", secure=request.secure)
     raise response
 
 
@@ -60,10 +70,12 @@ async def to_list(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/")
 
 
-def mount_dashboard(app: web.Application, threads: Threads, *, token: str | None) -> None:
-    """Add the dashboard's routes to ``app`` (before it starts), signed in with ``token``
-    (the API's bearer token; None: no sign-in, for loopback servers)."""
-    sessions = Sessions(token)
+def mount_dashboard(app: web.Application, threads: Threads, *, token: str | None,
+                    tokens: Sequence[Any] = ()) -> None:
+    """Add the dashboard's routes to ``app`` (before it starts). People sign in with the
+    API's ``token`` or one of its scoped / user-bound ``tokens`` (``ThreadsAPIConfig``'s);
+    with none, the page opens without sign-in (loopback servers)."""
+    sessions = Sessions(sign_in_tokens(token, tokens))
     app[SESSIONS] = sessions
     app[THREADS] = threads
     app[live.LIVE] = live.LiveStreams()

@@ -10,6 +10,7 @@ from typing import Any
 import jsonpatch
 from aiohttp import web
 
+from botkit.dashboard.auth import session
 from botkit.dashboard.render import page
 from botkit.dashboard.wiring import THREADS, running_bot, web_chat
 from botkit.errors import UserError
@@ -134,11 +135,22 @@ async def _points(threads: Threads, thread_id: str, runs: list[RunRecord]) -> li
                   values=r.checkpoint) for r in runs if r.checkpoint is not None]
 
 
+def visible(request: web.Request, record: ThreadRecord) -> bool:
+    """Whether the signed-in person may see this thread: everyone for the operator; a
+    user-bound token only its person's threads (as in the threads API)."""
+    user_id = session(request).user_id
+    check = getattr(record, "visible_to", None)
+    return user_id is None or (callable(check) and bool(check(user_id)))
+
+
 async def load_thread(request: web.Request) -> ThreadRecord:
     try:
-        return await request.app[THREADS].get(request.match_info["id"])
+        record = await request.app[THREADS].get(request.match_info["id"])
     except ThreadNotFound:
-        raise web.HTTPNotFound(text="No such thread (it may have been deleted).") from None
+        record = None
+    if record is None or not visible(request, record):
+        raise web.HTTPNotFound(text="No such thread (it may have been deleted).")
+    return record
 
 
 async def _messages(threads: Threads, record: ThreadRecord) -> list[ThreadMessage]:

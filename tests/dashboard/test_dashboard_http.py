@@ -170,3 +170,44 @@ async def test_inbox_answers_are_checked_before_they_reach_the_bot(
                             "as_user": "U1"}, headers=headers) as r:
         assert r.status == 422
     assert await store.get("choice:c1") == record  # nothing answered, nothing lost
+
+
+async def test_scoped_tokens_sign_in_and_a_read_only_one_cannot_change_anything() -> None:
+    from types import SimpleNamespace
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from botkit.dashboard import mount_dashboard
+    from botkit.store import MemoryStore
+    from botkit.threads import Threads
+    from botkit.types import Conversation
+
+    threads = Threads(MemoryStore())
+    await threads.mutate("T1", lambda old: threads.new_record(
+        "T1", "fake", Conversation(id="T1", channel="C1"), title="Kept"))
+    app = web.Application()
+    mount_dashboard(app, threads, token="admin-token", tokens=[
+        SimpleNamespace(token="reader-token", user_id=None, scopes=("read",))])
+    async with TestServer(app, host="127.0.0.1") as server, aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        url = str(server.make_url("")).rstrip("/")
+        async with session.post(url + "/ui/login", data={"token": "reader-token"}) as r:
+            html = await r.text()
+            assert "Kept" in html
+        found = re.search(r'"X-CSRF-Token": "([0-9a-f]+)"', html)
+        assert found is not None
+        async with session.post(url + "/ui/threads/T1/rename", data={"title": "Changed"},
+                                headers={"X-CSRF-Token": found.group(1)}) as r:
+            assert r.status == 403
+            assert "can only read" in await r.text()
+            assert r.headers["HX-Retarget"] == "#problem"
+        assert (await threads.get("T1")).title == "Kept"
+        session.cookie_jar.clear()
+        async with session.post(url + "/ui/login", data={"token": "admin-token"}) as r:
+            found = re.search(r'"X-CSRF-Token": "([0-9a-f]+)"', await r.text())
+        assert found is not None
+        async with session.post(url + "/ui/threads/T1/rename", data={"title": "Changed"},
+                                headers={"X-CSRF-Token": found.group(1)}) as r:
+            assert r.status == 200
+        assert (await threads.get("T1")).title == "Changed"

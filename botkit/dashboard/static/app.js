@@ -18,6 +18,10 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.successful) { problem(""); }
   });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var bar = event.detail.target;
+    if (bar && bar.id === "problem") { bar.hidden = !bar.textContent; }
+  });
   // whether the page hears about changes as they happen
   function live(text) {
     var status = document.getElementById("live-status");
