@@ -126,6 +126,7 @@ async def _finish(threads: Threads, thread: Thread, run_id: str, kind: str, star
                        tool_calls=tuple(trace.tool_calls), checkpoint=trace.checkpoint)
     await threads.store.list_append(f"runs:{thread.id}", record.to_dict(),
                                     max_len=threads.history_limit)
+    await threads.record_run(thread.id, run_id, status)  # every run leaves a checkpoint
 
     def end(old: dict[str, Any] | None) -> dict[str, Any]:
         base = old or threads.new_record(thread.id, thread.platform, thread.conversation)
