@@ -32,12 +32,18 @@ def _integral(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-Int = Annotated[StrictInt, BeforeValidator(_integral)]
-Limit = Annotated[Int, Field(ge=1, le=MAX_LIMIT)]
-Offset = Annotated[Int, Field(ge=0)]
+Limit = Annotated[StrictInt, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_integral)]
+Offset = Annotated[StrictInt, Field(ge=0), BeforeValidator(_integral)]
+HistoryLimit = Annotated[StrictInt, Field(ge=1, le=1000), BeforeValidator(_integral)]
 Id = Annotated[StrictStr, Field(min_length=1)]
 SortBy = Literal["updated_at", "created_at", "thread_id", "status", "last_run_at", "title"]
 assert set(SORT_FIELDS) == set(SortBy.__args__)  # type: ignore[attr-defined]
+
+
+ThreadField = Literal[
+    "thread_id", "created_at", "updated_at", "metadata", "status", "values", "interrupts",
+    "config", "title", "archived", "platform", "channel", "user_id", "participants",
+    "last_run_at", "run_count", "current_run", "last_error", "conversation", "copied_from"]
 
 
 class Body(BaseModel):
@@ -72,8 +78,8 @@ class SearchThreads(Filters):
     offset: Offset = 0
     sort_by: SortBy = "updated_at"
     sort_order: Literal["asc", "desc"] = "desc"
-    select: list[StrictStr] | None = Field(None, description="Only these fields of each "
-                                                             "thread")
+    select: list[ThreadField] | None = Field(None, description="Only these fields of "
+                                                               "each thread")
 
 
 class CountThreads(Filters):
@@ -148,7 +154,7 @@ def _before(value: Any) -> Any:
 
 
 class HistoryRequest(Body):
-    limit: Annotated[Int, Field(ge=1, le=1000)] = 10
+    limit: HistoryLimit = 10
     before: StrictStr | dict[str, Any] | None = Field(
         None, description="A checkpoint id (or LangGraph's checkpoint config): older ones")
     metadata: dict[str, Any] | None = None

@@ -144,8 +144,9 @@ def _ref(name: str) -> dict[str, str]:
 
 
 THREAD = json_response(_ref("Thread"))
-THREADS = json_response({"type": "array", "items": _ref("Thread")},
-                        "Threads (X-Pagination-Total: how many match)")
+THREADS = json_response({"type": "array", "items": {"anyOf": [
+    _ref("Thread"), {"type": "object", "description": "The fields named in select"}]}},
+    "Threads (X-Pagination-Total: how many match)")
 THREAD_ROUTES = RouteGroup("threads", [
     Route("POST", "/threads", create_thread, scope="write", body=CreateThread,
           body_required=False, summary="Create a thread", responses={"200": THREAD}),
