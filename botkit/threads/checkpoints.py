@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonpatch
 
+from botkit import keys
 from botkit.store.base import StateStore
 from botkit.threads.records import (
     Checkpoint,
@@ -30,9 +31,7 @@ from botkit.threads.records import (
     check_page,
 )
 
-__all__ = ["CHECKPOINT_KEYS", "CheckpointNotFound", "ThreadStateMixin", "state_etag"]
-
-CHECKPOINT_KEYS = ("ckpt:", "ckstep:")
+__all__ = ["CheckpointNotFound", "ThreadStateMixin", "state_etag"]
 
 
 class CheckpointNotFound(ThreadNotFound):
@@ -66,12 +65,12 @@ class ThreadStateMixin:
 
     # -- reading -----------------------------------------------------------------------
     async def read_state(self, thread_id: str) -> Any:
-        state = await self.store.get(f"state:{thread_id}")
+        state = await self.store.get(keys.thread_state(thread_id))
         return {} if state is None else state
 
     async def head(self, thread_id: str) -> Checkpoint | None:
         """The newest checkpoint (None before the first state write)."""
-        items = await self.store.list_range(f"ckpt:{thread_id}", -1)
+        items = await self.store.list_range(keys.checkpoints(thread_id), -1)
         return Checkpoint.from_dict(items[0]) if items else None
 
     async def state(self, thread_id: str, checkpoint_id: str | None = None) -> Checkpoint:
@@ -92,7 +91,7 @@ class ThreadStateMixin:
         return (await self.state(thread_id, checkpoint_id)).values
 
     async def checkpoint(self, thread_id: str, checkpoint_id: str) -> Checkpoint:
-        for item in await self.store.list_range(f"ckpt:{thread_id}"):
+        for item in await self.store.list_range(keys.checkpoints(thread_id)):
             if item.get("checkpoint_id") == checkpoint_id:
                 return Checkpoint.from_dict(item)
         await self.get(thread_id)
@@ -109,7 +108,7 @@ class ThreadStateMixin:
             raise ThreadQueryError(errors)
         await self.get(thread_id)
         items = [Checkpoint.from_dict(d)
-                 for d in reversed(await self.store.list_range(f"ckpt:{thread_id}"))]
+                 for d in reversed(await self.store.list_range(keys.checkpoints(thread_id)))]
         if before is not None:
             ids = [c.checkpoint_id for c in items]
             if before not in ids:
@@ -127,19 +126,19 @@ class ThreadStateMixin:
         """Store the state and make a checkpoint of it, without the busy check (for runs
         and handlers). Inside a run (the record says busy) the checkpoint names the run."""
         if source is None:
-            record = await self.store.get(f"thread:{thread_id}") or {}
+            record = await self.store.get(keys.thread_record(thread_id)) or {}
             run_id = run_id or (record.get("current_run") if record.get("status") == "busy"
                                 else None)
             source = "loop" if run_id else "update"
         head = await self.head(thread_id)
-        step = await self.store.incr(f"ckstep:{thread_id}")
+        step = await self.store.incr(keys.checkpoint_step(thread_id))
         point = Checkpoint(checkpoint_id=_new_id(step), thread_id=thread_id, values=state,
                            created_at=self.now(), step=step, source=source,
                            parent_checkpoint_id=None if head is None else head.checkpoint_id,
                            run_id=run_id, metadata=dict(metadata or {}))
-        await self.store.list_append(f"ckpt:{thread_id}", point.to_dict(),
+        await self.store.list_append(keys.checkpoints(thread_id), point.to_dict(),
                                      max_len=self.checkpoint_limit)
-        await self.store.set(f"state:{thread_id}", state)
+        await self.store.set(keys.thread_state(thread_id), state)
         self._emit("state_changed", thread_id, None)
         return point
 
@@ -205,12 +204,12 @@ class ThreadStateMixin:
         return await self._guarded_write(thread_id, if_match, lambda _: {})
 
     async def copy_checkpoints(self, source: str, target: str) -> None:
-        for item in await self.store.list_range(f"ckpt:{source}"):
-            await self.store.list_append(f"ckpt:{target}", {**item, "thread_id": target},
+        for item in await self.store.list_range(keys.checkpoints(source)):
+            await self.store.list_append(keys.checkpoints(target), {**item, "thread_id": target},
                                          max_len=self.checkpoint_limit)
         head = await self.head(source)
         if head is not None:
-            await self.store.incr(f"ckstep:{target}", head.step)
-        state = await self.store.get(f"state:{source}")
+            await self.store.incr(keys.checkpoint_step(target), head.step)
+        state = await self.store.get(keys.thread_state(source))
         if state is not None:
-            await self.store.set(f"state:{target}", state)
+            await self.store.set(keys.thread_state(target), state)

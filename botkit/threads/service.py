@@ -18,9 +18,10 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from botkit import keys
 from botkit.adapter import PlatformAdapter
 from botkit.store.base import StateStore, canonical_json
-from botkit.threads.checkpoints import CHECKPOINT_KEYS, ThreadStateMixin
+from botkit.threads.checkpoints import ThreadStateMixin
 from botkit.threads.events import EventHub, Subscription
 from botkit.threads.messages import ThreadMessagesMixin
 from botkit.threads.records import (
@@ -40,12 +41,7 @@ from botkit.types import Conversation
 
 __all__ = ["Threads", "record_etag"]
 
-PER_THREAD_KEYS = ("state:", "runs:", "interrupt:", "msgids:", "turnq:", *CHECKPOINT_KEYS)
 WEB = "web"
-
-
-def _record_key(thread_id: str) -> str:
-    return f"thread:{thread_id}"
 
 
 def record_etag(record: ThreadRecord | Mapping[str, Any]) -> str:
@@ -138,7 +134,7 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
     ) -> dict[str, Any] | None:
         """Apply ``change`` to the stored record atomically (compare-and-set, retried);
         ``change`` returns the new record, or None for "leave it". Returns the result."""
-        key = _record_key(thread_id)
+        key = keys.thread_record(thread_id)
         for _ in range(100):
             old = await self.store.get(key)
             new = change(copy.deepcopy(old))
@@ -163,14 +159,14 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
     # -- reading -----------------------------------------------------------------------
     async def get(self, thread_id: str) -> ThreadRecord:
         """The record (``ThreadNotFound`` when there is none)."""
-        data = await self.store.get(_record_key(check_id(thread_id)))
+        data = await self.store.get(keys.thread_record(check_id(thread_id)))
         if data is None:
             raise ThreadNotFound(thread_id)
         return ThreadRecord.from_dict(data)
 
     async def interrupts(self, thread_id: str) -> dict[str, list[dict[str, Any]]]:
         """The pending interrupt, LangGraph-shaped: ``{run id: [{"value", "id"}]}``."""
-        pending = await self.store.get(f"interrupt:{thread_id}")
+        pending = await self.store.get(keys.pending_interrupt(thread_id))
         if not isinstance(pending, dict):
             return {}
         key = str(pending.get("run_id") or pending.get("event_name") or "interrupt")
@@ -181,7 +177,7 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
         if errors := check_page(limit, 0):
             raise ThreadQueryError(errors)
         await self.get(thread_id)
-        runs = await self.store.list_range(f"runs:{thread_id}", -limit)
+        runs = await self.store.list_range(keys.run_history(thread_id), -limit)
         return [RunRecord.from_dict(r) for r in reversed(runs)]
 
     # -- creating and changing ---------------------------------------------------------
@@ -208,7 +204,7 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
         record = self.new_record(
             tid, platform, Conversation(id=tid, channel=tid), title=title.strip(),
             metadata=dict(metadata or {}), user_id=user_id, participants=tuple(participants))
-        if not await self.store.compare_and_set(_record_key(tid), None, record):
+        if not await self.store.compare_and_set(keys.thread_record(tid), None, record):
             if if_exists == "do_nothing":
                 return await self.get(tid)
             raise ThreadConflict(f"a thread {tid!r} already exists (if_exists: do_nothing "
@@ -277,9 +273,9 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
         record = await self.get(thread_id)
         if if_match not in (None, "*") and record_etag(record) != if_match:
             raise PreconditionFailed(f"thread {thread_id!r}", record_etag(record))
-        for prefix in PER_THREAD_KEYS:
-            await self.store.delete(prefix + thread_id)
-        await self.store.delete(_record_key(thread_id))
+        for key in keys.PER_THREAD:
+            await self.store.delete(key(thread_id))
+        await self.store.delete(keys.thread_record(thread_id))
         self._emit("deleted", thread_id, None)
 
     async def copy(self, thread_id: str, new_id: str | None = None, *,
@@ -297,11 +293,11 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
         record = {**source, "id": target, "copied_from": thread_id, "status": "idle",
                   "current_run": None, "created_at": now, "updated_at": now,
                   "title": (title or "").strip() or source["title"]}
-        if not await self.store.compare_and_set(_record_key(target), None, record):
+        if not await self.store.compare_and_set(keys.thread_record(target), None, record):
             raise ThreadConflict(f"a thread {target!r} already exists")
         await self.copy_checkpoints(thread_id, target)
-        for run in await self.store.list_range(f"runs:{thread_id}"):
-            await self.store.list_append(f"runs:{target}", run, max_len=self.history_limit)
+        for run in await self.store.list_range(keys.run_history(thread_id)):
+            await self.store.list_append(keys.run_history(target), run, max_len=self.history_limit)
         self._emit("created", target, record)
         return ThreadRecord.from_dict(record)
 
@@ -348,9 +344,10 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
             errors = [(e["field"], e["message"]) for e in exc.errors] + errors
         if errors:
             raise ThreadQueryError(errors)
-        keys = ([_record_key(i) for i in dict.fromkeys(ids)] if ids is not None
-                else await self.store.scan("thread:"))
-        found = [ThreadRecord.from_dict(d) for d in await self.store.get_many(keys) if d]
+        record_keys = ([keys.thread_record(i) for i in dict.fromkeys(ids)] if ids is not None
+                       else await self.store.scan(keys.THREAD_RECORD_PREFIX))
+        found = [ThreadRecord.from_dict(d)
+                 for d in await self.store.get_many(record_keys) if d]
         needle = search.casefold() if search else None
         picked = [
             r for r in found
@@ -362,7 +359,7 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
             and all(r.metadata.get(k) == v for k, v in (metadata or {}).items())
         ]
         if values:
-            states = await self.store.get_many([f"state:{r.id}" for r in picked])
+            states = await self.store.get_many([keys.thread_state(r.id) for r in picked])
             picked = [r for r, s in zip(picked, states, strict=True) if isinstance(s, dict)
                       and all(s.get(k) == v for k, v in values.items())]
         return picked

@@ -15,8 +15,7 @@ async def test_the_langgraph_sdk_threads_client_works_unchanged() -> None:
     fake = FakeAdapter()
     config = ThreadsAPIConfig(port=0, tokens=(APIToken(token="k", scopes=frozenset({"admin"})),))
     bot = make_bot(fake, threads_api=config)
-    async with running(bot):
-        client = get_client(url=str(bot.threads_api_url), api_key="k")
+    async with running(bot), get_client(url=str(bot.threads_api_url), api_key="k") as client:
         await fake.emit_mention("file a ticket")  # a platform thread with a run
 
         thread = await client.threads.create(metadata={"team": "it"}, graph_id="agent")
