@@ -6,7 +6,7 @@ the command line."""
 from botkit.threads.access import APIToken
 from botkit.threads.checkpoints import CheckpointNotFound
 from botkit.threads.config import ThreadsAPIConfig
-from botkit.threads.messages import MessageLog, MessageNotFound, MessagePage
+from botkit.threads.messages import MessageKeeper, MessageNotFound, MessagePage
 from botkit.threads.records import (
     Checkpoint,
     MessagesUnavailable,
@@ -28,7 +28,7 @@ __all__ = [
     "APIToken",
     "Checkpoint",
     "CheckpointNotFound",
-    "MessageLog",
+    "MessageKeeper",
     "MessageNotFound",
     "MessagePage",
     "MessagesUnavailable",

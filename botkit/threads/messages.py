@@ -1,7 +1,7 @@
 """A thread's messages (``bot.threads`` message methods). The thread's platform decides
 where they live: a platform that keeps them itself (Slack, the console) is read through its
 adapter and written by posting as the bot (an operator taking over); a platform where botkit
-is the record keeper (the web adapter) implements ``MessageLog`` and stores them, from any
+is the record keeper (the web adapter) implements ``MessageKeeper`` and stores them, from any
 author."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from botkit.threads.records import (
 )
 from botkit.types import Conversation, MessageRef, PlatformUser, ThreadMessage
 
-__all__ = ["MessageLog", "MessageNotFound", "MessagePage", "Role", "ThreadMessagesMixin",
+__all__ = ["MessageKeeper", "MessageNotFound", "MessagePage", "Role", "ThreadMessagesMixin",
            "conversation_of"]
 
 Role = Literal["user", "assistant", "system"]
@@ -37,7 +37,7 @@ class MessageNotFound(ThreadNotFound):
 
 
 @runtime_checkable
-class MessageLog(Protocol):
+class MessageKeeper(Protocol):
     """An adapter whose platform botkit keeps the messages of (the web adapter): messages
     are appended and deleted as given, without posting anything anywhere."""
 
@@ -119,7 +119,7 @@ class ThreadMessagesMixin:
 
     async def add_message(self, thread_id: str, text: str, *, role: str = "assistant",
                           user: PlatformUser | None = None) -> ThreadMessage:
-        """Add a message. On a ``MessageLog`` platform it is stored as given (no run
+        """Add a message. On a ``MessageKeeper`` platform it is stored as given (no run
         starts); on any other platform it is posted as the bot (``role`` must be
         ``assistant``): that is how an operator takes over a conversation."""
         errors = []
@@ -131,7 +131,7 @@ class ThreadMessagesMixin:
             raise ThreadQueryError(errors)
         record, adapter = await self._platform(thread_id)
         conversation = conversation_of(record)
-        if isinstance(adapter, MessageLog):
+        if isinstance(adapter, MessageKeeper):
             return await adapter.add_message(conversation, text, role=role,  # type: ignore[arg-type]
                                              user=user)
         if role != "assistant":
@@ -150,7 +150,7 @@ class ThreadMessagesMixin:
         found = await self.message(thread_id, message_id)
         record, adapter = await self._platform(thread_id)
         conversation = conversation_of(record)
-        if isinstance(adapter, MessageLog):
+        if isinstance(adapter, MessageKeeper):
             if not await adapter.delete_message(conversation, message_id):
                 raise MessageNotFound(thread_id, message_id)
             return

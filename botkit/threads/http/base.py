@@ -14,6 +14,8 @@ Another part of botkit (the web adapter's runs routes) adds a group like this::
     ])
     bot.threads.route_groups.append(RUNS)   # before the bot starts
 
+or, from plain aiohttp route definitions, ``RouteGroup.of("runs", [web.get(...), ...])``.
+
 The group's routes get the same authentication, scopes, CORS, body limit, error shape and
 OpenAPI document as the threads routes.
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, TypeVar
 
@@ -75,6 +77,25 @@ class RouteGroup:
     name: str
     routes: Sequence[Route]
     schemas: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, name: str, defs: Iterable[web.AbstractRouteDef], *,
+           scopes: Mapping[str, str] | None = None) -> RouteGroup:
+        """A group from plain aiohttp route definitions (``web.get(...)``, ``web.route``):
+        GET needs ``read``, other methods ``write`` unless ``scopes`` (method -> scope)
+        says otherwise; the handler's docstring is its OpenAPI summary."""
+        wanted = {"GET": "read", **(scopes or {})}
+        routes = []
+        for d in defs:
+            if not isinstance(d, web.RouteDef):
+                raise TypeError(f"RouteGroup.of takes web.RouteDef values, not {d!r}")
+            method = d.method.upper()
+            doc = (d.handler.__doc__ or "").strip().splitlines()
+            routes.append(Route(method, d.path, d.handler,
+                                scope=wanted.get(method, "write"),
+                                summary=doc[0] if doc else f"{method} {d.path}",
+                                responses={"200": {"description": "OK"}}))
+        return cls(name, routes)
 
 
 def json_response(schema: Mapping[str, Any], description: str = "OK") -> dict[str, Any]:
