@@ -4,7 +4,9 @@ browser EventSource."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +14,7 @@ from threads_helpers import make_bot
 
 from botkit import Bot
 from botkit.testing import FakeAdapter, running
-from botkit.threads import APIToken, ThreadsAPIConfig
+from botkit.threads import APIToken, ThreadEvent, ThreadsAPIConfig
 
 TOKENS = (
     APIToken(token="admin-t", scopes=frozenset({"admin"})),
@@ -131,3 +133,40 @@ async def test_a_browser_event_source_connects_with_a_stream_token(
                 if line.startswith("data: "):
                     break
     assert '"thread_id": "hers"' in line  # the other user's thread was not shown
+
+
+class ReplayingHub:
+    """An event bus that keeps history (the store-backed one): records where a subscriber
+    asked to resume, and replays one event from there."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.resumed_after = inner, list[str | None]()
+
+    def publish(self, event: ThreadEvent) -> None:
+        self.inner.publish(event)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, after: str | None = None) -> AsyncIterator[Any]:
+        self.resumed_after.append(after)
+        async with self.inner.subscribe() as sub:
+            sub._offer(ThreadEvent(seq=8, type="renamed", thread_id="missed", at=0.0))
+            yield sub
+
+
+async def test_last_event_id_is_handed_to_the_event_bus(served: tuple[Bot, httpx.AsyncClient]
+                                                        ) -> None:
+    bot, client = served
+    hub = ReplayingHub(bot.threads.hub)
+    bot.threads.hub = hub  # type: ignore[assignment]
+    headers = {**auth("reader-t"), "Last-Event-ID": "7"}
+    async with client.stream("GET", "/threads/events", headers=headers) as stream:
+        lines = stream.aiter_lines()
+        assert await anext(lines) == ": connected"
+        async with asyncio.timeout(5):
+            assert await anext(lines) == ""
+            assert await anext(lines) == "id: 8"
+            assert await anext(lines) == "event: renamed"
+    assert hub.resumed_after == ["7"]
