@@ -92,7 +92,9 @@ SCHEMAS: dict[str, Any] = {
     "ThreadEvent": {
         "type": "object", "description": "One SSE `data:` line; the SSE `event:` is `type`",
         "properties": {"type": {"type": "string"}, "thread_id": {"type": "string"},
-                       "thread": {"type": ["object", "null"]}}},
+                       "at": {"type": "string", "format": "date-time"},
+                       "thread": {"type": ["object", "null"],
+                                  "description": "A Thread without values"}}},
 }
 
 

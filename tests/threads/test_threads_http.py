@@ -308,6 +308,8 @@ async def test_the_event_stream_reports_changes(
     assert events[1][1]["thread"]["status"] == "busy"
     assert events[4][1]["thread"]["status"] == "interrupted"
     assert events[5][1]["thread"]["title"] == "Deploy"
+    assert events[5][1]["thread"]["thread_id"] == "C1:t1"
+    assert events[5][1]["at"].endswith("+00:00")
     assert mine[0][0] == "created"
     assert mine[0][1]["thread_id"] == "C2:t2"
     await fake.click("Yes", user=BOB)  # the interrupted thread is gone: still answered

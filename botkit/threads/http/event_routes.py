@@ -22,7 +22,7 @@ from botkit.threads.http.base import (
     query_of,
     threads_of,
 )
-from botkit.threads.records import iso
+from botkit.threads.records import ThreadEvent, iso
 
 __all__ = ["EVENT_ROUTES", "SIGNING_KEY", "STREAMS", "OpenStreams"]
 
@@ -47,6 +47,15 @@ class EventsQuery(Query):
     thread_id: str | None = None
     access_token: str | None = None
     last_event_id: str | None = None
+
+
+def event_json(event: ThreadEvent) -> dict[str, Any]:
+    """The event with the thread in the API's shape (``thread_id``, ISO-8601 times)."""
+    thread = None
+    if event.thread is not None:
+        thread = {k: v for k, v in event.thread.to_api().items()
+                  if k not in ("values", "interrupts", "config")}
+    return {**event.to_dict(), "at": iso(event.at), "thread": thread}
 
 
 async def stream_events(request: web.Request) -> web.StreamResponse:
@@ -86,7 +95,7 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
                     continue
                 event_id = getattr(event, "id", None) or event.seq
                 await response.write(f"id: {event_id}\nevent: {event.type}\n"
-                                     f"data: {dumps(event.to_dict())}\n\n".encode())
+                                     f"data: {dumps(event_json(event))}\n\n".encode())
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
