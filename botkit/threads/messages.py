@@ -6,7 +6,7 @@ author."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -76,6 +76,18 @@ class ThreadMessagesMixin:
 
     if TYPE_CHECKING:
         async def get(self, thread_id: str) -> ThreadRecord: ...
+
+    def check_can_add(self, platform: str, roles: Sequence[str]) -> None:
+        """Raise now what ``add_message`` would raise for these roles on ``platform``."""
+        adapter = self._adapter_for(platform) if self._adapter_for else None
+        if adapter is None:
+            raise MessagesUnavailable(
+                f"messages of {platform!r} threads live on that platform, which this "
+                "process does not serve: ask the running bot that does (its threads API)")
+        if not isinstance(adapter, MessageKeeper) and set(roles) - {"assistant"}:
+            raise ThreadQueryError([("role", f"the {platform!r} platform keeps its own "
+                                             "messages: the API can only post as the bot "
+                                             "(role assistant)")])
 
     async def _platform(self, thread_id: str) -> tuple[ThreadRecord, PlatformAdapter]:
         record = await self.get(thread_id)

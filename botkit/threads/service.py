@@ -200,6 +200,8 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
             errors.append(("metadata", "must be an object"))
         if errors:
             raise ThreadQueryError(errors)
+        if messages:  # refuse before anything is created
+            self.check_can_add(platform, [str(m.get("role", "user")) for m in messages])
         tid = thread_id or str(uuid.uuid4())
         record = self.new_record(
             tid, platform, Conversation(id=tid, channel=tid), title=title.strip(),

@@ -90,3 +90,22 @@ async def test_a_kept_platform_takes_messages_from_anyone_without_a_run() -> Non
             2, ["hi!", "one more"])
         assert keeper.sent == []  # nothing was posted anywhere, and no run started
         assert (await bot.threads.get("w1")).run_count == 0
+
+
+async def test_a_thread_whose_messages_cannot_be_added_is_not_created() -> None:
+    fake = FakeAdapter()
+    bot = make_bot(fake, threads_api=ThreadsAPIConfig(port=0))
+    async with running(bot), httpx.AsyncClient(base_url=str(bot.threads_api_url)) as client:
+        unserved = await client.post("/threads", json={"thread_id": "w1", "messages": [
+            {"role": "user", "content": "hello"}]})
+        assert unserved.status_code == 409
+        as_user = await client.post("/threads", json={
+            "thread_id": "f1", "platform": "fake", "messages": [
+                {"role": "user", "content": "hello"}]})
+        assert as_user.status_code == 422
+        assert (await client.post("/threads/count", json={})).json() == 0
+        posted = await client.post("/threads", json={
+            "thread_id": "f1", "platform": "fake", "messages": [
+                {"role": "assistant", "content": "Hello from the operator."}]})
+        assert posted.status_code == 200
+        assert fake.texts() == ["Hello from the operator."]
