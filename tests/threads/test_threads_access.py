@@ -15,6 +15,12 @@ from threads_helpers import make_bot
 from botkit import Bot
 from botkit.testing import FakeAdapter, running
 from botkit.threads import APIToken, ThreadEvent, ThreadsAPIConfig
+from botkit.threads.access import (
+    Principal,
+    sign_stream_token,
+    signing_key,
+    verify_stream_token,
+)
 
 TOKENS = (
     APIToken(token="admin-t", scopes=frozenset({"admin"})),
@@ -170,3 +176,17 @@ async def test_last_event_id_is_handed_to_the_event_bus(served: tuple[Bot, httpx
             assert await anext(lines) == "id: 8"
             assert await anext(lines) == "event: renamed"
     assert hub.resumed_after == ["7"]
+
+
+def test_stream_tokens_expire_and_cannot_be_forged() -> None:
+    key = signing_key(TOKENS)
+    alice = Principal(scopes=frozenset({"write"}), user_id="U_ALICE")
+    token, expires = sign_stream_token(key, alice, 60, now=1000.0)
+    assert expires == 1060.0
+    assert verify_stream_token(key, token, now=1059.0) == Principal(
+        scopes=frozenset({"read"}), user_id="U_ALICE")  # read only, the same user
+    assert verify_stream_token(key, token, now=1061.0) is None
+    assert verify_stream_token(signing_key(TOKENS[:1]), token, now=1000.0) is None
+    body, _, mac = token.partition(".")
+    assert verify_stream_token(key, body[:-2] + "xx." + mac, now=1000.0) is None
+    assert verify_stream_token(key, "garbage", now=1000.0) is None

@@ -236,6 +236,14 @@ async def test_other_bad_requests(served: tuple[Bot, FakeAdapter, httpx.AsyncCli
     wrong_method = await client.put(f"/threads/{ID}/copy")
     assert wrong_method.status_code == 405
     assert wrong_method.headers["Allow"] == "POST"
+    nested = b'{"metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    deep = await client.post("/threads", content=nested)
+    assert (deep.status_code, deep.json()["error"]) == (400, "bad_request")
+    digits = await client.post("/threads", content=b'{"metadata": {"n": ' + b"9" * 5000 + b"}}")
+    assert digits.status_code == 400
+    surrogate = await client.post("/threads", content=b'{"title": "\\ud800"}')
+    assert (surrogate.status_code, surrogate.json()["error"]) == (400, "bad_request")
+    assert (await client.post("/threads/search")).status_code == 200  # still serving
     huge = await client.post("/threads", content=b'{"title": "' + b"x" * 2_000_000 + b'"}')
     assert (huge.status_code, huge.json()["error"]) == (413, "too_large")
     assert (await client.get("/nowhere")).status_code == 404

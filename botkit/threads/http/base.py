@@ -125,8 +125,14 @@ async def json_body(request: web.Request, model: type[M], *, required: bool = Tr
         return parse(model, {})
     try:
         data = json.loads(raw)
-    except ValueError as exc:
-        raise web.HTTPBadRequest(reason=f"the body is not valid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise web.HTTPBadRequest(reason=f"the body is not valid JSON: {reason}") from exc
+    try:
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError as exc:
+        raise web.HTTPBadRequest(reason="the body holds text that is not valid Unicode "
+                                        "(a lone surrogate escape)") from exc
     return parse(model, data)
 
 
