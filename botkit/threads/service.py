@@ -53,7 +53,7 @@ def record_etag(record: ThreadRecord | Mapping[str, Any]) -> str:
 def _sort_value(record: ThreadRecord, field: str) -> Any:
     value = getattr(record, "id" if field == "thread_id" else field)
     if isinstance(value, str):
-        return (1, value.casefold())
+        return (1, value.casefold() if field == "title" else value)
     return (0, 0.0) if value is None else (1, value)
 
 
