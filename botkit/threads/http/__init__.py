@@ -96,7 +96,6 @@ def _cors(origins: tuple[str, ...]) -> Any:
             response = await handler(request)
         if allowed and origin is not None:
             response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Allow-Credentials"] = "true"
             response.headers["Access-Control-Expose-Headers"] = "ETag, X-Pagination-Total"
             response.headers["Vary"] = "Origin"
         return response
