@@ -57,6 +57,13 @@ def _sort_value(record: ThreadRecord, field: str) -> Any:
     return (0, 0.0) if value is None else (1, value)
 
 
+def _interrupts(pending: Any) -> dict[str, list[dict[str, Any]]]:
+    if not isinstance(pending, dict):
+        return {}
+    key = str(pending.get("run_id") or pending.get("event_name") or "interrupt")
+    return {key: [{"value": pending.get("payload"), "id": pending.get("event_name")}]}
+
+
 def _check_users(user_id: object, participants: object) -> list[tuple[str, str]]:
     errors = []
     if user_id is not None and (not isinstance(user_id, str) or not user_id):
@@ -166,11 +173,16 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
 
     async def interrupts(self, thread_id: str) -> dict[str, list[dict[str, Any]]]:
         """The pending interrupt, LangGraph-shaped: ``{run id: [{"value", "id"}]}``."""
-        pending = await self.store.get(keys.pending_interrupt(thread_id))
-        if not isinstance(pending, dict):
-            return {}
-        key = str(pending.get("run_id") or pending.get("event_name") or "interrupt")
-        return {key: [{"value": pending.get("payload"), "id": pending.get("event_name")}]}
+        return _interrupts(await self.store.get(keys.pending_interrupt(thread_id)))
+
+    async def views(self, records: Sequence[ThreadRecord]) -> builtins.list[dict[str, Any]]:
+        """The records in the API's shape, with their state values and interrupts (read
+        in two store calls)."""
+        ids = [r.id for r in records]
+        states = await self.store.get_many([keys.thread_state(i) for i in ids])
+        pending = await self.store.get_many([keys.pending_interrupt(i) for i in ids])
+        return [r.to_api(values={} if v is None else v, interrupts=_interrupts(p))
+                for r, v, p in zip(records, states, pending, strict=True)]
 
     async def runs(self, thread_id: str, *, limit: int = 20) -> list[RunRecord]:
         """The newest ``limit`` runs, newest first."""

@@ -41,9 +41,7 @@ class Forbidden(ThreadsError):
 
 
 async def thread_json(request: web.Request, record: ThreadRecord) -> dict[str, Any]:
-    threads = threads_of(request)
-    return record.to_api(values=await threads.read_state(record.id),
-                         interrupts=await threads.interrupts(record.id))
+    return (await threads_of(request).views([record]))[0]
 
 
 async def _answer(request: web.Request, record: ThreadRecord, status: int = 200
@@ -84,7 +82,7 @@ async def _page(request: web.Request, filters: dict[str, Any]) -> web.Response:
         return ok([], headers={"X-Pagination-Total": "0"})
     select = filters.pop("select", None)
     page = await threads_of(request).list(**filters, user_id=user or wanted)
-    items = [await thread_json(request, r) for r in page.threads]
+    items = await threads_of(request).views(page.threads)
     if select:
         items = [{k: v for k, v in item.items() if k in select} for item in items]
     return ok(items, headers={"X-Pagination-Total": str(page.total)})
