@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,6 @@ from botkit.dashboard.wiring import THREADS, running_bot
 from botkit.errors import UserError
 from botkit.threads.records import (
     MAX_LIMIT,
-    SORT_FIELDS,
     STATUSES,
     ThreadNotFound,
     ThreadPage,
@@ -28,12 +26,12 @@ from botkit.threads.service import Threads
 __all__ = ["ListQuery", "threads_page", "threads_table"]
 
 PER_PAGE = 100
-ID_FIELD = "thread_id" if "thread_id" in SORT_FIELDS else "id"
+ID_FIELD = "thread_id"
 COLUMNS = (("title", "Title"), ("status", "Status"), (ID_FIELD, "Thread"),
            ("created_at", "Created"), ("updated_at", "Updated"), ("last_run_at", "Last run"))
 ARCHIVED = {"no": False, "yes": True, "all": None}
-BY_USER = "user_id" in inspect.signature(Threads.list).parameters
-"""Whether thread records know their people (the threads API with user-bound tokens)."""
+BY_USER = True
+"""Thread records know their people (``user_id``, ``participants``)."""
 
 
 @dataclass

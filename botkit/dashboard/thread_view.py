@@ -14,7 +14,7 @@ from botkit.dashboard.auth import session
 from botkit.dashboard.render import page
 from botkit.dashboard.wiring import THREADS, running_bot, web_chat
 from botkit.errors import UserError
-from botkit.threads.records import RunRecord, ThreadNotFound, ThreadRecord
+from botkit.threads.records import ThreadNotFound, ThreadRecord
 from botkit.threads.service import Threads
 from botkit.types import Conversation, ThreadMessage
 
@@ -117,22 +117,10 @@ def checkpoint_diff(older: Point, newer: Point) -> Diff:
     return Diff(older=older, newer=newer, changes=changes)
 
 
-async def _runs(threads: Threads, thread_id: str) -> list[RunRecord]:
-    runs = getattr(threads, "runs", None)
-    if callable(runs):  # the LangGraph-shaped service, whose ``history`` is checkpoints
-        return list(await runs(thread_id, limit=100))
-    return await threads.history(thread_id, limit=100)
-
-
-async def _points(threads: Threads, thread_id: str, runs: list[RunRecord]) -> list[Point]:
-    """Checkpoints, newest first: the service's own where it keeps them, else the state
-    each run left."""
-    if callable(getattr(threads, "checkpoint", None)):
-        found: list[Any] = list(await threads.history(thread_id, limit=100))
-        return [Point(id=c.checkpoint_id, at=c.created_at, label=f"{c.source}, step {c.step}",
-                      values=c.values) for c in found]
-    return [Point(id=r.run_id, at=r.ended_at, label=f"{r.kind}, {r.status}",
-                  values=r.checkpoint) for r in runs if r.checkpoint is not None]
+async def _points(threads: Threads, thread_id: str) -> list[Point]:
+    """The thread's checkpoints, newest first."""
+    return [Point(id=c.checkpoint_id, at=c.created_at, label=f"{c.source}, step {c.step}",
+                  values=c.values) for c in await threads.history(thread_id, limit=100)]
 
 
 def visible(request: web.Request, record: ThreadRecord) -> bool:
@@ -178,8 +166,8 @@ async def conversation(request: web.Request) -> dict[str, Any]:
 async def runs_context(request: web.Request) -> dict[str, Any]:
     record = await load_thread(request)
     threads = request.app[THREADS]
-    runs = await _runs(threads, record.id)
-    checkpoints = await _points(threads, record.id, runs)
+    runs = await threads.runs(record.id, limit=100)
+    checkpoints = await _points(threads, record.id)
     diff = None
     wanted = request.query.get("a"), request.query.get("b")
     by_id = {p.id: p for p in checkpoints}
