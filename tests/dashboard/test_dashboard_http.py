@@ -211,3 +211,42 @@ async def test_scoped_tokens_sign_in_and_a_read_only_one_cannot_change_anything(
                                 headers={"X-CSRF-Token": found.group(1)}) as r:
             assert r.status == 200
         assert (await threads.get("T1")).title == "Changed"
+
+
+async def test_a_user_bound_token_sees_only_its_persons_threads() -> None:
+    from botkit.threads import APIToken
+    from botkit.types import Conversation
+
+    bot = create_bot(adapters=[FakeAdapter()], threads_api=ThreadsAPIConfig(
+        port=0, token=TOKEN, tokens=(APIToken(token="alice-token", user_id="U1"),)))
+    for thread_id, owner in (("T-alice", "U1"), ("T-bob", "U2"), ("T-shared", "U2")):
+        record = bot.threads.new_record(thread_id, "fake", Conversation(id=thread_id,
+                                                                        channel="C1"),
+                                        title=f"Thread {thread_id}")
+        record.update(user_id=owner, participants=["U1"] if thread_id == "T-shared" else [])
+        await bot.store.set(f"thread:{thread_id}", record)
+    await bot.start()
+    try:
+        url = bot.threads_api_url
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:
+            async with s.post(f"{url}/ui/login", data={"token": "alice-token"}) as r:
+                html = await r.text()
+            assert "Thread T-alice" in html
+            assert "Thread T-shared" in html
+            assert "Thread T-bob" not in html
+            assert 'id="user"' not in html  # no user filter: it is always Alice
+            async with s.get(f"{url}/ui/threads/T-bob") as r:
+                assert r.status == 404
+            async with s.get(f"{url}/ui/threads?user=U2") as r:
+                assert "Thread T-bob" not in await r.text()
+            async with s.get(f"{url}/ui/threads/T-alice") as r:
+                assert r.status == 200
+            s.cookie_jar.clear()  # the operator filters by person
+            await s.post(f"{url}/ui/login", data={"token": TOKEN})
+            async with s.get(f"{url}/ui/threads?user=U2") as r:
+                html = await r.text()
+            assert "Thread T-bob" in html
+            assert "Thread T-shared" in html
+            assert "Thread T-alice" not in html
+    finally:
+        await bot.stop()
