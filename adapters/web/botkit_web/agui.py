@@ -1,0 +1,89 @@
+"""The AG-UI endpoint: any AG-UI client (``@ag-ui/client`` ``HttpAgent``, CopilotKit) can
+use a botkit bot as its agent.
+
+``POST /agui`` takes a ``RunAgentInput`` and answers with the run's AG-UI events (SSE).
+``threadId`` names a web thread (created on first use). The thread's stored messages are the
+truth: the input's user messages botkit has not seen yet are posted, then the bot takes its
+turn. ``resume`` entries (AG-UI 1.0) — or LangGraph's ``forwardedProps.command.resume`` —
+answer the interrupt the thread waits on instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import ag_ui.core as agui
+from aiohttp import web
+from pydantic import ValidationError
+
+from botkit.threads.records import ThreadQueryError
+from botkit_web.auth import identify
+from botkit_web.bodies import read_json
+from botkit_web.runs import WebRun
+from botkit_web.sse import stream_agui
+
+if TYPE_CHECKING:
+    from botkit_web.adapter import WebAdapter
+
+__all__ = ["agui_handler"]
+
+
+def _input(data: Any) -> agui.RunAgentInput:
+    if not isinstance(data, dict):
+        raise ThreadQueryError([("body", "must be a RunAgentInput JSON object")])
+    try:
+        return agui.RunAgentInput.model_validate(data)
+    except ValidationError as exc:
+        raise ThreadQueryError([(".".join(str(p) for p in e["loc"]) or "body", e["msg"])
+                                for e in exc.errors()]) from None
+
+
+def _resume_value(entries: list[agui.ResumeEntry]) -> tuple[Any, bool]:
+    if all(e.status == "cancelled" for e in entries):
+        return None, True
+    if len(entries) == 1:
+        return entries[0].payload, False
+    return {e.interrupt_id: e.payload for e in entries}, False
+
+
+def _text(message: agui.UserMessage) -> str:
+    if isinstance(message.content, str):
+        return message.content
+    return "\n".join(getattr(p, "text", "") or "" for p in message.content
+                     if getattr(p, "type", None) == "text")
+
+
+def agui_handler(adapter: WebAdapter) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        user = await identify(adapter.authenticate, request)
+        run_input = _input(await read_json(request, adapter.max_body_bytes))
+        tid = run_input.thread_id
+        turns = adapter.turns
+        await turns.check_web_thread(tid, create=True)
+        run_id = run_input.run_id
+        if await adapter.engine.log.get(tid, run_id) is not None:
+            run_id = WebRun.new_id()
+        assistant = request.match_info.get("assistant_id")
+        command = run_input.forwarded_props.get("command") \
+            if isinstance(run_input.forwarded_props, dict) else None
+        run: WebRun
+        if run_input.resume:
+            value, cancel = _resume_value(run_input.resume)
+            run = await turns.resume(tid, value, cancel=cancel, user=user, run_id=run_id,
+                                     assistant_id=assistant)
+        elif isinstance(command, dict) and "resume" in command:
+            run = await turns.resume(tid, command["resume"], user=user, run_id=run_id,
+                                     assistant_id=assistant)
+        else:
+            known = {m.id for m in await adapter.messages.all(tid, include_private=True)}
+            fresh = [{"role": "user", "content": _text(m), "id": m.id}
+                     for m in run_input.messages
+                     if isinstance(m, agui.UserMessage) and m.id not in known]
+            if not fresh:
+                raise ThreadQueryError([("messages", "no new user message to answer (and no "
+                                         "resume entries)")])
+            run = await turns.send(tid, fresh, user=user, run_id=run_id,
+                                   assistant_id=assistant)
+        return await stream_agui(request, adapter, run)
+    return handle

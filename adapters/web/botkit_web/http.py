@@ -1,0 +1,198 @@
+"""The web routes: runs of web threads (LangGraph-shaped) and answering their buttons.
+
+``web_routes(adapter)`` returns aiohttp route definitions to add to any app (the threads
+API's, or ``create_app``'s). Every handler maps botkit's errors itself, so the routes work
+wherever they are mounted: 404 unknown thread/run/control, 403 not yours to answer, 409
+nothing waits / run busy / not a web thread, 413 body too large, 422 bad fields.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from botkit.errors import UserError
+from botkit.threads.records import MAX_LIMIT, ThreadNotFound, ThreadQueryError, check_page
+from botkit.types import PlatformUser
+from botkit_web.auth import identify
+from botkit_web.bodies import ActionBody, RunBody, checked, read_json
+from botkit_web.engine import RunBusy
+from botkit_web.langgraph import STREAM_MODES, thread_values
+from botkit_web.runs import WebRun
+from botkit_web.sse import stream_langgraph
+from botkit_web.turns import Forbidden, NotFound, NotWaiting
+
+if TYPE_CHECKING:
+    from botkit_web.adapter import WebAdapter
+
+__all__ = ["error_response", "mapped_errors", "web_routes"]
+
+log = logging.getLogger("botkit.web")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": code, "message": message, **extra}, status=status,
+                             dumps=functools.partial(json.dumps, default=str))
+
+
+def mapped_errors(handler: Handler) -> Handler:
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except (ThreadNotFound, NotFound) as exc:
+            return error_response(404, "not_found", str(exc))
+        except ThreadQueryError as exc:
+            return error_response(422, "validation_error", str(exc), errors=exc.errors)
+        except Forbidden as exc:
+            return error_response(403, "forbidden", str(exc))
+        except (NotWaiting, RunBusy) as exc:
+            return error_response(409, "conflict", str(exc))
+        except UserError as exc:
+            return error_response(400, "bad_request", str(exc))
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return error_response(exc.status, exc.reason.lower().replace(" ", "_"),
+                                  exc.text or exc.reason)
+    return guarded
+
+
+def _limit_offset(request: web.Request) -> tuple[int, int]:
+    try:
+        limit = int(request.query.get("limit", "10"))
+        offset = int(request.query.get("offset", "0"))
+    except ValueError:
+        raise ThreadQueryError([("limit", "limit and offset must be integers")]) from None
+    if problems := check_page(limit, offset, max_limit=MAX_LIMIT):
+        raise ThreadQueryError(problems)
+    return limit, offset
+
+
+class WebRoutes:
+    def __init__(self, adapter: WebAdapter) -> None:
+        self.adapter = adapter
+
+    async def _caller(self, request: web.Request) -> PlatformUser:
+        return await identify(self.adapter.authenticate, request)
+
+    async def _run(self, request: web.Request) -> WebRun:
+        tid, rid = request.match_info["thread_id"], request.match_info["run_id"]
+        await self.adapter.turns.check_web_thread(tid)
+        run = await self.adapter.engine.log.get(tid, rid)
+        if run is None:
+            raise NotFound(f"thread {tid!r} has no run {rid!r}")
+        return run
+
+    async def _start(self, request: web.Request) -> tuple[WebRun, RunBody]:
+        user = await self._caller(request)
+        body = checked(RunBody, await read_json(request, self.adapter.max_body_bytes))
+        tid = request.match_info["thread_id"]
+        turns, engine = self.adapter.turns, self.adapter.engine
+        strategy = body.multitask_strategy or "enqueue"
+        if strategy in ("interrupt", "rollback"):
+            for active in engine.active(tid):
+                engine.cancel(active)
+            strategy = "enqueue"
+        common: dict[str, Any] = {"user": user, "assistant_id": body.assistant_id,
+                                  "metadata": body.metadata, "strategy": strategy}
+        if body.command is not None:
+            return await turns.resume(tid, body.command.get("resume"), **common), body
+        messages = (body.input or {}).get("messages")
+        return await turns.send(tid, messages if isinstance(messages, list) else [],
+                                create=body.if_not_exists == "create", **common), body
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        run, _ = await self._start(request)
+        return web.json_response(run.to_json())
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        run, body = await self._start(request)
+        return await stream_langgraph(request, self.adapter, run, body.modes())
+
+    async def wait(self, request: web.Request) -> web.StreamResponse:
+        run, _ = await self._start(request)
+        return await self._values(run)
+
+    async def _values(self, run: WebRun) -> web.Response:
+        final = await self.adapter.engine.wait(run)
+        stored = await self.adapter.messages.all(run.thread_id)
+        response = web.json_response(thread_values(stored, final))
+        response.headers["Content-Location"] = f"/threads/{run.thread_id}/runs/{run.run_id}"
+        return response
+
+    async def list(self, request: web.Request) -> web.StreamResponse:
+        await self._caller(request)
+        tid = request.match_info["thread_id"]
+        await self.adapter.turns.check_web_thread(tid)
+        limit, offset = _limit_offset(request)
+        status = request.query.get("status")
+        runs = await self.adapter.engine.log.list(tid, limit=limit, offset=offset,
+                                                  status=status)
+        return web.json_response([r.to_json() for r in runs])
+
+    async def get(self, request: web.Request) -> web.StreamResponse:
+        await self._caller(request)
+        return web.json_response((await self._run(request)).to_json())
+
+    async def join(self, request: web.Request) -> web.StreamResponse:
+        await self._caller(request)
+        return await self._values(await self._run(request))
+
+    async def join_stream(self, request: web.Request) -> web.StreamResponse:
+        await self._caller(request)
+        run = await self._run(request)
+        modes = frozenset(request.query.getall("stream_mode", [])) or frozenset({"ag-ui"})
+        if unknown := modes - STREAM_MODES:
+            raise ThreadQueryError([("stream_mode", f"unknown mode {m!r}") for m in unknown])
+        last = request.headers.get("Last-Event-ID", "0").strip() or "0"
+        if not last.isdigit():
+            raise ThreadQueryError([("Last-Event-ID", "must be an event number")])
+        return await stream_langgraph(request, self.adapter, run, modes, after=int(last),
+                                      announce=int(last) == 0)
+
+    async def cancel(self, request: web.Request) -> web.StreamResponse:
+        await self._caller(request)
+        run = await self._run(request)
+        if run.finished:
+            raise NotWaiting(f"run {run.run_id!r} already ended ({run.status})")
+        if not self.adapter.engine.cancel(run.run_id):
+            raise NotWaiting(f"run {run.run_id!r} is not running in this process")
+        if request.query.get("wait") in ("1", "true"):
+            run = await self.adapter.engine.wait(run)
+            return web.json_response(run.to_json())
+        return web.json_response(run.to_json(), status=202)
+
+    async def act(self, request: web.Request) -> web.StreamResponse:
+        user = await self._caller(request)
+        body = checked(ActionBody, await read_json(request, self.adapter.max_body_bytes))
+        run = await self.adapter.turns.act(request.match_info["thread_id"], body.action_id,
+                                           body.value, user=user, message_id=body.message_id)
+        if request.query.get("wait") in ("1", "true"):
+            run = await self.adapter.engine.wait(run)
+        return web.json_response(run.to_json())
+
+
+def web_routes(adapter: WebAdapter) -> list[web.RouteDef]:
+    """The runs, actions and AG-UI routes, ready for ``app.add_routes(...)``."""
+    from botkit_web.agui import agui_handler
+
+    r = WebRoutes(adapter)
+    base = "/threads/{thread_id}/runs"
+    table = [
+        ("POST", base, r.create), ("GET", base, r.list),
+        ("POST", f"{base}/stream", r.stream), ("POST", f"{base}/wait", r.wait),
+        ("GET", base + "/{run_id}", r.get), ("GET", base + "/{run_id}/join", r.join),
+        ("GET", base + "/{run_id}/stream", r.join_stream),
+        ("POST", base + "/{run_id}/cancel", r.cancel),
+        ("POST", "/threads/{thread_id}/actions", r.act),
+        ("POST", "/agui", agui_handler(adapter)),
+        ("POST", "/agui/{assistant_id}", agui_handler(adapter)),
+    ]
+    return [web.route(method, path, mapped_errors(handler)) for method, path, handler in table]
