@@ -148,7 +148,8 @@ class WebRoutes:
     async def join_stream(self, request: web.Request) -> web.StreamResponse:
         await self._caller(request)
         run = await self._run(request)
-        modes = frozenset(request.query.getall("stream_mode", [])) or frozenset({"ag-ui"})
+        modes = frozenset(m for m in request.query.getall("stream_mode", []) if m) \
+            or frozenset({"ag-ui"})
         if unknown := modes - STREAM_MODES:
             raise ThreadQueryError([("stream_mode", f"unknown mode {m!r}") for m in unknown])
         last = request.headers.get("Last-Event-ID", "0").strip() or "0"
