@@ -181,6 +181,8 @@ class Turns:
                     return message, control
             allowed = ", ".join(repr(c.value) for c in controls)
             raise ThreadQueryError([("value", f"must be one of {allowed}")])
+        if choice_id_of(action_id) is not None:  # its card was closed when answered
+            raise NotWaiting("this choice has already been answered or has expired")
         where = f"message {message_id!r}" if message_id else f"thread {thread_id!r}"
         raise NotFound(f"{where} has no control {action_id!r}")
 
