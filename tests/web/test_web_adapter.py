@@ -85,3 +85,19 @@ async def test_capabilities_files_users_and_ephemeral_messages(tmp_path: Path) -
         assert mine[-1].visible_to == "bob"
         history = await thread.get_messages()
         assert history[-2].attachments[0].name == "report.csv"
+
+
+async def test_an_agent_failure_ends_the_run_in_error_and_the_next_run_works(
+        tmp_path: Path) -> None:
+    async with running_helpdesk(tmp_path) as h:
+        tid = await h.adapter.create_thread("failing")
+        run = await h.adapter.send(tid, "crash now", user=ALICE)
+        events = [e async for e in h.adapter.follow(run)]
+        assert isinstance(events[-1], agui.RunErrorEvent)
+        assert "model overloaded" in events[-1].message
+        failed = await h.adapter.engine.wait(run)
+        assert failed.status == "error"
+        assert "model overloaded" in (failed.error or "")
+        notices = [m.text for m in await h.adapter.messages.all(tid) if m.is_status]
+        assert any("model overloaded" in n for n in notices)
+        assert (await h.adapter.run(tid, "hi", user=BOB)).status == "success"

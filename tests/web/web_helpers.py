@@ -9,7 +9,7 @@ from pathlib import Path
 
 from botkit import Bot, PlatformUser, ToolContext, create_bot, ui
 from botkit.store import SQLiteStore, StateStore
-from botkit.testing import CallTool, Interrupt, Rule, Say, ScriptedAgent
+from botkit.testing import CallTool, Fail, Interrupt, Rule, Say, ScriptedAgent
 from botkit_web import WebAdapter, header_user
 
 ALICE = PlatformUser(id="alice", name="Alice")
@@ -22,6 +22,7 @@ def helpdesk_agent() -> ScriptedAgent:
              Say("Ticket says: {result}")),
         Rule(r"deploy", Interrupt({"question": "Deploy to prod?"}, reason="approval"),
              Say("You said {resume}.")),
+        Rule(r"crash", Fail("model overloaded")),
     ], default=Say("Hello {user}, I am the helpdesk."))
 
 
