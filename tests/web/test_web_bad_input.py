@@ -99,7 +99,7 @@ async def test_choices_and_interrupts_only_for_their_people(served: Any) -> None
         run = (await http.post("/threads/t/runs", json={"input": {"messages": [
             {"role": "user", "content": "a ticket"}]}})).json()
         card = None
-        async for _, event in served.adapter.turns.follow(
+        async for event in served.adapter.follow(
                 await served.adapter.engine.log.get("t", run["run_id"])):
             if event.type == "CUSTOM" and event.value["controls"]:
                 card = event.value

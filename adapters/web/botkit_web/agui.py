@@ -6,6 +6,16 @@ use a botkit bot as its agent.
 truth: the input's user messages botkit has not seen yet are posted, then the bot takes its
 turn. ``resume`` entries (AG-UI 1.0) — or LangGraph's ``forwardedProps.command.resume`` —
 answer the interrupt the thread waits on instead.
+
+The input's ``state``, when given, becomes the thread's agent state before the run (the
+agent gets it, as with ``bot.threads.set_state``). Its ``context`` entries and
+``forwardedProps`` reach the handler as ``ctx.message.raw["agui"]`` (a handler passes
+them on with ``run_agent(context=...)``). The client's ``tools`` are not offered to the
+agent: botkit runs its own tools server-side and has no channel to hand a tool call back
+to the page, so frontend tools are ignored.
+
+A caller may only use a thread they own or take part in (``botkit_web.access``); a new
+``threadId`` creates a thread owned by the caller.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from botkit_web.auth import identify
 from botkit_web.bodies import read_json
 from botkit_web.runs import WebRun
 from botkit_web.sse import stream_agui
+from botkit_web.turns import UserInput
 
 if TYPE_CHECKING:
     from botkit_web.adapter import WebAdapter
@@ -60,7 +71,7 @@ def agui_handler(adapter: WebAdapter) -> Callable[[web.Request], Awaitable[web.S
         run_input = _input(await read_json(request, adapter.max_body_bytes))
         tid = run_input.thread_id
         turns = adapter.turns
-        await turns.check_web_thread(tid, create=True)
+        await adapter.access.check(tid, user, create=True)
         run_id = run_input.run_id
         if await adapter.engine.log.get(tid, run_id) is not None:
             run_id = WebRun.new_id()
@@ -76,14 +87,20 @@ def agui_handler(adapter: WebAdapter) -> Callable[[web.Request], Awaitable[web.S
             run = await turns.resume(tid, command["resume"], user=user, run_id=run_id,
                                      assistant_id=assistant)
         else:
-            known = {m.id for m in await adapter.messages.all(tid, include_private=True)}
-            fresh = [{"role": "user", "content": _text(m), "id": m.id}
-                     for m in run_input.messages
+            known = await adapter.messages.find_client_ids(tid)
+            fresh = [UserInput(text=_text(m), client_id=m.id) for m in run_input.messages
                      if isinstance(m, agui.UserMessage) and m.id not in known]
-            if not fresh:
-                raise ThreadQueryError([("messages", "no new user message to answer (and no "
-                                         "resume entries)")])
+            if not fresh or not all(i.text.strip() for i in fresh):
+                raise ThreadQueryError([("messages", "no new user message with text to answer "
+                                         "(and no resume entries)")])
+            if run_input.state not in (None, {}) and run_input.state != \
+                    await adapter.bot.threads.read_state(tid):
+                await adapter.bot.threads.set_state(tid, run_input.state)
+            raw = {"agui": {"context": [c.model_dump(mode="json") for c in run_input.context or ()],
+                            "forwarded_props": run_input.forwarded_props}}
             run = await turns.send(tid, fresh, user=user, run_id=run_id,
-                                   assistant_id=assistant)
-        return await stream_agui(request, adapter, run)
+                                   assistant_id=assistant, raw=raw)
+        feed = adapter.engine.feeds.get(run.run_id)
+        assert feed is not None  # just started here
+        return await stream_agui(request, adapter, run, feed, viewer=user.id)
     return handle

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from botkit.threads.records import ThreadQueryError
 from botkit_web.langgraph import STREAM_MODES
+from botkit_web.turns import UserInput
 
-__all__ = ["ActionBody", "RunBody", "checked", "read_json"]
+__all__ = ["ActionBody", "RunBody", "RunCommand", "RunInput", "checked", "read_json",
+           "user_input"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,6 +41,49 @@ async def read_json(request: web.Request, limit: int) -> Any:
         raise web.HTTPBadRequest(text=f"the body is not JSON: {exc}") from None
 
 
+def user_input(message: Any, index: int) -> UserInput:
+    """One input message (LangGraph or AG-UI shape) as ``UserInput``; 422 otherwise."""
+    where = f"input.messages[{index}]"
+    if not isinstance(message, Mapping):
+        raise ThreadQueryError([(where, "must be an object")])
+    role = message.get("role", message.get("type"))
+    if role not in ("user", "human"):
+        raise ThreadQueryError([(f"{where}.role", "must be 'user' (or 'human'): the bot "
+                                 "writes its own messages")])
+    content = message.get("content")
+    if isinstance(content, list):
+        texts = [str(p["text"]) for p in content if isinstance(p, Mapping)
+                 and p.get("type") == "text" and isinstance(p.get("text"), str)]
+        content = "\n".join(texts) if len(texts) == len(content) else None
+    if not isinstance(content, str) or not content.strip():
+        raise ThreadQueryError([(f"{where}.content", "must be non-empty text (a string or a "
+                                 "list of {type: 'text', text} parts)")])
+    client_id = message.get("id")
+    if client_id is not None and (not isinstance(client_id, str) or not client_id
+                                  or len(client_id) > 200):
+        raise ThreadQueryError([(f"{where}.id", "must be a string of 1-200 characters")])
+    return UserInput(text=content, client_id=client_id)
+
+
+class RunInput(BaseModel):
+    """``input``: the new user messages (``{role|type, content, id?}`` each)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    messages: list[Any] = Field(min_length=1)
+
+    def inputs(self) -> list[UserInput]:
+        return [user_input(m, i) for i, m in enumerate(self.messages)]
+
+
+class RunCommand(BaseModel):
+    """``command``: only ``{resume: value}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resume: Any
+
+
 class RunBody(BaseModel):
     """``POST /threads/{id}/runs[/stream|/wait]``: LangGraph's run request. Fields botkit
     does not use (``config``, ``context``, ``checkpoint`` …) are accepted and ignored."""
@@ -46,30 +91,22 @@ class RunBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     assistant_id: str | None = Field(default=None, max_length=200)
-    input: dict[str, Any] | None = None
-    command: dict[str, Any] | None = None
+    input: RunInput | None = None
+    command: RunCommand | None = None
     metadata: dict[str, Any] | None = None
     stream_mode: str | list[str] | None = None
-    multitask_strategy: str | None = None
-    if_not_exists: str | None = None
+    multitask_strategy: Literal["reject", "enqueue", "interrupt", "rollback"] | None = None
+    if_not_exists: Literal["create", "reject"] | None = None
+    on_disconnect: Literal["cancel", "continue"] | None = None
+    """``cancel``: a stream whose caller goes away cancels its run (default: it goes on)."""
 
     def problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         if (self.input is None) == (self.command is None):
             found.append(("input", "send exactly one of input (new messages) or command "
                                    "({resume: ...})"))
-        if self.input is not None and "messages" not in self.input:
-            found.append(("input.messages", "is required: a list of user messages"))
-        if self.command is not None and (set(self.command) - {"resume"}
-                                         or "resume" not in self.command):
-            found.append(("command", "only {resume: value} is supported"))
-        for mode in self.modes() - STREAM_MODES:
+        for mode in sorted(self.modes() - STREAM_MODES):
             found.append(("stream_mode", f"unknown mode {mode!r}"))
-        if self.multitask_strategy not in (None, "reject", "enqueue", "interrupt", "rollback"):
-            found.append(("multitask_strategy",
-                          "must be reject, enqueue, interrupt or rollback"))
-        if self.if_not_exists not in (None, "create", "reject"):
-            found.append(("if_not_exists", "must be create or reject"))
         return found
 
     def modes(self) -> frozenset[str]:

@@ -22,10 +22,10 @@ from botkit.types import PlatformUser
 from botkit_web.auth import identify
 from botkit_web.bodies import ActionBody, RunBody, checked, read_json
 from botkit_web.engine import RunBusy
+from botkit_web.errors import Conflict, Forbidden, NotFound, NotWaiting
 from botkit_web.langgraph import STREAM_MODES, thread_values
 from botkit_web.runs import WebRun
-from botkit_web.sse import stream_langgraph
-from botkit_web.turns import Forbidden, NotFound, NotWaiting
+from botkit_web.sse import parse_last_event_id, stream_langgraph
 
 if TYPE_CHECKING:
     from botkit_web.adapter import WebAdapter
@@ -52,7 +52,7 @@ def mapped_errors(handler: Handler) -> Handler:
             return error_response(422, "validation_error", str(exc), errors=exc.errors)
         except Forbidden as exc:
             return error_response(403, "forbidden", str(exc))
-        except (NotWaiting, RunBusy) as exc:
+        except (NotWaiting, RunBusy, Conflict) as exc:
             return error_response(409, "conflict", str(exc))
         except UserError as exc:
             return error_response(400, "bad_request", str(exc))
@@ -82,55 +82,60 @@ class WebRoutes:
     async def _caller(self, request: web.Request) -> PlatformUser:
         return await identify(self.adapter.authenticate, request)
 
-    async def _run(self, request: web.Request) -> WebRun:
-        tid, rid = request.match_info["thread_id"], request.match_info["run_id"]
-        await self.adapter.turns.check_web_thread(tid)
+    async def _thread(self, request: web.Request) -> tuple[str, PlatformUser]:
+        """The thread id and the caller, once the caller may use the thread."""
+        user = await self._caller(request)
+        tid = request.match_info["thread_id"]
+        await self.adapter.access.check(tid, user)
+        return tid, user
+
+    async def _run(self, request: web.Request) -> tuple[WebRun, PlatformUser]:
+        tid, user = await self._thread(request)
+        rid = request.match_info["run_id"]
         run = await self.adapter.engine.log.get(tid, rid)
         if run is None:
             raise NotFound(f"thread {tid!r} has no run {rid!r}")
-        return run
+        return run, user
 
-    async def _start(self, request: web.Request) -> tuple[WebRun, RunBody]:
+    async def _start(self, request: web.Request) -> tuple[WebRun, RunBody, PlatformUser]:
         user = await self._caller(request)
         body = checked(RunBody, await read_json(request, self.adapter.max_body_bytes))
         tid = request.match_info["thread_id"]
-        turns, engine = self.adapter.turns, self.adapter.engine
-        strategy = body.multitask_strategy or "enqueue"
-        if strategy in ("interrupt", "rollback"):
-            for active in engine.active(tid):
-                engine.cancel(active)
-            strategy = "enqueue"
         common: dict[str, Any] = {"user": user, "assistant_id": body.assistant_id,
-                                  "metadata": body.metadata, "strategy": strategy}
+                                  "metadata": body.metadata,
+                                  "strategy": body.multitask_strategy or "enqueue"}
+        turns = self.adapter.turns
         if body.command is not None:
-            return await turns.resume(tid, body.command.get("resume"), **common), body
-        messages = (body.input or {}).get("messages")
-        return await turns.send(tid, messages if isinstance(messages, list) else [],
-                                create=body.if_not_exists == "create", **common), body
+            return await turns.resume(tid, body.command.resume, **common), body, user
+        assert body.input is not None
+        run = await turns.send(tid, body.input.inputs(),
+                               create=body.if_not_exists == "create", **common)
+        return run, body, user
 
     async def create(self, request: web.Request) -> web.StreamResponse:
-        run, _ = await self._start(request)
+        run, _, _ = await self._start(request)
         return web.json_response(run.to_json())
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
-        run, body = await self._start(request)
-        return await stream_langgraph(request, self.adapter, run, body.modes())
+        run, body, user = await self._start(request)
+        return await stream_langgraph(request, self.adapter, run,
+                                      self.adapter.engine.feeds.get(run.run_id), body.modes(),
+                                      viewer=user.id,
+                                      cancel_on_disconnect=body.on_disconnect == "cancel")
 
     async def wait(self, request: web.Request) -> web.StreamResponse:
-        run, _ = await self._start(request)
-        return await self._values(run)
+        run, _, user = await self._start(request)
+        return await self._values(run, user)
 
-    async def _values(self, run: WebRun) -> web.Response:
+    async def _values(self, run: WebRun, user: PlatformUser) -> web.Response:
         final = await self.adapter.engine.wait(run)
-        stored = await self.adapter.messages.all(run.thread_id)
-        response = web.json_response(thread_values(stored, final))
+        stored = await self.adapter.messages.all(run.thread_id, viewer=user.id)
+        response = web.json_response(thread_values(stored, self.adapter.bot_user, final))
         response.headers["Content-Location"] = f"/threads/{run.thread_id}/runs/{run.run_id}"
         return response
 
     async def list(self, request: web.Request) -> web.StreamResponse:
-        await self._caller(request)
-        tid = request.match_info["thread_id"]
-        await self.adapter.turns.check_web_thread(tid)
+        tid, _ = await self._thread(request)
         limit, offset = _limit_offset(request)
         status = request.query.get("status")
         runs = await self.adapter.engine.log.list(tid, limit=limit, offset=offset,
@@ -138,29 +143,32 @@ class WebRoutes:
         return web.json_response([r.to_json() for r in runs])
 
     async def get(self, request: web.Request) -> web.StreamResponse:
-        await self._caller(request)
-        return web.json_response((await self._run(request)).to_json())
+        run, _ = await self._run(request)
+        return web.json_response(run.to_json())
 
     async def join(self, request: web.Request) -> web.StreamResponse:
-        await self._caller(request)
-        return await self._values(await self._run(request))
+        run, user = await self._run(request)
+        return await self._values(run, user)
 
     async def join_stream(self, request: web.Request) -> web.StreamResponse:
-        await self._caller(request)
-        run = await self._run(request)
+        run, user = await self._run(request)
         modes = frozenset(m for m in request.query.getall("stream_mode", []) if m) \
             or frozenset({"ag-ui"})
         if unknown := modes - STREAM_MODES:
-            raise ThreadQueryError([("stream_mode", f"unknown mode {m!r}") for m in unknown])
-        last = request.headers.get("Last-Event-ID", "0").strip() or "0"
-        if not last.isdigit():
-            raise ThreadQueryError([("Last-Event-ID", "must be an event number")])
-        return await stream_langgraph(request, self.adapter, run, modes, after=int(last),
-                                      announce=int(last) == 0)
+            raise ThreadQueryError([("stream_mode", f"unknown mode {m!r}")
+                                    for m in sorted(unknown)])
+        after = parse_last_event_id(request.headers.get("Last-Event-ID"))
+        feed = self.adapter.engine.feeds.get(run.run_id)
+        if feed is None and not run.finished:  # answered before any byte of a stream
+            raise NotFound(f"run {run.run_id!r} goes on in another process: join it there, "
+                           "or wait for it with GET .../join")
+        cancel = request.query.get("cancel_on_disconnect") in ("1", "true")
+        return await stream_langgraph(request, self.adapter, run, feed, modes,
+                                      viewer=user.id, after=after,
+                                      cancel_on_disconnect=cancel)
 
     async def cancel(self, request: web.Request) -> web.StreamResponse:
-        await self._caller(request)
-        run = await self._run(request)
+        run, _ = await self._run(request)
         if run.finished:
             raise NotWaiting(f"run {run.run_id!r} already ended ({run.status})")
         if not self.adapter.engine.cancel(run.run_id):

@@ -2,8 +2,11 @@
 
 Each ``WebMessage`` holds its author, its text, the components it was posted with (so a web
 page can draw its buttons), the tool calls and results the bot recorded with it, and the
-files attached to it. ``get_messages`` hands them to the core, which rebuilds the agent's
-history from them on every turn.
+files attached to it (their bytes under their own keys, read only when the history needs
+them). ``get_messages`` hands them to the core, which rebuilds the agent's history from them
+on every turn.
+
+Storage ids are minted here (``new_id``); an id a client sent is kept as ``client_id``.
 """
 
 from __future__ import annotations
@@ -15,28 +18,42 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from botkit.codec import decode_user, encode_user
 from botkit.store.base import StateStore
 from botkit.types import Attachment, PlatformUser, ThreadMessage
 from botkit.ui.codec import encode_message
 from botkit.ui.nodes import Message
 from botkit.ui.text import numbered_choices, render_plain
-from botkit_web.keys import message_key, message_order_key
+from botkit_web.errors import Conflict
+from botkit_web.keys import file_key, message_key, message_order_key
 
-__all__ = ["Control", "MessageLog", "WebFile", "WebMessage", "user_from_json", "user_json"]
+__all__ = ["MAX_MESSAGES", "Control", "Duplicate", "MessageLog", "WebFile", "WebMessage",
+           "public_user", "stored_user"]
+
+MAX_MESSAGES = 10_000
+"""Messages kept per web thread; older ones (and their files) are dropped."""
 
 
-def user_json(user: PlatformUser | None) -> dict[str, Any] | None:
+class Duplicate(Conflict):
+    """A message with this id is already stored (HTTP 409)."""
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def public_user(user: PlatformUser | None) -> dict[str, Any] | None:
+    """A person as other readers of a thread see them: no email, no platform payload."""
     if user is None:
         return None
-    return {"id": user.id, "name": user.name, "handle": user.handle, "email": user.email,
-            "is_bot": user.is_bot}
+    return {"id": user.id, "name": user.name, "handle": user.handle, "is_bot": user.is_bot}
 
 
-def user_from_json(data: Any) -> PlatformUser | None:
-    if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
+def stored_user(data: Any) -> PlatformUser | None:
+    try:
+        return None if data is None else decode_user(data)
+    except ValueError:
         return None
-    return PlatformUser(id=data["id"], name=data.get("name"), handle=data.get("handle"),
-                        email=data.get("email"), is_bot=bool(data.get("is_bot")))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +68,8 @@ class Control:
 
 @dataclass(frozen=True, kw_only=True)
 class WebFile:
-    """A file attached to a message (its bytes are kept in the store, base64)."""
+    """A file attached to a message. ``data`` is filled only when read for the history
+    (``MessageLog.all(with_files=True)``); the bytes live at ``keys.file_key``."""
 
     id: str
     name: str
@@ -59,6 +77,16 @@ class WebFile:
     size: int = 0
     title: str | None = None
     data: bytes | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "mime_type": self.mime_type,
+                "size": self.size, "title": self.title}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WebFile:
+        return cls(id=str(data["id"]), name=str(data["name"]),
+                   mime_type=str(data.get("mime_type") or "application/octet-stream"),
+                   size=int(data.get("size") or 0), title=data.get("title"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +106,8 @@ class WebMessage:
     visible_to: str | None = None
     """An ephemeral message: only this user id sees it."""
     run_id: str | None = None
+    client_id: str | None = None
+    """The id the client sent with it (never the storage id)."""
     created_at: float = 0.0
     updated_at: float = 0.0
 
@@ -85,7 +115,7 @@ class WebMessage:
     def posted(cls, thread_id: str, message: Message, *, author: PlatformUser | None,
                run_id: str | None, visible_to: str | None = None) -> WebMessage:
         now = time.time()
-        return cls(id=uuid.uuid4().hex, thread_id=thread_id, text=render_plain(message),
+        return cls(id=new_id(), thread_id=thread_id, text=render_plain(message),
                    author=author, is_bot=True, is_status=message.status or visible_to is not None,
                    ui=encode_message(message), controls=controls_of(message),
                    visible_to=visible_to, run_id=run_id, created_at=now, updated_at=now)
@@ -102,31 +132,41 @@ class WebMessage:
             attachments=tuple(Attachment(name=f.name, mime_type=f.mime_type, size=f.size,
                                          data=f.data) for f in self.files))
 
-    def to_json(self, *, with_files: bool = False) -> dict[str, Any]:
-        """The wire form (files without their bytes unless ``with_files``)."""
+    def to_json(self) -> dict[str, Any]:
+        """The wire form: what readers of the thread see (authors without email, files
+        without their bytes)."""
+        return {**self._common(), "author": public_user(self.author)}
+
+    def to_store(self) -> dict[str, Any]:
+        return {**self._common(), "author": None if self.author is None
+                else encode_user(self.author)}
+
+    def _common(self) -> dict[str, Any]:
         return {
             "id": self.id, "thread_id": self.thread_id, "text": self.text,
-            "author": user_json(self.author), "is_bot": self.is_bot,
-            "is_status": self.is_status, "ui": dict(self.ui) if self.ui else None,
+            "is_bot": self.is_bot, "is_status": self.is_status,
+            "ui": dict(self.ui) if self.ui else None,
             "controls": [{"action_id": c.action_id, "label": c.label, "value": c.value}
                          for c in self.controls],
             "agent_messages": [dict(m) for m in self.agent_messages],
-            "files": [_file_json(f, with_files) for f in self.files],
-            "visible_to": self.visible_to, "run_id": self.run_id,
+            "files": [f.to_json() for f in self.files],
+            "visible_to": self.visible_to, "run_id": self.run_id, "client_id": self.client_id,
             "created_at": self.created_at, "updated_at": self.updated_at,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> WebMessage:
+        """Read the stored (or wire) form back."""
         return cls(
-            id=data["id"], thread_id=data["thread_id"], text=data.get("text") or "",
-            author=user_from_json(data.get("author")), is_bot=bool(data.get("is_bot")),
+            id=str(data["id"]), thread_id=str(data["thread_id"]), text=data.get("text") or "",
+            author=stored_user(data.get("author")), is_bot=bool(data.get("is_bot")),
             is_status=bool(data.get("is_status")), ui=data.get("ui"),
             controls=tuple(Control(action_id=c["action_id"], label=c["label"],
                                    value=c.get("value")) for c in data.get("controls") or ()),
             agent_messages=tuple(data.get("agent_messages") or ()),
-            files=tuple(_file_from_json(f) for f in data.get("files") or ()),
+            files=tuple(WebFile.from_json(f) for f in data.get("files") or ()),
             visible_to=data.get("visible_to"), run_id=data.get("run_id"),
+            client_id=data.get("client_id"),
             created_at=float(data.get("created_at") or 0.0),
             updated_at=float(data.get("updated_at") or 0.0))
 
@@ -136,61 +176,80 @@ def controls_of(message: Message) -> tuple[Control, ...]:
                  for c in numbered_choices(message))
 
 
-def _file_json(f: WebFile, with_data: bool) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": f.id, "name": f.name, "mime_type": f.mime_type,
-                            "size": f.size, "title": f.title}
-    if with_data and f.data is not None:
-        data["data"] = base64.b64encode(f.data).decode()
-    return data
-
-
-def _file_from_json(data: Mapping[str, Any]) -> WebFile:
-    raw = data.get("data")
-    return WebFile(id=data["id"], name=data["name"],
-                   mime_type=data.get("mime_type") or "application/octet-stream",
-                   size=int(data.get("size") or 0), title=data.get("title"),
-                   data=base64.b64decode(raw) if isinstance(raw, str) else None)
-
-
 class MessageLog:
     """Read and write a web thread's messages in the store."""
 
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, *, keep: int = MAX_MESSAGES) -> None:
         self.store = store
+        self.keep = keep
 
-    async def add(self, message: WebMessage) -> WebMessage:
-        await self.store.set(message_key(message.thread_id, message.id),
-                             message.to_json(with_files=True))
-        await self.store.list_append(message_order_key(message.thread_id), message.id)
+    async def add(self, message: WebMessage, *, file_data: Mapping[str, bytes] | None = None
+                  ) -> WebMessage:
+        """Store a new message (``Duplicate`` when its id is taken) and its files' bytes."""
+        for file_id, data in (file_data or {}).items():
+            await self.store.set(file_key(message.thread_id, file_id),
+                                 base64.b64encode(data).decode())
+        key = message_key(message.thread_id, message.id)
+        if not await self.store.compare_and_set(key, None, message.to_store()):
+            raise Duplicate(f"message {message.id!r} already exists")
+        order = message_order_key(message.thread_id)
+        length = await self.store.list_append(order, message.id)
+        if length > self.keep:
+            await self._drop_oldest(message.thread_id, length - self.keep)
         return message
 
+    async def _drop_oldest(self, thread_id: str, count: int) -> None:
+        order = message_order_key(thread_id)
+        dropped = await self.store.list_range(order, 0, count)
+        await self.store.list_trim(order, self.keep)
+        for message_id in dropped:
+            await self._forget(thread_id, str(message_id))
+
+    async def _forget(self, thread_id: str, message_id: str) -> None:
+        data = await self.store.pop(message_key(thread_id, message_id))
+        for f in (data or {}).get("files") or ():
+            await self.store.delete(file_key(thread_id, str(f.get("id"))))
+
     async def save(self, message: WebMessage) -> None:
-        await self.store.set(message_key(message.thread_id, message.id),
-                             message.to_json(with_files=True))
+        await self.store.set(message_key(message.thread_id, message.id), message.to_store())
 
     async def get(self, thread_id: str, message_id: str) -> WebMessage | None:
         data = await self.store.get(message_key(thread_id, message_id))
         return None if data is None else WebMessage.from_json(data)
 
     async def delete(self, thread_id: str, message_id: str) -> bool:
-        """Forget one message (its id stays in the order list and is skipped)."""
-        key = message_key(thread_id, message_id)
-        found = await self.store.get(key) is not None
-        await self.store.delete(key)
+        """Forget one message and its files (its id stays in the order list, skipped)."""
+        found = await self.store.get(message_key(thread_id, message_id)) is not None
+        await self._forget(thread_id, message_id)
         return found
 
     async def all(self, thread_id: str, *, viewer: str | None = None,
-                  include_private: bool = False) -> list[WebMessage]:
+                  include_private: bool = False, with_files: bool = False
+                  ) -> list[WebMessage]:
         """Oldest first. Ephemeral messages show to their one viewer (or all of them with
-        ``include_private``)."""
+        ``include_private``); ``with_files`` reads the files' bytes too."""
         ids: Sequence[str] = await self.store.list_range(message_order_key(thread_id))
         unique = list(dict.fromkeys(ids))
         found = await self.store.get_many([message_key(thread_id, i) for i in unique])
         messages = [WebMessage.from_json(d) for d in found if d is not None]
-        return [m for m in messages
-                if include_private or m.visible_to is None or m.visible_to == viewer]
+        shown = [m for m in messages
+                 if include_private or m.visible_to is None or m.visible_to == viewer]
+        if with_files:
+            shown = [await self._with_files(m) if m.files else m for m in shown]
+        return shown
 
-    async def forget(self, thread_id: str) -> None:
-        for message_id in await self.store.list_range(message_order_key(thread_id)):
-            await self.store.delete(message_key(thread_id, message_id))
-        await self.store.delete(message_order_key(thread_id))
+    async def _with_files(self, message: WebMessage) -> WebMessage:
+        raw = await self.store.get_many([file_key(message.thread_id, f.id)
+                                         for f in message.files])
+        files = tuple(replace(f, data=base64.b64decode(r) if isinstance(r, str) else None)
+                      for f, r in zip(message.files, raw, strict=True))
+        return replace(message, files=files)
+
+    async def file(self, thread_id: str, file_id: str) -> bytes | None:
+        raw = await self.store.get(file_key(thread_id, file_id))
+        return base64.b64decode(raw) if isinstance(raw, str) else None
+
+    async def find_client_ids(self, thread_id: str) -> set[str]:
+        """The client-sent ids of the thread's messages."""
+        return {m.client_id for m in await self.all(thread_id, include_private=True)
+                if m.client_id}

@@ -9,6 +9,7 @@ any number of streams can follow it and a late joiner replays what it missed (by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections import OrderedDict
@@ -19,17 +20,19 @@ from typing import Any, Literal
 
 import ag_ui.core as agui
 
+from botkit.codec import encode_user
 from botkit.store.base import StateStore
 from botkit.types import PlatformUser
 from botkit_web.keys import run_key, run_order_key
-from botkit_web.messages import user_from_json, user_json
+from botkit_web.messages import public_user, stored_user
 
-__all__ = ["RunFeed", "RunKind", "RunLog", "RunStatus", "WebRun", "iso"]
+__all__ = ["FINISHED", "Feeds", "RunFeed", "RunKind", "RunLog", "RunStatus", "WebRun", "iso"]
 
-RunStatus = Literal["pending", "running", "success", "error", "interrupted"]
+RunStatus = Literal["pending", "running", "success", "error", "interrupted", "cancelled"]
 RunKind = Literal["message", "resume", "action"]
-FINISHED: frozenset[str] = frozenset({"success", "error", "interrupted"})
+FINISHED: frozenset[str] = frozenset({"success", "error", "interrupted", "cancelled"})
 KEEP_FEEDS = 200
+KEEP_RUNS = 1000
 
 
 def iso(at: float) -> str:
@@ -39,7 +42,8 @@ def iso(at: float) -> str:
 @dataclass(frozen=True, kw_only=True)
 class WebRun:
     """One run. ``interrupts`` lists what the agent waits for when ``status`` is
-    ``interrupted`` (AG-UI ``Interrupt`` objects, wire form)."""
+    ``interrupted``; a cancelled run is ``cancelled``. ``error`` is an opaque reference
+    (the details are in the server's log)."""
 
     run_id: str
     thread_id: str
@@ -52,7 +56,7 @@ class WebRun:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     multitask_strategy: str = "enqueue"
     error: str | None = None
-    interrupts: tuple[Mapping[str, Any], ...] = ()
+    interrupts: tuple[agui.Interrupt, ...] = ()
     cancel_reason: str | None = None
 
     @property
@@ -63,29 +67,35 @@ class WebRun:
         return replace(self, status=status, updated_at=time.time(), **changes)
 
     def to_json(self) -> dict[str, Any]:
-        """The LangGraph ``Run`` shape, plus botkit's fields."""
+        """The LangGraph ``Run`` shape, plus botkit's fields (the user without email)."""
+        return {**self._common(), "user": public_user(self.user),
+                "created_at": iso(self.created_at), "updated_at": iso(self.updated_at)}
+
+    def to_store(self) -> dict[str, Any]:
+        return {**self._common(), "user": None if self.user is None else encode_user(self.user),
+                "created_at": self.created_at, "updated_at": self.updated_at}
+
+    def _common(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id, "thread_id": self.thread_id,
             "assistant_id": self.assistant_id, "status": self.status, "kind": self.kind,
-            "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
             "metadata": dict(self.metadata), "multitask_strategy": self.multitask_strategy,
-            "user": user_json(self.user), "error": self.error,
-            "interrupts": [dict(i) for i in self.interrupts],
-            "cancel_reason": self.cancel_reason,
+            "error": self.error, "cancel_reason": self.cancel_reason,
+            "interrupts": [i.model_dump(mode="json", by_alias=True, exclude_none=True)
+                           for i in self.interrupts],
         }
-
-    def to_store(self) -> dict[str, Any]:
-        return {**self.to_json(), "created_at": self.created_at, "updated_at": self.updated_at}
 
     @classmethod
     def from_store(cls, data: Mapping[str, Any]) -> WebRun:
         return cls(run_id=data["run_id"], thread_id=data["thread_id"],
                    assistant_id=data.get("assistant_id") or "", kind=data.get("kind", "message"),
-                   user=user_from_json(data.get("user")), status=data.get("status", "pending"),
+                   user=stored_user(data.get("user")), status=data.get("status", "pending"),
                    created_at=float(data["created_at"]), updated_at=float(data["updated_at"]),
                    metadata=data.get("metadata") or {},
                    multitask_strategy=data.get("multitask_strategy") or "enqueue",
-                   error=data.get("error"), interrupts=tuple(data.get("interrupts") or ()),
+                   error=data.get("error"),
+                   interrupts=tuple(agui.Interrupt.model_validate(i)
+                                    for i in data.get("interrupts") or ()),
                    cancel_reason=data.get("cancel_reason"))
 
     @staticmethod
@@ -94,16 +104,21 @@ class WebRun:
 
 
 class RunLog:
-    """Run records of web threads, in the store."""
+    """Run records of web threads, in the store (the newest ``keep`` per thread)."""
 
-    def __init__(self, store: StateStore, *, keep: int = 1000) -> None:
+    def __init__(self, store: StateStore, *, keep: int = KEEP_RUNS) -> None:
         self.store = store
         self.keep = keep
 
     async def add(self, run: WebRun) -> None:
         await self.save(run)
-        await self.store.list_append(run_order_key(run.thread_id), run.run_id,
-                                     max_len=self.keep)
+        order = run_order_key(run.thread_id)
+        length = await self.store.list_append(order, run.run_id)
+        if length > self.keep:
+            dropped = await self.store.list_range(order, 0, length - self.keep)
+            await self.store.list_trim(order, self.keep)
+            for run_id in dropped:
+                await self.store.delete(run_key(run.thread_id, str(run_id)))
 
     async def save(self, run: WebRun) -> None:
         await self.store.set(run_key(run.thread_id, run.run_id), run.to_store())
@@ -122,10 +137,12 @@ class RunLog:
             runs = [r for r in runs if r.status == status]
         return runs[offset:offset + limit]
 
-    async def forget(self, thread_id: str) -> None:
-        for run_id in await self.store.list_range(run_order_key(thread_id)):
-            await self.store.delete(run_key(thread_id, run_id))
-        await self.store.delete(run_order_key(thread_id))
+
+@dataclass(frozen=True)
+class FeedItem:
+    event: agui.BaseEvent
+    visible_to: str | None = None
+    """Shown only to this user id (an ephemeral message)."""
 
 
 class RunFeed:
@@ -133,13 +150,13 @@ class RunFeed:
 
     def __init__(self, run: WebRun) -> None:
         self.run = run
-        self.events: list[agui.BaseEvent] = []
+        self.items: list[FeedItem] = []
         self.done = False
         self._changed = asyncio.Condition()
 
-    async def publish(self, event: agui.BaseEvent) -> None:
+    async def publish(self, event: agui.BaseEvent, *, visible_to: str | None = None) -> None:
         async with self._changed:
-            self.events.append(event)
+            self.items.append(FeedItem(event, visible_to))
             self._changed.notify_all()
 
     async def close(self, run: WebRun) -> None:
@@ -148,24 +165,32 @@ class RunFeed:
             self.done = True
             self._changed.notify_all()
 
-    async def follow(self, after: int = 0) -> AsyncIterator[tuple[int, agui.BaseEvent]]:
-        """Every event after number ``after`` (replayed, then live) until the run ends."""
+    async def follow(self, after: int = 0, *, viewer: str | None = None,
+                     idle: float | None = None
+                     ) -> AsyncIterator[tuple[int, agui.BaseEvent] | None]:
+        """Every event after number ``after`` that ``viewer`` may see (replayed, then live)
+        until the run ends; None after each ``idle`` seconds without one (a keepalive)."""
         seen = max(0, after)
         while True:
             async with self._changed:
-                while len(self.events) <= seen and not self.done:
-                    await self._changed.wait()
-                fresh = self.events[seen:]
+                if len(self.items) <= seen and not self.done:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(), idle)
+                fresh = self.items[seen:]
                 done = self.done
-            for event in fresh:
+            if not fresh and not done:
+                yield None
+                continue
+            for item in fresh:
                 seen += 1
-                yield seen, event
-            if done and seen >= len(self.events):
+                if item.visible_to is None or item.visible_to == viewer:
+                    yield seen, item.event
+            if done and seen >= len(self.items):
                 return
 
 
 class Feeds:
-    """This process's run feeds: the live ones and the most recent finished ones."""
+    """This process's run feeds: the live ones and the ``keep`` most recent finished."""
 
     def __init__(self, keep: int = KEEP_FEEDS) -> None:
         self._feeds: OrderedDict[str, RunFeed] = OrderedDict()
@@ -174,12 +199,24 @@ class Feeds:
     def open(self, run: WebRun) -> RunFeed:
         feed = RunFeed(run)
         self._feeds[run.run_id] = feed
-        while len(self._feeds) > self.keep:
-            oldest = next(iter(self._feeds))
-            if not self._feeds[oldest].done:
-                break
-            del self._feeds[oldest]
+        self._evict()
         return feed
+
+    def _evict(self) -> None:
+        extra = len(self._feeds) - self.keep
+        for run_id in [i for i, f in self._feeds.items() if f.done][:max(0, extra)]:
+            del self._feeds[run_id]
+
+    def drop(self, run_id: str) -> None:
+        self._feeds.pop(run_id, None)
 
     def get(self, run_id: str) -> RunFeed | None:
         return self._feeds.get(run_id)
+
+    def finished(self, run_id: str) -> None:
+        """Called when a run ends (finished feeds past ``keep`` go)."""
+        if run_id in self._feeds:
+            self._evict()
+
+    def __len__(self) -> int:
+        return len(self._feeds)

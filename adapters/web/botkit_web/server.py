@@ -14,7 +14,6 @@ from botkit.errors import UserError
 from botkit_web.http import error_response, web_routes
 
 if TYPE_CHECKING:
-    from botkit.bot import Bot
     from botkit_web.adapter import WebAdapter
 
 __all__ = ["WebServer", "create_app"]
@@ -42,7 +41,7 @@ def create_app(adapter: WebAdapter) -> web.Application:
 
 
 class WebServer:
-    def __init__(self, bot: Bot, adapter: WebAdapter, *, host: str, port: int) -> None:
+    def __init__(self, adapter: WebAdapter, *, host: str, port: int) -> None:
         self.adapter = adapter
         self.host, self.port = host, port
         self._runner: web.AppRunner | None = None
@@ -58,9 +57,8 @@ class WebServer:
             await runner.cleanup()
             raise UserError(f"the web adapter cannot listen on {self.host}:{self.port} "
                             f"({exc.strerror}): pick another port") from exc
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        port = sockets[0].getsockname()[1] if sockets else self.port
+        addresses = runner.addresses
+        port = int(addresses[0][1]) if addresses else self.port
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{host}:{port}"
         self._runner = runner

@@ -34,9 +34,16 @@ class RunSurface:
         self.run_id = feed.run.run_id
         self._open_calls: set[str] = set()
         self._open_texts: set[str] = set()
+        self._started = False
 
-    async def emit(self, event: agui.BaseEvent) -> None:
-        await self.feed.publish(event)
+    async def start(self) -> None:
+        """Announce the run (once)."""
+        if not self._started:
+            self._started = True
+            await self.emit(agui.RunStartedEvent(thread_id=self.thread_id, run_id=self.run_id))
+
+    async def emit(self, event: agui.BaseEvent, *, visible_to: str | None = None) -> None:
+        await self.feed.publish(event, visible_to=visible_to)
 
     # -- text ------------------------------------------------------------------------
     async def text_start(self, message_id: str) -> None:
@@ -92,7 +99,8 @@ class RunSurface:
     async def message(self, name: str, message: WebMessage) -> None:
         """A posted, edited or deleted botkit message; a new one with text also shows as
         an AG-UI text message, so plain AG-UI clients display it."""
-        await self.emit(agui.CustomEvent(name=name, value=message.to_json()))
+        await self.emit(agui.CustomEvent(name=name, value=message.to_json()),
+                        visible_to=message.visible_to)
         if name == MESSAGE_POSTED and message.text.strip() and message.visible_to is None:
             await self.text_start(message.id)
             await self.text_delta(message.id, message.text)

@@ -1,173 +1,207 @@
-"""The Python side of web threads: create one, send a message (a run), resume an
-interrupt, answer a button — each checked the way the HTTP routes need (404 / 403 / 409 /
-422 errors are typed here, mapped to statuses in ``botkit_web.http``)."""
+"""The Python side of web threads: send a message (a run), resume an interrupt, answer a
+button — each checked the way the HTTP routes need (404 / 403 / 409 / 422 errors are typed
+in ``botkit_web.errors`` and mapped to statuses in ``botkit_web.http``).
+
+Every check happens before a run starts, so a refused request changes nothing; what a run
+answers (a choice, an interrupt) is claimed before the request is answered, so of two
+identical answers exactly one is accepted.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
-import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ag_ui.core as agui
 
+from botkit import keys
 from botkit.choices import choice_id_of
-from botkit.errors import BotkitError
+from botkit.errors import InteractionExpired
 from botkit.events import InteractionEvent, MessageEvent
-from botkit.threads.records import ThreadNotFound, ThreadQueryError
+from botkit.threads.records import ThreadQueryError
 from botkit.types import MessageRef, PlatformUser
-from botkit_web.messages import Control, WebMessage
+from botkit_web.engine import Outcome, failure_reference
+from botkit_web.errors import Conflict, Forbidden, NotFound, NotWaiting
+from botkit_web.keys import answered_key
+from botkit_web.messages import Control, WebMessage, new_id
 from botkit_web.runs import WebRun
 from botkit_web.surface import RunSurface
+from botkit_web.waiting import Waiting, WaitingInterrupt
 
 if TYPE_CHECKING:
+    from botkit.bot import Bot
     from botkit_web.adapter import WebAdapter
 
-__all__ = ["Forbidden", "NotFound", "NotWaiting", "Turns", "user_text"]
+__all__ = ["MAX_INPUT_MESSAGES", "Turns", "UserInput"]
 
+log = logging.getLogger("botkit.web")
 MAX_INPUT_MESSAGES = 50
+ANSWER_CLAIM_TTL = 7 * 24 * 3600.0
 
 
-class Forbidden(BotkitError):
-    """The caller may not answer this (HTTP 403)."""
+@dataclass(frozen=True, kw_only=True)
+class UserInput:
+    """One message a person sends: its text, and the id their client gave it (if any)."""
 
-
-class NotFound(BotkitError, LookupError):
-    """No such message, control or run (HTTP 404)."""
-
-
-class NotWaiting(BotkitError):
-    """Nothing waits for this answer any more, or the thread is not a web thread (409)."""
-
-
-def user_text(message: Mapping[str, Any], index: int) -> str:
-    """The text of one input message (LangGraph or AG-UI shape); 422 for anything else."""
-    where = f"input.messages[{index}]"
-    if not isinstance(message, Mapping):
-        raise ThreadQueryError([(where, "must be an object")])
-    role = message.get("role", message.get("type"))
-    if role not in ("user", "human"):
-        raise ThreadQueryError([(f"{where}.role", "must be 'user' (or 'human'): the bot "
-                                 "writes its own messages")])
-    content = message.get("content")
-    if isinstance(content, list):
-        texts = [str(p["text"]) for p in content if isinstance(p, Mapping)
-                 and p.get("type") == "text" and isinstance(p.get("text"), str)]
-        content = "\n".join(texts) if len(texts) == len(content) else None
-    if not isinstance(content, str) or not content.strip():
-        raise ThreadQueryError([(f"{where}.content", "must be non-empty text (a string or a "
-                                 "list of {type: 'text', text} parts)")])
-    return content
+    text: str
+    client_id: str | None = None
 
 
 class Turns:
     def __init__(self, adapter: WebAdapter) -> None:
         self.adapter = adapter
-        self.bot = adapter.bot
+        self.bot: Bot = adapter.bot
         self.engine = adapter.engine
-
-    async def create_thread(self, thread_id: str | None = None, *, title: str = "",
-                            metadata: Mapping[str, Any] | None = None) -> str:
-        """A new web thread (or the existing web thread with this id)."""
-        tid = thread_id or str(uuid.uuid4())
-        threads = self.bot.threads
-
-        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
-            if old is not None:
-                return None
-            record = threads.new_record(tid, "web", self.adapter.conversation(tid), title=title)
-            record["metadata"] = dict(metadata or {})
-            return record
-        record = await threads.mutate(tid, apply)
-        if record is not None and record.get("platform") != "web":
-            raise NotWaiting(f"thread {tid!r} is a {record.get('platform')} thread, not a "
-                             "web thread")
-        return tid
-
-    async def check_web_thread(self, thread_id: str, *, create: bool = False) -> None:
-        try:
-            record = await self.bot.threads.get(thread_id)
-        except ThreadNotFound:
-            if not create:
-                raise
-            await self.create_thread(thread_id)
-            return
-        if record.platform != "web":
-            raise NotWaiting(f"thread {thread_id!r} is a {record.platform} thread: runs over "
-                             "HTTP drive web threads")
+        self.access = adapter.access
 
     # -- runs --------------------------------------------------------------------------
-    async def send(self, thread_id: str, messages: Sequence[Mapping[str, Any]], *,
+    async def send(self, thread_id: str, inputs: Sequence[UserInput], *,
                    user: PlatformUser, assistant_id: str | None = None,
                    metadata: Mapping[str, Any] | None = None, strategy: str = "enqueue",
-                   run_id: str | None = None, create: bool = False) -> WebRun:
-        if not isinstance(messages, Sequence) or isinstance(messages, str) or not messages:
+                   run_id: str | None = None, create: bool = False,
+                   raw: Mapping[str, Any] | None = None) -> WebRun:
+        """Store ``inputs`` as ``user``'s messages and start the bot's turn. ``raw`` is
+        handed to the handler as the event's ``raw`` (the AG-UI ``context``, say)."""
+        if not inputs:
             raise ThreadQueryError([("input.messages", "must be a non-empty list")])
-        if len(messages) > MAX_INPUT_MESSAGES:
+        if len(inputs) > MAX_INPUT_MESSAGES:
             raise ThreadQueryError([("input.messages", f"at most {MAX_INPUT_MESSAGES}")])
-        texts = [user_text(m, i) for i, m in enumerate(messages)]
-        ids = [str(m.get("id") or uuid.uuid4().hex) for m in messages]
-        await self.check_web_thread(thread_id, create=create)
+        await self.access.check(thread_id, user, create=create)
+        await self._refuse_known_ids(thread_id, inputs)
         adapter, conversation = self.adapter, self.adapter.conversation(thread_id)
+        ids = [new_id() for _ in inputs]
 
-        async def work(surface: RunSurface) -> None:
+        async def prepare(run_id: str) -> None:
             await adapter.remember(user)
             now = time.time()
-            for message_id, text in zip(ids, texts, strict=True):
+            for message_id, given in zip(ids, inputs, strict=True):
                 await adapter.messages.add(WebMessage(
-                    id=message_id, thread_id=thread_id, text=text, author=user,
-                    run_id=surface.run_id, created_at=now, updated_at=now))
+                    id=message_id, thread_id=thread_id, text=given.text, author=user,
+                    run_id=run_id, client_id=given.client_id, created_at=now, updated_at=now))
+
+        async def work(surface: RunSurface) -> Outcome:
+            before = await self._snapshot(thread_id)
             await self.bot.dispatch(MessageEvent(
                 platform="web", event_id=f"run:{surface.run_id}", conversation=conversation,
-                user=user, text=texts[-1], mentioned=True,
+                user=user, text=inputs[-1].text, mentioned=True, raw=dict(raw or {}),
                 ref=MessageRef(id=ids[-1], channel=conversation.channel)))
+            return await self._message_outcome(thread_id, before, surface.run_id)
         return await self.engine.start(
             thread_id, work, kind="message", user=user, metadata=metadata, strategy=strategy,
-            assistant_id=assistant_id or adapter.assistant_id, run_id=run_id)
+            assistant_id=assistant_id or adapter.assistant_id, run_id=run_id, prepare=prepare)
+
+    async def _refuse_known_ids(self, thread_id: str, inputs: Sequence[UserInput]) -> None:
+        given = [i.client_id for i in inputs if i.client_id]
+        if len(set(given)) != len(given):
+            raise Conflict("two input messages have the same id")
+        if given and (known := set(given) & await self.adapter.messages.find_client_ids(
+                thread_id)):
+            raise Conflict(f"message {sorted(known)[0]!r} is already in the thread")
+
+    async def _snapshot(self, thread_id: str) -> tuple[Any, Any]:
+        pending = await self.bot.store.get(keys.pending_interrupt(thread_id))
+        record = await self.access.record(thread_id) or {}
+        return _interrupt_ids(pending), record.get("last_run_at")
+
+    async def _message_outcome(self, thread_id: str, before: tuple[Any, Any], run_id: str
+                               ) -> Outcome:
+        """How the agent runs this message's handler made ended. The handler's results do
+        not reach the adapter, so this reads what they left: a new pending interrupt, or
+        the thread record's error from a run that ended during this one."""
+        pending = await self.bot.store.get(keys.pending_interrupt(thread_id))
+        if pending is not None and _interrupt_ids(pending) != before[0]:
+            return Outcome(status="interrupted", interrupts=_interrupts(pending, run_id))
+        record = await self.access.record(thread_id) or {}
+        if record.get("status") == "error" and record.get("last_run_at") != before[1]:
+            ref = new_id()[:8]
+            log.error("web run %s: the agent run failed (error %s): %s", run_id, ref,
+                      record.get("last_error"))
+            return Outcome(status="error", error=f"the agent run failed (error {ref})")
+        return Outcome(status="success")
 
     async def resume(self, thread_id: str, value: Any = None, *, user: PlatformUser,
                      cancel: bool = False, assistant_id: str | None = None,
                      metadata: Mapping[str, Any] | None = None, strategy: str = "enqueue",
                      run_id: str | None = None) -> WebRun:
         """Answer the interrupt the agent waits on in this thread (only the person whose
-        run was interrupted may)."""
-        await self.check_web_thread(thread_id)
-        if await self.bot.store.get(f"interrupt:{thread_id}") is None:
+        run was interrupted may): 409 when nothing waits or another answer came first,
+        403 for someone else, 422 for an answer that does not fit the interrupts."""
+        await self.access.check(thread_id, user)
+        waiting = await Waiting(self.bot.store).peek(thread_id)
+        if waiting is None or await self.bot.store.get(
+                keys.pending_interrupt(thread_id)) is None:
             raise NotWaiting(f"no interrupted run waits in thread {thread_id!r}")
-        interrupted = await self.engine.log.list(thread_id, limit=1, status="interrupted")
-        asker = interrupted[0].user if interrupted else None
-        if asker is not None and asker.id != user.id:
-            raise Forbidden(f"only {asker.display_name} can answer this interrupt")
+        if waiting.asker_id is not None and waiting.asker_id != user.id:
+            raise Forbidden(f"only {waiting.asker_name or waiting.asker_id} can answer this "
+                            "interrupt")
+        _check_resume_value(waiting, value, cancel)
         thread = self.bot.thread("web", self.adapter.conversation(thread_id), user=user)
+        claimed: list[WaitingInterrupt] = []
 
-        async def work(surface: RunSurface) -> None:
-            await thread.resume(value, cancel=cancel)
-        return await self.engine.start(
-            thread_id, work, kind="resume", user=user, metadata=metadata, strategy=strategy,
-            assistant_id=assistant_id or self.adapter.assistant_id, run_id=run_id)
+        async def prepare(run_id: str) -> None:
+            taken = await Waiting(self.bot.store).claim(thread_id)
+            if taken is None:
+                raise Conflict("this interrupt was answered by another request")
+            claimed.append(taken)
+
+        async def work(surface: RunSurface) -> Outcome:
+            try:
+                result = await thread.resume(value, cancel=cancel)
+            except InteractionExpired:
+                return Outcome(status="error", error=failure_reference(
+                    f"web run {surface.run_id}: nothing to resume"))
+            if result.status == "completed":
+                return Outcome(status="success")
+            if result.status == "interrupted":
+                pending = await self.bot.store.get(keys.pending_interrupt(thread_id))
+                return Outcome(status="interrupted",
+                               interrupts=_interrupts(pending or {}, surface.run_id))
+            ref = new_id()[:8]
+            log.error("web run %s: the resumed agent run ended %s (error %s): %s",
+                      surface.run_id, result.status, ref, result.error)
+            return Outcome(status="error", error=f"the agent run failed (error {ref})")
+        try:
+            return await self.engine.start(
+                thread_id, work, kind="resume", user=user, metadata=metadata,
+                strategy=strategy, assistant_id=assistant_id or self.adapter.assistant_id,
+                run_id=run_id, prepare=prepare)
+        except BaseException:
+            for taken in claimed:
+                await Waiting(self.bot.store).put_back(taken)
+            raise
 
     async def act(self, thread_id: str, action_id: str, value: Any = None, *,
                   user: PlatformUser, message_id: str | None = None) -> WebRun:
-        """Click a button (or pick an option) of a message the bot posted here."""
-        await self.check_web_thread(thread_id)
-        message, control = await self._control(thread_id, action_id, value, message_id)
-        await self._may_answer(action_id, user)
+        """Click a button (or pick an option) of a message the bot posted here. A
+        choice's answer is claimed before the run starts: a second answer gets 409."""
+        await self.access.check(thread_id, user)
+        message, control = await self._control(thread_id, action_id, value, message_id,
+                                                user.id)
+        choice_id = choice_id_of(action_id)
+        if choice_id is not None:
+            await self._may_answer(choice_id, user)
+            if await self.bot.store.seen(answered_key(choice_id), ttl=ANSWER_CLAIM_TTL):
+                raise Conflict("this choice has already been answered")
         conversation = self.adapter.conversation(thread_id)
         answer = control.value if value is None else value
 
-        async def work(surface: RunSurface) -> None:
+        async def work(surface: RunSurface) -> Outcome:
             await self.bot.dispatch(InteractionEvent(
                 platform="web", event_id=f"run:{surface.run_id}", conversation=conversation,
                 user=user, action_id=action_id, value=answer,
                 message=MessageRef(id=message.id, channel=conversation.channel)))
+            return Outcome(status="success")
         return await self.engine.start(thread_id, work, kind="action", user=user,
                                        assistant_id=self.adapter.assistant_id)
 
     async def _control(self, thread_id: str, action_id: str, value: Any,
-                       message_id: str | None) -> tuple[WebMessage, Control]:
+                       message_id: str | None, viewer: str) -> tuple[WebMessage, Control]:
         if not isinstance(action_id, str) or not action_id:
             raise ThreadQueryError([("action_id", "must be a non-empty string")])
-        messages = await self.adapter.messages.all(thread_id, include_private=True)
+        messages = await self.adapter.messages.all(thread_id, viewer=viewer)
         for message in reversed(messages):
             if message_id is not None and message.id != message_id:
                 continue
@@ -186,10 +220,10 @@ class Turns:
         where = f"message {message_id!r}" if message_id else f"thread {thread_id!r}"
         raise NotFound(f"{where} has no control {action_id!r}")
 
-    async def _may_answer(self, action_id: str, user: PlatformUser) -> None:
-        choice_id = choice_id_of(action_id)
-        if choice_id is None:
-            return
+    async def _may_answer(self, choice_id: str, user: PlatformUser) -> None:
+        """Who may answer: the waiting choice in this process (``bot.choices``), else its
+        record in the store (``botkit.keys.choice``), as the core's click routing reads
+        it."""
         pending = self.bot.choices.get(choice_id)
         if pending is not None:
             if pending.answered or pending.future.done():
@@ -198,21 +232,35 @@ class Turns:
                 who = ", ".join(pending.allowed_names) or "someone else"
                 raise Forbidden(f"only {who} can answer this choice")
             return
-        record = await self.bot.store.get(f"choice:{choice_id}")
-        if record is None:
+        record = await self.bot.store.get(keys.choice(choice_id))
+        if not isinstance(record, Mapping):
             raise NotWaiting("this choice has already been answered or has expired")
         allowed = record.get("allowed")
         if allowed is not None and user.id not in allowed:
             who = ", ".join(record.get("allowed_names") or ()) or "someone else"
             raise Forbidden(f"only {who} can answer this choice")
 
-    # -- following ---------------------------------------------------------------------
-    async def follow(self, run: WebRun, *, after: int = 0
-                     ) -> AsyncIterator[tuple[int, agui.BaseEvent]]:
-        """Numbered AG-UI events of a run of this process (replayed from ``after``)."""
-        feed = self.engine.feeds.get(run.run_id)
-        if feed is None:
-            raise NotFound(f"run {run.run_id!r} is not followable here (it ran in another "
-                             "process, or too long ago)")
-        async for item in feed.follow(after):
-            yield item
+
+def _interrupt_ids(pending: Any) -> tuple[str, ...] | None:
+    if not isinstance(pending, Mapping):
+        return None
+    return tuple(str(i.get("id")) for i in pending.get("interrupts") or ()
+                 if isinstance(i, Mapping)) or (
+        str(pending.get("event_name")), str(len(pending.get("messages") or ())))
+
+
+def _interrupts(pending: Mapping[str, Any], run_id: str) -> tuple[agui.Interrupt, ...]:
+    if pending.get("channel") == "outcome":
+        return tuple(agui.Interrupt.model_validate(i) for i in pending.get("interrupts") or ())
+    # the legacy CUSTOM on_interrupt convention has no ids: one interrupt, named for the run
+    return (agui.Interrupt(id=f"{run_id}:interrupt", reason=str(pending.get("event_name")),
+                           metadata={"payload": pending.get("payload")}),)
+
+
+def _check_resume_value(waiting: WaitingInterrupt, value: Any, cancel: bool) -> None:
+    ids = waiting.interrupt_ids
+    if cancel or len(ids) <= 1:
+        return
+    if not isinstance(value, Mapping) or set(ids) - set(value):
+        raise ThreadQueryError([("resume", "several interrupts wait: answer each, as "
+                                 f"{{interrupt id: value}} for {', '.join(ids)}")])
