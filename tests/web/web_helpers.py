@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import ag_ui.core as agui
 
 from botkit import Bot, PlatformUser, ToolContext, create_bot, ui
 from botkit.store import SQLiteStore, StateStore
 from botkit.testing import CallTool, Fail, Interrupt, Rule, Say, ScriptedAgent
-from botkit_web import WebAdapter, header_user
+from botkit_web import WebAdapter, WebRun, header_user
 
 ALICE = PlatformUser(id="alice", name="Alice")
 BOB = PlatformUser(id="bob", name="Bob")
@@ -74,3 +78,32 @@ async def running_helpdesk(tmp_path: Path, **options: object) -> AsyncIterator[R
     finally:
         await bot.stop()
         await store.close()
+
+
+def as_user(user: str) -> dict[str, str]:
+    return {"X-User-Id": user}
+
+
+def said(text: str) -> dict[str, Any]:
+    """A LangGraph run body with one user message."""
+    return {"input": {"messages": [{"role": "user", "content": text}]}}
+
+
+async def first_card(adapter: WebAdapter, run: WebRun) -> dict[str, Any]:
+    """The first message with buttons the run shows (the helpdesk's ticket choice)."""
+    async for event in adapter.follow(run):
+        if isinstance(event, agui.CustomEvent) and event.value["controls"]:
+            card: dict[str, Any] = event.value
+            return card
+    raise AssertionError("the run ended without showing a card")
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str, deadline: float = 10.0
+                ) -> None:
+    """Poll ``check`` until it holds (a deadline, not a timing assertion)."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + deadline
+    while not await check():
+        if loop.time() > give_up:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)

@@ -22,10 +22,12 @@ async function answerChoice(event) {
 async function run(params, text) {
   if (text) agent.addMessage({ id: `u-${report.runs.length}`, role: "user", content: text });
   const types = [];
+  const answering = [];  // the clicks sent while the run streams, awaited before going on
   const result = await agent.runAgent(params, {
     onEvent: ({ event }) => { types.push(event.type); },
-    onCustomEvent: ({ event }) => answerChoice(event),
+    onCustomEvent: ({ event }) => { answering.push(answerChoice(event)); },
   });
+  await Promise.all(answering);
   report.runs.push({ types, interrupts: agent.pendingInterrupts, result: result.result ?? null });
 }
 
