@@ -33,7 +33,7 @@ from botkit_web.surface import CURRENT, MESSAGE_DELETED, MESSAGE_POSTED, MESSAGE
 from botkit_web.turns import Turns, UserInput
 
 if TYPE_CHECKING:
-    from botkit.bot import Bot
+    from botkit import Bot
     from botkit_web.runs import WebRun
     from botkit_web.server import WebServer
 
@@ -123,7 +123,7 @@ class WebAdapter(BaseAdapter):
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self, bot: BotHandle) -> None:
-        from botkit.bot import Bot
+        from botkit import Bot
 
         if not isinstance(bot, Bot):
             raise UserError("the web adapter needs a botkit Bot (it keeps web threads in "

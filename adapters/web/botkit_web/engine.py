@@ -28,7 +28,7 @@ from botkit_web.surface import CURRENT, RunSurface
 from botkit_web.waiting import Waiting
 
 if TYPE_CHECKING:
-    from botkit.bot import Bot
+    from botkit import Bot
 
 __all__ = ["Outcome", "RunBusy", "RunEngine", "Work", "failure_reference"]
 

@@ -32,7 +32,7 @@ from botkit_web.surface import RunSurface
 from botkit_web.waiting import Waiting, WaitingInterrupt
 
 if TYPE_CHECKING:
-    from botkit.bot import Bot
+    from botkit import Bot
     from botkit_web.adapter import WebAdapter
 
 __all__ = ["MAX_INPUT_MESSAGES", "Turns", "UserInput"]
