@@ -93,8 +93,7 @@ class ThreadAccess:
             if old is None:
                 return None
             have = set(old.get("participants") or ())
-            if new <= have or (old.get("user_id") in new and new - have <= {old["user_id"]}):
-                return None
-            return {**old, "participants": sorted(have | (new - {old.get("user_id")}))}
+            additions = new - have - {old.get("user_id")}
+            return {**old, "participants": sorted(have | additions)} if additions else None
         if await self.threads.mutate(check_id(thread_id), apply) is None:
             raise ThreadNotFound(thread_id)

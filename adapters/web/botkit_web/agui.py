@@ -93,13 +93,11 @@ def agui_handler(adapter: WebAdapter) -> Callable[[web.Request], Awaitable[web.S
             if not fresh or not all(i.text.strip() for i in fresh):
                 raise ThreadQueryError([("messages", "no new user message with text to answer "
                                          "(and no resume entries)")])
-            if run_input.state not in (None, {}) and run_input.state != \
-                    await adapter.bot.threads.read_state(tid):
-                await adapter.bot.threads.set_state(tid, run_input.state)
             raw = {"agui": {"context": [c.model_dump(mode="json") for c in run_input.context or ()],
                             "forwarded_props": run_input.forwarded_props}}
+            state = None if run_input.state in (None, {}) else run_input.state
             run = await turns.send(tid, fresh, user=user, run_id=run_id,
-                                   assistant_id=assistant, raw=raw)
+                                   assistant_id=assistant, raw=raw, state=state)
         feed = adapter.engine.feeds.get(run.run_id)
         assert feed is not None  # just started here
         return await stream_agui(request, adapter, run, feed, viewer=user.id)

@@ -62,9 +62,10 @@ class Turns:
                    user: PlatformUser, assistant_id: str | None = None,
                    metadata: Mapping[str, Any] | None = None, strategy: str = "enqueue",
                    run_id: str | None = None, create: bool = False,
-                   raw: Mapping[str, Any] | None = None) -> WebRun:
+                   raw: Mapping[str, Any] | None = None, state: Any = None) -> WebRun:
         """Store ``inputs`` as ``user``'s messages and start the bot's turn. ``raw`` is
-        handed to the handler as the event's ``raw`` (the AG-UI ``context``, say)."""
+        handed to the handler as the event's ``raw`` (the AG-UI ``context``, say);
+        ``state`` (when not None) becomes the agent state once the run has its turn."""
         if not inputs:
             raise ThreadQueryError([("input.messages", "must be a non-empty list")])
         if len(inputs) > MAX_INPUT_MESSAGES:
@@ -83,12 +84,14 @@ class Turns:
                     run_id=run_id, client_id=given.client_id, created_at=now, updated_at=now))
 
         async def work(surface: RunSurface) -> Outcome:
-            before = await self._snapshot(thread_id)
+            if state is not None:
+                await self.bot.threads.set_state(thread_id, state)
+            before = await self._last_run_at(thread_id)
             await self.bot.dispatch(MessageEvent(
                 platform="web", event_id=f"run:{surface.run_id}", conversation=conversation,
                 user=user, text=inputs[-1].text, mentioned=True, raw=dict(raw or {}),
                 ref=MessageRef(id=ids[-1], channel=conversation.channel)))
-            return await self._message_outcome(thread_id, before, surface.run_id)
+            return await self._message_outcome(thread_id, ids[-1], before, surface.run_id)
         return await self.engine.start(
             thread_id, work, kind="message", user=user, metadata=metadata, strategy=strategy,
             assistant_id=assistant_id or adapter.assistant_id, run_id=run_id, prepare=prepare)
@@ -101,21 +104,21 @@ class Turns:
                 thread_id)):
             raise Conflict(f"message {sorted(known)[0]!r} is already in the thread")
 
-    async def _snapshot(self, thread_id: str) -> tuple[Any, Any]:
-        pending = await self.bot.store.get(keys.pending_interrupt(thread_id))
+    async def _last_run_at(self, thread_id: str) -> Any:
         record = await self.access.record(thread_id) or {}
-        return _interrupt_ids(pending), record.get("last_run_at")
+        return record.get("last_run_at")
 
-    async def _message_outcome(self, thread_id: str, before: tuple[Any, Any], run_id: str
-                               ) -> Outcome:
+    async def _message_outcome(self, thread_id: str, message_id: str, before: Any,
+                               run_id: str) -> Outcome:
         """How the agent runs this message's handler made ended. The handler's results do
-        not reach the adapter, so this reads what they left: a new pending interrupt, or
-        the thread record's error from a run that ended during this one."""
+        not reach the adapter, so this reads what they left: the pending interrupt whose
+        history ends with this run's message is this run's; a run that ended during this
+        one with an error on the thread record is this run's failure."""
         pending = await self.bot.store.get(keys.pending_interrupt(thread_id))
-        if pending is not None and _interrupt_ids(pending) != before[0]:
+        if isinstance(pending, Mapping) and _last_user_message(pending) == message_id:
             return Outcome(status="interrupted", interrupts=_interrupts(pending, run_id))
         record = await self.access.record(thread_id) or {}
-        if record.get("status") == "error" and record.get("last_run_at") != before[1]:
+        if record.get("status") == "error" and record.get("last_run_at") != before:
             ref = new_id()[:8]
             log.error("web run %s: the agent run failed (error %s): %s", run_id, ref,
                       record.get("last_error"))
@@ -241,12 +244,10 @@ class Turns:
             raise Forbidden(f"only {who} can answer this choice")
 
 
-def _interrupt_ids(pending: Any) -> tuple[str, ...] | None:
-    if not isinstance(pending, Mapping):
-        return None
-    return tuple(str(i.get("id")) for i in pending.get("interrupts") or ()
-                 if isinstance(i, Mapping)) or (
-        str(pending.get("event_name")), str(len(pending.get("messages") or ())))
+def _last_user_message(pending: Mapping[str, Any]) -> str | None:
+    users = [m for m in pending.get("messages") or ()
+             if isinstance(m, Mapping) and m.get("role") == "user"]
+    return str(users[-1].get("id")) if users else None
 
 
 def _interrupts(pending: Mapping[str, Any], run_id: str) -> tuple[agui.Interrupt, ...]:
