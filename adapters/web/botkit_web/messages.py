@@ -15,10 +15,11 @@ import base64
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from typing import Any
 
-from botkit.codec import decode_user, encode_user
+from pydantic import BaseModel, ConfigDict, Field
+
+from botkit.codec import decode_user
 from botkit.store.base import StateStore
 from botkit.types import Attachment, PlatformUser, ThreadMessage
 from botkit.ui.codec import encode_message
@@ -56,41 +57,37 @@ def stored_user(data: Any) -> PlatformUser | None:
         return None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Control:
+class Control(BaseModel):
     """One answer a web page can send back: ``POST .../actions`` with this ``action_id``
     and ``value``."""
 
+    model_config = ConfigDict(frozen=True)
+
     action_id: str
     label: str
-    value: Any
+    value: Any = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class WebFile:
+class WebFile(BaseModel):
     """A file attached to a message. ``data`` is filled only when read for the history
-    (``MessageLog.all(with_files=True)``); the bytes live at ``keys.file_key``."""
+    (``MessageLog.all(with_files=True)``); the bytes live at ``keys.file_key``, never in
+    the message's JSON."""
+
+    model_config = ConfigDict(frozen=True)
 
     id: str
     name: str
     mime_type: str = "application/octet-stream"
     size: int = 0
     title: str | None = None
-    data: bytes | None = field(default=None, repr=False)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "mime_type": self.mime_type,
-                "size": self.size, "title": self.title}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> WebFile:
-        return cls(id=str(data["id"]), name=str(data["name"]),
-                   mime_type=str(data.get("mime_type") or "application/octet-stream"),
-                   size=int(data.get("size") or 0), title=data.get("title"))
+    data: bytes | None = Field(default=None, exclude=True, repr=False)
 
 
-@dataclass(frozen=True, kw_only=True)
-class WebMessage:
+class WebMessage(BaseModel):
+    """One message of a web thread (stored as its JSON dump)."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: str
     thread_id: str
     text: str
@@ -98,10 +95,11 @@ class WebMessage:
     is_bot: bool = False
     is_status: bool = False
     """A status line (notices, progress): shown, left out of the agent's history."""
-    ui: Mapping[str, Any] | None = None
+    ui: dict[str, Any] | None = None
     """The components it was posted with (``botkit.ui.codec`` form)."""
     controls: tuple[Control, ...] = ()
-    agent_messages: tuple[Mapping[str, Any], ...] = ()
+    agent_messages: tuple[dict[str, Any], ...] = ()
+    """AG-UI tool calls and results the bot recorded with it (wire form)."""
     files: tuple[WebFile, ...] = ()
     visible_to: str | None = None
     """An ephemeral message: only this user id sees it."""
@@ -121,9 +119,10 @@ class WebMessage:
                    visible_to=visible_to, run_id=run_id, created_at=now, updated_at=now)
 
     def edited(self, message: Message) -> WebMessage:
-        return replace(self, text=render_plain(message), is_status=message.status,
-                       ui=encode_message(message), controls=controls_of(message),
-                       updated_at=time.time())
+        return self.model_copy(update={
+            "text": render_plain(message), "is_status": message.status,
+            "ui": encode_message(message), "controls": controls_of(message),
+            "updated_at": time.time()})
 
     def to_thread_message(self) -> ThreadMessage:
         return ThreadMessage(
@@ -135,40 +134,16 @@ class WebMessage:
     def to_json(self) -> dict[str, Any]:
         """The wire form: what readers of the thread see (authors without email, files
         without their bytes)."""
-        return {**self._common(), "author": public_user(self.author)}
+        return {**self.model_dump(mode="json", exclude={"author"}),
+                "author": public_user(self.author)}
 
     def to_store(self) -> dict[str, Any]:
-        return {**self._common(), "author": None if self.author is None
-                else encode_user(self.author)}
-
-    def _common(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "thread_id": self.thread_id, "text": self.text,
-            "is_bot": self.is_bot, "is_status": self.is_status,
-            "ui": dict(self.ui) if self.ui else None,
-            "controls": [{"action_id": c.action_id, "label": c.label, "value": c.value}
-                         for c in self.controls],
-            "agent_messages": [dict(m) for m in self.agent_messages],
-            "files": [f.to_json() for f in self.files],
-            "visible_to": self.visible_to, "run_id": self.run_id, "client_id": self.client_id,
-            "created_at": self.created_at, "updated_at": self.updated_at,
-        }
+        return self.model_dump(mode="json")
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> WebMessage:
         """Read the stored (or wire) form back."""
-        return cls(
-            id=str(data["id"]), thread_id=str(data["thread_id"]), text=data.get("text") or "",
-            author=stored_user(data.get("author")), is_bot=bool(data.get("is_bot")),
-            is_status=bool(data.get("is_status")), ui=data.get("ui"),
-            controls=tuple(Control(action_id=c["action_id"], label=c["label"],
-                                   value=c.get("value")) for c in data.get("controls") or ()),
-            agent_messages=tuple(data.get("agent_messages") or ()),
-            files=tuple(WebFile.from_json(f) for f in data.get("files") or ()),
-            visible_to=data.get("visible_to"), run_id=data.get("run_id"),
-            client_id=data.get("client_id"),
-            created_at=float(data.get("created_at") or 0.0),
-            updated_at=float(data.get("updated_at") or 0.0))
+        return cls.model_validate(data)
 
 
 def controls_of(message: Message) -> tuple[Control, ...]:
@@ -241,9 +216,10 @@ class MessageLog:
     async def _with_files(self, message: WebMessage) -> WebMessage:
         raw = await self.store.get_many([file_key(message.thread_id, f.id)
                                          for f in message.files])
-        files = tuple(replace(f, data=base64.b64decode(r) if isinstance(r, str) else None)
+        files = tuple(f.model_copy(update={"data": base64.b64decode(r)
+                                           if isinstance(r, str) else None})
                       for f, r in zip(message.files, raw, strict=True))
-        return replace(message, files=files)
+        return message.model_copy(update={"files": files})
 
     async def file(self, thread_id: str, file_id: str) -> bytes | None:
         raw = await self.store.get(file_key(thread_id, file_id))

@@ -14,17 +14,17 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import ag_ui.core as agui
+from pydantic import BaseModel, ConfigDict, Field
 
-from botkit.codec import encode_user
 from botkit.store.base import StateStore
 from botkit.types import PlatformUser
 from botkit_web.keys import run_key, run_order_key
-from botkit_web.messages import public_user, stored_user
+from botkit_web.messages import public_user
 
 __all__ = ["FINISHED", "Feeds", "RunFeed", "RunKind", "RunLog", "RunStatus", "WebRun", "iso"]
 
@@ -39,11 +39,12 @@ def iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat()
 
 
-@dataclass(frozen=True, kw_only=True)
-class WebRun:
-    """One run. ``interrupts`` lists what the agent waits for when ``status`` is
-    ``interrupted``; a cancelled run is ``cancelled``. ``error`` is an opaque reference
-    (the details are in the server's log)."""
+class WebRun(BaseModel):
+    """One run (stored as its JSON dump). ``interrupts`` lists what the agent waits for
+    when ``status`` is ``interrupted``; a cancelled run is ``cancelled``. ``error`` is an
+    opaque reference (the details are in the server's log)."""
+
+    model_config = ConfigDict(frozen=True)
 
     run_id: str
     thread_id: str
@@ -51,9 +52,9 @@ class WebRun:
     kind: RunKind
     user: PlatformUser | None
     status: RunStatus = "pending"
-    created_at: float = field(default_factory=time.time)
-    updated_at: float = field(default_factory=time.time)
-    metadata: Mapping[str, Any] = field(default_factory=dict)
+    created_at: float = Field(default_factory=time.time)
+    updated_at: float = Field(default_factory=time.time)
+    metadata: dict[str, Any] = Field(default_factory=dict)
     multitask_strategy: str = "enqueue"
     error: str | None = None
     interrupts: tuple[agui.Interrupt, ...] = ()
@@ -64,39 +65,20 @@ class WebRun:
         return self.status in FINISHED
 
     def moved(self, status: RunStatus, **changes: Any) -> WebRun:
-        return replace(self, status=status, updated_at=time.time(), **changes)
+        return self.model_copy(update={"status": status, "updated_at": time.time(), **changes})
 
     def to_json(self) -> dict[str, Any]:
         """The LangGraph ``Run`` shape, plus botkit's fields (the user without email)."""
-        return {**self._common(), "user": public_user(self.user),
+        return {**self.model_dump(mode="json", by_alias=True, exclude={"user"}),
+                "user": public_user(self.user),
                 "created_at": iso(self.created_at), "updated_at": iso(self.updated_at)}
 
     def to_store(self) -> dict[str, Any]:
-        return {**self._common(), "user": None if self.user is None else encode_user(self.user),
-                "created_at": self.created_at, "updated_at": self.updated_at}
-
-    def _common(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id, "thread_id": self.thread_id,
-            "assistant_id": self.assistant_id, "status": self.status, "kind": self.kind,
-            "metadata": dict(self.metadata), "multitask_strategy": self.multitask_strategy,
-            "error": self.error, "cancel_reason": self.cancel_reason,
-            "interrupts": [i.model_dump(mode="json", by_alias=True, exclude_none=True)
-                           for i in self.interrupts],
-        }
+        return self.model_dump(mode="json", by_alias=True)
 
     @classmethod
     def from_store(cls, data: Mapping[str, Any]) -> WebRun:
-        return cls(run_id=data["run_id"], thread_id=data["thread_id"],
-                   assistant_id=data.get("assistant_id") or "", kind=data.get("kind", "message"),
-                   user=stored_user(data.get("user")), status=data.get("status", "pending"),
-                   created_at=float(data["created_at"]), updated_at=float(data["updated_at"]),
-                   metadata=data.get("metadata") or {},
-                   multitask_strategy=data.get("multitask_strategy") or "enqueue",
-                   error=data.get("error"),
-                   interrupts=tuple(agui.Interrupt.model_validate(i)
-                                    for i in data.get("interrupts") or ()),
-                   cancel_reason=data.get("cancel_reason"))
+        return cls.model_validate(data)
 
     @staticmethod
     def new_id() -> str:
