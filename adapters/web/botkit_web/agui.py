@@ -27,7 +27,7 @@ import ag_ui.core as agui
 from aiohttp import web
 from pydantic import ValidationError
 
-from botkit.threads.records import ThreadQueryError
+from botkit import ThreadQueryError
 from botkit_web.auth import identify
 from botkit_web.bodies import read_json
 from botkit_web.runs import WebRun

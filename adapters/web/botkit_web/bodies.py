@@ -9,7 +9,7 @@ from typing import Any, Literal, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from botkit.threads.records import ThreadQueryError
+from botkit import ThreadQueryError
 from botkit_web.langgraph import STREAM_MODES
 from botkit_web.turns import UserInput
 

@@ -15,9 +15,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from pydantic import BaseModel, Field
 
+from botkit import ThreadNotFound, ThreadQueryError
 from botkit.errors import UserError
-from botkit.threads.records import MAX_LIMIT, ThreadNotFound, ThreadQueryError, check_page
 from botkit.types import PlatformUser
 from botkit_web.auth import identify
 from botkit_web.bodies import ActionBody, RunBody, checked, read_json
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["error_response", "mapped_errors", "web_routes"]
 
 log = logging.getLogger("botkit.web")
+MAX_RUNS_PAGE = 200
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -64,15 +66,16 @@ def mapped_errors(handler: Handler) -> Handler:
     return guarded
 
 
-def _limit_offset(request: web.Request) -> tuple[int, int]:
-    try:
-        limit = int(request.query.get("limit", "10"))
-        offset = int(request.query.get("offset", "0"))
-    except ValueError:
-        raise ThreadQueryError([("limit", "limit and offset must be integers")]) from None
-    if problems := check_page(limit, offset, max_limit=MAX_LIMIT):
-        raise ThreadQueryError(problems)
-    return limit, offset
+class _Page(BaseModel):
+    limit: int = Field(default=10, ge=1, le=MAX_RUNS_PAGE)
+    offset: int = Field(default=0, ge=0)
+    status: str | None = None
+
+
+def _page(request: web.Request) -> _Page:
+    """``limit`` (1-200), ``offset`` and ``status`` of a run listing (422 otherwise)."""
+    return checked(_Page, {k: request.query[k] for k in ("limit", "offset", "status")
+                           if k in request.query})
 
 
 class WebRoutes:
@@ -136,10 +139,9 @@ class WebRoutes:
 
     async def list(self, request: web.Request) -> web.StreamResponse:
         tid, _ = await self._thread(request)
-        limit, offset = _limit_offset(request)
-        status = request.query.get("status")
-        runs = await self.adapter.engine.log.list(tid, limit=limit, offset=offset,
-                                                  status=status)
+        page = _page(request)
+        runs = await self.adapter.engine.log.list(tid, limit=page.limit, offset=page.offset,
+                                                  status=page.status)
         return web.json_response([r.to_json() for r in runs])
 
     async def get(self, request: web.Request) -> web.StreamResponse:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ag_ui.encoder import EventEncoder
 from aiohttp import web
 
-from botkit.threads.records import ThreadQueryError
+from botkit import ThreadQueryError
 from botkit_web.langgraph import LangGraphParts, thread_values
 from botkit_web.runs import RunFeed, WebRun
 

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import ag_ui.core as agui
 
-from botkit import keys
-from botkit.choices import choice_id_of
+from botkit import ThreadQueryError, keys
 from botkit.errors import InteractionExpired
 from botkit.events import InteractionEvent, MessageEvent
-from botkit.threads.records import ThreadQueryError
 from botkit.types import MessageRef, PlatformUser
+from botkit.ui.binding import choice_id_of
 from botkit_web.engine import Outcome, failure_reference
 from botkit_web.errors import Conflict, Forbidden, NotFound, NotWaiting
 from botkit_web.keys import answered_key
@@ -224,17 +223,8 @@ class Turns:
         raise NotFound(f"{where} has no control {action_id!r}")
 
     async def _may_answer(self, choice_id: str, user: PlatformUser) -> None:
-        """Who may answer: the waiting choice in this process (``bot.choices``), else its
-        record in the store (``botkit.keys.choice``), as the core's click routing reads
-        it."""
-        pending = self.bot.choices.get(choice_id)
-        if pending is not None:
-            if pending.answered or pending.future.done():
-                raise NotWaiting("this choice has already been answered")
-            if not pending.allows(user):
-                who = ", ".join(pending.allowed_names) or "someone else"
-                raise Forbidden(f"only {who} can answer this choice")
-            return
+        """Who may answer: the choice's record (``botkit.keys.choice``, written by the core
+        for every question it asks): 409 once it is gone, 403 for someone not allowed."""
         record = await self.bot.store.get(keys.choice(choice_id))
         if not isinstance(record, Mapping):
             raise NotWaiting("this choice has already been answered or has expired")
