@@ -46,6 +46,17 @@ CASES: list[tuple[str, str, Any, int, str]] = [
 ]
 
 
+NOT_FOUND = {  # the exact answer: a removed route would answer differently
+    "/threads/missing/runs": "no thread 'missing'",
+    "/threads/missing/runs/wait": "no thread 'missing'",
+    "/threads/t/runs/no-such-run": "thread 't' has no run 'no-such-run'",
+    "/threads/t/runs/no-such-run/stream": "thread 't' has no run 'no-such-run'",
+    "/threads/t/runs/no-such-run/cancel": "thread 't' has no run 'no-such-run'",
+    "/threads/t/actions": "thread 't' has no control 'nope'",
+    "/nowhere": "Not Found: GET /nowhere",
+}
+
+
 @pytest.fixture
 async def served(tmp_path: Path) -> Any:
     async with running_helpdesk(tmp_path, max_body_bytes=4096) as h:
@@ -61,6 +72,9 @@ async def test_bad_requests_are_refused_clearly(served: Any, method: str, path: 
         assert response.status_code == status, response.text
         assert mentions.lower() in response.text.lower()
         assert response.json()["error"]
+        if status == 404:
+            assert response.json() == {"error": "not_found",
+                                       "message": NOT_FOUND[path.split("?")[0]]}
         # and the bot still answers
         ok = await http.post("/threads/t/runs/wait", json=MESSAGE)
         assert ok.status_code == 200
@@ -125,3 +139,15 @@ async def test_choices_and_interrupts_only_for_their_people(served: Any) -> None
             **MESSAGE, "multitask_strategy": "reject"})
         assert rejected.status_code == 409
         await http.post(f"/threads/t/runs/{busy.json()['run_id']}/cancel?wait=1")
+        # an interrupt: only the person whose run was interrupted may resume it
+        waited = await http.post("/threads/t/runs/wait", json={
+            "input": {"messages": [{"role": "user", "content": "deploy"}]}})
+        assert waited.json()["__interrupt__"][0]["value"] == {"question": "Deploy to prod?"}
+        as_bob = await http.post("/threads/t/runs", json={"command": {"resume": "yes"}},
+                                 headers={"X-User-Id": "bob"})
+        assert as_bob.status_code == 403
+        assert as_bob.json() == {"error": "forbidden",
+                                 "message": "only alice can answer this interrupt"}
+        resumed = await http.post("/threads/t/runs/wait", json={"command": {"resume": "yes"}})
+        assert resumed.status_code == 200
+        assert resumed.json()["messages"][-1]["content"].endswith("You said yes.")
