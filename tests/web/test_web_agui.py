@@ -46,7 +46,8 @@ async def _run_client(node: str, url: str, thread_id: str, user: str) -> dict[st
 
 async def test_ag_ui_client_streams_a_tool_call_an_interrupt_and_the_resume(
         node: str, tmp_path: Path) -> None:
-    async with running_helpdesk(tmp_path) as h:
+    # keepalive comments every 10 ms: the real client must read past them
+    async with running_helpdesk(tmp_path, keepalive=0.01) as h:
         report = await _run_client(node, h.url, "agui-thread", "alice")
         first, second, third = report["runs"]
         assert report["answered"] == 200

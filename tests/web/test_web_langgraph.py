@@ -22,7 +22,9 @@ def _ai_texts(values: dict[str, Any]) -> list[str]:
 
 
 async def test_a_conversation_with_a_tool_a_choice_and_an_interrupt(tmp_path: Path) -> None:
-    async with running_helpdesk(tmp_path) as h, _client(h.url, "alice") as alice, \
+    # keepalive comments every 10 ms: the real client must read past them
+    async with running_helpdesk(tmp_path, keepalive=0.01) as h, \
+            _client(h.url, "alice") as alice, \
             _client(h.url, "bob") as bob:
         await _conversation(h.url, alice, bob, h.adapter)
 
