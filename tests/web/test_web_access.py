@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from web_helpers import ALICE, as_user, first_card, running_helpdesk, said
+from web_helpers import ALICE, as_user, first_card, helpdesk_bot, running_helpdesk, said
 
 from botkit.errors import UserError
+from botkit.store import SQLiteStore
 from botkit_web import WebAdapter
 
 
@@ -93,3 +94,20 @@ def test_a_bad_authenticate_hook_is_refused_at_construction() -> None:
         WebAdapter(authenticate=lambda: None)  # type: ignore[arg-type,return-value]
     with pytest.raises(UserError, match="keepalive"):
         WebAdapter(keepalive=0)
+
+
+async def test_a_hook_returning_no_user_is_a_server_error_without_details(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = SQLiteStore(tmp_path / "hook.db")
+    adapter = WebAdapter(port=0, authenticate=lambda request: {"id": "alice"})  # type: ignore[arg-type,return-value]
+    bot = helpdesk_bot(adapter, store)
+    await bot.start()
+    try:
+        async with httpx.AsyncClient(base_url=str(adapter.url)) as http:
+            response = await http.get("/threads/t/runs")
+        assert response.status_code == 500
+        assert response.json()["message"] == "the server's sign-in hook is misconfigured"
+        assert "returned dict, not a PlatformUser" in caplog.text
+    finally:
+        await bot.stop()
+        await store.close()
