@@ -7,10 +7,9 @@ its buttons or resume it; everyone else gets the same 404 as for a missing threa
 are not probed. A thread created from Python without an owner is open: anyone the
 ``authenticate`` hook admits may use it, and is added to its participants when they do.
 
-The web record (``keys.access_key``) is the truth for the web routes; the fields are also
-written on the thread record (``user_id``, ``participants``, as the threads API's records
-name them), and a thread without a web record (created by the threads API) is judged by
-those.
+Owner and participants are the thread record's ``user_id`` and ``participants`` (what the
+threads API filters on). One difference: the threads API shows an ownerless thread only to
+callers not bound to a user, while web routes let any signed-in caller into it.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from botkit import ThreadNotFound, ThreadQueryError
 from botkit.types import PlatformUser
 from botkit_web.errors import NotWaiting
-from botkit_web.keys import access_key
 
 if TYPE_CHECKING:
     from botkit import Threads
@@ -59,10 +57,7 @@ class ThreadAccess:
 
     async def members(self, thread_id: str, record: Mapping[str, Any] | None = None
                       ) -> dict[str, Any]:
-        """``{"user_id", "participants"}``: the web record, else the thread record's."""
-        stored = await self.adapter.bot.store.get(access_key(thread_id))
-        if isinstance(stored, Mapping):
-            return dict(stored)
+        """``{"user_id", "participants"}`` of the thread (from its record)."""
         record = record if record is not None else await self.record(thread_id) or {}
         return _members(record.get("user_id"), record.get("participants") or ())
 
@@ -88,8 +83,6 @@ class ThreadAccess:
         if record.get("platform") != "web":
             raise NotWaiting(f"thread {tid!r} is a {record.get('platform')} thread, not a "
                              "web thread")
-        if created:
-            await self.adapter.bot.store.set(access_key(tid), members)
         return record
 
     async def check(self, thread_id: str, user: PlatformUser, *, create: bool = False
@@ -111,21 +104,14 @@ class ThreadAccess:
             await self.add_participants(thread_id, [user.id])
 
     async def add_participants(self, thread_id: str, user_ids: Iterable[str]) -> None:
-        """Add people to the thread (kept in the web record and mirrored on the thread
-        record for the threads API)."""
-        if await self.record(thread_id) is None:
-            raise ThreadNotFound(thread_id)
-        new, store, key = set(user_ids), self.adapter.bot.store, access_key(thread_id)
-        for _ in range(100):
-            old = await store.get(key)
-            members = await self.members(thread_id) if old is None else dict(old)
-            updated = _members(members.get("user_id"),
-                               {*members.get("participants", ()), *new})
-            if updated == old or await store.compare_and_set(key, old, updated):
-                break
-        else:
-            raise RuntimeError(f"the participants of {thread_id!r} kept changing")
+        """Let these people use the thread too (its record's ``participants``)."""
+        new = set(user_ids)
 
-        def mirror(record: dict[str, Any] | None) -> dict[str, Any] | None:
-            return None if record is None else {**record, **updated}
-        await self.threads.mutate(thread_id, mirror)
+        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
+            if old is None:
+                return None
+            have = set(old.get("participants") or ())
+            additions = new - have - {old.get("user_id")}
+            return {**old, "participants": sorted(have | additions)} if additions else None
+        if await self.threads.mutate(_checked(thread_id), apply) is None:
+            raise ThreadNotFound(thread_id)

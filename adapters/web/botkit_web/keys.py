@@ -4,8 +4,7 @@ A web thread keeps its messages as one value per message (``web:msg:<thread>:<id
 their order (the list ``web:msgs:<thread>``); file bytes under their own keys
 (``web:file:<thread>:<id>``, loaded only when needed); its runs like its messages
 (``web:run:...`` and ``web:runs:<thread>``); the interrupt a web run left waiting, with who
-may answer it (``web:interrupt:<thread>``); its owner and participants
-(``web:access:<thread>``); a claimed choice answer (``web:answered:<id>``);
+may answer it (``web:interrupt:<thread>``); a claimed choice answer (``web:answered:<id>``);
 people who wrote in any web thread at ``web:user:<id>`` (for ``lookup_user``).
 
 Each id is percent-encoded (``:`` becomes ``%3A``), so a thread id containing ``:`` can
@@ -17,7 +16,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-__all__ = ["access_key", "answered_key", "file_key", "interrupt_key", "message_key",
+__all__ = ["answered_key", "file_key", "interrupt_key", "message_key",
            "message_order_key", "run_key", "run_order_key", "thread_keys", "thread_prefixes",
            "user_key", "user_prefix"]
 
@@ -50,10 +49,6 @@ def interrupt_key(thread_id: str) -> str:
     return f"web:interrupt:{_id(thread_id)}"
 
 
-def access_key(thread_id: str) -> str:
-    return f"web:access:{_id(thread_id)}"
-
-
 def answered_key(choice_id: str) -> str:
     return f"web:answered:{_id(choice_id)}"
 
@@ -66,8 +61,7 @@ def thread_prefixes(thread_id: str) -> tuple[str, ...]:
 
 def thread_keys(thread_id: str) -> tuple[str, ...]:
     """The thread's single keys (orders, the waiting interrupt)."""
-    return (message_order_key(thread_id), run_order_key(thread_id), interrupt_key(thread_id),
-            access_key(thread_id))
+    return (message_order_key(thread_id), run_order_key(thread_id), interrupt_key(thread_id))
 
 
 def user_prefix() -> str:
