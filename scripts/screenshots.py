@@ -4,7 +4,8 @@
 
 Runs the helpdesk example on the Slack emulator with the threads API, has a few people talk
 to it (a ticket waiting for approval, a colleague lookup, a password reset waiting on an
-interrupt), then photographs the pages with Playwright driving the system's Chromium.
+interrupt) and chat with it on the web adapter, then photographs the pages with Playwright
+driving the system's Chromium.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import Any
 from playwright.async_api import Page, async_playwright
 
 from botkit.cli import load_app
+from botkit.dashboard.inbox import OPERATOR
 from botkit.threads import ThreadsAPIConfig
 from botkit_slack.adapter import SlackAdapter
 from botkit_slack.emulator import EmulatorConfig, SlackEmulator
+from botkit_web import WebAdapter
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "screenshots"
@@ -48,9 +51,10 @@ async def _shoot(page: Page, url: str, path: Path, *, full: bool = False) -> Non
 async def main(out: Path, chromium: str) -> None:
     async with SlackEmulator(config=EmulatorConfig.fast()) as slack:
         bot = load_app(str(ROOT / "examples" / "helpdesk.py"))
+        web = WebAdapter(port=0)
         bot.adapters = [SlackAdapter(bot_token=slack.bot_token, base_url=slack.base_url,
                                      app_token=slack.app_token, socket_mode=True,
-                                     edit_interval=0.2, first_post_delay=0.0)]
+                                     edit_interval=0.2, first_post_delay=0.0), web]
         bot.threads_api = ThreadsAPIConfig(port=0, token=TOKEN)
         await bot.start()
         try:
@@ -79,6 +83,13 @@ async def main(out: Path, chromium: str) -> None:
                 await wide.screenshot(path=str(out / "dashboard-thread.png"), full_page=True)
                 print(f"wrote {out / 'dashboard-thread.png'}")
                 await _shoot(wide, url + "/ui/inbox", out / "dashboard-inbox.png")
+                chat = await web.create_thread(user=OPERATOR, title="Printer help")
+                await web.run(chat, "who is bob", user=OPERATOR)
+                await web.run(chat, "what did I say", user=OPERATOR)
+                await wide.goto(url + f"/ui/chat/{chat}")
+                await wide.locator("details.tool summary").first.click()
+                await wide.screenshot(path=str(out / "dashboard-chat.png"))
+                print(f"wrote {out / 'dashboard-chat.png'}")
                 narrow = await context.new_page()
                 await narrow.set_viewport_size({"width": 390, "height": 844})
                 await _shoot(narrow, url + "/", out / "dashboard-threads-390.png")
