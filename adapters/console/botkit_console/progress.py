@@ -42,7 +42,7 @@ class Screen(io.TextIOBase):
         return self.stream.write(text)
 
     def flush(self) -> None:
-        if not self.muted:
+        if not self.muted and not self.stream.closed:
             self.stream.flush()
 
     def isatty(self) -> bool:
