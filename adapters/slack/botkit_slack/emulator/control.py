@@ -58,11 +58,30 @@ PREFIX = "/_emulator"
 Route = Callable[[dict[str, Any]], Awaitable[Any]]
 
 # body fields that must be text (or null) wherever they appear; "ts" may also be a message
-TEXT_FIELDS = frozenset({
-    "user", "text", "channel", "thread_ts", "action_id", "command", "view_id", "name", "email",
-    "id", "real_name", "method", "kind", "url", "interactivity_url", "commands_url", "mode",
-    "reason", "after", "error",
-})
+TEXT_FIELDS = frozenset(
+    {
+        "user",
+        "text",
+        "channel",
+        "thread_ts",
+        "action_id",
+        "command",
+        "view_id",
+        "name",
+        "email",
+        "id",
+        "real_name",
+        "method",
+        "kind",
+        "url",
+        "interactivity_url",
+        "commands_url",
+        "mode",
+        "reason",
+        "after",
+        "error",
+    }
+)
 
 
 def _check_fields(body: dict[str, Any]) -> None:
@@ -73,16 +92,22 @@ def _check_fields(body: dict[str, Any]) -> None:
         if name in TEXT_FIELDS and not isinstance(value, str):
             raise TypeError(f'"{name}" must be a string, not {_json_type(value)}')
         if name == "ts" and not isinstance(value, str | dict):
-            raise TypeError(f'"ts" must be a string (or a message object), not '
-                            f"{_json_type(value)}")
-        if name == "members" and not (isinstance(value, list) and
-                                      all(isinstance(m, str) for m in value)):
+            raise TypeError(f'"ts" must be a string (or a message object), not {_json_type(value)}')
+        if name == "members" and not (
+            isinstance(value, list) and all(isinstance(m, str) for m in value)
+        ):
             raise TypeError('"members" must be a list of strings')
 
 
 def _json_type(value: Any) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", list: "an array",
-             dict: "an object", str: "a string"}
+    names = {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        list: "an array",
+        dict: "an object",
+        str: "a string",
+    }
     return names.get(type(value), type(value).__name__)
 
 

@@ -21,6 +21,25 @@ if TYPE_CHECKING:
     from .socket_mode import SocketHub
     from .views import Views
 
+DEFAULT_SUBSCRIPTIONS = frozenset(
+    {
+        "message.channels",
+        "message.groups",
+        "message.im",
+        "message.mpim",
+        "app_mention",
+        "reaction_added",
+        "reaction_removed",
+        "member_joined_channel",
+        "member_left_channel",
+        "app_home_opened",
+        "assistant_thread_started",
+        "assistant_thread_context_changed",
+        "app_uninstalled",
+        "tokens_revoked",
+    }
+)
+
 T = TypeVar("T")
 
 
@@ -38,6 +57,7 @@ class Core:
         app_token: str,
         signing_secret: str,
         verification_token: str,
+        subscriptions: frozenset[str] = DEFAULT_SUBSCRIPTIONS,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -56,12 +76,18 @@ class Core:
         self._waiters: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._listeners: list[Callable[[str, Any], None]] = []
         self.last_change: tuple[str, Any] = ("state", None)
-        # Set by the emulator once the services exist.
-        self.events: Events
-        self.dispatcher: Dispatcher
-        self.sockets: SocketHub
-        self.interactivity: Interactivity
-        self.views: Views
+        # The services hold this core and their modules import it, hence the local imports.
+        from .delivery import Dispatcher
+        from .events import Events
+        from .interactivity import Interactivity
+        from .socket_mode import SocketHub
+        from .views import Views
+
+        self.events: Events = Events(self, subscriptions)
+        self.dispatcher: Dispatcher = Dispatcher(self)
+        self.sockets: SocketHub = SocketHub(self)
+        self.interactivity: Interactivity = Interactivity(self)
+        self.views: Views = Views(self)
 
     @property
     def base_url(self) -> str:

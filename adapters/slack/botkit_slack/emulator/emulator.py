@@ -8,27 +8,26 @@ async with SlackEmulator() as slack:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
 from .api_files import download, upload
-from .clock import Clock, SystemClock
+from .api_schedule import deliver_due
+from .clock import Clock, FakeClock, SystemClock
 from .config import EmulatorConfig, SigningMode
 from .control import Control
-from .core import Core
-from .delivery import Dispatcher
-from .events import DEFAULT_SUBSCRIPTIONS, Events
+from .core import DEFAULT_SUBSCRIPTIONS, Core
 from .ids import IdFactory
-from .interactivity import Interactivity
 from .limiter import Faults, RateLimiter
 from .models import App, User
+from .scopes import ALL_BOT_SCOPES
 from .seed import GENERAL, Seed
-from .socket_mode import SocketHub
 from .store import Channel, Workspace
-from .views import Views
 from .waiting import WaitingApi
 from .webapi import WebApi
 
@@ -53,11 +52,23 @@ class SlackEmulator(WaitingApi):
         verification_token: str = "emulator-verification-token",
         seed_defaults: bool = True,
         subscriptions: frozenset[str] = DEFAULT_SUBSCRIPTIONS,
+        scopes: Iterable[str] = ALL_BOT_SCOPES,
+        agent: bool = True,
+        messages_tab: bool = True,
     ) -> None:
         self.host = host
         self.port = port
         self._seed = Seed(
-            team_id, team_name, team_domain, bot_name, bot_token, app_token, seed_defaults
+            team_id,
+            team_name,
+            team_domain,
+            bot_name,
+            bot_token,
+            app_token,
+            seed_defaults,
+            frozenset(scopes),
+            agent,
+            messages_tab,
         )
         config = config or EmulatorConfig()
         clock = clock or SystemClock()
@@ -72,13 +83,10 @@ class SlackEmulator(WaitingApi):
             app_token=app_token,
             signing_secret=signing_secret,
             verification_token=verification_token,
+            subscriptions=subscriptions,
         )
-        core = self.core
-        core.events = Events(core, subscriptions)
-        core.dispatcher = Dispatcher(core)
-        core.sockets = SocketHub(core)
-        core.interactivity = Interactivity(core)
-        core.views = Views(core)
+        if isinstance(clock, FakeClock):
+            clock.on_advance(lambda _now: deliver_due(self.core))
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -214,6 +222,44 @@ class SlackEmulator(WaitingApi):
     @property
     def workspace(self) -> Workspace:
         return self.core.ws
+
+    # -- the app's settings ----------------------------------------------------------------------
+    def configure_app(
+        self,
+        *,
+        scopes: Iterable[str] | None = None,
+        agent: bool | None = None,
+        messages_tab: bool | None = None,
+    ) -> None:
+        """Change the installed app's bot scopes, its "Agents & AI Apps" feature or its App
+        Home Messages tab (kept across :meth:`reset`)."""
+        changes: dict[str, object] = {}
+        if scopes is not None:
+            changes["scopes"] = frozenset(scopes)
+        if agent is not None:
+            changes["agent"] = agent
+        if messages_tab is not None:
+            changes["messages_tab"] = messages_tab
+        self._seed = dataclasses.replace(self._seed, **changes)  # type: ignore[arg-type]
+        for name, value in changes.items():
+            setattr(self.core.app, name, value)
+
+    @property
+    def non_marketplace(self) -> bool:
+        """The profile of a commercially distributed app outside the Marketplace:
+        ``conversations.history``/``replies`` at 1 request per minute, ``limit`` at most 15."""
+        return self.core.config.rate_limits.non_marketplace
+
+    @non_marketplace.setter
+    def non_marketplace(self, on: bool) -> None:
+        limiter = self.core.limiter
+        limiter.config.non_marketplace = on
+        for key in [
+            k
+            for k in limiter.buckets
+            if k[1:2] in (("conversations.history",), ("conversations.replies",))
+        ]:
+            del limiter.buckets[key]
 
     # -- seeding --------------------------------------------------------------------------------
     def add_user(

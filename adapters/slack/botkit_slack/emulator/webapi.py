@@ -9,16 +9,35 @@ from typing import Any
 
 from aiohttp import web
 
-from . import api_chat, api_conversations, api_files, api_misc, api_stream, api_users, views
+from . import (
+    api_chat,
+    api_conversations,
+    api_files,
+    api_misc,
+    api_schedule,
+    api_stream,
+    api_users,
+    views,
+)
 from .args import ApiRequest, read_args
 from .core import Core
 from .errors import ApiError
 from .models import JSON
 from .records import Call
 from .registry import Method
+from .scopes import channel_kind, check_scopes
 
 METHODS: dict[str, Method] = {}
-for _module in (api_chat, api_stream, api_conversations, api_users, api_files, api_misc, views):
+for _module in (
+    api_chat,
+    api_stream,
+    api_schedule,
+    api_conversations,
+    api_users,
+    api_files,
+    api_misc,
+    views,
+):
     METHODS.update(_module.METHODS)
 
 _RECORDED_HEADERS = ("User-Agent", "Content-Type", "Authorization")
@@ -78,6 +97,7 @@ class WebApi:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         core = self.core
+        api_schedule.deliver_due(core)
         try:
             args, token = await read_args(request)
         except ApiError as exc:
@@ -129,6 +149,7 @@ class WebApi:
             raise ApiError("invalid_auth")
         if actor.kind not in spec.tokens:
             raise ApiError("not_allowed_token_type")
+        check_scopes(method, actor, channel_kind(args, core.ws.channels))
         owner = actor.app.app_id if actor.app is not None else actor.user_id
         retry_after = core.limiter.check(method, owner, args)
         if retry_after is not None:
