@@ -148,5 +148,6 @@ def test_production_serving_does_not_load_the_emulator() -> None:
     assert loaded.stdout.strip() == "[]"
     from botkit_slack import run
 
-    assert callable(run.serve_on_emulator) and callable(run.run_on_slack)
+    assert callable(run.serve_on_emulator)
+    assert callable(run.run_on_slack)
     assert callable(run.serve_on_slack)
