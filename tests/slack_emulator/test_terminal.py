@@ -151,3 +151,22 @@ def test_production_serving_does_not_load_the_emulator() -> None:
     assert callable(run.serve_on_emulator)
     assert callable(run.run_on_slack)
     assert callable(run.serve_on_slack)
+
+
+async def test_empty_input_keeps_serving_for_curl(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *COMMAND, cwd=tmp_path, env=environment(), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    assert process.stdout is not None
+    printed = ""
+    try:
+        async with asyncio.timeout(60):
+            while "serving until Ctrl-C" not in printed:
+                line = await process.stdout.readline()
+                assert line, printed  # the session must not end
+                printed += line.decode()
+        assert process.returncode is None
+    finally:
+        process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.wait(), 20)
+    assert "Type a message" not in printed

@@ -60,7 +60,15 @@ def _post_at(req: ApiRequest, now: float) -> int:
 
 
 def deliver_due(core: Core) -> int:
-    """Post every scheduled message whose time has come; returns how many were posted."""
+    """Post every scheduled message (of every team) whose time has come; returns how many."""
+    posted = 0
+    for team_id in list(core.workspaces):
+        with core.in_team(team_id):
+            posted += _deliver_due_here(core)
+    return posted
+
+
+def _deliver_due_here(core: Core) -> int:
     now = core.clock.now()
     due = sorted(
         (s for s in core.ws.scheduled.values() if s.post_at <= now), key=lambda s: s.post_at

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -25,15 +26,18 @@ from .core import DEFAULT_SUBSCRIPTIONS, Core
 from .ids import IdFactory
 from .limiter import Faults, RateLimiter
 from .models import App, User
+from .oauth import authorize
 from .scopes import ALL_BOT_SCOPES
 from .seed import GENERAL, Seed
 from .store import Channel, Workspace
+from .teams import TeamsApi
 from .waiting import WaitingApi
 from .webapi import WebApi
 
 
-class SlackEmulator(WaitingApi):
-    """One emulated Slack workspace with one installed app, served on ``host:port`` (0: any)."""
+class SlackEmulator(WaitingApi, TeamsApi):
+    """An emulated Slack (one workspace, more with :meth:`add_team`) with one installed app,
+    served on ``host:port`` (0: any)."""
 
     def __init__(
         self,
@@ -55,6 +59,9 @@ class SlackEmulator(WaitingApi):
         scopes: Iterable[str] = ALL_BOT_SCOPES,
         agent: bool = True,
         messages_tab: bool = True,
+        client_id: str = "emulator-client-id",
+        client_secret: str = "emulator-client-secret",
+        oauth_redirect_uri: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -84,7 +91,10 @@ class SlackEmulator(WaitingApi):
             signing_secret=signing_secret,
             verification_token=verification_token,
             subscriptions=subscriptions,
+            client_id=client_id,
+            client_secret=client_secret,
         )
+        self.core.oauth.redirect_uri = oauth_redirect_uri
         if isinstance(clock, FakeClock):
             clock.on_advance(lambda _now: deliver_due(self.core))
         self._runner: web.AppRunner | None = None
@@ -100,6 +110,7 @@ class SlackEmulator(WaitingApi):
         app.router.add_post("/hooks/{kind}/{team}/{key}", core.interactivity.handle_hook)
         app.router.add_get("/link/", core.sockets.handle)
         app.router.add_get("/link", core.sockets.handle)
+        app.router.add_get("/oauth/v2/authorize", functools.partial(authorize, core))
         Control(self).install(app)
         return app
 
@@ -198,8 +209,32 @@ class SlackEmulator(WaitingApi):
 
     @property
     def general(self) -> str:
-        """The default public channel (the bot is a member)."""
-        return GENERAL
+        """The default public channel (the bot is a member) of the current team."""
+        if self.core.ws is self.core.primary:
+            return GENERAL
+        return self.core.ws.default_channel()
+
+    @property
+    def client_id(self) -> str:
+        return self.core.oauth.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.core.oauth.client_secret
+
+    @property
+    def oauth_redirect_uri(self) -> str | None:
+        """The app's configured Redirect URL (used when an authorize URL names none)."""
+        return self.core.oauth.redirect_uri
+
+    @oauth_redirect_uri.setter
+    def oauth_redirect_uri(self, url: str | None) -> None:
+        self.core.oauth.redirect_uri = url
+
+    def authorize_url(self, scopes: str = "chat:write", **params: str) -> str:
+        """The install link (``/oauth/v2/authorize``) with this app's client id."""
+        query = urlencode({"client_id": self.client_id, "scope": scopes, **params})
+        return f"{self.root_url}oauth/v2/authorize?{query}"
 
     @property
     def signing_mode(self) -> SigningMode:

@@ -73,6 +73,8 @@ class Events:
         """Send ``event`` if the app subscribes to it; returns the envelope (or ``None``)."""
         if (subscription or event["type"]) not in self.subscriptions:
             return None
+        if self.core.ws.uninstalled:  # an app removed from a team hears nothing from it
+            return None
         if self._over_volume_limit():
             return None
         envelope = self.envelope(event)

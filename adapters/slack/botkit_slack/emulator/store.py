@@ -104,6 +104,9 @@ class Workspace:
         self.files: dict[str, FileObject] = {}
         self.ephemerals: list[Message] = []
         self.assistant: dict[tuple[str, str], dict[str, Any]] = {}
+        self.installed: App | None = None
+        """The emulated app's installation here (its bot user and bot token)."""
+        self.uninstalled = False
         self.scheduled: dict[str, Any] = {}
         """Scheduled messages by id (:class:`~.api_schedule.Scheduled`)."""
 

@@ -218,11 +218,13 @@ class TerminalChat:
         self.view.flush()
 
     async def read(self, stdin: TextIO) -> None:
-        """Say each line of ``stdin``; returns at the end of input."""
-        lines = _lines(stdin)
-        async for line in lines:
+        """Say each line of ``stdin``; returns at the end of input (an input that ends before
+        its first line, such as ``/dev/null``, keeps the session open for curl instead)."""
+        said = 0
+        async for line in _lines(stdin):
             if not line.strip():
                 continue
+            said += 1
             if not self.interactive:
                 print(f"> {line.strip()}", file=self.out, flush=True)
             try:
@@ -230,6 +232,10 @@ class TerminalChat:
             except (ValueError, LookupError) as exc:
                 self._note(str(exc))
         self.view.flush()
+        if not said:
+            print("Standard input is empty: serving until Ctrl-C (use the curl line above).",
+                  file=self.out, flush=True)
+            await asyncio.Event().wait()
 
 
 async def _lines(stdin: TextIO) -> Any:
