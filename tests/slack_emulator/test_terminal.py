@@ -124,7 +124,8 @@ async def test_terminal_session_keeps_going_and_numbers_buttons_per_card(tmp_pat
         os.write(master, b"/click 2\n")
         at = await until(seen, r"(?i)password", after=at)
         os.write(master, b"who is bob\n")  # still serving after all of it
-        await until(seen, r"(?i)bob", after=at)
+        at = await until(seen, r"is thinking", after=at)
+        await until(seen, r"Used `find_colleague`", after=at)
     transcript = seen[0]
     assert transcript.count("[1] Approve  [2] Deny   (/click N)") == 1  # listed once
     assert transcript.count("[1] Open it") >= 1
@@ -170,3 +171,73 @@ async def test_empty_input_keeps_serving_for_curl(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         await asyncio.wait_for(process.wait(), 20)
     assert "Type a message" not in printed
+
+
+class Out:
+    """A terminal stand-in that wakes waiters when something is printed."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.changed = asyncio.Event()
+
+    def write(self, s: str) -> int:
+        self.text += s
+        self.changed.set()
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+    async def until(self, pattern: str, *, after: int = 0, timeout: float = 30) -> int:
+        try:
+            async with asyncio.timeout(timeout):
+                while not (found := re.search(pattern, self.text[after:])):
+                    self.changed.clear()
+                    await self.changed.wait()
+        except TimeoutError:
+            raise AssertionError(f"{pattern!r} not printed:\n{self.text[after:]}") from None
+        return after + found.end()
+
+
+async def test_click_numbers_are_those_of_the_newest_card() -> None:
+    from botkit.cli import load_app
+    from botkit_slack.emulator.terminal import serve_on_emulator
+
+    out = Out()
+    read_fd, write_fd = os.pipe()
+    stdin, typing = os.fdopen(read_fd, "r"), os.fdopen(write_fd, "w")
+    ready, stop = asyncio.Event(), asyncio.Event()
+    emulator: list = []
+
+    def on_ready(slack) -> None:
+        emulator.append(slack)
+        ready.set()
+
+    served = asyncio.create_task(serve_on_emulator(
+        load_app(str(HELPDESK)), out=out, stdin=stdin,  # type: ignore[arg-type]
+        on_ready=on_ready, stop=stop, interactive=True))
+    try:
+        await ready.wait()
+        typing.write("my printer is broken\n")
+        typing.flush()
+        at = await out.until(r"\[1\] Open it  \[2\] Cancel   \(/click N\)")
+        typing.write("/click 1\n")
+        typing.flush()
+        at = await out.until("Ticket HD-101 is open", after=at)
+        typing.write("reset my password\n")
+        typing.flush()
+        at = await out.until(r"  \[1\] Approve  \[2\] Deny   \(/click N\)", after=at)
+        assert "[3]" not in out.text and "[4]" not in out.text
+        typing.write("/click 1\n")  # Approve on the newest card, not the ticket's Open it
+        typing.flush()
+        await out.until(r"(?i)password", after=at)
+        slack = emulator[0]
+        clicks = [d.payload for d in slack.deliveries if d.kind == "interactive"]
+        assert clicks[-1]["actions"][0]["text"]["text"] == "Approve"
+        assert out.text.count("[1] Approve  [2] Deny   (/click N)") == 1
+        assert out.text.count("[1] Open it  [2] Cancel   (/click N)") == 1
+    finally:
+        stop.set()
+        await served
+        typing.close()
+        stdin.close()

@@ -180,3 +180,15 @@ async def test_oauth_exchange_errors(slack: SlackEmulator):
     assert body["error"] == "missing_scope"  # only the requested scopes were granted
     assert (await client.auth_revoke())["revoked"]
     assert (await error_of(client.auth_test()))["error"] == "token_revoked"
+
+
+async def test_reset_drops_added_teams_and_revocations(slack: SlackEmulator):
+    second = slack.add_team("Acme")
+    with slack.team(second):
+        token = slack.bot_token
+    slack.uninstall(second)
+    client = AsyncWebClient(token=token, base_url=slack.base_url)
+    assert (await error_of(client.auth_test()))["error"] == "token_revoked"
+    slack.reset()
+    assert slack.teams == [slack.team_id]
+    assert (await error_of(client.auth_test()))["error"] == "invalid_auth"

@@ -146,11 +146,14 @@ class SlackEmulator(WaitingApi, TeamsApi):
         await self.stop()
 
     def reset(self) -> None:
-        """Back to the seeded workspace: messages, files, calls, deliveries, faults, buckets and
-        views are dropped; tokens, config, event target and open sockets stay."""
+        """Back to the seeded workspace: messages, files, scheduled messages, calls, deliveries,
+        faults, buckets, views, added teams and OAuth codes are dropped; tokens, config, the
+        app's settings, event target and open sockets stay."""
         core = self.core
         core.ids = IdFactory()
         core.ws, core.app = self._seed.build(core.clock, core.ids)
+        core.revoked.clear()
+        core.oauth.grants.clear()
         core.calls.clear()
         core.deliveries.clear()
         core.faults = Faults()
