@@ -227,7 +227,8 @@ async def test_click_numbers_are_those_of_the_newest_card() -> None:
         typing.write("reset my password\n")
         typing.flush()
         at = await out.until(r"  \[1\] Approve  \[2\] Deny   \(/click N\)", after=at)
-        assert "[3]" not in out.text and "[4]" not in out.text
+        assert "[3]" not in out.text
+        assert "[4]" not in out.text
         typing.write("/click 1\n")  # Approve on the newest card, not the ticket's Open it
         typing.flush()
         await out.until(r"(?i)password", after=at)
