@@ -192,3 +192,28 @@ async def test_reset_drops_added_teams_and_revocations(slack: SlackEmulator):
     slack.reset()
     assert slack.teams == [slack.team_id]
     assert (await error_of(client.auth_test()))["error"] == "invalid_auth"
+
+
+async def test_control_api_drives_teams_and_app_settings(slack: SlackEmulator):
+    control = slack.root_url + "_emulator/"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(control + "teams", json={"name": "Acme"}) as made:
+            created = await made.json()
+        team, token = created["team_id"], created["bot_token"]
+        async with http.post(control + "user_says",
+                             json={"team": team, "user": "alice", "text": "hello"}) as said:
+            assert said.status == 200
+        async with http.get(control + "messages", params={"team": team}) as listed:
+            assert [m["text"] for m in await listed.json()] == ["hello"]
+        async with http.post(control + "user_says", json={"team": "T0NOPE", "text": "x"}) as bad:
+            assert bad.status == 400
+        async with http.post(control + "app", json={"scopes": ["chat:write"]}) as configured:
+            assert configured.status == 200
+        async with http.post(control + "app", json={"scopes": "chat:write"}) as wrong:
+            assert wrong.status == 400
+        client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url)
+        assert (await error_of(client.users_list()))["error"] == "missing_scope"
+        async with http.post(control + "uninstall", json={"team": team}) as removed:
+            assert removed.status == 200
+    assert (await error_of(AsyncWebClient(token=token, base_url=slack.base_url).auth_test())
+            )["error"] == "token_revoked"

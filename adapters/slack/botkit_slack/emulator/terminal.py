@@ -233,8 +233,11 @@ class TerminalChat:
                 self._note(str(exc))
         self.view.flush()
         if not said:
-            print("Standard input is empty: serving until Ctrl-C (use the curl line above).",
-                  file=self.out, flush=True)
+            print(
+                "Standard input is empty: serving until Ctrl-C (use the curl line above).",
+                file=self.out,
+                flush=True,
+            )
             await asyncio.Event().wait()
 
 
