@@ -169,6 +169,7 @@ async def test_empty_input_keeps_serving_for_curl(tmp_path: Path) -> None:
         assert process.returncode is None
     finally:
         process.send_signal(signal.SIGINT)
+        printed += (await asyncio.wait_for(process.stdout.read(), 20)).decode()  # to EOF
         await asyncio.wait_for(process.wait(), 20)
     assert "Type a message" not in printed
 
