@@ -62,7 +62,8 @@ class ListQuery:
             else "no",
             sort=sort if sort in dict(COLUMNS) else "updated_at",
             order="asc" if query.get("order") == "asc" else "desc",
-            page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+            page=int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000
+            else 1,
             in_messages=query.get("in") == "messages",
             user=query.get("user", "").strip()[:200] if BY_USER else "",
         )
@@ -128,7 +129,7 @@ async def _load(request: web.Request, query: ListQuery) -> dict[str, Any]:
         for status in STATUSES:
             counts[status] = (await threads.list(**query.args(statuses=[status]),
                                                  limit=1)).total
-    bot = running_bot(threads)
+    bot = running_bot(request.app)
     platforms = sorted(({a.platform for a in bot.adapters} if bot else set())
                        | {t.platform for t in found} | ({query.platform} - {""}))
     return {"query": query, "page": found, "counts": counts, "statuses": STATUSES,
