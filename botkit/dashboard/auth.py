@@ -201,7 +201,8 @@ def view_context(request: web.Request) -> dict[str, Any]:
     return {"csrf": current.csrf if current else "", "path": request.path,
             "signed_in": current is not None and request.app[SESSIONS].required,
             "who": current.user_id if current else None,
-            "read_only": current is not None and not current.may_change}
+            "read_only": current is not None and not current.may_change,
+            "admin": current is not None and current.allows("admin")}
 
 
 def _deny(request: web.Request, status: int, text: str) -> web.Response:

@@ -33,15 +33,16 @@ class LiveStreams:
 LIVE: web.AppKey[LiveStreams] = web.AppKey("dashboard_live", LiveStreams)
 
 
-def shown_to(event: ThreadEvent, user_id: str | None, known: set[str]) -> bool:
-    """Whether a session bound to ``user_id`` (None: the operator) hears of ``event``.
-    ``known`` collects the threads it was shown, so their deletion (an event without the
-    thread) reaches it too."""
-    if user_id is None:
+def shown_to(event: ThreadEvent, user_id: str | None, known: set[str],
+             platform: str | None = None) -> bool:
+    """Whether a session bound to ``user_id`` (None: the operator) hears of ``event``
+    (of ``platform``'s threads, when given). ``known`` collects the threads it was shown,
+    so their deletion (an event without the thread) reaches it too."""
+    if user_id is None and platform is None:
         return True
     if event.thread is None:
         return event.type == "deleted" and event.thread_id in known
-    if event.thread.visible_to(user_id):
+    if event.thread.visible_to(user_id) and platform in (None, event.thread.platform):
         known.add(event.thread_id)
         return True
     known.discard(event.thread_id)
@@ -50,8 +51,10 @@ def shown_to(event: ThreadEvent, user_id: str | None, known: set[str]) -> bool:
 
 async def events(request: web.Request) -> web.StreamResponse:
     """``event: thread`` (data: the thread id and what happened) for every change the
-    signed-in person may see; ``?thread_id=`` keeps only that thread's."""
+    signed-in person may see; ``?thread_id=`` keeps only that thread's, ``?platform=``
+    only that platform's threads'."""
     only = request.query.get("thread_id")
+    platform = request.query.get("platform")
     user_id = session(request).user_id
     streams = request.app[LIVE]
     known: set[str] = set()
@@ -78,7 +81,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                     break
                 if only is not None and event.thread_id != only:
                     continue
-                if not shown_to(event, user_id, known):
+                if not shown_to(event, user_id, known, platform):
                     continue
                 data = json.dumps({"thread_id": event.thread_id, "type": event.type})
                 head = f"id: {event.seq}\n" if event.seq else ""

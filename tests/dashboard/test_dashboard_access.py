@@ -23,7 +23,7 @@ from botkit.ui.codec import encode_message
 
 TOKENS = (APIToken(token="alice-token", user_id="U1"),
           APIToken(token="bob-token", user_id="U2"),
-          APIToken(token="writer-token", scopes=("write",)))
+          APIToken(token="writer-token", scopes=frozenset({"write"})))
 
 
 @contextlib.asynccontextmanager

@@ -1,6 +1,7 @@
 """The dashboard's edges under hostile or odd input, over real HTTP: redirects that stay
 on the site, no 500 for bad input, no answer to a rebound Host without sign-in, session
-cookies that are signed, expire and can be revoked, and event streams that keep alive."""
+cookies that are signed, expire and can be revoked, event streams that keep alive, and a
+list refresh that reads the store once."""
 
 from __future__ import annotations
 
@@ -195,3 +196,20 @@ async def test_an_idle_live_feed_keeps_alive_and_ends_at_shutdown() -> None:
                 rest = await feed.content.read()  # the stream ends: the server stops
                 await closing
         assert b"event:" not in rest
+
+
+async def test_a_list_refresh_reads_the_store_once(
+        served: tuple[str, aiohttp.ClientSession, str]) -> None:
+    url, client, _ = served
+    scans: list[str] = []
+    original = MemoryStore.scan
+
+    async def counted(self: MemoryStore, prefix: str) -> list[str]:
+        scans.append(prefix)
+        return await original(self, prefix)
+
+    with mock.patch.object(MemoryStore, "scan", counted):
+        async with client.get(url + "/ui/threads", params={"status": "busy"}) as r:
+            assert r.status == 200
+            assert 'data-count="busy">busy 1<' in await r.text()
+    assert scans.count("thread:") == 1
