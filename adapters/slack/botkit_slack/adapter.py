@@ -10,6 +10,7 @@ HTTP Events API with ``SLACK_SIGNING_SECRET`` and ``socket_mode=False, port=...`
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 from collections.abc import AsyncIterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,12 +20,15 @@ from slack_sdk.errors import SlackApiError
 
 from botkit.adapter import BaseAdapter, Capabilities, StreamPart
 from botkit.errors import AdapterError, UserError
+from botkit.events import Event
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
+from botkit.ui.inputs import Modal
 from botkit.ui.nodes import Message
 from botkit_slack.client import RateLimiter, http_status, make_clients, slack_error
 from botkit_slack.conversations import Conversations, channel_type
 from botkit_slack.directory import Directory
 from botkit_slack.egress import Egress
+from botkit_slack.features import SlackFeatures
 from botkit_slack.files import FileStore
 from botkit_slack.history import HistoryCache, Identity, translate
 from botkit_slack.ingress.bolt import build_app, register
@@ -46,7 +50,10 @@ log = logging.getLogger("botkit.slack")
 class SlackAdapter(BaseAdapter):
     platform = "slack"
     capabilities = Capabilities(streaming=True, get_messages=True, lookup_user=True,
-                                post_file=True, ephemeral=True, agent_records=True)
+                                post_file=True, ephemeral=True, agent_records=True,
+                                reactions=True, status=True, suggested_prompts=True,
+                                titles=True, modals=True, schedule=True,
+                                direct_messages=True)
 
     def __init__(self, **options: Any) -> None:
         """Options as in ``SlackSettings`` (the one list of them, with their defaults).
@@ -54,12 +61,12 @@ class SlackAdapter(BaseAdapter):
         declare ``SlackAdapter(...)`` and ``botkit run`` fill in the port, or the emulator's
         tokens."""
         self._options: dict[str, Any] = dict(options)
+        self.conversations = Conversations()
         self._configure()
         self.identity: Identity | None = None
         self.app: AsyncApp | None = None
         self.transport: Transport | None = None
         self.events: EventBuilder | None = None
-        self.conversations = Conversations()
         self._native_off: set[str] = set()  # channel types ("*": all) refused native streams
         self._status_off: set[str] = set()
 
@@ -74,6 +81,7 @@ class SlackAdapter(BaseAdapter):
         self.users = Directory(self.api, limiter=self.limiter)
         self.files = FileStore(self.api, s.bot_token)
         self.egress = Egress(self.api, self.limiter, self.history, on_post=self._bot_posted)
+        self.features = SlackFeatures(self.api, self.conversations)
 
     def reconfigure(self, **changes: Any) -> None:
         """Change constructor options before the adapter starts, keeping the others (how
@@ -131,6 +139,7 @@ class SlackAdapter(BaseAdapter):
                                    self.set_suggested_prompts),
             directory=self.users, files=self.files, conversations=self.conversations,
             history=self.history, platform=self.platform)
+        self.events.thread_of = self._thread_of
         register(self.app, self.events, has_command=bot.has_command)
         if s.socket_mode:
             assert s.app_token is not None
@@ -267,19 +276,47 @@ class SlackAdapter(BaseAdapter):
             self._bot_posted(conversation.channel, conversation.thread)
         return result
 
-    # -- Slack extras (reach them through ``bot.adapters``) ------------------------------
-    async def add_reaction(self, conversation: Conversation, ref: MessageRef, name: str) -> None:
-        await self.api.reactions_add(channel=ref.channel or conversation.channel,
-                                     timestamp=ref.id, name=name.strip(":"))
+    # -- capability-gated calls (``botkit_slack.features``) ------------------------------
+    async def add_reaction(self, conversation: Conversation, ref: MessageRef, emoji: str) -> None:
+        await self.features.react(conversation, ref, emoji, add=True)
+
+    async def remove_reaction(self, conversation: Conversation, ref: MessageRef,
+                              emoji: str) -> None:
+        await self.features.react(conversation, ref, emoji, add=False)
+
+    async def set_status(self, conversation: Conversation, text: str,
+                         loading_messages: Sequence[str] = ()) -> None:
+        await self.features.set_status(conversation, text, loading_messages)
 
     async def set_suggested_prompts(self, conversation: Conversation,
                                     prompts: Sequence[tuple[str, str]],
                                     title: str | None = None) -> None:
-        await self.api.assistant_threads_setSuggestedPrompts(
-            channel_id=conversation.channel, thread_ts=conversation.thread, title=title,
-            prompts=[{"title": t, "message": m} for t, m in prompts][:4])
+        await self.features.set_suggested_prompts(conversation, prompts, title)
 
     async def set_title(self, conversation: Conversation, title: str) -> None:
-        await self.api.assistant_threads_setTitle(
-            channel_id=conversation.channel, thread_ts=str(conversation.thread),
-            title=title[:80])
+        await self.features.set_title(conversation, title)
+
+    async def open_modal(self, conversation: Conversation, event: Event, modal: Modal) -> None:
+        await self.features.open_modal(conversation, event, modal)
+
+    async def schedule(self, conversation: Conversation, message: Message,
+                       post_at: datetime.datetime) -> str:
+        return await self.features.schedule(conversation, message, post_at)
+
+    async def open_dm(self, user: PlatformUser) -> Conversation:
+        return await self.features.open_dm(user)
+
+    async def _thread_of(self, channel: str, ts: str) -> str | None:
+        """The thread of message ``ts``: known when the bot posted it, else read."""
+        posted = self.egress.posted(ts)
+        if posted is not None:
+            return posted.thread
+        try:
+            response: Any = await self.api.conversations_replies(channel=channel, ts=ts,
+                                                                 limit=1)
+        except Exception as exc:
+            log.debug("could not find the thread of %s: %s", ts, slack_error(exc))
+            return None
+        messages = response.get("messages") or []
+        thread = messages[0].get("thread_ts") if messages else None
+        return thread if isinstance(thread, str) else None

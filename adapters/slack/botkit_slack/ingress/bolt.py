@@ -80,6 +80,9 @@ class Deliveries(Protocol):
     def on_click(self, body: Mapping[str, Any]) -> None: ...
     def on_command(self, body: Mapping[str, Any]) -> None: ...
     async def on_assistant_thread(self, event: Mapping[str, Any]) -> None: ...
+    def on_reaction(self, event: Mapping[str, Any], body: Mapping[str, Any]) -> None: ...
+    async def on_view_submission(self, body: Mapping[str, Any]) -> dict[str, str]: ...
+    def on_view_closed(self, body: Mapping[str, Any]) -> None: ...
 
 
 def register(app: AsyncApp, deliveries: Deliveries, *,
@@ -101,6 +104,31 @@ def register(app: AsyncApp, deliveries: Deliveries, *,
     @app.event("assistant_thread_started")
     async def assistant_thread(body: dict[str, Any]) -> None:
         await deliveries.on_assistant_thread(body["event"])
+
+    @app.event("assistant_thread_context_changed")
+    async def assistant_context(body: dict[str, Any]) -> None:
+        await deliveries.on_assistant_thread(body["event"])
+
+    @app.event("reaction_added")
+    async def reaction_added(body: dict[str, Any]) -> None:
+        deliveries.on_reaction(body["event"], body)
+
+    @app.event("reaction_removed")
+    async def reaction_removed(body: dict[str, Any]) -> None:
+        deliveries.on_reaction(body["event"], body)
+
+    @app.view(re.compile(".*"))
+    async def view_submission(ack: Any, body: dict[str, Any]) -> None:
+        errors = await deliveries.on_view_submission(body)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+        else:
+            await ack()
+
+    @app.view_closed(re.compile(".*"))
+    async def view_closed(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        deliveries.on_view_closed(body)
 
     @app.event(re.compile(".*"))
     async def anything_else() -> None:
