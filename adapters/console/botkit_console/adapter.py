@@ -27,12 +27,14 @@ from botkit.adapter import (
     find_user,
 )
 from botkit.errors import UserError
-from botkit.events import CommandEvent, InteractionEvent, MessageEvent
+from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
 from botkit.ui.binding import choice_id_of, iter_controls
+from botkit.ui.inputs import Modal
 from botkit.ui.nodes import Message
 from botkit.ui.text import match_choice, numbered_choices, render_plain
 from botkit_console.lines import LineReader
+from botkit_console.modals import ModalDialogue
 from botkit_console.output import ConsoleOutput
 from botkit_console.transcript import Transcript
 
@@ -58,7 +60,7 @@ class ConsoleAdapter(BaseAdapter):
         self._users = _load_users(Path(users_file)) if users_file is not None else None
         self.capabilities = Capabilities(streaming=True, get_messages=True, post_file=True,
                                          lookup_user=self._users is not None,
-                                         agent_records=True)
+                                         agent_records=True, modals=True)
         self._stdin = stdin or sys.stdin
         out = stdout or sys.stdout
         self.out = ConsoleOutput(out, rich=rich if rich is not None else out.isatty())
@@ -154,6 +156,13 @@ class ConsoleAdapter(BaseAdapter):
         self.transcript.add(text=f"[file: {label}]", user=self._bot_user, is_bot=True)
         self.out.file(label, path, len(data))
         return FileResult(ok=True, file_id=str(path))
+
+    async def open_modal(self, conversation: Conversation, event: Event, modal: Modal) -> None:
+        """Ask the modal's inputs as prompts once the current turn is done (modals.py)."""
+        assert self._bot is not None
+        dialogue = ModalDialogue(self._bot, self.out, self._read_line, platform=self.platform,
+                                 user=self.user, echo=not self.interactive)
+        self._turns.add(self._bot.spawn(dialogue.run(conversation, modal)))
 
     def _track(self, entry: str, message: Message) -> None:
         if any(True for _ in iter_controls(message)):
