@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from botkit.events import Event
+from botkit.store.base import StateStore
 from botkit.types import (
     Conversation,
     FileResult,
@@ -100,6 +101,12 @@ class BotHandle(Protocol):
     @property
     def name(self) -> str:
         """The bot's display name."""
+        ...
+
+    @property
+    def store(self) -> StateStore:
+        """The bot's state store (an adapter may keep its own records there, under keys of
+        its own, e.g. Slack's installations)."""
         ...
 
     async def dispatch(self, event: Event) -> None:

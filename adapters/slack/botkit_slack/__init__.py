@@ -14,11 +14,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["RespondTo", "SlackAdapter", "SlackRoute", "SlackSettings"]
+__all__ = ["RespondTo", "SlackAdapter", "SlackOAuth", "SlackRoute", "SlackSettings"]
 
 _WHERE = {
     "RespondTo": "botkit_slack.ingress.decide",
     "SlackAdapter": "botkit_slack.adapter",
+    "SlackOAuth": "botkit_slack.oauth",
     "SlackRoute": "botkit_slack.conversations",
     "SlackSettings": "botkit_slack.settings",
 }

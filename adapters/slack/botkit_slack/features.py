@@ -8,6 +8,7 @@ misuse); the core's ``Thread`` turns failures into ``False``/``None`` and logs t
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,21 +19,41 @@ from botkit.events import Event
 from botkit.types import Conversation, MessageRef, PlatformUser
 from botkit.ui.inputs import Modal
 from botkit.ui.nodes import Message
+from botkit_slack.client import slack_error
 from botkit_slack.conversations import Conversations, SlackRoute, channel_type
-from botkit_slack.egress import _clean, message_content
+from botkit_slack.egress import Egress, _clean, message_content
 from botkit_slack.render.modal import modal_view
 
 __all__ = ["SlackFeatures"]
 
+log = logging.getLogger("botkit.slack")
 MAX_PROMPTS = 4
 MAX_LOADING_MESSAGES = 10
 MAX_TITLE = 80
 
 
 class SlackFeatures:
-    def __init__(self, api: AsyncWebClient, conversations: Conversations) -> None:
+    def __init__(self, api: AsyncWebClient, conversations: Conversations, egress: Egress
+                 ) -> None:
         self.api = api
         self.conversations = conversations
+        self.egress = egress
+
+    async def thread_of(self, channel: str, ts: str) -> str | None:
+        """The thread of message ``ts``: known when the bot posted it, else read (one
+        ``conversations.replies``; None when it is top level or cannot be read)."""
+        posted = self.egress.posted(ts)
+        if posted is not None:
+            return posted.thread
+        try:
+            response: Any = await self.api.conversations_replies(channel=channel, ts=ts,
+                                                                 limit=1)
+        except Exception as exc:
+            log.debug("could not find the thread of %s: %s", ts, slack_error(exc))
+            return None
+        messages = response.get("messages") or []
+        thread = messages[0].get("thread_ts") if messages else None
+        return thread if isinstance(thread, str) else None
 
     def _thread_ts(self, conversation: Conversation, what: str) -> str:
         thread = conversation.thread or self.conversations.route(conversation).message_ts

@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.logger.messages import (
     warning_client_prioritized_and_token_skipped,
     warning_token_skipped,
 )
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit_slack.history import Identity
 from botkit_slack.ingress.decide import CHANGE_SUBTYPES
+from botkit_slack.oauth import StoreInstallations
+from botkit_slack.teams import Teams
 
-__all__ = ["Deliveries", "build_app", "register", "retry_num"]
+__all__ = ["Deliveries", "build_app", "build_multi_app", "register", "retry_num"]
 
 
 class _TokenNotices(logging.Filter):
@@ -58,6 +62,43 @@ def build_app(*, name: str, identity: Identity, token: str, base_url: str) -> As
     client = AsyncWebClient(base_url=base_url)
     return AsyncApp(client=client, authorize=authorize, name=name, logger=bolt_log,
                     process_before_response=False, request_verification_enabled=False)
+
+
+def build_multi_app(*, name: str, base_url: str, flow: AsyncOAuthFlow,
+                    installations: StoreInstallations, teams: Teams) -> AsyncApp:
+    """A Bolt app for every workspace the app is installed in (OAuth): Bolt authorizes
+    each request from the installation store; a middleware makes the request's workspace
+    the one every call is for (``Teams``); uninstalling deletes the installation."""
+    app = AsyncApp(client=AsyncWebClient(base_url=base_url), name=name, logger=bolt_log,
+                   process_before_response=False, request_verification_enabled=False,
+                   oauth_flow=flow)
+
+    @app.middleware
+    async def workspace(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
+        team = context.team_id or context.enterprise_id
+        if team:
+            teams.learn(team, token=context.bot_token, bot_user_id=context.bot_user_id,
+                        bot_id=context.bot_id, channel=context.channel_id)
+            teams.enter(team)
+        return await next()
+
+    @app.event("app_uninstalled")
+    async def uninstalled(context: AsyncBoltContext) -> None:
+        await installations.async_delete_all(enterprise_id=context.enterprise_id,
+                                             team_id=context.team_id)
+        teams.forget(context.team_id or "")
+        bolt_log.info("the app was uninstalled from %s", context.team_id)
+
+    @app.event("tokens_revoked")
+    async def revoked(body: dict[str, Any], context: AsyncBoltContext) -> None:
+        tokens = body.get("event", {}).get("tokens") or {}
+        if tokens.get("bot"):
+            await installations.async_delete_bot(enterprise_id=context.enterprise_id,
+                                                 team_id=context.team_id)
+            teams.forget(context.team_id or "")
+            bolt_log.info("the bot token of %s was revoked", context.team_id)
+
+    return app
 
 
 def retry_num(request: AsyncBoltRequest | None) -> int:

@@ -46,11 +46,12 @@ def _text(value: Any) -> str:
 
 
 class EventBuilder(FeatureEvents):
-    def __init__(self, bot: BotHandle, identity: Identity, routing: Routing, *,
+    def __init__(self, bot: BotHandle, identity: Identity | Callable[[], Identity],
+                 routing: Routing, *,
                  directory: Directory, files: FileStore, conversations: Conversations,
                  history: HistoryCache, platform: str = "slack") -> None:
         self.bot = bot
-        self.identity = identity
+        self._identity = identity
         self.routing = routing
         self.directory = directory
         self.files = files
@@ -59,6 +60,11 @@ class EventBuilder(FeatureEvents):
         self.platform = platform
         self._seen: OrderedDict[str, float] = OrderedDict()
         self.duplicates = 0
+
+    @property
+    def identity(self) -> Identity:
+        """The bot in the workspace being served (per workspace with OAuth installs)."""
+        return self._identity if isinstance(self._identity, Identity) else self._identity()
 
     def first_sight(self, key: str, ttl: float = 3600.0) -> bool:
         """False for an event id already handled here (a retry or redelivery)."""

@@ -50,11 +50,14 @@ class FeatureEvents:
 
     thread_of: ThreadOf | None = None
     bot: BotHandle
-    identity: Identity
     routing: Routing
     directory: Directory
     conversations: Conversations
     platform: str
+
+    @property
+    def identity(self) -> Identity:
+        raise NotImplementedError
 
     def first_sight(self, key: str, ttl: float = 3600.0) -> bool:
         raise NotImplementedError
