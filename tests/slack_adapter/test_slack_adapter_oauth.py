@@ -153,8 +153,9 @@ async def test_install_flow_then_events_of_that_workspace_then_uninstall() -> No
             assert posts
             assert posts[-1].token == token
             slack.uninstall(second)  # type: ignore[attr-defined]
-            async with asyncio.timeout(10):
-                while await installs.async_find_bot(enterprise_id=None, team_id=second):
+            async with asyncio.timeout(10):  # the store announces nothing: poll it
+                while await installs.async_find_bot(  # noqa: ASYNC110
+                        enterprise_id=None, team_id=second):
                     await asyncio.sleep(0.05)
         finally:
             await bot.stop()
