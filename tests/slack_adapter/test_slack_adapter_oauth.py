@@ -130,15 +130,23 @@ async def test_install_flow_then_events_of_that_workspace_then_uninstall() -> No
             slack.events_to(adapter.request_url)
             redirect = adapter.install_url.replace("/slack/install", "/slack/oauth_redirect")
             slack.oauth_redirect_uri = redirect  # type: ignore[attr-defined]
-            jar = aiohttp.CookieJar(unsafe=True)  # keep the state cookie for 127.0.0.1
-            async with aiohttp.ClientSession(cookie_jar=jar) as browser:
+            async with aiohttp.ClientSession() as browser:  # the person's browser
                 async with browser.get(adapter.install_url, allow_redirects=False) as start:
                     assert start.status == 302
                     authorize = start.headers["Location"]
+                    cookie = start.cookies["slack-app-oauth-state"]  # Secure: sent by hand
                 assert authorize.startswith(slack.root_url + "oauth/v2/authorize")
-                # the person picks the second workspace on Slack's page
-                async with browser.get(authorize + "&" + urlencode({"team": second})) as done:
+                # the person picks the second workspace on Slack's page and is sent back
+                async with browser.get(authorize + "&" + urlencode({"team": second}),
+                                       allow_redirects=False) as allowed:
+                    assert allowed.status == 302
+                    back = allowed.headers["Location"]
+                assert back.startswith(redirect)
+                headers = {"Cookie": f"{cookie.key}={cookie.value}"}
+                async with browser.get(back, headers=headers) as done:
                     assert done.status == 200, await done.text()
+                async with browser.get(back, headers=headers) as again:
+                    assert again.status == 401  # a state is used once (Bolt: 401)
             installs = adapter.installations
             assert installs is not None
             assert await installs.async_find_bot(enterprise_id=None, team_id=second)
