@@ -312,3 +312,28 @@ async def test_a_refused_data_table_falls_back_to_todays_table() -> None:
 
 def _emulated_blocks() -> set[str]:
     return set(emulated_blocks.BLOCK_TYPES)
+
+
+async def test_the_helpdesk_offers_prompts_shows_status_and_reacts() -> None:
+    async with running("socket") as h:  # examples/helpdesk.py
+        channel, thread = await h.slack.start_assistant_thread("alice")
+        await h.slack.wait_for_call("assistant.threads.setSuggestedPrompts")
+        prompts = h.slack.assistant_state(channel, thread)["prompts"]
+        assert prompts["title"] == "Try one of these"
+        assert [p["message"] for p in prompts["prompts"]][:2] == ["my printer is broken",
+                                                                  "who is bob"]
+        await h.slack.user_says("alice", "who is bob", channel, thread)
+        await h.reply(thread, "Bob", channel=channel)
+        statuses = [c.args.get("status") for c in
+                    h.slack.calls_to("assistant.threads.setStatus")]
+        assert "is looking in the directory…" in statuses
+        # a filed ticket marks the request with a reaction
+        asked = await h.mention("my printer is broken")
+        card = await h.reply(asked["ts"], "New ticket")
+        await h.press(card, "Open it")
+        reply = await h.reply(asked["ts"], "Ticket HD-")
+        await eventually(lambda: "ticket" in {
+            r["name"] for r in h.slack.message(asked["ts"]).get("reactions", [])})
+        # :sos: on the answer pages the on-call engineer in that thread
+        await h.slack.react("bob", reply, "sos")
+        await h.reply(asked["ts"], "paging the on-call engineer")
