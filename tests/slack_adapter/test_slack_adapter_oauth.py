@@ -109,11 +109,11 @@ async def test_install_flow_then_events_of_that_workspace_then_uninstall() -> No
     async with SlackEmulator() as slack:
         second = slack.add_team("Second Workspace")  # type: ignore[attr-defined]
         bot = create_bot(name="helpbot")
-        heard: list[str] = []
+        heard: list[tuple[str, str]] = []
 
         @bot.on_mention
         async def hello(ctx: TurnContext) -> None:
-            heard.append(ctx.thread.conversation.channel)
+            heard.append((ctx.thread.conversation.channel, ctx.text))
             await ctx.thread.post("hello from the installed app")
 
         adapter = SlackAdapter(
@@ -167,4 +167,4 @@ async def test_install_flow_then_events_of_that_workspace_then_uninstall() -> No
                     await asyncio.sleep(0.05)
         finally:
             await bot.stop()
-        assert heard == [general]
+        assert heard == [(general, "hi")]  # that workspace's bot mention is dropped

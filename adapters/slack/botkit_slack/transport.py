@@ -167,7 +167,7 @@ class HttpTransport:
         web_app = web.Application(client_max_size=2 * 1024 * 1024)
         web_app.router.add_post(self.path, self.handle)
         web_app.router.add_get("/health", self.health)
-        flow = self.app.oauth_flow
+        flow = getattr(self.app, "oauth_flow", None)
         if flow is not None:  # installs in many workspaces: the install and redirect pages
             web_app.router.add_get(flow.install_path, self.oauth)
             web_app.router.add_get(flow.redirect_uri_path, self.oauth)

@@ -124,7 +124,8 @@ class EventBuilder(FeatureEvents):
         await self.bot.dispatch(MessageEvent(
             platform=self.platform, event_id=d.event_id, conversation=conversation,
             user=await self.directory.get(d.user),
-            text=await self.directory.plain(_text(event.get("text"))),
+            text=await self.directory.plain(_text(event.get("text")),
+                                            bot_user_id=self.identity.user_id),
             ref=MessageRef(id=d.ts, channel=d.channel), mentioned=d.mentioned,
             attachments=await self.files.attachments(files) if d.new_thread and files
             else self.files.describe(files), raw=event))
