@@ -88,6 +88,9 @@ class OpenChoice:
     message: Message
     """The card as posted, controls included."""
     ref: MessageRef | None = None
+    kept: bool = False
+    """Kept in a durable store by a waiting bot tool: when the bot stops before it is
+    answered, the question stays open and an answer after a restart continues the run."""
 
 
 @runtime_checkable
@@ -227,6 +230,12 @@ class PlatformAdapter(Protocol):
         """The direct conversation between the bot and ``user``."""
         ...
 
+    async def show_progress(self, conversation: Conversation, progress: ToolProgress) -> None:
+        """A bot tool the agent called has finished (``progress.done``; ``progress.error``
+        when it failed). Its start came as a ``ToolProgress`` in the reply stream, which
+        is closed by the time bot tools run; adapters that show tool rows mark it done."""
+        ...
+
 
 async def stream_to(adapter: PlatformAdapter, conversation: Conversation,
                     parts: AsyncIterable[StreamPart]) -> MessageRef | None:
@@ -354,3 +363,6 @@ class BaseAdapter:
 
     async def open_dm(self, user: PlatformUser) -> Conversation:
         raise NotImplementedError(f"{self.platform} cannot open direct conversations")
+
+    async def show_progress(self, conversation: Conversation, progress: ToolProgress) -> None:
+        return None

@@ -76,16 +76,17 @@ def _question(node: ui_in.Input) -> str:
 
 
 class ModalDialogue:
-    def __init__(self, bot: BotHandle, out: ConsoleOutput, read_line: ReadLine, *,
-                 platform: str, user: PlatformUser, echo: bool) -> None:
+    def __init__(self, bot: BotHandle, out: ConsoleOutput, *, platform: str,
+                 user: PlatformUser, echo: bool) -> None:
         self.bot = bot
         self.out = out
-        self.read_line = read_line
         self.platform = platform
         self.user = user
         self.echo = echo
 
-    async def run(self, conversation: Conversation, modal: ui_in.Modal) -> None:
+    async def run(self, conversation: Conversation, modal: ui_in.Modal,
+                  read_line: ReadLine) -> None:
+        self.out.idle()
         text = [b for b in modal.blocks if not isinstance(b, ui_in.Input)]
         self.out.message(modal.title, Message(*text, f"_({modal.submit} when done; "
                                                      f"{CANCEL} to {modal.close.lower()})_"))
@@ -93,7 +94,7 @@ class ModalDialogue:
         todo = list(modal.inputs)
         while True:
             for node in todo:
-                answer = await self._ask(node)
+                answer = await self._ask(node, read_line)
                 if answer is CANCEL:
                     await self.bot.dispatch(ModalCloseEvent(
                         platform=self.platform, event_id=uuid.uuid4().hex,
@@ -114,10 +115,10 @@ class ModalDialogue:
             if not todo:  # errors for no input shown: nothing to ask again
                 return
 
-    async def _ask(self, node: ui_in.Input) -> Any:
+    async def _ask(self, node: ui_in.Input, read_line: ReadLine) -> Any:
         while True:
             self.out.note(_question(node))
-            line = await self.read_line()
+            line = await read_line()
             if line is None or line.strip() == CANCEL:
                 return CANCEL
             if self.echo:
