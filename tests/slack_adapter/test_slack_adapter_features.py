@@ -25,8 +25,6 @@ from botkit import (
 )
 from botkit.bot import Bot
 from botkit.types import Conversation
-from botkit_slack.emulator import blocks as emulated_blocks
-from botkit_slack.emulator import webapi
 
 
 async def eventually(check: Any, timeout: float = 10.0) -> None:
@@ -229,8 +227,6 @@ async def test_open_dm_posts_in_the_persons_dm() -> None:
 async def test_scheduled_messages_go_through_chat_schedule_message() -> None:
     bot = plain_bot()
     async with running("socket", bot=bot) as h:
-        if "chat.scheduleMessage" not in _emulated_methods():
-            pytest.skip("this emulator has no chat.scheduleMessage yet")
         asked = await h.mention("hi")
         await h.reply(asked["ts"], "hello there")
         thread = bot.thread("slack", Conversation(
@@ -243,10 +239,6 @@ async def test_scheduled_messages_go_through_chat_schedule_message() -> None:
         [call] = h.slack.calls_to("chat.scheduleMessage")
         assert int(call.args["post_at"]) == int(when.timestamp())
         assert call.args["thread_ts"] == asked["ts"]
-
-
-def _emulated_methods() -> set[str]:
-    return set(webapi.METHODS)
 
 
 async def test_cancelling_a_choice_closes_the_card_on_slack() -> None:
@@ -287,8 +279,6 @@ def table_bot() -> Bot:
 
 async def test_a_table_is_a_data_table_where_slack_has_them() -> None:
     async with running("socket", bot=table_bot()) as h:
-        if "data_table" not in _emulated_blocks():
-            pytest.skip("this emulator does not know the data_table block yet")
         asked = await h.mention("report")
         message = await h.reply(asked["ts"])
         [table] = [b for b in message["blocks"] if b["type"] == "data_table"]
@@ -308,10 +298,6 @@ async def test_a_refused_data_table_falls_back_to_todays_table() -> None:
         # the refused call did carry a data_table
         first = h.slack.calls_to("chat.postMessage")[0]
         assert "data_table" in str(first.args.get("blocks"))
-
-
-def _emulated_blocks() -> set[str]:
-    return set(emulated_blocks.BLOCK_TYPES)
 
 
 async def test_the_helpdesk_offers_prompts_shows_status_and_reacts() -> None:

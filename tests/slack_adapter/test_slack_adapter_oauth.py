@@ -18,7 +18,7 @@ from botkit import TurnContext, UserError, create_bot
 from botkit.errors import AdapterError
 from botkit.store import MemoryStore
 from botkit_slack import SlackAdapter, SlackOAuth
-from botkit_slack.emulator import SlackEmulator, webapi
+from botkit_slack.emulator import SlackEmulator
 from botkit_slack.oauth import StoreInstallations, StoreOAuthStates
 from botkit_slack.teams import TeamClient, Teams
 
@@ -99,15 +99,9 @@ async def test_every_call_carries_the_token_of_its_workspace() -> None:
                 pass
 
 
-def _has_oauth() -> bool:
-    return "oauth.v2.access" in webapi.METHODS
-
-
 async def test_install_flow_then_events_of_that_workspace_then_uninstall() -> None:
-    if not _has_oauth():
-        pytest.skip("this emulator has no OAuth install flow yet")
     async with SlackEmulator() as slack:
-        second = slack.add_team("Second Workspace")  # type: ignore[attr-defined]
+        second = slack.add_team("Second Workspace")
         bot = create_bot(name="helpbot")
         heard: list[tuple[str, str]] = []
 
@@ -117,8 +111,8 @@ async def test_install_flow_then_events_of_that_workspace_then_uninstall() -> No
             await ctx.thread.post("hello from the installed app")
 
         adapter = SlackAdapter(
-            oauth=SlackOAuth(client_id=slack.client_id,  # type: ignore[attr-defined]
-                             client_secret=slack.client_secret,  # type: ignore[attr-defined]
+            oauth=SlackOAuth(client_id=slack.client_id,
+                             client_secret=slack.client_secret,
                              scopes=SCOPES, authorize_url=slack.root_url + "oauth/v2/authorize"),
             signing_secret=slack.signing_secret, socket_mode=False, host="127.0.0.1", port=0,
             base_url=slack.base_url)
@@ -129,7 +123,7 @@ async def test_install_flow_then_events_of_that_workspace_then_uninstall() -> No
             assert adapter.install_url is not None
             slack.events_to(adapter.request_url)
             redirect = adapter.install_url.replace("/slack/install", "/slack/oauth_redirect")
-            slack.oauth_redirect_uri = redirect  # type: ignore[attr-defined]
+            slack.oauth_redirect_uri = redirect
             async with aiohttp.ClientSession() as browser:  # the person's browser
                 async with browser.get(adapter.install_url, allow_redirects=False) as start:
                     assert start.status == 302
@@ -150,7 +144,7 @@ async def test_install_flow_then_events_of_that_workspace_then_uninstall() -> No
             installs = adapter.installations
             assert installs is not None
             assert await installs.async_find_bot(enterprise_id=None, team_id=second)
-            with slack.team(second):  # type: ignore[attr-defined]
+            with slack.team(second):
                 token, general = slack.bot_token, slack.general
                 asked = await slack.user_says("alice", f"<@{slack.bot_user_id}> hi", general)
                 reply = await slack.wait_for_message(text="hello from the installed app",
@@ -160,7 +154,7 @@ async def test_install_flow_then_events_of_that_workspace_then_uninstall() -> No
             posts = [c for c in slack.calls if c.method == "chat.postMessage"]
             assert posts
             assert posts[-1].token == token
-            slack.uninstall(second)  # type: ignore[attr-defined]
+            slack.uninstall(second)
             async with asyncio.timeout(10):  # the store announces nothing: poll it
                 while await installs.async_find_bot(  # noqa: ASYNC110
                         enterprise_id=None, team_id=second):
