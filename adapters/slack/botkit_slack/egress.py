@@ -145,7 +145,10 @@ class Egress:
         response: Any = await self.client.chat_postMessage(
             channel=channel, thread_ts=conversation.thread, unfurl_links=False,
             unfurl_media=False, **_clean(content), **extra)
-        return str(response["ts"])
+        ts = str(response["ts"])
+        self.history.own(channel, conversation.thread, response.get("message"), ts=ts,
+                         metadata=metadata)
+        return ts
 
     async def update_content(self, channel: str, ts: str, content: dict[str, Any] | None,
                              metadata: dict[str, Any] | None = None, *,
@@ -153,8 +156,9 @@ class Egress:
         if paced:
             await self.limiter.take("chat.update")
         extra: dict[str, Any] = {"metadata": metadata} if metadata is not None else {}
-        await self.client.chat_update(channel=channel, ts=ts, **_clean(content or {}), **extra)
-        self.history.invalidate(channel, thread, ts)
+        response: Any = await self.client.chat_update(channel=channel, ts=ts,
+                                                      **_clean(content or {}), **extra)
+        self.history.own(channel, thread, response.get("message"), ts=ts, metadata=metadata)
 
     async def post(self, conversation: Conversation, message: Message) -> MessageRef:
         text = _text_only(message)
