@@ -164,6 +164,7 @@ async def test_assistant_root_skipped_and_streamed_replies_kept_as_the_bots() ->
         await h.settle()
         assert seen[-1] == [(False, "question one"), (True, "answer 1"),
                             (False, "question two")]
+        assert slack.calls_to("conversations.replies") == []  # a new thread: nothing to read
 
 
 async def test_other_bots_mentions_are_not_answered_and_file_shares_are() -> None:

@@ -1,6 +1,7 @@
 """Slack refusing calls because of the app's setup (issue 13, item 6), on the strict emulator:
 a missing scope names the scope to add, a disabled Messages tab names the manifest setting,
-an app without the agent feature loses prompts quietly, and an oversized reply still shows."""
+an app without the agent feature loses prompts quietly, and an oversized reply is posted as
+several messages rather than refused (``msg_blocks_too_long``) or cut."""
 
 from __future__ import annotations
 
@@ -101,8 +102,12 @@ async def test_a_reply_beyond_slacks_block_text_limit_still_shows() -> None:
         await h.settle()
         shown = h.bot_messages(asked["ts"])
         assert not any("went wrong" in m["text"] for m in shown)
-        text = " ".join(str(m.get("blocks")) for m in shown)
-        assert "Part 0" in text
+        parts = [m for m in shown if "Part" in str(m.get("blocks"))]
+        assert len(parts) > 1  # posted as several messages, nothing cut
+        blocks = " ".join(str(m.get("blocks")) for m in parts)
+        assert all(f"Part {i}: lorem" in blocks for i in range(8))
+        assert "not shown" not in blocks
+        assert "'action_id': 'ok'" in str(parts[-1]["blocks"])  # the button after the text
         assert sum(len(p) for p in paragraphs) > 13_300
         assert not [c for c in h.slack.calls_to("chat.postMessage")
                     if c.response.get("error") == "msg_blocks_too_long"]

@@ -25,6 +25,7 @@ from botkit_slack.client import RateLimiter, slack_error
 from botkit_slack.history import HistoryCache
 from botkit_slack.render.blocks import render_blocks
 from botkit_slack.render.mrkdwn import close_open_markdown, markdown_to_mrkdwn
+from botkit_slack.render.overflow import message_parts
 from botkit_slack.render.split import split_text
 from botkit_slack.render.text import escape, replace_lone_surrogates
 
@@ -168,7 +169,9 @@ class Egress:
                 part = Message(Section(chunk), status=message.status)
                 ts = await self._post_one(conversation, part)
             return MessageRef(id=ts, channel=conversation.channel)
-        ts = await self._post_one(conversation, message)
+        ts = ""
+        for part in message_parts(message):  # more than one when too big for one message
+            ts = await self._post_one(conversation, part)
         return MessageRef(id=ts, channel=conversation.channel)
 
     async def _post_one(self, conversation: Conversation, message: Message) -> str:

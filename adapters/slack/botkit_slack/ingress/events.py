@@ -192,10 +192,16 @@ class EventBuilder:
     async def on_assistant_thread(self, event: Mapping[str, Any]) -> None:
         """A person opened the assistant pane: offer the configured prompts."""
         thread = event.get("assistant_thread")
-        prompts, offer = self.routing.suggested_prompts, self.routing.offer_prompts
-        if not isinstance(thread, Mapping) or not prompts or offer is None:
+        if not isinstance(thread, Mapping):
             return
         channel, thread_ts = _text(thread.get("channel_id")), _text(thread.get("thread_ts"))
+        if channel and thread_ts:  # a new thread: its root is the chat's title, kept out of
+            self.history.seed_thread(channel, {  # history, so nothing needs reading
+                "type": "message", "subtype": "assistant_app_thread", "ts": thread_ts,
+                "user": _text(thread.get("user_id"))})
+        prompts, offer = self.routing.suggested_prompts, self.routing.offer_prompts
+        if not prompts or offer is None:
+            return
         if channel:
             try:
                 await offer(Conversation(id="", channel=channel, thread=thread_ts or None,
