@@ -114,9 +114,15 @@ class SlackClient(AsyncWebClient):
         super().__init__(*args, **kwargs)
         self.setup_errors: set[str] = set()
 
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+    async def api_call(self, api_method: str, *, http_verb: str = "POST",
+                       files: dict[str, Any] | None = None, data: Any = None,
+                       params: dict[str, Any] | None = None, json: dict[str, Any] | None = None,
+                       headers: dict[str, Any] | None = None,
+                       auth: dict[str, Any] | None = None) -> AsyncSlackResponse:
         try:
-            return await super().api_call(api_method, **kwargs)
+            return await super().api_call(api_method, http_verb=http_verb, files=files,
+                                          data=data, params=params, json=json,
+                                          headers=headers, auth=auth)
         except SlackApiError as exc:
             fix = setup_fix(api_method, exc)
             if fix is None:
@@ -128,16 +134,18 @@ class SlackClient(AsyncWebClient):
 
 
 def make_clients(
-    token: str, base_url: str | None, *, rate_limit_retries: int = 8, timeout: int = 30
-) -> tuple[SlackClient, SlackClient]:
-    """(``api``, ``quick``): the retrying client and the best-effort one."""
+    token: str, base_url: str | None, *, rate_limit_retries: int = 8, timeout: int = 30,
+    client: Callable[..., AsyncWebClient] = SlackClient,
+) -> tuple[AsyncWebClient, AsyncWebClient]:
+    """(``api``, ``quick``): the retrying client and the best-effort one (built by
+    ``client``: a ``TeamClient`` factory for OAuth installs, whose token is per call)."""
     url = base_url or DEFAULT_BASE_URL
-    api = SlackClient(
-        token=token, base_url=url, timeout=timeout,
+    api = client(
+        token=token or None, base_url=url, timeout=timeout,
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
                         AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)])
-    quick = SlackClient(
-        token=token, base_url=url, timeout=min(timeout, 10),
+    quick = client(
+        token=token or None, base_url=url, timeout=min(timeout, 10),
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)])
     return api, quick
 
