@@ -42,6 +42,7 @@ from botkit.threads.config import ThreadsAPIConfig
 __all__ = ["load_app", "main"]
 
 DEFAULT_ADAPTER = "console"
+CORE_COMMANDS = frozenset({"new", "run", "threads"})
 
 EXAMPLES = """\
 examples:
@@ -190,7 +191,9 @@ class _Cli:
 
 
 def _commands(plugins: InstalledPlugins) -> dict[str, PluginCommand]:
-    return {c.name: c for p in plugins.plugins.values() for c in p.commands}
+    """Subcommands the plugins bring (never in place of the core's own)."""
+    return {c.name: c for p in plugins.plugins.values() for c in p.commands
+            if c.name not in CORE_COMMANDS}
 
 
 def _run(cli: _Cli, args: argparse.Namespace) -> int:
@@ -203,11 +206,12 @@ def _run(cli: _Cli, args: argparse.Namespace) -> int:
 
 def _new(args: argparse.Namespace) -> int:
     project = create_project(Path(args.name))
-    module = project.module
+    talk, test = f"botkit run {project.module}.py", "python -m pytest"
+    width = max(len(talk), len(test)) + 4
     print(f"Created {project.root}/ ({', '.join(project.files)}).\n\n"
           f"  cd {project.root}\n"
-          f"  botkit run {module}.py      talk to it in this terminal\n"
-          f"  python -m pytest            run its tests\n\n"
+          f"  {talk.ljust(width)}talk to it in this terminal\n"
+          f"  {test.ljust(width)}run its tests\n\n"
           f"To put it in Slack, create an app from slack-manifest.yaml; {project.root}/README.md"
           " says how.")
     return 0

@@ -32,7 +32,8 @@ SEEN = []
 class EchoPlugin:
     name = "echo"
     summary = "prints what it would serve"
-    commands = (PluginCommand("echo-hello", "say hello", lambda argv: SEEN.append(argv) or 7),)
+    commands = (PluginCommand("echo-hello", "say hello", lambda argv: SEEN.append(argv) or 7),
+                PluginCommand("run", "cannot replace the core's run", lambda argv: 99))
 
     def add_arguments(self, options):
         options.add_argument("--greeting", default="hi")
