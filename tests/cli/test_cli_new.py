@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from botkit.cli import main
 from botkit.errors import UserError
@@ -45,6 +46,18 @@ def test_new_writes_a_complete_project(project: Path) -> None:
     assert "display_name: weather-bot" in manifest
     assert "socket_mode_enabled: true" in manifest
     assert "$" not in "".join((project / f).read_text() for f in files)  # all filled in
+
+
+def test_the_manifest_asks_for_what_the_readme_asks_for(project: Path) -> None:
+    """The generated manifest is the README's, minus slash commands (the bot has none)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    documented = yaml.safe_load(readme.split("```yaml\n", 1)[1].split("```", 1)[0])
+    generated = yaml.safe_load((project / "slack-manifest.yaml").read_text())
+    assert generated["display_information"] == {"name": "weather-bot"}
+    assert generated["settings"] == documented["settings"]
+    assert set(generated["oauth_config"]["scopes"]["bot"]) == (
+        set(documented["oauth_config"]["scopes"]["bot"]) - {"commands"})
+    assert "slash_commands" not in generated["features"]
 
 
 def test_the_new_projects_tests_pass(project: Path) -> None:
