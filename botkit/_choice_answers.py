@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 import ag_ui.core as agui
 
 from botkit._choice_relay import ChoiceRelay, answer_key, channel, choice_key
-from botkit._turns import decode_event
 from botkit.agents.loop import RunRequest, batch_records
 from botkit.choices import choice_label
+from botkit.codec import decode_event, decode_user
 from botkit.errors import RunSuspended
-from botkit.events import InteractionEvent
+from botkit.events import InteractionEvent, MessageEvent
 from botkit.history import AgentMessage
 from botkit.store.base import PubSub
-from botkit.types import MessageRef, PlatformUser
+from botkit.types import MessageRef
 from botkit.ui.binding import close_controls
 from botkit.ui.codec import decode_message
 from botkit.ui.nodes import Message, Section
@@ -164,8 +164,9 @@ async def _replay(bot: Bot, thread: Thread, record: Mapping[str, Any], value: An
     """Run the waiting tool call again with its recorded answers plus ``value``, then let
     the agent continue, as the run that asked would have."""
     call = record["call"]
-    message = decode_event(record["message"]) if record.get("message") else None
-    user = PlatformUser(**record["user"]) if record.get("user") else None
+    event = decode_event(record["message"]) if record.get("message") else None
+    message = event if isinstance(event, MessageEvent) else None
+    user = decode_user(record["user"]) if record.get("user") else None
     replaying = bot.thread(thread.platform, thread.conversation, message=message, user=user)
     request = RunRequest(messages=list(call["messages"]), state=call.get("state"),
                          tools=bot.tools_with(None),

@@ -26,12 +26,13 @@ import uuid
 from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
+from botkit import keys
 from botkit._tool_calls import ToolCall
-from botkit._turns import encode_event
+from botkit.codec import encode_conversation, encode_event, encode_user
 from botkit.errors import ChoiceTimeout, InteractionExpired, RunSuspended, UserError
 from botkit.store.base import PubSub, StateStore, Subscription
 from botkit.store.memory import MemoryStore
-from botkit.types import MessageRef, PlatformUser
+from botkit.types import MessageRef
 from botkit.ui.binding import close_controls, mark_choice, to_message
 from botkit.ui.codec import encode_message
 from botkit.ui.nodes import Renderable
@@ -51,27 +52,10 @@ POLL_EVERY = 1.0
 HANDOFF_TIMEOUT = 10.0
 
 
-def choice_key(choice_id: str) -> str:
-    return f"choice:{choice_id}"
-
-
-def answer_key(choice_id: str) -> str:
-    return f"choiceans:{choice_id}"
-
-
-def alive_key(replica: str) -> str:
-    return f"replica:{replica}"
-
-
-def channel(replica: str) -> str:
-    return f"choices:{replica}"
-
-
-def encode_user(user: PlatformUser | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    return {"id": user.id, "name": user.name, "handle": user.handle, "email": user.email,
-            "is_bot": user.is_bot}
+choice_key = keys.choice
+answer_key = keys.choice_answer
+alive_key = keys.replica_alive
+channel = keys.choice_wakeup_channel
 
 
 class ChoiceRelay:
@@ -128,7 +112,7 @@ class ChoiceRelay:
         c = thread.conversation
         record: dict[str, Any] = {
             "platform": thread.platform,
-            "conversation": {"id": c.id, "channel": c.channel, "thread": c.thread},
+            "conversation": encode_conversation(c),
             "card": encode_message(pending.message), "labels": pending.labels,
             "allowed": None if pending.allowed_user_ids is None
             else sorted(pending.allowed_user_ids),
@@ -137,7 +121,7 @@ class ChoiceRelay:
         }
         if call is not None:
             record["call"] = call.to_record()
-            record["user"] = encode_user(thread.user)
+            record["user"] = None if thread.user is None else encode_user(thread.user)
             record["message"] = encode_event(thread.message) if thread.message else None
         return record
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from botkit import keys
 from botkit._tool_calls import ToolCall
 from botkit.adapter import StreamPart
 from botkit.context import InterruptContext
@@ -61,13 +62,13 @@ class ThreadRunHost:
         await self.bot.threads.write_state(self.thread_id, state)  # the run made the record
 
     async def message_ids(self) -> dict[str, str]:
-        ids = await self.bot.store.get(f"msgids:{self.thread_id}")
+        ids = await self.bot.store.get(keys.message_ids(self.thread_id))
         return dict(ids) if isinstance(ids, dict) else {}
 
     async def remember_message_ids(self, ids: dict[str, str]) -> None:
         known = {**await self.message_ids(), **ids}
         newest = dict(list(known.items())[-MAX_MESSAGE_IDS:])
-        await self.bot.store.set(f"msgids:{self.thread_id}", newest)
+        await self.bot.store.set(keys.message_ids(self.thread_id), newest)
 
     def tool_context(self, tool_call_id: str, call: ToolCall | None = None) -> ToolContext:
         thread = self.thread
@@ -78,7 +79,7 @@ class ThreadRunHost:
                            platform=thread.platform, tool_call_id=tool_call_id)
 
     async def interrupted(self, pending: dict[str, Any]) -> None:
-        await self.bot.store.set(f"interrupt:{self.thread_id}", pending, ttl=INTERRUPT_TTL)
+        await self.bot.store.set(keys.pending_interrupt(self.thread_id), pending, ttl=INTERRUPT_TTL)
         name = pending["event_name"]
         ctx = InterruptContext(thread=self.thread, user=self.thread.user,
                                platform=self.thread.platform, bot=self.bot, event_name=name,

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
-import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
-from typing import Any, TypeVar, overload
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from typing import Any, TypedDict, TypeVar, Unpack, overload
 
 import ag_ui.core as agui
 
+from botkit import keys
 from botkit._actions import ActionRegistry
 from botkit._agent_context import ContextEntry, to_agui_context
 from botkit._choice_relay import ChoiceRelay
+from botkit._dispatch import Handler, run_handler
 from botkit._interactions import handle_interaction
 from botkit._turns import Concurrency, TurnGate
 from botkit._validation import checked_bot_arguments
-from botkit.adapter import PlatformAdapter
+from botkit.adapter import OpenChoice, PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRegistry
 from botkit.context import CommandContext, InteractionContext, InterruptContext, TurnContext
@@ -36,7 +36,6 @@ __all__ = ["Bot", "ContextEntry", "create_bot"]
 
 log = logging.getLogger("botkit")
 H = TypeVar("H", bound=Callable[..., Any])
-Handler = Callable[[Any], Awaitable[Any] | Any]
 
 
 def command_key(name: str) -> str:
@@ -200,7 +199,7 @@ class Bot:
             raise UserError("this bot has no adapters: pass adapters=[...] to create_bot() "
                             "or run it with `botkit run app.py` (console by default)")
         try:
-            await self.store.get("botkit:probe")
+            await self.store.get(keys.PROBE)
         except Exception as exc:
             raise UserError(f"the state store cannot be used ({type(exc).__name__}: {exc}); "
                             "check the store URL (--store / BOTKIT_STORE) or the data folder"
@@ -267,12 +266,24 @@ class Bot:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(self.serve())
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
+              ) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, tracked so ``stop()`` waits for it."""
-        task = asyncio.create_task(coro)
+        task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
+
+    # -- questions waiting for a person (the BotHandle view for input-driven adapters) ---
+    def pending_choices(self, conversation_id: str) -> list[OpenChoice]:
+        return [OpenChoice(id=p.id, message=p.message, ref=p.ref)
+                for p in self.choices.pending_in(conversation_id)]
+
+    async def waiting_for_input(self, conversation_id: str) -> None:
+        await self.choices.wait_until_pending(conversation_id)
+
+    def cancel_choices(self, reason: str) -> None:
+        self.choices.cancel_all(InteractionExpired(reason))
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -297,7 +308,8 @@ class Bot:
 
     async def dispatch(self, event: Event) -> None:
         """The one entry point: adapters hand every platform event to this."""
-        if await self.store.seen(f"evt:{event.platform}:{event.event_id}", ttl=self.dedup_ttl):
+        if await self.store.seen(keys.event_seen(event.platform, event.event_id),
+                                 ttl=self.dedup_ttl):
             log.debug("duplicate event %s ignored", event.event_id)
             return
         if isinstance(event, MessageEvent):
@@ -346,42 +358,28 @@ class Bot:
         CommandContext, thread: Thread,
     ) -> None:
         """Run a handler; if it raises, log it and tell the user briefly. Never raises."""
-        try:
-            result = handler(ctx)
-            if inspect.isawaitable(result):
-                await result
-        except InteractionExpired:
-            await _notify(thread, "This request has already been answered or has expired.")
-        except RunSuspended as suspended:
-            log.info("a run in %s is suspended: %s", thread.id, suspended)
-        except Exception:
-            ref = uuid.uuid4().hex[:8]
-            log.exception("handler %s failed (error %s)", getattr(handler, "__name__", handler),
-                          ref)
-            await _notify(thread, f"⚠️ Sorry, something went wrong handling that (error {ref}).")
+        await run_handler(handler, ctx, thread)
 
 
-async def _notify(thread: Thread, text: str) -> None:
-    try:
-        await thread.show_notice(text)
-    except Exception:
-        log.exception("could not post an error notice in %s", thread.id)
+class BotOptions(TypedDict, total=False):
+    """``create_bot``'s options: exactly ``Bot``'s keyword arguments (a test keeps them
+    equal)."""
+
+    adapters: Iterable[PlatformAdapter]
+    agent: AgentLike | None
+    tools: Iterable[BotTool | Callable[..., Any]]
+    context: Iterable[ContextEntry | Mapping[str, Any] | tuple[str, Any]]
+    name: str | None
+    store: StateStore | None
+    max_iterations: int
+    interrupt_event_names: Iterable[str]
+    dedup_ttl: float
+    concurrency: Concurrency
+    lock_ttl: float
+    threads_api: ThreadsAPIConfig | None
 
 
-def create_bot(
-    *,
-    adapters: Iterable[PlatformAdapter] = (),
-    agent: AgentLike | None = None,
-    tools: Iterable[BotTool | Callable[..., Any]] = (),
-    context: Iterable[ContextEntry | Mapping[str, Any] | tuple[str, Any]] = (),
-    name: str | None = None,
-    store: StateStore | None = None,
-    max_iterations: int = 6,
-    interrupt_event_names: Iterable[str] = ("on_interrupt",),
-    concurrency: Concurrency = "serial",
-    lock_ttl: float = 60.0,
-    threads_api: ThreadsAPIConfig | None = None,
-) -> Bot:
+def create_bot(**options: Unpack[BotOptions]) -> Bot:
     """Build a bot. Only ``adapters`` and ``agent`` are usually needed; ``tools`` are
     functions or ``BotTool``s the agent may call; ``context`` entries go to every run.
 
@@ -390,8 +388,6 @@ def create_bot(
     in the same conversation does: ``"serial"`` waits its turn, ``"parallel"`` runs at once,
     ``"drop"`` is discarded, ``"queue"`` is answered by one turn after the running one
     (``ctx.skipped``). Turn locks live in the store for ``lock_ttl`` seconds, renewed while
-    the turn runs. ``threads_api`` serves the threads HTTP API while the bot runs."""
-    return Bot(adapters=adapters, agent=agent, tools=tools, context=context, name=name,
-               store=store, max_iterations=max_iterations,
-               interrupt_event_names=interrupt_event_names, concurrency=concurrency,
-               lock_ttl=lock_ttl, threads_api=threads_api)
+    the turn runs. ``dedup_ttl`` is how long an event id is remembered, so a platform's
+    redelivery is ignored. ``threads_api`` serves the threads HTTP API while the bot runs."""
+    return Bot(**options)

@@ -13,17 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botkit.types import Conversation, MessageRef, PlatformUser
-from botkit.ui.binding import CHOICE_PREFIX, iter_controls, option_label
+from botkit.ui.binding import choice_id_of, iter_controls, option_label
 from botkit.ui.nodes import Message
 
 __all__ = ["ChoiceRegistry", "PendingChoice", "choice_id_of", "choice_label"]
-
-
-def choice_id_of(action_id: str) -> str | None:
-    """The choice id inside a choice control's action id (None for other action ids)."""
-    if not action_id.startswith(CHOICE_PREFIX):
-        return None
-    return action_id[len(CHOICE_PREFIX):].rsplit(":", 1)[0] or None
 
 
 def choice_label(message: Message, labels: dict[str, str], action_id: str, value: Any) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import ag_ui.core as agui
 
+from botkit import keys
 from botkit._tool_calls import ToolCall
 from botkit.adapter import Capabilities, PlatformAdapter, StreamPart
 from botkit.agents.base import Agent
@@ -255,7 +256,7 @@ class Thread:
         """Continue the run this conversation's agent interrupted, answering with ``value``
         (or cancelling the interrupt). Raises ``InteractionExpired`` when nothing waits."""
         agent = self._agent()
-        key = f"interrupt:{self.id}"
+        key = keys.pending_interrupt(self.id)
         expired = "there is no interrupted run waiting in this conversation"
         peeked = await self._bot.store.get(key)
         if peeked is None:

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from botkit import keys
 from botkit.agents.loop import RunResult
 from botkit.errors import RunSuspended
 from botkit.threads.records import RunRecord
@@ -124,7 +125,7 @@ async def _finish(threads: Threads, thread: Thread, run_id: str, kind: str, star
                        iterations=result.iterations, error=result.error,
                        text=_clip(result.text) if result.text else "",
                        tool_calls=tuple(trace.tool_calls), checkpoint=trace.checkpoint)
-    await threads.store.list_append(f"runs:{thread.id}", record.to_dict(),
+    await threads.store.list_append(keys.run_history(thread.id), record.to_dict(),
                                     max_len=threads.history_limit)
 
     def end(old: dict[str, Any] | None) -> dict[str, Any]:
