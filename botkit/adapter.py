@@ -39,6 +39,8 @@ __all__ = [
     "StreamPart",
     "ToolProgress",
     "find_user",
+    "post_once",
+    "stream_to",
 ]
 
 
@@ -47,7 +49,8 @@ class Capabilities:
     """What an adapter's platform can do beyond posting, editing and deleting messages."""
 
     streaming: bool = False
-    """Edits one message in place as text arrives (else the text is posted once, at the end)."""
+    """Edits one message in place as text arrives (else the core collects the text and
+    posts it once, at the end: ``stream`` is then never called)."""
     get_messages: bool = False
     """Reads the conversation's history (needed for run_agent to remember earlier turns)."""
     lookup_user: bool = False
@@ -170,6 +173,24 @@ class PlatformAdapter(Protocol):
         ...
 
 
+async def stream_to(adapter: PlatformAdapter, conversation: Conversation,
+                    parts: AsyncIterable[StreamPart]) -> MessageRef | None:
+    """Show ``parts`` through ``adapter``: streamed where it declares ``streaming``, else
+    collected and posted once (so ``Capabilities.streaming`` is what decides)."""
+    if adapter.capabilities.streaming:
+        return await adapter.stream(conversation, parts)
+    return await post_once(adapter, conversation, parts)
+
+
+async def post_once(adapter: PlatformAdapter, conversation: Conversation,
+                    parts: AsyncIterable[StreamPart]) -> MessageRef | None:
+    """The whole text of ``parts`` as one post (None when there is none)."""
+    text = "".join([p async for p in parts if isinstance(p, str)])
+    if not text.strip():
+        return None
+    return await adapter.post(conversation, Message(text))
+
+
 def find_user(users: Iterable[PlatformUser], query: str) -> PlatformUser | None:
     """The first person whose name, handle or email equals or starts with ``query``
     (case-insensitive, a leading ``@`` ignored): the lookup rule adapters share."""
@@ -206,10 +227,7 @@ class BaseAdapter:
         self, conversation: Conversation, parts: AsyncIterable[StreamPart]
     ) -> MessageRef | None:
         """Collect the whole text, then post it once (for platforms that cannot edit)."""
-        text = "".join([p async for p in parts if isinstance(p, str)])
-        if not text.strip():
-            return None
-        return await self.post(conversation, Message(text))
+        return await post_once(self, conversation, parts)
 
     async def post(self, conversation: Conversation, message: Message) -> MessageRef:
         raise NotImplementedError(f"{type(self).__name__} must implement post()")

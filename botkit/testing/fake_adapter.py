@@ -119,8 +119,6 @@ class FakeAdapter(BaseAdapter):
 
     async def stream(self, conversation: Conversation, parts: AsyncIterable[StreamPart]
                      ) -> MessageRef | None:
-        if not self.capabilities.streaming:
-            return await super().stream(conversation, parts)
         received = [p async for p in parts]
         text = "".join(p for p in received if isinstance(p, str))
         if not text.strip():

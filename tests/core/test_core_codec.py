@@ -3,6 +3,7 @@ recorded choices) unchanged, ``raw`` and attachment bytes included."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -10,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from botkit import keys
+from botkit import TurnContext, create_bot, keys
+from botkit.choices import ChoiceRecord
 from botkit.codec import (
     decode_conversation,
     decode_event,
@@ -20,7 +22,9 @@ from botkit.codec import (
     encode_user,
 )
 from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
+from botkit.testing import ALICE, FakeAdapter, running
 from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
+from botkit.ui import Button, Message
 
 text = st.text(max_size=20)
 opt_text = st.none() | text
@@ -108,3 +112,30 @@ def test_keys_name_every_per_thread_key() -> None:
         "state:t1", "runs:t1", "interrupt:t1", "msgids:t1", "turnq:t1"]
     assert keys.thread_record("t1").startswith(keys.THREAD_RECORD_PREFIX)
     assert keys.event_seen("slack", "E1") == "evt:slack:E1"
+
+
+async def test_a_recorded_choice_keeps_the_whole_conversation() -> None:
+    fake = FakeAdapter()
+    bot = create_bot(adapters=[fake])
+    direct = Conversation(id="D1:t", channel="D1", is_direct=True, raw={"team": "T1"})
+    answers: list[Any] = []
+
+    @bot.on_mention
+    async def ask(ctx: TurnContext) -> None:
+        answers.append(await ctx.thread.await_choice(Message("Go?", Button("Go")), timeout=5))
+
+    event = MessageEvent(platform="fake", event_id="e1", conversation=direct, user=ALICE,
+                         text="hi", ref=MessageRef(id="u1", channel="D1"), mentioned=True)
+    async with running(bot), asyncio.timeout(5):
+        task = bot.spawn(bot.dispatch(event))
+        await bot.waiting_for_input("D1:t")
+        (key,) = await bot.store.scan("choice:")
+        stored = await bot.store.get(key)
+        assert stored["conversation"]["is_direct"] is True  # choice records dropped it
+        record = ChoiceRecord.from_json(stored)
+        assert record.conversation == direct
+        assert dict(record.conversation.raw) == {"team": "T1"}
+        assert ChoiceRecord.from_json(record.to_json()) == record
+        await fake.click("Go", conversation="D1:t")
+        await task
+    assert answers == ["Go"]
