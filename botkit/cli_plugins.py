@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Protocol, TypeVar, runtime_checkable
 
+from botkit import Bot
 from botkit.adapter import PlatformAdapter
-from botkit.bot import Bot
 from botkit.errors import UserError
 from botkit.store import StateStore
 
