@@ -2,7 +2,9 @@
 
 A block runs as a script by default; after ``<!-- example: pytest -->`` it is saved as a test
 file in a fresh folder (no configuration) and run with pytest; after
-``<!-- example: fragment (why) -->`` it is not run. Keep the fragments few.
+``<!-- example: continued -->`` it runs appended to the example before it (a snippet that
+builds on that bot); after ``<!-- example: fragment (why) -->`` it is not run. Keep the
+fragments few.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def examples(text: str) -> list[Example]:
     found: list[Example] = []
     lines = text.splitlines()
     heading, marker, index = "top", None, 0
+    previous: Example | None = None
     while index < len(lines):
         line = lines[index]
         if line.startswith("#"):
@@ -45,10 +48,16 @@ def examples(text: str) -> list[Example]:
             marker = match.group(1)
         elif line.strip() == "```python":
             end = lines.index("```", index + 1)
-            kind = marker or "script"
+            kind, code = marker or "script", "\n".join(lines[index + 1:end]) + "\n"
+            if kind == "continued":
+                if previous is None:
+                    raise ValueError(f"README.md:{index + 1}: nothing before it to continue")
+                kind, code = previous.kind, previous.code + "\n" + code
             if kind not in {"script", "pytest", "fragment"}:
-                raise ValueError(f"README.md:{index}: unknown example kind {kind!r}")
-            found.append(Example(index + 1, heading, kind, "\n".join(lines[index + 1:end]) + "\n"))
+                raise ValueError(f"README.md:{index + 1}: unknown example kind {kind!r}")
+            found.append(Example(index + 1, heading, kind, code))
+            if kind != "fragment":
+                previous = found[-1]
             marker, index = None, end
         elif line.strip():
             marker = None  # a marker applies only to the block right after it
@@ -102,3 +111,13 @@ def test_the_runner_reports_failures(tmp_path: Path) -> None:
     assert (failing_test.kind, script.kind) == ("pytest", "script")  # the marker was too far
     assert run_example(failing_test, tmp_path).returncode == 1
     assert run_example(script, tmp_path).returncode == 3
+
+
+def test_a_continued_example_runs_after_the_one_before(tmp_path: Path) -> None:
+    markdown = ("```python\ngreeting = 'hi'\n```\n\n<!-- example: fragment (x) -->\n"
+                "```python\nundefined_name\n```\n<!-- example: continued -->\n"
+                "```python\nassert greeting == 'hi'\nraise SystemExit(4)\n```\n")
+    first, _, continued = examples(markdown)
+    assert continued.kind == "script"
+    assert continued.code.startswith(first.code)
+    assert run_example(continued, tmp_path).returncode == 4
