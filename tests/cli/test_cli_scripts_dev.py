@@ -23,7 +23,7 @@ for p in {" ".join(PACKAGES)}; do
   echo "  Using cached $p-1.0-py3-none-any.whl.metadata (2 kB)"
 done
 echo "Building wheels for collected packages: botkit"
-echo "Installing collected packages: package0, package1, botkit"
+echo "Installing collected packages: ${{INSTALLING:-package0, package1, botkit}}"
 if [ -n "${{FAIL_INSTALL:-}}" ]; then echo "ERROR: no matching distribution for zzz" >&2; exit 1; fi
 echo "Successfully installed package0-1.0 package1-1.0 botkit-0.1.0"
 """
@@ -60,6 +60,11 @@ def test_first_run_shows_progress_and_keeps_the_log(project: Path) -> None:
     assert "Using cached package44-1.0-py3-none-any.whl.metadata" in log
     assert "Successfully installed" in log
     assert _dev(project, "true").stderr == ""  # installed: quiet from now on
+
+
+def test_one_package_is_one_package(project: Path) -> None:
+    result = _dev(project, "true", INSTALLING="botkit")
+    assert "botkit: installing 1 package (this takes a while)…" in result.stderr.splitlines()
 
 
 def test_a_failed_install_shows_pips_error_and_where_the_log_is(project: Path) -> None:
