@@ -108,6 +108,10 @@ def _core_options(app: LoadedApp, args: argparse.Namespace) -> None:
         token = args.threads_api_token or os.environ.get("BOTKIT_THREADS_API_TOKEN") or None
         bot.threads_api = ThreadsAPIConfig(port=args.threads_api, host=args.threads_api_host,
                                            token=token)
+        if args.threads_api:  # the one address to open (port 0: see bot.threads_api_url)
+            host = args.threads_api_host
+            print(f"botkit: threads dashboard at http://{f'[{host}]' if ':' in host else host}"
+                  f":{args.threads_api}/", file=sys.stderr)
     if args.agent and args.openai:
         raise UserError("pass --agent URL or --openai MODEL, not both")
     if args.agent:
