@@ -148,7 +148,8 @@ async def send_report(ctx: ToolContext) -> str:
                                         title="Weekly helpdesk report")
     if not result.ok:
         return f"I couldn't post the report here: {result.error}"
-    return f"Here is the weekly report ({len(TICKETS)} tickets)."
+    count = len(TICKETS)
+    return f"Here is the weekly report ({count} ticket{'' if count == 1 else 's'})."
 
 
 async def _resume(ctx: InteractionContext) -> None:

@@ -83,7 +83,7 @@ async def test_helpdesk_answers_in_a_thread_with_tools_files_lookup_and_memory(m
         shared = await slack.wait_for_message(lambda m: m.get("subtype") == "file_share",
                                               thread_ts=thread, from_bot=True)
         assert shared["files"][0]["name"] == "helpdesk-report.csv"
-        await h.reply(thread, "Here is the weekly report (1 tickets)")
+        await h.reply(thread, "Here is the weekly report (1 ticket).")
 
         # a colleague looked up
         await h.mention("who is bob", thread_ts=thread)
