@@ -94,6 +94,7 @@ class Inbox(Generic[E]):
         self._lanes: dict[str, deque[_Item[E]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._room = asyncio.Event()
+        self._keeper_stop = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._keeper: asyncio.Task[None] | None = None
         self._stopping = False
@@ -124,6 +125,7 @@ class Inbox(Generic[E]):
         if self._reader is not None:
             return
         self._stopping = False
+        self._keeper_stop = asyncio.Event()
         await self.replicas.start()
         await self._recover()
         self._reader = asyncio.create_task(self._read_loop(), name="botkit-inbox-reader")
@@ -144,8 +146,11 @@ class Inbox(Generic[E]):
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await _cancel(self._keeper)
-        self._keeper = None
+        self._keeper_stop.set()
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            await asyncio.wait({keeper}, timeout=30)
+            await _cancel(keeper)
         mine = [p.id for p in await self.store.stream_pending(self.stream, self.group,
                                                               count=100_000)
                 if p.consumer == self.consumer]
@@ -253,8 +258,11 @@ class Inbox(Generic[E]):
 
     # -- keeping and recovering --------------------------------------------------------
     async def _keep_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.heartbeat)
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):  # a drain wakes it to end between calls
+                await asyncio.wait_for(self._keeper_stop.wait(), self.heartbeat)
+            if self._stopping:
+                return
             try:
                 if self._held:
                     await self.store.stream_touch(self.stream, self.group, self.consumer,

@@ -45,6 +45,7 @@ class Replicas:
         self.ttl = ttl
         self.beat_every = beat_every
         self._task: asyncio.Task[None] | None = None
+        self._stopped = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"Replicas(replica={self.replica!r})"
@@ -56,11 +57,15 @@ class Replicas:
     async def start(self) -> None:
         await self.beat()
         if self._task is None:
+            self._stopped = asyncio.Event()
             self._task = asyncio.create_task(self._beating(), name="botkit-replica-heartbeat")
 
     async def _beating(self) -> None:
         while True:
-            await asyncio.sleep(self.beat_every)
+            with contextlib.suppress(TimeoutError):  # ``stop`` wakes it to end between calls
+                await asyncio.wait_for(self._stopped.wait(), self.beat_every)
+            if self._stopped.is_set():
+                return
             try:
                 await self.beat()
             except Exception:
@@ -70,6 +75,8 @@ class Replicas:
         """Stop beating; with ``forget``, say at once that this process is gone."""
         task, self._task = self._task, None
         if task is not None:
+            self._stopped.set()
+            await asyncio.wait({task}, timeout=30)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from botkit.errors import UserError
-from botkit.inbox import Apology, Inbox, Replicas
+from botkit.inbox import Apology, DrainSummary, Inbox, Replicas
 from botkit.store import StateStore, Streams
 
 Event = dict[str, Any]
@@ -54,6 +54,14 @@ def make_inbox(store: StateStore, rec: Recorder, **options: Any) -> Inbox[Event]
                  heartbeat=0.1, poll=0.05, **options)
 
 
+async def finish(inbox: Inbox[Event], deadline: float) -> DrainSummary:
+    """Drain, then stop the heartbeat ``make_inbox`` started."""
+    try:
+        return await inbox.drain(deadline)
+    finally:
+        await inbox.replicas.stop()
+
+
 async def backlog(store: StateStore) -> tuple[int, int]:
     assert isinstance(store, Streams)
     return (await store.stream_len("inbox"),
@@ -83,7 +91,7 @@ async def test_every_event_is_handled_once_in_order_per_conversation(
         await until(lambda: _empty(store))
         assert inbox.stats.handled == 14
     finally:
-        summary = await inbox.drain(1)
+        summary = await finish(inbox, 1)
     assert summary.handed_over == 0
 
 
@@ -104,7 +112,7 @@ async def test_a_failing_handler_is_acknowledged_not_retried(
         assert rec.started == [{"boom": True}, {"n": 2}]
         assert inbox.stats.failed == 1
     finally:
-        await inbox.drain(1)
+        await finish(inbox, 1)
 
 
 async def test_an_event_older_than_max_age_gets_an_apology(
@@ -121,7 +129,7 @@ async def test_an_event_older_than_max_age_gets_an_apology(
         assert rec.apologies[0][1].age >= 45
         await until(lambda: _empty(store))
     finally:
-        await inbox.drain(1)
+        await finish(inbox, 1)
 
 
 async def test_a_dead_consumers_events_are_taken_over_on_start(
@@ -142,7 +150,7 @@ async def test_a_dead_consumers_events_are_taken_over_on_start(
         assert inbox.stats.claimed == 3
         await until(lambda: _empty(writer))
     finally:
-        await inbox.drain(1)
+        await finish(inbox, 1)
 
 
 async def test_a_live_consumers_events_are_left_alone_until_its_heartbeat_stops(
@@ -165,7 +173,7 @@ async def test_a_live_consumers_events_are_left_alone_until_its_heartbeat_stops(
         await until(lambda: len(rec.handled) == 2)
         assert rec.handled[1] == {"n": 1}
     finally:
-        await inbox.drain(1)
+        await finish(inbox, 1)
 
 
 async def test_an_event_that_keeps_killing_its_process_gets_an_apology(
@@ -184,7 +192,7 @@ async def test_an_event_that_keeps_killing_its_process_gets_an_apology(
         assert (event, apology.reason, apology.deliveries) == ({"n": "poison"}, "gave_up", 4)
         assert rec.started == []
     finally:
-        await inbox.drain(1)
+        await finish(inbox, 1)
 
 
 async def test_drain_finishes_running_turns_and_hands_the_rest_over(
@@ -196,7 +204,7 @@ async def test_drain_finishes_running_turns_and_hands_the_rest_over(
     await first.append({"n": "running", "wait": True}, conversation="a")
     await first.append({"n": "queued"}, conversation="a")
     await until(lambda: len(rec.started) == 1 and first.stats.held == 2)
-    draining = asyncio.ensure_future(first.drain(10))
+    draining = asyncio.ensure_future(finish(first, 10))
     await asyncio.sleep(0.05)
     await first.append({"n": "after"}, conversation="b")  # acked by ingress, not taken here
     rec.gate.set()
@@ -215,7 +223,7 @@ async def test_drain_finishes_running_turns_and_hands_the_rest_over(
         assert sorted(e["n"] for e in rec2.handled) == ["after", "queued"]
         await until(lambda: _empty(second_store))
     finally:
-        await second.drain(1)
+        await finish(second, 1)
 
 
 async def test_drain_cuts_a_turn_at_the_deadline_and_it_runs_again_elsewhere(
@@ -226,7 +234,7 @@ async def test_drain_cuts_a_turn_at_the_deadline_and_it_runs_again_elsewhere(
     await first.start()
     await first.append({"n": "long", "wait": True}, conversation="a")
     await until(lambda: len(rec.started) == 1)
-    summary = await first.drain(0.1)
+    summary = await finish(first, 0.1)
     assert (summary.finished, summary.handed_over, summary.cut) == (0, 1, 1)
     rec2 = Recorder()
     rec2.gate.set()
@@ -235,7 +243,7 @@ async def test_drain_cuts_a_turn_at_the_deadline_and_it_runs_again_elsewhere(
     try:
         await until(lambda: rec2.handled == [{"n": "long", "wait": True}])
     finally:
-        await second.drain(1)
+        await finish(second, 1)
 
 
 def test_the_inbox_needs_a_store_with_streams() -> None:
