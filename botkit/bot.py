@@ -246,7 +246,7 @@ class Bot:
         server, self._threads_server = self._threads_server, None
         if server is not None:
             await server.stop()
-        self.threads.hub.close()
+        await self.threads.hub.aclose()
 
     def request_stop(self) -> None:
         """Ask ``serve()`` to return (adapters call this when their input ends)."""

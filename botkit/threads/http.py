@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from botkit.errors import UserError
+from botkit.store.streams import StreamId
 from botkit.threads._requests import LIST_FIELDS, body_of, int_arg, list_args, message_json, tid
 from botkit.threads.config import ThreadsAPIConfig
 from botkit.threads.events import Subscription
@@ -183,10 +184,16 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: one ``event: <type>`` with the ``ThreadEvent`` as JSON per
     change; ``?thread_id=`` limits the stream to one thread."""
     only = request.query.get("thread_id")
+    after = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
+    if after is not None:
+        try:
+            StreamId.parse(after)
+        except ValueError:
+            raise ThreadQueryError([("Last-Event-ID", "must be an event id")]) from None
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                            "Cache-Control": "no-cache",
                                            "X-Accel-Buffering": "no"})
-    async with request.app[THREADS].subscribe() as events:
+    async with request.app[THREADS].subscribe(after=after, thread_id=only) as events:
         request.app[STREAMS].streams.add(events)
         try:
             await response.prepare(request)
@@ -199,10 +206,9 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
                     continue
                 if event is None:
                     break
-                if only is None or event.thread_id == only:
-                    data = _dumps(event.to_dict())
-                    await response.write(
-                        f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n".encode())
+                data = _dumps(event.to_dict())
+                await response.write(
+                    f"id: {event.event_id}\nevent: {event.type}\ndata: {data}\n\n".encode())
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:

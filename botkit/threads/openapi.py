@@ -102,7 +102,8 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"seq": {"type": "integer"}, "type": {"type": "string", "enum": [
             "created", "renamed", "archived", "unarchived", "status_changed", "updated",
             "state_changed", "deleted"]}, "thread_id": {"type": "string"},
-            "at": {"type": "number"}, "thread": {"oneOf": [_ref("Thread"), {"type": "null"}]}}},
+            "at": {"type": "number"}, "thread": {"oneOf": [_ref("Thread"), {"type": "null"}]},
+            "event_id": {"type": "string"}}},
 }
 
 

@@ -66,16 +66,18 @@ class Threads:
         self._adapter_for = adapter_for
         self._clock = clock
         self.history_limit = history_limit
-        self.hub = EventHub()
+        self.hub = EventHub(store)
         self._seq = 0
 
     def now(self) -> float:
         return self._clock()
 
     # -- events ------------------------------------------------------------------------
-    def subscribe(self) -> contextlib.AbstractAsyncContextManager[Subscription]:
-        """``async with bot.threads.subscribe() as events: async for event in events: …``"""
-        return self.hub.subscribe()
+    def subscribe(self, *, after: str | None = None, thread_id: str | None = None
+                  ) -> contextlib.AbstractAsyncContextManager[Subscription]:
+        """``async with bot.threads.subscribe() as events: async for event in events: …``;
+        ``after`` (an ``event_id``) replays what came since, ``thread_id`` filters."""
+        return self.hub.subscribe(after=after, thread_id=thread_id)
 
     def _emit(self, kind: Any, thread_id: str, record: dict[str, Any] | None) -> None:
         self._seq += 1
