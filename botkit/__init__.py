@@ -13,7 +13,6 @@ from botkit import ui
 from botkit.adapter import BaseAdapter, Capabilities, PlatformAdapter, StreamPart, ToolProgress
 from botkit.agents.base import Agent, AgentFactory
 from botkit.agents.http import AgUiHttpAgent
-from botkit.agents.loop import RunResult
 from botkit.agents.openai import OpenAIChatAgent
 from botkit.agents.pydantic_ai import PydanticAIAgent
 from botkit.agents.scripted import ScriptedAgent
@@ -34,6 +33,7 @@ from botkit.errors import (
     UserError,
 )
 from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
+from botkit.run.result import RunResult
 from botkit.store import (
     MemoryStore,
     PubSub,

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from botkit import keys
 from botkit.ui.nodes import ClickHandler
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ class ActionRegistry:
             if ref is None:
                 continue
             try:
-                await store.set(f"action:{action_id}", {"handler": ref, "thread": thread},
+                await store.set(keys.action_handler(action_id), {"handler": ref, "thread": thread},
                                 ttl=ACTION_TTL)
             except Exception:
                 log.exception("could not record the click handler %s", ref)
@@ -108,7 +109,7 @@ class ActionRegistry:
     async def restore(self, action_id: str, store: StateStore) -> ClickHandler | None:
         """The handler recorded for ``action_id`` (by this process or another), or None."""
         try:
-            record = await store.get(f"action:{action_id}")
+            record = await store.get(keys.action_handler(action_id))
         except Exception:
             log.exception("could not read the click handler of %s", action_id)
             return None

@@ -18,14 +18,15 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from botkit import keys
+from botkit.codec import decode_event, encode_event
 from botkit.errors import UserError
 from botkit.events import MessageEvent
-from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
 
 if TYPE_CHECKING:
     from botkit.store.base import StateStore
 
-__all__ = ["Concurrency", "TurnGate", "decode_event", "encode_event"]
+__all__ = ["Concurrency", "TurnGate"]
 
 log = logging.getLogger("botkit")
 Concurrency = Literal["serial", "parallel", "drop", "queue"]
@@ -57,7 +58,7 @@ class TurnGate:
                 async with self._held(key, token):
                     await body(event, ())
         elif self.policy == "drop":
-            taken = await self._store().acquire_lock(f"turn:{key}", ttl=self.lock_ttl)
+            taken = await self._store().acquire_lock(keys.turn_lock(key), ttl=self.lock_ttl)
             if taken is None:
                 log.info("a turn is running in %s: message %s dropped", key, event.event_id)
                 return
@@ -71,22 +72,27 @@ class TurnGate:
         self._waiting[event.event_id] = event
         while len(self._waiting) > KEEP_LOCAL:
             del self._waiting[next(iter(self._waiting))]
-        await store.list_append(f"turnq:{key}", encode_event(event), ttl=QUEUE_TTL)
+        await store.list_append(keys.turn_queue(key), encode_event(event), ttl=QUEUE_TTL)
         while True:
-            token = await store.acquire_lock(f"turn:{key}", ttl=self.lock_ttl)
+            token = await store.acquire_lock(keys.turn_lock(key), ttl=self.lock_ttl)
             if token is None:
                 return  # the running turn (here or in another process) picks it up
             async with self._held(key, token):
-                while pending := await store.list_pop_all(f"turnq:{key}"):
+                while pending := await store.list_pop_all(keys.turn_queue(key)):
                     events = [self._original(e) for e in pending]
                     await body(events[-1], tuple(events[:-1]))
-            if await store.list_len(f"turnq:{key}") == 0:
+            if await store.list_len(keys.turn_queue(key)) == 0:
                 return  # else: a message arrived while releasing; take the lock again
 
     def _original(self, data: Mapping[str, Any]) -> MessageEvent:
         """The event object itself when it arrived here, else rebuilt from the store."""
         event = self._waiting.pop(data["event_id"], None)
-        return event if event is not None else decode_event(data)
+        if event is not None:
+            return event
+        decoded = decode_event(data)
+        if not isinstance(decoded, MessageEvent):
+            raise ValueError(f"a queued turn holds a {type(decoded).__name__}, not a message")
+        return decoded
 
     @contextlib.asynccontextmanager
     async def _local(self, key: str) -> AsyncIterator[None]:
@@ -105,7 +111,7 @@ class TurnGate:
 
     async def _acquire_waiting(self, key: str) -> str:
         delay = 0.005
-        while (token := await self._store().acquire_lock(f"turn:{key}",
+        while (token := await self._store().acquire_lock(keys.turn_lock(key),
                                                           ttl=self.lock_ttl)) is None:
             await asyncio.sleep(delay)  # held by another process: poll, backing off
             delay = min(delay * 2, 0.25)
@@ -121,7 +127,7 @@ class TurnGate:
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
             try:
-                await self._store().release_lock(f"turn:{key}", token)
+                await self._store().release_lock(keys.turn_lock(key), token)
             except Exception:
                 log.exception("could not release the turn lock of %s", key)
 
@@ -129,7 +135,8 @@ class TurnGate:
         while True:
             await asyncio.sleep(self.lock_ttl / 3)
             try:
-                held = await self._store().extend_lock(f"turn:{key}", token, ttl=self.lock_ttl)
+                held = await self._store().extend_lock(keys.turn_lock(key), token,
+                                                       ttl=self.lock_ttl)
             except Exception:
                 log.exception("could not extend the turn lock of %s", key)
                 continue
@@ -137,27 +144,3 @@ class TurnGate:
                 log.warning("the turn lock of %s expired before its heartbeat: another turn "
                             "may run alongside this one (raise lock_ttl?)", key)
                 return
-
-
-def encode_event(event: MessageEvent) -> dict[str, Any]:
-    """A queued message as JSON (``raw`` and attachment bytes stay behind)."""
-    u, c = event.user, event.conversation
-    return {
-        "platform": event.platform, "event_id": event.event_id, "text": event.text,
-        "mentioned": event.mentioned,
-        "user": {"id": u.id, "name": u.name, "handle": u.handle, "email": u.email,
-                 "is_bot": u.is_bot},
-        "conversation": {"id": c.id, "channel": c.channel, "thread": c.thread,
-                         "is_direct": c.is_direct},
-        "ref": {"id": event.ref.id, "channel": event.ref.channel},
-        "attachments": [{"name": a.name, "mime_type": a.mime_type, "size": a.size,
-                         "url": a.url} for a in event.attachments],
-    }
-
-
-def decode_event(data: Mapping[str, Any]) -> MessageEvent:
-    return MessageEvent(
-        platform=data["platform"], event_id=data["event_id"], text=data["text"],
-        mentioned=bool(data.get("mentioned")), user=PlatformUser(**data["user"]),
-        conversation=Conversation(**data["conversation"]), ref=MessageRef(**data["ref"]),
-        attachments=tuple(Attachment(**a) for a in data.get("attachments") or ()))

@@ -1,11 +1,37 @@
-"""Checks of ``create_bot`` arguments, so misuse fails at once with the fix in the message."""
+"""``create_bot``'s options and their checks, so misuse fails at once with the fix in the
+message."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypedDict
 
+from botkit._agent_context import ContextEntry
+from botkit._turns import Concurrency
+from botkit.adapter import BaseAdapter, PlatformAdapter
+from botkit.agents.base import AgentLike
 from botkit.errors import UserError
+from botkit.run.tools import BotTool
+from botkit.store.base import StateStore
+from botkit.threads.config import ThreadsAPIConfig
+
+
+class BotOptions(TypedDict, total=False):
+    """``create_bot``'s options: exactly ``Bot``'s keyword arguments (a test keeps them
+    equal)."""
+
+    adapters: Iterable[PlatformAdapter]
+    agent: AgentLike | None
+    tools: Iterable[BotTool | Callable[..., Any]]
+    context: Iterable[ContextEntry | Mapping[str, Any] | tuple[str, Any]]
+    name: str | None
+    store: StateStore | None
+    max_iterations: int
+    interrupt_event_names: Iterable[str]
+    dedup_ttl: float
+    concurrency: Concurrency
+    lock_ttl: float
+    threads_api: ThreadsAPIConfig | None
 
 
 def checked_bot_arguments(*, adapters: Any, agent: Any, tools: Any, context: Any,
@@ -20,6 +46,11 @@ def checked_bot_arguments(*, adapters: Any, agent: Any, tools: Any, context: Any
         if not (hasattr(adapter, "platform") and callable(getattr(adapter, "start", None))):
             raise UserError(f"{adapter!r} is not a platform adapter (it needs .platform and "
                             "async start/stop/post/…; subclass botkit.BaseAdapter)")
+        missing = _missing_egress(adapter)
+        if missing:
+            raise UserError(f"{type(adapter).__name__} must implement "
+                            f"{', '.join(m + '()' for m in missing)}: BaseAdapter has no "
+                            "default for posting, editing or deleting a message")
     if agent is not None and not callable(getattr(agent, "run", None)) and not callable(agent):
         hint = " For an AG-UI server use botkit.agents.AgUiHttpAgent(url)." if isinstance(
             agent, str) else ""
@@ -43,6 +74,14 @@ def checked_bot_arguments(*, adapters: Any, agent: Any, tools: Any, context: Any
             or max_iterations < 1:
         raise UserError(f"max_iterations must be a whole number ≥ 1, got {max_iterations!r}")
     return list(adapters), list(tools), list(context)
+
+
+def _missing_egress(adapter: Any) -> list[str]:
+    """The egress methods a ``BaseAdapter`` subclass left undefined."""
+    if not isinstance(adapter, BaseAdapter):
+        return []
+    return [name for name in ("post", "update", "delete")
+            if getattr(type(adapter), name) is getattr(BaseAdapter, name)]
 
 
 def _is_collection(value: Any) -> bool:

@@ -13,23 +13,34 @@ defaults and override what your platform supports.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
+from botkit.events import Event
+from botkit.types import (
+    Conversation,
+    FileResult,
+    MessageRef,
+    PlatformUser,
+    StreamPart,
+    ThreadMessage,
+    ToolProgress,
+)
 from botkit.ui.nodes import Message
-
-if TYPE_CHECKING:
-    from botkit.bot import Bot
 
 __all__ = [
     "BaseAdapter",
+    "BotHandle",
     "Capabilities",
+    "OpenChoice",
     "PlatformAdapter",
     "StreamPart",
     "ToolProgress",
     "find_user",
+    "post_once",
+    "stream_to",
 ]
 
 
@@ -38,7 +49,8 @@ class Capabilities:
     """What an adapter's platform can do beyond posting, editing and deleting messages."""
 
     streaming: bool = False
-    """Edits one message in place as text arrives (else the text is posted once, at the end)."""
+    """Edits one message in place as text arrives (else the core collects the text and
+    posts it once, at the end: ``stream`` is then never called)."""
     get_messages: bool = False
     """Reads the conversation's history (needed for run_agent to remember earlier turns)."""
     lookup_user: bool = False
@@ -50,17 +62,58 @@ class Capabilities:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ToolProgress:
-    """A tool started or finished while a reply streams; adapters may show it."""
+class OpenChoice:
+    """A question (``await_choice``) shown in a conversation and still waiting for a click:
+    what an input-driven adapter (the console) needs to know to route a typed answer."""
 
-    tool_call_id: str
-    name: str
-    done: bool = False
-    error: str | None = None
+    id: str
+    """The choice id (its controls' action ids carry it: ``botkit.choices.choice_id_of``)."""
+    message: Message
+    """The card as posted, controls included."""
+    ref: MessageRef | None = None
 
 
-StreamPart: TypeAlias = str | ToolProgress
-"""What flows into ``adapter.stream``: text deltas, and tool progress notes."""
+@runtime_checkable
+class BotHandle(Protocol):
+    """All an adapter gets from the bot it serves (``PlatformAdapter.start(bot)``).
+
+    Ingress: hand every event to ``dispatch`` (or run it in the background with ``spawn``,
+    acking the platform first). Input-driven adapters (the console) also use the
+    read-only view of questions waiting for an answer."""
+
+    @property
+    def name(self) -> str:
+        """The bot's display name."""
+        ...
+
+    async def dispatch(self, event: Event) -> None:
+        """The one entry point for platform events; returns once the event is handled."""
+        ...
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
+              ) -> asyncio.Task[Any]:
+        """Run ``coro`` in the background; ``bot.stop()`` waits for it."""
+        ...
+
+    def has_command(self, name: str) -> bool:
+        """Whether a slash command of this name has a handler."""
+        ...
+
+    def request_stop(self) -> None:
+        """Ask ``bot.serve()`` to return (an adapter whose input ended)."""
+        ...
+
+    def pending_choices(self, conversation_id: str) -> list[OpenChoice]:
+        """Questions shown in ``conversation_id`` still waiting for an answer, oldest first."""
+        ...
+
+    async def waiting_for_input(self, conversation_id: str) -> None:
+        """Return once a question is shown and waiting in ``conversation_id``."""
+        ...
+
+    def cancel_choices(self, reason: str) -> None:
+        """End every waiting question: its ``await_choice`` raises ``InteractionExpired``."""
+        ...
 
 
 @runtime_checkable
@@ -75,7 +128,7 @@ class PlatformAdapter(Protocol):
         """The bot's own identity on the platform, once started."""
         ...
 
-    async def start(self, bot: Bot) -> None:
+    async def start(self, bot: BotHandle) -> None:
         """Begin delivering events to ``bot.dispatch``; return once ready."""
         ...
 
@@ -120,6 +173,24 @@ class PlatformAdapter(Protocol):
         ...
 
 
+async def stream_to(adapter: PlatformAdapter, conversation: Conversation,
+                    parts: AsyncIterable[StreamPart]) -> MessageRef | None:
+    """Show ``parts`` through ``adapter``: streamed where it declares ``streaming``, else
+    collected and posted once (so ``Capabilities.streaming`` is what decides)."""
+    if adapter.capabilities.streaming:
+        return await adapter.stream(conversation, parts)
+    return await post_once(adapter, conversation, parts)
+
+
+async def post_once(adapter: PlatformAdapter, conversation: Conversation,
+                    parts: AsyncIterable[StreamPart]) -> MessageRef | None:
+    """The whole text of ``parts`` as one post (None when there is none)."""
+    text = "".join([p async for p in parts if isinstance(p, str)])
+    if not text.strip():
+        return None
+    return await adapter.post(conversation, Message(text))
+
+
 def find_user(users: Iterable[PlatformUser], query: str) -> PlatformUser | None:
     """The first person whose name, handle or email equals or starts with ``query``
     (case-insensitive, a leading ``@`` ignored): the lookup rule adapters share."""
@@ -134,7 +205,10 @@ def find_user(users: Iterable[PlatformUser], query: str) -> PlatformUser | None:
 
 
 class BaseAdapter:
-    """Degraded defaults for every optional capability; subclass and override."""
+    """Degraded defaults for every optional capability; subclass and override.
+
+    ``post``, ``update`` and ``delete`` have no sensible default: they raise
+    ``NotImplementedError`` until the subclass defines them."""
 
     platform: str = "unknown"
     capabilities: Capabilities = Capabilities()
@@ -143,7 +217,7 @@ class BaseAdapter:
     def bot_user(self) -> PlatformUser | None:
         return None
 
-    async def start(self, bot: Bot) -> None:
+    async def start(self, bot: BotHandle) -> None:
         return None
 
     async def stop(self) -> None:
@@ -153,13 +227,20 @@ class BaseAdapter:
         self, conversation: Conversation, parts: AsyncIterable[StreamPart]
     ) -> MessageRef | None:
         """Collect the whole text, then post it once (for platforms that cannot edit)."""
-        text = "".join([p async for p in parts if isinstance(p, str)])
-        if not text.strip():
-            return None
-        return await self.post(conversation, Message(text))
+        return await post_once(self, conversation, parts)
 
     async def post(self, conversation: Conversation, message: Message) -> MessageRef:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement post()")
+
+    async def update(
+        self, conversation: Conversation, ref: MessageRef, message: Message
+    ) -> MessageRef:
+        raise NotImplementedError(f"{type(self).__name__} must implement update() "
+                                  "(edit a posted message; post a new one if the platform "
+                                  "cannot edit)")
+
+    async def delete(self, conversation: Conversation, ref: MessageRef) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement delete()")
 
     async def post_ephemeral(
         self, conversation: Conversation, user: PlatformUser, message: Message

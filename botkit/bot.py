@@ -1,54 +1,48 @@
-"""``create_bot`` and ``Bot``: handler registry, routing, lifecycle, and ``dispatch``."""
+"""``create_bot`` and ``Bot``: the facade over the handler registry (``_registry``), the
+dispatch pipeline (``_dispatch``) and the runtime the engines run on (``_runtime``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
-import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
-from typing import Any, TypeVar, overload
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 
-import ag_ui.core as agui
-
+from botkit import keys
 from botkit._actions import ActionRegistry
-from botkit._agent_context import ContextEntry, to_agui_context
-from botkit._choice_relay import ChoiceRelay
-from botkit._interactions import handle_interaction
+from botkit._agent_context import ContextEntry
+from botkit._dispatch import Pipeline
+from botkit._registry import ErrorHandler, HandlerRegistry, checked_name, no_such_attribute
+from botkit._runtime import Runtime
 from botkit._turns import Concurrency, TurnGate
-from botkit._validation import checked_bot_arguments
-from botkit.adapter import PlatformAdapter
+from botkit._validation import BotOptions, checked_bot_arguments
+from botkit.adapter import OpenChoice, PlatformAdapter
 from botkit.agents.base import AgentLike
-from botkit.choices import ChoiceRegistry
-from botkit.context import CommandContext, InteractionContext, InterruptContext, TurnContext
+from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
+from botkit.clicks import replay_blocker, replay_tool_call
 from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserError
-from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
+from botkit.events import Event, MessageEvent
 from botkit.store import MemoryStore, StateStore
 from botkit.thread import Thread
 from botkit.threads import Threads, ThreadsAPIConfig
 from botkit.threads.config import serve_threads_api
-from botkit.threads.tracking import touch
 from botkit.tools import BotTool, tool_from_function
 from botkit.types import Conversation, PlatformUser
 
-__all__ = ["Bot", "ContextEntry", "create_bot"]
+__all__ = ["Bot", "BotOptions", "ContextEntry", "create_bot"]
 
 log = logging.getLogger("botkit")
 H = TypeVar("H", bound=Callable[..., Any])
-Handler = Callable[[Any], Awaitable[Any] | Any]
-
-
-def command_key(name: str) -> str:
-    """``/File-Issue`` and ``file_issue`` route to the same handler."""
-    return name.strip().lstrip("/").lower().replace("-", "_")
+E = TypeVar("E", bound=ErrorHandler)
 
 
 class Bot:
     """A bot: handlers, tools and an agent, served on one or more platform adapters.
 
     Build one with ``create_bot``. Adapters deliver events to ``dispatch``; everything
-    after that (dedup, per-conversation ordering, routing, error replies) happens here.
+    after that (dedup, routing, per-conversation ordering, error replies) is the dispatch
+    pipeline (``botkit._dispatch``).
     """
 
     def __init__(
@@ -78,23 +72,18 @@ class Bot:
         """True while the bot uses the MemoryStore it made (``botkit run`` may replace it)."""
         self.owns_store = False
         """Close the store when the bot stops (``botkit run`` sets it for stores it made)."""
-        self.max_iterations = max_iterations
-        self.interrupt_event_names = frozenset(interrupt_event_names)
-        self.dedup_ttl = dedup_ttl
         self.adapters: list[PlatformAdapter] = []
-        self.tools: dict[str, BotTool] = {}
-        self.context: list[agui.Context] = [to_agui_context(c) for c in context]
-        self.actions = ActionRegistry()
-        self.choices = ChoiceRegistry()
-        self.relay = ChoiceRelay(self)
-        """Recorded choices: answered wherever the click lands, replayed after a restart."""
-        self._mention: list[Handler] = []
-        self._message: list[Handler] = []
-        self._interactions: dict[str, Handler] = {}
-        self._interrupts: dict[str, Handler] = {}
-        self._commands: dict[str, Handler] = {}
-        self._turns = TurnGate(lambda: self.store, concurrency, lock_ttl)
         self.threads_api = threads_api
+        actions = ActionRegistry()
+        self._runtime = Runtime(
+            threads=self.threads, registry=HandlerRegistry(actions), actions=actions,
+            choices=Choices(lambda: self.store, replay=self._replay, replay_blocker=self._blocker),
+            turns=TurnGate(lambda: self.store, concurrency, lock_ttl),
+            max_iterations=max_iterations,
+            interrupt_event_names=frozenset(interrupt_event_names), dedup_ttl=dedup_ttl)
+        self._registry = self._runtime.registry
+        self._registry.add_context(context)
+        self._pipeline = Pipeline(self, self._runtime)
         self._threads_server: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
@@ -103,6 +92,11 @@ class Bot:
             self.add_adapter(adapter)
         for tool in tools:
             self.tool(tool)
+
+    if not TYPE_CHECKING:  # type checkers keep flagging unknown names themselves
+        def __getattr__(self, name: str) -> Any:
+            """Only reached for a name ``Bot`` lacks: suggest the one that was meant."""
+            raise no_such_attribute(self, name)
 
     @property
     def store(self) -> StateStore:
@@ -117,6 +111,23 @@ class Bot:
         self.default_store = False
 
     @property
+    def tools(self) -> Mapping[str, BotTool]:
+        """The bot's tools by name."""
+        return self._registry.tools
+
+    @property
+    def max_iterations(self) -> int:
+        return self._runtime.max_iterations
+
+    @property
+    def interrupt_event_names(self) -> frozenset[str]:
+        return self._runtime.interrupt_event_names
+
+    @property
+    def dedup_ttl(self) -> float:
+        return self._runtime.dedup_ttl
+
+    @property
     def threads_api_url(self) -> str | None:
         """The threads API's base URL while it is being served."""
         return None if self._threads_server is None else str(self._threads_server.url)
@@ -129,37 +140,66 @@ class Bot:
             raise UserError(f"this bot already has a {adapter.platform!r} adapter")
         self.adapters.append(adapter)
 
-    def on_mention(self, handler: H) -> H:
-        """Handle messages addressed to the bot (@-mention, DM, the console)."""
-        self._mention.append(self.actions.trusted(handler))
-        return handler
+    @overload
+    def on_mention(self, handler: H) -> H: ...
+    @overload
+    def on_mention(self) -> Callable[[H], H]: ...
 
-    def on_message(self, handler: H) -> H:
+    def on_mention(self, handler: H | None = None) -> H | Callable[[H], H]:
+        """Handle messages addressed to the bot (@-mention, DM, the console)."""
+        def register(h: H) -> H:
+            self._registry.add_mention(h)
+            return h
+        return register if handler is None else register(handler)
+
+    @overload
+    def on_message(self, handler: H) -> H: ...
+    @overload
+    def on_message(self) -> Callable[[H], H]: ...
+
+    def on_message(self, handler: H | None = None) -> H | Callable[[H], H]:
         """Handle other messages the bot sees (and mentions, if no on_mention handler)."""
-        self._message.append(self.actions.trusted(handler))
-        return handler
+        def register(h: H) -> H:
+            self._registry.add_message(h)
+            return h
+        return register if handler is None else register(handler)
 
     def on_interaction(self, action_id: str) -> Callable[[H], H]:
         """Handle clicks on controls with this explicit ``action_id``."""
+        checked = checked_name("on_interaction", action_id, "action id", '"approve"')
+
         def register(handler: H) -> H:
-            self._interactions[action_id] = self.actions.trusted(handler)
+            self._registry.add_interaction(checked, handler)
             return handler
         return register
 
     def on_interrupt(self, event_name: str = "*") -> Callable[[H], H]:
         """Handle the agent pausing for a human. ``event_name`` is the legacy CUSTOM event
         name or the AG-UI 1.0 interrupt ``reason``; ``"*"`` catches every interrupt."""
+        checked = checked_name("on_interrupt", event_name, "event name", '"approval"',
+                               optional=True)
+
         def register(handler: H) -> H:
-            self._interrupts[event_name] = self.actions.trusted(handler)
+            self._registry.add_interrupt(checked, handler)
             return handler
         return register
 
     def on_command(self, name: str) -> Callable[[H], H]:
         """Handle a slash command (``/ticket …``)."""
+        checked = checked_name("on_command", name, "command name", '"ticket"')
+
         def register(handler: H) -> H:
-            self._commands[command_key(name)] = self.actions.trusted(handler)
+            self._registry.add_command(checked, handler)
             return handler
         return register
+
+    def on_error(self, handler: E) -> E:
+        """Handle what a handler raised: ``handler(error, ctx)`` (sync or async) runs
+        instead of the default (log it, tell the conversation "something went wrong").
+        ``ctx`` is the failing handler's context (``ctx.thread`` answers). If the error
+        handler raises too, the default applies."""
+        self._registry.add_error(handler)
+        return handler
 
     @overload
     def tool(self, fn: Callable[..., Any] | BotTool) -> BotTool: ...
@@ -176,20 +216,12 @@ class Bot:
         def register(f: Callable[..., Any] | BotTool) -> BotTool:
             built = f if isinstance(f, BotTool) else tool_from_function(
                 f, name=name, description=description)
-            if built.name in self.tools:
-                raise UserError(f"two tools are named {built.name!r}; tool names must be unique")
-            self.tools[built.name] = self.actions.trusted(built, origin=f)
+            self._registry.add_tool(built, origin=f)
             return built
         return register(fn) if fn is not None else register
 
     def has_command(self, name: str) -> bool:
-        return command_key(name) in self._commands
-
-    def tools_with(self, extra: Sequence[BotTool] | None) -> dict[str, BotTool]:
-        return {**self.tools, **{t.name: t for t in extra or ()}}
-
-    def context_with(self, extra: Iterable[Any] | None) -> list[agui.Context]:
-        return [*self.context, *(to_agui_context(c) for c in extra or ())]
+        return self._registry.has_command(name)
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -200,11 +232,15 @@ class Bot:
             raise UserError("this bot has no adapters: pass adapters=[...] to create_bot() "
                             "or run it with `botkit run app.py` (console by default)")
         try:
-            await self.store.get("botkit:probe")
+            await self.store.get(keys.PROBE)
         except Exception as exc:
             raise UserError(f"the state store cannot be used ({type(exc).__name__}: {exc}); "
                             "check the store URL (--store / BOTKIT_STORE) or the data folder"
                             ) from exc
+        if not self._registry.has_message_handlers():
+            log.warning("%s has no @bot.on_mention or @bot.on_message handler: every message "
+                        "will be ignored. Add one, e.g. @bot.on_mention above "
+                        "`async def answer(ctx): await ctx.thread.run_agent()`", self.name)
         self._stop_requested = asyncio.Event()
         if self.threads_api is not None:
             self._threads_server = await serve_threads_api(self.threads, self.threads_api)
@@ -222,8 +258,8 @@ class Bot:
     async def stop(self) -> None:
         """Finish in-flight work, then stop every adapter. Tools waiting for a person on a
         durable store are suspended: their choices stay recorded, to be replayed."""
-        self.choices.cancel_all(InteractionExpired("the bot is stopping"),
-                                suspend=RunSuspended("the bot is stopping"))
+        self._runtime.choices.cancel_all(InteractionExpired("the bot is stopping"),
+                                         suspend=RunSuspended("the bot is stopping"))
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
         leftovers = set(self._tasks)
@@ -231,7 +267,7 @@ class Bot:
             task.cancel()
         # let cancelled work unwind (release locks …) before the store closes under it
         await asyncio.gather(*leftovers, return_exceptions=True)
-        await self.relay.stop()
+        await self._runtime.choices.stop()
         await self._stop_threads_api()
         for adapter in self.adapters:
             try:
@@ -267,9 +303,10 @@ class Bot:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(self.serve())
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
+              ) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, tracked so ``stop()`` waits for it."""
-        task = asyncio.create_task(coro)
+        task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
@@ -279,109 +316,42 @@ class Bot:
         if not task.cancelled() and task.exception() is not None:
             log.error("background work failed", exc_info=task.exception())
 
+    # -- questions waiting for a person (the BotHandle view for input-driven adapters) ---
+    def pending_choices(self, conversation_id: str) -> list[OpenChoice]:
+        return [OpenChoice(id=p.id, message=p.message, ref=p.ref)
+                for p in self._runtime.choices.registry.pending_in(conversation_id)]
+
+    async def waiting_for_input(self, conversation_id: str) -> None:
+        await self._runtime.choices.registry.wait_until_pending(conversation_id)
+
+    def cancel_choices(self, reason: str) -> None:
+        self._runtime.choices.cancel_all(InteractionExpired(reason))
+
     # -- dispatch ----------------------------------------------------------------------
     def _find_adapter(self, platform: str) -> PlatformAdapter | None:
         return next((a for a in self.adapters if a.platform == platform), None)
 
-    def _adapter_for(self, platform: str) -> PlatformAdapter:
-        adapter = self._find_adapter(platform)
-        if adapter is None:
-            raise UserError(f"an event came from {platform!r} but the bot has no such adapter")
-        return adapter
-
     def thread(self, platform: str, conversation: Conversation, *,
                message: MessageEvent | None = None, user: PlatformUser | None = None) -> Thread:
         """A ``Thread`` for a conversation (for proactive messages outside handlers)."""
-        return Thread(self, self._adapter_for(platform), conversation, message=message,
-                      user=user)
+        adapter = self._find_adapter(platform)
+        if adapter is None:
+            raise UserError(f"an event came from {platform!r} but the bot has no such adapter")
+        return Thread(self, adapter, conversation, message=message, user=user)
 
     async def dispatch(self, event: Event) -> None:
-        """The one entry point: adapters hand every platform event to this."""
-        if await self.store.seen(f"evt:{event.platform}:{event.event_id}", ttl=self.dedup_ttl):
-            log.debug("duplicate event %s ignored", event.event_id)
-            return
-        if isinstance(event, MessageEvent):
-            await self._turn(event)
-        elif isinstance(event, InteractionEvent):
-            await handle_interaction(self, event)
-        elif isinstance(event, CommandEvent):
-            await self._command(event)
+        """The one entry point: adapters hand every platform event to this. Returns once
+        the event's handlers finished (see ``botkit._dispatch`` for the pipeline)."""
+        await self._pipeline.dispatch(event)
 
-    async def _turn(self, event: MessageEvent) -> None:
-        handlers = self._mention if event.mentioned and self._mention else self._message
-        if not handlers:
-            return
-        await touch(self.threads, self.thread(event.platform, event.conversation), event.text)
+    async def _replay(self, record: ChoiceRecord, value: Any, where: ChoiceSurface) -> None:
+        await replay_tool_call(self, record, value, where)
 
-        async def body(message: MessageEvent, skipped: tuple[MessageEvent, ...]) -> None:
-            thread = self.thread(message.platform, message.conversation, message=message)
-            ctx = TurnContext(thread=thread, user=message.user, platform=message.platform,
-                              bot=self, message=message, skipped=skipped)
-            for handler in handlers:
-                await self.call_handler(handler, ctx, thread)
-        await self._turns.run(event, body)
-
-    async def _command(self, event: CommandEvent) -> None:
-        handler = self._commands.get(command_key(event.command))
-        if handler is None:
-            log.info("no handler for command %s", event.command)
-            return
-        thread = self.thread(event.platform, event.conversation, user=event.user)
-        ctx = CommandContext(thread=thread, user=event.user, platform=event.platform, bot=self,
-                             command=command_key(event.command), text=event.text, event=event)
-        await self.call_handler(handler, ctx, thread)
-
-    async def handle_interrupt(self, ctx: InterruptContext) -> bool:
-        handler = self._interrupts.get(ctx.event_name) or self._interrupts.get("*")
-        if handler is None:
-            return False
-        await self.call_handler(handler, ctx, ctx.thread)
-        return True
-
-    def interaction_handler(self, action_id: str) -> Handler | None:
-        return self._interactions.get(action_id) or self.actions.get(action_id)
-
-    async def call_handler(
-        self, handler: Handler, ctx: TurnContext | InteractionContext | InterruptContext |
-        CommandContext, thread: Thread,
-    ) -> None:
-        """Run a handler; if it raises, log it and tell the user briefly. Never raises."""
-        try:
-            result = handler(ctx)
-            if inspect.isawaitable(result):
-                await result
-        except InteractionExpired:
-            await _notify(thread, "This request has already been answered or has expired.")
-        except RunSuspended as suspended:
-            log.info("a run in %s is suspended: %s", thread.id, suspended)
-        except Exception:
-            ref = uuid.uuid4().hex[:8]
-            log.exception("handler %s failed (error %s)", getattr(handler, "__name__", handler),
-                          ref)
-            await _notify(thread, f"⚠️ Sorry, something went wrong handling that (error {ref}).")
+    def _blocker(self, record: ChoiceRecord) -> str | None:
+        return replay_blocker(self, record)
 
 
-async def _notify(thread: Thread, text: str) -> None:
-    try:
-        await thread.show_notice(text)
-    except Exception:
-        log.exception("could not post an error notice in %s", thread.id)
-
-
-def create_bot(
-    *,
-    adapters: Iterable[PlatformAdapter] = (),
-    agent: AgentLike | None = None,
-    tools: Iterable[BotTool | Callable[..., Any]] = (),
-    context: Iterable[ContextEntry | Mapping[str, Any] | tuple[str, Any]] = (),
-    name: str | None = None,
-    store: StateStore | None = None,
-    max_iterations: int = 6,
-    interrupt_event_names: Iterable[str] = ("on_interrupt",),
-    concurrency: Concurrency = "serial",
-    lock_ttl: float = 60.0,
-    threads_api: ThreadsAPIConfig | None = None,
-) -> Bot:
+def create_bot(**options: Unpack[BotOptions]) -> Bot:
     """Build a bot. Only ``adapters`` and ``agent`` are usually needed; ``tools`` are
     functions or ``BotTool``s the agent may call; ``context`` entries go to every run.
 
@@ -390,8 +360,6 @@ def create_bot(
     in the same conversation does: ``"serial"`` waits its turn, ``"parallel"`` runs at once,
     ``"drop"`` is discarded, ``"queue"`` is answered by one turn after the running one
     (``ctx.skipped``). Turn locks live in the store for ``lock_ttl`` seconds, renewed while
-    the turn runs. ``threads_api`` serves the threads HTTP API while the bot runs."""
-    return Bot(adapters=adapters, agent=agent, tools=tools, context=context, name=name,
-               store=store, max_iterations=max_iterations,
-               interrupt_event_names=interrupt_event_names, concurrency=concurrency,
-               lock_ttl=lock_ttl, threads_api=threads_api)
+    the turn runs. ``dedup_ttl`` is how long an event id is remembered, so a platform's
+    redelivery is ignored. ``threads_api`` serves the threads HTTP API while the bot runs."""
+    return Bot(**options)

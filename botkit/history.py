@@ -17,6 +17,7 @@ truth and a restarted bot forgets nothing:
 from __future__ import annotations
 
 import base64
+import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,7 +25,7 @@ from typing import Any
 
 from botkit.types import Attachment, PlatformUser, ThreadMessage
 
-__all__ = ["MAX_TEXT_ATTACHMENT_BYTES", "build_agent_messages", "strip_mentions"]
+__all__ = ["MAX_TEXT_ATTACHMENT_BYTES", "build_agent_messages", "strip_mentions", "tool_result"]
 
 MAX_TEXT_ATTACHMENT_BYTES = 200 * 1024
 MAX_INLINE_ATTACHMENT_BYTES = 8 * 1024 * 1024
@@ -34,6 +35,19 @@ _MEDIA_TYPES = {"image": "image", "audio": "audio", "video": "video",
                 "application/pdf": "document"}
 
 AgentMessage = dict[str, Any]
+
+
+def tool_result(call_id: str, content: str | None = None, *, error: str | None = None
+                ) -> AgentMessage:
+    """The AG-UI tool message answering ``call_id``: ``content`` as the model reads it, or,
+    for a failed call, ``error`` (the model reads ``{"error": "<error>"}``). Every tool
+    result botkit makes comes from here."""
+    text = content if content is not None else json.dumps({"error": error or "failed"})
+    message: AgentMessage = {"id": f"result-{call_id}", "role": "tool", "toolCallId": call_id,
+                             "content": text}
+    if error:
+        message["error"] = error
+    return message
 
 
 def strip_mentions(text: str, bot: PlatformUser | None) -> str:
@@ -92,9 +106,8 @@ def _close_dangling_calls(messages: list[AgentMessage]) -> list[AgentMessage]:
         out.append(m)
         for call in m.get("toolCalls") or ():
             if call["id"] not in answered:
-                error = "no result was recorded for this tool call (it was interrupted)"
-                out.append({"id": f"tool-{call['id']}", "role": "tool", "toolCallId": call["id"],
-                            "content": f'{{"error": "{error}"}}', "error": error})
+                out.append(tool_result(call["id"], error="no result was recorded for this "
+                                       "tool call (it was interrupted)"))
                 answered.add(call["id"])
     return out
 

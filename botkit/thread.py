@@ -6,22 +6,34 @@ import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import ag_ui.core as agui
-
-from botkit._tool_calls import ToolCall
-from botkit.adapter import Capabilities, PlatformAdapter, StreamPart
+from botkit.adapter import Capabilities, PlatformAdapter, stream_to
 from botkit.agents.base import Agent
-from botkit.agents.loop import AgentRunner, RunRequest, RunResult
-from botkit.errors import InteractionExpired, UserError
+from botkit.clicks import ChoicePort
+from botkit.context import InterruptContext
+from botkit.errors import UserError
 from botkit.events import MessageEvent
 from botkit.history import AgentMessage, build_agent_messages, new_message_id
-from botkit.threads import tracking
-from botkit.tools import BotTool
-from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
+from botkit.run import tracking
+from botkit.run.calls import ToolCall
+from botkit.run.interrupts import PendingInterrupt
+from botkit.run.loop import AgentRunner
+from botkit.run.request import RunRequest
+from botkit.run.result import RunResult
+from botkit.run.surface import RunSurface, notice
+from botkit.tools import BotTool, ToolContext
+from botkit.types import (
+    Conversation,
+    FileResult,
+    MessageRef,
+    PlatformUser,
+    StreamPart,
+    ThreadMessage,
+)
 from botkit.ui.binding import bind_handlers, to_message
-from botkit.ui.nodes import Context, Message, Renderable, Section
+from botkit.ui.nodes import Message, Renderable
 
 if TYPE_CHECKING:
+    from botkit._runtime import Runtime
     from botkit.bot import Bot, ContextEntry
 
 __all__ = ["Thread"]
@@ -34,7 +46,9 @@ class Thread:
 
     ``id`` is the stable conversation key. Gated methods (``get_messages``,
     ``lookup_user``, ``post_file``, ``post_ephemeral``) degrade to ``[]`` / ``None`` /
-    ``FileResult(ok=False)`` where the platform lacks the capability; they never raise.
+    ``FileResult(ok=False)`` where the platform lacks the capability, and when the
+    platform fails (logged); they never raise. ``post``, ``update``, ``delete`` and
+    ``stream`` raise ``AdapterError`` when the platform fails.
     """
 
     def __init__(
@@ -52,6 +66,10 @@ class Thread:
         self.message = message
         self.user = user if user is not None else (message.user if message else None)
         self._tool_call: ToolCall | None = None
+
+    @property
+    def _runtime(self) -> Runtime:
+        return self._bot._runtime
 
     def _for_tool_call(self, call: ToolCall) -> Thread:
         """This conversation as seen by a bot tool during ``call`` (its ``await_choice``
@@ -80,7 +98,8 @@ class Thread:
     async def _bind(self, ui: Renderable) -> Message:
         message, handlers = bind_handlers(to_message(ui), scope=self.id)
         if handlers:
-            await self._bot.actions.bind(handlers, thread=self.id, store=self._bot.store)
+            await self._runtime.actions.bind(handlers, thread=self.id,
+                                             store=self._runtime.store)
         return message
 
     async def post(self, ui: Renderable) -> MessageRef:
@@ -108,13 +127,18 @@ class Thread:
                 async for chunk in src:
                     yield chunk
 
-        return await self._adapter.stream(self.conversation, parts())
+        return await stream_to(self._adapter, self.conversation, parts())
 
     async def post_ephemeral(self, user: PlatformUser, ui: Renderable) -> MessageRef | None:
         """Show a message to ``user`` only; None where the platform cannot."""
         if not self.capabilities.ephemeral:
             return None
-        return await self._adapter.post_ephemeral(self.conversation, user, await self._bind(ui))
+        try:
+            return await self._adapter.post_ephemeral(self.conversation, user,
+                                                      await self._bind(ui))
+        except Exception:
+            log.exception("an ephemeral message in %s failed", self.id)
+            return None
 
     # -- capability-gated reads and files ----------------------------------------------
     async def get_messages(self) -> list[ThreadMessage]:
@@ -153,16 +177,16 @@ class Thread:
     # -- agent state -------------------------------------------------------------------
     async def get_state(self) -> Any:
         """The agent's state for this conversation (AG-UI state; ``{}`` when none)."""
-        return await self._bot.threads.read_state(self.id)
+        return await self._runtime.threads.read_state(self.id)
 
     async def set_state(self, state: Any) -> None:
-        await tracking.ensure(self._bot.threads, self)
-        await self._bot.threads.write_state(self.id, state)
+        await tracking.ensure(self._runtime.threads, self.platform, self.conversation)
+        await self._runtime.threads.write_state(self.id, state)
 
     async def set_title(self, title: str) -> None:
         """Name this conversation in ``bot.threads`` (the first message is the default)."""
-        await tracking.ensure(self._bot.threads, self)
-        await self._bot.threads.rename(self.id, title)
+        await tracking.ensure(self._runtime.threads, self.platform, self.conversation)
+        await self._runtime.threads.rename(self.id, title)
 
     # -- human choices -----------------------------------------------------------------
     async def await_choice(
@@ -192,8 +216,9 @@ class Thread:
             replayed, answer = call.next_recorded()
             if replayed:
                 return answer
-        value = await self._bot.relay.ask(self, ui, allowed_users=allowed_users,
-                                          timeout=timeout, call=call)
+        value = await self._runtime.choices.ask(ChoicePort(self), ui,
+                                                allowed_users=allowed_users, timeout=timeout,
+                                                call=call)
         if call is not None:
             call.answers.append(value)
         return value
@@ -202,26 +227,56 @@ class Thread:
     def _agent(self) -> Agent:
         agent = self._bot.agent
         if agent is None:
-            raise UserError("run_agent needs an agent: pass agent=... to create_bot() "
-                            "(for example botkit.testing.ScriptedAgent for offline work)")
+            raise UserError("no agent configured: pass agent=... to create_bot() to use "
+                            "run_agent (botkit.testing.ScriptedAgent works offline)")
         return agent if isinstance(agent, Agent) else agent(self.id)
+
+    def _surface(self) -> RunSurface:
+        return RunSurface(self._adapter, self.conversation, threads=self._runtime.threads)
 
     async def _run(self, agent: Agent, request: RunRequest, kind: str, *,
                    batch: Sequence[str] = (),
                    replays: Mapping[str, Sequence[Any]] | None = None) -> RunResult:
         """Run the agent; with ``batch``, first finish that step's tool calls (replaying
         ``replays``' recorded answers), as when a choice is answered after a restart."""
-        from botkit._run_host import ThreadRunHost
-
-        host = ThreadRunHost(self, self._bot, replays=replays)
-        runner = AgentRunner(host, agent, max_iterations=self._bot.max_iterations,
-                             interrupt_names=self._bot.interrupt_event_names)
+        surface = self._surface()
+        runner = AgentRunner(surface, agent, tool_context=self._tool_context,
+                             on_interrupt=self._interrupted,
+                             max_iterations=self._runtime.max_iterations,
+                             interrupt_names=self._runtime.interrupt_event_names,
+                             replays=replays)
 
         async def run() -> RunResult:
             if batch:
                 await runner.finish_calls(request, batch)
             return await runner.run(request)
-        return await tracking.track_run(self._bot.threads, self, kind, run, host)
+        return await tracking.track_run(self._runtime.threads, self.platform,
+                                        self.conversation, kind, run, surface)
+
+    async def _replay(self, call: ToolCall, value: Any) -> RunResult:
+        """Run ``call`` again with its recorded answers plus ``value`` (a choice answered
+        after a restart), then let the agent continue, as the run that asked would have."""
+        request = RunRequest.replaying(call, tools=self._runtime.registry.tools_with(None))
+        log.info("replaying tool call %s (%s) in %s", call.id, call.name, self.id)
+        return await self._run(self._agent(), request, "resume", batch=call.batch,
+                               replays={call.id: [*call.answers, value]})
+
+    def _tool_context(self, call: ToolCall) -> ToolContext:
+        thread = self._for_tool_call(call)  # its await_choice calls know the call
+        return ToolContext(thread=thread, message=thread.message, user=thread.user,
+                           platform=thread.platform, tool_call_id=call.id)
+
+    async def _interrupted(self, pending: PendingInterrupt) -> None:
+        ctx = InterruptContext(thread=self, user=self.user, platform=self.platform,
+                               bot=self._bot, event_name=pending.event_name,
+                               payload=pending.payload, interrupts=pending.interrupts,
+                               message=self.message)
+        if not await self._bot._pipeline.handle_interrupt(ctx):
+            log.warning("the agent interrupted (%r) but no on_interrupt handler matches",
+                        pending.event_name)
+            await self._surface().show_error(
+                f"The agent is waiting for input ({pending.event_name}), but this bot has no "
+                "handler for it.")
 
     async def _history(self) -> list[AgentMessage]:
         history = await self.get_messages()
@@ -246,34 +301,24 @@ class Thread:
         messages = await self._history()
         if prompt:
             messages.append({"id": new_message_id(), "role": "user", "content": prompt})
+        registry = self._runtime.registry
         request = RunRequest(messages=messages, state=await self.get_state(),
-                             tools=self._bot.tools_with(tools),
-                             context=self._bot.context_with(context))
+                             tools=registry.tools_with(tools),
+                             context=registry.context_with(context))
         return await self._run(agent, request, "run")
 
     async def resume(self, value: Any = None, *, cancel: bool = False) -> RunResult:
         """Continue the run this conversation's agent interrupted, answering with ``value``
         (or cancelling the interrupt). Raises ``InteractionExpired`` when nothing waits."""
         agent = self._agent()
-        key = f"interrupt:{self.id}"
-        expired = "there is no interrupted run waiting in this conversation"
-        peeked = await self._bot.store.get(key)
-        if peeked is None:
-            raise InteractionExpired(expired)
-        if peeked["channel"] == "outcome":  # a bad answer (UserError) must not consume it
-            _resume_entries(peeked["interrupts"], value, cancel)
-        pending = await self._bot.store.pop(key)  # the atomic claim: one resume wins
-        if pending is None:
-            raise InteractionExpired(expired)
-        request = RunRequest(messages=pending["messages"], state=pending["state"],
-                             tools=self._bot.tools_with(None), context=self._bot.context_with(None))
-        if pending["channel"] == "outcome":
-            request.resume = _resume_entries(pending["interrupts"], value, cancel)
-        else:
-            # the legacy channel has no cancel status, and servers read a None resume as
-            # "no answer" (ag-ui-langgraph replays the interrupt): cancel with a marker
-            answer = {"cancelled": True} if cancel else value
-            request.forwarded_props = {"command": {"resume": answer}}
+        store = self._runtime.store
+        # a bad answer (UserError) must not consume the interrupt: check, then claim
+        (await PendingInterrupt.peek(store, self.id)).check_answer(value, cancel)
+        pending = await PendingInterrupt.claim(store, self.id)  # one resume wins
+        registry = self._runtime.registry
+        request = RunRequest.after_interrupt(pending, value, cancel,
+                                             tools=registry.tools_with(None),
+                                             context=registry.context_with(None))
         return await self._run(agent, request, "resume")
 
     async def cancel_interrupt(self) -> RunResult:
@@ -281,23 +326,4 @@ class Thread:
 
     async def show_notice(self, text: str) -> MessageRef:
         """Post a short muted notice (used for errors and expirations)."""
-        return await self._adapter.post(self.conversation, Message(Context(text), status=True))
-
-    async def _show_text(self, text: str) -> MessageRef:
-        return await self._adapter.post(self.conversation, Message(Section(text)))
-
-
-def _resume_entries(
-    interrupts: list[Mapping[str, Any]], value: Any, cancel: bool
-) -> list[agui.ResumeEntry]:
-    ids = [str(i["id"]) for i in interrupts]
-    if cancel:
-        return [agui.ResumeEntry(interrupt_id=i, status="cancelled") for i in ids]
-    if len(ids) == 1:
-        payloads = {ids[0]: value}
-    elif isinstance(value, Mapping) and all(i in value for i in ids):
-        payloads = {i: value[i] for i in ids}
-    else:
-        raise UserError(f"the agent asked {len(ids)} questions at once: resume with a dict "
-                        f"mapping every interrupt id ({', '.join(ids)}) to its answer")
-    return [agui.ResumeEntry(interrupt_id=i, status="resolved", payload=payloads[i]) for i in ids]
+        return await self._adapter.post(self.conversation, notice(text))

@@ -6,32 +6,29 @@ plain type-hinted arguments (the docstring becomes the description). The handler
 validated arguments and a ``ToolContext``.
 
 Mistakes the model makes (bad JSON, invalid arguments, an unknown tool, a handler that
-raises) never crash the bot: they become an error result sent back to the model.
+raises, a result that cannot be encoded) never crash the bot: they become an error result
+sent back to the model (``botkit.run.tools.call_tool``).
 """
 
 from __future__ import annotations
 
 import inspect
-import json
-import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, get_type_hints
 
-import ag_ui.core as agui
-from pydantic import BaseModel, ValidationError, create_model
+from pydantic import BaseModel, create_model
 
 from botkit.errors import UserError
 from botkit.events import MessageEvent
+from botkit.run.tools import BotTool, ToolOutcome, call_tool, define_bot_tool, encode_result
 from botkit.types import PlatformUser
 
 if TYPE_CHECKING:
     from botkit.thread import Thread
 
-__all__ = ["BotTool", "ToolContext", "ToolOutcome", "define_bot_tool", "tool_from_function"]
-
-ToolHandler = Callable[[Any, "ToolContext"], Awaitable[Any] | Any]
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+__all__ = ["BotTool", "ToolContext", "ToolOutcome", "call_tool", "define_bot_tool",
+           "encode_result", "tool_from_function"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,51 +40,6 @@ class ToolContext:
     user: PlatformUser | None
     platform: str
     tool_call_id: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class BotTool:
-    """A tool the agent may call; see ``define_bot_tool``."""
-
-    name: str
-    description: str
-    parameters: type[BaseModel]
-    handler: ToolHandler
-
-    def descriptor(self) -> agui.Tool:
-        """The AG-UI tool description sent to the agent with every run."""
-        schema = self.parameters.model_json_schema()
-        schema.pop("title", None)
-        return agui.Tool(name=self.name, description=self.description, parameters=schema)
-
-
-@dataclass(frozen=True, kw_only=True)
-class ToolOutcome:
-    """A tool call's result as the model will read it; ``error`` set when it failed."""
-
-    content: str
-    error: str | None = None
-
-
-def define_bot_tool(
-    *,
-    name: str,
-    description: str,
-    parameters: type[BaseModel],
-    handler: ToolHandler,
-) -> BotTool:
-    """Define a bot tool from a pydantic model of its arguments and a handler
-    ``handler(args, ctx)`` (sync or async)."""
-    if not _NAME.match(name):
-        raise UserError(
-            f"tool name {name!r} is not allowed: use 1-64 letters, digits, '_' or '-' "
-            "(models reject other names)"
-        )
-    if not (isinstance(parameters, type) and issubclass(parameters, BaseModel)):
-        raise UserError(
-            f"tool {name!r}: parameters must be a pydantic model class, got {parameters!r}"
-        )
-    return BotTool(name=name, description=description, parameters=parameters, handler=handler)
 
 
 def tool_from_function(
@@ -143,49 +95,3 @@ def tool_from_function(
 
 async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
-
-
-def encode_result(value: Any) -> str:
-    """A handler's return value as tool-message text."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, BaseModel):
-        return value.model_dump_json()
-    return json.dumps(value, default=str)
-
-
-def _error(message: str) -> ToolOutcome:
-    return ToolOutcome(content=json.dumps({"error": message}), error=message)
-
-
-def _describe_validation(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors(include_url=False):
-        where = ".".join(str(x) for x in err["loc"]) or "arguments"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
-
-
-async def call_tool(
-    tools: dict[str, BotTool], name: str, raw_args: str, ctx: ToolContext
-) -> ToolOutcome:
-    """Run one tool call the model made, turning every failure into an error result."""
-    tool = tools.get(name)
-    if tool is None:
-        known = ", ".join(sorted(tools)) or "none"
-        return _error(f"unknown tool {name!r}; available tools: {known}")
-    try:
-        data = json.loads(raw_args) if raw_args.strip() else {}
-    except json.JSONDecodeError as exc:
-        return _error(f"invalid arguments for {name}: not valid JSON ({exc.msg})")
-    try:
-        args = tool.parameters.model_validate(data)
-    except ValidationError as exc:
-        return _error(f"invalid arguments for {name}: {_describe_validation(exc)}")
-    try:
-        result = await _maybe_await(tool.handler(args, ctx))
-    except Exception as exc:
-        return _error(f"{name} failed: {type(exc).__name__}: {exc}")
-    return ToolOutcome(content=encode_result(result))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 __all__ = [
     "Attachment",
@@ -16,9 +16,10 @@ __all__ = [
     "FileResult",
     "MessageRef",
     "PlatformUser",
+    "StreamPart",
     "ThreadMessage",
+    "ToolProgress",
 ]
-
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,3 +102,17 @@ class FileResult:
     file_id: str | None = None
     error: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolProgress:
+    """A tool started or finished while a reply streams; adapters may show it."""
+
+    tool_call_id: str
+    name: str
+    done: bool = False
+    error: str | None = None
+
+
+StreamPart: TypeAlias = str | ToolProgress
+"""What flows into ``adapter.stream``: text deltas, and tool progress notes."""

@@ -13,17 +13,21 @@ import itertools
 import json
 from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from botkit.adapter import BaseAdapter, Capabilities, StreamPart, ToolProgress, find_user
+from botkit.adapter import (
+    BaseAdapter,
+    BotHandle,
+    Capabilities,
+    StreamPart,
+    ToolProgress,
+    find_user,
+)
 from botkit.events import CommandEvent, InteractionEvent, MessageEvent
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
 from botkit.ui.binding import iter_controls, wire_value
 from botkit.ui.nodes import Button, Message
 from botkit.ui.text import render_plain
-
-if TYPE_CHECKING:
-    from botkit.bot import Bot
 
 __all__ = ["FULL_CAPABILITIES", "FakeAdapter", "Sent"]
 
@@ -60,7 +64,7 @@ class FakeAdapter(BaseAdapter):
         self.capabilities = capabilities
         self.users = list(users)
         self._bot_user = bot_user
-        self.bot: Bot | None = None
+        self.bot: BotHandle | None = None
         self.sent: list[Sent] = []
         self.files: list[tuple[str, str, bytes, str | None]] = []
         self.history: dict[str, list[ThreadMessage]] = {}
@@ -73,7 +77,7 @@ class FakeAdapter(BaseAdapter):
     def bot_user(self) -> PlatformUser:
         return self._bot_user
 
-    async def start(self, bot: Bot) -> None:
+    async def start(self, bot: BotHandle) -> None:
         self.bot = bot
 
     def _new_ref(self, conversation: Conversation) -> MessageRef:
@@ -115,8 +119,6 @@ class FakeAdapter(BaseAdapter):
 
     async def stream(self, conversation: Conversation, parts: AsyncIterable[StreamPart]
                      ) -> MessageRef | None:
-        if not self.capabilities.streaming:
-            return await super().stream(conversation, parts)
         received = [p async for p in parts]
         text = "".join(p for p in received if isinstance(p, str))
         if not text.strip():
@@ -158,7 +160,7 @@ class FakeAdapter(BaseAdapter):
         channel, _, thread = conversation_id.partition(":")
         return Conversation(id=conversation_id, channel=channel, thread=thread or None)
 
-    def _bot(self) -> Bot:
+    def _bot(self) -> BotHandle:
         if self.bot is None:
             raise RuntimeError("start the bot first: `async with botkit.testing.running(bot):`")
         return self.bot

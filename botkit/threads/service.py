@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonpatch
 
+from botkit import keys
 from botkit.adapter import PlatformAdapter
 from botkit.errors import UserError
 from botkit.store.base import StateStore
@@ -35,13 +36,6 @@ from botkit.threads.records import (
 from botkit.types import Conversation, ThreadMessage
 
 __all__ = ["Threads"]
-
-PER_THREAD_KEYS = ("state:", "runs:", "interrupt:", "msgids:", "turnq:")
-
-
-def _record_key(thread_id: str) -> str:
-    return f"thread:{thread_id}"
-
 
 def _sort_value(record: ThreadRecord, field: str) -> Any:
     value = getattr(record, field)
@@ -106,7 +100,7 @@ class Threads:
     ) -> dict[str, Any] | None:
         """Apply ``change`` to the stored record atomically (compare-and-set, retried);
         ``change`` returns the new record, or None for "leave it". Returns the result."""
-        key = _record_key(thread_id)
+        key = keys.thread_record(thread_id)
         for _ in range(100):
             old = await self.store.get(key)
             new = change(copy.deepcopy(old))
@@ -130,7 +124,7 @@ class Threads:
     # -- reading -----------------------------------------------------------------------
     async def get(self, thread_id: str) -> ThreadRecord:
         """The record (``ThreadNotFound`` when there is none)."""
-        data = await self.store.get(_record_key(check_id(thread_id)))
+        data = await self.store.get(keys.thread_record(check_id(thread_id)))
         if data is None:
             raise ThreadNotFound(thread_id)
         return ThreadRecord.from_dict(data)
@@ -141,7 +135,7 @@ class Threads:
         return await self.read_state(thread_id)
 
     async def read_state(self, thread_id: str) -> Any:
-        state = await self.store.get(f"state:{thread_id}")
+        state = await self.store.get(keys.thread_state(thread_id))
         return {} if state is None else state
 
     async def history(self, thread_id: str, *, limit: int = 20) -> list[RunRecord]:
@@ -149,7 +143,7 @@ class Threads:
         if errors := check_page(limit, 0):
             raise ThreadQueryError(errors)
         await self.get(thread_id)
-        runs = await self.store.list_range(f"runs:{thread_id}", -limit)
+        runs = await self.store.list_range(keys.run_history(thread_id), -limit)
         return [RunRecord.from_dict(r) for r in reversed(runs)]
 
     async def messages(self, thread_id: str, *, limit: int = 50, offset: int = 0,
@@ -244,20 +238,20 @@ class Threads:
 
     async def clear_state(self, thread_id: str) -> None:
         await self.get(thread_id)
-        await self.store.delete(f"state:{thread_id}")
+        await self.store.delete(keys.thread_state(thread_id))
         self._emit("state_changed", thread_id, None)
 
     async def write_state(self, thread_id: str, state: Any) -> None:
-        await self.store.set(f"state:{thread_id}", state)
+        await self.store.set(keys.thread_state(thread_id), state)
         self._emit("state_changed", thread_id, None)
 
     async def delete(self, thread_id: str) -> None:
         """Forget the thread: record, state, run history, pending interrupt. The platform's
         messages stay where they are."""
         await self.get(thread_id)
-        for prefix in PER_THREAD_KEYS:
-            await self.store.delete(prefix + thread_id)
-        await self.store.delete(_record_key(thread_id))
+        for key in keys.PER_THREAD:
+            await self.store.delete(key(thread_id))
+        await self.store.delete(keys.thread_record(thread_id))
         self._emit("deleted", thread_id, None)
 
     async def copy(self, thread_id: str, new_id: str | None = None, *,
@@ -276,13 +270,14 @@ class Threads:
         record = {**source, "id": target, "copied_from": thread_id, "status": "idle",
                   "current_run": None, "created_at": now, "updated_at": now,
                   "title": title or source["title"]}
-        if not await self.store.compare_and_set(_record_key(target), None, record):
+        if not await self.store.compare_and_set(keys.thread_record(target), None, record):
             raise ThreadQueryError([("new_id", f"a thread {target!r} already exists")])
-        state = await self.store.get(f"state:{thread_id}")
+        state = await self.store.get(keys.thread_state(thread_id))
         if state is not None:
-            await self.store.set(f"state:{target}", state)
-        for run in await self.store.list_range(f"runs:{thread_id}"):
-            await self.store.list_append(f"runs:{target}", run, max_len=self.history_limit)
+            await self.store.set(keys.thread_state(target), state)
+        for run in await self.store.list_range(keys.run_history(thread_id)):
+            await self.store.list_append(keys.run_history(target), run,
+                                         max_len=self.history_limit)
         self._emit("created", target, record)
         return ThreadRecord.from_dict(record)
 
@@ -298,8 +293,8 @@ class Threads:
         statuses = check_list_query(search=search, status=status, metadata=metadata,
                                     platform=platform, limit=limit, offset=offset,
                                     sort_by=sort_by, sort_order=sort_order, archived=archived)
-        keys = await self.store.scan("thread:")
-        found = [ThreadRecord.from_dict(d) for d in await self.store.get_many(keys) if d]
+        record_keys = await self.store.scan(keys.THREAD_RECORD_PREFIX)
+        found = [ThreadRecord.from_dict(d) for d in await self.store.get_many(record_keys) if d]
         needle = search.casefold() if search else None
         picked = [
             r for r in found

@@ -32,6 +32,7 @@ from botkit.ui.nodes import (
 __all__ = [
     "CHOICE_PREFIX",
     "bind_handlers",
+    "choice_id_of",
     "close_controls",
     "iter_controls",
     "mark_choice",
@@ -42,6 +43,13 @@ __all__ = [
 
 ACTION_PREFIX = "bk:"
 CHOICE_PREFIX = "bk:choice:"
+
+
+def choice_id_of(action_id: str) -> str | None:
+    """The choice id inside a choice control's action id (None for other action ids)."""
+    if not action_id.startswith(CHOICE_PREFIX):
+        return None
+    return action_id[len(CHOICE_PREFIX):].rsplit(":", 1)[0] or None
 
 
 def to_message(ui: Renderable) -> Message:

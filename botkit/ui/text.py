@@ -22,6 +22,7 @@ from rich.style import Style
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from botkit.ui.binding import wire_value
 from botkit.ui.nodes import (
     Actions,
     Block,
@@ -101,8 +102,8 @@ def numbered_choices(message: Message) -> list[Choice]:
         if isinstance(control, Button):
             if control.url:
                 continue
-            value = control.label if control.value is None else control.value
-            choices.append(Choice(len(choices) + 1, control.label, action_id, value))
+            choices.append(Choice(len(choices) + 1, control.label, action_id,
+                                  wire_value(control)))
         else:
             for option in control.options:
                 choices.append(Choice(len(choices) + 1, option.label, action_id, option.value))

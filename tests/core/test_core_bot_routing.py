@@ -284,7 +284,7 @@ async def test_turns_in_one_conversation_run_one_at_a_time() -> None:
         gate.set()
         await asyncio.gather(first, second)
     assert log[3:] == ["end first", "start second", "end second"]
-    assert bot._turns._locks == {}  # lock bookkeeping is released
+    assert bot._runtime.turns._locks == {}  # lock bookkeeping is released
 
 
 async def test_a_failing_turn_releases_the_conversation_for_the_next() -> None:

@@ -69,7 +69,7 @@ async def test_await_choice_returns_the_clicked_value_and_closes_the_card() -> N
     assert list(iter_controls(closed.message)) == []
     assert "Deploy to prod?" in closed.text
     assert "✓ Yes (by Bob)" in closed.text
-    assert bot.choices.pending_in("C1:t1") == []
+    assert bot.pending_choices("C1:t1") == []
 
 
 async def test_a_button_without_value_answers_with_its_label() -> None:
@@ -110,7 +110,7 @@ async def test_a_disallowed_user_is_refused_politely_and_the_choice_stays_pendin
         assert refusal.user == BOB
         assert refusal.text == "Sorry, only Alice can answer this one."
         assert not task.done()
-        assert len(bot.choices.pending_in("C1:t1")) == 1
+        assert len(bot.pending_choices("C1:t1")) == 1
         await fake.click("No", user=ALICE)
         await task
     assert results == [False]
@@ -168,11 +168,11 @@ async def test_two_pending_choices_in_one_conversation_resolve_independently(
         task = bot.spawn(bot.dispatch(fake.message_event("two questions")))
         await fake.wait_for(lambda s: "Choice A" in s.text and s.kind == "post")
         await fake.wait_for(lambda s: "Choice B" in s.text and s.kind == "post")
-        assert len(bot.choices.pending_in("C1:t1")) == 2
+        assert len(bot.pending_choices("C1:t1")) == 2
         first, second = order
         await fake.click(f"{first}-2", user=BOB)
         assert not task.done()
-        assert len(bot.choices.pending_in("C1:t1")) == 1
+        assert len(bot.pending_choices("C1:t1")) == 1
         await fake.click(f"{second}-1", user=ALICE)
         await task
     expected = {"A": "a2" if first == "A" else "a1", "B": "b2" if first == "B" else "b1"}
@@ -199,7 +199,7 @@ async def test_a_click_on_another_messages_controls_is_refused() -> None:
         await fake.emit_interaction(ids(card_a)[0], "ok-a", conversation="C2:t9",
                                     message=card_a.ref)
         assert fake.sent[-1].text == EXPIRED
-        assert len(bot.choices.pending_in("C1:t1")) == 2
+        assert len(bot.pending_choices("C1:t1")) == 2
         await fake.click("ok-a", message=card_a.ref)
         await fake.click("ok-b", message=card_b.ref)
         await task
@@ -262,7 +262,7 @@ async def test_timeout_raises_choice_timeout_and_closes_the_card() -> None:
     assert closed.message is not None
     assert list(iter_controls(closed.message)) == []
     assert fake.sent[-1].text == EXPIRED  # the late click is answered, not dropped
-    assert bot.choices.pending_in("C1:t1") == []
+    assert bot.pending_choices("C1:t1") == []
 
 
 async def test_a_handler_can_catch_the_timeout() -> None:
@@ -314,10 +314,10 @@ async def test_wait_until_pending_returns_once_a_choice_is_shown() -> None:
     fake = FakeAdapter()
     bot, results = make_bot(fake, lambda ctx: ctx.thread.await_choice(approval()))
     async with running(bot), asyncio.timeout(5):
-        waiter = asyncio.ensure_future(bot.choices.wait_until_pending("C1:t1"))
+        waiter = asyncio.ensure_future(bot.waiting_for_input("C1:t1"))
         task = bot.spawn(bot.dispatch(fake.message_event("deploy")))
         await waiter
-        (pending,) = bot.choices.pending_in("C1:t1")
+        (pending,) = bot.pending_choices("C1:t1")
         assert pending.ref == fake.sent[0].ref
         await fake.click("No")
         await task

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import ag_ui.core as agui
 import pytest
 
 from botkit import Attachment, PlatformUser, ThreadMessage
-from botkit.history import MAX_TEXT_ATTACHMENT_BYTES, build_agent_messages, strip_mentions
+from botkit.history import (
+    MAX_TEXT_ATTACHMENT_BYTES,
+    build_agent_messages,
+    strip_mentions,
+    tool_result,
+)
 from botkit.testing import ALICE, BOB, BOT
 
 OTHER_BOT = PlatformUser(id="U_OTHER", name="deploybot", is_bot=True)
@@ -137,11 +143,14 @@ def test_a_dangling_tool_call_gets_an_error_result() -> None:
             {"id": "t2", "role": "tool", "toolCallId": "c2", "content": "done"})),
         user("hello?", id="2"),
     ], bot=BOT)
-    assert [m["id"] for m in messages] == ["1", "a1", "tool-c1", "t2", "2"]
+    # the same id and shape as the run loop's error results (it was "tool-c1" here)
+    assert [m["id"] for m in messages] == ["1", "a1", "result-c1", "t2", "2"]
     closed = messages[2]
+    assert closed == tool_result("c1", error=closed["error"])
     assert closed["role"] == "tool"
     assert closed["toolCallId"] == "c1"
     assert "no result was recorded" in closed["error"]
+    assert json.loads(closed["content"]) == {"error": closed["error"]}
     parsed = valid(messages)
     assert isinstance(parsed[2], agui.ToolMessage)
     assert parsed[2].error == closed["error"]

@@ -33,7 +33,7 @@ def test_bad_arguments_name_the_fix(kwargs: dict[str, Any], hint: str) -> None:
 def test_good_arguments_in_any_iterable_shape() -> None:
     bot = create_bot(adapters=(FakeAdapter(),), context=iter([("Company", "Acme")]),
                      tools=(t for t in ()))
-    assert [c.value for c in bot.context] == ["Acme"]
+    assert [c.value for c in bot._runtime.registry.context] == ["Acme"]
 
 
 class BrokenStore(MemoryStore):

@@ -268,7 +268,8 @@ async def test_run_agent_without_an_agent_names_the_fix() -> None:
             await thread.resume(True)
 
 
-async def test_run_agent_without_an_agent_inside_a_handler_is_answered() -> None:
+async def test_run_agent_without_an_agent_inside_a_handler_is_answered(
+        caplog: pytest.LogCaptureFixture) -> None:
     fake = FakeAdapter()
     bot = create_bot(adapters=[fake])
     bot.on_mention(lambda ctx: ctx.thread.run_agent())
@@ -277,4 +278,9 @@ async def test_run_agent_without_an_agent_inside_a_handler_is_answered() -> None
     (sent,) = fake.sent
     assert sent.message is not None
     assert sent.message.status
-    assert "something went wrong" in sent.text
+    # the setup mistake and its fix, not "something went wrong"
+    assert "no agent configured: pass agent=" in sent.text
+    assert "create_bot" in sent.text
+    (logged,) = [r for r in caplog.records if "no agent configured" in r.getMessage()]
+    assert logged.levelname == "ERROR"
+    assert logged.exc_info is None  # one line, no traceback

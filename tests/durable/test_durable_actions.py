@@ -10,7 +10,7 @@ from typing import Any
 import durable_helpers as h
 
 from botkit import InteractionContext, MemoryStore, SQLiteStore, TurnContext, create_bot, ui
-from botkit._actions import ACTION_TTL, ActionRegistry, handler_ref, resolve_handler
+from botkit._actions import ACTION_TTL, handler_ref, resolve_handler
 from botkit.testing import FakeAdapter, running
 
 EXPIRED = "This button has expired or was already used."
@@ -136,12 +136,12 @@ async def test_a_handler_forgotten_in_memory_comes_back_from_the_store() -> None
     CLICKS.clear()
     fake = FakeAdapter()
     bot = create_bot(adapters=[fake])
-    bot.actions = ActionRegistry(limit=2)
+    bot._runtime.actions.limit = 2
     bot.on_mention(lambda ctx: ctx.thread.post(card(int(ctx.text))))
     async with running(bot):
         for ticket in ("1", "2", "3"):
             await fake.emit_mention(ticket)
-        assert len(bot.actions) == 2
+        assert len(bot._runtime.actions) == 2
         await fake.click("Approve", message=fake.sent[0].ref)
     assert CLICKS == ["1 by Alice"]
 

@@ -124,7 +124,8 @@ async def test_an_owner_that_does_not_take_the_answer_is_replaced_by_a_replay(
     fake_a, fake_b = FakeAdapter(), FakeAdapter()
     bot_a, bot_b = h.make_bot(fake_a, store_a), h.make_bot(fake_b, store_b)
     for bot in (bot_a, bot_b):  # give up on a silent owner sooner than in production
-        bot.relay.handoff_timeout, bot.relay.poll_every = 0.2, 0.05
+        relay = bot._runtime.choices.relay
+        relay.handoff_timeout, relay.poll_every = 0.2, 0.05
     try:
         async with running(bot_a), running(bot_b), asyncio.timeout(10):
             task = bot_a.spawn(bot_a.dispatch(fake_a.message_event("open a ticket")))

@@ -73,7 +73,7 @@ async def test_a_tool_waiting_for_a_click_survives_a_restart(tmp_path: Path) -> 
         assert await store.scan("choice") == []
         seen = restarted.agent.inputs[-1].messages  # type: ignore[union-attr]
         assert [m.role for m in seen][-4:] == ["assistant", "tool", "assistant", "user"]
-        assert first.relay.replica != restarted.relay.replica
+        assert first._runtime.choices.relay.replica != restarted._runtime.choices.relay.replica
     finally:
         await store.close()
 
@@ -93,7 +93,7 @@ async def test_an_interrupt_is_resumed_by_a_click_after_a_restart(tmp_path: Path
     restarted = h.make_bot(fake, store)
     try:
         async with running(restarted):
-            assert action_id not in restarted.actions
+            assert action_id not in restarted._runtime.actions
             await fake.click("Approve", user=BOB)
             await fake.click("Deny")  # the interrupt is answered: nothing waits any more
         assert fake.texts()[-2] == "Password reset: approved."

@@ -15,22 +15,26 @@ import sys
 import uuid
 from collections.abc import AsyncIterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-from botkit.adapter import BaseAdapter, Capabilities, StreamPart, ToolProgress, find_user
-from botkit.choices import PendingChoice, choice_id_of
-from botkit.errors import InteractionExpired, UserError
+from botkit.adapter import (
+    BaseAdapter,
+    BotHandle,
+    Capabilities,
+    OpenChoice,
+    StreamPart,
+    ToolProgress,
+    find_user,
+)
+from botkit.errors import UserError
 from botkit.events import CommandEvent, InteractionEvent, MessageEvent
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
-from botkit.ui.binding import iter_controls
+from botkit.ui.binding import choice_id_of, iter_controls
 from botkit.ui.nodes import Message
 from botkit.ui.text import match_choice, numbered_choices, render_plain
 from botkit_console.lines import LineReader
 from botkit_console.output import ConsoleOutput
 from botkit_console.transcript import Transcript
-
-if TYPE_CHECKING:
-    from botkit.bot import Bot
 
 __all__ = ["ConsoleAdapter"]
 
@@ -63,7 +67,7 @@ class ConsoleAdapter(BaseAdapter):
         self._bot_user = PlatformUser(id="console-bot", name="bot", is_bot=True)
         self.transcript = Transcript(None)
         self._shown: dict[str, Message] = {}  # messages with controls still open
-        self._bot: Bot | None = None
+        self._bot: BotHandle | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._turns: set[asyncio.Task[Any]] = set()
         self._answering: dict[str, asyncio.Task[Any]] = {}
@@ -74,7 +78,7 @@ class ConsoleAdapter(BaseAdapter):
         return self._bot_user
 
     # -- lifecycle ---------------------------------------------------------------------
-    async def start(self, bot: Bot) -> None:
+    async def start(self, bot: BotHandle) -> None:
         self._bot = bot
         self._bot_user = PlatformUser(id="console-bot", name=bot.name, is_bot=True)
         if self.data_dir is not None:
@@ -165,15 +169,15 @@ class ConsoleAdapter(BaseAdapter):
             self._reader = LineReader(self._stdin)
         return await self._reader.readline()
 
-    def _open_choices(self, bot: Bot) -> list[PendingChoice]:
+    def _open_choices(self, bot: BotHandle) -> list[OpenChoice]:
         """Choices waiting here that no click of ours is already answering."""
-        return [p for p in bot.choices.pending_in(CONVERSATION.id)
+        return [p for p in bot.pending_choices(CONVERSATION.id)
                 if not (p.id in self._answering and not self._answering[p.id].done())]
 
-    async def _until_ready(self, bot: Bot) -> None:
+    async def _until_ready(self, bot: BotHandle) -> None:
         """Wait until every turn finished, or the bot waits on a choice here."""
         while self._turns and not self._open_choices(bot):
-            waiter = asyncio.ensure_future(bot.choices.wait_until_pending(CONVERSATION.id))
+            waiter = asyncio.ensure_future(bot.waiting_for_input(CONVERSATION.id))
             done, _ = await asyncio.wait({*self._turns, waiter},
                                          return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
@@ -190,13 +194,13 @@ class ConsoleAdapter(BaseAdapter):
                     break
                 if line.strip():
                     self._handle_line(bot, line.strip())
-            bot.choices.cancel_all(InteractionExpired("the console input ended"))
+            bot.cancel_choices("the console input ended")
             if self._turns:
                 await asyncio.wait(self._turns)
         finally:
             bot.request_stop()
 
-    def _handle_line(self, bot: Bot, line: str) -> None:
+    def _handle_line(self, bot: BotHandle, line: str) -> None:
         if not self.interactive:
             self.out.echo(self.user.display_name, line)
         click = self._choice_event(bot, line)
@@ -212,7 +216,7 @@ class ConsoleAdapter(BaseAdapter):
         if choice_id is not None:
             self._answering[choice_id] = task
 
-    def _choice_event(self, bot: Bot, line: str) -> InteractionEvent | None:
+    def _choice_event(self, bot: BotHandle, line: str) -> InteractionEvent | None:
         for ref_id in reversed(list(self._shown)):
             choice = match_choice(numbered_choices(self._shown[ref_id]), line)
             if choice is not None:
@@ -223,7 +227,7 @@ class ConsoleAdapter(BaseAdapter):
                     message=MessageRef(id=ref_id, channel=CONVERSATION.channel))
         return None
 
-    def _message_event(self, bot: Bot, line: str) -> MessageEvent | CommandEvent:
+    def _message_event(self, bot: BotHandle, line: str) -> MessageEvent | CommandEvent:
         name = line[1:].split(maxsplit=1)[0] if line.startswith("/") and len(line) > 1 else ""
         if name and bot.has_command(name):
             text = line[1 + len(name):].strip()

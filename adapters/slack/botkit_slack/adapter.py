@@ -39,7 +39,7 @@ from botkit_slack.transport import HttpTransport, SocketTransport, Transport
 from botkit_slack.users import UserDirectory
 
 if TYPE_CHECKING:
-    from botkit.bot import Bot
+    from botkit.adapter import BotHandle
 
 __all__ = ["SlackAdapter"]
 
@@ -77,7 +77,7 @@ class SlackAdapter(BaseAdapter):
         self.identity: Identity | None = None
         self.app: AsyncApp | None = None
         self.transport: Transport | None = None
-        self._bot: Bot | None = None
+        self._bot: BotHandle | None = None
         self.inbound: Inbound | None = None
         self._bot_threads: OrderedDict[tuple[str, str | None], None] = OrderedDict()
         self._conversations: OrderedDict[tuple[str, str | None], Conversation] = OrderedDict()
@@ -129,7 +129,7 @@ class SlackAdapter(BaseAdapter):
     def request_url(self) -> str | None:
         return self.transport.url if isinstance(self.transport, HttpTransport) else None
 
-    async def start(self, bot: Bot) -> None:
+    async def start(self, bot: BotHandle) -> None:
         self.check_credentials()
         self._bot = bot
         s = self.settings

@@ -20,7 +20,7 @@ from botkit_slack.ingress import Click, Decision, decide, decode_click
 from botkit_slack.text import to_plain
 
 if TYPE_CHECKING:
-    from botkit.bot import Bot
+    from botkit.adapter import BotHandle
     from botkit_slack.adapter import SlackAdapter
     from botkit_slack.history import Identity
 
@@ -31,7 +31,7 @@ _MENTION_ID = re.compile(r"<@([UW][A-Z0-9]+)")
 
 
 class Inbound:
-    def __init__(self, adapter: SlackAdapter, bot: Bot, identity: Identity) -> None:
+    def __init__(self, adapter: SlackAdapter, bot: BotHandle, identity: Identity) -> None:
         self.adapter = adapter
         self.bot = bot
         self.identity = identity

@@ -20,7 +20,7 @@ from botkit_slack.emulator import SlackEmulator
 from botkit_slack.emulator.cli import banner
 
 if TYPE_CHECKING:
-    from botkit.bot import Bot
+    from botkit import Bot
 
 __all__ = ["run_on_slack", "serve_on_emulator", "serve_on_slack"]
 

@@ -4,6 +4,7 @@ back instead of asking again."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +40,24 @@ class ToolCall:
         self.answers.append(answer)
         return True, answer
 
-    def to_record(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "arguments": self.arguments,
                 "messages": self.messages, "state": self.state,
                 "context": [c.model_dump() for c in self.context], "batch": list(self.batch),
                 "answers": list(self.answers)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ToolCall:
+        """The call as recorded (``ValueError`` when ``data`` is not a recorded call)."""
+        try:
+            call_id = str(data["id"])
+            return cls(id=call_id, name=str(data["name"]),
+                       arguments=str(data.get("arguments") or ""),
+                       messages=[dict(m) for m in data.get("messages") or ()],
+                       state=data.get("state"),
+                       context=[agui.Context.model_validate(c) for c in data.get("context")
+                                or ()],
+                       batch=tuple(str(i) for i in data.get("batch") or (call_id,)),
+                       answers=list(data.get("answers") or ()))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a recorded tool call: {exc}") from exc

@@ -1,4 +1,5 @@
-"""Pending ``await_choice`` calls: who may answer, and the future that answering resolves.
+"""This process's pending ``await_choice`` calls: who may answer, and the future that
+answering resolves.
 
 Each choice has its own id, carried in its controls' action ids, so several choices
 pending in one conversation never overwrite each other, and a click on one message's
@@ -13,17 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botkit.types import Conversation, MessageRef, PlatformUser
-from botkit.ui.binding import CHOICE_PREFIX, iter_controls, option_label
+from botkit.ui.binding import iter_controls, option_label
 from botkit.ui.nodes import Message
 
-__all__ = ["ChoiceRegistry", "PendingChoice", "choice_id_of", "choice_label"]
-
-
-def choice_id_of(action_id: str) -> str | None:
-    """The choice id inside a choice control's action id (None for other action ids)."""
-    if not action_id.startswith(CHOICE_PREFIX):
-        return None
-    return action_id[len(CHOICE_PREFIX):].rsplit(":", 1)[0] or None
+__all__ = ["ChoiceRegistry", "PendingChoice", "choice_label"]
 
 
 def choice_label(message: Message, labels: dict[str, str], action_id: str, value: Any) -> str:
@@ -90,7 +84,7 @@ class ChoiceRegistry:
         return pending
 
     def announce(self) -> None:
-        """Wake whoever waits for a choice to be shown (the console's input loop)."""
+        """Wake whoever waits for a choice to be shown (``wait_until_pending``)."""
         self._opened.set()
         self._opened = asyncio.Event()
 

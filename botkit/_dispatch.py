@@ -1,0 +1,168 @@
+"""The dispatch pipeline: what happens to an event an adapter hands to ``bot.dispatch``.
+
+::
+
+    dispatch(event)  = dedup -> intake(event)
+    intake(event)    = process(event)          (the seam: a durable inbox replaces it)
+    process(event)   = route -> record -> turn gate -> handler -> error policy
+
+- **dedup**: an event id seen within ``dedup_ttl`` (in the store, so across processes) is
+  dropped: platforms redeliver.
+- **intake**: by default the event is processed at once, and ``dispatch`` returns when its
+  handlers finished. A durable inbox sets ``pipeline.intake`` to "append to the inbox and
+  return" and runs ``pipeline.process`` from its consumer (after a restart too); dedup has
+  then already run, at the adapter's ack.
+- **route**: a message goes to ``on_mention`` handlers (when it addresses the bot and there
+  are any) or ``on_message`` handlers; a click to ``clicks.route_click``; a command to its
+  ``on_command`` handler. Nothing to run: done.
+- **record**: a handled message creates or touches the conversation's thread record.
+- **turn gate**: per-conversation concurrency (``_turns.TurnGate``), for messages only.
+- **handler** and **error policy**: ``ErrorPolicy.run`` (below).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from botkit import keys
+from botkit._registry import Handler, HandlerRegistry, command_key
+from botkit.clicks import route_click
+from botkit.context import CommandContext, InterruptContext, TurnContext
+from botkit.errors import InteractionExpired, RunSuspended, UserError
+from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
+from botkit.run import tracking
+
+if TYPE_CHECKING:
+    from botkit._runtime import Runtime
+    from botkit.bot import Bot
+    from botkit.thread import Thread
+
+__all__ = ["EXPIRED_NOTICE", "ErrorPolicy", "Intake", "Pipeline"]
+
+log = logging.getLogger("botkit")
+Intake = Callable[[Event], Awaitable[None]]
+EXPIRED_NOTICE = "This request has already been answered or has expired."
+
+
+class ErrorPolicy:
+    """What a failing handler leads to. ``InteractionExpired`` is answered with a short
+    notice; ``RunSuspended`` (a run waiting for a person across a restart) is logged. Any
+    other exception goes to the ``@bot.on_error`` handlers when there are some; otherwise
+    (and when an error handler fails too) it is logged and the conversation gets a short
+    notice: the ``UserError`` text itself (a setup mistake, logged without a traceback),
+    else "something went wrong" with an error reference found in the log."""
+
+    def __init__(self, registry: HandlerRegistry) -> None:
+        self.registry = registry
+
+    async def run(self, handler: Handler, ctx: Any, thread: Thread) -> None:
+        """Run ``handler(ctx)``; never raises (but lets cancellation through)."""
+        try:
+            await _maybe_await(handler(ctx))
+        except InteractionExpired:
+            await notify(thread, EXPIRED_NOTICE)
+        except RunSuspended as suspended:
+            log.info("a run in %s is suspended: %s", thread.id, suspended)
+        except Exception as exc:
+            what = f"handler {getattr(handler, '__name__', handler)}"
+            if not await self._handled(exc, ctx, what):
+                await self.report(exc, thread, what)
+
+    async def _handled(self, exc: Exception, ctx: Any, what: str) -> bool:
+        if not self.registry.errors:
+            return False
+        log.info("%s failed (%s: %s); passing it to on_error", what, type(exc).__name__, exc)
+        try:
+            for error_handler in self.registry.errors:
+                await _maybe_await(error_handler(exc, ctx))
+        except Exception:
+            log.exception("the on_error handler failed")
+            return False
+        return True
+
+    async def report(self, exc: Exception, thread: Thread, what: str) -> None:
+        """The default answer to a failure: log it and tell the conversation briefly."""
+        if isinstance(exc, UserError):
+            log.error("%s failed: %s", what, exc)
+            await notify(thread, f"⚠️ {exc}")
+            return
+        ref = uuid.uuid4().hex[:8]
+        log.error("%s failed (error %s)", what, ref, exc_info=exc)
+        await notify(thread, f"⚠️ Sorry, something went wrong handling that (error {ref}).")
+
+
+class Pipeline:
+    def __init__(self, bot: Bot, runtime: Runtime) -> None:
+        self.bot = bot
+        self.runtime = runtime
+        self.errors = ErrorPolicy(runtime.registry)
+        self.intake: Intake = self.process
+        """Where a new (not duplicate) event goes; a durable inbox replaces it."""
+
+    async def dispatch(self, event: Event) -> None:
+        if await self.is_duplicate(event):
+            log.debug("duplicate event %s ignored", event.event_id)
+            return
+        await self.intake(event)
+
+    async def is_duplicate(self, event: Event) -> bool:
+        return await self.runtime.store.seen(keys.event_seen(event.platform, event.event_id),
+                                             ttl=self.runtime.dedup_ttl)
+
+    async def process(self, event: Event) -> None:
+        """Route the event and run its handlers (no dedup: ``dispatch`` did it)."""
+        if isinstance(event, MessageEvent):
+            await self._message(event)
+        elif isinstance(event, InteractionEvent):
+            await route_click(self.bot, event)
+        elif isinstance(event, CommandEvent):
+            await self._command(event)
+
+    async def _message(self, event: MessageEvent) -> None:
+        handlers = self.runtime.registry.turn_handlers(event)
+        if not handlers:
+            return
+        self.bot.thread(event.platform, event.conversation)  # an unknown platform fails here
+        await tracking.touch(self.runtime.threads, event.platform, event.conversation,
+                             event.text)
+
+        async def turn(message: MessageEvent, skipped: tuple[MessageEvent, ...]) -> None:
+            thread = self.bot.thread(message.platform, message.conversation, message=message)
+            ctx = TurnContext(thread=thread, user=message.user, platform=message.platform,
+                              bot=self.bot, message=message, skipped=skipped)
+            for handler in handlers:
+                await self.errors.run(handler, ctx, thread)
+        await self.runtime.turns.run(event, turn)
+
+    async def _command(self, event: CommandEvent) -> None:
+        handler = self.runtime.registry.command(event.command)
+        if handler is None:
+            log.info("no handler for command %s", event.command)
+            return
+        thread = self.bot.thread(event.platform, event.conversation, user=event.user)
+        ctx = CommandContext(thread=thread, user=event.user, platform=event.platform,
+                             bot=self.bot, command=command_key(event.command),
+                             text=event.text, event=event)
+        await self.errors.run(handler, ctx, thread)
+
+    async def handle_interrupt(self, ctx: InterruptContext) -> bool:
+        handler = self.runtime.registry.interrupt(ctx.event_name)
+        if handler is None:
+            return False
+        await self.errors.run(handler, ctx, ctx.thread)
+        return True
+
+
+async def notify(thread: Thread, text: str) -> None:
+    try:
+        await thread.show_notice(text)
+    except Exception:
+        log.exception("could not post an error notice in %s", thread.id)
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value

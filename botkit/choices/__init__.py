@@ -1,0 +1,25 @@
+"""Human in the loop: ``thread.await_choice`` asks, a click answers, in this process or in
+another one sharing the store, even after a restart.
+
+- ``registry``: this process's pending choices and their futures;
+- ``records``: what the store keeps of a choice and of a handed-over answer;
+- ``relay``: heartbeat, pub/sub, polling and hand-over between processes;
+- ``replay``: closing a tool call whose choice expired;
+- ``service``: ``Choices``, asking and routing a click to its question.
+"""
+
+from botkit.choices.records import ChoiceRecord, HandedAnswer
+from botkit.choices.registry import ChoiceRegistry, PendingChoice, choice_label
+from botkit.choices.service import Choices, ChoiceSurface
+from botkit.ui.binding import choice_id_of
+
+__all__ = [
+    "ChoiceRecord",
+    "ChoiceRegistry",
+    "ChoiceSurface",
+    "Choices",
+    "HandedAnswer",
+    "PendingChoice",
+    "choice_id_of",
+    "choice_label",
+]

@@ -1,0 +1,253 @@
+"""``Choices``: asking a person (``thread.await_choice``) and routing a click on a choice's
+controls to the question it answers, in this process or another (see ``relay``)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
+
+from botkit.choices.records import ChoiceRecord
+from botkit.choices.registry import ChoiceRegistry, PendingChoice, choice_label
+from botkit.choices.relay import ChoiceRelay
+from botkit.choices.replay import close_tool_call
+from botkit.errors import ChoiceTimeout, RunSuspended, UserError
+from botkit.events import InteractionEvent, MessageEvent
+from botkit.history import AgentMessage
+from botkit.run.calls import ToolCall
+from botkit.store.base import StateStore
+from botkit.store.memory import MemoryStore
+from botkit.types import Conversation, MessageRef, PlatformUser
+from botkit.ui.binding import choice_id_of, close_controls, mark_choice, to_message
+from botkit.ui.nodes import Message, Renderable
+
+__all__ = ["EXPIRED", "REQUEST_EXPIRED", "ChoiceSurface", "Choices", "Replayer"]
+
+log = logging.getLogger("botkit")
+EXPIRED = "This button has expired or was already used."
+REQUEST_EXPIRED = "This request expired before it was answered; ask again if you still need it."
+
+
+class ChoiceSurface(Protocol):
+    """The conversation a choice is asked or answered in (the ``Thread`` provides it)."""
+
+    @property
+    def conversation(self) -> Conversation: ...
+    @property
+    def platform(self) -> str: ...
+    @property
+    def user(self) -> PlatformUser | None: ...
+    @property
+    def message(self) -> MessageEvent | None: ...
+
+    async def post(self, message: Message) -> MessageRef:
+        """Post the card (its ``on_click`` handlers bound)."""
+        ...
+
+    async def close(self, ref: MessageRef, message: Message) -> None:
+        """Replace the card by its closed version."""
+        ...
+
+    async def tell(self, user: PlatformUser, text: str) -> None:
+        """Answer the clicker (privately where the platform can); never raises."""
+        ...
+
+    async def record(self, messages: list[AgentMessage]) -> None:
+        """Keep tool results with the platform's history."""
+        ...
+
+
+Replayer = Callable[[ChoiceRecord, Any, ChoiceSurface], Awaitable[None]]
+"""Run the tool call of a record again with ``value`` as its newest answer, then let the
+agent continue (the bot's facade does it: only it can build the tool's ``Thread``)."""
+ReplayBlocker = Callable[[ChoiceRecord], "str | None"]
+"""Why a record's tool call cannot be replayed here (None: it can)."""
+
+
+class Choices:
+    """Pending choices: this process's (``registry``), and recorded ones (``relay``)."""
+
+    def __init__(self, store: Callable[[], StateStore], *, replay: Replayer,
+                 replay_blocker: ReplayBlocker) -> None:
+        self._store = store
+        self.registry = ChoiceRegistry()
+        self.relay = ChoiceRelay(store, self.registry)
+        self._replay = replay
+        self._blocker = replay_blocker
+
+    # -- asking ------------------------------------------------------------------------
+    async def ask(self, surface: ChoiceSurface, ui: Renderable, *,
+                  allowed_users: Iterable[PlatformUser | str] | None, timeout: float | None,
+                  call: ToolCall | None) -> Any:
+        choice_id = uuid.uuid4().hex[:16]
+        message, labels = mark_choice(to_message(ui), choice_id)
+        if not labels:
+            raise UserError("await_choice needs a message with at least one Button or Select")
+        pending = self.registry.open(choice_id, conversation=surface.conversation,
+                                     message=message, labels=labels,
+                                     allowed_users=allowed_users)
+        pending.in_tool = call is not None
+        record = self._record(surface, pending, timeout, call)
+        pending.recorded = await self.relay.save(choice_id, record)
+        pending.suspend = pending.recorded and call is not None and \
+            not isinstance(self._store(), MemoryStore)
+        try:
+            if pending.recorded:
+                await self.relay.start()
+            pending.ref = await surface.post(message)
+            if pending.recorded:
+                await self.relay.note_ref(choice_id, record,
+                                          _with_ref(record, pending.ref))
+            self.registry.announce()
+            return await self._wait(surface, pending, timeout)
+        except RunSuspended:
+            raise  # the record stays: the answer will be replayed
+        except BaseException:
+            if pending.recorded:  # nobody waits for it any more
+                await self.relay.forget(choice_id)
+            raise
+        finally:
+            self.registry.close(choice_id)
+
+    def _record(self, surface: ChoiceSurface, pending: PendingChoice, timeout: float | None,
+                call: ToolCall | None) -> ChoiceRecord:
+        return ChoiceRecord(
+            platform=surface.platform, conversation=surface.conversation,
+            card=pending.message, labels=pending.labels,
+            allowed=None if pending.allowed_user_ids is None
+            else tuple(sorted(pending.allowed_user_ids)),
+            allowed_names=pending.allowed_names, owner=self.relay.replica, timeout=timeout,
+            deadline=None if timeout is None else time.time() + timeout, call=call,
+            user=surface.user if call is not None else None,
+            message=surface.message if call is not None else None)
+
+    async def _wait(self, surface: ChoiceSurface, pending: PendingChoice,
+                    timeout: float | None) -> Any:
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending.future), timeout)
+        except TimeoutError:
+            pass
+        if pending.recorded and not await self.relay.claim(pending.id):
+            # answered at the last moment, here or in another process: its answer is coming
+            try:
+                return await asyncio.wait_for(asyncio.shield(pending.future),
+                                              self.relay.handoff_timeout * 2)
+            except TimeoutError:
+                if pending.in_tool:
+                    raise RunSuspended("another process took this tool call over") from None
+        if pending.ref is not None:
+            await surface.close(pending.ref, close_controls(pending.message,
+                                                            "⏱ No answer in time."))
+        raise ChoiceTimeout(f"nobody answered within {timeout} seconds")
+
+    # -- answering ---------------------------------------------------------------------
+    async def on_click(self, event: InteractionEvent, surface: ChoiceSurface) -> None:
+        """A click on a choice's control (``choice_id_of(event.action_id)`` is set)."""
+        choice_id = choice_id_of(event.action_id) or ""
+        pending = self.registry.get(choice_id)
+        if pending is None:  # waiting in another process, or from before a restart
+            await self._answer_elsewhere(choice_id, surface, event)
+        else:
+            await self._answer_here(pending, surface, event)
+
+    async def _answer_here(self, pending: PendingChoice, surface: ChoiceSurface,
+                           event: InteractionEvent) -> None:
+        if pending.answered or pending.future.done() or \
+                pending.conversation.id != surface.conversation.id:
+            await surface.tell(event.user, EXPIRED)
+            return
+        if pending.ref is not None and event.message is not None \
+                and event.message.id != pending.ref.id:
+            await surface.tell(event.user, EXPIRED)
+            return
+        if not pending.allows(event.user):
+            who = ", ".join(pending.allowed_names) or "someone else"
+            await surface.tell(event.user, f"Sorry, only {who} can answer this one.")
+            return
+        pending.answered = True  # claim it before awaiting anything: a second click is refused
+        if pending.recorded and not await self.relay.claim(pending.id):
+            pending.answered = False  # another process took a click on it first: its answer
+            await surface.tell(event.user, EXPIRED)  # comes through the store
+            try:
+                await self.relay.collect([pending.id])
+            except Exception:
+                log.exception("could not check the store for the answer to %s", pending.id)
+            return
+        if pending.ref is not None:
+            label = choice_label(pending.message, pending.labels, event.action_id, event.value)
+            await _close(surface, pending.ref, pending.message,
+                         f"✓ {label} (by {event.user.display_name})")
+        if not pending.future.done():  # the bot may have stopped while the card was closing
+            pending.future.set_result(event.value)
+
+    async def _answer_elsewhere(self, choice_id: str, surface: ChoiceSurface,
+                                event: InteractionEvent) -> None:
+        """Checked against the record (same conversation and card, an allowed person),
+        claimed, then: handed to the live process that waits for it; or, with none alive,
+        its tool call is replayed here; or, when that cannot be, closed as expired (the
+        clicker is told; the tool call gets an error result)."""
+        record = await self.relay.read(choice_id)
+        if record is None or not record.belongs_to(surface.conversation.id, event.message):
+            await surface.tell(event.user, EXPIRED)
+            return
+        if not record.allows(event.user):
+            who = ", ".join(record.allowed_names) or "someone else"
+            await surface.tell(event.user, f"Sorry, only {who} can answer this one.")
+            return
+        claimed = await self.relay.take(choice_id)
+        if claimed is None:
+            await surface.tell(event.user, EXPIRED)
+            return
+        ref = event.message or claimed.ref
+        label = choice_label(claimed.card, claimed.labels, event.action_id, event.value)
+        note = f"✓ {label} (by {event.user.display_name})"
+        closed = False
+        reason: str | None = f"nobody answered within {claimed.timeout} seconds"
+        if not claimed.expired():
+            owner = claimed.owner
+            if owner != self.relay.replica and await self.relay.alive(owner):
+                await _close(surface, ref, claimed.card, note)
+                closed = True
+                if await self.relay.hand_over(choice_id, owner, event.value):
+                    return
+            reason = self._why_not_replayable(claimed)
+            if reason is None:  # nobody else will answer it: replay the tool call here
+                if not closed:
+                    await _close(surface, ref, claimed.card, note)
+                await self._replay(claimed, event.value, surface)
+                return
+        await _close(surface, ref, claimed.card, "⏱ This request expired.")
+        await surface.tell(event.user, REQUEST_EXPIRED)
+        if claimed.call is not None:
+            await close_tool_call(surface, claimed.call, str(reason))
+
+    def _why_not_replayable(self, record: ChoiceRecord) -> str | None:
+        if record.call is None:
+            return "the process that asked has stopped"
+        return self._blocker(record)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def cancel_all(self, reason: BaseException, *, suspend: BaseException | None = None
+                   ) -> None:
+        self.registry.cancel_all(reason, suspend=suspend)
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+
+
+def _with_ref(record: ChoiceRecord, ref: MessageRef) -> ChoiceRecord:
+    return dataclasses.replace(record, ref=ref)
+
+
+async def _close(surface: ChoiceSurface, ref: MessageRef | None, card: Message, note: str
+                 ) -> None:
+    if ref is None:
+        return
+    try:
+        await surface.close(ref, close_controls(card, note))
+    except Exception:
+        log.exception("could not close the answered choice in %s", surface.conversation.id)

@@ -1,0 +1,119 @@
+"""Routing a click: a choice's control goes to ``Choices``; any other action id to its
+explicit ``@bot.on_interaction`` handler, else to the ``on_click`` bound when the control
+was posted (in memory, or restored from the store after a restart or on another replica).
+
+A click that matches nothing (an expired button, a choice already answered, a button from
+before a restart whose handler is gone) is always answered, never silently dropped.
+
+Also here: the conversation as ``Choices`` sees it (``ChoicePort``), and the replay of a
+tool call whose question is answered after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from botkit.choices import ChoiceRecord, ChoiceSurface
+from botkit.choices.service import EXPIRED
+from botkit.context import Action, InteractionContext
+from botkit.errors import RunSuspended
+from botkit.events import InteractionEvent, MessageEvent
+from botkit.history import AgentMessage
+from botkit.types import Conversation, MessageRef, PlatformUser
+from botkit.ui.binding import choice_id_of
+from botkit.ui.nodes import Message, Section
+
+if TYPE_CHECKING:
+    from botkit.bot import Bot
+    from botkit.thread import Thread
+
+__all__ = ["ChoicePort", "replay_blocker", "replay_tool_call", "route_click"]
+
+log = logging.getLogger("botkit")
+
+
+async def route_click(bot: Bot, event: InteractionEvent) -> None:
+    runtime = bot._runtime
+    thread = bot.thread(event.platform, event.conversation, user=event.user)
+    if choice_id_of(event.action_id) is not None:
+        await runtime.choices.on_click(event, ChoicePort(thread))
+        return
+    handler = runtime.registry.interactions.get(event.action_id) or \
+        runtime.actions.get(event.action_id) or \
+        await runtime.actions.restore(event.action_id, runtime.store)
+    if handler is None:
+        log.info("click on unknown action %s", event.action_id)
+        await ChoicePort(thread).tell(event.user, EXPIRED)
+        return
+    ctx = InteractionContext(thread=thread, user=event.user, platform=event.platform, bot=bot,
+                             action=Action(id=event.action_id, value=event.value),
+                             message=event.message, event=event)
+    await bot._pipeline.errors.run(handler, ctx, thread)
+
+
+class ChoicePort:
+    """A ``Thread`` as ``Choices`` sees it (``ChoiceSurface``): where a question is posted,
+    closed and answered."""
+
+    def __init__(self, thread: Thread) -> None:
+        self.thread = thread
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.thread.conversation
+
+    @property
+    def platform(self) -> str:
+        return self.thread.platform
+
+    @property
+    def user(self) -> PlatformUser | None:
+        return self.thread.user
+
+    @property
+    def message(self) -> MessageEvent | None:
+        return self.thread.message
+
+    async def post(self, message: Message) -> MessageRef:
+        return await self.thread.post(message)
+
+    async def close(self, ref: MessageRef, message: Message) -> None:
+        await self.thread.update(ref, message)
+
+    async def tell(self, user: PlatformUser, text: str) -> None:
+        """Answer the clicker privately where possible, else in the conversation."""
+        try:
+            if await self.thread.post_ephemeral(user, Message(Section(text))) is None:
+                await self.thread.show_notice(text)
+        except Exception:
+            log.exception("could not answer a click in %s", self.thread.id)
+
+    async def record(self, messages: list[AgentMessage]) -> None:
+        await self.thread._surface().record(messages)
+
+
+async def replay_tool_call(bot: Bot, record: ChoiceRecord, value: Any, where: ChoiceSurface
+                           ) -> None:
+    """Replay the waiting tool call of ``record`` with ``value`` as its newest answer, in
+    the conversation and for the person the call ran for."""
+    call = record.call
+    assert call is not None
+    thread = bot.thread(where.platform, where.conversation, message=record.message,
+                        user=record.user)
+    try:
+        await thread._replay(call, value)
+    except RunSuspended:
+        log.info("the replayed run in %s is waiting again", thread.id)
+    except Exception as exc:
+        await bot._pipeline.errors.report(exc, thread, f"replaying tool call {call.id}")
+
+
+def replay_blocker(bot: Bot, record: ChoiceRecord) -> str | None:
+    """Why ``record``'s tool call cannot be replayed in this bot (None: it can)."""
+    call = record.call
+    if call is not None and call.name not in bot.tools:
+        return f"the tool {call.name!r} is no longer available"
+    if bot.agent is None:
+        return "the bot has no agent to continue the run"
+    return None

@@ -1,0 +1,90 @@
+"""``RunSurface``: one conversation as an agent run sees it. It shows the run (streamed
+text, replies, notices) through the conversation's adapter, records tool calls with the
+platform's history, and keeps what the run leaves in the store (agent state, message-id
+map, a pending interrupt). It also collects the run's trace for its run record."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from botkit import keys
+from botkit.adapter import PlatformAdapter, stream_to
+from botkit.history import AgentMessage
+from botkit.run.interrupts import PendingInterrupt
+from botkit.run.tracking import summarize_tool_calls
+from botkit.store.base import StateStore
+from botkit.threads.service import Threads
+from botkit.types import Conversation, MessageRef, StreamPart
+from botkit.ui.nodes import Context, Message, Section
+
+__all__ = ["MAX_MESSAGE_IDS", "RunSurface", "notice"]
+
+log = logging.getLogger("botkit")
+MAX_MESSAGE_IDS = 1000
+
+
+def notice(text: str) -> Message:
+    """A short muted notice (errors, expirations)."""
+    return Message(Context(text), status=True)
+
+
+class RunSurface:
+    def __init__(self, adapter: PlatformAdapter, conversation: Conversation, *,
+                 threads: Threads) -> None:
+        self.adapter = adapter
+        self.conversation = conversation
+        self.threads = threads
+        self.tool_calls: list[dict[str, Any]] = []
+        """Summaries of the run's tool calls, for its run record."""
+        self.checkpoint: Any = None
+        """The agent state the run left (None when it did not change it)."""
+
+    @property
+    def conversation_id(self) -> str:
+        return self.conversation.id
+
+    @property
+    def store(self) -> StateStore:
+        return self.threads.store
+
+    # -- showing -----------------------------------------------------------------------
+    async def show_stream(self, parts: AsyncIterator[StreamPart]) -> MessageRef | None:
+        return await stream_to(self.adapter, self.conversation, parts)
+
+    async def show_text(self, text: str) -> MessageRef:
+        return await self.adapter.post(self.conversation, Message(Section(text)))
+
+    async def show_error(self, text: str) -> None:
+        try:
+            await self.adapter.post(self.conversation, notice(f"⚠️ {text}"))
+        except Exception:
+            log.exception("could not show an agent error in %s", self.conversation_id)
+
+    # -- keeping -----------------------------------------------------------------------
+    async def record(self, messages: list[AgentMessage]) -> None:
+        """Keep tool calls and results with the platform's history (where it can)."""
+        self.tool_calls.extend(summarize_tool_calls(messages))
+        if not messages or not self.adapter.capabilities.agent_records:
+            return
+        try:
+            await self.adapter.record_agent_messages(self.conversation, messages)
+        except Exception:
+            log.exception("could not record tool calls in %s", self.conversation_id)
+
+    async def save_state(self, state: Any) -> None:
+        self.checkpoint = state
+        await self.threads.write_state(self.conversation_id, state)  # the run made the record
+
+    async def message_ids(self) -> dict[str, str]:
+        ids = await self.store.get(keys.message_ids(self.conversation_id))
+        return dict(ids) if isinstance(ids, dict) else {}
+
+    async def remember_message_ids(self, ids: dict[str, str]) -> None:
+        known = {**await self.message_ids(), **ids}
+        newest = dict(list(known.items())[-MAX_MESSAGE_IDS:])
+        await self.store.set(keys.message_ids(self.conversation_id), newest)
+
+    async def save_interrupt(self, pending: PendingInterrupt) -> None:
+        await pending.save(self.store, self.conversation_id)

@@ -1,0 +1,141 @@
+"""The JSON codecs: every inbound event survives the store (the durable inbox, queued turns,
+recorded choices) unchanged, ``raw`` and attachment bytes included."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from botkit import TurnContext, create_bot, keys
+from botkit.choices import ChoiceRecord
+from botkit.codec import (
+    decode_conversation,
+    decode_event,
+    decode_user,
+    encode_conversation,
+    encode_event,
+    encode_user,
+)
+from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
+from botkit.testing import ALICE, FakeAdapter, running
+from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
+from botkit.ui import Button, Message
+
+text = st.text(max_size=20)
+opt_text = st.none() | text
+json_leaf = st.none() | st.booleans() | st.integers() | text | st.floats(
+    allow_nan=False, allow_infinity=False)
+json_value = st.recursive(json_leaf, lambda inner: st.lists(inner, max_size=3)
+                          | st.dictionaries(text, inner, max_size=3), max_leaves=8)
+raw = st.dictionaries(text, json_value, max_size=3)
+
+users = st.builds(PlatformUser, id=text, name=opt_text, handle=opt_text, email=opt_text,
+                  is_bot=st.booleans(), raw=raw)
+conversations = st.builds(Conversation, id=text, channel=text, thread=opt_text,
+                          is_direct=st.booleans(), raw=raw)
+refs = st.builds(MessageRef, id=text, channel=text, raw=raw)
+attachments = st.builds(Attachment, name=text, mime_type=text,
+                        size=st.none() | st.integers(min_value=0), url=opt_text,
+                        data=st.none() | st.binary(max_size=64), raw=raw)
+common = {"platform": text, "event_id": text, "conversation": conversations, "user": users,
+          "raw": raw}
+messages = st.builds(MessageEvent, **common, text=text, ref=refs, mentioned=st.booleans(),
+                     attachments=st.lists(attachments, max_size=3).map(tuple))
+interactions = st.builds(InteractionEvent, **common, action_id=text, value=json_value,
+                         message=st.none() | refs)
+commands = st.builds(CommandEvent, **common, command=text, text=text)
+events = messages | interactions | commands
+
+
+def _raws(value: Any) -> Any:
+    """Every ``raw`` inside a value (``raw`` is excluded from dataclass equality)."""
+    if isinstance(value, tuple):
+        return [_raws(v) for v in value]
+    if not hasattr(value, "__dataclass_fields__"):
+        return None
+    return {name: (dict(getattr(value, name)) if name == "raw" else _raws(getattr(value, name)))
+            for name in value.__dataclass_fields__}
+
+
+@settings(max_examples=300, deadline=None)
+@given(events)
+def test_every_event_round_trips_through_json(event: Event) -> None:
+    stored = json.loads(json.dumps(encode_event(event)))  # what a store gives back
+    decoded = decode_event(stored)
+    assert type(decoded) is type(event)
+    assert decoded == event
+    assert _raws(decoded) == _raws(event)
+
+
+@given(users, conversations)
+def test_users_and_conversations_round_trip(user: PlatformUser, conv: Conversation) -> None:
+    assert decode_user(json.loads(json.dumps(encode_user(user)))) == user
+    back = decode_conversation(json.loads(json.dumps(encode_conversation(conv))))
+    assert back == conv
+    assert back.is_direct == conv.is_direct  # choice records used to drop it
+    assert dict(back.raw) == dict(conv.raw)
+
+
+def test_a_queued_turn_stored_before_kind_existed_still_decodes() -> None:
+    old = {"platform": "slack", "event_id": "e1", "text": "hi", "mentioned": True,
+           "user": {"id": "U1", "name": "Ann", "handle": None, "email": None, "is_bot": False},
+           "conversation": {"id": "C1:1", "channel": "C1", "thread": "1", "is_direct": False},
+           "ref": {"id": "1", "channel": "C1"},
+           "attachments": [{"name": "a.txt", "mime_type": "text/plain", "size": 3,
+                            "url": None}]}
+    event = decode_event(old)
+    assert isinstance(event, MessageEvent)
+    assert (event.text, event.user.name, event.attachments[0].name) == ("hi", "Ann", "a.txt")
+
+
+@pytest.mark.parametrize("bad", [
+    None, [], "x", {}, {"kind": "message"}, {"kind": "teleport", "platform": "p",
+                                             "event_id": "e"},
+    {"kind": "command", "platform": "p", "event_id": "e", "user": {"id": "u"},
+     "conversation": {"id": "c"}, "command": "x"},  # conversation without a channel
+    {"kind": "message", "platform": "p", "event_id": "e", "user": {"id": "u"},
+     "conversation": {"id": "c", "channel": "c"}, "text": "t", "ref": {"id": "r"},
+     "attachments": [{"name": "a", "data": "not base64!"}]},
+])
+def test_what_is_not_an_encoded_event_is_a_value_error(bad: Any) -> None:
+    with pytest.raises(ValueError):
+        decode_event(bad)
+
+
+def test_keys_name_every_per_thread_key() -> None:
+    assert [k("t1") for k in keys.PER_THREAD] == [
+        "state:t1", "runs:t1", "interrupt:t1", "msgids:t1", "turnq:t1"]
+    assert keys.thread_record("t1").startswith(keys.THREAD_RECORD_PREFIX)
+    assert keys.event_seen("slack", "E1") == "evt:slack:E1"
+
+
+async def test_a_recorded_choice_keeps_the_whole_conversation() -> None:
+    fake = FakeAdapter()
+    bot = create_bot(adapters=[fake])
+    direct = Conversation(id="D1:t", channel="D1", is_direct=True, raw={"team": "T1"})
+    answers: list[Any] = []
+
+    @bot.on_mention
+    async def ask(ctx: TurnContext) -> None:
+        answers.append(await ctx.thread.await_choice(Message("Go?", Button("Go")), timeout=5))
+
+    event = MessageEvent(platform="fake", event_id="e1", conversation=direct, user=ALICE,
+                         text="hi", ref=MessageRef(id="u1", channel="D1"), mentioned=True)
+    async with running(bot), asyncio.timeout(5):
+        task = bot.spawn(bot.dispatch(event))
+        await bot.waiting_for_input("D1:t")
+        (key,) = await bot.store.scan("choice:")
+        stored = await bot.store.get(key)
+        assert stored["conversation"]["is_direct"] is True  # choice records dropped it
+        record = ChoiceRecord.from_json(stored)
+        assert record.conversation == direct
+        assert dict(record.conversation.raw) == {"team": "T1"}
+        assert ChoiceRecord.from_json(record.to_json()) == record
+        await fake.click("Go", conversation="D1:t")
+        await task
+    assert answers == ["Go"]
