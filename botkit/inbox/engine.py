@@ -16,6 +16,7 @@ process dies first, the entry stays pending and another process takes it over:
 An event older than ``max_age`` seconds, or handed out more than ``max_deliveries`` times
 (it kept ending with its process), goes to ``apologize`` instead of ``handle``. ``drain``
 stops reading, lets running handlers finish until a deadline and leaves the rest pending.
+``on_heartbeat`` (optional) runs after each heartbeat's recovery (more cleanup of the dead).
 
 On ``MemoryStore`` the same engine runs in-process: nothing survives the process.
 """
@@ -71,6 +72,7 @@ class Inbox(Generic[E]):
         max_held: int = 500,
         poll: float = 1.0,
         clock: Callable[[], float] = time.time,
+        on_heartbeat: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         if not isinstance(store, Streams):
             raise UserError(f"{type(store).__name__} has no stream facet; the inbox needs one "
@@ -89,6 +91,7 @@ class Inbox(Generic[E]):
         self.claim_after, self.heartbeat = claim_after, heartbeat
         self.max_held, self.poll = max_held, poll
         self._clock = clock
+        self._on_heartbeat = on_heartbeat
         self._held: dict[StreamId, _Item[E]] = {}
         self._running: dict[StreamId, asyncio.Task[None]] = {}
         self._lanes: dict[str, deque[_Item[E]]] = {}
@@ -131,9 +134,13 @@ class Inbox(Generic[E]):
         self._reader = asyncio.create_task(self._read_loop(), name="botkit-inbox-reader")
         self._keeper = asyncio.create_task(self._keep_loop(), name="botkit-inbox-keeper")
 
-    async def drain(self, deadline: float = 20.0) -> DrainSummary:
+    async def drain(self, deadline: float = 20.0, *,
+                    at_deadline: Callable[[], Awaitable[None]] | None = None,
+                    grace: float = 5.0) -> DrainSummary:
         """Stop taking events; let running handlers finish for up to ``deadline`` seconds;
-        leave everything else pending (claimable at once) for the next process."""
+        leave everything else pending (claimable at once) for the next process. Handlers
+        still running then get ``at_deadline`` (e.g. closing their streams) and ``grace``
+        seconds to wind down before they are cancelled."""
         self._stopping = True  # the reader returns within ``poll``; lanes start nothing new
         self._room.set()
         reader, self._reader = self._reader, None
@@ -142,6 +149,9 @@ class Inbox(Generic[E]):
         if waiting:
             await asyncio.wait(waiting, timeout=max(0.0, deadline))
         cut = [task for task in running.values() if not task.done()]
+        if cut and at_deadline is not None:
+            await at_deadline()
+            await asyncio.wait(cut, timeout=grace)
         await _cancel(reader)
         for task in self._tasks:
             task.cancel()
@@ -269,6 +279,8 @@ class Inbox(Generic[E]):
                                                   list(self._held))
                 if not self._stopping:
                     await self._recover()
+                    if self._on_heartbeat is not None:
+                        await self._on_heartbeat()
             except Exception:
                 log.warning("inbox heartbeat failed; retrying", exc_info=True)
 

@@ -124,14 +124,15 @@ class Replicas:
 
     async def release_orphaned_locks(self, prefix: str = "turn:") -> list[str]:
         """Release the locks under ``prefix`` recorded (``record(key, token)``) by dead
-        replicas; the keys released."""
-        released = []
+        replicas (never a lock someone else has taken since). The keys whose holder died."""
+        orphaned = []
         for item in await self.orphans(prefix):
             if not await self.adopt(item):
-                continue
-            if isinstance(item.data, str) and await self.store.release_lock(item.key, item.data):
-                released.append(item.key)
+                continue  # another process is cleaning this one up
+            if isinstance(item.data, str):
+                await self.store.release_lock(item.key, item.data)
             await self.forget(item.key)
-        if released:
-            log.info("released %d lock(s) held by stopped processes", len(released))
-        return released
+            orphaned.append(item.key)
+        if orphaned:
+            log.info("released %d lock(s) held by stopped processes", len(orphaned))
+        return orphaned

@@ -212,7 +212,7 @@ async def test_drain_finishes_running_turns_and_hands_the_rest_over(
     # "queued" is handed over; so is "after" if the reader took it before it stopped
     assert (summary.finished, summary.cut) == (1, 0)
     assert summary.handed_over in (1, 2)
-    assert str(summary) == f"finished 1, handed over {summary.handed_over}"
+    assert str(summary) == f"finished 1, handed over {summary.handed_over}, closed 0 streams"
     assert rec.handled == [{"n": "running", "wait": True}]
 
     rec2 = Recorder()
