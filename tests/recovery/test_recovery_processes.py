@@ -66,3 +66,31 @@ async def test_every_acknowledged_mention_is_answered_once_across_a_stop(
             assert outcome["left_streaming"] == 0, outcome
         assert await busy_threads(store_url) == []
         assert "Traceback" not in second.logged(), second.logged()
+
+
+async def test_the_next_message_in_a_killed_owners_thread_is_answered_promptly(
+        store_url: str, tmp_path: Path) -> None:
+    """The killed process held the thread's turn lock (TTL 60 s); its heartbeat stops, so
+    the new process releases the lock within seconds, re-runs the cut turn, then answers."""
+    async with SlackEmulator(config=emulator_config()) as slack:
+        first = await start_bot(slack, store_url, tmp_path / "first.log", "--turn-seconds", "30")
+        await slack.wait_for_socket()
+        tally = await ask_many(slack, 1)
+        await until(lambda: tally.replies_begun(slack) == 1, 30, "the long reply to start")
+        await first.stop(kill=True)
+        second = await start_bot(slack, store_url, tmp_path / "second.log")
+        try:
+            at_bot = f"<@{slack.bot_user_id}>"
+            await slack.user_says("alice", f"{at_bot} ask #7", slack.general,
+                                  thread_ts=tally.asked[0])
+
+            def answered(n: int) -> bool:
+                return any(m.get("streaming_state", "completed") == "completed" and
+                           str(m.get("text") or "").startswith(f"answer #{n} ")
+                           for m in tally.replies(slack, 0))
+            await until(lambda: answered(7), 10, "the next message answered within 10 s")
+            assert answered(0), "the cut turn ran again first (the thread keeps its order)"
+        finally:
+            assert await second.stop() == 0, second.logged()
+        assert "released 1 lock(s) held by stopped processes" in second.logged()
+        assert await busy_threads(store_url) == []
