@@ -38,6 +38,7 @@ log = logging.getLogger("botkit")
 TOO_OLD = ("Sorry, I was restarting and this message waited too long for an answer. "
            "Please send it again.")
 GAVE_UP = "Sorry, I could not handle this message. Please try again."
+CLOSE_GRACE = 15.0  # seconds the adapters get to finish the replies a drain closed
 
 
 def checked_inbox_config(value: object) -> InboxConfig | None:
@@ -110,7 +111,7 @@ class InboxHost:
         """The drain deadline passed: end every open reply with a notice, and let the
         adapters finish those messages."""
         if OPEN_STREAMS.close_all():
-            await OPEN_STREAMS.wait_closed(timeout=5.0)
+            await OPEN_STREAMS.wait_closed(timeout=CLOSE_GRACE)
 
     async def _apologize(self, event: Event, apology: Apology) -> None:
         if not isinstance(event, MessageEvent):

@@ -118,9 +118,14 @@ def acked_mentions(slack: SlackEmulator) -> int:
     return len(seen)
 
 
-async def until(predicate: Any, timeout: float, what: str) -> None:
+async def until(predicate: Any, timeout: float, what: str, *, progress: Any = None) -> None:
+    """Poll ``predicate``; give up after ``timeout`` seconds (without ``progress``) or
+    after ``timeout`` seconds in which ``progress()`` did not change."""
     deadline = time.monotonic() + timeout
+    last = progress() if progress else None
     while not predicate():
+        if progress is not None and (now := progress()) != last:
+            last, deadline = now, time.monotonic() + timeout
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05 if progress is None else 0.5)

@@ -40,11 +40,13 @@ async def test_every_acknowledged_mention_is_answered_once_across_a_stop(
         # turns take 4 s and the drain gives them 1 s: some finish, the rest are handed over
         first = await start_bot(slack, store_url, tmp_path / "first.log", "--turn-seconds", "4",
                                 "--drain", "1")
-        await slack.wait_for_socket()
-        tally = await ask_many(slack, MENTIONS)
-        await until(lambda: acked_mentions(slack) == MENTIONS, 30, "every mention acked")
-        await until(lambda: tally.replies_begun(slack) >= 10, 30, "replies begun")
-        code = await first.stop(kill=how == "sigkill")
+        try:
+            await slack.wait_for_socket()
+            tally = await ask_many(slack, MENTIONS)
+            await until(lambda: acked_mentions(slack) == MENTIONS, 30, "every mention acked")
+            await until(lambda: tally.replies_begun(slack) >= 10, 30, "replies begun")
+        finally:
+            code = await first.stop(kill=how == "sigkill")
         if how == "sigterm":
             assert code == 0, first.logged()
             assert "stopped: finished" in first.logged(), first.logged()
@@ -74,10 +76,12 @@ async def test_the_next_message_in_a_killed_owners_thread_is_answered_promptly(
     the new process releases the lock within seconds, re-runs the cut turn, then answers."""
     async with SlackEmulator(config=emulator_config()) as slack:
         first = await start_bot(slack, store_url, tmp_path / "first.log", "--turn-seconds", "30")
-        await slack.wait_for_socket()
-        tally = await ask_many(slack, 1)
-        await until(lambda: tally.replies_begun(slack) == 1, 30, "the long reply to start")
-        await first.stop(kill=True)
+        try:
+            await slack.wait_for_socket()
+            tally = await ask_many(slack, 1)
+            await until(lambda: tally.replies_begun(slack) == 1, 30, "the long reply to start")
+        finally:
+            await first.stop(kill=True)
         second = await start_bot(slack, store_url, tmp_path / "second.log")
         try:
             at_bot = f"<@{slack.bot_user_id}>"
