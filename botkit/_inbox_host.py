@@ -41,6 +41,15 @@ GAVE_UP = "Sorry, I could not handle this message. Please try again."
 CLOSE_GRACE = 15.0  # seconds the adapters get to finish the replies a drain closed
 
 
+def lane_of(event: Event) -> str:
+    """The inbox runs one event at a time per lane: a conversation's messages share one (in
+    order); a click or command gets its own, since the turn it answers may be waiting for
+    it (clicks never queue behind turns)."""
+    if isinstance(event, MessageEvent):
+        return event.conversation.id
+    return f"{event.conversation.id}#{type(event).__name__}:{event.event_id}"
+
+
 def checked_inbox_config(value: object) -> InboxConfig | None:
     """``create_bot(inbox=…)``: an ``InboxConfig``, True (the defaults), or None/False."""
     if value is None or value is False:
@@ -83,7 +92,7 @@ class InboxHost:
 
     async def _append(self, event: Event) -> None:
         assert self.inbox is not None
-        await self.inbox.append(event, conversation=event.conversation.id)
+        await self.inbox.append(event, conversation=lane_of(event))
 
     async def recover(self) -> None:
         """Release dead processes' turn locks and put the threads they left busy back."""

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from botkit import Bot, SQLiteStore, TurnContext, create_bot
+from botkit import Bot, SQLiteStore, ToolContext, TurnContext, create_bot, ui
 from botkit.errors import UserError
 from botkit.inbox import InboxConfig
 from botkit.inbox.closing import OPEN_STREAMS
-from botkit.testing import FakeAdapter, Rule, Say, ScriptedAgent
+from botkit.testing import CallTool, FakeAdapter, Rule, Say, ScriptedAgent
 
 
 def make(store: SQLiteStore, fake: FakeAdapter, *, words_delay: float, deadline: float
@@ -93,3 +93,34 @@ async def test_the_stream_closer_ends_a_stream_with_its_notice() -> None:
             assert OPEN_STREAMS.close_all("(closed)") == 1
     assert got == ["first ", "(closed)"]
     assert stream.closed
+
+
+async def test_a_thread_waiting_for_a_person_is_interrupted_not_busy(tmp_path: Path) -> None:
+    fake, store = FakeAdapter(), SQLiteStore(tmp_path / "state.db")
+    agent = ScriptedAgent([Rule(r"deploy", CallTool("confirm", {}), Say("{result}"))])
+    bot = create_bot(adapters=[fake], agent=agent, store=store, inbox=True)
+
+    @bot.on_mention
+    async def answer(ctx: TurnContext) -> None:
+        await ctx.thread.run_agent()
+
+    @bot.tool
+    async def confirm(ctx: ToolContext) -> str:
+        """Ask before deploying."""
+        yes = await ctx.thread.await_choice(ui.Message(ui.Section("Deploy?"), ui.Actions(
+            ui.Button("Yes", value=True), ui.Button("No", value=False))))
+        return "deployed" if yes else "kept"
+
+    await bot.start()
+    try:
+        await fake.emit_mention("deploy it")
+        await fake.wait_for_buttons()
+        assert (await bot.threads.get("C1:t1")).status == "interrupted"
+        await fake.click("Yes")
+        await fake.wait_for(lambda s: s.text == "deployed")
+        async with asyncio.timeout(5):
+            while (await bot.threads.get("C1:t1")).status != "idle":  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    finally:
+        await bot.stop()
+        await store.close()
