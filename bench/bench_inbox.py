@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
@@ -94,12 +95,14 @@ async def ack_latency(inbox: bool, rate: float, seconds: float, folder: Path
         extra = () if inbox else ("--no-inbox",)
         bot = await start_bot(slack, store, folder / f"latency-{inbox}.log",
                               "--turn-seconds", "0.1", *extra)
-        await slack.wait_for_socket()
-        count = round(rate * seconds)
-        tally = await ask_many(slack, count, per_second=rate)
-        await until(lambda: acked_mentions(slack) == count, 120, "every mention acked")
-        await until(lambda: tally.settled(slack), 300, "every mention answered")
-        await bot.stop()
+        try:
+            await slack.wait_for_socket()
+            count = round(rate * seconds)
+            await ask_many(slack, count, per_second=rate)
+            with contextlib.suppress(TimeoutError, AssertionError):
+                await slack.drain(timeout=60)  # every envelope acked or given up on
+        finally:
+            await bot.stop(kill=True)  # only the acks are measured here
     cuts = statistics.quantiles(latencies, n=100)
     return cuts[49] * 1000, cuts[98] * 1000, len(latencies)
 
@@ -118,8 +121,8 @@ async def main(args: argparse.Namespace) -> None:
         folder = Path(tmp)
         print(f"{'store':7} {'stop':8} {'acked':>5} {'answered':>8} {'dup':>4} {'lost':>4} "
               f"{'sorry':>5} {'streaming':>9} {'closed':>6} {'recover s':>9}")
-        for kind in ("sqlite", "redis"):
-            for how in ("sigterm", "sigkill"):
+        for kind in args.stores:
+            for how in ("sigterm", "sigkill") if args.events else ():
                 r = await recovery(kind, how, args.events, folder)
                 print(f"{r['store']:7} {r['stop']:8} {r['acked']:5} {r['answered']:8} "
                       f"{r['duplicated']:4} {r['lost']:4} {r['apologised']:5} "
@@ -129,7 +132,8 @@ async def main(args: argparse.Namespace) -> None:
         for inbox in (False, True):
             p50, p99, n = await ack_latency(inbox, args.rate, args.seconds, folder)
             label = "with the inbox" if inbox else "without      "
-            print(f"  {label}  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  ({n} acks)", flush=True)
+            print(f"  {label}  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  ({n} of "
+                  f"{round(args.rate * args.seconds)} mentions acked)", flush=True)
 
 
 if __name__ == "__main__":
@@ -137,4 +141,5 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--stores", nargs="*", default=["sqlite", "redis"])
     asyncio.run(main(parser.parse_args()))
