@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botkit import keys
 from botkit.codec import decode_event, encode_event
@@ -30,7 +30,8 @@ from botkit.store.streams import Streams
 if TYPE_CHECKING:
     from botkit._dispatch import Pipeline
     from botkit._runtime import Runtime
-    from botkit.bot import Bot
+    from botkit.thread import Thread
+    from botkit.types import Conversation
 
 __all__ = ["InboxHost", "checked_inbox_config"]
 
@@ -62,8 +63,15 @@ def checked_inbox_config(value: object) -> InboxConfig | None:
                     f"{type(value).__name__}")
 
 
+class ThreadMaker(Protocol):
+    """The part of the bot the host needs: a conversation's ``Thread`` (for apologies)."""
+
+    def thread(self, platform: str, conversation: Conversation, *,
+               message: MessageEvent | None = None) -> Thread: ...
+
+
 class InboxHost:
-    def __init__(self, bot: Bot, runtime: Runtime, pipeline: Pipeline,
+    def __init__(self, bot: ThreadMaker, runtime: Runtime, pipeline: Pipeline,
                  config: InboxConfig) -> None:
         self.bot, self.runtime, self.pipeline, self.config = bot, runtime, pipeline, config
         self.inbox: Inbox[Event] | None = None
@@ -77,6 +85,7 @@ class InboxHost:
                         store)
             return
         cfg = self.config
+        self._draining = False
         self.replicas = Replicas(store, self.runtime.choices.relay.replica, ttl=cfg.replica_ttl,
                                  beat_every=cfg.heartbeat)
         self.runtime.turns.owners = self.replicas
