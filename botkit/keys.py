@@ -13,6 +13,8 @@ key                what it holds                              written by
 ``thread:``        the conversation's record                  ``bot.threads``
 ``state:``         the agent's state                          runs, ``thread.set_state``
 ``runs:``          run history (list)                         run tracking
+``ckpt:``          state checkpoints (list)                   ``bot.threads`` state writes
+``ckstep:``        the checkpoints' step counter              ``bot.threads`` state writes
 ``interrupt:``     the run waiting for ``thread.resume``      the run loop
 ``msgids:``        platform message id -> agent message id    the run loop
 ``action:``        a durable click handler                    ``thread.post``
@@ -32,6 +34,8 @@ __all__ = [
     "PROBE",
     "THREAD_RECORD_PREFIX",
     "action_handler",
+    "checkpoint_step",
+    "checkpoints",
     "choice",
     "choice_answer",
     "choice_wakeup_channel",
@@ -75,6 +79,14 @@ def run_history(conversation_id: str) -> str:
     return f"runs:{conversation_id}"
 
 
+def checkpoints(conversation_id: str) -> str:
+    return f"ckpt:{conversation_id}"
+
+
+def checkpoint_step(conversation_id: str) -> str:
+    return f"ckstep:{conversation_id}"
+
+
 def pending_interrupt(conversation_id: str) -> str:
     return f"interrupt:{conversation_id}"
 
@@ -104,5 +116,6 @@ def choice_wakeup_channel(replica: str) -> str:
 
 
 PER_THREAD: tuple[Callable[[str], str], ...] = (
-    thread_state, run_history, pending_interrupt, message_ids, turn_queue)
+    thread_state, run_history, pending_interrupt, message_ids, turn_queue, checkpoints,
+    checkpoint_step)
 """A conversation's data besides its record (``thread_record``): deleted with it."""

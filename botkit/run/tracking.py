@@ -141,6 +141,7 @@ async def _finish(threads: Threads, platform: str, conversation: Conversation, r
                     tool_calls=tuple(trace.tool_calls), checkpoint=trace.checkpoint)
     await threads.store.list_append(keys.run_history(tid), run.to_dict(),
                                     max_len=threads.history_limit)
+    await threads.record_run(tid, run_id, status)  # every run leaves a checkpoint
 
     def end(record: ThreadRecord, new: bool) -> ThreadRecord:
         newer_run_going = record.current_run not in (None, run_id)

@@ -1,88 +1,239 @@
-"""Reading the threads API's requests: JSON bodies, query arguments, path ids (every
-problem becomes a ``ThreadQueryError``, answered 422), and messages as JSON."""
+"""The threads API's request bodies and query strings as pydantic models: the one place
+that both validates requests (every problem becomes a ``ThreadQueryError``, answered 422)
+and describes them in the OpenAPI document, so the two cannot disagree."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 
-from aiohttp import web
-from multidict import MultiMapping
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
-from botkit.threads.records import ThreadQueryError, check_id, check_list_query
+from botkit.threads.records import MAX_LIMIT, SORT_FIELDS, ThreadQueryError, ThreadStatus
 from botkit.types import ThreadMessage
 
-__all__ = ["LIST_FIELDS", "body_of", "int_arg", "list_args", "message_json", "tid"]
+__all__ = [
+    "AddMessages", "CopyThread", "CountThreads", "CreateThread", "HistoryQuery",
+    "HistoryRequest", "ListQuery", "MessagesQuery", "PatchThread", "SearchThreads",
+    "StateQuery", "UpdateState", "message_json", "parse",
+]
 
-ORDER = ["limit", "offset", "search", "platform", "status", "metadata", "sort_by",
-         "sort_order", "archived"]
-LIST_FIELDS = set(ORDER)
+
+def _integral(value: Any) -> Any:
+    """JSON Schema counts 3.0 as an integer; so do we."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-async def body_of(request: web.Request, allowed: set[str]) -> dict[str, Any]:
-    if not request.can_read_body:
-        return {}
+Limit = Annotated[StrictInt, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_integral)]
+Offset = Annotated[StrictInt, Field(ge=0), BeforeValidator(_integral)]
+HistoryLimit = Annotated[StrictInt, Field(ge=1, le=1000), BeforeValidator(_integral)]
+Id = Annotated[StrictStr, Field(min_length=1)]
+SortBy = Literal["updated_at", "created_at", "thread_id", "status", "last_run_at", "title"]
+assert set(SORT_FIELDS) == set(SortBy.__args__)  # type: ignore[attr-defined]
+
+
+ThreadField = Literal[
+    "thread_id", "created_at", "updated_at", "metadata", "status", "values", "interrupts",
+    "config", "title", "archived", "platform", "channel", "user_id", "participants",
+    "last_run_at", "run_count", "current_run", "last_error", "conversation", "copied_from"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Loose(BaseModel):
+    """LangGraph's nested shapes: fields we do not use are accepted and ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Filters(Body):
+    metadata: dict[str, Any] | None = Field(None, description="Keep threads whose metadata "
+                                                              "has all these pairs")
+    values: dict[str, Any] | None = Field(None, description="Keep threads whose state has "
+                                                            "all these pairs")
+    status: ThreadStatus | list[ThreadStatus] | None = None
+    ids: list[Id] | None = Field(None, description="Only these threads")
+    search: StrictStr | None = Field(None, description="Text in the title or id "
+                                                       "(case-insensitive)")
+    platform: StrictStr | None = None
+    user_id: StrictStr | None = Field(None, description="Threads this user owns or takes "
+                                                        "part in")
+    archived: StrictBool | None = Field(False, description="false: hide archived threads "
+                                                           "(default); true: only them; "
+                                                           "null: both")
+
+
+class SearchThreads(Filters):
+    limit: Limit = 10
+    offset: Offset = 0
+    sort_by: SortBy = "updated_at"
+    sort_order: Literal["asc", "desc"] = "desc"
+    select: list[ThreadField] | None = Field(None, description="Only these fields of "
+                                                               "each thread")
+
+
+class CountThreads(Filters):
+    pass
+
+
+class Update(Loose):
+    values: Any = None
+    as_node: StrictStr | None = None
+
+
+class Superstep(Loose):
+    updates: list[Update]
+
+
+class NewMessage(Body):
+    role: Literal["user", "assistant", "system"] = "user"
+    content: Annotated[StrictStr, Field(min_length=1)]
+
+
+class CreateThread(Body):
+    thread_id: Id | None = Field(None, description="Default: a new UUID")
+    metadata: dict[str, Any] | None = None
+    if_exists: Literal["raise", "do_nothing"] = "raise"
+    supersteps: list[Superstep] | None = Field(
+        None, description="State updates applied in order (their values are merged)")
+    title: StrictStr = ""
+    platform: Id = Field("web", description="Whose conversation it is (default: a web "
+                                            "thread)")
+    user_id: Id | None = None
+    participants: list[Id] = []
+    messages: list[NewMessage] = Field([], description="Added to the new thread")
+
+
+class PatchThread(Body):
+    metadata: dict[str, Any] | None = Field(None, description="Merged; a null value "
+                                                              "removes a key")
+    title: StrictStr | None = None
+    archived: StrictBool | None = None
+    user_id: Id | None = None
+    participants: list[Id] | None = None
+
+
+class CopyThread(Body):
+    new_id: Id | None = Field(None, description="Default: a new UUID")
+    title: StrictStr | None = None
+
+
+class PatchOp(Body):
+    op: Literal["add", "remove", "replace", "move", "copy", "test"]
+    path: StrictStr
+    value: Any = None
+    from_: StrictStr | None = Field(None, alias="from")
+
+
+class UpdateState(Body):
+    values: dict[str, Any] | None = Field(None, description="Merged into the state's top "
+                                                            "level")
+    patch: list[PatchOp] | None = Field(None, description="A JSON Patch (RFC 6902), applied "
+                                                          "after values")
+    as_node: StrictStr | None = None
+    checkpoint_id: Id | None = Field(None, description="Must be the current checkpoint")
+    checkpoint: dict[str, Any] | None = Field(None, description="{checkpoint_id}: must be "
+                                                                "the current checkpoint")
+
+
+def _before(value: Any) -> Any:
+    if isinstance(value, dict):  # LangGraph: {"configurable": {"checkpoint_id": …}}
+        inner = value.get("configurable", value)
+        return inner.get("checkpoint_id") if isinstance(inner, dict) else None
+    return value
+
+
+class HistoryRequest(Body):
+    limit: HistoryLimit = 10
+    before: StrictStr | dict[str, Any] | None = Field(
+        None, description="A checkpoint id (or LangGraph's checkpoint config): older ones")
+    metadata: dict[str, Any] | None = None
+    checkpoint: dict[str, Any] | None = None
+    select: list[StrictStr] | None = None
+
+    def before_id(self) -> str | None:
+        found = _before(self.before)
+        return found if isinstance(found, str) and found else None
+
+
+class AddMessages(Body):
+    messages: Annotated[list[NewMessage], Field(min_length=1)]
+    config: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+# -- query strings (values arrive as text) -------------------------------------------
+class Query(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListQuery(Query):
+    search: str | None = None
+    status: ThreadStatus | None = None
+    platform: str | None = None
+    user_id: str | None = None
+    archived: Literal["true", "false", "all"] = "false"
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 10
+    offset: Annotated[int, Field(ge=0)] = 0
+    sort_by: SortBy = "updated_at"
+    sort_order: Literal["asc", "desc"] = "desc"
+
+
+class HistoryQuery(Query):
+    limit: Annotated[int, Field(ge=1, le=1000)] = 10
+    before: str | None = None
+
+
+class MessagesQuery(Query):
+    search: str | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 50
+    offset: Annotated[int, Field(ge=0)] = 0
+
+
+class StateQuery(Query):
+    subgraphs: Literal["true", "false"] = "false"
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: Any) -> M:
+    """Validate ``data``; every problem at once as a ``ThreadQueryError``."""
     try:
-        data = json.loads(await request.text())
-    except ValueError as exc:
-        raise web.HTTPBadRequest(reason=f"the body is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ThreadQueryError([("body", "must be a JSON object")])
-    if unknown := sorted(set(data) - allowed):
-        raise ThreadQueryError([(k, "unknown field") for k in unknown])
-    return data
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems: dict[str, str] = {}
+        for error in exc.errors():
+            path = [str(p) for p in error["loc"] if not _is_type_tag(p)]
+            text = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
+            problems.setdefault(".".join(path) or "body", text)  # one line per field
+        raise ThreadQueryError(list(problems.items())) from None
 
 
-def tid(request: web.Request) -> str:
-    return check_id(request.match_info["id"])
+def _is_type_tag(part: object) -> bool:
+    """pydantic names the union member in an error's location (``status.list[…]``)."""
+    return isinstance(part, str) and ("[" in part or part in TYPE_TAGS)
 
 
-def int_arg(query: Mapping[str, str], name: str, default: int, errors: list[tuple[str, str]]
-         ) -> int:
-    raw = query.get(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        errors.append((name, "must be an integer"))
-        return default
-
-
-def list_args(query: MultiMapping[str]) -> dict[str, Any]:
-    errors: list[tuple[str, str]] = []
-    args: dict[str, Any] = {"limit": int_arg(query, "limit", 50, errors),
-                            "offset": int_arg(query, "offset", 0, errors)}
-    for name in ("search", "platform", "sort_by", "sort_order"):
-        if name in query:
-            args[name] = query[name]
-    statuses = [s for value in query.getall("status", []) for s in value.split(",") if s]
-    if statuses:
-        args["status"] = statuses
-    archived = query.get("archived", "false").lower()
-    if archived not in {"true", "false", "all"}:
-        errors.append(("archived", "must be true, false or all"))
-    args["archived"] = {"true": True, "false": False}.get(archived)
-    if "metadata" in query:
-        try:
-            args["metadata"] = json.loads(query["metadata"])
-        except ValueError:
-            errors.append(("metadata", "must be a JSON object"))
-    if errors:  # report the other problems too
-        defaults = {"search": None, "status": None, "metadata": None, "platform": None,
-                    "sort_by": "updated_at", "sort_order": "desc"}
-        try:
-            check_list_query(**{**defaults, **args})
-        except ThreadQueryError as more:
-            errors += [(e["field"], e["message"]) for e in more.errors]
-        raise ThreadQueryError(sorted(errors, key=lambda e: ORDER.index(e[0])))
-    return args
+TYPE_TAGS = {"str", "int", "bool", "float", "dict", "list", "none", "function-before",
+             "function-after"}
 
 
 def message_json(m: ThreadMessage) -> dict[str, Any]:
     user = None if m.user is None else {"id": m.user.id, "name": m.user.name,
                                         "handle": m.user.handle, "is_bot": m.user.is_bot}
-    return {"id": m.id, "text": m.text, "user": user, "is_bot": m.is_bot, "ts": m.ts,
+    role = "assistant" if m.is_bot else "user"
+    return {"id": m.id, "message_id": m.id, "role": role, "content": m.text, "text": m.text,
+            "user": user, "is_bot": m.is_bot, "ts": m.ts,
             "attachments": [{"name": a.name, "mime_type": a.mime_type, "size": a.size,
                              "url": a.url} for a in m.attachments]}

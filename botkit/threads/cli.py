@@ -2,8 +2,9 @@
 
     botkit threads list   [--search T] [--status S] [--platform P] [--archived] [--all]
                           [--limit N] [--offset N] [--sort-by F] [--asc] [--json]
-    botkit threads show ID | state ID | history ID [--limit N]
+    botkit threads show ID | state ID | history ID [--limit N] | runs ID [--limit N]
     botkit threads messages ID [--limit N] [--offset N] [--search T]   (needs --url)
+    botkit threads say ID TEXT                  (post as the bot: an operator takes over)
     botkit threads rename ID TITLE | archive ID | unarchive ID | delete ID --yes
 
 Talk to a running bot's threads API (``--url``, ``--token``; env ``BOTKIT_THREADS_URL``,
@@ -56,9 +57,14 @@ def add_threads_parser(sub: Any) -> None:
     for name, text in (("show", "a thread's record"), ("state", "its agent state"),
                        ("archive", "archive it"), ("unarchive", "unarchive it")):
         actions.add_parser(name, help=text).add_argument("id")
-    history = actions.add_parser("history", help="its runs, newest first")
-    history.add_argument("id")
-    history.add_argument("--limit", type=int, default=20)
+    for name, text in (("history", "its state checkpoints, newest first"),
+                       ("runs", "its runs, newest first")):
+        history = actions.add_parser(name, help=text)
+        history.add_argument("id")
+        history.add_argument("--limit", type=int, default=20)
+    say = actions.add_parser("say", help="post TEXT into it as the bot (needs --url)")
+    say.add_argument("id")
+    say.add_argument("text")
     messages = actions.add_parser("messages", help="its messages, read from the platform "
                                                    "by the running bot (needs --url)")
     messages.add_argument("id")
@@ -79,6 +85,9 @@ class _Http:
         self.client = httpx.AsyncClient(base_url=url.rstrip("/"), headers=headers, timeout=30)
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return (await self.request(method, path, **kwargs))[0]
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> tuple[Any, httpx.Response]:
         try:
             response = await self.client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
@@ -87,33 +96,41 @@ class _Http:
         if response.status_code == 401:
             raise UserError("the threads API wants a token: pass --token "
                             "(or set BOTKIT_THREADS_API_TOKEN)")
+        if response.status_code == 204:
+            return {}, response
         try:
             body = response.json()
         except ValueError:
             body = {"message": response.text}
         if response.status_code >= 400:
-            raise UserError(str(body.get("message") or f"HTTP {response.status_code}"))
-        return body
+            message = body.get("message") if isinstance(body, dict) else None
+            raise UserError(str(message or f"HTTP {response.status_code}"))
+        return body, response
 
     async def do(self, action: str, args: argparse.Namespace) -> Any:
         one = f"/threads/{quote(getattr(args, 'id', ''), safe='')}"
         if action == "list":
-            params: dict[str, Any] = {k: v for k, v in _list_args(args).items()
-                                      if v is not None}
-            params["archived"] = {True: "true", False: "false", None: "all"}[
-                _list_args(args)["archived"]]
-            return await self.call("GET", "/threads", params=params)
+            filters = {k: v for k, v in _list_args(args).items()
+                       if v is not None or k == "archived"}
+            items, response = await self.request("POST", "/threads/search", json=filters)
+            total = int(response.headers.get("X-Pagination-Total", len(items)))
+            return {"threads": items, "total": total, "offset": args.offset}
         if action == "show":
             return await self.call("GET", one)
         if action == "state":
-            return (await self.call("GET", one + "/state"))["state"]
+            return (await self.call("GET", one + "/state"))["values"]
         if action == "history":
-            return (await self.call("GET", one + "/history", params={"limit": args.limit}))["runs"]
+            return await self.call("GET", one + "/history", params={"limit": args.limit})
+        if action == "runs":
+            return await self.call("GET", one + "/runs", params={"limit": args.limit})
         if action == "messages":
             params = {"limit": args.limit, "offset": args.offset}
             if args.search:
                 params["search"] = args.search
             return (await self.call("GET", one + "/messages", params=params))["messages"]
+        if action == "say":
+            return (await self.call("POST", one + "/messages", json={"messages": [
+                {"role": "assistant", "content": args.text}]}))["messages"][0]
         if action == "rename":
             return await self.call("PATCH", one, json={"title": args.title})
         if action in {"archive", "unarchive"}:
@@ -136,20 +153,25 @@ class _Direct:
     async def do(self, action: str, args: argparse.Namespace) -> Any:
         t = self.threads
         if action == "list":
-            return (await t.list(**_list_args(args))).to_dict()
+            page = await t.list(**_list_args(args))
+            return {"threads": [r.to_api() for r in page], "total": page.total,
+                    "offset": page.offset}
         if action == "show":
-            return (await t.get(args.id)).to_dict()
+            record = await t.get(args.id)
+            return record.to_api(await t.read_state(args.id), await t.interrupts(args.id))
         if action == "state":
             return await t.get_state(args.id)
         if action == "history":
-            return [r.to_dict() for r in await t.history(args.id, limit=args.limit)]
-        if action == "messages":
-            await t.messages(args.id)  # raises: only the running bot can read the platform
+            return [c.to_state() for c in await t.history(args.id, limit=args.limit)]
+        if action == "runs":
+            return [r.to_dict() for r in await t.runs(args.id, limit=args.limit)]
+        if action in {"messages", "say"}:
+            await t.messages(args.id)  # raises: only the running bot can reach the platform
         if action == "rename":
-            return (await t.rename(args.id, args.title)).to_dict()
+            return (await t.rename(args.id, args.title)).to_api()
         if action in {"archive", "unarchive"}:
             return (await (t.archive if action == "archive" else t.unarchive)(args.id)
-                    ).to_dict()
+                    ).to_api()
         await t.delete(args.id)
         return {"deleted": args.id}
 
@@ -164,17 +186,19 @@ def _list_args(args: argparse.Namespace) -> dict[str, Any]:
             "sort_order": "asc" if args.asc else "desc"}
 
 
-def _when(ts: Any) -> str:
-    if not isinstance(ts, int | float):
+def _when(when: Any) -> str:
+    try:
+        moment = datetime.fromisoformat(when)
+    except (TypeError, ValueError):
         return "-"
-    return datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _table(page: dict[str, Any]) -> str:
     rows = [("ID", "STATUS", "UPDATED", "TITLE")]
     for t in page["threads"]:
         status = t["status"] + (" (archived)" if t.get("archived") else "")
-        rows.append((t["id"], status, _when(t.get("updated_at")), t.get("title") or ""))
+        rows.append((t["thread_id"], status, _when(t.get("updated_at")), t.get("title") or ""))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join([*(r[i].ljust(widths[i]) for i in range(3)), r[3]]).rstrip()
              for r in rows]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botkit.errors import UserError
+from botkit.threads.access import APIToken
 
 if TYPE_CHECKING:
     from botkit.threads.service import Threads
@@ -30,18 +31,41 @@ def is_loopback(host: str) -> bool:
 class ThreadsAPIConfig:
     """Serve the threads API with the bot: ``create_bot(threads_api=ThreadsAPIConfig(port=8787))``.
 
-    Callers send ``Authorization: Bearer <token>``. A token is optional on a loopback host
-    (127.0.0.1, ::1, localhost) and required on any other: botkit refuses to start without.
-    ``port=0`` picks a free port (read it from ``bot.threads_api_url``).
+    Callers send ``Authorization: Bearer <token>`` (or ``X-Api-Key: <token>``, as the
+    LangGraph SDK does). ``token`` is an admin token; ``tokens`` adds scoped and user-bound
+    ones (``APIToken``). A token is optional on a loopback host (127.0.0.1, ::1, localhost)
+    and required on any other: botkit refuses to start without. ``port=0`` picks a free
+    port (read it from ``bot.threads_api_url``).
+
+    ``cors_origins``: origins a browser page may call from (``("*",)`` for any); none by
+    default. ``max_body_bytes``: larger bodies get 413. ``stream_token_ttl``: how long a
+    ``POST /threads/events/token`` token lets an ``EventSource`` connect.
     """
 
     port: int = 8787
     host: str = "127.0.0.1"
     token: str | None = field(default=None, repr=False)
+    tokens: tuple[APIToken, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1024 * 1024
+    stream_token_ttl: float = 300.0
 
     def __post_init__(self) -> None:
         if self.token is not None and not isinstance(self.token, str):
             raise UserError(f"the threads API token must be a string: {TOKEN_HELP}")
+        object.__setattr__(self, "tokens", tuple(self.tokens))
+        object.__setattr__(self, "cors_origins", tuple(self.cors_origins))
+        if not all(isinstance(t, APIToken) for t in self.tokens):
+            raise UserError("ThreadsAPIConfig(tokens=...) takes APIToken(token=..., "
+                            "scopes=..., user_id=...) values")
+        if not all(isinstance(o, str) and o for o in self.cors_origins):
+            raise UserError("ThreadsAPIConfig(cors_origins=...) takes origins like "
+                            "'https://app.example.com' (or '*')")
+        if isinstance(self.max_body_bytes, bool) or not isinstance(self.max_body_bytes, int) \
+                or self.max_body_bytes < 1024:
+            raise UserError("ThreadsAPIConfig(max_body_bytes=...) must be an integer >= 1024")
+        if not isinstance(self.stream_token_ttl, int | float) or self.stream_token_ttl <= 0:
+            raise UserError("ThreadsAPIConfig(stream_token_ttl=...) must be seconds > 0")
         if not isinstance(self.host, str):
             raise UserError(f"threads API host must be a host name or address, not {self.host!r}")
         if isinstance(self.port, bool) or not isinstance(self.port, int) \
@@ -49,16 +73,23 @@ class ThreadsAPIConfig:
             raise UserError(f"threads API port must be 0-65535, not {self.port!r}")
         if self.token is not None and not self.token.strip():
             raise UserError(f"the threads API token is empty; set a real one: {TOKEN_HELP}")
-        if self.token is None and not is_loopback(self.host):
+        if self.token is None and not self.tokens and not is_loopback(self.host):
             raise UserError(f"the threads API would listen on {self.host!r}, which is not "
                             f"loopback, without a token: set a bearer token with {TOKEN_HELP}")
 
+    def all_tokens(self) -> tuple[APIToken, ...]:
+        """``token`` (admin) and ``tokens``."""
+        admin = () if self.token is None else (
+            APIToken(token=self.token, scopes=frozenset({"admin"})),)
+        return admin + self.tokens
+
 
 async def serve_threads_api(threads: Threads, config: ThreadsAPIConfig) -> Any:
-    """Start serving ``threads`` (a ``ThreadsServer``: ``.url``, ``await .stop()``)."""
+    """Start serving ``threads`` (a ``ThreadsServer``: ``.url``, ``await .stop()``) with its
+    own routes and every group in ``threads.route_groups``."""
     try:
         from botkit.threads.http import ThreadsServer
     except ImportError as exc:
-        raise UserError('the threads API needs aiohttp: pip install "botkit[slack]" (or '
-                        f"aiohttp) ({exc})") from exc
+        raise UserError('the threads HTTP API needs aiohttp: pip install "botkit[threads-api]" '
+                        f"({exc})") from exc
     return await ThreadsServer(threads, config).start()

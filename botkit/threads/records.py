@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from botkit.errors import BotkitError, UserError
@@ -13,18 +14,24 @@ __all__ = [
     "MAX_LIMIT",
     "SORT_FIELDS",
     "STATUSES",
+    "Checkpoint",
+    "MessagesUnavailable",
+    "PreconditionFailed",
     "RunRecord",
+    "ThreadBusy",
+    "ThreadConflict",
     "ThreadEvent",
     "ThreadNotFound",
     "ThreadPage",
     "ThreadQueryError",
     "ThreadRecord",
     "ThreadStatus",
+    "ThreadsError",
 ]
 
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 STATUSES: tuple[str, ...] = get_args(ThreadStatus)
-SORT_FIELDS = ("updated_at", "created_at", "last_run_at", "title", "id", "status")
+SORT_FIELDS = ("updated_at", "created_at", "thread_id", "status", "last_run_at", "title")
 MAX_LIMIT = 200
 EventType = Literal["created", "renamed", "archived", "unarchived", "status_changed",
                     "updated", "state_changed", "deleted"]
@@ -36,6 +43,44 @@ class ThreadNotFound(BotkitError, LookupError):
     def __init__(self, thread_id: str) -> None:
         super().__init__(f"no thread {thread_id!r}")
         self.thread_id = thread_id
+
+
+class ThreadsError(UserError):
+    """A request the threads layer refuses; ``status`` is the HTTP status it answers."""
+
+    status = 409
+    code = "conflict"
+
+
+class ThreadBusy(ThreadsError):
+    """The thread is running: its state cannot change until the run ends (HTTP 409)."""
+
+    code = "thread_busy"
+
+    def __init__(self, thread_id: str) -> None:
+        super().__init__(f"thread {thread_id!r} is busy with a run: its state changes when "
+                         "the run ends; try again then")
+
+
+class ThreadConflict(ThreadsError):
+    """The thread exists already, or the state moved on (HTTP 409)."""
+
+
+class PreconditionFailed(ThreadsError):
+    """``If-Match`` named another version than the current one (HTTP 412)."""
+
+    status = 412
+    code = "precondition_failed"
+
+    def __init__(self, what: str, current: str) -> None:
+        super().__init__(f"{what} changed since you read it (now {current}): read it again")
+        self.current = current
+
+
+class MessagesUnavailable(ThreadsError):
+    """The thread's platform is not served here, or cannot do this (HTTP 409)."""
+
+    code = "messages_unavailable"
 
 
 class ThreadQueryError(UserError):
@@ -66,16 +111,88 @@ class ThreadRecord:
     conversation: Mapping[str, Any] = field(default_factory=dict)
     """Where the platform keeps it: ``{id, channel, thread, is_direct}``."""
     copied_from: str | None = None
+    user_id: str | None = None
+    """Whose thread it is (set by a user-bound token that creates it, or by the caller)."""
+    participants: tuple[str, ...] = ()
+    """Other users who may see it (user ids)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["metadata"], data["conversation"] = dict(self.metadata), dict(self.conversation)
+        data["participants"] = list(self.participants)
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ThreadRecord:
         names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in names})
+        values = {k: v for k, v in data.items() if k in names}
+        values["participants"] = tuple(values.get("participants") or ())
+        return cls(**values)
+
+    def visible_to(self, user_id: str | None) -> bool:
+        """True for everyone when ``user_id`` is None, else for its owner and participants."""
+        return user_id is None or self.user_id == user_id or user_id in self.participants
+
+    def to_api(self, values: Any = None, interrupts: Mapping[str, Any] | None = None
+               ) -> dict[str, Any]:
+        """The wire shape (LangGraph's thread, plus botkit's fields); ISO-8601 times."""
+        data = self.to_dict()
+        thread_id = data.pop("id")
+        for name in ("created_at", "updated_at", "last_run_at"):
+            data[name] = iso(data[name])
+        return {"thread_id": thread_id, **data, "values": {} if values is None else values,
+                "interrupts": dict(interrupts or {}), "config": {}}
+
+
+def iso(ts: float | None) -> str | None:
+    """Unix seconds as ISO-8601 (UTC)."""
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Checkpoint:
+    """One version of a thread's agent state: every run and every state write makes one.
+    ``source`` is ``input`` (created with the thread), ``loop`` (a run), ``update`` (a
+    state write) or ``copy``."""
+
+    checkpoint_id: str
+    thread_id: str
+    values: Any
+    created_at: float
+    step: int
+    source: str = "update"
+    parent_checkpoint_id: str | None = None
+    run_id: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    next: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["metadata"], data["next"] = dict(self.metadata), list(self.next)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Checkpoint:
+        names = cls.__dataclass_fields__
+        values = {k: v for k, v in data.items() if k in names}
+        values["next"] = tuple(values.get("next") or ())
+        return cls(**values)
+
+    def ref(self, checkpoint_id: str | None = None) -> dict[str, Any] | None:
+        cid = self.checkpoint_id if checkpoint_id is None else checkpoint_id
+        return {"thread_id": self.thread_id, "checkpoint_ns": "", "checkpoint_id": cid or None}
+
+    def to_state(self) -> dict[str, Any]:
+        """LangGraph's ``ThreadState`` shape."""
+        parent = (None if self.parent_checkpoint_id is None
+                  else self.ref(self.parent_checkpoint_id))
+        return {"values": self.values, "next": list(self.next), "tasks": [],
+                "checkpoint": self.ref(), "metadata": {
+                    **self.metadata, "source": self.source, "step": self.step,
+                    "run_id": self.run_id, "thread_id": self.thread_id, "parents": {}},
+                "created_at": iso(self.created_at), "parent_checkpoint": parent,
+                "checkpoint_id": self.checkpoint_id or None,
+                "parent_checkpoint_id": self.parent_checkpoint_id, "interrupts": []}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,7 +264,7 @@ class ThreadEvent:
 
 
 def check_id(thread_id: object, name: str = "thread_id") -> str:
-    if not isinstance(thread_id, str) or not thread_id.strip():
+    if not isinstance(thread_id, str) or not thread_id:
         raise ThreadQueryError([(name, "must be a non-empty string")])
     return thread_id
 
@@ -181,7 +298,7 @@ def check_list_query(*, search: object, status: object, metadata: object, platfo
         errors.append(("status", f"unknown {bad!r}; one of {', '.join(STATUSES)}"))
     if metadata is not None and not isinstance(metadata, Mapping):
         errors.append(("metadata", "must be an object of key/value pairs"))
-    if sort_by not in SORT_FIELDS:
+    if sort_by not in SORT_FIELDS and sort_by != "id":
         errors.append(("sort_by", f"must be one of {', '.join(SORT_FIELDS)}"))
     if sort_order not in ("asc", "desc"):
         errors.append(("sort_order", "must be asc or desc"))

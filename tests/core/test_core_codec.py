@@ -109,7 +109,8 @@ def test_what_is_not_an_encoded_event_is_a_value_error(bad: Any) -> None:
 
 def test_keys_name_every_per_thread_key() -> None:
     assert [k("t1") for k in keys.PER_THREAD] == [
-        "state:t1", "runs:t1", "interrupt:t1", "msgids:t1", "turnq:t1"]
+        "state:t1", "runs:t1", "interrupt:t1", "msgids:t1", "turnq:t1", "ckpt:t1",
+        "ckstep:t1"]
     assert keys.thread_record("t1").startswith(keys.THREAD_RECORD_PREFIX)
     assert keys.event_seen("slack", "E1") == "evt:slack:E1"
 

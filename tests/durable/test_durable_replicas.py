@@ -136,6 +136,6 @@ async def test_an_owner_that_does_not_take_the_answer_is_replaced_by_a_replay(
         assert fake_b.texts()[-1] == "Done: ticket 'printer' is open"
         assert not any(t.startswith("Done:") for t in fake_a.texts())
         assert h.PREPARED == ["printer", "printer"]
-        assert (await bot_a.threads.history("C1:t1"))[0].status == "interrupted"
+        assert (await bot_a.threads.runs("C1:t1"))[0].status == "interrupted"
     finally:
         await close(store_a, store_b)

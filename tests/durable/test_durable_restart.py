@@ -59,7 +59,7 @@ async def test_a_tool_waiting_for_a_click_survives_a_restart(tmp_path: Path) -> 
             assert await store.scan("replica:") == []  # the stopped bot said it is gone
             await fake.click("Open it")
             assert fake.texts()[-1] == "Done: ticket 'printer' is open"
-            history = [r.status for r in await restarted.threads.history("C1:t1")]
+            history = [r.status for r in await restarted.threads.runs("C1:t1")]
             await fake.emit_mention("hello")
         closed = [s for s in fake.sent if s.kind == "update"]
         assert [s.text.splitlines()[-1] for s in closed] == ["· ✓ Open it (by Alice)"]

@@ -17,6 +17,7 @@ from scale_harness import (
     wait_reply,
 )
 
+from botkit_slack import metadata
 from botkit_slack.emulator import SlackEmulator
 
 
@@ -52,8 +53,7 @@ async def test_approvals_survive_a_killed_bot_process(tmp_path: Path) -> None:
         assert "✓ Open it (by Alice Example)" in str(slack.message(card["ts"])["blocks"])
         assert resumed["text"] == "Password reset: approved (resumed by replica r2)."
         records = [r for m in slack.messages(slack.general, ticket["ts"])
-                   for r in ((m.get("metadata") or {}).get("event_payload") or {}).get(
-                       "agent_messages", ())]
+                   for r in metadata.decode(m.get("metadata"))[0]]
         results = [r for r in records if r.get("role") == "tool"]
         assert [r["content"] for r in results] == [done["text"]]  # the call closed once, in Slack
         texts = thread_bot_texts(slack, ticket["ts"]) + thread_bot_texts(slack, reset["ts"])

@@ -10,7 +10,7 @@ import pytest
 
 from botkit.errors import UserError
 from botkit.ui import nodes as ui
-from botkit_slack.blockkit import (
+from botkit_slack.render import (
     RenderedSlackMessage,
     plain_text_fallback,
     render_blocks,

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from botkit_slack.mrkdwn import (
+from botkit_slack.render.mrkdwn import (
     close_open_markdown,
     escape_mrkdwn,
     markdown_to_mrkdwn,

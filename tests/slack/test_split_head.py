@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from botkit_slack import streaming
-from botkit_slack.streaming import split_head
+from botkit_slack.render import split
+from botkit_slack.render.split import split_head
 
 FENCED = "intro\n```\n" + "\n".join(f"line {i} " + "y" * 40 for i in range(200)) + "\n```\nafter"
 
@@ -23,7 +23,13 @@ def test_a_clean_cut_keeps_every_line() -> None:
 
 
 def test_the_hard_cut_fallback_keeps_every_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(streaming, "split_once", lambda md, limit: ("", md))  # no clean cut
+    real, calls = split.split_once, []
+
+    def no_clean_cut_first(md: str, limit: int) -> tuple[str, str]:
+        calls.append(limit)  # split_head's own attempt finds no clean cut; split_text's do
+        return ("", md) if len(calls) == 1 else real(md, limit)
+
+    monkeypatch.setattr(split, "split_once", no_clean_cut_first)
     head, tail = split_head(FENCED, 3500)
     assert len(head) <= 3500
     assert _content(head) + _content(tail) == _content(FENCED)

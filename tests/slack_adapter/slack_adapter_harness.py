@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from slack_faults import EdgeProxy
+
 from botkit.bot import Bot
 from botkit.cli import load_app
 from botkit_slack.adapter import SlackAdapter
@@ -70,13 +72,17 @@ class Harness:
 @contextlib.asynccontextmanager
 async def running(
     mode: str = "socket", *, app: str | Path = HELPDESK, config: EmulatorConfig | None = None,
-    bot: Bot | None = None, **options: Any,
+    bot: Bot | None = None, proxy: EdgeProxy | None = None, **options: Any,
 ) -> AsyncIterator[Harness]:
-    """The emulator plus ``app``'s bot on a ``SlackAdapter`` in ``mode`` (socket or http)."""
+    """The emulator plus ``app``'s bot on a ``SlackAdapter`` in ``mode`` (socket or http);
+    with ``proxy`` the adapter's Web API calls go through it."""
     config = config or EmulatorConfig.fast()
     async with SlackEmulator(config=config) as slack:
         the_bot = bot or load_app(str(app))
-        kwargs: dict[str, Any] = {"bot_token": slack.bot_token, "base_url": slack.base_url,
+        base_url = slack.base_url
+        if proxy is not None:
+            proxy.target, base_url = slack.base_url.rstrip("/"), proxy.url
+        kwargs: dict[str, Any] = {"bot_token": slack.bot_token, "base_url": base_url,
                                   "edit_interval": 0.2, "first_post_delay": 0.0, **options}
         if mode == "socket":
             kwargs.update(app_token=slack.app_token, socket_mode=True)

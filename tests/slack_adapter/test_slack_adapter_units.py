@@ -4,20 +4,25 @@ Slack text, stream rendering and tool records in metadata."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.errors import UserError
 from botkit.history import build_agent_messages
-from botkit.types import PlatformUser
-from botkit_slack.egress import ToolRow, _fit_records, stream_content
+from botkit.types import Conversation, PlatformUser
+from botkit_slack.client import http_status, slack_error
+from botkit_slack.conversations import Conversations, SlackRoute, conversation_id
+from botkit_slack.egress import ToolRow, stream_content
 from botkit_slack.emulator import SlackEmulator
-from botkit_slack.history import AGENT_EVENT, HistoryCache, Identity, translate
+from botkit_slack.history import HistoryCache, Identity, translate
 from botkit_slack.ingress import RespondTo, decide, decode_click
+from botkit_slack.metadata import AGENT_EVENT, fit_records
+from botkit_slack.render.text import blocks_text, to_plain
 from botkit_slack.settings import SlackSettings
-from botkit_slack.text import blocks_text, to_plain
 
 BOT = "UBOT"
 ME = Identity(user_id=BOT, bot_id="BBOT", team_id="T1",
@@ -74,7 +79,8 @@ def test_the_message_and_app_mention_pair_share_one_event_id() -> None:
     assert pair[0] is not None
     assert pair[1] is not None
     assert pair[0].event_id == pair[1].event_id
-    assert pair[0].conversation_id == pair[1].conversation_id == "C1:100.000001"
+    assert conversation_id(pair[0].channel, pair[0].thread) == conversation_id(
+        pair[1].channel, pair[1].thread) == "C1:100.000001"
 
 
 def test_respond_to_rejects_unknown_options() -> None:
@@ -231,9 +237,70 @@ def test_stream_renders_close_open_markdown_until_final() -> None:
 
 def test_tool_records_are_shrunk_to_fit_metadata() -> None:
     big = [{"id": "r", "role": "tool", "toolCallId": "c", "content": "x" * 50_000}]
-    fitted = _fit_records(big)
+    fitted = fit_records(big)
     assert fitted is not None
     assert len(json.dumps(fitted)) < 8000
     assert fitted[0]["content"].endswith("[truncated]")
-    assert _fit_records([{"id": str(i), "role": "tool", "toolCallId": str(i), "content": "y"}
+    assert fit_records([{"id": str(i), "role": "tool", "toolCallId": str(i), "content": "y"}
                          for i in range(2000)]) is None
+
+
+# -- robustness of the pure decisions, conversations and settings ---------------------------
+@pytest.mark.parametrize("body", [
+    {"type": "block_actions", "user": "x", "actions": [{"action_id": "a"}]},
+    {"type": "block_actions", "user": {"id": "U1"}, "actions": [3]},
+    {"type": "block_actions", "user": {"id": "U1"}, "actions": "a"},
+    {"type": "block_actions", "user": {"id": "U1"}, "channel": [], "actions": [{}]},
+    {"type": "block_actions", "actions": [{"action_id": "a"}], "channel": {"id": "C1"}},
+])
+def test_unusable_clicks_decode_to_nothing(body: dict[str, Any]) -> None:
+    assert decode_click(body) is None
+
+
+def test_odd_messages_are_not_answered() -> None:
+    for odd in (msg(user=["U1"]), msg(user=""), msg(channel=""), msg(ts="")):
+        assert decide(odd, bot_user_id=BOT, respond_to=RespondTo()) is None
+
+
+def test_conversations_keep_ids_and_routes() -> None:
+    conversations = Conversations()
+    route = SlackRoute(recipient_user_id="UALICE", recipient_team_id="T1", message_ts="1.0",
+                       new_thread=True)
+    opened = conversations.open("C1", "1.0", route=route, raw={"type": "app_mention"})
+    assert (opened.id, opened.is_direct, dict(opened.raw)) == ("C1:1.0", False,
+                                                              {"type": "app_mention"})
+    assert conversations.route(opened) == route
+    assert conversations.open("D1", None, route=SlackRoute()).is_direct  # the DM rule
+    elsewhere = Conversation(id="other", channel="C9", thread="2.0")
+    assert conversations.route(elsewhere) == SlackRoute()  # unknown: nothing to go on
+    assert conversations.open("C9", "2.0", route=route).id == "C9:2.0"
+    conversations.remember(elsewhere)  # the core's id wins for a conversation it knows
+    assert conversations.open("C9", "2.0", route=route).id == "other"
+    assert not conversations.has_bot_posted("C1", "1.0")
+    conversations.bot_posted("C1", "1.0")
+    assert conversations.has_bot_posted("C1", "1.0")
+
+
+def test_slack_settings_is_the_one_list_of_options() -> None:
+    names = SlackSettings.option_names()
+    assert "credentials_error" not in names
+    assert {"bot_token", "respond_to", "streaming", "suggested_prompts"} <= set(names)
+    with pytest.raises(UserError, match=r"no option colour \(options: bot_token, "):
+        SlackSettings.build(colour="red", defer_credentials=True)
+    built = SlackSettings.build(bot_token="xoxb-1", app_token="xapp-1")
+    assert built.respond_to == RespondTo()
+    assert built.edit_interval == 1.0
+
+
+def test_slack_errors_are_named_whatever_the_body() -> None:
+    def failed(response: object) -> SlackApiError:
+        return SlackApiError("failed", response)
+
+    assert slack_error(failed(SimpleNamespace(data={"error": "ratelimited"}, status_code=429))) \
+        == "ratelimited"
+    assert slack_error(failed(SimpleNamespace(data="upstream error", status_code=502))) \
+        == "http_502"  # text/plain kept as a string
+    assert slack_error(failed(SimpleNamespace(data={}, status_code=503))) == "http_503"
+    assert slack_error(failed(SimpleNamespace(status=502))) == "http_502"  # aiohttp's own
+    assert http_status(failed(SimpleNamespace(status=502))) == 502
+    assert slack_error(TimeoutError()) == "TimeoutError"

@@ -54,15 +54,20 @@ def test_list_show_state_history_against_a_store(store_url: str,
     assert "idle" in lines[2]
     assert lines[-1] == "(1-2 of 2)"
     _, out, _ = cli(capsys, "--store", store_url, "list", "--status", "idle", "--json")
-    assert [t["id"] for t in json.loads(out)["threads"]] == ["C1:t1"]
+    assert [t["thread_id"] for t in json.loads(out)["threads"]] == ["C1:t1"]
     _, out, _ = cli(capsys, "--store", store_url, "show", "C1:t1")
-    assert json.loads(out)["title"] == "file a ticket"
+    shown = json.loads(out)
+    assert (shown["title"], shown["values"]["scripted"]["rule"]) == ("file a ticket", 0)
     _, out, _ = cli(capsys, "--store", store_url, "state", "C1:t1")
     assert "scripted" in json.loads(out)
-    _, out, _ = cli(capsys, "--store", store_url, "history", "C1:t1", "--limit", "1")
+    _, out, _ = cli(capsys, "--store", store_url, "runs", "C1:t1", "--limit", "1")
     (run,) = json.loads(out)
     assert run["status"] == "completed"
     assert run["tool_calls"][0]["name"] == "create_ticket"
+    _, out, _ = cli(capsys, "--store", store_url, "history", "C1:t1", "--limit", "1")
+    (newest,) = json.loads(out)
+    assert newest["metadata"]["source"] == "loop"
+    assert newest["metadata"]["run_id"] == run["run_id"]
 
 
 def test_manage_threads_against_a_store(store_url: str,
@@ -70,7 +75,7 @@ def test_manage_threads_against_a_store(store_url: str,
     assert cli(capsys, "--store", store_url, "rename", "C1:t1", "Printer")[0] == 0
     assert cli(capsys, "--store", store_url, "archive", "C1:t1")[0] == 0
     _, out, _ = cli(capsys, "--store", store_url, "list", "--json")
-    assert [t["id"] for t in json.loads(out)["threads"]] == ["C2:t2"]
+    assert [t["thread_id"] for t in json.loads(out)["threads"]] == ["C2:t2"]
     _, out, _ = cli(capsys, "--store", store_url, "list", "--all", "--sort-by", "title",
                     "--asc", "--json")
     assert [t["title"] for t in json.loads(out)["threads"]] == ["deploy it", "Printer"]
@@ -135,7 +140,10 @@ async def test_against_a_running_bot(capsys: pytest.CaptureFixture[str]) -> None
         _, out, _ = await run("--token", "tok", "messages", "C1:t1", "--search", "ticket")
         assert [m["text"] for m in json.loads(out)] == ["file a ticket"]
         _, out, _ = await run("--token", "tok", "history", "C1:t1")
-        assert json.loads(out)[0]["status"] == "completed"
+        assert json.loads(out)[0]["metadata"]["run_status"] == "completed"
+        _, out, _ = await run("--token", "tok", "say", "C1:t1", "An operator here.")
+        assert json.loads(out)["content"] == "An operator here."
+        assert fake.texts()[-1] == "An operator here."
         _, out, _ = await run("--token", "tok", "rename", "C1:t1", "Printer")
         assert json.loads(out)["title"] == "Printer"
         assert (await run("--token", "tok", "delete", "C1:t1", "--yes"))[0] == 0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,15 @@ from threads_helpers import Clock, make_bot
 from botkit import Capabilities, ContextEntry, MemoryStore, SQLiteStore, create_bot
 from botkit.agents.loop import AgentRunner
 from botkit.testing import BOB, FakeAdapter, Say, ScriptedAgent, running
-from botkit.threads import ThreadEvent, ThreadNotFound, ThreadQueryError, Threads
+from botkit.threads import (
+    PreconditionFailed,
+    ThreadConflict,
+    ThreadEvent,
+    ThreadNotFound,
+    ThreadQueryError,
+    Threads,
+)
+from botkit.threads.checkpoints import state_etag
 from botkit.types import Conversation
 
 
@@ -63,7 +73,7 @@ async def test_runs_set_the_status_and_fill_the_history() -> None:
     assert record.status == "error"
     assert record.last_error == "model overloaded"
     assert record.current_run is None
-    runs = await bot.threads.history("C1:t1")
+    runs = await bot.threads.runs("C1:t1")
     assert [(r.kind, r.status) for r in runs] == [
         ("run", "failed"), ("resume", "completed"), ("run", "interrupted"), ("run", "completed")]
     ticket = runs[-1]
@@ -76,7 +86,7 @@ async def test_runs_set_the_status_and_fill_the_history() -> None:
     assert ticket.checkpoint["scripted"]["rule"] == 0  # the state the run left
     assert runs[0].error == "model overloaded"
     assert ticket.started_at <= ticket.ended_at
-    assert [r.kind for r in await bot.threads.history("C1:t1", limit=1)] == ["run"]
+    assert [r.kind for r in await bot.threads.runs("C1:t1", limit=1)] == ["run"]
     statuses = [e.thread.status for e in events if e.type == "status_changed" and e.thread]
     assert statuses == ["busy", "idle", "busy", "interrupted", "busy", "idle", "busy", "error"]
     assert events[0].type == "created"
@@ -93,7 +103,7 @@ async def test_a_crashing_run_is_recorded_and_still_raises(monkeypatch: pytest.M
     bot = make_bot(fake)
     async with running(bot):
         await fake.emit_mention("hello")
-    (run,) = await bot.threads.history("C1:t1")
+    (run,) = await bot.threads.runs("C1:t1")
     assert (run.status, run.error) == ("crashed", "RuntimeError: disk on fire")
     assert (await bot.threads.get("C1:t1")).status == "error"
     assert "something went wrong" in fake.texts()[-1]
@@ -124,18 +134,27 @@ async def test_state_can_be_merged_patched_replaced_and_cleared() -> None:
         await fake.emit_message("hi")  # no mention handler for plain messages: no record yet
         await fake.emit_mention("hi")
     threads = bot.threads
-    await threads.set_state("C1:t1", {"a": 1})
-    assert await threads.update_state("C1:t1", {"b": 2}) == {"a": 1, "b": 2}
-    patched = await threads.update_state("C1:t1", patch=[
+    first = await threads.set_state("C1:t1", {"a": 1})
+    merged = await threads.update_state("C1:t1", {"b": 2})
+    assert merged.values == {"a": 1, "b": 2}
+    assert merged.parent_checkpoint_id == first.checkpoint_id
+    patched = await threads.update_state("C1:t1", {"d": 0}, patch=[
         {"op": "replace", "path": "/a", "value": 5}, {"op": "add", "path": "/c", "value": [1]}])
-    assert patched == {"a": 5, "b": 2, "c": [1]}
-    assert await threads.get_state("C1:t1") == patched
-    with pytest.raises(ThreadQueryError, match="patch"):
+    assert patched.values == {"a": 5, "b": 2, "c": [1], "d": 0}
+    assert await threads.get_state("C1:t1") == patched.values
+    with pytest.raises(ThreadConflict, match="patch"):
         await threads.update_state("C1:t1", patch=[{"op": "remove", "path": "/missing"}])
-    with pytest.raises(ThreadQueryError, match="exactly one"):
-        await threads.update_state("C1:t1")
-    await threads.clear_state("C1:t1")
+    with pytest.raises(PreconditionFailed):
+        await threads.update_state("C1:t1", {"e": 1}, if_match=state_etag(first.checkpoint_id))
+    cleared = await threads.clear_state("C1:t1", if_match=state_etag(patched.checkpoint_id))
     assert await threads.get_state("C1:t1") == {}
+    history = await threads.history("C1:t1", limit=4)
+    assert [c.checkpoint_id for c in history] == [
+        cleared.checkpoint_id, patched.checkpoint_id, merged.checkpoint_id, first.checkpoint_id]
+    assert [c.source for c in history] == ["update"] * 4
+    older = await threads.history("C1:t1", before=merged.checkpoint_id)
+    assert older[0] == first
+    assert (await threads.checkpoint("C1:t1", merged.checkpoint_id)).values == {"a": 1, "b": 2}
     with pytest.raises(ThreadNotFound):
         await threads.get_state("nope")
 
@@ -152,9 +171,11 @@ async def test_messages_come_from_the_platform_newest_page_oldest_first() -> Non
     texts = [m.text for m in await threads.messages("C1:t1")]
     assert texts == ["m0", "echo m0", "m1", "echo m1", "m2", "echo m2", "m3", "echo m3"]
     page = await threads.messages("C1:t1", limit=3, offset=2)
-    assert [m.text for m in page] == ["echo m1", "m2", "echo m2"]
-    assert [m.text for m in await threads.messages("C1:t1", search="ECHO M3")] == ["echo m3"]
-    assert await threads.messages("C1:t1", offset=100) == []
+    assert ([m.text for m in page], page.total) == (["echo m1", "m2", "echo m2"], 8)
+    found = await threads.messages("C1:t1", search="ECHO M")
+    assert ([m.text for m in found], found.total) == (
+        ["echo m0", "echo m1", "echo m2", "echo m3"], 4)
+    assert list(await threads.messages("C1:t1", offset=100)) == []
     with pytest.raises(ThreadQueryError, match="offset"):
         await threads.messages("C1:t1", offset=-1)
     store_only = Threads(bot.store)
@@ -168,7 +189,7 @@ async def test_messages_are_empty_where_the_platform_cannot_read_history() -> No
     bot.on_mention(lambda ctx: None)
     async with running(bot):
         await fake.emit_mention("hello")
-    assert await bot.threads.messages("C1:t1") == []
+    assert list(await bot.threads.messages("C1:t1")) == []
 
 
 async def test_rename_archive_copy_and_delete() -> None:
@@ -179,7 +200,7 @@ async def test_rename_archive_copy_and_delete() -> None:
     threads = bot.threads
     assert (await threads.rename("C1:t1", "  Release 1.2 ")).title == "Release 1.2"
     with pytest.raises(ThreadQueryError, match="title"):
-        await threads.rename("C1:t1", " ")
+        await threads.rename("C1:t1", 5)  # type: ignore[arg-type]
     archived = await threads.archive("C1:t1")
     assert archived.archived
     assert [t.id for t in await threads.list()] == []
@@ -193,17 +214,20 @@ async def test_rename_archive_copy_and_delete() -> None:
     copy = await threads.copy("C1:t1", "C1:t1-copy")
     assert (copy.copied_from, copy.title, copy.status) == ("C1:t1", "R1", "idle")
     assert await threads.get_state("C1:t1-copy") == await threads.get_state("C1:t1")
-    assert len(await threads.history("C1:t1-copy")) == 1
+    assert len(await threads.runs("C1:t1-copy")) == 1
+    assert await threads.history("C1:t1-copy") == [
+        replace(c, thread_id="C1:t1-copy") for c in await threads.history("C1:t1")]
     assert next(m.text for m in await threads.messages("C1:t1-copy")) == "deploy it"
-    with pytest.raises(ThreadQueryError, match="already exists"):
+    with pytest.raises(ThreadConflict, match="already exists"):
         await threads.copy("C1:t1", "C1:t1-copy")
-    assert (await threads.copy("C1:t1")).id.startswith("C1:t1~")
+    assert str(uuid.UUID((await threads.copy("C1:t1")).id))
 
     assert await bot.store.get("interrupt:C1:t1") is not None
     await threads.delete("C1:t1")
-    for key in ("thread:C1:t1", "state:C1:t1", "interrupt:C1:t1"):
+    for key in ("thread:C1:t1", "state:C1:t1", "interrupt:C1:t1", "ckstep:C1:t1"):
         assert await bot.store.get(key) is None
     assert await bot.store.list_len("runs:C1:t1") == 0
+    assert await bot.store.list_len("ckpt:C1:t1") == 0
     assert next(m.text for m in fake.history["C1:t1"]) == "deploy it"  # platform untouched
     with pytest.raises(ThreadNotFound):
         await threads.delete("C1:t1")
@@ -259,7 +283,7 @@ async def test_list_rejects_bad_arguments(kwargs: dict[str, Any], field: str) ->
 
 async def test_empty_ids_are_refused() -> None:
     threads = Threads(MemoryStore())
-    for call in (threads.get(""), threads.history("  "), threads.rename("", "x")):
+    for call in (threads.get(""), threads.history(""), threads.rename("", "x")):
         with pytest.raises(ThreadQueryError, match="thread_id"):
             await call
 
@@ -278,7 +302,7 @@ async def test_records_history_and_state_survive_a_restart_on_sqlite(tmp_path: P
         record = await again.threads.get("C1:t1")
         assert (record.title, record.status, record.run_count) == (
             "file a ticket please", "interrupted", 2)
-        assert [r.status for r in await again.threads.history("C1:t1")] == [
+        assert [r.status for r in await again.threads.runs("C1:t1")] == [
             "interrupted", "completed"]
         assert "scripted" in await again.threads.get_state("C1:t1")
         assert await again.store.get("interrupt:C1:t1") is not None

@@ -1,6 +1,12 @@
-"""slack: botkit's Slack adapter (``SlackAdapter``), Block Kit rendering and a local emulator.
+"""botkit_slack: botkit's Slack adapter (``SlackAdapter``), Block Kit rendering and a local
+emulator.
 
-``SlackAdapter`` is imported lazily, so the renderer and the emulator load without Bolt.
+The names below are imported lazily, so the renderer and the emulator load without Bolt.
+
+Layout: ``adapter`` (the facade the core talks to), ``ingress/`` (what Slack delivers →
+botkit events), ``conversations``, ``directory`` (people), ``history``, ``egress`` (posting,
+editing, tool records in ``metadata``), ``streaming/`` (replies as they arrive), ``render/``
+(Block Kit, mrkdwn, splitting), ``transport`` (Socket Mode or HTTP), ``settings``.
 """
 
 from __future__ import annotations
@@ -8,10 +14,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["SlackAdapter"]
+__all__ = ["RespondTo", "SlackAdapter", "SlackRoute", "SlackSettings"]
+
+_WHERE = {
+    "RespondTo": "botkit_slack.ingress.decide",
+    "SlackAdapter": "botkit_slack.adapter",
+    "SlackRoute": "botkit_slack.conversations",
+    "SlackSettings": "botkit_slack.settings",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "SlackAdapter":
-        return importlib.import_module("botkit_slack.adapter").SlackAdapter
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
     raise AttributeError(f"module 'botkit_slack' has no attribute {name!r}")

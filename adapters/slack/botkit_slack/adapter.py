@@ -11,34 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import AsyncIterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.middleware.authorization.async_single_team_authorization import (
-    AsyncSingleTeamAuthorization,
-)
 from slack_sdk.errors import SlackApiError
 
 from botkit.adapter import BaseAdapter, Capabilities, StreamPart
 from botkit.errors import AdapterError, UserError
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
 from botkit.ui.nodes import Message
-from botkit_slack import ingress
-from botkit_slack.client import RateLimiter, make_clients
+from botkit_slack.client import RateLimiter, http_status, make_clients, slack_error
+from botkit_slack.conversations import Conversations, channel_type
+from botkit_slack.directory import Directory
 from botkit_slack.egress import Egress
 from botkit_slack.files import FileStore
 from botkit_slack.history import HistoryCache, Identity, translate
-from botkit_slack.inbound import Inbound
-from botkit_slack.ingress import RespondTo
+from botkit_slack.ingress.bolt import build_app, register
+from botkit_slack.ingress.events import EventBuilder, Routing
 from botkit_slack.settings import SlackSettings
 from botkit_slack.streaming import PERMANENT_NATIVE_ERRORS, ReplyStream, StreamSettings
 from botkit_slack.transport import HttpTransport, SocketTransport, Transport
-from botkit_slack.users import UserDirectory
 
 if TYPE_CHECKING:
+    from slack_bolt.app.async_app import AsyncApp
+
     from botkit.adapter import BotHandle
 
 __all__ = ["SlackAdapter"]
@@ -51,37 +48,19 @@ class SlackAdapter(BaseAdapter):
     capabilities = Capabilities(streaming=True, get_messages=True, lookup_user=True,
                                 post_file=True, ephemeral=True, agent_records=True)
 
-    def __init__(
-        self, *, bot_token: str | None = None, app_token: str | None = None,
-        signing_secret: str | None = None, socket_mode: bool | None = None,
-        host: str = "0.0.0.0", port: int = 3000, path: str = "/slack/events",
-        base_url: str | None = None, respond_to: RespondTo | Mapping[str, Any] | None = None,
-        streaming: str = "native", show_tool_status: bool = True,
-        thinking_status: str | None = "is thinking…", edit_interval: float = 1.0,
-        first_post_delay: float = 0.5,
-        rate_limit_retries: int = 8, rate_limits: Mapping[str, tuple[float, int]] | None = None,
-        flat_history_limit: int = 100, suggested_prompts: Sequence[tuple[str, str]] = (),
-    ) -> None:
-        # options are checked now; missing tokens only when the adapter starts, so an app can
-        # declare SlackAdapter(...) and `botkit run` fill in the port, or the emulator's tokens
-        self._options: dict[str, Any] = dict(
-            bot_token=bot_token, app_token=app_token, signing_secret=signing_secret,
-            socket_mode=socket_mode, base_url=base_url, streaming=streaming,
-            respond_to=respond_to, host=host, port=port, path=path,
-            show_tool_status=show_tool_status, thinking_status=thinking_status,
-            edit_interval=edit_interval, first_post_delay=first_post_delay,
-            rate_limit_retries=rate_limit_retries,
-            rate_limits=rate_limits, flat_history_limit=flat_history_limit,
-            suggested_prompts=suggested_prompts)
+    def __init__(self, **options: Any) -> None:
+        """Options as in ``SlackSettings`` (the one list of them, with their defaults).
+        They are checked now; missing tokens only when the adapter starts, so an app can
+        declare ``SlackAdapter(...)`` and ``botkit run`` fill in the port, or the emulator's
+        tokens."""
+        self._options: dict[str, Any] = dict(options)
         self._configure()
         self.identity: Identity | None = None
         self.app: AsyncApp | None = None
         self.transport: Transport | None = None
-        self._bot: BotHandle | None = None
-        self.inbound: Inbound | None = None
-        self._bot_threads: OrderedDict[tuple[str, str | None], None] = OrderedDict()
-        self._conversations: OrderedDict[tuple[str, str | None], Conversation] = OrderedDict()
-        self._native_off = False
+        self.events: EventBuilder | None = None
+        self.conversations = Conversations()
+        self._native_off: set[str] = set()  # channel types ("*": all) refused native streams
         self._status_off: set[str] = set()
 
     def _configure(self) -> None:
@@ -92,7 +71,7 @@ class SlackAdapter(BaseAdapter):
         self.limiter = RateLimiter(dict(s.rate_limits or {}))
         self.history = HistoryCache(self.api, flat_limit=s.flat_history_limit,
                                     limiter=self.limiter)
-        self.users = UserDirectory(self.api, limiter=self.limiter)
+        self.users = Directory(self.api, limiter=self.limiter)
         self.files = FileStore(self.api, s.bot_token)
         self.egress = Egress(self.api, self.limiter, self.history, on_post=self._bot_posted)
 
@@ -101,10 +80,9 @@ class SlackAdapter(BaseAdapter):
         ``botkit run --adapter slack`` sets the port, or the emulator's URL and tokens)."""
         if self.app is not None:
             raise UserError("reconfigure a SlackAdapter before it starts")
-        unknown = sorted(set(changes) - set(self._options))
-        if unknown:
-            raise UserError(f"SlackAdapter has no option {', '.join(unknown)}")
-        self._options.update(changes)
+        options = {**self._options, **changes}
+        SlackSettings.build(**options, defer_credentials=True)  # refuses unknown options
+        self._options = options
         self._configure()
 
     def check_credentials(self) -> None:
@@ -131,31 +109,29 @@ class SlackAdapter(BaseAdapter):
 
     async def start(self, bot: BotHandle) -> None:
         self.check_credentials()
-        self._bot = bot
         s = self.settings
         try:
             auth: Any = await self.api.auth_test()
+            user_id = str(auth["user_id"])
         except SlackApiError as exc:
             raise AdapterError(f"Slack refused the bot token (auth.test: "
-                               f"{exc.response.get('error')}); check SLACK_BOT_TOKEN") from exc
+                               f"{slack_error(exc)}); check SLACK_BOT_TOKEN") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise AdapterError(f"cannot reach Slack at {self.api.base_url}: {exc}") from exc
         name = str(auth.get("user") or bot.name)
-        self.identity = Identity(
-            user_id=str(auth["user_id"]), bot_id=str(auth.get("bot_id") or ""),
+        self.identity = identity = Identity(
+            user_id=user_id, bot_id=str(auth.get("bot_id") or ""),
             team_id=str(auth.get("team_id") or ""),
-            user=PlatformUser(id=str(auth["user_id"]), name=name, handle=name, is_bot=True))
-        self.app = AsyncApp(client=self.api, signing_secret=s.signing_secret or "",
-                            process_before_response=False, name=bot.name,
-                            request_verification_enabled=not s.socket_mode)
-        for middleware in getattr(self.app, "_async_middleware_list", ()):
-            if isinstance(middleware, AsyncSingleTeamAuthorization):
-                middleware.auth_test_result = auth  # Bolt would call auth.test again
-        self.inbound = Inbound(self, bot, self.identity)
-        ingress.register(self.app, on_message=self.inbound.on_message,
-                         on_change=self.inbound.on_change, on_click=self.inbound.on_click,
-                         on_command=self.inbound.on_command, has_command=bot.has_command,
-                         on_assistant_thread=self.inbound.on_assistant_thread)
+            user=PlatformUser(id=user_id, name=name, handle=name, is_bot=True))
+        self.users.bot_user_id = identity.user_id
+        self.app = build_app(name=bot.name, identity=identity, token=s.bot_token,
+                             base_url=self.api.base_url)
+        self.events = EventBuilder(
+            bot, identity, Routing(s.respond_to, s.suggested_prompts,
+                                   self.set_suggested_prompts),
+            directory=self.users, files=self.files, conversations=self.conversations,
+            history=self.history, platform=self.platform)
+        register(self.app, self.events, has_command=bot.has_command)
         if s.socket_mode:
             assert s.app_token is not None
             self.transport = SocketTransport(self.app, s.app_token, self.api)
@@ -175,38 +151,9 @@ class SlackAdapter(BaseAdapter):
             await self.transport.stop()
             self.transport = None
 
-    # -- conversations -----------------------------------------------------------------
-    def conversation(self, channel: str, thread: str | None, *, is_direct: bool,
-                     raw: Mapping[str, Any]) -> Conversation:
-        """The conversation at (channel, thread), keeping the id of one the bot already
-        posted into (so a click lands in the same conversation as its message)."""
-        known = self._conversations.get((channel, thread))
-        conv_id = known.id if known else (f"{channel}:{thread}" if thread else channel)
-        return self._remember(Conversation(id=conv_id, channel=channel, thread=thread,
-                                           is_direct=is_direct, raw=dict(raw)))
-
-    def _remember(self, conversation: Conversation) -> Conversation:
-        key = (conversation.channel, conversation.thread)
-        self._conversations[key] = conversation
-        self._conversations.move_to_end(key)
-        if len(self._conversations) > 5000:
-            self._conversations.popitem(last=False)
-        return conversation
-
+    # -- conversations ---------------------------------------------------------------
     def _bot_posted(self, channel: str, thread: str | None) -> None:
-        self._bot_threads[(channel, thread)] = None
-        if len(self._bot_threads) > 10_000:
-            self._bot_threads.popitem(last=False)
-
-    async def bot_replied(self, channel: str, thread: str | None) -> bool:
-        """Whether the bot has posted in this thread (remembered, else read from Slack)."""
-        if (channel, thread) in self._bot_threads:
-            return True
-        await self.history.read(channel, thread)
-        if self.history.has_own_message(channel, thread, self._identity()):
-            self._bot_posted(channel, thread)
-            return True
-        return False
+        self.conversations.bot_posted(channel, thread)
 
     def _identity(self) -> Identity:
         if self.identity is None:
@@ -215,7 +162,7 @@ class SlackAdapter(BaseAdapter):
 
     # -- egress ------------------------------------------------------------------------
     async def post(self, conversation: Conversation, message: Message) -> MessageRef:
-        return await self.egress.post(self._remember(conversation), message)
+        return await self.egress.post(self.conversations.remember(conversation), message)
 
     async def update(self, conversation: Conversation, ref: MessageRef, message: Message
                      ) -> MessageRef:
@@ -231,29 +178,40 @@ class SlackAdapter(BaseAdapter):
     async def stream(self, conversation: Conversation, parts: AsyncIterable[StreamPart]
                      ) -> MessageRef | None:
         identity = self._identity()
-        s, raw = self.settings, conversation.raw
+        s, route = self.settings, self.conversations.route(conversation)
+        kind = channel_type(conversation.channel)
         status = self._thinking(conversation)
 
         async def before_first_post() -> None:
             if status is not None:
                 await asyncio.wait({status}, timeout=2.0)
 
+        def native_error(error: str) -> None:
+            self._native_error(error, kind)
+
         settings = StreamSettings(
-            native=s.streaming == "native" and not self._native_off, interval=s.edit_interval,
-            first_post_delay=s.first_post_delay,
-            tool_status=s.show_tool_status, recipient_user_id=raw.get("recipient_user_id"),
-            recipient_team_id=raw.get("recipient_team_id") or identity.team_id,
-            on_native_error=self._native_error, before_first_post=before_first_post)
-        posted = await ReplyStream(self.egress, self._remember(conversation), settings).run(parts)
+            native=s.streaming == "native" and not self._native_off & {kind, "*"},
+            interval=s.edit_interval, first_post_delay=s.first_post_delay,
+            tool_status=s.show_tool_status, recipient_user_id=route.recipient_user_id,
+            recipient_team_id=route.recipient_team_id or identity.team_id,
+            on_native_error=native_error, before_first_post=before_first_post)
+        posted = await ReplyStream(self.egress, self.conversations.remember(conversation),
+                                   settings).run(parts)
         if posted is None and status is not None:
             await self._set_status(conversation, "")
         return MessageRef(id=posted.ts, channel=posted.channel) if posted else None
 
-    def _native_error(self, error: str) -> None:
-        if error in PERMANENT_NATIVE_ERRORS and not self._native_off:
-            self._native_off = True
+    def _native_error(self, error: str, kind: str) -> None:
+        """Turn native streaming off where Slack refuses it for good: in this type of
+        channel (``channel_type_not_supported``), or everywhere (a missing scope …)."""
+        if error not in PERMANENT_NATIVE_ERRORS:
+            return
+        where = kind if error == "channel_type_not_supported" else "*"
+        if where not in self._native_off:
+            self._native_off.add(where)
             log.warning("Slack refused native streaming (%s); streaming by editing messages "
-                        "from now on", error)
+                        "%s from now on", error,
+                        "everywhere" if where == "*" else f"in {where} conversations")
 
     def _thinking(self, conversation: Conversation) -> asyncio.Task[None] | None:
         if not self.settings.thinking_status or conversation.channel in self._status_off:
@@ -261,22 +219,22 @@ class SlackAdapter(BaseAdapter):
         return asyncio.create_task(self._set_status(conversation, self.settings.thinking_status))
 
     async def _set_status(self, conversation: Conversation, status: str) -> None:
-        thread = conversation.thread or conversation.raw.get("message_ts")
+        """Best effort: a failure is logged, never raised (and turns the status off in that
+        channel unless Slack only asked to slow down)."""
+        thread = conversation.thread or self.conversations.route(conversation).message_ts
         if not thread or conversation.channel in self._status_off:
             return
         try:
             await self.quick.assistant_threads_setStatus(
                 channel_id=conversation.channel, thread_ts=str(thread), status=status)
-        except SlackApiError as exc:
-            if exc.response.status_code != 429:
-                self._status_off.add(conversation.channel)
-            log.debug("assistant.threads.setStatus failed: %s", exc.response.get("error"))
         except Exception as exc:
-            log.debug("assistant.threads.setStatus failed: %s", exc)
+            if http_status(exc) != 429:
+                self._status_off.add(conversation.channel)
+            log.debug("assistant.threads.setStatus failed: %s", slack_error(exc))
 
     async def get_messages(self, conversation: Conversation) -> list[ThreadMessage]:
         identity = self._identity()
-        if conversation.raw.get("new_thread") and not self.history.known(
+        if self.conversations.route(conversation).new_thread and not self.history.known(
                 conversation.channel, conversation.thread):
             return []  # a new top-level message: its thread is just that message
         out: list[ThreadMessage] = []
@@ -286,8 +244,8 @@ class SlackAdapter(BaseAdapter):
                 not raw.get("bot_id") else None
             files = await self.files.attachments(raw["files"]) if raw.get("files") and not own \
                 else ()
-            if not own and self.inbound is not None:
-                await self.inbound.plain(str(raw.get("text") or ""))  # learn mentioned names
+            if not own:
+                await self.users.plain(str(raw.get("text") or ""))  # learn mentioned names
             message = translate(raw, identity, author=author, attachments=files,
                                 name_of=self.users.cached_name)
             if message is not None:

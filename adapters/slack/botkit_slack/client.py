@@ -16,15 +16,46 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-__all__ = ["DEFAULT_BASE_URL", "Pacer", "RateLimiter", "make_clients"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "Pacer",
+    "RateLimiter",
+    "http_status",
+    "make_clients",
+    "slack_error",
+]
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
+
+
+def slack_error(exc: BaseException) -> str:
+    """What went wrong, in a word: Slack's ``error`` code for a ``SlackApiError`` (also when
+    the body was not JSON: an HTML or plain-text 5xx from a proxy is ``http_502``), else the
+    exception's type. Never the body itself, which may echo what was sent."""
+    if isinstance(exc, SlackApiError):
+        data = getattr(exc.response, "data", None)
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, str):
+            return error
+        return f"http_{http_status(exc)}"
+    return type(exc).__name__
+
+
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status of a failed Slack call (None when it never got an answer)."""
+    response = getattr(exc, "response", None)  # a SlackResponse, or aiohttp's response
+    for name in ("status_code", "status"):     # when the body did not parse as JSON
+        status = getattr(response, name, None)
+        if isinstance(status, int):
+            return status
+    return None
 
 
 def make_clients(

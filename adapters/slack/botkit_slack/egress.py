@@ -8,30 +8,29 @@ next turn's history, read back from Slack, includes them.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.types import Conversation, MessageRef, PlatformUser
 from botkit.ui.nodes import Context, Markdown, Message, Section
 from botkit.ui.text import render_plain
 from botkit_slack import limits as L
-from botkit_slack.blockkit import render_blocks, split_text
-from botkit_slack.client import RateLimiter
-from botkit_slack.history import AGENT_EVENT, STATUS_EVENT, HistoryCache
-from botkit_slack.mrkdwn import close_open_markdown, markdown_to_mrkdwn
-from botkit_slack.text import escape
+from botkit_slack import metadata as meta
+from botkit_slack.client import RateLimiter, slack_error
+from botkit_slack.history import HistoryCache
+from botkit_slack.render.blocks import render_blocks
+from botkit_slack.render.mrkdwn import close_open_markdown, markdown_to_mrkdwn
+from botkit_slack.render.split import split_text
+from botkit_slack.render.text import escape, replace_lone_surrogates
 
-__all__ = ["Egress", "Posted", "ToolRow", "stream_content"]
+__all__ = ["Egress", "Posted", "ToolRow", "message_content", "stream_content"]
 
 log = logging.getLogger("botkit.slack")
-METADATA_BUDGET = 7000
 SECTION_SPLIT = 2900
 
 
@@ -41,14 +40,18 @@ class ToolRow:
     state: str = "running"  # running | called | done | error
     error: str | None = None
 
-    def line(self) -> str:
+    def title(self) -> str:
         if self.state == "done":
-            return f"✅ Used `{self.name}`"
+            return f"Used `{self.name}`"
         if self.state == "called":
-            return f"🔧 Called `{self.name}`"
+            return f"Called `{self.name}`"
         if self.state == "error":
-            return f"⚠️ `{self.name}` failed" + (f": {self.error[:200]}" if self.error else "")
-        return f"🔧 Using `{self.name}`…"
+            return f"`{self.name}` failed" + (f": {self.error[:200]}" if self.error else "")
+        return f"Using `{self.name}`"
+
+    def line(self) -> str:
+        icon = {"done": "✅", "error": "⚠️"}.get(self.state, "🔧")
+        return f"{icon} {self.title()}" + ("…" if self.state == "running" else "")
 
 
 @dataclass
@@ -66,14 +69,9 @@ class Posted:
     status: bool = False
 
     def metadata(self) -> dict[str, Any] | None:
-        if self.records:
-            payload: dict[str, Any] = {"agent_messages": self.records}
-            if self.status:
-                payload["status"] = True
-            return {"event_type": AGENT_EVENT, "event_payload": payload}
-        if self.status:
-            return {"event_type": STATUS_EVENT, "event_payload": {"status": True}}
-        return None
+        """The message's metadata: its tool records and status flag (the one place that
+        builds it)."""
+        return meta.encode(self.records, status=self.status)
 
 
 def stream_content(md: str, rows: Mapping[str, ToolRow], *, final: bool) -> dict[str, Any]:
@@ -104,31 +102,6 @@ def _text_only(message: Message) -> str | None:
     if all(isinstance(b, Section | Markdown) for b in message.blocks):
         return "\n\n".join(b.text for b in message.blocks)  # type: ignore[union-attr]
     return None
-
-
-def _fit_records(records: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """Records shrunk (long tool results and arguments cut) to fit the metadata budget."""
-    for cap in (None, 2000, 800, 300, 100):
-        shrunk = records if cap is None else [_shrink(r, cap) for r in records]
-        if len(json.dumps(shrunk, default=str)) <= METADATA_BUDGET:
-            return shrunk
-    return None
-
-
-def _shrink(record: Mapping[str, Any], cap: int) -> dict[str, Any]:
-    out = dict(record)
-    if isinstance(out.get("content"), str) and len(out["content"]) > cap:
-        out["content"] = out["content"][:cap] + "… [truncated]"
-    calls = []
-    for call in out.get("toolCalls") or ():
-        call = {**call, "function": dict(call.get("function") or {})}
-        args = call["function"].get("arguments")
-        if isinstance(args, str) and len(args) > cap:
-            call["function"]["arguments"] = json.dumps({"truncated": args[:cap]})
-        calls.append(call)
-    if calls:
-        out["toolCalls"] = calls
-    return out
 
 
 class Egress:
@@ -171,7 +144,7 @@ class Egress:
         extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
         response: Any = await self.client.chat_postMessage(
             channel=channel, thread_ts=conversation.thread, unfurl_links=False,
-            unfurl_media=False, **content, **extra)
+            unfurl_media=False, **_clean(content), **extra)
         return str(response["ts"])
 
     async def update_content(self, channel: str, ts: str, content: dict[str, Any] | None,
@@ -180,7 +153,7 @@ class Egress:
         if paced:
             await self.limiter.take("chat.update")
         extra: dict[str, Any] = {"metadata": metadata} if metadata is not None else {}
-        await self.client.chat_update(channel=channel, ts=ts, **(content or {}), **extra)
+        await self.client.chat_update(channel=channel, ts=ts, **_clean(content or {}), **extra)
         self.history.invalidate(channel, thread, ts)
 
     async def post(self, conversation: Conversation, message: Message) -> MessageRef:
@@ -227,9 +200,9 @@ class Egress:
         try:
             response: Any = await self.client.chat_postEphemeral(
                 channel=conversation.channel, user=user.id, thread_ts=conversation.thread,
-                **content)
-        except SlackApiError as exc:
-            log.info("ephemeral message to %s failed: %s", user.id, exc.response.get("error"))
+                **_clean(content))
+        except Exception as exc:  # best effort, like every gated method: never raises
+            log.info("ephemeral message to %s failed: %s", user.id, slack_error(exc))
             return None
         return MessageRef(id=str(response.get("message_ts", "")), channel=conversation.channel)
 
@@ -243,7 +216,7 @@ class Egress:
         carrier = carrier or self._last.get((conversation.channel, conversation.thread))
         if carrier is not None:
             before = carrier.records
-            merged = _fit_records([*before, *new])
+            merged = meta.fit_records([*before, *new])
             if merged is not None:
                 carrier.records = merged
                 for call_id, row in carrier.rows.items():
@@ -259,9 +232,9 @@ class Egress:
                     await self.update_content(carrier.channel, carrier.ts, carrier.content,
                                               carrier.metadata(), thread=carrier.thread)
                     return
-                except SlackApiError as exc:
+                except Exception as exc:
                     log.info("could not attach tool records to %s: %s", carrier.ts,
-                             exc.response.get("error"))
+                             slack_error(exc))
                     carrier.records = before
         await self._status_record(conversation, new)
 
@@ -273,7 +246,7 @@ class Egress:
         line = "🔧 " + (", ".join(f"`{n}`" for n in names) if names else "tool results")
         batch: list[dict[str, Any]] = []
         for record in [*records, None]:
-            fitted = _fit_records([*batch, record]) if record is not None else None
+            fitted = meta.fit_records([*batch, record]) if record is not None else None
             if record is not None and fitted is not None:
                 batch = fitted
                 continue
@@ -284,4 +257,19 @@ class Egress:
                 posted.ts = await self.post_content(conversation, posted.content or {},
                                                     posted.metadata())
                 self.track(posted)
-            batch = _fit_records([record]) or [] if record is not None else []
+            batch = meta.fit_records([record]) or [] if record is not None else []
+
+
+def _clean(content: dict[str, Any]) -> dict[str, Any]:
+    """``content`` with lone surrogates replaced in every text (they cannot be sent)."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return replace_lone_surrogates(value)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return {k: walk(v) for k, v in content.items()}

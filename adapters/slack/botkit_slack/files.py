@@ -15,10 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.types import Attachment, Conversation, FileResult
+from botkit_slack.client import slack_error
 
 __all__ = ["FileStore"]
 
@@ -42,9 +42,8 @@ class FileStore:
             response: Any = await self.client.files_upload_v2(
                 channel=conversation.channel, thread_ts=conversation.thread, content=data,
                 filename=filename, title=title or filename, alt_txt=alt_text)
-        except SlackApiError as exc:
-            error = exc.response.get("error") if exc.response is not None else str(exc)
-            return FileResult(ok=False, error=f"Slack refused the upload: {error}")
+        except Exception as exc:  # Slack's refusal, a proxy's 5xx, a broken upload URL
+            return FileResult(ok=False, error=f"Slack refused the upload: {slack_error(exc)}")
         file = response.get("file") or (response.get("files") or [{}])[0]
         return FileResult(ok=True, file_id=file.get("id"), raw=dict(file))
 

@@ -8,9 +8,9 @@ deletes a message there, or when Slack reports an edit or delete, so the next re
 that part again.
 
 The bot stores its tool calls and results, and a "status" flag, in message metadata
-(``event_type`` ``botkit_agent_messages`` / ``botkit_status``); ``translate`` turns them back
-into ``ThreadMessage.agent_messages`` and ``is_status``. Metadata is trusted only on the
-bot's own messages.
+(:mod:`botkit_slack.metadata`); ``translate`` turns them back into
+``ThreadMessage.agent_messages`` and ``is_status``. Metadata is trusted only on the bot's own
+messages.
 """
 
 from __future__ import annotations
@@ -24,13 +24,12 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.types import Attachment, PlatformUser, ThreadMessage
+from botkit_slack import metadata as meta
 from botkit_slack.client import RateLimiter
-from botkit_slack.text import blocks_text, to_plain
+from botkit_slack.render.text import blocks_text, to_plain
 
-__all__ = ["AGENT_EVENT", "STATUS_EVENT", "HistoryCache", "Identity", "translate"]
+__all__ = ["HistoryCache", "Identity", "translate"]
 
-AGENT_EVENT = "botkit_agent_messages"
-STATUS_EVENT = "botkit_status"
 _KEPT_SUBTYPES = {None, "file_share", "thread_broadcast", "bot_message", "me_message"}
 
 Key = tuple[str, str | None]
@@ -55,7 +54,6 @@ class HistoryCache:
         self.flat_limit = flat_limit
         self.max_conversations = max_conversations
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
-        self.fetches = 0
 
     def _entry(self, key: Key) -> _Entry:
         entry = self._entries.get(key)
@@ -80,7 +78,6 @@ class HistoryCache:
         oldest = entry.latest
         cursor: str | None = None
         while True:
-            self.fetches += 1
             await self.limiter.take("conversations.replies")
             page: Any = await self.client.conversations_replies(
                 channel=channel, ts=thread, limit=self.page_size, cursor=cursor,
@@ -96,7 +93,6 @@ class HistoryCache:
         cursor: str | None = None
         fetched = 0
         while fetched < self.flat_limit:
-            self.fetches += 1
             await self.limiter.take("conversations.history")
             page: Any = await self.client.conversations_history(
                 channel=channel, limit=min(self.page_size, self.flat_limit - fetched),
@@ -143,17 +139,6 @@ class Identity:
                     or (message.get("user") == self.user_id and self.user_id))
 
 
-def _metadata(message: Mapping[str, Any]) -> tuple[tuple[Mapping[str, Any], ...], bool]:
-    meta = message.get("metadata") or {}
-    if meta.get("event_type") not in (AGENT_EVENT, STATUS_EVENT):
-        return (), False
-    payload = meta.get("event_payload") or {}
-    records = payload.get("agent_messages") or []
-    agent = tuple(r for r in records if isinstance(r, Mapping)) if isinstance(records, list) \
-        else ()
-    return agent, bool(payload.get("status")) or meta.get("event_type") == STATUS_EVENT
-
-
 def translate(
     message: Mapping[str, Any],
     identity: Identity,
@@ -167,7 +152,7 @@ def translate(
         return None
     ts = str(message.get("ts", ""))
     if identity.is_own(message):
-        agent, status = _metadata(message)
+        agent, status = meta.decode(message.get("metadata"))
         text = str(message.get("text") or "")
         if not text.strip() and message.get("blocks"):
             text = blocks_text(message["blocks"])

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal
 
 from botkit.errors import UserError
-from botkit_slack.ingress import RespondTo
+from botkit_slack.ingress.decide import RespondTo
 
 __all__ = ["SlackSettings"]
 
@@ -18,44 +18,64 @@ Streaming = Literal["native", "edits"]
 
 @dataclass(frozen=True, kw_only=True)
 class SlackSettings:
-    bot_token: str
-    app_token: str | None
-    signing_secret: str | None
-    socket_mode: bool
-    host: str
-    port: int
-    path: str
-    base_url: str | None
-    respond_to: RespondTo
-    streaming: Streaming
-    show_tool_status: bool
-    thinking_status: str | None
-    edit_interval: float
-    first_post_delay: float
-    rate_limit_retries: int
-    rate_limits: Mapping[str, tuple[float, int]] | None
-    flat_history_limit: int
-    suggested_prompts: Sequence[tuple[str, str]]
+    """Every ``SlackAdapter`` option with its default: the one list of them. ``build`` checks
+    and normalises what an app passes (tokens fall back to the ``SLACK_*`` variables)."""
+
+    bot_token: str = ""
+    """The Bot User OAuth Token (xoxb-…); else ``SLACK_BOT_TOKEN``."""
+    app_token: str | None = None
+    """The app-level token for Socket Mode (xapp-…); else ``SLACK_APP_TOKEN``."""
+    signing_secret: str | None = None
+    """Checks HTTP requests come from Slack; else ``SLACK_SIGNING_SECRET``."""
+    socket_mode: bool | None = None
+    """Socket Mode (default when there is an app token or no signing secret) or HTTP."""
+    host: str = "0.0.0.0"
+    port: int = 3000
+    path: str = "/slack/events"
+    base_url: str | None = None
+    """Another Slack's Web API (e.g. the emulator); else ``SLACK_API_URL``."""
+    respond_to: RespondTo = field(default_factory=RespondTo)
+    streaming: Streaming = "native"
+    show_tool_status: bool = True
+    thinking_status: str | None = "is thinking…"
+    edit_interval: float = 1.0
+    first_post_delay: float = 0.5
+    rate_limit_retries: int = 8
+    rate_limits: Mapping[str, tuple[float, int]] | None = None
+    flat_history_limit: int = 100
+    suggested_prompts: Sequence[tuple[str, str]] = ()
 
     credentials_error: str | None = None
 
     @classmethod
-    def build(cls, *, bot_token: str | None, app_token: str | None, signing_secret: str | None,
-              socket_mode: bool | None, base_url: str | None, streaming: str,
-              respond_to: RespondTo | Mapping[str, Any] | None, defer_credentials: bool = False,
-              **rest: Any) -> SlackSettings:
+    def option_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls) if f.name != "credentials_error")
+
+    @classmethod
+    def build(cls, *, defer_credentials: bool = False, **options: Any) -> SlackSettings:
         """Checked settings. With ``defer_credentials`` missing or misplaced tokens do not
         raise: ``credentials_error`` says what is wrong, for ``start()`` to raise (so an app
         can declare ``SlackAdapter(...)`` before ``botkit run`` fills in the tokens)."""
-        bot_token = bot_token or os.environ.get("SLACK_BOT_TOKEN") or None
-        app_token = app_token or os.environ.get("SLACK_APP_TOKEN") or None
-        signing_secret = signing_secret or os.environ.get("SLACK_SIGNING_SECRET") or None
-        base_url = base_url or os.environ.get("SLACK_API_URL") or None
+        names = cls.option_names()
+        unknown = sorted(set(options) - set(names))
+        if unknown:
+            raise UserError(f"SlackAdapter has no option {', '.join(unknown)} "
+                            f"(options: {', '.join(names)})")
+        rest: dict[str, Any] = {f.name: f.default_factory() if f.default is MISSING  # type: ignore[operator]
+                                else f.default for f in fields(cls) if f.name in names}
+        rest.update(options)
+        bot_token = rest.pop("bot_token") or os.environ.get("SLACK_BOT_TOKEN") or None
+        app_token = rest.pop("app_token") or os.environ.get("SLACK_APP_TOKEN") or None
+        signing_secret = rest.pop("signing_secret") or \
+            os.environ.get("SLACK_SIGNING_SECRET") or None
+        base_url = rest.pop("base_url") or os.environ.get("SLACK_API_URL") or None
+        socket_mode = rest.pop("socket_mode")
         if socket_mode is None:
             socket_mode = app_token is not None or signing_secret is None
         problem = _credentials_problem(bot_token, app_token, signing_secret, socket_mode)
         if problem is not None and not defer_credentials:
             raise UserError(problem)
+        streaming = rest.pop("streaming")
         if streaming not in ("native", "edits"):
             raise UserError(f'streaming must be "native" or "edits", not {streaming!r}')
         if base_url and not base_url.endswith("/"):
@@ -70,13 +90,12 @@ class SlackSettings:
             flat_history_limit=_whole("flat_history_limit", rest["flat_history_limit"],
                                       minimum=1),
             port=_whole("port", rest["port"], minimum=0, maximum=65535),
-            rate_limits=_rate_limits(rest["rate_limits"]))
+            rate_limits=_rate_limits(rest["rate_limits"]),
+            respond_to=RespondTo.of(rest["respond_to"]),
+            suggested_prompts=_prompts(rest["suggested_prompts"]))
         return cls(bot_token=bot_token or "", app_token=app_token,
                    signing_secret=signing_secret, socket_mode=socket_mode, base_url=base_url,
-                   respond_to=RespondTo.of(respond_to),
-                   streaming=streaming,  # type: ignore[arg-type]
-                   suggested_prompts=_prompts(rest.pop("suggested_prompts", None)),
-                   credentials_error=problem, **rest)
+                   streaming=streaming, credentials_error=problem, **rest)
 
     def __repr__(self) -> str:  # never show tokens
         mode = "socket" if self.socket_mode else f"http:{self.port}"

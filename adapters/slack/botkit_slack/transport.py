@@ -1,10 +1,13 @@
 """How Slack reaches the bot: Socket Mode (an outbound WebSocket, no public URL) or HTTP
 (the Events API posting to ``http://host:port/slack/events``).
 
-In HTTP mode the signature is checked on the raw bytes before anything is parsed: a forged
-or stale request gets 401 and never reaches Bolt. Bolt then acks within Slack's 3 seconds
+In HTTP mode the signature is checked here, once, on the raw bytes before anything is parsed
+(Bolt's own check is off): a forged or stale request, or one with a timestamp that is not a
+plausible Unix time, gets 401 and never reaches Bolt. Bolt then acks within Slack's 3 seconds
 (``process_before_response=False``) and runs listeners in the background. A signed request
-whose body is not a Slack payload (not UTF-8, not a JSON object, a bad ``payload=``) gets 400.
+whose body is not a Slack payload (not UTF-8, not a JSON object, a bad ``payload=``, fields
+of the wrong type: see :mod:`.ingress.shape`) gets 400 at once, and so does anything Bolt
+could not handle; no request gets a 5xx, which Slack would retry.
 
 In Socket Mode the app-level token is tried once (``apps.connections.open``) before
 connecting, so a wrong ``SLACK_APP_TOKEN`` fails the start instead of retrying forever.
@@ -30,6 +33,8 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.errors import AdapterError, UserError
+from botkit_slack.client import slack_error
+from botkit_slack.ingress.shape import payload_problem
 
 __all__ = ["HttpTransport", "SocketTransport", "Transport"]
 
@@ -69,7 +74,7 @@ class SocketTransport:
         try:
             await client.apps_connections_open(app_token=self._app_token)
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or "") if exc.response is not None else ""
+            error = slack_error(exc)
             if error in APP_TOKEN_REFUSED:
                 raise AdapterError(
                     "Slack refused the app-level token: check SLACK_APP_TOKEN (an xapp- token "
@@ -108,27 +113,32 @@ class HttpTransport:
             bolt_request = AsyncBoltRequest(body=raw.decode("utf-8"),
                                             query=request.query_string,
                                             headers=dict(request.headers))
-            if not isinstance(bolt_request.body, dict):
-                raise TypeError(f"the body is a JSON {type(bolt_request.body).__name__}")
+            problem = payload_problem(bolt_request.body)
         except Exception as exc:  # not a Slack payload; never log the body itself
-            return self._malformed(exc)
+            return self._malformed(type(exc).__name__)
+        if problem is not None:
+            return self._malformed(problem)
         try:
             response = await self.app.async_dispatch(bolt_request)
         except Exception as exc:
             log.debug("Bolt could not dispatch a signed request", exc_info=True)
-            return self._malformed(exc)
+            return self._malformed(type(exc).__name__)
+        if response.status >= 500:  # Bolt failed on it: the payload is not one it can handle
+            return self._malformed(f"Bolt answered {response.status}")
         return await to_aiohttp_response(response)
 
     @staticmethod
-    def _malformed(exc: Exception) -> web.Response:
-        log.warning("refused a signed Slack request with a malformed body (%s)",
-                    type(exc).__name__)
+    def _malformed(why: str) -> web.Response:
+        log.warning("refused a signed Slack request with a malformed body (%s)", why)
         return web.json_response({"error": "malformed request"}, status=400)
 
     def _signed(self, raw: bytes, request: web.Request) -> bool:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
-        if not (timestamp.isascii() and timestamp.isdigit()) or not signature.isascii():
+        # a Unix time in seconds has 10 digits; anything much longer is not one (and int()
+        # of thousands of digits is slow or refused)
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or \
+                not signature.isascii():
             return False
         if abs(self.verifier.clock.now() - int(timestamp)) > 60 * 5:
             return False  # stale: maybe replayed

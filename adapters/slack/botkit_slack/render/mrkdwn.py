@@ -10,10 +10,18 @@ from __future__ import annotations
 import re
 
 from botkit.ui.text import display_width, pad_cell
+from botkit_slack.render.text import escape
 
-__all__ = ["close_open_markdown", "escape_mrkdwn", "markdown_to_mrkdwn", "open_markers"]
+__all__ = [
+    "FENCE",
+    "close_open_markdown",
+    "closes_fence",
+    "escape_mrkdwn",
+    "markdown_to_mrkdwn",
+    "open_markers",
+]
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _SLACK_TOKEN = re.compile(r"<(?:[@#!][^<>\n]*|(?:https?|mailto|tel):[^\s<>|]+(?:\|[^<>\n]*)?)>")
 _ENTITY = re.compile(r"&(?:amp|lt|gt);")
 _LINK = re.compile(
@@ -55,14 +63,10 @@ def escape_mrkdwn(text: str) -> str:
 def _escape_text(s: str) -> str:
     parts = _ENTITY.split(s)
     entities = _ENTITY.findall(s)
-    out = [_escape_all(parts[0])]
+    out = [escape(parts[0])]
     for entity, part in zip(entities, parts[1:], strict=True):
-        out += [entity, _escape_all(part)]
+        out += [entity, escape(part)]
     return "".join(out)
-
-
-def _escape_all(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def markdown_to_mrkdwn(md: str) -> str:
@@ -75,14 +79,14 @@ def markdown_to_mrkdwn(md: str) -> str:
     while i < len(lines):
         line = lines[i]
         if fence is not None:
-            if _closes(line, fence):
+            if closes_fence(line, fence):
                 out.append("```")
                 fence = None
             else:
-                out.append(_escape_all(line))
+                out.append(escape(line))
             i += 1
             continue
-        m = _FENCE.match(line)
+        m = FENCE.match(line)
         if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
             fence = m.group(1)
             out.append("```")
@@ -103,7 +107,8 @@ def markdown_to_mrkdwn(md: str) -> str:
     return "\n".join(out)
 
 
-def _closes(line: str, fence: str) -> bool:
+def closes_fence(line: str, fence: str) -> bool:
+    """Whether ``line`` closes a code fence opened with ``fence`` (its backticks/tildes)."""
     stripped = line.strip()
     return (
         len(line) - len(line.lstrip(" ")) <= 3
@@ -135,7 +140,7 @@ def _inline(text: str) -> str:
     pos = 0
     for m in _CODE_SPAN.finditer(text):
         out.append(_inline_plain(text[pos : m.start()]))
-        out.append(f"`{_escape_all(m.group(2))}`")
+        out.append(f"`{escape(m.group(2))}`")
         pos = m.end()
     out.append(_inline_plain(text[pos:]))
     return "".join(out)
@@ -148,7 +153,7 @@ def _inline_plain(s: str) -> str:
         saved.append(value)
         return f"\x00{len(saved) - 1}\x00"
 
-    s = _BACKSLASH.sub(lambda m: keep(_escape_all(m.group(1))), s)
+    s = _BACKSLASH.sub(lambda m: keep(escape(m.group(1))), s)
     s = _SLACK_TOKEN.sub(lambda m: keep(m.group(0)), s)
     s = _LINK.sub(lambda m: keep(_link(m.group("text"), m.group("url"))), s)
     s = _escape_text(s)
@@ -196,7 +201,7 @@ def _table_text(rows: list[list[str]], aligns: list[str]) -> str:
     lines = []
     for row in rows:
         cells = [pad_cell(cell, widths[c], aligns[c]) for c, cell in enumerate(row)]
-        lines.append(_escape_all("  ".join(cells).rstrip()))
+        lines.append(escape("  ".join(cells).rstrip()))
     return "```\n" + "\n".join(lines) + "\n```"
 
 
@@ -267,11 +272,11 @@ def _scan(md: str) -> tuple[str | None, int, list[tuple[str, int]]]:
             eol = n if eol < 0 else eol
             line = md[i:eol]
             if fence is not None:
-                if _closes(line, fence):
+                if closes_fence(line, fence):
                     fence = None
                 i = eol + 1
                 continue
-            m = _FENCE.match(line)
+            m = FENCE.match(line)
             if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
                 fence, fence_body_at = m.group(1), eol + 1
                 stack.clear()

@@ -1,4 +1,4 @@
-"""Slack's wire text ↔ plain text, and Slack users → ``PlatformUser``.
+"""Slack's wire text ↔ plain text.
 
 Slack escapes ``&<>`` and writes mentions, channels and links as ``<@U123>``,
 ``<#C123|general>`` and ``<https://x|label>``. ``to_plain`` turns that into what a person (or
@@ -11,16 +11,31 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from botkit.types import PlatformUser
-
-__all__ = ["blocks_text", "escape", "mentions_user", "to_plain", "user_from_slack"]
+__all__ = [
+    "MENTION_ID",
+    "blocks_text",
+    "escape",
+    "mentions_user",
+    "replace_lone_surrogates",
+    "to_plain",
+]
 
 _TOKEN = re.compile(r"<([^<>\n]+)>")
+MENTION_ID = re.compile(r"<@([UW][A-Z0-9]+)")
+"""The user ids a Slack text mentions."""
 
 
 def escape(text: str) -> str:
     """Escape the three characters Slack reserves in ``text`` fields."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """``text`` with every unpaired UTF-16 surrogate (a model may emit ``\\ud800``) replaced
+    by U+FFFD, so it can be encoded as UTF-8; paired ones become the character they encode."""
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _unescape(text: str) -> str:
@@ -101,14 +116,3 @@ def _rich_text(block: Mapping[str, Any]) -> str:
 
     walk(block)
     return "".join(out)
-
-
-def user_from_slack(user: Mapping[str, Any]) -> PlatformUser:
-    """A ``users.info`` / ``users.list`` member as a ``PlatformUser``."""
-    profile = user.get("profile") or {}
-    name = (profile.get("real_name") or user.get("real_name") or profile.get("display_name")
-            or user.get("name") or None)
-    handle = user.get("name") or profile.get("display_name") or None
-    return PlatformUser(id=str(user.get("id", "")), name=name, handle=handle,
-                        email=profile.get("email") or None, is_bot=bool(user.get("is_bot")),
-                        raw=dict(user))

@@ -1,4 +1,4 @@
-"""What Slack delivers → what the bot answers. Pure decisions here; Bolt wiring at the end.
+"""What Slack delivers → what the bot answers: pure decisions, no I/O.
 
 Routing (``RespondTo``): @-mentions are answered in a thread (or at top level with
 ``app_mentions="channel"``, or not at all with ``False``); DMs are answered; plain replies in
@@ -15,18 +15,15 @@ core's dedup runs the turn once.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
-
 from botkit.errors import UserError
-from botkit_slack.text import mentions_user
+from botkit_slack.conversations import is_direct_channel
+from botkit_slack.render.text import mentions_user
 
-__all__ = ["Click", "Decision", "RespondTo", "decide", "decode_click", "register"]
+__all__ = ["CHANGE_SUBTYPES", "Click", "Decision", "RespondTo", "decide", "decode_click"]
 
 _KEPT_SUBTYPES = {None, "file_share", "thread_broadcast"}
 CHANGE_SUBTYPES = {"message_changed", "message_deleted"}
@@ -84,8 +81,9 @@ class Decision:
         return f"msg:{self.channel}:{self.ts}"
 
     @property
-    def conversation_id(self) -> str:
-        return f"{self.channel}:{self.thread}" if self.thread else self.channel
+    def new_thread(self) -> bool:
+        """A top-level message the bot answers in its thread."""
+        return self.thread == self.ts
 
 
 def decide(event: Mapping[str, Any], *, bot_user_id: str, respond_to: RespondTo
@@ -96,7 +94,8 @@ def decide(event: Mapping[str, Any], *, bot_user_id: str, respond_to: RespondTo
     if event.get("subtype") not in _KEPT_SUBTYPES or event.get("hidden"):
         return None
     user = event.get("user")
-    if not user or event.get("bot_id") or event.get("bot_profile") or user == bot_user_id:
+    if not isinstance(user, str) or not user or event.get("bot_id") or \
+            event.get("bot_profile") or user == bot_user_id:
         return None
     channel = str(event.get("channel") or "")
     ts = str(event.get("ts") or "")
@@ -104,7 +103,7 @@ def decide(event: Mapping[str, Any], *, bot_user_id: str, respond_to: RespondTo
         return None
     thread_ts = event.get("thread_ts")
     thread = str(thread_ts) if thread_ts and thread_ts != ts else None
-    if event.get("channel_type") == "im" or channel.startswith("D"):
+    if is_direct_channel(channel, event.get("channel_type")):
         if not respond_to.direct_messages:
             return None
         return Decision(channel=channel, thread=thread, ts=ts, user=user, is_direct=True)
@@ -145,11 +144,11 @@ def _action_value(action: Mapping[str, Any]) -> Any:
             return json.loads(raw)  # botkit buttons carry JSON values
         except ValueError:
             return raw
-    for key in ("selected_option",):
-        if isinstance(action.get(key), Mapping):
-            return action[key].get("value")
+    if isinstance(action.get("selected_option"), Mapping):
+        return action["selected_option"].get("value")
     if "selected_options" in action:
-        return [o.get("value") for o in action["selected_options"] or ()]
+        return [o.get("value") for o in action["selected_options"] or ()
+                if isinstance(o, Mapping)]
     for key in ("selected_user", "selected_conversation", "selected_channel", "selected_date",
                 "selected_time", "value"):
         if key in action:
@@ -157,81 +156,27 @@ def _action_value(action: Mapping[str, Any]) -> Any:
     return None
 
 
+def _object(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def decode_click(body: Mapping[str, Any]) -> Click | None:
-    actions = body.get("actions") or []
-    if body.get("type") != "block_actions" or not actions:
+    """A button press or menu choice, or None when ``body`` is not a usable one."""
+    actions = body.get("actions")
+    if body.get("type") != "block_actions" or not isinstance(actions, list) or not actions \
+            or not isinstance(actions[0], Mapping):
         return None
     action = actions[0]
-    container = body.get("container") or {}
-    message = body.get("message") or {}
-    channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+    container, message = _object(body.get("container")), _object(body.get("message"))
+    channel = str(_object(body.get("channel")).get("id") or container.get("channel_id") or "")
     message_ts = message.get("ts") or container.get("message_ts")
+    message_ts = str(message_ts) if message_ts else None
     thread_ts = message.get("thread_ts") or container.get("thread_ts")
     thread = str(thread_ts) if thread_ts and thread_ts != message_ts else None
-    user = str((body.get("user") or {}).get("id") or "")
+    user = str(_object(body.get("user")).get("id") or "")
+    if not channel or not user:
+        return None
     action_ts = action.get("action_ts") or body.get("trigger_id") or ""
     return Click(channel=channel, thread=thread, message_ts=message_ts, user=user,
                  action_id=str(action.get("action_id") or ""), value=_action_value(action),
                  event_id=f"act:{channel}:{message_ts}:{action_ts}:{user}")
-
-
-def retry_num(request: AsyncBoltRequest | None) -> int:
-    """Slack's ``X-Slack-Retry-Num`` (Bolt copies Socket Mode's ``retry_attempt`` there)."""
-    if request is None:
-        return 0
-    values = request.headers.get("x-slack-retry-num") or []
-    try:
-        return int(values[0]) if values else 0
-    except (TypeError, ValueError):
-        return 0
-
-
-Sink = Callable[..., Awaitable[None] | None]
-
-
-def register(app: AsyncApp, *, on_message: Sink, on_change: Sink, on_click: Sink,
-             on_command: Sink, has_command: Callable[[str], bool],
-             on_assistant_thread: Sink | None = None) -> None:
-    """Bolt listeners: events are acked by Bolt before these run; clicks and commands are
-    acked first thing. Each hands the payload on and returns at once."""
-
-    @app.event("app_mention")
-    async def app_mention(body: dict[str, Any], request: AsyncBoltRequest) -> None:
-        await _call(on_message, body["event"], body, retry_num(request))
-
-    @app.event("message")
-    async def message(body: dict[str, Any], request: AsyncBoltRequest) -> None:
-        event = body["event"]
-        if event.get("subtype") in CHANGE_SUBTYPES:
-            await _call(on_change, event)
-        else:
-            await _call(on_message, event, body, retry_num(request))
-
-    @app.event("assistant_thread_started")
-    async def assistant_thread(body: dict[str, Any]) -> None:
-        if on_assistant_thread is not None:
-            await _call(on_assistant_thread, body["event"])
-
-    @app.event(re.compile(".*"))
-    async def anything_else() -> None:
-        return None
-
-    @app.action(re.compile(".*"))
-    async def action(ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        await _call(on_click, body)
-
-    @app.command(re.compile(".*"))
-    async def command(ack: Any, body: dict[str, Any]) -> None:
-        name = str(body.get("command") or "")
-        if not has_command(name):
-            await ack(text=f"Sorry, this bot does not handle {name}.")
-            return
-        await ack()
-        await _call(on_command, body)
-
-
-async def _call(sink: Sink, *args: Any) -> None:
-    result = sink(*args)
-    if result is not None:
-        await result

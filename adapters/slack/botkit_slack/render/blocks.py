@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,15 +18,11 @@ from botkit.errors import UserError
 from botkit.ui import nodes as ui
 from botkit.ui.text import bound_action_id, plain_table
 from botkit_slack import limits as L
-from botkit_slack.mrkdwn import _FENCE, _closes, close_open_markdown, markdown_to_mrkdwn
+from botkit_slack.render.cutting import boundary, size, truncate_plain
+from botkit_slack.render.mrkdwn import close_open_markdown, markdown_to_mrkdwn
+from botkit_slack.render.text import escape
 
-__all__ = [
-    "RenderedSlackMessage",
-    "plain_text_fallback",
-    "render_blocks",
-    "split_once",
-    "split_text",
-]
+__all__ = ["RenderedSlackMessage", "plain_text_fallback", "render_blocks"]
 
 JSON = dict[str, Any]
 _HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
@@ -79,101 +74,22 @@ def plain_text_fallback(message: ui.Message, *, limit: int = 150) -> str:
         elif isinstance(b, ui.Table):
             texts += [c.header for c in b.columns]
     collapsed = next((" ".join(t.split()) for t in texts if t.strip()), "")
-    return _esc(_truncate_plain(collapsed, limit)) if collapsed else "…"
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-# -- sizes and cutting ------------------------------------------------------------------
-
-
-def _size(s: str) -> int:
-    """Length as Slack may count it: UTF-16 code units (never less than ``len``)."""
-    return len(s.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _fit_index(s: str, limit: int) -> int:
-    """The length of the longest prefix of ``s`` whose size is at most ``limit``."""
-    total = 0
-    for i, ch in enumerate(s):
-        total += 2 if ord(ch) > 0xFFFF else 1
-        if total > limit:
-            return i
-    return len(s)
-
-
-def _joined(s: str, i: int) -> bool:
-    """True when cutting between ``s[i-1]`` and ``s[i]`` would split a grapheme."""
-    a, b = s[i - 1], s[i]
-    if unicodedata.category(b) in ("Mn", "Mc", "Me") or "\u200d" in (a, b):
-        return True
-    if "\ufe00" <= b <= "\ufe0f" or 0x1F3FB <= ord(b) <= 0x1F3FF or 0xE0020 <= ord(b) <= 0xE007F:
-        return True
-    if "\ud800" <= a <= "\udbff":
-        return True
-    run = 0  # regional indicators pair up: a flag is two of them
-    while i - 1 - run >= 0 and 0x1F1E6 <= ord(s[i - 1 - run]) <= 0x1F1FF:
-        run += 1
-    return 0x1F1E6 <= ord(b) <= 0x1F1FF and run % 2 == 1
-
-
-def _safe_cut(s: str, i: int) -> int:
-    j = i
-    while 0 < j < len(s) and _joined(s, j):
-        j -= 1
-    return j if j > 0 else i
-
-
-def _boundary(s: str, limit: int) -> tuple[int, int]:
-    """Where to cut ``s`` to keep at most ``limit``: (end of head, start of rest),
-    preferring a paragraph break, then a line break, then a space."""
-    i = _fit_index(s, limit)
-    if i >= len(s):
-        return len(s), len(s)
-    for sep, floor in (("\n\n", i // 2), ("\n", i // 4), (" ", i // 4)):
-        p = s.rfind(sep, 0, i + 1)
-        if p >= max(floor, 1) and (sep != " " or not _fence_at(s, p + 1)):
-            return p, p + len(sep)
-    j = _hard_cut(s, limit)
-    return j, j
-
-
-def _hard_cut(s: str, limit: int) -> int:
-    """A cut within ``limit`` that splits no grapheme and makes or breaks no fence line."""
-    j = _safe_cut(s, _fit_index(s, limit))
-    while j > 1 and _fence_at(s, j):  # the rest must not start with a fence line
-        j = _safe_cut(s, j - 1)
-    line_at = s.rfind("\n", 0, j) + 1
-    return line_at if 0 < line_at < j and _fence_at(s, line_at) else j
-
-
-def _fence_at(s: str, k: int) -> bool:
-    """Would a line starting at ``s[k]`` be a code fence?"""
-    end = s.find("\n", k)
-    return bool(_FENCE.match(s[k : len(s) if end < 0 else end]))
-
-
-def _truncate_plain(text: str, limit: int) -> str:
-    if _size(text) <= limit:
-        return text
-    return text[: _safe_cut(text, _fit_index(text, limit - 1))].rstrip() + "…"
+    return escape(truncate_plain(collapsed, limit)) if collapsed else "…"
 
 
 def _mrkdwn(md: str, limit: int) -> str:
     """``md`` as mrkdwn within ``limit``, cut with a visible notice when too long."""
     out = markdown_to_mrkdwn(md) if len(md) <= 4 * limit else md  # far too long: cut first
     target = limit - 60
-    while _size(out) > limit:
-        end, _ = _boundary(md, max(target, 0))
+    while size(out) > limit:
+        end, _ = boundary(md, max(target, 0))
         head = md[:end].rstrip()
         body = markdown_to_mrkdwn(close_open_markdown(head)) if head else ""
         sep = "\n" if not body or body.endswith("```") else ""
         out = f"{body}{sep}…\n_[truncated: {len(md) - len(head):,} more characters not shown]_"
         if not head:
             break
-        target = min(target, end) - (_size(out) - limit) - 1
+        target = min(target, end) - (size(out) - limit) - 1
     return out
 
 
@@ -195,7 +111,7 @@ class _Part:
 
 def _plain(text: str, limit: int, default: str = "…") -> JSON:
     text = " ".join(text.split()) or default
-    return {"type": "plain_text", "text": _truncate_plain(text, limit), "emoji": True}
+    return {"type": "plain_text", "text": truncate_plain(text, limit), "emoji": True}
 
 
 def _section(md: str, limit: int = L.MAX_SECTION_TEXT) -> JSON:
@@ -227,7 +143,7 @@ def _render(block: ui.Block, ctx: _Ctx) -> list[_Part]:
     if isinstance(block, ui.Divider):
         return [_Part({"type": "divider"})]
     if isinstance(block, ui.Image):
-        if not block.url or _size(block.url) > L.MAX_IMAGE_URL:
+        if not block.url or size(block.url) > L.MAX_IMAGE_URL:
             why = "its URL is over Slack's 3,000-character limit" if block.url else "no URL"
             return [_Part(_context([f"_[image not shown: {why}]_"]))]
         alt = _plain(block.alt, L.MAX_IMAGE_ALT, "image")["text"]
@@ -245,7 +161,7 @@ def _table(table: ui.Table, ctx: _Ctx) -> JSON:
         not ctx.table_used
         and ncols <= L.MAX_TABLE_COLUMNS
         and len(rows) <= L.MAX_TABLE_ROWS
-        and all(_size(cell) <= L.MAX_TABLE_CELL for r in rows for cell in r)
+        and all(size(cell) <= L.MAX_TABLE_CELL for r in rows for cell in r)
     ):
         ctx.table_used = True
         aligns = [c.align for c in table.columns] + ["left"] * (ncols - len(table.columns))
@@ -255,14 +171,14 @@ def _table(table: ui.Table, ctx: _Ctx) -> JSON:
     total = keep = len(table.rows)
     while True:  # a monospace grid instead, rows cut at the end with a notice
         grid = plain_table(ui.Table(table.rows[:keep], columns=table.columns), max_cell=40)
-        text = f"```\n{_esc(grid)}\n```"
+        text = f"```\n{escape(grid)}\n```"
         if keep < total:
             text += f"\n_…{total - keep:,} more rows not shown_"
-        if _size(text) <= L.MAX_SECTION_TEXT:
+        if size(text) <= L.MAX_SECTION_TEXT:
             return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
         if keep == 0:
             return _section("_[table not shown: too wide for Slack]_")
-        keep = min(keep - 1, keep * L.MAX_SECTION_TEXT // _size(text))
+        keep = min(keep - 1, keep * L.MAX_SECTION_TEXT // size(text))
 
 
 def _actions(block: ui.Actions, ctx: _Ctx) -> list[_Part]:
@@ -273,7 +189,7 @@ def _actions(block: ui.Actions, ctx: _Ctx) -> list[_Part]:
         if isinstance(control, ui.Button):
             elements.append(_button(control, index))
             continue
-        name = _esc(_plain(control.placeholder or "", 40, "Choose")["text"])
+        name = escape(_plain(control.placeholder or "", 40, "Choose")["text"])
         if not control.options:
             notes.append(f"_[menu “{name}” not shown: it has no options]_")
             continue
@@ -298,7 +214,7 @@ def _actions(block: ui.Actions, ctx: _Ctx) -> list[_Part]:
 
 
 def _check_id(action_id: str) -> str:
-    if _size(action_id) > L.MAX_ACTION_ID:
+    if size(action_id) > L.MAX_ACTION_ID:
         raise UserError(f"action_id {action_id[:40]!r}… is over Slack's 255 characters.")
     return action_id
 
@@ -306,7 +222,7 @@ def _check_id(action_id: str) -> str:
 def _button(button: ui.Button, index: int) -> JSON:
     element: JSON = {"type": "button", "text": _plain(button.label, L.MAX_BUTTON_TEXT)}
     if button.url:
-        if _size(button.url) > L.MAX_BUTTON_URL:
+        if size(button.url) > L.MAX_BUTTON_URL:
             raise UserError(f"Button {button.label!r}: url over Slack's 3000 characters.")
         element["url"] = button.url
         if button.action_id:
@@ -319,9 +235,9 @@ def _button(button: ui.Button, index: int) -> JSON:
             element["value"] = json.dumps(value, separators=(",", ":"), sort_keys=True)
         except (TypeError, ValueError) as exc:
             raise UserError(f"Button {button.label!r}: value must be JSON-able: {exc}") from exc
-        if _size(element["value"]) > L.MAX_BUTTON_VALUE:
+        if size(element["value"]) > L.MAX_BUTTON_VALUE:
             raise UserError(
-                f"Button {button.label!r}: its value is {_size(element['value']):,} characters "
+                f"Button {button.label!r}: its value is {size(element['value']):,} characters "
                 f"as JSON; Slack allows {L.MAX_BUTTON_VALUE:,}. Keep button values small (an "
                 "id) and keep the data server-side, e.g. in the bot's store, read in on_click."
             )
@@ -333,7 +249,7 @@ def _button(button: ui.Button, index: int) -> JSON:
 def _select(select: ui.Select, index: int) -> JSON:
     options = []
     for option in select.options[: L.MAX_SELECT_OPTIONS]:
-        if not 0 < _size(option.value) <= L.MAX_OPTION_VALUE:
+        if not 0 < size(option.value) <= L.MAX_OPTION_VALUE:
             raise UserError(
                 f"Select option {option.label!r}: values must be 1–{L.MAX_OPTION_VALUE} "
                 "characters; use a short id and keep the data server-side."
@@ -351,7 +267,7 @@ def _select(select: ui.Select, index: int) -> JSON:
 def _text_size(node: Any) -> int:
     if isinstance(node, dict):
         return sum(
-            _size(v) if k == "text" and isinstance(v, str) else _text_size(v)
+            size(v) if k == "text" and isinstance(v, str) else _text_size(v)
             for k, v in node.items()
         )
     return sum(_text_size(v) for v in node) if isinstance(node, list) else 0
@@ -368,12 +284,12 @@ def _fit(parts: list[_Part]) -> list[JSON]:
     out: list[JSON] = []
     cut_at: int | None = None
     dropped = 0
-    for part, size, kept in zip(parts, sizes, keep, strict=True):
+    for part, text_size, kept in zip(parts, sizes, keep, strict=True):
         if kept:
             out.append(part.block)
-        elif cut_at is None and slots > 0 and size <= budget:
+        elif cut_at is None and slots > 0 and text_size <= budget:
             out.append(part.block)
-            slots, budget = slots - 1, budget - size
+            slots, budget = slots - 1, budget - text_size
         elif cut_at is None and slots > 0 and part.source is not None and budget >= 300:
             out.append(_section(part.source, min(budget, L.MAX_SECTION_TEXT)))
             cut_at = len(out)
@@ -394,62 +310,3 @@ def _accent(accent: str | None) -> str | None:
         raise UserError(f"accent {accent!r}: use a hex colour like '#36a64f' or good/danger.")
     digits = m.group(1)
     return "#" + (digits if len(digits) == 6 else "".join(d * 2 for d in digits)).lower()
-
-
-# -- splitting long replies -------------------------------------------------------------
-
-
-def split_text(text: str, *, limit: int = 3500) -> list[str]:
-    """Split a long reply into messages of at most ``limit`` characters, at paragraph,
-    line or word boundaries and never inside a grapheme. A code fence cut by a split is
-    closed at the end of one message and reopened at the start of the next."""
-    if limit < 40:
-        raise ValueError("split_text: limit must be at least 40")
-    chunks: list[str] = []
-    while _size(text) > limit:
-        head, tail = split_once(text, limit)
-        if len(tail) >= len(text):  # no progress (a pathological fence): cut hard
-            cut = _hard_cut(text, limit) or _fit_index(text, limit)
-            head, tail = text[:cut], text[cut:]
-        if head.strip():
-            chunks.append(head)
-        text = tail
-    return [*chunks, text] if text.strip() or not chunks else chunks
-
-
-def split_once(text: str, limit: int) -> tuple[str, str]:
-    """The first message's worth of ``text`` (at most ``limit``, fences closed), and the
-    rest (with a cut fence reopened)."""
-    end, start = _boundary(text, limit)
-    fence = _open_fence(text[:end])
-    if fence is not None:
-        at, closer = fence[1], fence[2]
-        body_at = (text.find("\n", at) + 1) or len(text) + 1
-        if at > 0 and (at >= 0.3 * limit or end < body_at):  # cut before the fence instead
-            return text[:at].rstrip(), text[at:]
-        end, start = _boundary(text, limit - len(closer) - 1)
-        if end < body_at + limit // 4:
-            end = start = _hard_cut(text, limit - len(closer) - 1)
-        fence = _open_fence(text[:end])
-    head, tail = text[:end].rstrip(), text[start:].lstrip("\n")
-    if fence is None:
-        return head, tail
-    opener, _, closer = fence
-    opener = opener if len(opener) <= limit // 8 else closer
-    return f"{head}\n{closer}", f"{opener}\n{tail}"
-
-
-def _open_fence(s: str) -> tuple[str, int, str] | None:
-    """The fence left open at the end of ``s``: (opener line, its offset, closer)."""
-    fence: tuple[str, int, str] | None = None
-    offset = 0
-    for line in s.split("\n"):
-        if fence is not None:
-            if _closes(line, fence[2]):
-                fence = None
-        else:
-            m = _FENCE.match(line)
-            if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
-                fence = (line.strip(), offset, m.group(1))
-        offset += len(line) + 1
-    return fence

@@ -1,27 +1,32 @@
-"""People: ids → ``PlatformUser`` (``users.info``, cached) and ``lookup_user`` (an email via
-``users.lookupByEmail``; a name or handle via ``users.list``, paged and cached)."""
+"""People: ids → ``PlatformUser`` (``users.info``, cached), Slack text with mentions as names
+(``plain``), and ``lookup_user`` (an email via ``users.lookupByEmail``; a name or handle via
+``users.list``, paged and cached)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.types import PlatformUser
-from botkit_slack.client import RateLimiter
-from botkit_slack.text import user_from_slack
+from botkit_slack.client import RateLimiter, slack_error
+from botkit_slack.render.text import MENTION_ID, to_plain
 
-__all__ = ["UserDirectory"]
+__all__ = ["Directory", "user_from_slack"]
 
 log = logging.getLogger("botkit.slack")
 _EMAIL = "@"
 
 
-class UserDirectory:
+class Directory:
+    """The workspace's people as the bot knows them. ``bot_user_id`` is set once the bot
+    knows who it is; its own mention is dropped from plain text."""
+
     def __init__(self, client: AsyncWebClient, *, ttl: float = 600.0, page_size: int = 200,
                  max_cached: int = 20_000, limiter: RateLimiter | None = None) -> None:
         self.client = client
@@ -33,6 +38,7 @@ class UserDirectory:
         self._by_id: dict[str, tuple[PlatformUser, float]] = {}
         self._members: list[PlatformUser] | None = None
         self._listed_at = 0.0
+        self.bot_user_id: str | None = None
 
     def _remember(self, user: PlatformUser) -> PlatformUser:
         if len(self._by_id) >= self.max_cached:
@@ -43,6 +49,12 @@ class UserDirectory:
     def cached_name(self, user_id: str) -> str | None:
         found = self._by_id.get(user_id)
         return found[0].display_name if found else None
+
+    async def plain(self, text: str) -> str:
+        """Slack wire text for people and agents, mentioned people resolved to names."""
+        for uid in set(MENTION_ID.findall(text)) - {self.bot_user_id}:
+            await self.get(uid)
+        return to_plain(text, bot_user_id=self.bot_user_id, name_of=self.cached_name)
 
     async def get(self, user_id: str) -> PlatformUser:
         """The person behind ``user_id`` (a bare id if Slack cannot tell)."""
@@ -66,10 +78,11 @@ class UserDirectory:
         try:
             await self.limiter.take("users.info")
             response = await self.client.users_info(user=user_id)
+            user = user_from_slack(response["user"])
         except Exception as exc:
-            log.info("users.info %s failed: %s", user_id, exc)
+            log.info("users.info %s failed: %s", user_id, slack_error(exc))
             return stale or PlatformUser(id=user_id)
-        return self._remember(user_from_slack(response["user"]))
+        return self._remember(user)
 
     async def members(self) -> list[PlatformUser]:
         """Everyone in the workspace (``users.list``, all pages), cached for ``ttl``."""
@@ -99,7 +112,7 @@ class UserDirectory:
                 await self.limiter.take("users.lookupByEmail")
                 response = await self.client.users_lookupByEmail(email=q)
             except SlackApiError as exc:
-                if exc.response.get("error") in ("users_not_found", "user_not_found"):
+                if slack_error(exc) in ("users_not_found", "user_not_found"):
                     return None
                 raise
             return self._remember(user_from_slack(response["user"]))
@@ -122,3 +135,14 @@ class UserDirectory:
                 if any(n == lowered if exact else n.startswith(lowered) for n in names(person)):
                     return person
         return None
+
+
+def user_from_slack(user: Mapping[str, Any]) -> PlatformUser:
+    """A ``users.info`` / ``users.list`` member as a ``PlatformUser``."""
+    profile = user.get("profile") or {}
+    name = (profile.get("real_name") or user.get("real_name") or profile.get("display_name")
+            or user.get("name") or None)
+    handle = user.get("name") or profile.get("display_name") or None
+    return PlatformUser(id=str(user.get("id", "")), name=name, handle=handle,
+                        email=profile.get("email") or None, is_bot=bool(user.get("is_bot")),
+                        raw=dict(user))

@@ -2,8 +2,8 @@
 
 A reply is shown ``first_post_delay`` seconds after it starts; one that is complete by then
 is simply posted (one call). Native (``chat.startStream`` / ``appendStream`` /
-``stopStream``, see :mod:`.native`): when a native call fails (an expired stream:
-``message_not_in_streaming_state``, a missing scope …) the reply carries on as edits: the
+``stopStream``, written by a ``NativeWriter``): when a native call fails (an expired stream,
+a missing scope, an HTTP 500 …) the stream is closed and the reply carries on as edits: the
 streamed message is rewritten with the full text by ``chat.update``.
 
 Edits: the message is edited at most every ``interval`` seconds. Showing a reply early
@@ -27,38 +27,30 @@ from slack_sdk.errors import SlackApiError
 
 from botkit.adapter import StreamPart, ToolProgress
 from botkit.types import Conversation
-from botkit_slack.blockkit import split_once, split_text
+from botkit_slack.client import slack_error
 from botkit_slack.egress import Egress, Posted, ToolRow, stream_content
-from botkit_slack.history import STATUS_EVENT
-from botkit_slack.native import (
-    PERMANENT_NATIVE_ERRORS,
-    NativeStreaming,
+from botkit_slack.render.split import split_head
+from botkit_slack.render.text import replace_lone_surrogates
+from botkit_slack.streaming.native import (
+    NativeWriter,
     StreamMessage,
     StreamSettings,
     split_native,
 )
 
-__all__ = ["PERMANENT_NATIVE_ERRORS", "ReplyStream", "StreamSettings", "split_head"]
+__all__ = ["ReplyStream"]
 
 log = logging.getLogger("botkit.slack")
 
 
-def split_head(md: str, limit: int) -> tuple[str, str]:
-    """The first message's worth of ``md`` (cut cleanly, fences closed) and the rest."""
-    head, tail = split_once(md, limit)
-    if len(tail) >= len(md) or not head.strip():  # no clean cut: cut hard
-        # the pieces close and reopen any fence they cut, so the rest is the remaining
-        # pieces rejoined, not a slice of ``md`` (whose offsets the added closers shift)
-        first, *rest = split_text(md, limit=limit)
-        return first, "\n".join(rest)
-    return head, tail
+class ReplyStream:
+    """One reply, shown as it arrives: native streams through a ``NativeWriter``, else
+    messages posted and edited through ``Egress``."""
 
-
-class ReplyStream(NativeStreaming):
     def __init__(self, egress: Egress, conversation: Conversation, settings: StreamSettings):
         self.egress = egress
-        self.client = egress.client
         self.limiter = egress.limiter
+        self.writer = NativeWriter(egress, conversation, settings)
         self.conversation = conversation
         self.s = settings
         self.native = settings.native and bool(conversation.thread) and (
@@ -70,6 +62,7 @@ class ReplyStream(NativeStreaming):
         self._closing = asyncio.Event()
         self._last_flush = time.monotonic() + settings.first_post_delay - settings.interval
         self.failed: Exception | None = None
+        self.streamed = False  # a segment of this reply went out as a native stream
         self._pending: list[StreamPart] = []
 
     # -- driving -----------------------------------------------------------------------
@@ -94,22 +87,32 @@ class ReplyStream(NativeStreaming):
         return self.done[-1] if self.done else None
 
     async def _guarded(self, *, final: bool) -> None:
+        """Flush; an intermediate failure waits for the next flush, a final one is tried
+        once more when nothing of the message was shown, then given up."""
         async with self._lock:
-            if self.failed is not None:
-                return
-            try:
-                await self._flush(final=final)
-            except Exception as exc:
-                if not final and self.msg.posted is not None:  # a later edit may still work
-                    log.warning("a stream update in %s failed: %s", self.conversation.id, exc)
+            for attempt in (1, 2):
+                if self.failed is not None:
                     return
-                log.exception("streaming a reply into %s failed", self.conversation.id)
-                self.failed = exc
+                try:
+                    await self._flush(final=final)
+                    return
+                except Exception as exc:
+                    error = slack_error(exc)
+                    if not final:
+                        log.warning("a stream update in %s failed (%s); the next one retries",
+                                    self.conversation.id, error)
+                        return
+                    if attempt == 1 and self.msg.posted is None:
+                        log.warning("posting a reply into %s failed (%s); trying once more",
+                                    self.conversation.id, error)
+                        continue
+                    log.warning("streaming a reply into %s failed (%s)", self.conversation.id,
+                                error, exc_info=not isinstance(exc, SlackApiError))
+                    self.failed = exc
 
     async def _notice_failure(self) -> None:
-        error = self.failed
-        reason = error.response.get("error") if isinstance(error, SlackApiError) else \
-            type(error).__name__
+        assert self.failed is not None
+        reason = slack_error(self.failed)
         try:
             posted = Posted(self.conversation.channel, self.conversation.thread, "",
                             stream_content(f"⚠️ I couldn't show the rest of this reply "
@@ -135,7 +138,7 @@ class ReplyStream(NativeStreaming):
                     row.state, row.error = ("error", part.error) if part.error else ("done", None)
                 self.msg.rows[part.tool_call_id] = row
             else:
-                self.msg.md += part
+                self.msg.md += replace_lone_surrogates(part)
 
     async def _flusher(self) -> None:
         while not self._closing.is_set():
@@ -156,18 +159,25 @@ class ReplyStream(NativeStreaming):
         self._last_flush = time.monotonic()
         self._absorb()
         while True:
-            native = self.msg.native or (self.msg.posted is None and self.native and not final)
+            # a new segment is native when it can still stream, or when it continues a
+            # natively streamed reply (posted as Markdown, as Slack renders streams)
+            native = self.msg.native or (self.msg.posted is None and self.native and (
+                not final or self.streamed))
             limit = self.s.native_split_at if native else self.s.split_at
-            if len(self.msg.md) <= limit:
-                break
-            head, tail = split_native(self.msg, limit) if native else split_head(
-                self.msg.md, limit)
-            self.msg.md = head
-            await self._send(final=True)
-            self._finish_msg()
-            self.msg = StreamMessage(md=tail)
-        if final or self.msg.md.strip() or self.msg.rows:
-            await self._send(final=final)
+            if len(self.msg.md) > limit:
+                head, tail = split_native(self.msg, limit) if native else split_head(
+                    self.msg.md, limit)
+                self.msg.md = head
+                if not await self._send(final=True):
+                    self.msg.md = head + tail  # fell back to edits: cut again, shorter
+                    continue
+                self._finish_msg()
+                self.msg = StreamMessage(md=tail)
+                continue
+            if (final or self.msg.md.strip() or self.msg.rows) and \
+                    not await self._send(final=final):
+                continue
+            break
         if final:
             self._finish_msg()
 
@@ -179,53 +189,84 @@ class ReplyStream(NativeStreaming):
             self.msg.posted.status = not self.msg.md.strip()
             self.done.append(self.egress.track(self.msg.posted))
 
-    async def _send(self, *, final: bool) -> None:
+    async def _send(self, *, final: bool) -> bool:
+        """Show the current message; False when a native stream failed and the message is
+        now too long to edit (the caller cuts it first)."""
         msg = self.msg
         if msg.posted is None:
             if not msg.md.strip() and not msg.rows:
-                return
+                return True
             if self.s.before_first_post is not None and not self.done:
                 await self.s.before_first_post()
-            if self.native and not final and await self._start_native():
-                return
+            if self.native and not final and await self.writer.start(msg):
+                self.streamed = True
+                if msg.unsent:
+                    self._dirty.set()  # the text goes with the next call
+                return True
+            if self.native and final and self.streamed and not msg.rows:
+                await self._post_markdown()
+                return True
             if not final:
                 # Showing it now commits to a final edit: pay for it up front, or, with no
                 # edits to spare, post the reply once it is complete.
                 if not self.limiter.try_take("chat.update", optional=True):
                     self._dirty.set()
-                    return
+                    return True
                 msg.prepaid = True
             await self._post(final)
-            return
+            return True
         if msg.native:
             try:
-                await (self._native_stop() if final else self._native_append())
-                return
-            except SlackApiError as exc:
-                error = str(exc.response.get("error"))
-                log.info("native stream %s failed (%s); continuing with edits",
-                         msg.posted.ts, error)
-                if self.s.on_native_error is not None:
-                    self.s.on_native_error(error)
-                self.native, msg.native, msg.rendered = False, False, None
-                msg.posted.content = {}
+                if final:
+                    await self.writer.stop(msg)
+                elif await self.writer.append(msg):
+                    self._dirty.set()  # more to send: the next flush takes it
+                return True
+            except Exception as exc:
+                await self._native_failed(exc)
+                if len(msg.md) > self.s.split_at:
+                    return False
         await self._edit(final)
+        return True
 
-    def _status_change(self) -> dict[str, Any] | None:
+    async def _native_failed(self, exc: Exception) -> None:
+        """A native call failed: close the stream, then carry on by editing the message."""
+        msg = self.msg
+        assert msg.posted is not None
+        error = slack_error(exc)
+        log.info("native stream %s failed (%s); continuing with edits", msg.posted.ts, error)
+        if self.s.on_native_error is not None:
+            self.s.on_native_error(error)
+        await self.writer.abandon(msg)
+        self.native, msg.native, msg.rendered = False, False, None
+        msg.posted.content = {}
+
+    def _status_change(self, posted: Posted) -> dict[str, Any] | None:
         """Metadata flipping the message's status flag (a message with only tool rows is a
         status line; one with text is a reply), or None when it is right already."""
         status = not self.msg.md.strip()
         if status == self.msg.status:
             return None
-        self.msg.status = status
-        return {"event_type": STATUS_EVENT, "event_payload": {"status": True}} if status else {}
+        self.msg.status = posted.status = status
+        return posted.metadata() or {}
 
     async def _post(self, final: bool) -> None:
         content = stream_content(self.msg.md, self.msg.rows, final=final)
         posted = Posted(self.conversation.channel, self.conversation.thread, "", content)
         posted.ts = await self.egress.post_content(self.conversation, content,
-                                                   self._status_change())
+                                                   self._status_change(posted))
         self.msg.posted, self.msg.rendered = posted, content
+        self.egress.track(posted)
+
+    async def _post_markdown(self) -> None:
+        """Post a continuation of a natively streamed reply as Markdown, in one call."""
+        msg = self.msg
+        content = {"markdown_text": msg.md}
+        posted = Posted(self.conversation.channel, self.conversation.thread, "", content,
+                        native=True)
+        posted.ts = await self.egress.post_content(self.conversation, content,
+                                                   self._status_change(posted))
+        msg.posted, msg.rendered, msg.native, msg.sent = posted, content, True, len(msg.md)
         self.egress.track(posted)
 
     async def _edit(self, final: bool) -> None:
@@ -238,7 +279,7 @@ class ReplyStream(NativeStreaming):
         if not final and not self.limiter.try_take("chat.update", optional=True):
             self._dirty.set()  # no budget now: fold this edit into a later one
             return
-        metadata = self._status_change() if final else None
+        metadata = self._status_change(msg.posted) if final else None
         paced = final and not msg.prepaid
         msg.prepaid = msg.prepaid and not final
         await self.egress.update_content(msg.posted.channel, msg.posted.ts, content, metadata,

@@ -1,0 +1,188 @@
+"""Slack deliveries → botkit events, dispatched through the bot handle in the background.
+
+Bolt acks first; the listeners decide (``decide``), drop duplicates seen in this process,
+and spawn the work (resolving the person, building the event, dispatching). The core dedups
+again by event id, for bots sharing a store.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botkit.events import CommandEvent, InteractionEvent, MessageEvent
+from botkit.types import Conversation, MessageRef
+from botkit_slack.client import slack_error
+from botkit_slack.conversations import Conversations, SlackRoute
+from botkit_slack.directory import Directory
+from botkit_slack.files import FileStore
+from botkit_slack.history import HistoryCache, Identity
+from botkit_slack.ingress.decide import Click, Decision, RespondTo, decide, decode_click
+
+__all__ = ["EventBuilder", "Routing"]
+
+if TYPE_CHECKING:
+    from botkit.adapter import BotHandle
+
+log = logging.getLogger("botkit.slack")
+
+
+@dataclass(frozen=True)
+class Routing:
+    """The options that decide what is answered, and what greets a new assistant thread."""
+
+    respond_to: RespondTo
+    suggested_prompts: Sequence[tuple[str, str]] = ()
+    offer_prompts: Callable[[Conversation, Sequence[tuple[str, str]]], Awaitable[None]] | None \
+        = None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+class EventBuilder:
+    def __init__(self, bot: BotHandle, identity: Identity, routing: Routing, *,
+                 directory: Directory, files: FileStore, conversations: Conversations,
+                 history: HistoryCache, platform: str = "slack") -> None:
+        self.bot = bot
+        self.identity = identity
+        self.routing = routing
+        self.directory = directory
+        self.files = files
+        self.conversations = conversations
+        self.history = history
+        self.platform = platform
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self.duplicates = 0
+
+    def first_sight(self, key: str, ttl: float = 3600.0) -> bool:
+        """False for an event id already handled here (a retry or redelivery)."""
+        now = time.monotonic()
+        while self._seen and (len(self._seen) > 20_000 or
+                              now - next(iter(self._seen.values())) > ttl):
+            self._seen.popitem(last=False)
+        if key in self._seen:
+            self.duplicates += 1
+            return False
+        self._seen[key] = now
+        return True
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        async def safely() -> None:
+            try:
+                await coro
+            except Exception:
+                log.exception("handling a Slack event failed")
+
+        self.bot.spawn(safely())
+
+    def _team(self, *candidates: Any) -> str:
+        """The first team id given, else the bot's own workspace."""
+        return next((c for c in candidates if isinstance(c, str) and c), self.identity.team_id)
+
+    # -- messages ----------------------------------------------------------------------
+    def on_message(self, event: Mapping[str, Any], body: Mapping[str, Any], retry: int) -> None:
+        decision = decide(event, bot_user_id=self.identity.user_id,
+                          respond_to=self.routing.respond_to)
+        if decision is None:
+            return
+        if not self.first_sight(decision.event_id):
+            log.debug("duplicate delivery of %s (retry %d) ignored", decision.event_id, retry)
+            return
+        self._spawn(self._turn(decision, event, body))
+
+    async def bot_replied(self, channel: str, thread: str | None) -> bool:
+        """Whether the bot has posted in this thread (remembered, else read from Slack)."""
+        if self.conversations.has_bot_posted(channel, thread):
+            return True
+        await self.history.read(channel, thread)
+        if self.history.has_own_message(channel, thread, self.identity):
+            self.conversations.bot_posted(channel, thread)
+            return True
+        return False
+
+    async def _turn(self, d: Decision, event: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+        if d.needs_bot_reply and not await self.bot_replied(d.channel, d.thread):
+            return
+        route = SlackRoute(recipient_user_id=d.user,
+                           recipient_team_id=self._team(event.get("team"), body.get("team_id")),
+                           message_ts=d.ts, new_thread=d.new_thread)
+        conversation = self.conversations.open(d.channel, d.thread, route=route,
+                                               is_direct=d.is_direct, raw=event)
+        files = [f for f in event.get("files") or () if isinstance(f, Mapping)]
+        await self.bot.dispatch(MessageEvent(
+            platform=self.platform, event_id=d.event_id, conversation=conversation,
+            user=await self.directory.get(d.user),
+            text=await self.directory.plain(_text(event.get("text"))),
+            ref=MessageRef(id=d.ts, channel=d.channel), mentioned=d.mentioned,
+            attachments=await self.files.attachments(files) if d.new_thread and files
+            else self.files.describe(files), raw=event))
+
+    def on_change(self, event: Mapping[str, Any]) -> None:
+        """Someone edited or deleted a message: read that part of history again."""
+        message = event.get("message") or event.get("previous_message") or {}
+        if not isinstance(message, Mapping) or self.identity.is_own(message):
+            return  # the bot's own edits: the adapter already accounted for them
+        ts = _text(message.get("ts")) or _text(event.get("deleted_ts"))
+        channel = _text(event.get("channel"))
+        if ts and channel:
+            thread = _text(message.get("thread_ts")) or ts
+            try:
+                self.history.invalidate(channel, thread, ts)
+            except ValueError:  # not a Slack ts
+                log.debug("ignored a change of a message with ts %r", ts)
+
+    # -- clicks and commands -----------------------------------------------------------
+    def on_click(self, body: Mapping[str, Any]) -> None:
+        click = decode_click(body)
+        if click is None or not self.first_sight(click.event_id):
+            return
+        self._spawn(self._click(click, body))
+
+    async def _click(self, click: Click, body: Mapping[str, Any]) -> None:
+        team = body.get("team")
+        route = SlackRoute(recipient_user_id=click.user, recipient_team_id=self._team(
+            team.get("id") if isinstance(team, Mapping) else None))
+        conversation = self.conversations.open(click.channel, click.thread, route=route,
+                                               raw=body)
+        ref = MessageRef(id=click.message_ts, channel=click.channel) if click.message_ts else None
+        await self.bot.dispatch(InteractionEvent(
+            platform=self.platform, event_id=click.event_id, conversation=conversation,
+            user=await self.directory.get(click.user), action_id=click.action_id,
+            value=click.value, message=ref, raw=body))
+
+    def on_command(self, body: Mapping[str, Any]) -> None:
+        user, channel = _text(body.get("user_id")), _text(body.get("channel_id"))
+        if not user or not channel:
+            return
+        key = f"cmd:{body.get('trigger_id') or body.get('command')}:{user}"
+        if self.first_sight(key):
+            self._spawn(self._command(key, user, channel, body))
+
+    async def _command(self, key: str, user: str, channel: str, body: Mapping[str, Any]) -> None:
+        route = SlackRoute(recipient_user_id=user,
+                           recipient_team_id=self._team(body.get("team_id")))
+        conversation = self.conversations.open(channel, None, route=route, raw=body)
+        await self.bot.dispatch(CommandEvent(
+            platform=self.platform, event_id=key, conversation=conversation,
+            user=await self.directory.get(user), command=_text(body.get("command")),
+            text=_text(body.get("text")), raw=body))
+
+    async def on_assistant_thread(self, event: Mapping[str, Any]) -> None:
+        """A person opened the assistant pane: offer the configured prompts."""
+        thread = event.get("assistant_thread")
+        prompts, offer = self.routing.suggested_prompts, self.routing.offer_prompts
+        if not isinstance(thread, Mapping) or not prompts or offer is None:
+            return
+        channel, thread_ts = _text(thread.get("channel_id")), _text(thread.get("thread_ts"))
+        if channel:
+            try:
+                await offer(Conversation(id="", channel=channel, thread=thread_ts or None,
+                                         is_direct=True), prompts)
+            except Exception as exc:
+                log.info("could not offer suggested prompts: %s", slack_error(exc))

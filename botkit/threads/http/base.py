@@ -1,0 +1,153 @@
+"""What every route group of the threads HTTP API shares: ``Route`` and ``RouteGroup``
+(routes with their scope and OpenAPI description), the app keys, JSON answers, request
+parsing and the caller's view of a thread.
+
+Another part of botkit (the web adapter's runs routes) adds a group like this::
+
+    async def list_runs(request: web.Request) -> web.Response:
+        record = await visible_thread(request)          # 404 unless the caller may see it
+        return ok([r.to_dict() for r in await threads_of(request).runs(record.id)])
+
+    RUNS = RouteGroup("runs", [
+        Route("GET", "/threads/{thread_id}/runs", list_runs, scope="read",
+              summary="List runs", responses={"200": json_response({"type": "array"})}),
+    ])
+    bot.threads.route_groups.append(RUNS)   # before the bot starts
+
+or, from plain aiohttp route definitions, ``RouteGroup.of("runs", [web.get(...), ...])``.
+
+The group's routes get the same authentication, scopes, CORS, body limit, error shape and
+OpenAPI document as the threads routes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from botkit.threads._requests import parse
+from botkit.threads.access import Principal
+from botkit.threads.config import ThreadsAPIConfig
+from botkit.threads.records import ThreadNotFound, ThreadRecord, check_id
+from botkit.threads.service import Threads
+
+__all__ = [
+    "CONFIG", "PRINCIPAL", "THREADS", "Handler", "Route", "RouteGroup", "caller", "json_body",
+    "json_response", "ok", "query_of", "threads_of", "visible_thread",
+]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+THREADS: web.AppKey[Threads] = web.AppKey("threads", Threads)
+CONFIG: web.AppKey[ThreadsAPIConfig] = web.AppKey("threads_config", ThreadsAPIConfig)
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
+M = TypeVar("M", bound=BaseModel)
+dumps = functools.partial(json.dumps, default=str, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route. ``scope``: what the caller's token needs (``read``, ``write``,
+    ``admin``). ``body`` / ``query``: pydantic models that validate the request and
+    describe it in OpenAPI. ``stream_token``: also accept ``?access_token=`` (a signed
+    short-lived token, for a browser ``EventSource``)."""
+
+    method: str
+    path: str
+    handler: Handler
+    _: KW_ONLY
+    scope: str = "read"
+    summary: str = ""
+    body: type[BaseModel] | None = None
+    body_required: bool = True
+    query: type[BaseModel] | None = None
+    responses: Mapping[str, Any] = field(default_factory=dict)
+    stream_token: bool = False
+
+
+@dataclass(frozen=True)
+class RouteGroup:
+    """Routes served together, plus the OpenAPI component schemas they refer to."""
+
+    name: str
+    routes: Sequence[Route]
+    schemas: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, name: str, defs: Iterable[web.AbstractRouteDef], *,
+           scopes: Mapping[str, str] | None = None) -> RouteGroup:
+        """A group from plain aiohttp route definitions (``web.get(...)``, ``web.route``):
+        GET needs ``read``, other methods ``write`` unless ``scopes`` (method -> scope)
+        says otherwise; the handler's docstring is its OpenAPI summary."""
+        wanted = {"GET": "read", **(scopes or {})}
+        routes = []
+        for d in defs:
+            if not isinstance(d, web.RouteDef):
+                raise TypeError(f"RouteGroup.of takes web.RouteDef values, not {d!r}")
+            method = d.method.upper()
+            doc = (d.handler.__doc__ or "").strip().splitlines()
+            routes.append(Route(method, d.path, d.handler,
+                                scope=wanted.get(method, "write"),
+                                summary=doc[0] if doc else f"{method} {d.path}",
+                                responses={"200": {"description": "OK"}}))
+        return cls(name, routes)
+
+
+def json_response(schema: Mapping[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def ok(data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+       ) -> web.Response:
+    return web.json_response(data, status=status, dumps=dumps, headers=headers)
+
+
+def threads_of(request: web.Request) -> Threads:
+    return request.app[THREADS]
+
+
+def caller(request: web.Request) -> Principal:
+    principal: Principal = request[PRINCIPAL]
+    return principal
+
+
+async def json_body(request: web.Request, model: type[M], *, required: bool = True) -> M:
+    """The JSON body validated by ``model`` (``ThreadQueryError`` lists every problem)."""
+    raw = await request.read()
+    if not raw.strip():
+        if required:
+            return parse(model, None)
+        return parse(model, {})
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise web.HTTPBadRequest(reason=f"the body is not valid JSON: {reason}") from exc
+    try:
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError as exc:
+        raise web.HTTPBadRequest(reason="the body holds text that is not valid Unicode "
+                                        "(a lone surrogate escape)") from exc
+    return parse(model, data)
+
+
+def query_of(request: web.Request, model: type[M]) -> M:
+    return parse(model, dict(request.query))
+
+
+def path_id(request: web.Request, name: str = "thread_id") -> str:
+    return check_id(request.match_info[name], name)
+
+
+async def visible_thread(request: web.Request, name: str = "thread_id") -> ThreadRecord:
+    """The thread named in the path, if the caller may see it (else 404, as if absent)."""
+    thread_id = path_id(request, name)
+    record = await threads_of(request).get(thread_id)
+    if not record.visible_to(caller(request).user_id):
+        raise ThreadNotFound(thread_id)
+    return record
