@@ -93,7 +93,9 @@ async def test_the_next_message_in_a_killed_owners_thread_is_answered_promptly(
                            str(m.get("text") or "").startswith(f"answer #{n} ")
                            for m in tally.replies(slack, 0))
             await until(lambda: answered(7), 10, "the next message answered within 10 s")
-            assert answered(0), "the cut turn ran again first (the thread keeps its order)"
+            # the cut turn runs again too (before or after #7: a takeover keeps no order
+            # with a message that reaches a live process first)
+            await until(lambda: answered(0), 30, "the cut turn answered")
         finally:
             assert await second.stop() == 0, second.logged()
         assert "released 1 lock(s) held by stopped processes" in second.logged()
