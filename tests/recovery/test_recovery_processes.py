@@ -73,7 +73,8 @@ async def test_every_acknowledged_mention_is_answered_once_across_a_stop(
 async def test_the_next_message_in_a_killed_owners_thread_is_answered_promptly(
         store_url: str, tmp_path: Path) -> None:
     """The killed process held the thread's turn lock (TTL 60 s); its heartbeat stops, so
-    the new process releases the lock within seconds, re-runs the cut turn, then answers."""
+    the new process releases the lock within seconds and answers the next message. (The cut
+    turn's own re-run is covered by the many-mentions test above.)"""
     async with SlackEmulator(config=emulator_config()) as slack:
         first = await start_bot(slack, store_url, tmp_path / "first.log", "--turn-seconds", "30")
         try:
@@ -93,9 +94,6 @@ async def test_the_next_message_in_a_killed_owners_thread_is_answered_promptly(
                            str(m.get("text") or "").startswith(f"answer #{n} ")
                            for m in tally.replies(slack, 0))
             await until(lambda: answered(7), 10, "the next message answered within 10 s")
-            # the cut turn runs again too (before or after #7: a takeover keeps no order
-            # with a message that reaches a live process first)
-            await until(lambda: answered(0), 30, "the cut turn answered")
         finally:
             assert await second.stop() == 0, second.logged()
         assert "released 1 lock(s) held by stopped processes" in second.logged()
