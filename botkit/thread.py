@@ -163,9 +163,14 @@ class Thread(GatedCalls):
             replayed, answer = call.next_recorded()
             if replayed:
                 return answer
-        value = await self._runtime.choices.ask(ChoicePort(self), ui,
-                                                allowed_users=allowed_users, timeout=timeout,
-                                                call=call)
+        waiting = await self._waiting_status("busy", "interrupted")  # a person has the turn
+        try:
+            value = await self._runtime.choices.ask(ChoicePort(self), ui,
+                                                    allowed_users=allowed_users,
+                                                    timeout=timeout, call=call)
+        finally:
+            if waiting:
+                await self._waiting_status("interrupted", "busy")
         if call is not None:
             call.answers.append(value)
         return value
@@ -183,6 +188,21 @@ class Thread(GatedCalls):
         this process asked."""
         done = await self._runtime.choices.cancel(ChoicePort(self), reason, choice_id)
         return len(done)
+
+    async def _waiting_status(self, old: str, new: str) -> bool:
+        """Thread status ``old`` -> ``new`` (only from ``old``); whether it changed."""
+        changed = False
+
+        def change(record: dict[str, Any] | None) -> dict[str, Any] | None:
+            nonlocal changed
+            changed = record is not None and record.get("status") == old
+            return {**record, "status": new} if changed and record is not None else None
+        try:
+            await self._runtime.threads.mutate(self.id, change)
+            return changed
+        except Exception:
+            log.warning("could not mark %s as %s", self.id, new, exc_info=True)
+            return False
 
     # -- the agent ---------------------------------------------------------------------
     def _agent(self) -> Agent:

@@ -28,7 +28,7 @@ from botkit.store.base import StateStore
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
 from botkit.ui.inputs import Modal
 from botkit.ui.nodes import Message
-from botkit_slack.client import RateLimiter, http_status, make_clients, slack_error
+from botkit_slack.client import RateLimiter, SlackClient, http_status, make_clients, slack_error
 from botkit_slack.conversations import Conversations, channel_type
 from botkit_slack.directory import Directory
 from botkit_slack.egress import Egress
@@ -82,7 +82,7 @@ class SlackAdapter(BaseAdapter):
         s = self.settings
         self.installations: StoreInstallations | None = None
         self.teams: Teams | None = None
-        client: Callable[..., AsyncWebClient] = AsyncWebClient
+        client: Callable[..., AsyncWebClient] = SlackClient
         if s.oauth is not None:  # many workspaces: each call carries its workspace's token
             self.installations = StoreInstallations(self._store)
             self.teams = teams = Teams(self.installations)

@@ -26,6 +26,7 @@ from botkit_slack.client import RateLimiter, slack_error
 from botkit_slack.history import HistoryCache
 from botkit_slack.render.blocks import render_blocks
 from botkit_slack.render.mrkdwn import close_open_markdown, markdown_to_mrkdwn
+from botkit_slack.render.overflow import message_parts
 from botkit_slack.render.split import split_text
 from botkit_slack.render.text import escape, replace_lone_surrogates
 
@@ -162,7 +163,10 @@ class Egress:
         response: Any = await self.client.chat_postMessage(
             channel=channel, thread_ts=conversation.thread, unfurl_links=False,
             unfurl_media=False, **_clean(content), **extra)
-        return str(response["ts"])
+        ts = str(response["ts"])
+        self.history.own(channel, conversation.thread, response.get("message"), ts=ts,
+                         metadata=metadata)
+        return ts
 
     async def update_content(self, channel: str, ts: str, content: dict[str, Any] | None,
                              metadata: dict[str, Any] | None = None, *,
@@ -170,8 +174,9 @@ class Egress:
         if paced:
             await self.limiter.take("chat.update")
         extra: dict[str, Any] = {"metadata": metadata} if metadata is not None else {}
-        await self.client.chat_update(channel=channel, ts=ts, **_clean(content or {}), **extra)
-        self.history.invalidate(channel, thread, ts)
+        response: Any = await self.client.chat_update(channel=channel, ts=ts,
+                                                      **_clean(content or {}), **extra)
+        self.history.own(channel, thread, response.get("message"), ts=ts, metadata=metadata)
 
     async def post(self, conversation: Conversation, message: Message) -> MessageRef:
         text = _text_only(message)
@@ -181,7 +186,9 @@ class Egress:
                 part = Message(Section(chunk), status=message.status)
                 ts = await self._post_one(conversation, part)
             return MessageRef(id=ts, channel=conversation.channel)
-        ts = await self._post_one(conversation, message)
+        ts = ""
+        for part in message_parts(message):  # more than one when too big for one message
+            ts = await self._post_one(conversation, part)
         return MessageRef(id=ts, channel=conversation.channel)
 
     async def _post_one(self, conversation: Conversation, message: Message) -> str:

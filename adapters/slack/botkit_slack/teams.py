@@ -22,11 +22,11 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from botkit.errors import AdapterError
 from botkit.types import PlatformUser
+from botkit_slack.client import SlackClient
 from botkit_slack.history import Identity
 from botkit_slack.oauth import StoreInstallations
 
@@ -123,7 +123,7 @@ class Teams:
         return await self._load(team)
 
 
-class TeamClient(AsyncWebClient):
+class TeamClient(SlackClient):
     """An ``AsyncWebClient`` whose every call carries its workspace's bot token."""
 
     def __init__(self, teams: Teams, **options: Any) -> None:

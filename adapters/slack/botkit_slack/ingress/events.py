@@ -66,8 +66,12 @@ class EventBuilder(FeatureEvents):
         """The bot in the workspace being served (per workspace with OAuth installs)."""
         return self._identity if isinstance(self._identity, Identity) else self._identity()
 
-    def first_sight(self, key: str, ttl: float = 3600.0) -> bool:
+    dedup_ttl = 3600.0
+    """How long an answered message is remembered here (edits older than this are ignored)."""
+
+    def first_sight(self, key: str, ttl: float | None = None) -> bool:
         """False for an event id already handled here (a retry or redelivery)."""
+        ttl = self.dedup_ttl if ttl is None else ttl
         now = time.monotonic()
         while self._seen and (len(self._seen) > 20_000 or
                               now - next(iter(self._seen.values())) > ttl):
@@ -93,8 +97,12 @@ class EventBuilder(FeatureEvents):
 
     # -- messages ----------------------------------------------------------------------
     def on_message(self, event: Mapping[str, Any], body: Mapping[str, Any], retry: int) -> None:
+        channel = _text(event.get("channel"))
+        if channel and not event.get("edited"):
+            self.history.observe(channel, event, partial=event.get("type") == "app_mention")
         decision = decide(event, bot_user_id=self.identity.user_id,
-                          respond_to=self.routing.respond_to)
+                          respond_to=self.routing.respond_to, now=time.time(),
+                          edit_window=self.dedup_ttl)
         if decision is None:
             return
         if not self.first_sight(decision.event_id):
@@ -120,6 +128,8 @@ class EventBuilder(FeatureEvents):
                            message_ts=d.ts, new_thread=d.new_thread)
         conversation = self.conversations.open(d.channel, d.thread, route=route,
                                                is_direct=d.is_direct, raw=event)
+        if d.new_thread and not event.get("edited"):
+            self.history.seed_thread(d.channel, event)
         files = [f for f in event.get("files") or () if isinstance(f, Mapping)]
         await self.bot.dispatch(MessageEvent(
             platform=self.platform, event_id=d.event_id, conversation=conversation,
@@ -131,18 +141,23 @@ class EventBuilder(FeatureEvents):
             else self.files.describe(files), raw=event))
 
     def on_change(self, event: Mapping[str, Any]) -> None:
-        """Someone edited or deleted a message: read that part of history again."""
+        """Someone edited or deleted a message: keep the cached history current."""
         message = event.get("message") or event.get("previous_message") or {}
         if not isinstance(message, Mapping) or self.identity.is_own(message):
             return  # the bot's own edits: the adapter already accounted for them
         ts = _text(message.get("ts")) or _text(event.get("deleted_ts"))
         channel = _text(event.get("channel"))
-        if ts and channel:
-            thread = _text(message.get("thread_ts")) or ts
-            try:
-                self.history.invalidate(channel, thread, ts)
-            except ValueError:  # not a Slack ts
-                log.debug("ignored a change of a message with ts %r", ts)
+        if not ts or not channel:
+            return
+        try:
+            float(ts)
+        except ValueError:  # not a Slack ts
+            log.debug("ignored a change of a message with ts %r", ts)
+            return
+        if event.get("subtype") == "message_deleted":
+            self.history.deleted(channel, _text(event.get("deleted_ts")) or ts)
+        else:
+            self.history.changed(channel, message)
 
     # -- clicks and commands -----------------------------------------------------------
     def on_click(self, body: Mapping[str, Any]) -> None:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from botkit.adapter import BotHandle
     from botkit_slack.conversations import Conversations
     from botkit_slack.directory import Directory
-    from botkit_slack.history import Identity
+    from botkit_slack.history import HistoryCache, Identity
     from botkit_slack.ingress.events import Routing
 
 __all__ = ["FeatureEvents", "ThreadOf"]
@@ -53,7 +53,9 @@ class FeatureEvents:
     routing: Routing
     directory: Directory
     conversations: Conversations
+    history: HistoryCache
     platform: str
+    _not_agent_app = False  # logged once that prompts need the Agents & AI Apps feature
 
     @property
     def identity(self) -> Identity:
@@ -106,6 +108,10 @@ class FeatureEvents:
         if not channel or not thread_ts:
             return
         changed = event.get("type") == "assistant_thread_context_changed"
+        if not changed:  # a new thread: its root (the chat's title) is kept out of history,
+            self.history.seed_thread(channel, {  # so there is nothing to read from Slack
+                "type": "message", "subtype": "assistant_app_thread", "ts": thread_ts,
+                "user": user})
         route = SlackRoute(recipient_user_id=user or None, message_ts=thread_ts)
         conversation = self.conversations.open(channel, thread_ts, route=route,
                                                is_direct=True, raw=event)
@@ -114,7 +120,13 @@ class FeatureEvents:
             try:
                 await offer(conversation, prompts)
             except Exception as exc:
-                log.info("could not offer suggested prompts: %s", slack_error(exc))
+                error = slack_error(exc)
+                if error != "not_agent_app":
+                    log.info("could not offer suggested prompts: %s", error)
+                elif not self._not_agent_app:  # no Agents & AI Apps feature
+                    self._not_agent_app = True
+                    log.debug("suggested prompts need the app's Agents & AI Apps feature "
+                              "(not_agent_app); not offered")
         context = thread.get("context")
         key = f"assistant:{event.get('type')}:{channel}:{thread_ts}:{event.get('event_ts')}"
         if user and self.first_sight(key):
