@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 from dashboard_harness import TOKEN, sign_in
 from playwright.async_api import Browser, expect
 
@@ -16,12 +14,7 @@ from botkit import create_bot
 from botkit.store import SQLiteStore
 from botkit.testing import FakeAdapter
 from botkit.threads import ThreadsAPIConfig
-from botkit.threads.events import EventHub
 from botkit.types import Conversation
-
-if "after" not in inspect.signature(EventHub.subscribe).parameters:
-    pytest.skip("thread events reach other processes once they go through the store "
-                "(the store-backed event bus, issue 11)", allow_module_level=True)
 
 RENAME = textwrap.dedent("""
     import asyncio, sys
