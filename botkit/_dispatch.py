@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from botkit import keys
 from botkit._registry import Handler, HandlerRegistry, command_key
 from botkit.clicks import route_click
-from botkit.context import CommandContext, InterruptContext, TurnContext
+from botkit.context import CommandContext, TurnContext
 from botkit.errors import InteractionExpired, RunSuspended, UserError
 from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
 from botkit.run import tracking
@@ -99,7 +99,7 @@ class Pipeline:
     def __init__(self, bot: Bot, runtime: Runtime) -> None:
         self.bot = bot
         self.runtime = runtime
-        self.errors = ErrorPolicy(runtime.registry)
+        self.errors = runtime.errors
         self.intake: Intake = self.process
         """Where a new (not duplicate) event goes; a durable inbox replaces it."""
 
@@ -118,7 +118,7 @@ class Pipeline:
         if isinstance(event, MessageEvent):
             await self._message(event)
         elif isinstance(event, InteractionEvent):
-            await route_click(self.bot, event)
+            await route_click(event, bot=self.bot, runtime=self.runtime)
         elif isinstance(event, CommandEvent):
             await self._command(event)
 
@@ -148,13 +148,6 @@ class Pipeline:
                              bot=self.bot, command=command_key(event.command),
                              text=event.text, event=event)
         await self.errors.run(handler, ctx, thread)
-
-    async def handle_interrupt(self, ctx: InterruptContext) -> bool:
-        handler = self.runtime.registry.interrupt(ctx.event_name)
-        if handler is None:
-            return False
-        await self.errors.run(handler, ctx, ctx.thread)
-        return True
 
 
 async def notify(thread: Thread, text: str) -> None:

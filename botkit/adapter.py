@@ -9,16 +9,30 @@ Adapters declare ``Capabilities``; the ``Thread`` checks them before calling the
 methods and degrades (``[]``, ``None``, ``FileResult(ok=False)``) when one is missing, so
 a tool written once runs on every surface. Subclass ``BaseAdapter`` to get those degraded
 defaults and override what your platform supports.
+
+What an adapter gets from the bot is a ``BotHandle``: ingress (``dispatch``, ``spawn``),
+the questions waiting for an answer, the checks an answer must pass before it is accepted
+(``check_resume``, ``may_answer``), and ``records``: the bot's ``PlatformRecords`` (the
+store, thread records, agent state, resuming), which only an adapter whose platform is
+botkit itself (the web) needs. ``PlatformAdapter.run_ended`` tells the adapter how each
+agent run ended, with the interrupts it waits on.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    Coroutine,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from botkit.events import Event
+from botkit.platform_records import AnswerCheck, PlatformRecords, RecordEdit, ThreadChange
 from botkit.types import (
     Conversation,
     FileResult,
@@ -30,13 +44,20 @@ from botkit.types import (
 )
 from botkit.ui.nodes import Message
 
+if TYPE_CHECKING:
+    from botkit.run.result import RunResult
+
 __all__ = [
+    "AnswerCheck",
     "BaseAdapter",
     "BotHandle",
     "Capabilities",
     "OpenChoice",
     "PlatformAdapter",
+    "PlatformRecords",
+    "RecordEdit",
     "StreamPart",
+    "ThreadChange",
     "ToolProgress",
     "find_user",
     "post_once",
@@ -115,6 +136,25 @@ class BotHandle(Protocol):
         """End every waiting question: its ``await_choice`` raises ``InteractionExpired``."""
         ...
 
+    async def may_answer(self, choice_id: str, user: PlatformUser, *,
+                         conversation_id: str | None = None) -> AnswerCheck:
+        """Whether ``user`` may answer the question ``choice_id`` (in ``conversation_id``,
+        when given), here or in any process sharing the store. Checking claims nothing:
+        the click itself still goes through ``dispatch``."""
+        ...
+
+    async def check_resume(self, conversation_id: str, value: Any = None, *,
+                           cancel: bool = False) -> None:
+        """Raise before anything is claimed: ``InteractionExpired`` when no interrupted
+        run waits in the conversation, ``UserError`` when ``value`` does not answer what
+        waits (several interrupts need ``{interrupt id: answer}``)."""
+        ...
+
+    @property
+    def records(self) -> PlatformRecords:
+        """The bot's store, thread records and resuming (``PlatformRecords``)."""
+        ...
+
 
 @runtime_checkable
 class PlatformAdapter(Protocol):
@@ -170,6 +210,12 @@ class PlatformAdapter(Protocol):
         self, conversation: Conversation, messages: Sequence[Mapping[str, Any]]
     ) -> None:
         """Store AG-UI messages (tool calls, results) so ``get_messages`` returns them."""
+        ...
+
+    async def run_ended(self, conversation: Conversation, result: RunResult) -> None:
+        """An agent run in ``conversation`` ended (``run_agent``, ``resume`` or a replay):
+        how, with its run id and the interrupts it waits on. Called in the task that ran
+        it, after the run is recorded; a failure here is logged and changes nothing."""
         ...
 
 
@@ -267,4 +313,7 @@ class BaseAdapter:
     async def record_agent_messages(
         self, conversation: Conversation, messages: Sequence[Mapping[str, Any]]
     ) -> None:
+        return None
+
+    async def run_ended(self, conversation: Conversation, result: RunResult) -> None:
         return None

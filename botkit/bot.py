@@ -12,19 +12,20 @@ from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 from botkit import keys
 from botkit._actions import ActionRegistry
 from botkit._agent_context import ContextEntry
-from botkit._dispatch import Pipeline
+from botkit._dispatch import ErrorPolicy, Pipeline
+from botkit._records import BotRecords, check_resume, may_answer
 from botkit._registry import ErrorHandler, HandlerRegistry, checked_name, no_such_attribute
 from botkit._runtime import Runtime
 from botkit._turns import Concurrency, TurnGate
 from botkit._validation import BotOptions, checked_bot_arguments
-from botkit.adapter import OpenChoice, PlatformAdapter
+from botkit.adapter import AnswerCheck, OpenChoice, PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
-from botkit.clicks import replay_blocker, replay_tool_call
+from botkit.clicks import replay_blocker
 from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserError
 from botkit.events import Event, MessageEvent
 from botkit.store import MemoryStore, StateStore
-from botkit.thread import Thread
+from botkit.thread import Thread, replay_tool_call
 from botkit.threads import Threads, ThreadsAPIConfig
 from botkit.threads.config import serve_threads_api
 from botkit.tools import BotTool, tool_from_function
@@ -75,10 +76,12 @@ class Bot:
         self.adapters: list[PlatformAdapter] = []
         self.threads_api = threads_api
         actions = ActionRegistry()
+        registry = HandlerRegistry(actions)
         self._runtime = Runtime(
-            threads=self.threads, registry=HandlerRegistry(actions), actions=actions,
+            threads=self.threads, registry=registry, actions=actions,
             choices=Choices(lambda: self.store, replay=self._replay, replay_blocker=self._blocker),
             turns=TurnGate(lambda: self.store, concurrency, lock_ttl),
+            errors=ErrorPolicy(registry), adapter_for=self._find_adapter,
             max_iterations=max_iterations,
             interrupt_event_names=frozenset(interrupt_event_names), dedup_ttl=dedup_ttl)
         self._registry = self._runtime.registry
@@ -327,6 +330,19 @@ class Bot:
     def cancel_choices(self, reason: str) -> None:
         self._runtime.choices.cancel_all(InteractionExpired(reason))
 
+    async def may_answer(self, choice_id: str, user: PlatformUser, *,
+                         conversation_id: str | None = None) -> AnswerCheck:
+        return await may_answer(self._runtime, choice_id, user, conversation_id)
+
+    async def check_resume(self, conversation_id: str, value: Any = None, *,
+                           cancel: bool = False) -> None:
+        await check_resume(self.store, conversation_id, value, cancel)
+
+    @property
+    def records(self) -> BotRecords:
+        """The store, thread records and resuming, for a platform-of-record adapter."""
+        return BotRecords(self._runtime, lambda p, c, u: self.thread(p, c, user=u))
+
     # -- dispatch ----------------------------------------------------------------------
     def _find_adapter(self, platform: str) -> PlatformAdapter | None:
         return next((a for a in self.adapters if a.platform == platform), None)
@@ -337,7 +353,8 @@ class Bot:
         adapter = self._find_adapter(platform)
         if adapter is None:
             raise UserError(f"an event came from {platform!r} but the bot has no such adapter")
-        return Thread(self, adapter, conversation, message=message, user=user)
+        return Thread(self, adapter, conversation, runtime=self._runtime, message=message,
+                      user=user)
 
     async def dispatch(self, event: Event) -> None:
         """The one entry point: adapters hand every platform event to this. Returns once
@@ -345,7 +362,18 @@ class Bot:
         await self._pipeline.dispatch(event)
 
     async def _replay(self, record: ChoiceRecord, value: Any, where: ChoiceSurface) -> None:
-        await replay_tool_call(self, record, value, where)
+        """Replay the waiting tool call of ``record`` with ``value`` as its newest answer,
+        in the conversation and for the person the call ran for."""
+        call = record.call
+        assert call is not None
+        thread = self.thread(where.platform, where.conversation, message=record.message,
+                             user=record.user)
+        try:
+            await replay_tool_call(thread, call, value)
+        except RunSuspended:
+            log.info("the replayed run in %s is waiting again", thread.id)
+        except Exception as exc:
+            await self._runtime.errors.report(exc, thread, f"replaying tool call {call.id}")
 
     def _blocker(self, record: ChoiceRecord) -> str | None:
         return replay_blocker(self, record)

@@ -10,7 +10,7 @@ from botkit.adapter import Capabilities, PlatformAdapter, stream_to
 from botkit.agents.base import Agent
 from botkit.clicks import ChoicePort
 from botkit.context import InterruptContext
-from botkit.errors import UserError
+from botkit.errors import RunSuspended, UserError
 from botkit.events import MessageEvent
 from botkit.history import AgentMessage, build_agent_messages, new_message_id
 from botkit.run import tracking
@@ -57,27 +57,26 @@ class Thread:
         adapter: PlatformAdapter,
         conversation: Conversation,
         *,
+        runtime: Runtime,
         message: MessageEvent | None = None,
         user: PlatformUser | None = None,
+        tool_call: ToolCall | None = None,
     ) -> None:
+        """Made by ``bot.thread(...)``; ``runtime`` is what the bot's engines run on, and
+        ``tool_call`` the bot tool call this thread is seen by (its ``await_choice`` calls
+        are recorded for replay)."""
         self._bot = bot
+        self._runtime = runtime
         self._adapter = adapter
         self.conversation = conversation
         self.message = message
         self.user = user if user is not None else (message.user if message else None)
-        self._tool_call: ToolCall | None = None
-
-    @property
-    def _runtime(self) -> Runtime:
-        return self._bot._runtime
+        self._tool_call = tool_call
 
     def _for_tool_call(self, call: ToolCall) -> Thread:
-        """This conversation as seen by a bot tool during ``call`` (its ``await_choice``
-        calls are recorded for replay)."""
-        twin = Thread(self._bot, self._adapter, self.conversation, message=self.message,
-                      user=self.user)
-        twin._tool_call = call
-        return twin
+        """This conversation as seen by a bot tool during ``call``."""
+        return Thread(self._bot, self._adapter, self.conversation, runtime=self._runtime,
+                      message=self.message, user=self.user, tool_call=call)
 
     @property
     def id(self) -> str:
@@ -216,7 +215,7 @@ class Thread:
             replayed, answer = call.next_recorded()
             if replayed:
                 return answer
-        value = await self._runtime.choices.ask(ChoicePort(self), ui,
+        value = await self._runtime.choices.ask(ChoicePort(self, self._surface()), ui,
                                                 allowed_users=allowed_users, timeout=timeout,
                                                 call=call)
         if call is not None:
@@ -250,8 +249,16 @@ class Thread:
             if batch:
                 await runner.finish_calls(request, batch)
             return await runner.run(request)
-        return await tracking.track_run(self._runtime.threads, self.platform,
-                                        self.conversation, kind, run, surface)
+        try:
+            result = await tracking.track_run(self._runtime.threads, self.platform,
+                                              self.conversation, kind, run, surface)
+        except RunSuspended:
+            raise  # waiting for a person across a restart: a replay continues it
+        except Exception as exc:
+            await surface.ended(RunResult(status="failed", thread_id=self.id,
+                                          error=f"{type(exc).__name__}: {exc}"))
+            raise
+        return await surface.ended(result)
 
     async def _replay(self, call: ToolCall, value: Any) -> RunResult:
         """Run ``call`` again with its recorded answers plus ``value`` (a choice answered
@@ -271,7 +278,7 @@ class Thread:
                                bot=self._bot, event_name=pending.event_name,
                                payload=pending.payload, interrupts=pending.interrupts,
                                message=self.message)
-        if not await self._bot._pipeline.handle_interrupt(ctx):
+        if not await self._runtime.handle_interrupt(ctx):
             log.warning("the agent interrupted (%r) but no on_interrupt handler matches",
                         pending.event_name)
             await self._surface().show_error(
@@ -327,3 +334,9 @@ class Thread:
     async def show_notice(self, text: str) -> MessageRef:
         """Post a short muted notice (used for errors and expirations)."""
         return await self._adapter.post(self.conversation, notice(text))
+
+
+async def replay_tool_call(thread: Thread, call: ToolCall, value: Any) -> RunResult:
+    """Run ``call`` again in ``thread`` with its recorded answers plus ``value`` (a choice
+    answered after a restart), then let the agent continue (for ``Bot``'s replay)."""
+    return await thread._replay(call, value)

@@ -36,12 +36,13 @@ LAYERS: dict[str, int] = {
     "botkit.errors": 0, "botkit.types": 0, "botkit.events": 0, "botkit.keys": 0,
     "botkit.codec": 0, "botkit.ui": 0, "botkit._agent_context": 0,
     "botkit.store": 1, "botkit.agents": 1,
-    "botkit.adapter": 2, "botkit.history": 2,
+    "botkit.adapter": 2, "botkit.history": 2, "botkit.platform_records": 2,
     "botkit.run": 3, "botkit.agents.loop": 3, "botkit.agents.assembler": 3,
     "botkit.choices": 3, "botkit._turns": 3, "botkit._actions": 3, "botkit.threads": 3,
     "botkit._validation": 3, "botkit.inbox": 3,
     "botkit.bot": 4, "botkit.thread": 4, "botkit.context": 4, "botkit.tools": 4,
     "botkit.clicks": 4, "botkit._dispatch": 4, "botkit._registry": 4, "botkit._runtime": 4,
+    "botkit._records": 4, "botkit.run.result": 0,
     "botkit": 5, "botkit.testing": 5, "botkit.cli": 5, "botkit.__main__": 5,
     "botkit.threads.cli": 5,
 }
@@ -256,3 +257,69 @@ def test_the_checker_sees_type_checking_lazy_and_relative_imports(tmp_path: Path
              if m == "botkit" or m.startswith("botkit.")]
     assert ("botkit.run.loop", "botkit.bot") in upward(edges)
     assert ("botkit.run.loop", "botkit.keys") not in upward(edges)
+
+
+# -- friend access -------------------------------------------------------------------------
+# ``x._name`` is private to the module that defines ``_name``: another module passes the
+# collaborator explicitly instead (the ``Runtime``, a ``RunSurface``). Allowed everywhere:
+# ``self._x`` / ``cls._x``; and ``obj._x`` on a plain name when this module defines ``_x``
+# (a module-level helper of the module's own class, e.g. ``thread.replay_tool_call``).
+PUBLIC_UNDERSCORE_API = {
+    "_replace", "_asdict", "_fields", "_make",  # namedtuple's public methods
+}
+
+
+def _defined_names(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def friend_accesses(source: str) -> list[tuple[int, str]]:
+    """``(line, expression)`` of every ``x._name`` reaching into another module's privates."""
+    tree = ast.parse(source)
+    own = _defined_names(tree)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or not node.attr.startswith("_") \
+                or node.attr.startswith("__") or node.attr in PUBLIC_UNDERSCORE_API:
+            continue
+        receiver = node.value
+        if isinstance(receiver, ast.Name) and (receiver.id in ("self", "cls")
+                                               or node.attr in own):
+            continue
+        found.append((node.lineno, ast.unparse(node)))
+    return sorted(found)
+
+
+def test_no_module_reaches_into_another_modules_privates() -> None:
+    offenders = {}
+    for folder in ("botkit", "adapters"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if ".venv" in path.parts or "node_modules" in path.parts:
+                continue
+            found = friend_accesses(path.read_text(encoding="utf-8"))
+            if found:
+                offenders[str(path.relative_to(ROOT))] = found
+    assert offenders == {}
+
+
+def test_the_friend_access_checker() -> None:
+    source = (
+        "class Thread:\n"
+        "    def __init__(self, bot):\n"
+        "        self._bot = bot\n"
+        "        self._x = bot._runtime\n"        # another object's private: flagged
+        "    def go(self):\n"
+        "        return self._bot._pipeline\n"    # through an attribute: flagged
+        "def helper(thread):\n"
+        "    return thread._x, parts._replace()\n")  # own module's name; namedtuple API
+    assert friend_accesses(source) == [(4, "bot._runtime"), (6, "self._bot._pipeline")]
