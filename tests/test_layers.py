@@ -323,3 +323,14 @@ def test_the_friend_access_checker() -> None:
         "def helper(thread):\n"
         "    return thread._x, parts._replace()\n")  # own module's name; namedtuple API
     assert friend_accesses(source) == [(4, "bot._runtime"), (6, "self._bot._pipeline")]
+
+
+def test_no_adapter_reads_the_cores_store_keys() -> None:
+    """The core's records (interrupts, choices, thread records) reach an adapter through
+    ``BotHandle`` (``records``, ``may_answer``, ``check_resume``, ``run_ended``), never by
+    reading ``botkit.keys`` in the store, so their shape stays the core's to change."""
+    modules = _adapter_modules()
+    offenders = [(name, line) for name, path in modules.items()
+                 for imported, line in imports_of(path, name, set(modules))
+                 if imported == "botkit.keys"]
+    assert offenders == []
