@@ -309,9 +309,10 @@ class Thread:
         if prompt:
             messages.append({"id": new_message_id(), "role": "user", "content": prompt})
         registry = self._runtime.registry
+        sent = self.message.context if self.message is not None else ()
         request = RunRequest(messages=messages, state=await self.get_state(),
                              tools=registry.tools_with(tools),
-                             context=registry.context_with(context))
+                             context=registry.context_with([*sent, *(context or ())]))
         return await self._run(agent, request, "run")
 
     async def resume(self, value: Any = None, *, cancel: bool = False) -> RunResult:

@@ -5,11 +5,13 @@ checks an answer must pass (``may_answer``, ``check_resume``) and the bot's reco
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
 
 from botkit import (
+    ContextEntry,
     Conversation,
     InteractionExpired,
     InterruptContext,
@@ -21,6 +23,7 @@ from botkit import (
 )
 from botkit.adapter import AnswerCheck, BotHandle, PlatformRecords
 from botkit.agents.scripted import Fail, Interrupt, Rule, Say, ScriptedAgent
+from botkit.codec import decode_event, encode_event
 from botkit.run.interrupts import PendingInterrupt
 from botkit.testing import ALICE, BOB, FakeAdapter, running
 from botkit.ui.binding import choice_id_of, iter_controls
@@ -190,3 +193,25 @@ async def test_records_are_the_bots_thread_records_state_and_store() -> None:
         assert await records.read_state("w1") == {"n": 1} == await bot.threads.read_state("w1")
         with pytest.raises(InteractionExpired):
             await records.resume("fake", convo, "yes")
+
+
+# -- a message's context -----------------------------------------------------------------
+async def test_a_messages_context_reaches_the_agent_and_survives_the_codec() -> None:
+    fake = FakeAdapter()
+    scripted = ScriptedAgent(default=Say("ok"))
+    bot = create_bot(adapters=[fake], agent=scripted, context=[("bot", "helpdesk")])
+
+    @bot.on_mention
+    async def answer(ctx: TurnContext) -> None:
+        await ctx.thread.run_agent(context=[ContextEntry(description="run", value="1")])
+
+    page = ContextEntry(description="page", value="/checkout")
+    event = dataclasses.replace(fake.message_event("hi"), context=(page,))
+    assert decode_event(encode_event(event)) == event
+    assert decode_event(encode_event(event)).context == (page,)
+    async with running(bot):
+        await bot.dispatch(event)
+    assert [(c.description, c.value) for c in scripted.inputs[-1].context] == [
+        ("bot", "helpdesk"), ("page", "/checkout"), ("run", "1")]
+    with pytest.raises(ValueError, match="context"):
+        decode_event({**encode_event(event), "context": [{"description": 1}]})

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botkit import ThreadQueryError
+from botkit import ContextEntry, ThreadQueryError
 from botkit.errors import InteractionExpired, UserError
 from botkit.events import InteractionEvent, MessageEvent
 from botkit.types import MessageRef, PlatformUser
@@ -59,9 +59,11 @@ class Turns:
                    user: PlatformUser, assistant_id: str | None = None,
                    metadata: Mapping[str, Any] | None = None, strategy: str = "enqueue",
                    run_id: str | None = None, create: bool = False,
-                   raw: Mapping[str, Any] | None = None, state: Any = None) -> WebRun:
-        """Store ``inputs`` as ``user``'s messages and start the bot's turn. ``raw`` is
-        handed to the handler as the event's ``raw`` (the AG-UI ``context``, say);
+                   raw: Mapping[str, Any] | None = None, state: Any = None,
+                   context: Sequence[ContextEntry] = ()) -> WebRun:
+        """Store ``inputs`` as ``user``'s messages and start the bot's turn. ``context``
+        (the client's AG-UI ``context``) rides on the ``MessageEvent`` to the agent;
+        ``raw`` is handed to the handler as the event's ``raw`` (``forwardedProps``);
         ``state`` (when not None) becomes the agent state once the run has its turn."""
         if not inputs:
             raise ThreadQueryError([("input.messages", "must be a non-empty list")])
@@ -86,6 +88,7 @@ class Turns:
             await self.bot.dispatch(MessageEvent(
                 platform="web", event_id=f"run:{surface.run_id}", conversation=conversation,
                 user=user, text=inputs[-1].text, mentioned=True, raw=dict(raw or {}),
+                context=tuple(context),
                 ref=MessageRef(id=ids[-1], channel=conversation.channel)))
             return Outcome.of(surface.results, surface.run_id)
         return await self.engine.start(
