@@ -45,6 +45,7 @@ from botkit.store import (
 )
 from botkit.thread import Thread
 from botkit.threads import (
+    APIToken,
     RunRecord,
     ThreadEvent,
     ThreadNotFound,
@@ -53,7 +54,9 @@ from botkit.threads import (
     ThreadRecord,
     Threads,
     ThreadsAPIConfig,
+    ThreadsError,
 )
+from botkit.threads.routes import Route, RouteGroup
 from botkit.tools import BotTool, ToolContext, define_bot_tool
 from botkit.types import (
     Attachment,
@@ -67,6 +70,7 @@ from botkit.types import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "APIToken",
     "Action",
     "AdapterError",
     "AgUiHttpAgent",
@@ -99,6 +103,8 @@ __all__ = [
     "PubSub",
     "PydanticAIAgent",
     "RedisStore",
+    "Route",
+    "RouteGroup",
     "RunRecord",
     "RunResult",
     "SQLiteStore",
@@ -115,6 +121,7 @@ __all__ = [
     "ThreadRecord",
     "Threads",
     "ThreadsAPIConfig",
+    "ThreadsError",
     "ToolContext",
     "ToolProgress",
     "TurnContext",

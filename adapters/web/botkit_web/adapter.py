@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import ag_ui.core as agui
 
 from botkit.adapter import BaseAdapter, BotHandle, Capabilities, StreamPart, ToolProgress, find_user
-from botkit.errors import UserError
+from botkit.errors import AdapterError, UserError
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
 from botkit.ui.nodes import Message
 from botkit_web.access import ThreadAccess
@@ -186,7 +186,8 @@ class WebAdapter(BaseAdapter):
                      ) -> MessageRef:
         old = await self.messages.get(conversation.id, ref.id)
         if old is None:
-            raise NotFound(f"no message {ref.id!r} in web thread {conversation.id!r}")
+            raise AdapterError(f"no message {ref.id!r} in web thread {conversation.id!r}",
+                               platform="web", code="message_not_found")
         new = old.edited(message)
         await self.messages.save(new)
         if (surface := _surface(conversation)) is not None:

@@ -26,11 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import ag_ui.core as agui
 from aiohttp import web
-from pydantic import ValidationError
 
 from botkit import ContextEntry, ThreadQueryError
+from botkit.threads.http.base import json_body
 from botkit_web.auth import identify
-from botkit_web.bodies import read_json
 from botkit_web.runs import WebRun
 from botkit_web.sse import stream_agui
 from botkit_web.turns import UserInput
@@ -39,16 +38,6 @@ if TYPE_CHECKING:
     from botkit_web.adapter import WebAdapter
 
 __all__ = ["agui_handler"]
-
-
-def _input(data: Any) -> agui.RunAgentInput:
-    if not isinstance(data, dict):
-        raise ThreadQueryError([("body", "must be a RunAgentInput JSON object")])
-    try:
-        return agui.RunAgentInput.model_validate(data)
-    except ValidationError as exc:
-        raise ThreadQueryError([(".".join(str(p) for p in e["loc"]) or "body", e["msg"])
-                                for e in exc.errors()]) from None
 
 
 def _resume_value(entries: list[agui.ResumeEntry]) -> tuple[Any, bool]:
@@ -69,7 +58,7 @@ def _text(message: agui.UserMessage) -> str:
 def agui_handler(adapter: WebAdapter) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         user = await identify(adapter.authenticate, request)
-        run_input = _input(await read_json(request, adapter.max_body_bytes))
+        run_input = await json_body(request, agui.RunAgentInput)
         tid = run_input.thread_id
         turns = adapter.turns
         await adapter.access.check(tid, user, create=True)

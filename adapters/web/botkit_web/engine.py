@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import ag_ui.core as agui
 
-from botkit.errors import BotkitError
+from botkit import ThreadsError
 from botkit.run.result import RunResult
 from botkit.types import PlatformUser
 from botkit_web.runs import Feeds, RunFeed, RunKind, RunLog, WebRun
@@ -65,7 +65,7 @@ Work = Callable[[RunSurface], Awaitable[Outcome]]
 Prepare = Callable[[str], Awaitable[None]]
 
 
-class RunBusy(BotkitError):
+class RunBusy(ThreadsError):
     """A run is going in this thread and the new one asked not to wait (HTTP 409)."""
 
 
