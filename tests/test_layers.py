@@ -309,16 +309,28 @@ def friend_accesses(source: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
+# Friend access allowed for now (each with its reason); the test fails when one is gone, so
+# this list can only shrink.
+KNOWN_FRIEND_ACCESS = {
+    # the dashboard finds the running bot through the threads service's adapter lookup
+    # (until the server hands it the bot explicitly)
+    ("botkit/dashboard/wiring.py", "threads._adapter_for"),
+    # ends an event-bus subscription on shutdown (needs a public Subscription.close())
+    ("botkit/dashboard/live.py", "feed._offer"),
+}
+
+
 def test_no_module_reaches_into_another_modules_privates() -> None:
-    offenders = {}
+    found = set()
     for folder in ("botkit", "adapters"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             if ".venv" in path.parts or "node_modules" in path.parts:
                 continue
-            found = friend_accesses(path.read_text(encoding="utf-8"))
-            if found:
-                offenders[str(path.relative_to(ROOT))] = found
-    assert offenders == {}
+            rel = str(path.relative_to(ROOT))
+            found |= {(rel, expr) for _, expr in
+                      friend_accesses(path.read_text(encoding="utf-8"))}
+    assert found - KNOWN_FRIEND_ACCESS == set(), "new friend access"
+    assert KNOWN_FRIEND_ACCESS - found == set(), "these are gone: remove them from the list"
 
 
 def test_the_friend_access_checker() -> None:
