@@ -1,14 +1,17 @@
-"""What ``BotHandle`` offers beyond ingress, built on the ``Runtime``: the bot's records for
-an adapter whose platform is botkit itself (``BotRecords``, a ``PlatformRecords``), and
-the checks an answer must pass before an adapter accepts it (``may_answer``,
-``check_resume``), so adapters ask the core instead of copying its rules."""
+"""What ``BotHandle`` offers beyond ingress, built on the ``Runtime`` (``HandleViews``, a
+base of ``Bot``): the questions waiting for an answer, the checks an answer must pass
+before an adapter accepts it (``may_answer``, ``check_resume``) so adapters ask the core
+instead of copying its rules, the bot's records for an adapter whose platform is botkit
+itself (``BotRecords``, a ``PlatformRecords``), and mounting an adapter's HTTP routes on
+the threads API server (``mount_routes``)."""
 
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
-from botkit.adapter import AnswerCheck, RecordEdit, ThreadChange
+from botkit.adapter import AnswerCheck, OpenChoice, RecordEdit, ThreadChange
+from botkit.errors import InteractionExpired
 from botkit.run.interrupts import PendingInterrupt
 from botkit.run.result import RunResult
 from botkit.store.base import StateStore
@@ -18,9 +21,12 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from botkit._runtime import Runtime
+    from botkit.events import MessageEvent
     from botkit.thread import Thread
+    from botkit.threads.config import ThreadsAPIConfig
+    from botkit.threads.routes import RouteGroup
 
-__all__ = ["BotRecords", "check_resume", "may_answer"]
+__all__ = ["BotRecords", "HandleViews", "check_resume", "may_answer"]
 
 
 async def may_answer(runtime: Runtime, choice_id: str, user: PlatformUser,
@@ -89,3 +95,45 @@ class BotRecords:
     async def resume(self, platform: str, conversation: Conversation, value: Any = None, *,
                      user: PlatformUser | None = None, cancel: bool = False) -> RunResult:
         return await self.thread_for(platform, conversation, user).resume(value, cancel=cancel)
+
+
+class HandleViews:
+    """``Bot``'s side of ``BotHandle`` beyond ingress (a base class of ``Bot``)."""
+
+    _runtime: Runtime
+    threads_api: ThreadsAPIConfig | None
+
+    def thread(self, platform: str, conversation: Conversation, *,
+               message: MessageEvent | None = None, user: PlatformUser | None = None
+               ) -> Thread:
+        raise NotImplementedError  # Bot's
+
+    def pending_choices(self, conversation_id: str) -> list[OpenChoice]:
+        return [OpenChoice(id=p.id, message=p.message, ref=p.ref, kept=p.suspend)
+                for p in self._runtime.choices.registry.pending_in(conversation_id)]
+
+    async def waiting_for_input(self, conversation_id: str) -> None:
+        await self._runtime.choices.registry.wait_until_pending(conversation_id)
+
+    def cancel_choices(self, reason: str) -> None:
+        self._runtime.choices.cancel_all(InteractionExpired(reason))
+
+    async def may_answer(self, choice_id: str, user: PlatformUser, *,
+                         conversation_id: str | None = None) -> AnswerCheck:
+        return await may_answer(self._runtime, choice_id, user, conversation_id)
+
+    async def check_resume(self, conversation_id: str, value: Any = None, *,
+                           cancel: bool = False) -> None:
+        await check_resume(self._runtime.store, conversation_id, value, cancel)
+
+    def mount_routes(self, group: RouteGroup) -> bool:
+        if self.threads_api is None:
+            return False
+        groups = self._runtime.threads.route_groups  # one group per name: a restart replaces it
+        groups[:] = [*(g for g in groups if g.name != group.name), group]
+        return True
+
+    @property
+    def records(self) -> BotRecords:
+        """The store, thread records and resuming, for a platform-of-record adapter."""
+        return BotRecords(self._runtime, lambda p, c, u: self.thread(p, c, user=u))

@@ -46,6 +46,7 @@ from botkit.ui.nodes import Message
 
 if TYPE_CHECKING:
     from botkit.run.result import RunResult
+    from botkit.threads.routes import RouteGroup
 
 __all__ = [
     "AnswerCheck",
@@ -156,6 +157,13 @@ class BotHandle(Protocol):
     @property
     def records(self) -> PlatformRecords:
         """The bot's store, thread records and resuming (``PlatformRecords``)."""
+        ...
+
+    def mount_routes(self, group: RouteGroup) -> bool:
+        """Serve ``group`` (``botkit.RouteGroup``) on the bot's threads API server, with
+        its tokens and scopes, CORS, error shape and OpenAPI document; call it from
+        ``start``. False: the bot serves no threads API (serve the routes yourself).
+        A caller's ``Principal`` is then ``request[botkit.threads.http.base.PRINCIPAL]``."""
         ...
 
 

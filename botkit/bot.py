@@ -13,12 +13,12 @@ from botkit import keys
 from botkit._actions import ActionRegistry
 from botkit._agent_context import ContextEntry
 from botkit._dispatch import ErrorPolicy, Pipeline
-from botkit._records import BotRecords, check_resume, may_answer
+from botkit._records import HandleViews
 from botkit._registry import ErrorHandler, HandlerRegistry, checked_name, no_such_attribute
 from botkit._runtime import Runtime
 from botkit._turns import Concurrency, TurnGate
 from botkit._validation import BotOptions, checked_bot_arguments
-from botkit.adapter import AnswerCheck, OpenChoice, PlatformAdapter
+from botkit.adapter import PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
 from botkit.clicks import replay_blocker
@@ -38,7 +38,7 @@ H = TypeVar("H", bound=Callable[..., Any])
 E = TypeVar("E", bound=ErrorHandler)
 
 
-class Bot:
+class Bot(HandleViews):
     """A bot: handlers, tools and an agent, served on one or more platform adapters.
 
     Build one with ``create_bot``. Adapters deliver events to ``dispatch``; everything
@@ -245,8 +245,6 @@ class Bot:
                         "will be ignored. Add one, e.g. @bot.on_mention above "
                         "`async def answer(ctx): await ctx.thread.run_agent()`", self.name)
         self._stop_requested = asyncio.Event()
-        if self.threads_api is not None:
-            self._threads_server = await serve_threads_api(self.threads, self.threads_api)
         results = await asyncio.gather(*(a.start(self) for a in self.adapters),
                                        return_exceptions=True)
         failures = [(a, r) for a, r in zip(self.adapters, results, strict=True)
@@ -254,8 +252,13 @@ class Bot:
         for adapter, error in failures:
             log.error("adapter %r failed to start: %s", adapter.platform, error)
         if len(failures) == len(self.adapters):
-            await self._stop_threads_api()
             raise AdapterError(f"no adapter could start: {failures[0][1]}") from failures[0][1]
+        if self.threads_api is not None:  # after the adapters: they mount their routes
+            try:
+                self._threads_server = await serve_threads_api(self.threads, self.threads_api)
+            except BaseException:
+                await self._stop_adapters()
+                raise
         self._started = True
 
     async def stop(self) -> None:
@@ -272,14 +275,17 @@ class Bot:
         await asyncio.gather(*leftovers, return_exceptions=True)
         await self._runtime.choices.stop()
         await self._stop_threads_api()
+        await self._stop_adapters()
+        if self.owns_store:
+            await self.store.close()
+        self._started = False
+
+    async def _stop_adapters(self) -> None:
         for adapter in self.adapters:
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("adapter %r failed to stop", adapter.platform)
-        if self.owns_store:
-            await self.store.close()
-        self._started = False
 
     async def _stop_threads_api(self) -> None:
         server, self._threads_server = self._threads_server, None
@@ -318,30 +324,6 @@ class Bot:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background work failed", exc_info=task.exception())
-
-    # -- questions waiting for a person (the BotHandle view for input-driven adapters) ---
-    def pending_choices(self, conversation_id: str) -> list[OpenChoice]:
-        return [OpenChoice(id=p.id, message=p.message, ref=p.ref, kept=p.suspend)
-                for p in self._runtime.choices.registry.pending_in(conversation_id)]
-
-    async def waiting_for_input(self, conversation_id: str) -> None:
-        await self._runtime.choices.registry.wait_until_pending(conversation_id)
-
-    def cancel_choices(self, reason: str) -> None:
-        self._runtime.choices.cancel_all(InteractionExpired(reason))
-
-    async def may_answer(self, choice_id: str, user: PlatformUser, *,
-                         conversation_id: str | None = None) -> AnswerCheck:
-        return await may_answer(self._runtime, choice_id, user, conversation_id)
-
-    async def check_resume(self, conversation_id: str, value: Any = None, *,
-                           cancel: bool = False) -> None:
-        await check_resume(self.store, conversation_id, value, cancel)
-
-    @property
-    def records(self) -> BotRecords:
-        """The store, thread records and resuming, for a platform-of-record adapter."""
-        return BotRecords(self._runtime, lambda p, c, u: self.thread(p, c, user=u))
 
     # -- dispatch ----------------------------------------------------------------------
     def _find_adapter(self, platform: str) -> PlatformAdapter | None:

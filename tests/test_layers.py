@@ -35,6 +35,7 @@ SIZE_EXCEPTIONS = {
 LAYERS: dict[str, int] = {
     "botkit.errors": 0, "botkit.types": 0, "botkit.events": 0, "botkit.keys": 0,
     "botkit.codec": 0, "botkit.ui": 0, "botkit._agent_context": 0,
+    "botkit.threads.routes": 0,
     "botkit.store": 1, "botkit.agents": 1,
     "botkit.adapter": 2, "botkit.history": 2, "botkit.platform_records": 2,
     "botkit.run": 3, "botkit.agents.loop": 3, "botkit.agents.assembler": 3,

@@ -48,9 +48,11 @@ class WebAdapter(BaseAdapter):
     calls the HTTP routes (default: one local user, for development on 127.0.0.1 only —
     another ``host`` needs a real hook, or ``allow_local_user=True``); ``users`` is a
     directory for ``lookup_user`` (everyone who wrote in a web thread is found too).
-    With ``port`` the adapter serves its routes itself while the bot runs (``port=0``
-    picks a free one; read ``adapter.url``). Streams send a keepalive comment after
-    ``keepalive`` idle seconds."""
+    When the bot serves the threads API (``threads_api=``, ``botkit run --threads-api``)
+    the routes are served there too, behind its tokens (``botkit_web.auth`` says how a
+    token and ``authenticate`` combine). With ``port`` the adapter also serves its routes
+    itself while the bot runs (``port=0`` picks a free one; read ``adapter.url``).
+    Streams send a keepalive comment after ``keepalive`` idle seconds."""
 
     platform = "web"
 
@@ -86,6 +88,8 @@ class WebAdapter(BaseAdapter):
         self._engine: RunEngine | None = None
         self._server: WebServer | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self.mounted = False
+        """Whether the routes are served by the bot's threads API (set by ``start``)."""
 
     @property
     def bot_user(self) -> PlatformUser:
@@ -126,6 +130,8 @@ class WebAdapter(BaseAdapter):
         self._bot = bot
         self._bot_user = PlatformUser(id="web-bot", name=bot.name, is_bot=True)
         self._engine = RunEngine(bot)
+        from botkit_web.http import web_route_group
+        self.mounted = bot.mount_routes(web_route_group(self))
         listening = asyncio.Event()
         self._watcher = asyncio.create_task(self._forget_deleted(listening),
                                             name="web-thread-deletions")

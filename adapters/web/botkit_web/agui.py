@@ -29,7 +29,7 @@ from aiohttp import web
 
 from botkit import ContextEntry, ThreadQueryError
 from botkit.threads.http.base import json_body
-from botkit_web.auth import identify
+from botkit_web.auth import caller
 from botkit_web.runs import WebRun
 from botkit_web.sse import stream_agui
 from botkit_web.turns import UserInput
@@ -57,7 +57,7 @@ def _text(message: agui.UserMessage) -> str:
 
 def agui_handler(adapter: WebAdapter) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
-        user = await identify(adapter.authenticate, request)
+        user = await caller(adapter.authenticate, adapter.directory, request)
         run_input = await json_body(request, agui.RunAgentInput)
         tid = run_input.thread_id
         turns = adapter.turns

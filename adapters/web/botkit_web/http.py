@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from botkit import ThreadQueryError
+from botkit import RouteGroup, ThreadQueryError
 from botkit.threads.http.base import error_middleware, query_of
 from botkit.types import PlatformUser
-from botkit_web.auth import identify
+from botkit_web.auth import caller
 from botkit_web.bodies import ActionBody, RunBody, read_body
 from botkit_web.errors import NotFound, NotWaiting
 from botkit_web.langgraph import STREAM_MODES, thread_values
@@ -31,7 +31,7 @@ from botkit_web.sse import parse_last_event_id, stream_langgraph
 if TYPE_CHECKING:
     from botkit_web.adapter import WebAdapter
 
-__all__ = ["mapped_errors", "web_routes"]
+__all__ = ["mapped_errors", "web_route_group", "web_routes"]
 
 log = logging.getLogger("botkit.web")
 MAX_RUNS_PAGE = 200
@@ -63,7 +63,7 @@ class WebRoutes:
         self.adapter = adapter
 
     async def _caller(self, request: web.Request) -> PlatformUser:
-        return await identify(self.adapter.authenticate, request)
+        return await caller(self.adapter.authenticate, self.adapter.directory, request)
 
     async def _thread(self, request: web.Request) -> tuple[str, PlatformUser]:
         """The thread id and the caller, once the caller may use the thread."""
@@ -187,3 +187,9 @@ def web_routes(adapter: WebAdapter) -> list[web.RouteDef]:
         ("POST", "/agui/{assistant_id}", agui_handler(adapter)),
     ]
     return [web.route(method, path, mapped_errors(handler)) for method, path, handler in table]
+
+
+def web_route_group(adapter: WebAdapter) -> RouteGroup:
+    """The same routes as a threads-API route group (GET needs a ``read`` token, the rest
+    ``write``): ``WebAdapter`` mounts it when the bot serves the threads API."""
+    return RouteGroup.of("web", web_routes(adapter))
