@@ -20,10 +20,9 @@ agent run ended, with the interrupts it waits on.
 
 from __future__ import annotations
 
-import asyncio
+import datetime
 from collections.abc import (
     AsyncIterable,
-    Coroutine,
     Iterable,
     Mapping,
     Sequence,
@@ -32,7 +31,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from botkit.events import Event
-from botkit.platform_records import AnswerCheck, PlatformRecords, RecordEdit, ThreadChange
+from botkit.handle import (
+    AnswerCheck,
+    BotHandle,
+    OpenChoice,
+    PlatformRecords,
+    RecordEdit,
+    ThreadChange,
+)
 from botkit.types import (
     Conversation,
     FileResult,
@@ -42,11 +48,11 @@ from botkit.types import (
     ThreadMessage,
     ToolProgress,
 )
+from botkit.ui.inputs import Modal
 from botkit.ui.nodes import Message
 
 if TYPE_CHECKING:
     from botkit.run.result import RunResult
-    from botkit.threads.routes import RouteGroup
 
 __all__ = [
     "AnswerCheck",
@@ -81,90 +87,20 @@ class Capabilities:
     """Shows a message to one person only."""
     agent_records: bool = False
     """Stores the agent's tool calls and results with the conversation, so history keeps them."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class OpenChoice:
-    """A question (``await_choice``) shown in a conversation and still waiting for a click:
-    what an input-driven adapter (the console) needs to know to route a typed answer."""
-
-    id: str
-    """The choice id (its controls' action ids carry it: ``botkit.choices.choice_id_of``)."""
-    message: Message
-    """The card as posted, controls included."""
-    ref: MessageRef | None = None
-    kept: bool = False
-    """Kept in a durable store by a waiting bot tool: when the bot stops before it is
-    answered, the question stays open and an answer after a restart continues the run."""
-
-
-@runtime_checkable
-class BotHandle(Protocol):
-    """All an adapter gets from the bot it serves (``PlatformAdapter.start(bot)``).
-
-    Ingress: hand every event to ``dispatch`` (or run it in the background with ``spawn``,
-    acking the platform first). Input-driven adapters (the console) also use the
-    read-only view of questions waiting for an answer."""
-
-    @property
-    def name(self) -> str:
-        """The bot's display name."""
-        ...
-
-    async def dispatch(self, event: Event) -> None:
-        """The one entry point for platform events; returns once the event is handled."""
-        ...
-
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
-              ) -> asyncio.Task[Any]:
-        """Run ``coro`` in the background; ``bot.stop()`` waits for it."""
-        ...
-
-    def has_command(self, name: str) -> bool:
-        """Whether a slash command of this name has a handler."""
-        ...
-
-    def request_stop(self) -> None:
-        """Ask ``bot.serve()`` to return (an adapter whose input ended)."""
-        ...
-
-    def pending_choices(self, conversation_id: str) -> list[OpenChoice]:
-        """Questions shown in ``conversation_id`` still waiting for an answer, oldest first."""
-        ...
-
-    async def waiting_for_input(self, conversation_id: str) -> None:
-        """Return once a question is shown and waiting in ``conversation_id``."""
-        ...
-
-    def cancel_choices(self, reason: str) -> None:
-        """End every waiting question: its ``await_choice`` raises ``InteractionExpired``."""
-        ...
-
-    async def may_answer(self, choice_id: str, user: PlatformUser, *,
-                         conversation_id: str | None = None) -> AnswerCheck:
-        """Whether ``user`` may answer the question ``choice_id`` (in ``conversation_id``,
-        when given), here or in any process sharing the store. Checking claims nothing:
-        the click itself still goes through ``dispatch``."""
-        ...
-
-    async def check_resume(self, conversation_id: str, value: Any = None, *,
-                           cancel: bool = False) -> None:
-        """Raise before anything is claimed: ``InteractionExpired`` when no interrupted
-        run waits in the conversation, ``UserError`` when ``value`` does not answer what
-        waits (several interrupts need ``{interrupt id: answer}``)."""
-        ...
-
-    @property
-    def records(self) -> PlatformRecords:
-        """The bot's store, thread records and resuming (``PlatformRecords``)."""
-        ...
-
-    def mount_routes(self, group: RouteGroup) -> bool:
-        """Serve ``group`` (``botkit.RouteGroup``) on the bot's threads API server, with
-        its tokens and scopes, CORS, error shape and OpenAPI document; call it from
-        ``start``. False: the bot serves no threads API (serve the routes yourself).
-        A caller's ``Principal`` is then ``request[botkit.threads.http.base.PRINCIPAL]``."""
-        ...
+    reactions: bool = False
+    """Adds and removes emoji reactions on messages (``thread.react``)."""
+    status: bool = False
+    """Shows a passing status line ("is looking it up…") while the bot works."""
+    suggested_prompts: bool = False
+    """Offers clickable prompts in a conversation (Slack's assistant pane)."""
+    titles: bool = False
+    """Names a conversation on the platform too (Slack's assistant threads)."""
+    modals: bool = False
+    """Opens forms in a dialog from a click or command (``ctx.open_modal``)."""
+    schedule: bool = False
+    """Posts a message later, at a given time, even when the bot is not running."""
+    direct_messages: bool = False
+    """Opens a direct conversation with a person (``bot.open_dm``)."""
 
 
 @runtime_checkable
@@ -221,6 +157,38 @@ class PlatformAdapter(Protocol):
         self, conversation: Conversation, messages: Sequence[Mapping[str, Any]]
     ) -> None:
         """Store AG-UI messages (tool calls, results) so ``get_messages`` returns them."""
+        ...
+
+    async def add_reaction(self, conversation: Conversation, ref: MessageRef,
+                           emoji: str) -> None: ...
+
+    async def remove_reaction(self, conversation: Conversation, ref: MessageRef,
+                              emoji: str) -> None: ...
+
+    async def set_status(self, conversation: Conversation, text: str,
+                         loading_messages: Sequence[str] = ()) -> None:
+        """Show (``""``: clear) the bot's passing status in the conversation."""
+        ...
+
+    async def set_suggested_prompts(self, conversation: Conversation,
+                                    prompts: Sequence[tuple[str, str]],
+                                    title: str | None = None) -> None:
+        """Offer ``(title, message)`` prompts."""
+        ...
+
+    async def set_title(self, conversation: Conversation, title: str) -> None: ...
+
+    async def open_modal(self, conversation: Conversation, event: Event, modal: Modal) -> None:
+        """Open ``modal`` for the person whose ``event`` (a click, a command) it answers."""
+        ...
+
+    async def schedule(self, conversation: Conversation, message: Message,
+                       post_at: datetime.datetime) -> str:
+        """Have the platform post ``message`` at ``post_at``; returns the scheduled id."""
+        ...
+
+    async def open_dm(self, user: PlatformUser) -> Conversation:
+        """The direct conversation between the bot and ``user``."""
         ...
 
     async def show_progress(self, conversation: Conversation, progress: ToolProgress) -> None:
@@ -331,6 +299,37 @@ class BaseAdapter:
         self, conversation: Conversation, messages: Sequence[Mapping[str, Any]]
     ) -> None:
         return None
+
+    # the optional calls below are reached only where ``capabilities`` says so
+    async def add_reaction(self, conversation: Conversation, ref: MessageRef,
+                           emoji: str) -> None:
+        return None
+
+    async def remove_reaction(self, conversation: Conversation, ref: MessageRef,
+                              emoji: str) -> None:
+        return None
+
+    async def set_status(self, conversation: Conversation, text: str,
+                         loading_messages: Sequence[str] = ()) -> None:
+        return None
+
+    async def set_suggested_prompts(self, conversation: Conversation,
+                                    prompts: Sequence[tuple[str, str]],
+                                    title: str | None = None) -> None:
+        return None
+
+    async def set_title(self, conversation: Conversation, title: str) -> None:
+        return None
+
+    async def open_modal(self, conversation: Conversation, event: Event, modal: Modal) -> None:
+        raise NotImplementedError(f"{self.platform} cannot open modals")
+
+    async def schedule(self, conversation: Conversation, message: Message,
+                       post_at: datetime.datetime) -> str:
+        raise NotImplementedError(f"{self.platform} cannot schedule messages")
+
+    async def open_dm(self, user: PlatformUser) -> Conversation:
+        raise NotImplementedError(f"{self.platform} cannot open direct conversations")
 
     async def show_progress(self, conversation: Conversation, progress: ToolProgress) -> None:
         return None

@@ -37,13 +37,14 @@ LAYERS: dict[str, int] = {
     "botkit.codec": 0, "botkit.ui": 0, "botkit._agent_context": 0,
     "botkit.threads.routes": 0,
     "botkit.store": 1, "botkit.agents": 1,
-    "botkit.adapter": 2, "botkit.history": 2, "botkit.platform_records": 2,
+    "botkit.adapter": 2, "botkit.history": 2, "botkit.handle": 2,
     "botkit.run": 3, "botkit.agents.loop": 3, "botkit.agents.assembler": 3,
     "botkit.choices": 3, "botkit._turns": 3, "botkit._actions": 3, "botkit.threads": 3,
     "botkit._validation": 3, "botkit.inbox": 3, "botkit.dashboard": 3,
     "botkit.bot": 4, "botkit.thread": 4, "botkit.context": 4, "botkit.tools": 4,
     "botkit.clicks": 4, "botkit._dispatch": 4, "botkit._registry": 4, "botkit._runtime": 4,
-    "botkit._records": 4, "botkit.run.result": 0,
+    "botkit._gated": 4, "botkit._decorators": 4, "botkit._records": 4,
+    "botkit.run.result": 0,
     "botkit": 5, "botkit.testing": 5, "botkit.cli": 5, "botkit.__main__": 5,
     "botkit.threads.cli": 5,
 }
@@ -318,6 +319,9 @@ KNOWN_FRIEND_ACCESS = {
     ("botkit/dashboard/wiring.py", "threads._adapter_for"),
     # ends an event-bus subscription on shutdown (needs a public Subscription.close())
     ("botkit/dashboard/live.py", "feed._offer"),
+    # ctx.open_modal hands the triggering event to the Thread (a public
+    # Thread.open_modal(event, modal), or the context passing the adapter, would end it)
+    ("botkit/context.py", "self.thread._open_modal"),
 }
 
 
