@@ -60,6 +60,7 @@ from botkit.store import (
 )
 from botkit.thread import Thread
 from botkit.threads import (
+    APIToken,
     RunRecord,
     ThreadEvent,
     ThreadNotFound,
@@ -68,7 +69,9 @@ from botkit.threads import (
     ThreadRecord,
     Threads,
     ThreadsAPIConfig,
+    ThreadsError,
 )
+from botkit.threads.routes import Route, RouteGroup
 from botkit.tools import BotTool, ToolContext, define_bot_tool
 from botkit.types import (
     Attachment,
@@ -82,6 +85,7 @@ from botkit.types import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "APIToken",
     "Action",
     "AdapterError",
     "AgUiHttpAgent",
@@ -122,6 +126,8 @@ __all__ = [
     "ReactionContext",
     "ReactionEvent",
     "RedisStore",
+    "Route",
+    "RouteGroup",
     "RunRecord",
     "RunResult",
     "SQLiteStore",
@@ -140,6 +146,7 @@ __all__ = [
     "ThreadStartedEvent",
     "Threads",
     "ThreadsAPIConfig",
+    "ThreadsError",
     "ToolContext",
     "ToolProgress",
     "TurnContext",

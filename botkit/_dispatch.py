@@ -33,7 +33,6 @@ from botkit._registry import Handler, HandlerRegistry, command_key
 from botkit.clicks import route_click
 from botkit.context import (
     CommandContext,
-    InterruptContext,
     ModalCloseContext,
     ModalSubmitContext,
     ReactionContext,
@@ -118,7 +117,7 @@ class Pipeline:
     def __init__(self, bot: Bot, runtime: Runtime) -> None:
         self.bot = bot
         self.runtime = runtime
-        self.errors = ErrorPolicy(runtime.registry)
+        self.errors = runtime.errors
         self.intake: Intake = self.process
         """Where a new (not duplicate) event goes; a durable inbox replaces it."""
 
@@ -137,7 +136,7 @@ class Pipeline:
         if isinstance(event, MessageEvent):
             await self._message(event)
         elif isinstance(event, InteractionEvent):
-            await route_click(self.bot, event)
+            await route_click(event, bot=self.bot, runtime=self.runtime)
         elif isinstance(event, CommandEvent):
             await self._command(event)
         elif isinstance(event, ReactionEvent):
@@ -210,13 +209,6 @@ class Pipeline:
         ctx = ModalSubmitContext(**common, values=event.values, event=event) \
             if isinstance(event, ModalSubmitEvent) else ModalCloseContext(**common, event=event)
         await self.errors.run(handler, ctx, thread)
-
-    async def handle_interrupt(self, ctx: InterruptContext) -> bool:
-        handler = self.runtime.registry.interrupt(ctx.event_name)
-        if handler is None:
-            return False
-        await self.errors.run(handler, ctx, ctx.thread)
-        return True
 
 
 async def notify(thread: Thread, text: str) -> None:

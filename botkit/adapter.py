@@ -9,18 +9,36 @@ Adapters declare ``Capabilities``; the ``Thread`` checks them before calling the
 methods and degrades (``[]``, ``None``, ``FileResult(ok=False)``) when one is missing, so
 a tool written once runs on every surface. Subclass ``BaseAdapter`` to get those degraded
 defaults and override what your platform supports.
+
+What an adapter gets from the bot is a ``BotHandle``: ingress (``dispatch``, ``spawn``),
+the questions waiting for an answer, the checks an answer must pass before it is accepted
+(``check_resume``, ``may_answer``), and ``records``: the bot's ``PlatformRecords`` (the
+store, thread records, agent state, resuming), which only an adapter whose platform is
+botkit itself (the web) needs. ``PlatformAdapter.run_ended`` tells the adapter how each
+agent run ended, with the interrupts it waits on.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime
-from collections.abc import AsyncIterable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from botkit.events import Event
-from botkit.store.base import StateStore
+from botkit.handle import (
+    AnswerCheck,
+    BotHandle,
+    OpenChoice,
+    PlatformRecords,
+    RecordEdit,
+    ThreadChange,
+)
 from botkit.types import (
     Conversation,
     FileResult,
@@ -33,13 +51,20 @@ from botkit.types import (
 from botkit.ui.inputs import Modal
 from botkit.ui.nodes import Message
 
+if TYPE_CHECKING:
+    from botkit.run.result import RunResult
+
 __all__ = [
+    "AnswerCheck",
     "BaseAdapter",
     "BotHandle",
     "Capabilities",
     "OpenChoice",
     "PlatformAdapter",
+    "PlatformRecords",
+    "RecordEdit",
     "StreamPart",
+    "ThreadChange",
     "ToolProgress",
     "find_user",
     "post_once",
@@ -76,70 +101,6 @@ class Capabilities:
     """Posts a message later, at a given time, even when the bot is not running."""
     direct_messages: bool = False
     """Opens a direct conversation with a person (``bot.open_dm``)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class OpenChoice:
-    """A question (``await_choice``) shown in a conversation and still waiting for a click:
-    what an input-driven adapter (the console) needs to know to route a typed answer."""
-
-    id: str
-    """The choice id (its controls' action ids carry it: ``botkit.choices.choice_id_of``)."""
-    message: Message
-    """The card as posted, controls included."""
-    ref: MessageRef | None = None
-    kept: bool = False
-    """Kept in a durable store by a waiting bot tool: when the bot stops before it is
-    answered, the question stays open and an answer after a restart continues the run."""
-
-
-@runtime_checkable
-class BotHandle(Protocol):
-    """All an adapter gets from the bot it serves (``PlatformAdapter.start(bot)``).
-
-    Ingress: hand every event to ``dispatch`` (or run it in the background with ``spawn``,
-    acking the platform first). Input-driven adapters (the console) also use the
-    read-only view of questions waiting for an answer."""
-
-    @property
-    def name(self) -> str:
-        """The bot's display name."""
-        ...
-
-    @property
-    def store(self) -> StateStore:
-        """The bot's state store (an adapter may keep its own records there, under keys of
-        its own, e.g. Slack's installations)."""
-        ...
-
-    async def dispatch(self, event: Event) -> None:
-        """The one entry point for platform events; returns once the event is handled."""
-        ...
-
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
-              ) -> asyncio.Task[Any]:
-        """Run ``coro`` in the background; ``bot.stop()`` waits for it."""
-        ...
-
-    def has_command(self, name: str) -> bool:
-        """Whether a slash command of this name has a handler."""
-        ...
-
-    def request_stop(self) -> None:
-        """Ask ``bot.serve()`` to return (an adapter whose input ended)."""
-        ...
-
-    def pending_choices(self, conversation_id: str) -> list[OpenChoice]:
-        """Questions shown in ``conversation_id`` still waiting for an answer, oldest first."""
-        ...
-
-    async def waiting_for_input(self, conversation_id: str) -> None:
-        """Return once a question is shown and waiting in ``conversation_id``."""
-        ...
-
-    def cancel_choices(self, reason: str) -> None:
-        """End every waiting question: its ``await_choice`` raises ``InteractionExpired``."""
-        ...
 
 
 @runtime_checkable
@@ -234,6 +195,12 @@ class PlatformAdapter(Protocol):
         """A bot tool the agent called has finished (``progress.done``; ``progress.error``
         when it failed). Its start came as a ``ToolProgress`` in the reply stream, which
         is closed by the time bot tools run; adapters that show tool rows mark it done."""
+        ...
+
+    async def run_ended(self, conversation: Conversation, result: RunResult) -> None:
+        """An agent run in ``conversation`` ended (``run_agent``, ``resume`` or a replay):
+        how, with its run id and the interrupts it waits on. Called in the task that ran
+        it, after the run is recorded; a failure here is logged and changes nothing."""
         ...
 
 
@@ -365,4 +332,7 @@ class BaseAdapter:
         raise NotImplementedError(f"{self.platform} cannot open direct conversations")
 
     async def show_progress(self, conversation: Conversation, progress: ToolProgress) -> None:
+        return None
+
+    async def run_ended(self, conversation: Conversation, result: RunResult) -> None:
         return None

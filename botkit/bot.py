@@ -13,21 +13,22 @@ from botkit import keys
 from botkit._actions import ActionRegistry
 from botkit._agent_context import ContextEntry
 from botkit._decorators import HandlerDecorators
-from botkit._dispatch import Pipeline
+from botkit._dispatch import ErrorPolicy, Pipeline
 from botkit._inbox_host import InboxHost, checked_inbox_config
+from botkit._records import HandleViews
 from botkit._registry import HandlerRegistry, no_such_attribute
 from botkit._runtime import Runtime
 from botkit._turns import Concurrency, TurnGate
 from botkit._validation import BotOptions, checked_bot_arguments
-from botkit.adapter import OpenChoice, PlatformAdapter
+from botkit.adapter import PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
-from botkit.clicks import replay_blocker, replay_tool_call
+from botkit.clicks import replay_blocker
 from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserError
 from botkit.events import Event, MessageEvent
 from botkit.inbox import InboxConfig
 from botkit.store import MemoryStore, StateStore
-from botkit.thread import Thread
+from botkit.thread import Thread, replay_tool_call
 from botkit.threads import Threads, ThreadsAPIConfig
 from botkit.threads.config import serve_threads_api
 from botkit.tools import BotTool, tool_from_function
@@ -38,7 +39,7 @@ __all__ = ["Bot", "BotOptions", "ContextEntry", "create_bot"]
 log = logging.getLogger("botkit")
 
 
-class Bot(HandlerDecorators):
+class Bot(HandleViews, HandlerDecorators):
     """A bot: handlers, tools and an agent, served on one or more platform adapters.
 
     Build one with ``create_bot``. Adapters deliver events to ``dispatch``; everything
@@ -77,10 +78,12 @@ class Bot(HandlerDecorators):
         self.adapters: list[PlatformAdapter] = []
         self.threads_api = threads_api
         actions = ActionRegistry()
+        registry = HandlerRegistry(actions)
         self._runtime = Runtime(
-            threads=self.threads, registry=HandlerRegistry(actions), actions=actions,
+            threads=self.threads, registry=registry, actions=actions,
             choices=Choices(lambda: self.store, replay=self._replay, replay_blocker=self._blocker),
             turns=TurnGate(lambda: self.store, concurrency, lock_ttl),
+            errors=ErrorPolicy(registry), adapter_for=self._find_adapter,
             max_iterations=max_iterations,
             interrupt_event_names=frozenset(interrupt_event_names), dedup_ttl=dedup_ttl)
         self._registry = self._runtime.registry
@@ -186,8 +189,6 @@ class Bot(HandlerDecorators):
                         "will be ignored. Add one, e.g. @bot.on_mention above "
                         "`async def answer(ctx): await ctx.thread.run_agent()`", self.name)
         self._stop_requested = asyncio.Event()
-        if self.threads_api is not None:
-            self._threads_server = await serve_threads_api(self.threads, self.threads_api)
         results = await asyncio.gather(*(a.start(self) for a in self.adapters),
                                        return_exceptions=True)
         failures = [(a, r) for a, r in zip(self.adapters, results, strict=True)
@@ -195,8 +196,13 @@ class Bot(HandlerDecorators):
         for adapter, error in failures:
             log.error("adapter %r failed to start: %s", adapter.platform, error)
         if len(failures) == len(self.adapters):
-            await self._stop_threads_api()
             raise AdapterError(f"no adapter could start: {failures[0][1]}") from failures[0][1]
+        if self.threads_api is not None:  # after the adapters: they mount their routes
+            try:
+                self._threads_server = await serve_threads_api(self.threads, self.threads_api)
+            except BaseException:
+                await self._stop_adapters()
+                raise
         if self._inbox is not None:  # consume once the adapters can answer
             await self._inbox.start()
         self._started = True
@@ -217,14 +223,17 @@ class Bot(HandlerDecorators):
         await asyncio.gather(*leftovers, return_exceptions=True)
         await self._runtime.choices.stop()
         await self._stop_threads_api()
+        await self._stop_adapters()
+        if self.owns_store:
+            await self.store.close()
+        self._started = False
+
+    async def _stop_adapters(self) -> None:
         for adapter in self.adapters:
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("adapter %r failed to stop", adapter.platform)
-        if self.owns_store:
-            await self.store.close()
-        self._started = False
 
     async def _stop_threads_api(self) -> None:
         server, self._threads_server = self._threads_server, None
@@ -264,17 +273,6 @@ class Bot(HandlerDecorators):
         if not task.cancelled() and task.exception() is not None:
             log.error("background work failed", exc_info=task.exception())
 
-    # -- questions waiting for a person (the BotHandle view for input-driven adapters) ---
-    def pending_choices(self, conversation_id: str) -> list[OpenChoice]:
-        return [OpenChoice(id=p.id, message=p.message, ref=p.ref, kept=p.suspend)
-                for p in self._runtime.choices.registry.pending_in(conversation_id)]
-
-    async def waiting_for_input(self, conversation_id: str) -> None:
-        await self._runtime.choices.registry.wait_until_pending(conversation_id)
-
-    def cancel_choices(self, reason: str) -> None:
-        self._runtime.choices.cancel_all(InteractionExpired(reason))
-
     # -- dispatch ----------------------------------------------------------------------
     def _find_adapter(self, platform: str) -> PlatformAdapter | None:
         return next((a for a in self.adapters if a.platform == platform), None)
@@ -285,7 +283,8 @@ class Bot(HandlerDecorators):
         adapter = self._find_adapter(platform)
         if adapter is None:
             raise UserError(f"an event came from {platform!r} but the bot has no such adapter")
-        return Thread(self, adapter, conversation, message=message, user=user)
+        return Thread(self, adapter, conversation, runtime=self._runtime, message=message,
+                      user=user)
 
     async def open_dm(self, user: PlatformUser | str, *, platform: str | None = None
                       ) -> Thread | None:
@@ -309,7 +308,7 @@ class Bot(HandlerDecorators):
             log.warning("opening a DM with %s on %s failed: %s", person.id, adapter.platform,
                         exc)
             return None
-        return Thread(self, adapter, conversation, user=person)
+        return Thread(self, adapter, conversation, runtime=self._runtime, user=person)
 
     async def dispatch(self, event: Event) -> None:
         """The one entry point: adapters hand every platform event to this. Returns once
@@ -317,7 +316,18 @@ class Bot(HandlerDecorators):
         await self._pipeline.dispatch(event)
 
     async def _replay(self, record: ChoiceRecord, value: Any, where: ChoiceSurface) -> None:
-        await replay_tool_call(self, record, value, where)
+        """Replay the waiting tool call of ``record`` with ``value`` as its newest answer,
+        in the conversation and for the person the call ran for."""
+        call = record.call
+        assert call is not None
+        thread = self.thread(where.platform, where.conversation, message=record.message,
+                             user=record.user)
+        try:
+            await replay_tool_call(thread, call, value)
+        except RunSuspended:
+            log.info("the replayed run in %s is waiting again", thread.id)
+        except Exception as exc:
+            await self._runtime.errors.report(exc, thread, f"replaying tool call {call.id}")
 
     def _blocker(self, record: ChoiceRecord) -> str | None:
         return replay_blocker(self, record)

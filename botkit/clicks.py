@@ -5,59 +5,70 @@ was posted (in memory, or restored from the store after a restart or on another 
 A click that matches nothing (an expired button, a choice already answered, a button from
 before a restart whose handler is gone) is always answered, never silently dropped.
 
-Also here: the conversation as ``Choices`` sees it (``ChoicePort``), and the replay of a
-tool call whose question is answered after a restart.
+Also here: the conversation as ``Choices`` sees it (``ChoicePort``), and whether a tool
+call whose question is answered after a restart can be replayed. The collaborators come
+in explicitly (the ``Runtime``); nothing here reaches into the ``Bot`` or the ``Thread``.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from botkit.choices import ChoiceRecord, ChoiceSurface
+from botkit.choices import ChoiceRecord
 from botkit.choices.service import EXPIRED
 from botkit.context import Action, InteractionContext
-from botkit.errors import RunSuspended
 from botkit.events import InteractionEvent, MessageEvent
 from botkit.history import AgentMessage
+from botkit.run.surface import RunSurface
 from botkit.types import Conversation, MessageRef, PlatformUser
 from botkit.ui.binding import choice_id_of
 from botkit.ui.nodes import Message, Section
 
 if TYPE_CHECKING:
+    from botkit._runtime import Runtime
     from botkit.bot import Bot
     from botkit.thread import Thread
 
-__all__ = ["ChoicePort", "replay_blocker", "replay_tool_call", "route_click"]
+__all__ = ["ChoicePort", "replay_blocker", "route_click"]
 
 log = logging.getLogger("botkit")
 
 
-async def route_click(bot: Bot, event: InteractionEvent) -> None:
-    runtime = bot._runtime
+async def route_click(event: InteractionEvent, *, bot: Bot, runtime: Runtime) -> None:
+    """``bot`` is what handlers see as ``ctx.bot``; the work runs on ``runtime``."""
     thread = bot.thread(event.platform, event.conversation, user=event.user)
+    port = ChoicePort.of(thread, runtime)
     if choice_id_of(event.action_id) is not None:
-        await runtime.choices.on_click(event, ChoicePort(thread))
+        await runtime.choices.on_click(event, port)
         return
     handler = runtime.registry.interactions.get(event.action_id) or \
         runtime.actions.get(event.action_id) or \
         await runtime.actions.restore(event.action_id, runtime.store)
     if handler is None:
         log.info("click on unknown action %s", event.action_id)
-        await ChoicePort(thread).tell(event.user, EXPIRED)
+        await port.tell(event.user, EXPIRED)
         return
     ctx = InteractionContext(thread=thread, user=event.user, platform=event.platform, bot=bot,
                              action=Action(id=event.action_id, value=event.value),
                              message=event.message, event=event)
-    await bot._pipeline.errors.run(handler, ctx, thread)
+    await runtime.errors.run(handler, ctx, thread)
 
 
 class ChoicePort:
     """A ``Thread`` as ``Choices`` sees it (``ChoiceSurface``): where a question is posted,
-    closed and answered."""
+    closed and answered. ``surface`` records a tool call's result with the platform's
+    history (a question that expired unanswered)."""
 
-    def __init__(self, thread: Thread) -> None:
+    def __init__(self, thread: Thread, surface: RunSurface) -> None:
         self.thread = thread
+        self.surface = surface
+
+    @classmethod
+    def of(cls, thread: Thread, runtime: Runtime) -> ChoicePort:
+        adapter = runtime.adapter_for(thread.platform)
+        assert adapter is not None  # the thread was made for one of the bot's adapters
+        return cls(thread, RunSurface(adapter, thread.conversation, threads=runtime.threads))
 
     @property
     def conversation(self) -> Conversation:
@@ -90,23 +101,7 @@ class ChoicePort:
             log.exception("could not answer a click in %s", self.thread.id)
 
     async def record(self, messages: list[AgentMessage]) -> None:
-        await self.thread._surface().record(messages)
-
-
-async def replay_tool_call(bot: Bot, record: ChoiceRecord, value: Any, where: ChoiceSurface
-                           ) -> None:
-    """Replay the waiting tool call of ``record`` with ``value`` as its newest answer, in
-    the conversation and for the person the call ran for."""
-    call = record.call
-    assert call is not None
-    thread = bot.thread(where.platform, where.conversation, message=record.message,
-                        user=record.user)
-    try:
-        await thread._replay(call, value)
-    except RunSuspended:
-        log.info("the replayed run in %s is waiting again", thread.id)
-    except Exception as exc:
-        await bot._pipeline.errors.report(exc, thread, f"replaying tool call {call.id}")
+        await self.surface.record(messages)
 
 
 def replay_blocker(bot: Bot, record: ChoiceRecord) -> str | None:

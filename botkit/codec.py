@@ -17,6 +17,7 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from botkit._agent_context import ContextEntry
 from botkit.events import (
     CommandEvent,
     Event,
@@ -161,7 +162,9 @@ def encode_event(event: Event) -> Json:
     if isinstance(event, MessageEvent):
         return {**base, "kind": "message", "text": event.text, "ref": encode_ref(event.ref),
                 "mentioned": event.mentioned,
-                "attachments": [encode_attachment(a) for a in event.attachments]}
+                "attachments": [encode_attachment(a) for a in event.attachments],
+                "context": [{"description": c.description, "value": c.value}
+                            for c in event.context]}
     if isinstance(event, InteractionEvent):
         return {**base, "kind": "interaction", "action_id": event.action_id,
                 "value": event.value,
@@ -199,7 +202,8 @@ def decode_event(data: Any) -> Event:
             raise ValueError("an encoded message's attachments must be a list")
         return MessageEvent(**common, text=_str(d, "text", "message"),
                             ref=decode_ref(d.get("ref")), mentioned=bool(d.get("mentioned")),
-                            attachments=tuple(decode_attachment(a) for a in attachments))
+                            attachments=tuple(decode_attachment(a) for a in attachments),
+                            context=_context_of(d))
     if kind == "interaction":
         message = d.get("message")
         return InteractionEvent(**common, action_id=_str(d, "action_id", "interaction"),
@@ -230,3 +234,14 @@ def _decode_newer(kind: Any, d: Mapping[str, Any], common: dict[str, Any]) -> Ev
         return ModalCloseEvent(**common, callback_id=_str(d, "callback_id", "modal close"),
                                metadata=_opt_str(d, "metadata") or "")
     raise ValueError(f"unknown event kind {kind!r}")
+
+
+def _context_of(d: Mapping[str, Any]) -> tuple[ContextEntry, ...]:
+    entries = d.get("context") or ()
+    if not isinstance(entries, list | tuple) or not all(
+            isinstance(e, Mapping) and isinstance(e.get("description"), str)
+            and isinstance(e.get("value"), str) for e in entries):
+        raise ValueError("an encoded message's context must be a list of "
+                         "{description, value} strings")
+    return tuple(ContextEntry(description=e["description"], value=e["value"])
+                 for e in entries)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from botkit._agent_context import ContextEntry
 from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
 
 __all__ = [
@@ -41,6 +42,9 @@ class MessageEvent:
     ref: MessageRef
     mentioned: bool = False
     attachments: tuple[Attachment, ...] = ()
+    context: tuple[ContextEntry, ...] = ()
+    """Facts the sender's client sent with the message (AG-UI ``context``, from a web
+    page): ``run_agent`` on this turn gives them to the agent with the bot's own."""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 

@@ -11,7 +11,7 @@ from botkit.adapter import OpenChoice, PlatformAdapter, stream_to
 from botkit.agents.base import Agent
 from botkit.clicks import ChoicePort
 from botkit.context import InterruptContext
-from botkit.errors import UserError
+from botkit.errors import RunSuspended, UserError
 from botkit.events import MessageEvent
 from botkit.history import AgentMessage, build_agent_messages, new_message_id
 from botkit.run import tracking
@@ -59,27 +59,26 @@ class Thread(GatedCalls):
         adapter: PlatformAdapter,
         conversation: Conversation,
         *,
+        runtime: Runtime,
         message: MessageEvent | None = None,
         user: PlatformUser | None = None,
+        tool_call: ToolCall | None = None,
     ) -> None:
+        """Made by ``bot.thread(...)``; ``runtime`` is what the bot's engines run on, and
+        ``tool_call`` the bot tool call this thread is seen by (its ``await_choice`` calls
+        are recorded for replay)."""
         self._bot = bot
+        self._runtime = runtime
         self._adapter = adapter
         self.conversation = conversation
         self.message = message
         self.user = user if user is not None else (message.user if message else None)
-        self._tool_call: ToolCall | None = None
-
-    @property
-    def _runtime(self) -> Runtime:
-        return self._bot._runtime
+        self._tool_call = tool_call
 
     def _for_tool_call(self, call: ToolCall) -> Thread:
-        """This conversation as seen by a bot tool during ``call`` (its ``await_choice``
-        calls are recorded for replay)."""
-        twin = Thread(self._bot, self._adapter, self.conversation, message=self.message,
-                      user=self.user)
-        twin._tool_call = call
-        return twin
+        """This conversation as seen by a bot tool during ``call``."""
+        return Thread(self._bot, self._adapter, self.conversation, runtime=self._runtime,
+                      message=self.message, user=self.user, tool_call=call)
 
     def __repr__(self) -> str:
         return f"Thread(platform={self.platform!r}, id={self.id!r})"
@@ -165,7 +164,7 @@ class Thread(GatedCalls):
                 return answer
         waiting = await self._waiting_status("busy", "interrupted")  # a person has the turn
         try:
-            value = await self._runtime.choices.ask(ChoicePort(self), ui,
+            value = await self._runtime.choices.ask(ChoicePort(self, self._surface()), ui,
                                                     allowed_users=allowed_users,
                                                     timeout=timeout, call=call)
         finally:
@@ -186,7 +185,8 @@ class Thread(GatedCalls):
         ``pending_choices``): each card is closed with ``reason`` and its ``await_choice``
         raises ``ChoiceCancelled``. Returns how many were cancelled. Reaches the choices
         this process asked."""
-        done = await self._runtime.choices.cancel(ChoicePort(self), reason, choice_id)
+        done = await self._runtime.choices.cancel(ChoicePort(self, self._surface()), reason,
+                                                  choice_id)
         return len(done)
 
     async def _waiting_status(self, old: str, new: str) -> bool:
@@ -231,8 +231,16 @@ class Thread(GatedCalls):
             if batch:
                 await runner.finish_calls(request, batch)
             return await runner.run(request)
-        return await tracking.track_run(self._runtime.threads, self.platform,
-                                        self.conversation, kind, run, surface)
+        try:
+            result = await tracking.track_run(self._runtime.threads, self.platform,
+                                              self.conversation, kind, run, surface)
+        except RunSuspended:
+            raise  # waiting for a person across a restart: a replay continues it
+        except Exception as exc:
+            await surface.ended(RunResult(status="failed", thread_id=self.id,
+                                          error=f"{type(exc).__name__}: {exc}"))
+            raise
+        return await surface.ended(result)
 
     async def _replay(self, call: ToolCall, value: Any) -> RunResult:
         """Run ``call`` again with its recorded answers plus ``value`` (a choice answered
@@ -252,7 +260,7 @@ class Thread(GatedCalls):
                                bot=self._bot, event_name=pending.event_name,
                                payload=pending.payload, interrupts=pending.interrupts,
                                message=self.message)
-        if not await self._bot._pipeline.handle_interrupt(ctx):
+        if not await self._runtime.handle_interrupt(ctx):
             log.warning("the agent interrupted (%r) but no on_interrupt handler matches",
                         pending.event_name)
             await self._surface().show_error(
@@ -283,9 +291,10 @@ class Thread(GatedCalls):
         if prompt:
             messages.append({"id": new_message_id(), "role": "user", "content": prompt})
         registry = self._runtime.registry
+        sent = self.message.context if self.message is not None else ()
         request = RunRequest(messages=messages, state=await self.get_state(),
                              tools=registry.tools_with(tools),
-                             context=registry.context_with(context))
+                             context=registry.context_with([*sent, *(context or ())]))
         return await self._run(agent, request, "run")
 
     async def resume(self, value: Any = None, *, cancel: bool = False) -> RunResult:
@@ -308,3 +317,9 @@ class Thread(GatedCalls):
     async def show_notice(self, text: str) -> MessageRef:
         """Post a short muted notice (used for errors and expirations)."""
         return await self._adapter.post(self.conversation, notice(text))
+
+
+async def replay_tool_call(thread: Thread, call: ToolCall, value: Any) -> RunResult:
+    """Run ``call`` again in ``thread`` with its recorded answers plus ``value`` (a choice
+    answered after a restart), then let the agent continue (for ``Bot``'s replay)."""
+    return await thread._replay(call, value)

@@ -1,9 +1,11 @@
-"""How a run ended."""
+"""How a run ended: a value (layer 0 in docs/architecture.md), so the adapter contract can
+hand it to adapters (``PlatformAdapter.run_ended``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from botkit.types import MessageRef
 
@@ -22,3 +24,12 @@ class RunResult:
     replies: tuple[MessageRef, ...] = ()
     error: str | None = None
     iterations: int = 0
+    run_id: str | None = None
+    """The run's id in the thread's run history (``bot.threads.runs``)."""
+    thread_id: str | None = None
+    """The conversation it ran in."""
+    interrupts: tuple[Mapping[str, Any], ...] = ()
+    """When ``interrupted``: what waits for an answer, as AG-UI ``Interrupt`` objects (wire
+    keys: ``id``, ``reason``, ``message``, ``metadata`` …). The legacy ``CUSTOM`` interrupt
+    has no id: it is given ``"<run_id>:interrupt"``, its name as ``reason`` and its value as
+    ``metadata.payload``."""

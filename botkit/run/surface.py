@@ -1,10 +1,12 @@
 """``RunSurface``: one conversation as an agent run sees it. It shows the run (streamed
 text, replies, notices) through the conversation's adapter, records tool calls with the
 platform's history, and keeps what the run leaves in the store (agent state, message-id
-map, a pending interrupt). It also collects the run's trace for its run record."""
+map, a pending interrupt). It also collects the run's trace for its run record, and tells
+the adapter how the run ended (``PlatformAdapter.run_ended``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,6 +16,7 @@ from botkit.adapter import PlatformAdapter, stream_to
 from botkit.history import AgentMessage
 from botkit.inbox.closing import OPEN_STREAMS, StreamClosed
 from botkit.run.interrupts import PendingInterrupt
+from botkit.run.result import RunResult
 from botkit.run.tracking import summarize_tool_calls
 from botkit.store.base import StateStore
 from botkit.threads.service import Threads
@@ -41,6 +44,8 @@ class RunSurface:
         """Summaries of the run's tool calls, for its run record."""
         self.checkpoint: Any = None
         """The agent state the run left (None when it did not change it)."""
+        self.interrupt: PendingInterrupt | None = None
+        """The interrupt the run ended waiting on (None: it did not)."""
 
     @property
     def conversation_id(self) -> str:
@@ -99,4 +104,28 @@ class RunSurface:
         await self.store.set(keys.message_ids(self.conversation_id), newest)
 
     async def save_interrupt(self, pending: PendingInterrupt) -> None:
+        self.interrupt = pending
         await pending.save(self.store, self.conversation_id)
+
+    # -- the end -----------------------------------------------------------------------
+    async def ended(self, result: RunResult) -> RunResult:
+        """``result`` with the interrupts it waits on, handed to the adapter's
+        ``run_ended`` (its failure is logged: the run's outcome stands)."""
+        pending = self.interrupt if result.status == "interrupted" else None
+        if pending is not None:
+            result = dataclasses.replace(result, interrupts=_interrupts(pending, result.run_id))
+        try:
+            await self.adapter.run_ended(self.conversation, result)
+        except Exception:
+            log.exception("the %s adapter failed on the end of a run in %s",
+                          self.adapter.platform, self.conversation_id)
+        return result
+
+
+def _interrupts(pending: PendingInterrupt, run_id: str | None
+                ) -> tuple[dict[str, Any], ...]:
+    if pending.channel == "outcome":
+        return pending.interrupts
+    # the legacy CUSTOM convention has no ids: one interrupt, named for the run
+    return ({"id": f"{run_id or 'run'}:interrupt", "reason": pending.event_name,
+             "metadata": {"payload": pending.payload}},)

@@ -127,7 +127,7 @@ async def track_run(threads: Threads, platform: str, conversation: Conversation,
                      "crashed")
         raise
     await finish(result, result.status)
-    return result
+    return dataclasses.replace(result, run_id=run_id, thread_id=tid)
 
 
 async def _finish(threads: Threads, platform: str, conversation: Conversation, run_id: str,

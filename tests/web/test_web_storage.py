@@ -13,11 +13,11 @@ import httpx
 import pytest
 from web_helpers import ALICE, as_user, running_helpdesk, until
 
-from botkit import PlatformUser, ui
+from botkit import AdapterError, PlatformUser, ui
 from botkit.errors import UserError
 from botkit.store import MemoryStore
 from botkit.types import MessageRef
-from botkit_web import NotFound, UserInput, WebMessage, WebRun
+from botkit_web import UserInput, WebMessage, WebRun
 from botkit_web.keys import message_key, thread_prefixes
 from botkit_web.messages import MessageLog
 from botkit_web.runs import Feeds, RunLog
@@ -165,10 +165,11 @@ async def test_text_shown_before_a_cancel_is_kept(tmp_path: Path) -> None:
 async def test_editing_a_missing_message_is_not_a_usage_error(tmp_path: Path) -> None:
     async with running_helpdesk(tmp_path) as h:
         tid = await h.adapter.create_thread("edits", user=ALICE)
-        with pytest.raises(NotFound) as missing:
+        with pytest.raises(AdapterError) as missing:  # the platform refused, as Slack would
             await h.adapter.update(h.adapter.conversation(tid), MessageRef(id="gone"),
                                    ui.Message("x"))
         assert not isinstance(missing.value, UserError)
+        assert missing.value.code == "message_not_found"
 
 
 async def test_a_failing_run_shows_an_error_reference_not_the_exception(

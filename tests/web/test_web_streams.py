@@ -9,12 +9,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import ag_ui.core as agui
 import httpx
 import pytest
 from langgraph_sdk import get_client
 from web_helpers import ALICE, as_user, first_card, helpdesk_bot, running_helpdesk, said
 
-from botkit import create_bot, ui
+from botkit import ContextEntry, create_bot, ui
 from botkit.store import SQLiteStore
 from botkit_web import WebAdapter, header_user
 
@@ -202,11 +203,11 @@ async def test_on_disconnect_cancel_cancels_the_run(tmp_path: Path) -> None:
 
 async def test_ag_ui_state_and_context_reach_the_run(tmp_path: Path) -> None:
     async with running_helpdesk(tmp_path) as h, httpx.AsyncClient(base_url=h.url) as http:
-        raws: list[Any] = []
+        seen: list[Any] = []
 
         @h.bot.on_mention
         async def spy(ctx: Any) -> None:
-            raws.append(ctx.message.raw)
+            seen.append(ctx.message)
         response = await http.post("/agui", headers=as_user("alice"), json={
             "threadId": "stateful", "runId": "r1", "state": {"cart": ["tea"]}, "tools": [],
             "context": [{"description": "page", "value": "/checkout"}],
@@ -214,4 +215,9 @@ async def test_ag_ui_state_and_context_reach_the_run(tmp_path: Path) -> None:
         assert response.status_code == 200
         assert "RUN_FINISHED" in response.text
         assert (await h.bot.threads.read_state("stateful"))["cart"] == ["tea"]
-        assert raws[-1]["agui"]["context"] == [{"description": "page", "value": "/checkout"}]
+        page = ContextEntry(description="page", value="/checkout")
+        assert seen[-1].context == (page,)
+        assert seen[-1].raw["agui"] == {"forwarded_props": {}}
+        # the agent got it in RunAgentInput.context, without the handler passing it on
+        sent = h.bot.agent.inputs[-1].context  # type: ignore[union-attr]
+        assert agui.Context(description="page", value="/checkout") in sent

@@ -12,7 +12,7 @@ from botkit_web.adapter import WebAdapter
 from botkit_web.auth import LOCAL_USER, Authenticate, header_user, local_user
 from botkit_web.engine import RunBusy
 from botkit_web.errors import Conflict, Forbidden, NotFound, NotWaiting
-from botkit_web.http import web_routes
+from botkit_web.http import web_route_group, web_routes
 from botkit_web.messages import Control, WebFile, WebMessage
 from botkit_web.runs import WebRun
 from botkit_web.server import create_app
@@ -35,5 +35,6 @@ __all__ = [
     "create_app",
     "header_user",
     "local_user",
+    "web_route_group",
     "web_routes",
 ]

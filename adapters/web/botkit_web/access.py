@@ -22,7 +22,7 @@ from botkit.types import PlatformUser
 from botkit_web.errors import NotWaiting
 
 if TYPE_CHECKING:
-    from botkit import Threads
+    from botkit.adapter import PlatformRecords
     from botkit_web.adapter import WebAdapter
 
 __all__ = ["ThreadAccess", "may_use"]
@@ -48,12 +48,12 @@ class ThreadAccess:
         self.adapter = adapter
 
     @property
-    def threads(self) -> Threads:
-        return self.adapter.bot.threads
+    def records(self) -> PlatformRecords:
+        return self.adapter.bot.records
 
     async def record(self, thread_id: str) -> dict[str, Any] | None:
-        """The thread's raw record (read through ``Threads.mutate``, changing nothing)."""
-        return await self.threads.mutate(_checked(thread_id), lambda old: None)
+        """The thread's record as stored."""
+        return await self.records.thread_record(_checked(thread_id))
 
     async def members(self, thread_id: str, record: Mapping[str, Any] | None = None
                       ) -> dict[str, Any]:
@@ -66,7 +66,7 @@ class ThreadAccess:
                      participants: Iterable[str] = ()) -> dict[str, Any]:
         """A new web thread, or the existing one with this id (its owner unchanged)."""
         tid = _checked(thread_id)
-        threads, created = self.threads, False
+        records, created = self.records, False
         members = _members(owner.id if owner else None, participants)
 
         def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -74,11 +74,12 @@ class ThreadAccess:
             if old is not None:
                 return None
             created = True
-            record = threads.new_record(tid, "web", self.adapter.conversation(tid), title=title)
+            record = records.new_thread_record(tid, "web", self.adapter.conversation(tid),
+                                               title=title)
             return {**record, "metadata": dict(metadata or {}), **members}
         if await self.record(tid) is None:
             await self.adapter.forget_thread(tid)  # leftovers of a deleted thread
-        record = await threads.mutate(tid, apply)
+        record = await records.edit_thread_record(tid, apply)
         assert record is not None
         if record.get("platform") != "web":
             raise NotWaiting(f"thread {tid!r} is a {record.get('platform')} thread, not a "
@@ -113,5 +114,5 @@ class ThreadAccess:
             have = set(old.get("participants") or ())
             additions = new - have - {old.get("user_id")}
             return {**old, "participants": sorted(have | additions)} if additions else None
-        if await self.threads.mutate(_checked(thread_id), apply) is None:
+        if await self.records.edit_thread_record(_checked(thread_id), apply) is None:
             raise ThreadNotFound(thread_id)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import ag_ui.core as agui
 
 from botkit.adapter import BaseAdapter, BotHandle, Capabilities, StreamPart, ToolProgress, find_user
-from botkit.errors import UserError
+from botkit.errors import AdapterError, UserError
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
 from botkit.ui.nodes import Message
 from botkit_web.access import ThreadAccess
@@ -33,7 +33,7 @@ from botkit_web.surface import CURRENT, MESSAGE_DELETED, MESSAGE_POSTED, MESSAGE
 from botkit_web.turns import Turns, UserInput
 
 if TYPE_CHECKING:
-    from botkit import Bot
+    from botkit import RunResult
     from botkit_web.runs import WebRun
     from botkit_web.server import WebServer
 
@@ -48,9 +48,11 @@ class WebAdapter(BaseAdapter):
     calls the HTTP routes (default: one local user, for development on 127.0.0.1 only —
     another ``host`` needs a real hook, or ``allow_local_user=True``); ``users`` is a
     directory for ``lookup_user`` (everyone who wrote in a web thread is found too).
-    With ``port`` the adapter serves its routes itself while the bot runs (``port=0``
-    picks a free one; read ``adapter.url``). Streams send a keepalive comment after
-    ``keepalive`` idle seconds."""
+    When the bot serves the threads API (``threads_api=``, ``botkit run --threads-api``)
+    the routes are served there too, behind its tokens (``botkit_web.auth`` says how a
+    token and ``authenticate`` combine). With ``port`` the adapter also serves its routes
+    itself while the bot runs (``port=0`` picks a free one; read ``adapter.url``).
+    Streams send a keepalive comment after ``keepalive`` idle seconds."""
 
     platform = "web"
 
@@ -81,18 +83,20 @@ class WebAdapter(BaseAdapter):
         self.max_body_bytes, self.max_file_bytes = max_body_bytes, max_file_bytes
         self.assistant_id = assistant_id
         self.keepalive = float(keepalive)
-        self._bot: Bot | None = None
+        self._bot: BotHandle | None = None
         self._bot_user = PlatformUser(id="web-bot", name="bot", is_bot=True)
         self._engine: RunEngine | None = None
         self._server: WebServer | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self.mounted = False
+        """Whether the routes are served by the bot's threads API (set by ``start``)."""
 
     @property
     def bot_user(self) -> PlatformUser:
         return self._bot_user
 
     @property
-    def bot(self) -> Bot:
+    def bot(self) -> BotHandle:
         if self._bot is None:
             raise UserError("the web adapter is not started: add it to a bot and start it")
         return self._bot
@@ -105,7 +109,7 @@ class WebAdapter(BaseAdapter):
 
     @property
     def messages(self) -> MessageLog:
-        return MessageLog(self.bot.store)
+        return MessageLog(self.bot.records.store)
 
     @property
     def access(self) -> ThreadAccess:
@@ -123,14 +127,11 @@ class WebAdapter(BaseAdapter):
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self, bot: BotHandle) -> None:
-        from botkit import Bot
-
-        if not isinstance(bot, Bot):
-            raise UserError("the web adapter needs a botkit Bot (it keeps web threads in "
-                            "bot.store and bot.threads, and resumes with bot.thread())")
         self._bot = bot
         self._bot_user = PlatformUser(id="web-bot", name=bot.name, is_bot=True)
         self._engine = RunEngine(bot)
+        from botkit_web.http import web_route_group
+        self.mounted = bot.mount_routes(web_route_group(self))
         listening = asyncio.Event()
         self._watcher = asyncio.create_task(self._forget_deleted(listening),
                                             name="web-thread-deletions")
@@ -152,7 +153,7 @@ class WebAdapter(BaseAdapter):
     async def _forget_deleted(self, listening: asyncio.Event) -> None:
         """Drop a web thread's messages, runs and files when ``bot.threads.delete`` drops
         its record (in this process; ``create_thread`` also clears leftovers)."""
-        async with self.bot.threads.subscribe() as events:
+        async with self.bot.records.thread_changes() as events:
             listening.set()
             async for event in events:
                 if event.type == "deleted":
@@ -166,7 +167,7 @@ class WebAdapter(BaseAdapter):
         cancel its runs here. For ``bot.threads.delete`` to call; safe to repeat."""
         for run_id in self.engine.active(thread_id):
             self.engine.cancel(run_id)
-        store = self.bot.store
+        store = self.bot.records.store
         for prefix in thread_prefixes(thread_id):
             for key in await store.scan(prefix):
                 await store.delete(key)
@@ -191,7 +192,8 @@ class WebAdapter(BaseAdapter):
                      ) -> MessageRef:
         old = await self.messages.get(conversation.id, ref.id)
         if old is None:
-            raise NotFound(f"no message {ref.id!r} in web thread {conversation.id!r}")
+            raise AdapterError(f"no message {ref.id!r} in web thread {conversation.id!r}",
+                               platform="web", code="message_not_found")
         new = old.edited(message)
         await self.messages.save(new)
         if (surface := _surface(conversation)) is not None:
@@ -254,7 +256,7 @@ class WebAdapter(BaseAdapter):
         return [m.to_thread_message() for m in stored]
 
     async def lookup_user(self, query: str) -> PlatformUser | None:
-        store = self.bot.store
+        store = self.bot.records.store
         seen = await store.get_many(await store.scan(user_prefix()))
         people = [u for u in (stored_user(d) for d in seen) if u is not None]
         return find_user([*self.directory, *people], query)
@@ -280,6 +282,11 @@ class WebAdapter(BaseAdapter):
             await surface.message(MESSAGE_POSTED, stored)
         return FileResult(ok=True, file_id=file.id)
 
+    async def run_ended(self, conversation: Conversation, result: RunResult) -> None:
+        """The core's word on how an agent run ended: the web run it ran for keeps it."""
+        if (surface := _surface(conversation)) is not None:
+            surface.results.append(result)
+
     async def record_agent_messages(self, conversation: Conversation,
                                     messages: Sequence[Mapping[str, Any]]) -> None:
         surface = _surface(conversation)
@@ -295,7 +302,7 @@ class WebAdapter(BaseAdapter):
     async def remember(self, user: PlatformUser) -> None:
         """Keep who wrote, for ``lookup_user``."""
         from botkit.codec import encode_user
-        await self.bot.store.set(user_key(user.id), encode_user(user))
+        await self.bot.records.store.set(user_key(user.id), encode_user(user))
 
     # -- the Python API (see ``Turns``) --------------------------------------------------
     async def create_thread(self, thread_id: str | None = None, *,

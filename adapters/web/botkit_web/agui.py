@@ -8,9 +8,10 @@ turn. ``resume`` entries (AG-UI 1.0) — or LangGraph's ``forwardedProps.command
 answer the interrupt the thread waits on instead.
 
 The input's ``state``, when given, becomes the thread's agent state before the run (the
-agent gets it, as with ``bot.threads.set_state``). Its ``context`` entries and
-``forwardedProps`` reach the handler as ``ctx.message.raw["agui"]`` (a handler passes
-them on with ``run_agent(context=...)``). The client's ``tools`` are not offered to the
+agent gets it, as with ``bot.threads.set_state``). Its ``context`` entries ride on the
+turn's ``MessageEvent`` (``ctx.message.context``) and reach the agent with the bot's own
+context when the handler calls ``run_agent``; ``forwardedProps`` reach the handler as
+``ctx.message.raw["agui"]["forwarded_props"]``. The client's ``tools`` are not offered to the
 agent: botkit runs its own tools server-side and has no channel to hand a tool call back
 to the page, so frontend tools are ignored.
 
@@ -25,11 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import ag_ui.core as agui
 from aiohttp import web
-from pydantic import ValidationError
 
-from botkit import ThreadQueryError
-from botkit_web.auth import identify
-from botkit_web.bodies import read_json
+from botkit import ContextEntry, ThreadQueryError
+from botkit.threads.http.base import json_body
+from botkit_web.auth import caller
 from botkit_web.runs import WebRun
 from botkit_web.sse import stream_agui
 from botkit_web.turns import UserInput
@@ -38,16 +38,6 @@ if TYPE_CHECKING:
     from botkit_web.adapter import WebAdapter
 
 __all__ = ["agui_handler"]
-
-
-def _input(data: Any) -> agui.RunAgentInput:
-    if not isinstance(data, dict):
-        raise ThreadQueryError([("body", "must be a RunAgentInput JSON object")])
-    try:
-        return agui.RunAgentInput.model_validate(data)
-    except ValidationError as exc:
-        raise ThreadQueryError([(".".join(str(p) for p in e["loc"]) or "body", e["msg"])
-                                for e in exc.errors()]) from None
 
 
 def _resume_value(entries: list[agui.ResumeEntry]) -> tuple[Any, bool]:
@@ -67,8 +57,8 @@ def _text(message: agui.UserMessage) -> str:
 
 def agui_handler(adapter: WebAdapter) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
-        user = await identify(adapter.authenticate, request)
-        run_input = _input(await read_json(request, adapter.max_body_bytes))
+        user = await caller(adapter.authenticate, adapter.directory, request)
+        run_input = await json_body(request, agui.RunAgentInput)
         tid = run_input.thread_id
         turns = adapter.turns
         await adapter.access.check(tid, user, create=True)
@@ -93,11 +83,13 @@ def agui_handler(adapter: WebAdapter) -> Callable[[web.Request], Awaitable[web.S
             if not fresh or not all(i.text.strip() for i in fresh):
                 raise ThreadQueryError([("messages", "no new user message with text to answer "
                                          "(and no resume entries)")])
-            raw = {"agui": {"context": [c.model_dump(mode="json") for c in run_input.context or ()],
-                            "forwarded_props": run_input.forwarded_props}}
+            raw = {"agui": {"forwarded_props": run_input.forwarded_props}}
+            context = [ContextEntry(description=c.description, value=c.value)
+                       for c in run_input.context or ()]
             state = None if run_input.state in (None, {}) else run_input.state
             run = await turns.send(tid, fresh, user=user, run_id=run_id,
-                                   assistant_id=assistant, raw=raw, state=state)
+                                   assistant_id=assistant, raw=raw, state=state,
+                                   context=context)
         feed = adapter.engine.feeds.get(run.run_id)
         assert feed is not None  # just started here
         return await stream_agui(request, adapter, run, feed, viewer=user.id)

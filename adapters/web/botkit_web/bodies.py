@@ -1,44 +1,22 @@
-"""Reading and checking request bodies: size limits (413), JSON (400), fields (422)."""
+"""The web routes' request bodies, read and checked by the threads API's helpers: size
+limits (413), JSON (400), fields (422)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from botkit import ThreadQueryError
+from botkit.threads.http.base import json_body
 from botkit_web.langgraph import STREAM_MODES
 from botkit_web.turns import UserInput
 
-__all__ = ["ActionBody", "RunBody", "RunCommand", "RunInput", "checked", "read_json",
-           "user_input"]
+__all__ = ["ActionBody", "RunBody", "RunCommand", "RunInput", "read_body", "user_input"]
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class TooLarge(web.HTTPRequestEntityTooLarge):
-    def __init__(self, limit: int, size: int) -> None:
-        super().__init__(max_size=limit, actual_size=size)
-
-
-async def read_json(request: web.Request, limit: int) -> Any:
-    """The body as JSON: 413 past ``limit`` bytes, 400 when it is not JSON."""
-    if request.content_length is not None and request.content_length > limit:
-        raise TooLarge(limit, request.content_length)
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        body.extend(chunk)
-        if len(body) > limit:
-            raise TooLarge(limit, len(body))
-    if not body.strip():
-        return {}
-    try:
-        return json.loads(body)
-    except ValueError as exc:
-        raise web.HTTPBadRequest(text=f"the body is not JSON: {exc}") from None
 
 
 def user_input(message: Any, index: int) -> UserInput:
@@ -126,15 +104,11 @@ class ActionBody(BaseModel):
     message_id: str | None = Field(default=None, max_length=200)
 
 
-def checked(model: type[M], data: Any) -> M:
-    """``data`` as ``model``, or a 422 listing every bad field."""
-    if not isinstance(data, Mapping):
-        raise ThreadQueryError([("body", "must be a JSON object")])
-    try:
-        parsed = model.model_validate(data)
-    except ValidationError as exc:
-        raise ThreadQueryError([(".".join(str(p) for p in e["loc"]) or "body", e["msg"])
-                                for e in exc.errors()]) from None
+async def read_body(request: web.Request, model: type[M]) -> M:
+    """The JSON body as ``model`` (the threads API's ``json_body``: 413 past the app's
+    body limit, 400 when it is not JSON, 422 listing every bad field), then the model's own
+    cross-field ``problems()``."""
+    parsed = await json_body(request, model)
     extra = getattr(parsed, "problems", None)
     if extra is not None and (problems := extra()):
         raise ThreadQueryError(problems)

@@ -15,20 +15,21 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import ag_ui.core as agui
 
-from botkit.errors import BotkitError
+from botkit import ThreadsError
+from botkit.run.result import RunResult
 from botkit.types import PlatformUser
 from botkit_web.runs import Feeds, RunFeed, RunKind, RunLog, WebRun
 from botkit_web.surface import CURRENT, RunSurface
 from botkit_web.waiting import Waiting
 
 if TYPE_CHECKING:
-    from botkit import Bot
+    from botkit.adapter import BotHandle
 
 __all__ = ["Outcome", "RunBusy", "RunEngine", "Work", "failure_reference"]
 
@@ -44,12 +45,27 @@ class Outcome:
     error: str | None = None
     """An opaque reference shown to clients (details in the log)."""
 
+    @classmethod
+    def of(cls, results: Sequence[RunResult], run_id: str) -> Outcome:
+        """The web run's outcome from the agent runs it made (the core's ``RunResult``s,
+        from ``WebAdapter.run_ended``): the last one decides; none ran: success."""
+        if not results or results[-1].status == "completed":
+            return cls(status="success")
+        last = results[-1]
+        if last.status == "interrupted":
+            return cls(status="interrupted", interrupts=tuple(
+                agui.Interrupt.model_validate(i) for i in last.interrupts))
+        ref = uuid.uuid4().hex[:8]
+        log.error("web run %s: the agent run %s ended %s (error %s): %s", run_id,
+                  last.run_id, last.status, ref, last.error)
+        return cls(status="error", error=f"the agent run failed (error {ref})")
+
 
 Work = Callable[[RunSurface], Awaitable[Outcome]]
 Prepare = Callable[[str], Awaitable[None]]
 
 
-class RunBusy(BotkitError):
+class RunBusy(ThreadsError):
     """A run is going in this thread and the new one asked not to wait (HTTP 409)."""
 
 
@@ -85,7 +101,7 @@ class _TurnLocks:
 
 
 class RunEngine:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: BotHandle) -> None:
         self.bot = bot
         self.feeds = Feeds()
         self.turns = _TurnLocks()
@@ -94,7 +110,7 @@ class RunEngine:
 
     @property
     def log(self) -> RunLog:
-        return RunLog(self.bot.store)
+        return RunLog(self.bot.records.store)
 
     def active(self, thread_id: str) -> list[str]:
         return sorted(self._active.get(thread_id, ()))
@@ -203,7 +219,7 @@ class RunEngine:
         finally:
             CURRENT.reset(token)
         if outcome.status == "interrupted":
-            await Waiting(self.bot.store).save(run, outcome.interrupts)
+            await Waiting(self.bot.records.store).save(run, outcome.interrupts)
             return run.moved("interrupted", interrupts=outcome.interrupts)
         if outcome.status == "error":
             return run.moved("error", error=outcome.error or "the run failed")
@@ -214,7 +230,7 @@ class RunEngine:
             await surface.start()
             await surface.close_open()
             with contextlib.suppress(Exception):
-                state = await self.bot.threads.read_state(run.thread_id)
+                state = await self.bot.records.read_state(run.thread_id)
                 if state:
                     await surface.emit(agui.StateSnapshotEvent(snapshot=state))
             if run.status == "error":

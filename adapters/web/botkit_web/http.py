@@ -1,15 +1,16 @@
 """The web routes: runs of web threads (LangGraph-shaped) and answering their buttons.
 
-``web_routes(adapter)`` returns aiohttp route definitions to add to any app (the threads
-API's, or ``create_app``'s). Every handler maps botkit's errors itself, so the routes work
-wherever they are mounted: 404 unknown thread/run/control, 403 not yours to answer, 409
-nothing waits / run busy / not a web thread, 413 body too large, 422 bad fields.
+``web_routes(adapter)`` returns aiohttp route definitions to add to any app (``create_app``'s,
+or yours); ``web_route_group(adapter)`` the same routes as a threads-API ``RouteGroup``
+(mounted automatically when the bot serves the threads API). Every handler answers
+botkit's errors through the threads API's error middleware, so the routes work wherever
+they are mounted: 404 unknown thread/run/control, 403 not yours to answer, 409 nothing
+waits / run busy / not a web thread, 413 body too large, 422 bad fields.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -17,13 +18,12 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from botkit import ThreadNotFound, ThreadQueryError
-from botkit.errors import UserError
+from botkit import RouteGroup, ThreadQueryError
+from botkit.threads.http.base import error_middleware, query_of
 from botkit.types import PlatformUser
-from botkit_web.auth import identify
-from botkit_web.bodies import ActionBody, RunBody, checked, read_json
-from botkit_web.engine import RunBusy
-from botkit_web.errors import Conflict, Forbidden, NotFound, NotWaiting
+from botkit_web.auth import caller
+from botkit_web.bodies import ActionBody, RunBody, read_body
+from botkit_web.errors import NotFound, NotWaiting
 from botkit_web.langgraph import STREAM_MODES, thread_values
 from botkit_web.runs import WebRun
 from botkit_web.sse import parse_last_event_id, stream_langgraph
@@ -31,38 +31,19 @@ from botkit_web.sse import parse_last_event_id, stream_langgraph
 if TYPE_CHECKING:
     from botkit_web.adapter import WebAdapter
 
-__all__ = ["error_response", "mapped_errors", "web_routes"]
+__all__ = ["mapped_errors", "web_route_group", "web_routes"]
 
 log = logging.getLogger("botkit.web")
 MAX_RUNS_PAGE = 200
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
-    return web.json_response({"error": code, "message": message, **extra}, status=status,
-                             dumps=functools.partial(json.dumps, default=str))
-
-
 def mapped_errors(handler: Handler) -> Handler:
+    """``handler`` answering botkit's errors itself (the threads API's error middleware),
+    so the routes work in any aiohttp app."""
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except (ThreadNotFound, NotFound) as exc:
-            return error_response(404, "not_found", str(exc))
-        except ThreadQueryError as exc:
-            return error_response(422, "validation_error", str(exc), errors=exc.errors)
-        except Forbidden as exc:
-            return error_response(403, "forbidden", str(exc))
-        except (NotWaiting, RunBusy, Conflict) as exc:
-            return error_response(409, "conflict", str(exc))
-        except UserError as exc:
-            return error_response(400, "bad_request", str(exc))
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            return error_response(exc.status, exc.reason.lower().replace(" ", "_"),
-                                  exc.text or exc.reason)
+        return await error_middleware(request, handler)
     return guarded
 
 
@@ -74,8 +55,7 @@ class _Page(BaseModel):
 
 def _page(request: web.Request) -> _Page:
     """``limit`` (1-200), ``offset`` and ``status`` of a run listing (422 otherwise)."""
-    return checked(_Page, {k: request.query[k] for k in ("limit", "offset", "status")
-                           if k in request.query})
+    return query_of(request, _Page)
 
 
 class WebRoutes:
@@ -83,7 +63,7 @@ class WebRoutes:
         self.adapter = adapter
 
     async def _caller(self, request: web.Request) -> PlatformUser:
-        return await identify(self.adapter.authenticate, request)
+        return await caller(self.adapter.authenticate, self.adapter.directory, request)
 
     async def _thread(self, request: web.Request) -> tuple[str, PlatformUser]:
         """The thread id and the caller, once the caller may use the thread."""
@@ -102,7 +82,7 @@ class WebRoutes:
 
     async def _start(self, request: web.Request) -> tuple[WebRun, RunBody, PlatformUser]:
         user = await self._caller(request)
-        body = checked(RunBody, await read_json(request, self.adapter.max_body_bytes))
+        body = await read_body(request, RunBody)
         tid = request.match_info["thread_id"]
         common: dict[str, Any] = {"user": user, "assistant_id": body.assistant_id,
                                   "metadata": body.metadata,
@@ -182,7 +162,7 @@ class WebRoutes:
 
     async def act(self, request: web.Request) -> web.StreamResponse:
         user = await self._caller(request)
-        body = checked(ActionBody, await read_json(request, self.adapter.max_body_bytes))
+        body = await read_body(request, ActionBody)
         run = await self.adapter.turns.act(request.match_info["thread_id"], body.action_id,
                                            body.value, user=user, message_id=body.message_id)
         if request.query.get("wait") in ("1", "true"):
@@ -207,3 +187,9 @@ def web_routes(adapter: WebAdapter) -> list[web.RouteDef]:
         ("POST", "/agui/{assistant_id}", agui_handler(adapter)),
     ]
     return [web.route(method, path, mapped_errors(handler)) for method, path, handler in table]
+
+
+def web_route_group(adapter: WebAdapter) -> RouteGroup:
+    """The same routes as a threads-API route group (GET needs a ``read`` token, the rest
+    ``write``): ``WebAdapter`` mounts it when the bot serves the threads API."""
+    return RouteGroup.of("web", web_routes(adapter))

@@ -5,13 +5,13 @@ Inside a bigger aiohttp app (the threads API), add ``web_routes(adapter)`` inste
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from botkit.errors import UserError
-from botkit_web.http import error_response, web_routes
+from botkit.threads.http.base import error_middleware
+from botkit_web.http import web_routes
 
 if TYPE_CHECKING:
     from botkit_web.adapter import WebAdapter
@@ -19,23 +19,10 @@ if TYPE_CHECKING:
 __all__ = ["WebServer", "create_app"]
 
 
-@web.middleware
-async def _json_404(request: web.Request,
-                    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                    ) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return error_response(exc.status, exc.reason.lower().replace(" ", "_"),
-                              f"{exc.reason}: {request.method} {request.path}")
-
-
 def create_app(adapter: WebAdapter) -> web.Application:
     """An aiohttp app serving the adapter's routes (the adapter must be started)."""
-    app = web.Application(client_max_size=adapter.max_body_bytes + 1024,
-                          middlewares=[_json_404])
+    app = web.Application(client_max_size=adapter.max_body_bytes,
+                          middlewares=[error_middleware])
     app.add_routes(web_routes(adapter))
     return app
 

@@ -17,6 +17,7 @@ from typing import Any
 import ag_ui.core as agui
 
 from botkit.adapter import ToolProgress
+from botkit.run.result import RunResult
 from botkit_web.messages import WebMessage
 from botkit_web.runs import RunFeed
 
@@ -32,6 +33,8 @@ class RunSurface:
         self.feed = feed
         self.thread_id = feed.run.thread_id
         self.run_id = feed.run.run_id
+        self.results: list[RunResult] = []
+        """How the agent runs made for this web run ended (``WebAdapter.run_ended``)."""
         self._open_calls: set[str] = set()
         self._open_texts: set[str] = set()
         self._started = False

@@ -33,7 +33,8 @@ from botkit.threads.http.base import (
     Handler,
     Route,
     RouteGroup,
-    dumps,
+    error_middleware,
+    error_response,
     ok,
 )
 from botkit.threads.http.event_routes import EVENT_ROUTES, SIGNING_KEY, STREAMS, OpenStreams
@@ -41,7 +42,6 @@ from botkit.threads.http.message_routes import MESSAGE_ROUTES
 from botkit.threads.http.state_routes import STATE_ROUTES
 from botkit.threads.http.thread_routes import THREAD_ROUTES
 from botkit.threads.openapi import openapi_document
-from botkit.threads.records import ThreadNotFound, ThreadQueryError, ThreadsError
 from botkit.threads.service import Threads
 
 __all__ = ["BUILTIN_GROUPS", "Route", "RouteGroup", "ThreadsServer", "threads_app"]
@@ -49,36 +49,6 @@ __all__ = ["BUILTIN_GROUPS", "Route", "RouteGroup", "ThreadsServer", "threads_ap
 BUILTIN_GROUPS = (THREAD_ROUTES, STATE_ROUTES, MESSAGE_ROUTES, EVENT_ROUTES)
 CORS_HEADERS = "Authorization, Content-Type, If-Match, Last-Event-ID, X-Api-Key"
 GROUPS: web.AppKey[tuple[RouteGroup, ...]] = web.AppKey("route_groups")
-
-
-def _error(status: int, code: str, message: str, **extra: object) -> web.Response:
-    return web.json_response({"error": code, "message": message, **extra}, status=status,
-                             dumps=dumps)
-
-
-@web.middleware
-async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except ThreadNotFound as exc:
-        return _error(404, "not_found", str(exc))
-    except ThreadQueryError as exc:
-        return _error(422, "validation_error", str(exc), errors=exc.errors)
-    except ThreadsError as exc:
-        return _error(exc.status, exc.code, str(exc))
-    except UserError as exc:
-        return _error(400, "bad_request", str(exc))
-    except web.HTTPException as exc:
-        if exc.status == 404:
-            return _error(404, "not_found", f"no route {request.method} {request.path}")
-        response = _error(exc.status, {400: "bad_request", 405: "method_not_allowed",
-                                       413: "too_large"}.get(exc.status, "http_error"),
-                          exc.reason if exc.status != 413 else
-                          f"the body is larger than {request.app[CONFIG].max_body_bytes} "
-                          "bytes")
-        if "Allow" in exc.headers:
-            response.headers["Allow"] = exc.headers["Allow"]
-        return response
 
 
 def _cors(origins: tuple[str, ...]) -> Any:
@@ -125,12 +95,12 @@ def _secured(route: Route) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         principal = _authenticate(request, route)
         if principal is None:
-            response = _error(401, "unauthorized", "send Authorization: Bearer <token> "
+            response = error_response(401, "unauthorized", "send Authorization: Bearer <token> "
                                                    "(or X-Api-Key: <token>)")
             response.headers["WWW-Authenticate"] = "Bearer"
             return response
         if not principal.allows(route.scope):
-            return _error(403, "forbidden", f"this token lacks the {route.scope!r} scope "
+            return error_response(403, "forbidden", f"this token lacks the {route.scope!r} scope "
                                             f"(it has {', '.join(principal.effective())})")
         request[PRINCIPAL] = principal
         return await route.handler(request)
@@ -152,7 +122,7 @@ def threads_app(threads: Threads, config: ThreadsAPIConfig | None = None, *,
     ``threads.route_groups``). Mount it, or serve it with ``ThreadsServer``."""
     config = config or ThreadsAPIConfig()
     extra = tuple(threads.route_groups if groups is None else groups)
-    middlewares = ([_cors(config.cors_origins)] if config.cors_origins else []) + [_errors]
+    middlewares = ([_cors(config.cors_origins)] if config.cors_origins else []) + [error_middleware]
     app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes)
     app[THREADS], app[CONFIG] = threads, config
     app[GROUPS] = (*BUILTIN_GROUPS, *extra)

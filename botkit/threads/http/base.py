@@ -24,25 +24,32 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import KW_ONLY, dataclass, field
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
 
+from botkit.errors import UserError
 from botkit.threads._requests import parse
 from botkit.threads.access import Principal
 from botkit.threads.config import ThreadsAPIConfig
-from botkit.threads.records import ThreadNotFound, ThreadRecord, check_id
+from botkit.threads.records import (
+    ThreadNotFound,
+    ThreadQueryError,
+    ThreadRecord,
+    ThreadsError,
+    check_id,
+)
+from botkit.threads.routes import Handler, Route, RouteGroup
 from botkit.threads.service import Threads
 
 __all__ = [
-    "CONFIG", "PRINCIPAL", "THREADS", "Handler", "Route", "RouteGroup", "caller", "json_body",
-    "json_response", "ok", "query_of", "threads_of", "visible_thread",
+    "CONFIG", "PRINCIPAL", "THREADS", "Handler", "Route", "RouteGroup", "caller",
+    "error_middleware", "error_response", "json_body", "json_response", "ok", "query_of",
+    "threads_of", "visible_thread",
 ]
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 THREADS: web.AppKey[Threads] = web.AppKey("threads", Threads)
 CONFIG: web.AppKey[ThreadsAPIConfig] = web.AppKey("threads_config", ThreadsAPIConfig)
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
@@ -50,52 +57,51 @@ M = TypeVar("M", bound=BaseModel)
 dumps = functools.partial(json.dumps, default=str, ensure_ascii=False)
 
 
-@dataclass(frozen=True)
-class Route:
-    """One route. ``scope``: what the caller's token needs (``read``, ``write``,
-    ``admin``). ``body`` / ``query``: pydantic models that validate the request and
-    describe it in OpenAPI. ``stream_token``: also accept ``?access_token=`` (a signed
-    short-lived token, for a browser ``EventSource``)."""
-
-    method: str
-    path: str
-    handler: Handler
-    _: KW_ONLY
-    scope: str = "read"
-    summary: str = ""
-    body: type[BaseModel] | None = None
-    body_required: bool = True
-    query: type[BaseModel] | None = None
-    responses: Mapping[str, Any] = field(default_factory=dict)
-    stream_token: bool = False
+def error_response(status: int, code: str, message: str, **extra: object) -> web.Response:
+    """The API's error shape: ``{"error": code, "message": text, ...extra}``."""
+    return web.json_response({"error": code, "message": message, **extra}, status=status,
+                             dumps=dumps)
 
 
-@dataclass(frozen=True)
-class RouteGroup:
-    """Routes served together, plus the OpenAPI component schemas they refer to."""
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """botkit's errors as HTTP answers: ``ThreadNotFound`` 404, ``ThreadQueryError`` 422
+    (``errors`` lists every bad field), any other ``ThreadsError`` its ``status``/``code``,
+    ``UserError`` 400, aiohttp's HTTP errors in the same shape. Any app serving botkit
+    routes (the threads API, the web adapter on its own port) uses it."""
+    try:
+        return await handler(request)
+    except ThreadNotFound as exc:
+        return error_response(404, "not_found", str(exc))
+    except ThreadQueryError as exc:
+        return error_response(422, "validation_error", str(exc), errors=exc.errors)
+    except ThreadsError as exc:
+        return error_response(exc.status, exc.code, str(exc))
+    except UserError as exc:
+        return error_response(400, "bad_request", str(exc))
+    except web.HTTPException as exc:
+        if exc.status == 404:
+            return error_response(404, "not_found", f"no route {request.method} {request.path}")
+        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden",
+                405: "method_not_allowed", 413: "too_large"}.get(exc.status, "http_error")
+        response = error_response(exc.status, code, _too_large(request, exc)
+                                  if exc.status == 413 else _told(exc))
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
 
-    name: str
-    routes: Sequence[Route]
-    schemas: Mapping[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def of(cls, name: str, defs: Iterable[web.AbstractRouteDef], *,
-           scopes: Mapping[str, str] | None = None) -> RouteGroup:
-        """A group from plain aiohttp route definitions (``web.get(...)``, ``web.route``):
-        GET needs ``read``, other methods ``write`` unless ``scopes`` (method -> scope)
-        says otherwise; the handler's docstring is its OpenAPI summary."""
-        wanted = {"GET": "read", **(scopes or {})}
-        routes = []
-        for d in defs:
-            if not isinstance(d, web.RouteDef):
-                raise TypeError(f"RouteGroup.of takes web.RouteDef values, not {d!r}")
-            method = d.method.upper()
-            doc = (d.handler.__doc__ or "").strip().splitlines()
-            routes.append(Route(method, d.path, d.handler,
-                                scope=wanted.get(method, "write"),
-                                summary=doc[0] if doc else f"{method} {d.path}",
-                                responses={"200": {"description": "OK"}}))
-        return cls(name, routes)
+def _told(exc: web.HTTPException) -> str:
+    """The text the raiser gave (``HTTPUnauthorized(text=...)``), else the reason."""
+    given = exc.text or ""
+    return exc.reason if not given or given == f"{exc.status}: {exc.reason}" else given
+
+
+def _too_large(request: web.Request, exc: web.HTTPException) -> str:
+    config = request.app.get(CONFIG)
+    if config is None:
+        return exc.text or exc.reason
+    return f"the body is larger than {config.max_body_bytes} bytes"
 
 
 def json_response(schema: Mapping[str, Any], description: str = "OK") -> dict[str, Any]:

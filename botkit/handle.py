@@ -1,0 +1,197 @@
+"""``BotHandle``: all an adapter gets from the bot it serves (re-exported by
+``botkit.adapter``, with ``OpenChoice``, the checks an answer must pass before an adapter
+accepts it, ``AnswerCheck``, and the bot's records for an adapter whose platform is botkit
+itself, ``PlatformRecords``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from botkit.events import Event
+from botkit.store.base import StateStore
+from botkit.types import Conversation, MessageRef, PlatformUser
+from botkit.ui.nodes import Message
+
+if TYPE_CHECKING:
+    from botkit.run.result import RunResult
+    from botkit.threads.routes import RouteGroup
+
+__all__ = ["AnswerCheck", "BotHandle", "OpenChoice", "PlatformRecords", "RecordEdit",
+           "ThreadChange"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerCheck:
+    """Whether a person may answer a question (``BotHandle.may_answer``): ``open`` (yes),
+    ``closed`` (answered, expired, or not a question of this bot) or ``not_allowed``
+    (``allowed_users`` names others: ``allowed_names``)."""
+
+    status: Literal["open", "closed", "not_allowed"]
+    allowed_names: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """The refusal as the core words it in a chat ("" when open)."""
+        if self.status == "closed":
+            return "This request has already been answered or has expired."
+        if self.status == "not_allowed":
+            return f"Sorry, only {', '.join(self.allowed_names) or 'someone else'} can " \
+                   "answer this one."
+        return ""
+
+
+RecordEdit = Callable[[dict[str, Any] | None], dict[str, Any] | None]
+"""A step of ``PlatformRecords.edit_thread_record``: the stored record (None: none yet) ->
+the new record, or None for "leave it"."""
+
+
+class ThreadChange(Protocol):
+    """A change to a thread record, as ``PlatformRecords.thread_changes`` yields it."""
+
+    @property
+    def type(self) -> str:
+        """``created``, ``renamed``, ``status_changed``, ``updated``, ``deleted`` …"""
+        ...
+
+    @property
+    def thread_id(self) -> str: ...
+
+
+@runtime_checkable
+class PlatformRecords(Protocol):
+    """The bot's records, for an adapter whose platform is botkit itself (the web adapter
+    keeps its messages in the bot's store). Chat platforms with their own history never
+    need it. ``BotHandle.records`` gives it."""
+
+    @property
+    def store(self) -> StateStore:
+        """The bot's store: an adapter keeps its own keys there (under its own prefix)."""
+        ...
+
+    async def thread_record(self, thread_id: str) -> dict[str, Any] | None:
+        """The thread's record as stored (``botkit.ThreadRecord.to_dict()``), or None."""
+        ...
+
+    async def edit_thread_record(self, thread_id: str, edit: RecordEdit
+                                 ) -> dict[str, Any] | None:
+        """Apply ``edit`` atomically (compare-and-set, retried; subscribers hear of the
+        change); returns the record as it is afterwards."""
+        ...
+
+    def new_thread_record(self, thread_id: str, platform: str, conversation: Conversation,
+                          *, title: str = "") -> dict[str, Any]:
+        """A fresh record for ``edit_thread_record`` to store."""
+        ...
+
+    def thread_changes(self) -> AbstractAsyncContextManager[AsyncIterator[ThreadChange]]:
+        """``async with records.thread_changes() as changes: async for c in changes: …``"""
+        ...
+
+    async def read_state(self, thread_id: str) -> Any:
+        """The agent state of the thread (``{}`` when none)."""
+        ...
+
+    async def set_state(self, thread_id: str, state: Any) -> None:
+        """Replace the agent state (a new checkpoint; refused while a run is busy)."""
+        ...
+
+    async def resume(self, platform: str, conversation: Conversation, value: Any = None, *,
+                     user: PlatformUser | None = None, cancel: bool = False) -> RunResult:
+        """Continue the agent run interrupted in ``conversation`` (``Thread.resume``):
+        ``InteractionExpired`` when nothing waits, ``UserError`` for an answer that does
+        not fit (see ``BotHandle.check_resume``)."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenChoice:
+    """A question (``await_choice``) shown in a conversation and still waiting for a click:
+    what an input-driven adapter (the console) needs to know to route a typed answer."""
+
+    id: str
+    """The choice id (its controls' action ids carry it: ``botkit.choices.choice_id_of``)."""
+    message: Message
+    """The card as posted, controls included."""
+    ref: MessageRef | None = None
+    kept: bool = False
+    """Kept in a durable store by a waiting bot tool: when the bot stops before it is
+    answered, the question stays open and an answer after a restart continues the run."""
+
+
+@runtime_checkable
+class BotHandle(Protocol):
+    """All an adapter gets from the bot it serves (``PlatformAdapter.start(bot)``).
+
+    Ingress: hand every event to ``dispatch`` (or run it in the background with ``spawn``,
+    acking the platform first). Input-driven adapters (the console) also use the
+    read-only view of questions waiting for an answer."""
+
+    @property
+    def name(self) -> str:
+        """The bot's display name."""
+        ...
+
+    @property
+    def store(self) -> StateStore:
+        """The bot's state store (an adapter may keep its own records there, under keys of
+        its own, e.g. Slack's installations)."""
+        ...
+
+    async def dispatch(self, event: Event) -> None:
+        """The one entry point for platform events; returns once the event is handled."""
+        ...
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
+              ) -> asyncio.Task[Any]:
+        """Run ``coro`` in the background; ``bot.stop()`` waits for it."""
+        ...
+
+    def has_command(self, name: str) -> bool:
+        """Whether a slash command of this name has a handler."""
+        ...
+
+    def request_stop(self) -> None:
+        """Ask ``bot.serve()`` to return (an adapter whose input ended)."""
+        ...
+
+    def pending_choices(self, conversation_id: str) -> list[OpenChoice]:
+        """Questions shown in ``conversation_id`` still waiting for an answer, oldest first."""
+        ...
+
+    async def waiting_for_input(self, conversation_id: str) -> None:
+        """Return once a question is shown and waiting in ``conversation_id``."""
+        ...
+
+    def cancel_choices(self, reason: str) -> None:
+        """End every waiting question: its ``await_choice`` raises ``InteractionExpired``."""
+        ...
+
+    async def may_answer(self, choice_id: str, user: PlatformUser, *,
+                         conversation_id: str | None = None) -> AnswerCheck:
+        """Whether ``user`` may answer the question ``choice_id`` (in ``conversation_id``,
+        when given), here or in any process sharing the store. Checking claims nothing:
+        the click itself still goes through ``dispatch``."""
+        ...
+
+    async def check_resume(self, conversation_id: str, value: Any = None, *,
+                           cancel: bool = False) -> None:
+        """Raise before anything is claimed: ``InteractionExpired`` when no interrupted
+        run waits in the conversation, ``UserError`` when ``value`` does not answer what
+        waits (several interrupts need ``{interrupt id: answer}``)."""
+        ...
+
+    @property
+    def records(self) -> PlatformRecords:
+        """The bot's store, thread records and resuming (``PlatformRecords``)."""
+        ...
+
+    def mount_routes(self, group: RouteGroup) -> bool:
+        """Serve ``group`` (``botkit.RouteGroup``) on the bot's threads API server, with
+        its tokens and scopes, CORS, error shape and OpenAPI document; call it from
+        ``start``. False: the bot serves no threads API (serve the routes yourself).
+        A caller's ``Principal`` is then ``request[botkit.threads.http.base.PRINCIPAL]``."""
+        ...
