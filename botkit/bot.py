@@ -251,6 +251,10 @@ class Bot(HandlerDecorators):
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(self.serve())
 
+    @property
+    def durable_intake(self) -> bool:
+        return self._inbox is not None
+
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
               ) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, tracked so ``stop()`` waits for it."""

@@ -164,7 +164,8 @@ class SlackAdapter(BaseAdapter):
             flow = oauth_flow(s.oauth, self.installations, StoreOAuthStates(self._store),
                               base_url=self.api.base_url)
             self.app = build_multi_app(name=bot.name, base_url=self.api.base_url, flow=flow,
-                                       installations=self.installations, teams=self.teams)
+                                       installations=self.installations, teams=self.teams,
+                                       durable=bot.durable_intake)
             await self._serve(bot, self._team_identity)
             return
         try:
@@ -182,7 +183,7 @@ class SlackAdapter(BaseAdapter):
             user=PlatformUser(id=user_id, name=name, handle=name, is_bot=True))
         self.users.bot_user_id = identity.user_id
         self.app = build_app(name=bot.name, identity=identity, token=s.bot_token,
-                             base_url=self.api.base_url)
+                             base_url=self.api.base_url, durable=bot.durable_intake)
         await self._serve(bot, identity)
 
     def _team_identity(self) -> Identity:
@@ -202,7 +203,8 @@ class SlackAdapter(BaseAdapter):
             directory=self.users, files=self.files, conversations=self.conversations,
             history=self.history, platform=self.platform)
         self.events.thread_of = self.features.thread_of
-        register(self.app, self.events, has_command=bot.has_command)
+        register(self.app, self.events, has_command=bot.has_command,
+                 durable=bot.durable_intake)
         if s.socket_mode:
             assert s.app_token is not None
             self.transport = SocketTransport(self.app, s.app_token, self.api)
