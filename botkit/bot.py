@@ -255,6 +255,15 @@ class Bot(HandlerDecorators):
     def durable_intake(self) -> bool:
         return self._inbox is not None
 
+    def use_inbox(self, inbox: InboxConfig | bool = True) -> None:
+        """Turn the durable inbox on (``True`` or an ``InboxConfig``) or off, before
+        ``start``, as ``create_bot(inbox=…)`` does (``botkit run --inbox``)."""
+        if self._started:
+            raise UserError("turn the inbox on or off before the bot starts")
+        config = checked_inbox_config(inbox)
+        self._inbox = None if config is None else InboxHost(
+            self, self._runtime, self._pipeline, config)
+
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
               ) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, tracked so ``stop()`` waits for it."""
