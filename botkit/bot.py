@@ -19,7 +19,7 @@ from botkit._registry import HandlerRegistry, no_such_attribute
 from botkit._runtime import Runtime
 from botkit._turns import Concurrency, TurnGate
 from botkit._validation import BotOptions, checked_bot_arguments
-from botkit.adapter import OpenChoice, PlatformAdapter
+from botkit.adapter import BaseAdapter, OpenChoice, PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
 from botkit.clicks import replay_blocker, replay_tool_call
@@ -204,6 +204,12 @@ class Bot(HandlerDecorators):
     async def stop(self) -> None:
         """Finish in-flight work, then stop every adapter. Tools waiting for a person on a
         durable store are suspended: their choices stay recorded, to be replayed."""
+        for adapter in self.adapters:  # no new deliveries: the platform sends them elsewhere
+            if isinstance(adapter, BaseAdapter):
+                try:
+                    await adapter.begin_drain()
+                except Exception:
+                    log.exception("adapter %r could not begin draining", adapter.platform)
         self._runtime.choices.cancel_all(InteractionExpired("the bot is stopping"),
                                          suspend=RunSuspended("the bot is stopping"))
         if self._tasks:

@@ -5,6 +5,7 @@ delivery that was stored is acked only after its append."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -64,3 +65,25 @@ async def test_a_mention_is_stored_before_it_is_acked(mode: str, tmp_path: Path)
                        if d.payload.get("event", {}).get("ts") == asked["ts"])
     finally:
         await store.close()
+
+
+async def test_a_draining_http_endpoint_answers_deliveries_with_503() -> None:
+    async with running("http") as h:
+        await h.adapter.begin_drain()
+        asked = await h.mention("hello while stopping")
+        await h.slack.drain()
+        mine = [d for d in h.slack.deliveries
+                if d.payload.get("event", {}).get("ts") == asked["ts"]]
+        assert mine
+        assert all(d.status == 503 for d in mine)  # Slack retries them elsewhere
+        assert not any(d.acked for d in mine)
+        assert h.bot_messages(asked["ts"]) == []
+
+
+async def test_a_draining_socket_mode_adapter_closes_its_connection() -> None:
+    async with running("socket") as h:
+        assert h.slack.socket_connections
+        await h.adapter.begin_drain()
+        async with asyncio.timeout(5):
+            while h.slack.socket_connections:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)

@@ -220,6 +220,12 @@ class SlackAdapter(BaseAdapter):
         who = self.bot_user.display_name if self.bot_user else bot.name
         log.info("Slack adapter ready as @%s (%s)", who, self.transport.describe())
 
+    async def begin_drain(self) -> None:
+        """Socket Mode: close the connection (Slack delivers to the app's other ones); HTTP:
+        answer deliveries with 503 from now on (Slack retries them, elsewhere)."""
+        if self.transport is not None:
+            await self.transport.begin_drain()
+
     async def stop(self) -> None:
         if self.transport is not None:
             await self.transport.stop()
