@@ -27,6 +27,7 @@ from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserEr
 from botkit.events import Event, MessageEvent
 from botkit.inbox import InboxConfig
 from botkit.store import MemoryStore, StateStore
+from botkit.store.streams import Streams
 from botkit.thread import Thread
 from botkit.threads import Threads, ThreadsAPIConfig
 from botkit.threads.config import serve_threads_api
@@ -259,7 +260,8 @@ class Bot(HandlerDecorators):
 
     @property
     def durable_intake(self) -> bool:
-        return self._inbox is not None
+        # a store without streams runs without the inbox (``InboxHost.start`` says so)
+        return self._inbox is not None and isinstance(self.store, Streams)
 
     def use_inbox(self, inbox: InboxConfig | bool = True) -> None:
         """Turn the durable inbox on (``True`` or an ``InboxConfig``) or off, before
