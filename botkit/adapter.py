@@ -254,6 +254,11 @@ class BaseAdapter:
     async def stop(self) -> None:
         return None
 
+    async def begin_drain(self) -> None:
+        """The bot is stopping: take no new deliveries (replies still go out until
+        ``stop``). Called first thing in ``bot.stop()``."""
+        return None
+
     async def stream(
         self, conversation: Conversation, parts: AsyncIterable[StreamPart]
     ) -> MessageRef | None:

@@ -20,7 +20,7 @@ from botkit._registry import HandlerRegistry, no_such_attribute
 from botkit._runtime import Runtime
 from botkit._turns import Concurrency, TurnGate
 from botkit._validation import BotOptions, checked_bot_arguments
-from botkit.adapter import PlatformAdapter
+from botkit.adapter import BaseAdapter, PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
 from botkit.clicks import replay_blocker
@@ -28,6 +28,7 @@ from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserEr
 from botkit.events import Event, MessageEvent
 from botkit.inbox import InboxConfig
 from botkit.store import MemoryStore, StateStore
+from botkit.store.streams import Streams
 from botkit.thread import Thread, replay_tool_call
 from botkit.threads import Threads, ThreadsAPIConfig
 from botkit.threads.config import serve_threads_api
@@ -210,6 +211,12 @@ class Bot(HandleViews, HandlerDecorators):
     async def stop(self) -> None:
         """Finish in-flight work, then stop every adapter. Tools waiting for a person on a
         durable store are suspended: their choices stay recorded, to be replayed."""
+        for adapter in self.adapters:  # no new deliveries: the platform sends them elsewhere
+            if isinstance(adapter, BaseAdapter):
+                try:
+                    await adapter.begin_drain()
+                except Exception:
+                    log.exception("adapter %r could not begin draining", adapter.platform)
         self._runtime.choices.cancel_all(InteractionExpired("the bot is stopping"),
                                          suspend=RunSuspended("the bot is stopping"))
         if self._tasks:
@@ -259,6 +266,20 @@ class Bot(HandleViews, HandlerDecorators):
         """Serve until interrupted (Ctrl-C): the sync entry point for scripts."""
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(self.serve())
+
+    @property
+    def durable_intake(self) -> bool:
+        # a store without streams runs without the inbox (``InboxHost.start`` says so)
+        return self._inbox is not None and isinstance(self.store, Streams)
+
+    def use_inbox(self, inbox: InboxConfig | bool = True) -> None:
+        """Turn the durable inbox on (``True`` or an ``InboxConfig``) or off, before
+        ``start``, as ``create_bot(inbox=…)`` does (``botkit run --inbox``)."""
+        if self._started:
+            raise UserError("turn the inbox on or off before the bot starts")
+        config = checked_inbox_config(inbox)
+        self._inbox = None if config is None else InboxHost(
+            self, self._runtime, self._pipeline, config)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
               ) -> asyncio.Task[Any]:

@@ -104,6 +104,8 @@ def _core_options(app: LoadedApp, args: argparse.Namespace) -> None:
     store_url = args.store or os.environ.get("BOTKIT_STORE")
     if store_url:
         app.keep_state_in(store_from_url(store_url))
+    if args.inbox and not bot.durable_intake:  # the app's own InboxConfig wins
+        bot.use_inbox(True)
     if args.threads_api is not None:
         token = args.threads_api_token or os.environ.get("BOTKIT_THREADS_API_TOKEN") or None
         bot.threads_api = ThreadsAPIConfig(port=args.threads_api, host=args.threads_api_host,
@@ -170,6 +172,10 @@ class _Cli:
                          help="where the bot keeps its state: memory://, sqlite:///path.db or "
                               "redis://host:6379/0?prefix=mybot: (env BOTKIT_STORE; default: "
                               "SQLite in the data dir on the console, memory otherwise)")
+        run.add_argument("--inbox", action="store_true",
+                         help="store each event in a durable inbox before acking it, and "
+                              "answer it from there, after a crash or restart too (needs a "
+                              "SQLite or Redis --store to survive one)")
         run.add_argument("--threads-api", type=int, metavar="PORT",
                          help="serve the threads HTTP API on PORT (0: any free port)")
         run.add_argument("--threads-api-host", default="127.0.0.1", metavar="HOST",

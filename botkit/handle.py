@@ -142,7 +142,15 @@ class BotHandle(Protocol):
         ...
 
     async def dispatch(self, event: Event) -> None:
-        """The one entry point for platform events; returns once the event is handled."""
+        """The one entry point for platform events; returns once the event is handled (with
+        the durable inbox on: once it is stored)."""
+        ...
+
+    @property
+    def durable_intake(self) -> bool:
+        """Whether the durable inbox is on: ``dispatch`` then returns once the event is
+        stored, and an adapter should dispatch a message *before* it acks it, so that no
+        acknowledged message can be lost by a crash."""
         ...
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None

@@ -42,7 +42,7 @@ class EchoPlugin:
         SEEN.append(("configure", app.name, args.greeting, app.store_chosen))
 
     def serve(self, app, args):
-        SEEN.append(("serve", app.bot.name))
+        SEEN.append(("serve", app.bot.name, app.bot.durable_intake))
         return 5
 
 
@@ -97,13 +97,22 @@ def test_a_third_party_adapter_plugs_in(app: str, echo_installed: list[object],
                                         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", app, "--adapter", "echo", "--greeting", "hello",
                  "--store", "memory://"]) == 5
-    assert echo_installed == [("configure", "plugged", "hello", True), ("serve", "plugged")]
+    assert echo_installed == [("configure", "plugged", "hello", True),
+                              ("serve", "plugged", False)]
     # its subcommand, with the arguments after its name
     assert main(["echo-hello", "--loud", "x"]) == 7
     assert echo_installed[-1] == ["--loud", "x"]
     # and its option belongs to it
     assert main(["run", app, "--greeting", "yo"]) == 2
     assert "--greeting goes with --adapter echo" in capsys.readouterr().err
+
+
+def test_run_inbox_turns_the_durable_inbox_on(app: str, echo_installed: list[object],
+                                              tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    assert main(["run", app, "--adapter", "echo", "--store", f"sqlite:///{db}",
+                 "--inbox"]) == 5
+    assert echo_installed[-1] == ("serve", "plugged", True)
 
 
 def test_run_help_lists_every_adapter_and_its_options(echo_installed: list[object],

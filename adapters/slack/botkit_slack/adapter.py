@@ -164,7 +164,8 @@ class SlackAdapter(BaseAdapter):
             flow = oauth_flow(s.oauth, self.installations, StoreOAuthStates(self._store),
                               base_url=self.api.base_url)
             self.app = build_multi_app(name=bot.name, base_url=self.api.base_url, flow=flow,
-                                       installations=self.installations, teams=self.teams)
+                                       installations=self.installations, teams=self.teams,
+                                       durable=bot.durable_intake)
             await self._serve(bot, self._team_identity)
             return
         try:
@@ -182,7 +183,7 @@ class SlackAdapter(BaseAdapter):
             user=PlatformUser(id=user_id, name=name, handle=name, is_bot=True))
         self.users.bot_user_id = identity.user_id
         self.app = build_app(name=bot.name, identity=identity, token=s.bot_token,
-                             base_url=self.api.base_url)
+                             base_url=self.api.base_url, durable=bot.durable_intake)
         await self._serve(bot, identity)
 
     def _team_identity(self) -> Identity:
@@ -202,7 +203,8 @@ class SlackAdapter(BaseAdapter):
             directory=self.users, files=self.files, conversations=self.conversations,
             history=self.history, platform=self.platform)
         self.events.thread_of = self.features.thread_of
-        register(self.app, self.events, has_command=bot.has_command)
+        register(self.app, self.events, has_command=bot.has_command,
+                 durable=bot.durable_intake)
         if s.socket_mode:
             assert s.app_token is not None
             self.transport = SocketTransport(self.app, s.app_token, self.api)
@@ -217,6 +219,12 @@ class SlackAdapter(BaseAdapter):
             raise
         who = self.bot_user.display_name if self.bot_user else bot.name
         log.info("Slack adapter ready as @%s (%s)", who, self.transport.describe())
+
+    async def begin_drain(self) -> None:
+        """Socket Mode: close the connection (Slack delivers to the app's other ones); HTTP:
+        answer deliveries with 503 from now on (Slack retries them, elsewhere)."""
+        if self.transport is not None:
+            await self.transport.begin_drain()
 
     async def stop(self) -> None:
         if self.transport is not None:

@@ -7,7 +7,9 @@ plausible Unix time, gets 401 and never reaches Bolt. Bolt then acks within Slac
 (``process_before_response=False``) and runs listeners in the background. A signed request
 whose body is not a Slack payload (not UTF-8, not a JSON object, a bad ``payload=``, fields
 of the wrong type: see :mod:`.ingress.shape`) gets 400 at once, and so does anything Bolt
-could not handle; no request gets a 5xx, which Slack would retry.
+could not handle; no request gets a 5xx, which Slack would retry, except one: once the bot
+is stopping (``begin_drain``) every signed request gets 503, so that Slack retries it on
+another process. Socket Mode closes its connection then instead.
 
 In Socket Mode the app-level token is tried once (``apps.connections.open``) before
 connecting, so a wrong ``SLACK_APP_TOKEN`` fails the start instead of retrying forever.
@@ -47,6 +49,7 @@ APP_TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "not_allowed_token_
 
 class Transport(Protocol):
     async def start(self) -> None: ...
+    async def begin_drain(self) -> None: ...
     async def stop(self) -> None: ...
     def describe(self) -> str: ...
 
@@ -56,6 +59,7 @@ class SocketTransport:
         self.handler = AsyncSocketModeHandler(app, app_token, web_client=client)
         self._app_token = app_token
         self._base_url = client.base_url
+        self._closed = False
 
     async def start(self) -> None:
         try:
@@ -84,8 +88,13 @@ class SocketTransport:
             raise AdapterError(f"cannot reach Slack at {self._base_url}: {exc}",
                                platform="slack") from exc
 
+    async def begin_drain(self) -> None:
+        await self.stop()
+
     async def stop(self) -> None:
-        await self.handler.close_async()  # type: ignore[no-untyped-call]
+        if not self._closed:
+            self._closed = True
+            await self.handler.close_async()  # type: ignore[no-untyped-call]
 
     def describe(self) -> str:
         return "Socket Mode"
@@ -102,6 +111,10 @@ class HttpTransport:
         self.path = path
         self._runner: web.AppRunner | None = None
         self.refused = 0
+        self.draining = False
+
+    async def begin_drain(self) -> None:
+        self.draining = True
 
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -109,6 +122,8 @@ class HttpTransport:
             self.refused += 1
             log.warning("refused a request with a bad or stale Slack signature")
             return web.json_response({"error": "invalid request"}, status=401)
+        if self.draining:  # the one deliberate 5xx: Slack retries it, on another process
+            return web.json_response({"error": "this process is stopping"}, status=503)
         try:
             bolt_request = AsyncBoltRequest(body=raw.decode("utf-8"),
                                             query=request.query_string,

@@ -2,6 +2,9 @@
 
 Bolt acks events before the listeners run (``process_before_response=False``); clicks and
 commands are acked first thing. Each listener hands the payload on and returns at once.
+With the durable inbox on (``durable=True``) Bolt acks events after their listener returned
+(``process_before_response=True``), and the message listener waits until the message is
+stored in the inbox: a crash before that leaves it unacknowledged, so Slack delivers it again.
 
 The request signature is checked once, by the HTTP transport, on the raw bytes (Bolt's own
 check is off). Bolt is told who the bot is through ``authorize=`` (the adapter's own
@@ -49,7 +52,8 @@ bolt_log = logging.getLogger("botkit.slack.bolt")
 bolt_log.addFilter(_TokenNotices())
 
 
-def build_app(*, name: str, identity: Identity, token: str, base_url: str) -> AsyncApp:
+def build_app(*, name: str, identity: Identity, token: str, base_url: str,
+              durable: bool = False) -> AsyncApp:
     """A Bolt app for one workspace whose identity is already known."""
 
     async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
@@ -61,16 +65,17 @@ def build_app(*, name: str, identity: Identity, token: str, base_url: str) -> As
     # go through the adapter's clients
     client = AsyncWebClient(base_url=base_url)
     return AsyncApp(client=client, authorize=authorize, name=name, logger=bolt_log,
-                    process_before_response=False, request_verification_enabled=False)
+                    process_before_response=durable, request_verification_enabled=False)
 
 
 def build_multi_app(*, name: str, base_url: str, flow: AsyncOAuthFlow,
-                    installations: StoreInstallations, teams: Teams) -> AsyncApp:
+                    installations: StoreInstallations, teams: Teams,
+                    durable: bool = False) -> AsyncApp:
     """A Bolt app for every workspace the app is installed in (OAuth): Bolt authorizes
     each request from the installation store; a middleware makes the request's workspace
     the one every call is for (``Teams``); uninstalling deletes the installation."""
     app = AsyncApp(client=AsyncWebClient(base_url=base_url), name=name, logger=bolt_log,
-                   process_before_response=False, request_verification_enabled=False,
+                   process_before_response=durable, request_verification_enabled=False,
                    oauth_flow=flow)
 
     @app.middleware
@@ -116,7 +121,7 @@ class Deliveries(Protocol):
     """Where each kind of delivery goes (``EventBuilder``)."""
 
     def on_message(self, event: Mapping[str, Any], body: Mapping[str, Any],
-                   retry: int) -> None: ...
+                   retry: int) -> Awaitable[None] | None: ...
     def on_change(self, event: Mapping[str, Any]) -> None: ...
     def on_click(self, body: Mapping[str, Any]) -> None: ...
     def on_command(self, body: Mapping[str, Any]) -> None: ...
@@ -127,12 +132,19 @@ class Deliveries(Protocol):
 
 
 def register(app: AsyncApp, deliveries: Deliveries, *,
-             has_command: Callable[[str], bool]) -> None:
-    """Bolt listeners handing each payload to ``deliveries``."""
+             has_command: Callable[[str], bool], durable: bool = False) -> None:
+    """Bolt listeners handing each payload to ``deliveries`` (``durable``: a message's
+    listener returns, and Bolt acks, once its dispatch returned, i.e. it is stored)."""
+
+    async def on_message(event: Mapping[str, Any], body: Mapping[str, Any],
+                         request: AsyncBoltRequest) -> None:
+        stored = deliveries.on_message(event, body, retry_num(request))
+        if durable and stored is not None:
+            await stored
 
     @app.event("app_mention")
     async def app_mention(body: dict[str, Any], request: AsyncBoltRequest) -> None:
-        deliveries.on_message(body["event"], body, retry_num(request))
+        await on_message(body["event"], body, request)
 
     @app.event("message")
     async def message(body: dict[str, Any], request: AsyncBoltRequest) -> None:
@@ -140,7 +152,7 @@ def register(app: AsyncApp, deliveries: Deliveries, *,
         if event.get("subtype") in CHANGE_SUBTYPES:
             deliveries.on_change(event)
         else:
-            deliveries.on_message(event, body, retry_num(request))
+            await on_message(event, body, request)
 
     @app.event("assistant_thread_started")
     async def assistant_thread(body: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ again by event id, for bots sharing a store.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -82,21 +83,24 @@ class EventBuilder(FeatureEvents):
         self._seen[key] = now
         return True
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[Any]:
         async def safely() -> None:
             try:
                 await coro
             except Exception:
                 log.exception("handling a Slack event failed")
 
-        self.bot.spawn(safely())
+        return self.bot.spawn(safely())
 
     def _team(self, *candidates: Any) -> str:
         """The first team id given, else the bot's own workspace."""
         return next((c for c in candidates if isinstance(c, str) and c), self.identity.team_id)
 
     # -- messages ----------------------------------------------------------------------
-    def on_message(self, event: Mapping[str, Any], body: Mapping[str, Any], retry: int) -> None:
+    def on_message(self, event: Mapping[str, Any], body: Mapping[str, Any], retry: int
+                   ) -> asyncio.Task[Any] | None:
+        """Decide, and dispatch in the background; the task returned ends once the message is
+        dispatched (stored, with the durable inbox on), for the listener to wait on."""
         channel = _text(event.get("channel"))
         if channel and not event.get("edited"):
             self.history.observe(channel, event, partial=event.get("type") == "app_mention")
@@ -104,11 +108,11 @@ class EventBuilder(FeatureEvents):
                           respond_to=self.routing.respond_to, now=time.time(),
                           edit_window=self.dedup_ttl)
         if decision is None:
-            return
+            return None
         if not self.first_sight(decision.event_id):
             log.debug("duplicate delivery of %s (retry %d) ignored", decision.event_id, retry)
-            return
-        self._spawn(self._turn(decision, event, body))
+            return None
+        return self._spawn(self._turn(decision, event, body))
 
     async def bot_replied(self, channel: str, thread: str | None) -> bool:
         """Whether the bot has posted in this thread (remembered, else read from Slack)."""

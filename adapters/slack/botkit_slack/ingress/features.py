@@ -64,7 +64,7 @@ class FeatureEvents:
     def first_sight(self, key: str, ttl: float = 3600.0) -> bool:
         raise NotImplementedError
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> Any:
         raise NotImplementedError
 
     def _team(self, *candidates: Any) -> str:
