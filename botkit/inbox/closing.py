@@ -44,7 +44,7 @@ class ClosableStream:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[StreamPart]:
-        self._owner._open.add(self)
+        self._owner.track(self)
         closing = asyncio.ensure_future(self._close.wait())
         try:
             while True:
@@ -65,7 +65,7 @@ class ClosableStream:
                 return
         finally:
             closing.cancel()
-            self._owner._open.discard(self)
+            self._owner.untrack(self)
             aclose = getattr(self._parts, "aclose", None)
             if aclose is not None:
                 with contextlib.suppress(Exception):
@@ -78,6 +78,14 @@ class OpenStreams:
     def __init__(self) -> None:
         self._open: set[ClosableStream] = set()
         self.closed = 0
+
+    def track(self, stream: ClosableStream) -> None:
+        """``stream`` started: a drain will close it."""
+        self._open.add(stream)
+
+    def untrack(self, stream: ClosableStream) -> None:
+        """``stream`` ended."""
+        self._open.discard(stream)
 
     def wrap(self, parts: AsyncIterator[StreamPart]) -> ClosableStream:
         return ClosableStream(self, parts)
