@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ThreadsAPIConfig", "is_loopback", "serve_threads_api"]
 
+STREAM_SECRET_ENV = "BOTKIT_THREADS_STREAM_SECRET"
 TOKEN_HELP = ("ThreadsAPIConfig(token=...), `botkit run --threads-api-token TOKEN` or the "
               "BOTKIT_THREADS_API_TOKEN environment variable")
 
@@ -40,6 +42,10 @@ class ThreadsAPIConfig:
     ``cors_origins``: origins a browser page may call from (``("*",)`` for any); none by
     default. ``max_body_bytes``: larger bodies get 413. ``stream_token_ttl``: how long a
     ``POST /threads/events/token`` token lets an ``EventSource`` connect.
+    ``stream_token_secret`` (default: the ``BOTKIT_THREADS_STREAM_SECRET`` environment
+    variable) signs those tokens: give every replica the same random secret so a token
+    works on all of them and across restarts. Without one, each process signs with a
+    random key of its own (tokens then last until it restarts, on that process only).
     """
 
     port: int = 8787
@@ -49,8 +55,17 @@ class ThreadsAPIConfig:
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
     stream_token_ttl: float = 300.0
+    stream_token_secret: str | None = field(
+        default_factory=lambda: os.environ.get(STREAM_SECRET_ENV) or None, repr=False)
 
     def __post_init__(self) -> None:
+        if self.stream_token_secret is not None and (
+                not isinstance(self.stream_token_secret, str)
+                or len(self.stream_token_secret) < 16):
+            raise UserError("the stream token secret must be a random string of 16 or "
+                            f"more characters (ThreadsAPIConfig(stream_token_secret=...) or "
+                            f"{STREAM_SECRET_ENV}); e.g. python -c 'import secrets; "
+                            "print(secrets.token_urlsafe(32))'")
         if self.token is not None and not isinstance(self.token, str):
             raise UserError(f"the threads API token must be a string: {TOKEN_HELP}")
         object.__setattr__(self, "tokens", tuple(self.tokens))

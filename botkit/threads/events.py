@@ -64,7 +64,3 @@ class EventHub:
         for sub in list(self._subscribers):
             sub._offer(None)
         self._subscribers.clear()
-
-    @property
-    def subscribers(self) -> int:
-        return len(self._subscribers)

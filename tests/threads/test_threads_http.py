@@ -19,6 +19,7 @@ from botkit.threads import ThreadsAPIConfig
 from botkit.threads.http import threads_app
 
 ID = quote("C1:t1", safe="")
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -231,20 +232,23 @@ async def test_other_bad_requests(served: tuple[Bot, FakeAdapter, httpx.AsyncCli
     assert (await client.get("/threads/nope")).json() == {
         "error": "not_found", "message": "no thread 'nope'"}
     assert (await client.get("/threads/nope/history")).status_code == 404
-    bad = await client.post("/threads/search", content=b"{nope")
+    bad = await client.post("/threads/search", content=b"{nope",
+                            headers={"Content-Type": "application/json"})
     assert (bad.status_code, bad.json()["error"]) == (400, "bad_request")
     wrong_method = await client.put(f"/threads/{ID}/copy")
     assert wrong_method.status_code == 405
     assert wrong_method.headers["Allow"] == "POST"
     nested = b'{"metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    deep = await client.post("/threads", content=nested)
+    deep = await client.post("/threads", content=nested, headers=JSON)
     assert (deep.status_code, deep.json()["error"]) == (400, "bad_request")
-    digits = await client.post("/threads", content=b'{"metadata": {"n": ' + b"9" * 5000 + b"}}")
+    digits = await client.post("/threads", headers=JSON,
+                               content=b'{"metadata": {"n": ' + b"9" * 5000 + b"}}")
     assert digits.status_code == 400
-    surrogate = await client.post("/threads", content=b'{"title": "\\ud800"}')
+    surrogate = await client.post("/threads", content=b'{"title": "\\ud800"}', headers=JSON)
     assert (surrogate.status_code, surrogate.json()["error"]) == (400, "bad_request")
     assert (await client.post("/threads/search")).status_code == 200  # still serving
-    huge = await client.post("/threads", content=b'{"title": "' + b"x" * 2_000_000 + b'"}')
+    huge = await client.post("/threads", content=b'{"title": "' + b"x" * 2_000_000 + b'"}',
+                             headers=JSON)
     assert (huge.status_code, huge.json()["error"]) == (413, "too_large")
     assert (await client.get("/nowhere")).status_code == 404
 

@@ -25,6 +25,7 @@ from botkit.threads.access import (
     verify_stream_token,
 )
 from botkit.threads.config import ThreadsAPIConfig
+from botkit.threads.errors import ThreadNotFound, ThreadQueryError, ThreadsError
 from botkit.threads.http.base import (
     CONFIG,
     PRINCIPAL,
@@ -40,7 +41,6 @@ from botkit.threads.http.message_routes import MESSAGE_ROUTES
 from botkit.threads.http.state_routes import STATE_ROUTES
 from botkit.threads.http.thread_routes import THREAD_ROUTES
 from botkit.threads.openapi import openapi_document
-from botkit.threads.records import ThreadNotFound, ThreadQueryError, ThreadsError
 from botkit.threads.service import Threads
 
 __all__ = ["BUILTIN_GROUPS", "Route", "RouteGroup", "ThreadsServer", "threads_app"]
@@ -71,7 +71,8 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status == 404:
             return _error(404, "not_found", f"no route {request.method} {request.path}")
         response = _error(exc.status, {400: "bad_request", 405: "method_not_allowed",
-                                       413: "too_large"}.get(exc.status, "http_error"),
+                                       413: "too_large", 415: "unsupported_media_type"
+                                       }.get(exc.status, "http_error"),
                           exc.reason if exc.status != 413 else
                           f"the body is larger than {request.app[CONFIG].max_body_bytes} "
                           "bytes")
@@ -156,7 +157,7 @@ def threads_app(threads: Threads, config: ThreadsAPIConfig | None = None, *,
     app[THREADS], app[CONFIG] = threads, config
     app[GROUPS] = (*BUILTIN_GROUPS, *extra)
     app[STREAMS] = OpenStreams()
-    app[SIGNING_KEY] = signing_key(config.all_tokens())
+    app[SIGNING_KEY] = signing_key(config.stream_token_secret)
     app.on_shutdown.append(_end_streams)
     app.router.add_get("/openapi.json", _openapi)
     for group in app[GROUPS]:

@@ -34,11 +34,14 @@ from pydantic import BaseModel
 from botkit.threads._requests import parse
 from botkit.threads.access import Principal
 from botkit.threads.config import ThreadsAPIConfig
-from botkit.threads.records import ThreadNotFound, ThreadRecord, check_id
+from botkit.threads.errors import ThreadNotFound
+from botkit.threads.queries import check_id
+from botkit.threads.records import ThreadRecord
 from botkit.threads.service import Threads
 
 __all__ = [
-    "CONFIG", "PRINCIPAL", "THREADS", "Handler", "Route", "RouteGroup", "caller", "json_body",
+    "CONFIG", "PRINCIPAL", "THREADS", "Handler", "Route", "RouteGroup", "caller", "if_match",
+    "json_body",
     "json_response", "ok", "query_of", "threads_of", "visible_thread",
 ]
 
@@ -116,15 +119,25 @@ def caller(request: web.Request) -> Principal:
     return principal
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
 async def json_body(request: web.Request, model: type[M], *, required: bool = True) -> M:
-    """The JSON body validated by ``model`` (``ThreadQueryError`` lists every problem)."""
+    """The JSON body validated by ``model`` (``ThreadQueryError`` lists every problem).
+    A body must say ``Content-Type: application/json`` (415 otherwise: a cross-site form
+    or ``text/plain`` request cannot pass as one); NaN and Infinity are refused (400)."""
     raw = await request.read()
     if not raw.strip():
         if required:
             return parse(model, None)
         return parse(model, {})
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(
+            reason=f"send the body as Content-Type: application/json, not "
+                   f"{request.content_type or 'none'}")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise web.HTTPBadRequest(reason=f"the body is not valid JSON: {reason}") from exc
@@ -136,8 +149,16 @@ async def json_body(request: web.Request, model: type[M], *, required: bool = Tr
     return parse(model, data)
 
 
+def if_match(request: web.Request) -> str | None:
+    """The ``If-Match`` header: the version a write is based on."""
+    return request.headers.get("If-Match")
+
+
 def query_of(request: web.Request, model: type[M]) -> M:
-    return parse(model, dict(request.query))
+    """The query string validated by ``model``; a repeated parameter is a list."""
+    query = request.query
+    return parse(model, {k: (v if len(v := query.getall(k)) > 1 else v[0])
+                         for k in dict.fromkeys(query)})
 
 
 def path_id(request: web.Request, name: str = "thread_id") -> str:
