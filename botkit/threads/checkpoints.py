@@ -197,11 +197,14 @@ class ThreadStateMixin:
                           run_id: str | None = None,
                           metadata: Mapping[str, Any] | None = None) -> Checkpoint:
         """Make ``state`` the head (a new checkpoint), without the busy check (for runs
-        and handlers). Inside a run (the record says busy) the checkpoint names the run."""
+        and handlers). Inside a run (the record says busy) the checkpoint names the run.
+        ``ThreadNotFound`` when the thread has no record (deleted: its state stays gone)."""
+        stored = await self.store.get(keys.thread_record(thread_id))
+        if stored is None:
+            raise ThreadNotFound(thread_id)
         if source is None:
-            record = await self.store.get(keys.thread_record(thread_id)) or {}
-            run_id = run_id or (record.get("current_run") if record.get("status") == "busy"
-                                else None)
+            record = ThreadRecord.from_dict(stored)
+            run_id = run_id or (record.current_run if record.status == "busy" else None)
             source = "loop" if run_id else "update"
         return await self._commit(thread_id, lambda _: state, source=source, run_id=run_id,
                                   metadata=metadata)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +42,7 @@ from botkit.types import Conversation
 
 __all__ = ["WEB", "Threads"]
 
+log = logging.getLogger("botkit")
 WEB = "web"
 Change = Callable[[ThreadRecord | None], ThreadRecord | None]
 
@@ -177,25 +179,37 @@ class Threads(ThreadAnnounceMixin, ThreadStateMixin, ThreadMessagesMixin, Thread
                 return await self.get(tid)
             raise ThreadConflict(f"a thread {tid!r} already exists (if_exists: do_nothing "
                                  "returns it instead)")
+        added: builtins.list[str] = []
         try:
-            await self._fill(tid, values, supersteps, messages)
+            await self._fill(tid, values, supersteps, messages, added)
         except BaseException:
-            await self._forget(tid)
+            await self._undo(tid, added)
             raise
         self._emit("created", tid, record)
         return record
 
     async def _fill(self, tid: str, values: Any,
                     supersteps: Sequence[Sequence[tuple[Any, str | None]]],
-                    messages: Sequence[Mapping[str, Any]]) -> None:
+                    messages: Sequence[Mapping[str, Any]], added: builtins.list[str]
+                    ) -> None:
         if values is not None or (messages and not supersteps):
             await self.write_state(tid, {} if values is None else values, source="input")
         for step in supersteps:
             await self.apply_superstep(tid, step)
         for message in messages:
-            await self.add_message(tid, str(message.get("text") or message.get("content")
-                                            or ""), role=message.get("role", "user"),
-                                   user=message.get("user"))
+            added.append((await self.add_message(
+                tid, str(message.get("text") or message.get("content") or ""),
+                role=message.get("role", "user"), user=message.get("user"))).id)
+
+    async def _undo(self, tid: str, added: Sequence[str]) -> None:
+        """Take back a half-made thread: its messages (where they can go), then its data."""
+        for message_id in added:
+            try:
+                await self.delete_message(tid, message_id)
+            except Exception:
+                log.warning("could not take back message %s of the thread %s that failed "
+                            "to be created", message_id, tid)
+        await self._forget(tid)
 
     async def rename(self, thread_id: str, title: str) -> ThreadRecord:
         return await self.update(thread_id, title=title)
