@@ -71,6 +71,9 @@ class OpenChoice:
     message: Message
     """The card as posted, controls included."""
     ref: MessageRef | None = None
+    kept: bool = False
+    """Kept in a durable store by a waiting bot tool: when the bot stops before it is
+    answered, the question stays open and an answer after a restart continues the run."""
 
 
 @runtime_checkable
@@ -172,6 +175,12 @@ class PlatformAdapter(Protocol):
         """Store AG-UI messages (tool calls, results) so ``get_messages`` returns them."""
         ...
 
+    async def show_progress(self, conversation: Conversation, progress: ToolProgress) -> None:
+        """A bot tool the agent called has finished (``progress.done``; ``progress.error``
+        when it failed). Its start came as a ``ToolProgress`` in the reply stream, which
+        is closed by the time bot tools run; adapters that show tool rows mark it done."""
+        ...
+
 
 async def stream_to(adapter: PlatformAdapter, conversation: Conversation,
                     parts: AsyncIterable[StreamPart]) -> MessageRef | None:
@@ -267,4 +276,7 @@ class BaseAdapter:
     async def record_agent_messages(
         self, conversation: Conversation, messages: Sequence[Mapping[str, Any]]
     ) -> None:
+        return None
+
+    async def show_progress(self, conversation: Conversation, progress: ToolProgress) -> None:
         return None

@@ -318,7 +318,7 @@ class Bot:
 
     # -- questions waiting for a person (the BotHandle view for input-driven adapters) ---
     def pending_choices(self, conversation_id: str) -> list[OpenChoice]:
-        return [OpenChoice(id=p.id, message=p.message, ref=p.ref)
+        return [OpenChoice(id=p.id, message=p.message, ref=p.ref, kept=p.suspend)
                 for p in self._runtime.choices.registry.pending_in(conversation_id)]
 
     async def waiting_for_input(self, conversation_id: str) -> None:

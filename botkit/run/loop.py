@@ -31,7 +31,7 @@ from botkit.run.request import RunRequest
 from botkit.run.result import RunResult
 from botkit.run.surface import RunSurface
 from botkit.run.tools import call_tool
-from botkit.types import MessageRef, StreamPart
+from botkit.types import MessageRef, StreamPart, ToolProgress
 
 __all__ = ["AgentRunner", "RunRequest", "RunResult", "batch_records"]
 
@@ -156,7 +156,8 @@ class AgentRunner:
                          error=notice, iterations=self.max_iterations)
 
     async def _call_tools(self, asm: RunAssembler, request: RunRequest) -> None:
-        """Run the bot tools the agent called and nothing answered yet; append the results."""
+        """Run the bot tools the agent called and nothing answered yet; append the results
+        and show each call as done."""
         for call in asm.unanswered_calls():
             name, arguments = call["function"]["name"], call["function"]["arguments"]
             info = ToolCall(id=call["id"], name=name, arguments=arguments,
@@ -165,6 +166,8 @@ class AgentRunner:
                             replay=self.replays.pop(call["id"], []))
             outcome = await call_tool(request.tools, name, arguments, self.tool_context(info))
             asm.messages.append(tool_result(call["id"], outcome.content, error=outcome.error))
+            await self.surface.show_progress(ToolProgress(
+                tool_call_id=call["id"], name=name, done=True, error=outcome.error))
 
     async def finish_calls(self, request: RunRequest, batch: Sequence[str]) -> None:
         """Finish a step whose tool calls were cut short (a restart while a tool waited for

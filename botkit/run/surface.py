@@ -17,7 +17,7 @@ from botkit.run.tracking import summarize_tool_calls
 from botkit.store.base import StateStore
 from botkit.threads.errors import ThreadNotFound
 from botkit.threads.service import Threads
-from botkit.types import Conversation, MessageRef, StreamPart
+from botkit.types import Conversation, MessageRef, StreamPart, ToolProgress
 from botkit.ui.nodes import Context, Message, Section
 
 __all__ = ["MAX_MESSAGE_IDS", "RunSurface", "notice"]
@@ -56,6 +56,13 @@ class RunSurface:
 
     async def show_text(self, text: str) -> MessageRef:
         return await self.adapter.post(self.conversation, Message(Section(text)))
+
+    async def show_progress(self, progress: ToolProgress) -> None:
+        """A bot tool finished (the stream that announced it is closed); never raises."""
+        try:
+            await self.adapter.show_progress(self.conversation, progress)
+        except Exception:
+            log.exception("could not show tool progress in %s", self.conversation_id)
 
     async def show_error(self, text: str) -> None:
         try:

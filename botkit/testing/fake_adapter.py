@@ -71,6 +71,7 @@ class FakeAdapter(BaseAdapter):
         self._ids = itertools.count(1)
         self._posted: dict[str, Message] = {}
         self._changed = asyncio.Event()
+        self._progress: list[ToolProgress] = []
 
     # -- adapter side ------------------------------------------------------------------
     @property
@@ -119,7 +120,11 @@ class FakeAdapter(BaseAdapter):
 
     async def stream(self, conversation: Conversation, parts: AsyncIterable[StreamPart]
                      ) -> MessageRef | None:
-        received = [p async for p in parts]
+        received: list[StreamPart] = []
+        async for part in parts:
+            received.append(part)
+            if isinstance(part, ToolProgress):
+                self._progress.append(part)
         text = "".join(p for p in received if isinstance(p, str))
         if not text.strip():
             return None
@@ -154,6 +159,9 @@ class FakeAdapter(BaseAdapter):
         self.history.setdefault(conversation.id, []).append(ThreadMessage(
             id=f"r{next(self._ids)}", text="", user=self._bot_user, is_bot=True, is_status=True,
             agent_messages=tuple(dict(m) for m in messages)))
+
+    async def show_progress(self, conversation: Conversation, progress: ToolProgress) -> None:
+        self._progress.append(progress)
 
     # -- the people's side -------------------------------------------------------------
     def conversation(self, conversation_id: str = "C1:t1") -> Conversation:
@@ -229,7 +237,9 @@ class FakeAdapter(BaseAdapter):
                 and (conversation is None or s.conversation.id == conversation)]
 
     def tool_progress(self) -> list[ToolProgress]:
-        return [p for s in self.sent for p in s.parts if isinstance(p, ToolProgress)]
+        """Every tool row the bot showed, in order: starts (and results of tools the agent
+        ran itself) from reply streams, bot tools finishing from ``show_progress``."""
+        return list(self._progress)
 
     async def wait_for(self, predicate: Any, *, timeout: float = 5.0) -> Sent:
         """Wait until the bot did something matching ``predicate(sent)``."""

@@ -55,7 +55,9 @@ async def test_choice_by_number_and_label_and_tool_progress(tmp_path: Path) -> N
         return bot
 
     out = await serve(make, "pick one\n2\npick again\nred\n", data_dir=tmp_path)
-    assert "⚙ pick_colour (running)" in out
+    assert out.count("⚙ Using pick_colour…") == 2
+    assert out.count("✓ Used pick_colour") == 2  # each call shown as done, after the answer
+    assert out.index("[1] Red  [2] Blue") < out.index("✓ Used pick_colour")
     assert "You picked blue." in out
     assert "You picked red." in out
     transcript = (tmp_path / "transcript.jsonl").read_text()

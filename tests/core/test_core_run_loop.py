@@ -299,8 +299,9 @@ async def test_tool_round_trip_with_tool_context() -> None:
              for c in m.tool_calls or ()]
     assert [(c.id, c.function.name) for c in calls] == [(ctx.tool_call_id, "create_ticket")]
     assert fake.texts() == ["Filing it.", 'Filed {"id": "T-1", "title": "printer on fire"}.']
-    (progress,) = fake.tool_progress()
-    assert (progress.name, progress.tool_call_id) == ("create_ticket", ctx.tool_call_id)
+    started_row, done_row = fake.tool_progress()
+    assert (started_row.name, started_row.tool_call_id) == ("create_ticket", ctx.tool_call_id)
+    assert (started_row.done, done_row.done, done_row.error) == (False, True, None)
     assert results[0].status == "completed"
     assert results[0].iterations == 2
     assert results[0].text == 'Filing it.\nFiled {"id": "T-1", "title": "printer on fire"}.'

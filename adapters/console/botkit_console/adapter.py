@@ -1,18 +1,22 @@
 """The console adapter: talk to a bot in your terminal, no credentials needed.
 
 Every line you type is a message to the bot. Buttons show as numbered options; type the
-number or the label. When stdin is not a terminal, lines are read one at a time, each only
-once the bot waits for input (its turn finished, or it waits on a choice), so a script
-behaves like a person typing; at end of input the bot finishes its work and exits.
+number or the label. While the bot works, a spinner shows on a terminal (one ``… thinking``
+line when the output is piped) and each tool it uses gets a row, marked done or failed.
+When stdin is not a terminal, lines are read one at a time, each only once the bot waits
+for input (its turn finished, or it waits on a choice), so a script behaves like a person
+typing; at end of input the bot finishes its work and exits.
+
+Leaving (end of input, ``/quit``, Ctrl-C or SIGTERM) while a question waits says so: a
+question a bot tool asked on a durable store is asked again at the next start (its card is
+shown again from the transcript; typing its number answers it and the run continues).
 """
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 import sys
-import uuid
 from collections.abc import AsyncIterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,24 +25,20 @@ from botkit.adapter import (
     BaseAdapter,
     BotHandle,
     Capabilities,
-    OpenChoice,
     StreamPart,
     ToolProgress,
     find_user,
 )
 from botkit.errors import UserError
-from botkit.events import CommandEvent, InteractionEvent, MessageEvent
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
-from botkit.ui.binding import choice_id_of, iter_controls
+from botkit.ui.binding import iter_controls
 from botkit.ui.nodes import Message
-from botkit.ui.text import match_choice, numbered_choices, render_plain
-from botkit_console.lines import LineReader
+from botkit.ui.text import render_plain
+from botkit_console.ingress import CONVERSATION, ConsoleInput
 from botkit_console.output import ConsoleOutput
 from botkit_console.transcript import Transcript
 
-__all__ = ["ConsoleAdapter"]
-
-CONVERSATION = Conversation(id="console", channel="console")
+__all__ = ["CONVERSATION", "ConsoleAdapter"]
 
 
 class ConsoleAdapter(BaseAdapter):
@@ -67,11 +67,8 @@ class ConsoleAdapter(BaseAdapter):
         self._bot_user = PlatformUser(id="console-bot", name="bot", is_bot=True)
         self.transcript = Transcript(None)
         self._shown: dict[str, Message] = {}  # messages with controls still open
-        self._bot: BotHandle | None = None
-        self._loop_task: asyncio.Task[None] | None = None
-        self._turns: set[asyncio.Task[Any]] = set()
-        self._answering: dict[str, asyncio.Task[Any]] = {}
-        self._reader: LineReader | None = None
+        self._input: ConsoleInput | None = None
+        self._tools_running: dict[str, str] = {}  # tool call id -> name
 
     @property
     def bot_user(self) -> PlatformUser:
@@ -79,55 +76,89 @@ class ConsoleAdapter(BaseAdapter):
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self, bot: BotHandle) -> None:
-        self._bot = bot
         self._bot_user = PlatformUser(id="console-bot", name=bot.name, is_bot=True)
         if self.data_dir is not None:
             self.transcript = Transcript(self.data_dir / "transcript.jsonl")
         self.out.banner(bot.name, self.transcript.path, self.interactive)
-        self._loop_task = asyncio.create_task(self._input_loop())
+        self._show_open_cards()
+        self._input = ConsoleInput(bot, stdin=self._stdin, out=self.out,
+                                   transcript=self.transcript, cards=self._shown,
+                                   user=self.user, platform=self.platform)
+        self._input.start()
 
     async def stop(self) -> None:
-        if self._loop_task is not None and not self._loop_task.done():
-            self._loop_task.cancel()
+        if self._input is not None:
+            self._input.stop()
+        self.out.idle()
+
+    def _show_open_cards(self) -> None:
+        """Cards left unanswered when the console last stopped: shown again, answerable."""
+        cards = self.transcript.open_cards()
+        if not cards:
+            return
+        self.out.note("Still waiting for your answer from last time:")
+        for entry, card in cards:
+            self._shown[entry] = card
+            self.out.message(self._bot_user.display_name, card)
 
     # -- egress ------------------------------------------------------------------------
     async def post(self, conversation: Conversation, message: Message) -> MessageRef:
         entry = self.transcript.add(text=render_plain(message), user=self._bot_user,
-                                    is_bot=True, status=message.status)
+                                    is_bot=True, status=message.status,
+                                    card=message if _has_controls(message) else None)
         self._track(entry, message)
         self.out.message(self._bot_user.display_name, message)
+        if entry not in self._shown:  # a card likely waits for the person: no spinner
+            self._still_working()
         return MessageRef(id=entry, channel=conversation.channel)
 
     async def update(self, conversation: Conversation, ref: MessageRef, message: Message
                      ) -> MessageRef:
-        self.transcript.update(ref.id, text=render_plain(message), status=message.status)
+        self.transcript.update(ref.id, text=render_plain(message), status=message.status,
+                               card=message if _has_controls(message) else None)
         self._track(ref.id, message)
         self.out.message(self._bot_user.display_name, message, edited=True)
+        self._still_working()
         return ref
 
     async def delete(self, conversation: Conversation, ref: MessageRef) -> None:
         self.transcript.delete(ref.id)
         self._shown.pop(ref.id, None)
         self.out.note("(a message was deleted)")
+        self._still_working()
 
     async def stream(self, conversation: Conversation, parts: AsyncIterable[StreamPart]
                      ) -> MessageRef | None:
         text: list[str] = []
+        body: list[str] = []
         async for part in parts:
             if isinstance(part, ToolProgress):
-                self.out.tool(part)
+                self._tool_row(part)
+                text = []  # text after a tool row starts a new line
             else:
                 if not text:
                     self.out.stream_start(self._bot_user.display_name)
                 text.append(part)
                 self.out.stream_chunk(part)
-        if text:
-            self.out.stream_end()
-        body = "".join(text)
-        if not body.strip():
+                body.append(part)
+        self.out.stream_end()
+        self._still_working()
+        reply = "".join(body)
+        if not reply.strip():
             return None
-        entry = self.transcript.add(text=body, user=self._bot_user, is_bot=True)
+        entry = self.transcript.add(text=reply, user=self._bot_user, is_bot=True)
         return MessageRef(id=entry, channel=conversation.channel)
+
+    async def show_progress(self, conversation: Conversation, progress: ToolProgress) -> None:
+        self._tool_row(progress)
+        self._still_working()
+
+    def _tool_row(self, progress: ToolProgress) -> None:
+        if progress.done:
+            self._tools_running.pop(progress.tool_call_id, None)
+        else:
+            self._tools_running[progress.tool_call_id] = progress.name
+        self.out.tool(progress)
 
     async def get_messages(self, conversation: Conversation) -> list[ThreadMessage]:
         return self.transcript.messages()
@@ -153,93 +184,24 @@ class ConsoleAdapter(BaseAdapter):
         label = title or path.name
         self.transcript.add(text=f"[file: {label}]", user=self._bot_user, is_bot=True)
         self.out.file(label, path, len(data))
+        self._still_working()
         return FileResult(ok=True, file_id=str(path))
 
     def _track(self, entry: str, message: Message) -> None:
-        if any(True for _ in iter_controls(message)):
+        if _has_controls(message):
             self._shown[entry] = message
         else:
             self._shown.pop(entry, None)
 
-    # -- ingress -----------------------------------------------------------------------
-    async def _read_line(self) -> str | None:
-        if self.interactive:
-            self.out.prompt(self.user.display_name)
-        if self._reader is None:
-            self._reader = LineReader(self._stdin)
-        return await self._reader.readline()
+    def _still_working(self) -> None:
+        """After some output: the spinner again while the turn goes on (terminals only)."""
+        if self._input is not None and self._input.working():
+            names = list(self._tools_running.values())
+            self.out.busy(f"using {names[-1]}" if names else "thinking")
 
-    def _open_choices(self, bot: BotHandle) -> list[OpenChoice]:
-        """Choices waiting here that no click of ours is already answering."""
-        return [p for p in bot.pending_choices(CONVERSATION.id)
-                if not (p.id in self._answering and not self._answering[p.id].done())]
 
-    async def _until_ready(self, bot: BotHandle) -> None:
-        """Wait until every turn finished, or the bot waits on a choice here."""
-        while self._turns and not self._open_choices(bot):
-            waiter = asyncio.ensure_future(bot.waiting_for_input(CONVERSATION.id))
-            done, _ = await asyncio.wait({*self._turns, waiter},
-                                         return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            self._turns -= done
-
-    async def _input_loop(self) -> None:
-        bot = self._bot
-        assert bot is not None
-        try:
-            while True:
-                await self._until_ready(bot)
-                line = await self._read_line()
-                if line is None or line.strip() in {"/quit", "/exit"}:
-                    break
-                if line.strip():
-                    self._handle_line(bot, line.strip())
-            bot.cancel_choices("the console input ended")
-            if self._turns:
-                await asyncio.wait(self._turns)
-        finally:
-            bot.request_stop()
-
-    def _handle_line(self, bot: BotHandle, line: str) -> None:
-        if not self.interactive:
-            self.out.echo(self.user.display_name, line)
-        click = self._choice_event(bot, line)
-        waiting = self._open_choices(bot)
-        if click is None and waiting:
-            count = len(numbered_choices(waiting[-1].message))
-            self.out.note(f"Please answer the question above: type 1-{count} or a label.")
-            return
-        event = click if click is not None else self._message_event(bot, line)
-        task = bot.spawn(bot.dispatch(event))
-        self._turns.add(task)
-        choice_id = choice_id_of(click.action_id) if click is not None else None
-        if choice_id is not None:
-            self._answering[choice_id] = task
-
-    def _choice_event(self, bot: BotHandle, line: str) -> InteractionEvent | None:
-        for ref_id in reversed(list(self._shown)):
-            choice = match_choice(numbered_choices(self._shown[ref_id]), line)
-            if choice is not None:
-                return InteractionEvent(
-                    platform=self.platform, event_id=uuid.uuid4().hex,
-                    conversation=CONVERSATION, user=self.user, action_id=choice.action_id,
-                    value=json.loads(json.dumps(choice.value)),
-                    message=MessageRef(id=ref_id, channel=CONVERSATION.channel))
-        return None
-
-    def _message_event(self, bot: BotHandle, line: str) -> MessageEvent | CommandEvent:
-        name = line[1:].split(maxsplit=1)[0] if line.startswith("/") and len(line) > 1 else ""
-        if name and bot.has_command(name):
-            text = line[1 + len(name):].strip()
-            return CommandEvent(platform=self.platform, event_id=uuid.uuid4().hex,
-                                conversation=CONVERSATION, user=self.user, command=name,
-                                text=text)
-        entry = self.transcript.add(text=line, user=self.user, is_bot=False)
-        # a fresh event id: transcript ids can repeat after a restart, and the dedup marks
-        # live in the (durable) store
-        return MessageEvent(platform=self.platform, event_id=uuid.uuid4().hex,
-                            conversation=CONVERSATION, user=self.user, text=line,
-                            mentioned=True, ref=MessageRef(id=entry, channel=CONVERSATION.channel))
+def _has_controls(message: Message) -> bool:
+    return any(True for _ in iter_controls(message))
 
 
 def _login_name() -> str:

@@ -6,16 +6,20 @@ from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
+from rich.text import Text
 
 from botkit.adapter import ToolProgress
 from botkit.ui.nodes import Message
 from botkit.ui.text import render_plain, render_rich
+from botkit_console.progress import Screen, tool_row
 
 
 class ConsoleOutput:
-    def __init__(self, stream: TextIO, *, rich: bool) -> None:
-        self.stream = stream
-        self.rich = Console(file=stream, highlight=False) if rich else None
+    def __init__(self, stream: TextIO, *, rich: bool, animate: bool | None = None) -> None:
+        self.screen = Screen(stream, animate=rich and stream.isatty() if animate is None
+                             else animate)
+        self.stream: TextIO = self.screen  # type: ignore[assignment]
+        self.rich = Console(file=self.stream, highlight=False) if rich else None
         self._mid_line = False
 
     def _line(self, text: str) -> None:
@@ -30,6 +34,28 @@ class ConsoleOutput:
             return
         where = f" Transcript: {transcript}." if transcript else ""
         self._line(f"Talking to {bot_name}. Type a message; /quit to leave.{where}")
+
+    def busy(self, label: str, *, announce: bool = False) -> None:
+        """The bot is working: a spinner showing ``label`` on a terminal (until the next
+        output); when not animated, one plain line if ``announce``."""
+        if self.screen.animate:
+            if not self._mid_line:
+                self.screen.spin(f"{label}…")
+        elif announce:
+            self._line(f"  … {label}")
+
+    def idle(self) -> None:
+        self.screen.still()
+
+    def mute(self) -> None:
+        """Show nothing more (the person left)."""
+        self.screen.mute()
+
+    def break_line(self) -> None:
+        """End the current line (a prompt cut short by Ctrl-C)."""
+        self._mid_line = False
+        self.stream.write("\n")
+        self.stream.flush()
 
     def prompt(self, user_name: str) -> None:
         self.stream.write(f"{user_name} › ")
@@ -71,8 +97,12 @@ class ConsoleOutput:
             self._mid_line = False
 
     def tool(self, progress: ToolProgress) -> None:
-        state = "done" if progress.done else "running"
-        self._line(f"  ⚙ {progress.name} ({state})")
+        plain, styled = tool_row(progress)
+        if self.rich is None:
+            self._line(f"  {plain}")
+            return
+        self.stream_end()
+        self.rich.print(Text("  ").append_text(styled), soft_wrap=True)
 
     def file(self, label: str, path: Path, size: int) -> None:
         self._line(f"  📎 {label} saved to {path} ({size} bytes)")

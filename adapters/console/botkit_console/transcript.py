@@ -2,6 +2,8 @@
 
 The file is an append-only log of operations (``add``, ``update``, ``delete``); loading
 replays it. One line per operation keeps writes cheap and a crash loses at most one line.
+A message with buttons also keeps its ``card`` (the message itself, so it can be shown
+again after a restart) until it is closed or one of its options was picked.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from botkit.types import PlatformUser, ThreadMessage
+from botkit.ui.codec import decode_message, encode_message
+from botkit.ui.nodes import Message
 
 log = logging.getLogger("botkit.console")
 
@@ -59,15 +63,38 @@ class Transcript:
                 return candidate
 
     def add(self, *, text: str, user: PlatformUser, is_bot: bool, status: bool = False,
-            agent_messages: list[dict[str, Any]] | None = None) -> str:
+            agent_messages: list[dict[str, Any]] | None = None, card: Message | None = None
+            ) -> str:
         entry_id = self.new_id()
         entry = {"text": text, "user": {"id": user.id, "name": user.name}, "is_bot": is_bot,
                  "status": status, "ts": time.time(), "agent_messages": agent_messages or []}
+        if card is not None:
+            entry["card"] = encode_message(card)
         self._write({"op": "add", "id": entry_id, "entry": entry})
         return entry_id
 
-    def update(self, entry_id: str, *, text: str, status: bool = False) -> None:
-        self._write({"op": "update", "id": entry_id, "entry": {"text": text, "status": status}})
+    def update(self, entry_id: str, *, text: str, status: bool = False,
+               card: Message | None = None) -> None:
+        entry = {"text": text, "status": status,
+                 "card": None if card is None else encode_message(card)}
+        self._write({"op": "update", "id": entry_id, "entry": entry})
+
+    def close_card(self, entry_id: str) -> None:
+        """The card's question is answered or gone: do not show it again."""
+        if self._entries.get(entry_id, {}).get("card") is not None:
+            self._write({"op": "update", "id": entry_id, "entry": {"card": None}})
+
+    def open_cards(self) -> list[tuple[str, Message]]:
+        """Cards still waiting for an answer, oldest first."""
+        cards = []
+        for entry_id, e in self._entries.items():
+            card = decode_message(e["card"]) if e.get("card") is not None else None
+            if card is not None:
+                cards.append((entry_id, card))
+            elif e.get("card") is not None:
+                log.warning("the card of transcript entry %s cannot be read; not shown again",
+                            entry_id)
+        return cards
 
     def delete(self, entry_id: str) -> None:
         self._write({"op": "delete", "id": entry_id})

@@ -1,0 +1,72 @@
+"""Every store key the web adapter uses, in one place.
+
+A web thread keeps its messages as one value per message (``web:msg:<thread>:<id>``) plus
+their order (the list ``web:msgs:<thread>``); file bytes under their own keys
+(``web:file:<thread>:<id>``, loaded only when needed); its runs like its messages
+(``web:run:...`` and ``web:runs:<thread>``); the interrupt a web run left waiting, with who
+may answer it (``web:interrupt:<thread>``); a claimed choice answer (``web:answered:<id>``);
+people who wrote in any web thread at ``web:user:<id>`` (for ``lookup_user``).
+
+Each id is percent-encoded (``:`` becomes ``%3A``), so a thread id containing ``:`` can
+never collide with another thread's keys, and ``thread_prefixes`` finds exactly one
+thread's data.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+__all__ = ["answered_key", "file_key", "interrupt_key", "message_key",
+           "message_order_key", "run_key", "run_order_key", "thread_keys", "thread_prefixes",
+           "user_key", "user_prefix"]
+
+
+def _id(value: str) -> str:
+    return quote(value, safe="")
+
+
+def message_key(thread_id: str, message_id: str) -> str:
+    return f"web:msg:{_id(thread_id)}:{_id(message_id)}"
+
+
+def message_order_key(thread_id: str) -> str:
+    return f"web:msgs:{_id(thread_id)}"
+
+
+def run_key(thread_id: str, run_id: str) -> str:
+    return f"web:run:{_id(thread_id)}:{_id(run_id)}"
+
+
+def run_order_key(thread_id: str) -> str:
+    return f"web:runs:{_id(thread_id)}"
+
+
+def file_key(thread_id: str, file_id: str) -> str:
+    return f"web:file:{_id(thread_id)}:{_id(file_id)}"
+
+
+def interrupt_key(thread_id: str) -> str:
+    return f"web:interrupt:{_id(thread_id)}"
+
+
+def answered_key(choice_id: str) -> str:
+    return f"web:answered:{_id(choice_id)}"
+
+
+def thread_prefixes(thread_id: str) -> tuple[str, ...]:
+    """Prefixes of every per-item key of one thread (messages, files, runs)."""
+    t = _id(thread_id)
+    return (f"web:msg:{t}:", f"web:file:{t}:", f"web:run:{t}:")
+
+
+def thread_keys(thread_id: str) -> tuple[str, ...]:
+    """The thread's single keys (orders, the waiting interrupt)."""
+    return (message_order_key(thread_id), run_order_key(thread_id), interrupt_key(thread_id))
+
+
+def user_prefix() -> str:
+    return "web:user:"
+
+
+def user_key(user_id: str) -> str:
+    return f"{user_prefix()}{_id(user_id)}"

@@ -1,0 +1,204 @@
+"""Runs of web threads: their records (in the store) and their live event feeds.
+
+A run is one turn of the bot in a web thread: a new user message, a resumed interrupt, or
+an answered action. Its record (``WebRun``) is kept in the store next to the thread's
+messages; while it goes, a ``RunFeed`` in the process running it holds its AG-UI events, so
+any number of streams can follow it and a late joiner replays what it missed (by event id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import ag_ui.core as agui
+from pydantic import BaseModel, ConfigDict, Field
+
+from botkit.store.base import StateStore
+from botkit.types import PlatformUser
+from botkit_web.keys import run_key, run_order_key
+from botkit_web.messages import public_user
+
+__all__ = ["FINISHED", "Feeds", "RunFeed", "RunKind", "RunLog", "RunStatus", "WebRun", "iso"]
+
+RunStatus = Literal["pending", "running", "success", "error", "interrupted", "cancelled"]
+RunKind = Literal["message", "resume", "action"]
+FINISHED: frozenset[str] = frozenset({"success", "error", "interrupted", "cancelled"})
+KEEP_FEEDS = 200
+KEEP_RUNS = 1000
+
+
+def iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat()
+
+
+class WebRun(BaseModel):
+    """One run (stored as its JSON dump). ``interrupts`` lists what the agent waits for
+    when ``status`` is ``interrupted``; a cancelled run is ``cancelled``. ``error`` is an
+    opaque reference (the details are in the server's log)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    thread_id: str
+    assistant_id: str
+    kind: RunKind
+    user: PlatformUser | None
+    status: RunStatus = "pending"
+    created_at: float = Field(default_factory=time.time)
+    updated_at: float = Field(default_factory=time.time)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    multitask_strategy: str = "enqueue"
+    error: str | None = None
+    interrupts: tuple[agui.Interrupt, ...] = ()
+    cancel_reason: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def moved(self, status: RunStatus, **changes: Any) -> WebRun:
+        return self.model_copy(update={"status": status, "updated_at": time.time(), **changes})
+
+    def to_json(self) -> dict[str, Any]:
+        """The LangGraph ``Run`` shape, plus botkit's fields (the user without email)."""
+        return {**self.model_dump(mode="json", by_alias=True, exclude={"user"}),
+                "user": public_user(self.user),
+                "created_at": iso(self.created_at), "updated_at": iso(self.updated_at)}
+
+    def to_store(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+    @classmethod
+    def from_store(cls, data: Mapping[str, Any]) -> WebRun:
+        return cls.model_validate(data)
+
+    @staticmethod
+    def new_id() -> str:
+        return str(uuid.uuid4())
+
+
+class RunLog:
+    """Run records of web threads, in the store (the newest ``keep`` per thread)."""
+
+    def __init__(self, store: StateStore, *, keep: int = KEEP_RUNS) -> None:
+        self.store = store
+        self.keep = keep
+
+    async def add(self, run: WebRun) -> None:
+        await self.save(run)
+        order = run_order_key(run.thread_id)
+        length = await self.store.list_append(order, run.run_id)
+        if length > self.keep:
+            dropped = await self.store.list_range(order, 0, length - self.keep)
+            await self.store.list_trim(order, self.keep)
+            for run_id in dropped:
+                await self.store.delete(run_key(run.thread_id, str(run_id)))
+
+    async def save(self, run: WebRun) -> None:
+        await self.store.set(run_key(run.thread_id, run.run_id), run.to_store())
+
+    async def get(self, thread_id: str, run_id: str) -> WebRun | None:
+        data = await self.store.get(run_key(thread_id, run_id))
+        return None if data is None else WebRun.from_store(data)
+
+    async def list(self, thread_id: str, *, limit: int = 10, offset: int = 0,
+                   status: str | None = None) -> list[WebRun]:
+        """Newest first."""
+        ids = list(reversed(await self.store.list_range(run_order_key(thread_id))))
+        found = await self.store.get_many([run_key(thread_id, i) for i in ids])
+        runs = [WebRun.from_store(d) for d in found if d is not None]
+        if status is not None:
+            runs = [r for r in runs if r.status == status]
+        return runs[offset:offset + limit]
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    event: agui.BaseEvent
+    visible_to: str | None = None
+    """Shown only to this user id (an ephemeral message)."""
+
+
+class RunFeed:
+    """The AG-UI events of one run, numbered from 1, for every stream that follows it."""
+
+    def __init__(self, run: WebRun) -> None:
+        self.run = run
+        self.items: list[FeedItem] = []
+        self.done = False
+        self._changed = asyncio.Condition()
+
+    async def publish(self, event: agui.BaseEvent, *, visible_to: str | None = None) -> None:
+        async with self._changed:
+            self.items.append(FeedItem(event, visible_to))
+            self._changed.notify_all()
+
+    async def close(self, run: WebRun) -> None:
+        async with self._changed:
+            self.run = run
+            self.done = True
+            self._changed.notify_all()
+
+    async def follow(self, after: int = 0, *, viewer: str | None = None,
+                     idle: float | None = None
+                     ) -> AsyncIterator[tuple[int, agui.BaseEvent] | None]:
+        """Every event after number ``after`` that ``viewer`` may see (replayed, then live)
+        until the run ends; None after each ``idle`` seconds without one (a keepalive)."""
+        seen = max(0, after)
+        while True:
+            async with self._changed:
+                if len(self.items) <= seen and not self.done:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(), idle)
+                fresh = self.items[seen:]
+                done = self.done
+            if not fresh and not done:
+                yield None
+                continue
+            for item in fresh:
+                seen += 1
+                if item.visible_to is None or item.visible_to == viewer:
+                    yield seen, item.event
+            if done and seen >= len(self.items):
+                return
+
+
+class Feeds:
+    """This process's run feeds: the live ones and the ``keep`` most recent finished."""
+
+    def __init__(self, keep: int = KEEP_FEEDS) -> None:
+        self._feeds: OrderedDict[str, RunFeed] = OrderedDict()
+        self.keep = keep
+
+    def open(self, run: WebRun) -> RunFeed:
+        feed = RunFeed(run)
+        self._feeds[run.run_id] = feed
+        self._evict()
+        return feed
+
+    def _evict(self) -> None:
+        extra = len(self._feeds) - self.keep
+        for run_id in [i for i, f in self._feeds.items() if f.done][:max(0, extra)]:
+            del self._feeds[run_id]
+
+    def drop(self, run_id: str) -> None:
+        self._feeds.pop(run_id, None)
+
+    def get(self, run_id: str) -> RunFeed | None:
+        return self._feeds.get(run_id)
+
+    def finished(self, run_id: str) -> None:
+        """Called when a run ends (finished feeds past ``keep`` go)."""
+        if run_id in self._feeds:
+            self._evict()
+
+    def __len__(self) -> int:
+        return len(self._feeds)
