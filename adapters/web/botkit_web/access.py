@@ -15,9 +15,10 @@ callers not bound to a user, while web routes let any signed-in caller into it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from botkit import ThreadNotFound, ThreadQueryError
+from botkit import ThreadNotFound, ThreadQueryError, ThreadRecord
 from botkit.types import PlatformUser
 from botkit_web.errors import NotWaiting
 
@@ -53,7 +54,8 @@ class ThreadAccess:
 
     async def record(self, thread_id: str) -> dict[str, Any] | None:
         """The thread's raw record (read through ``Threads.mutate``, changing nothing)."""
-        return await self.threads.mutate(_checked(thread_id), lambda old: None)
+        found = await self.threads.mutate(_checked(thread_id), lambda old: None)
+        return None if found is None else found.to_dict()
 
     async def members(self, thread_id: str, record: Mapping[str, Any] | None = None
                       ) -> dict[str, Any]:
@@ -69,21 +71,21 @@ class ThreadAccess:
         threads, created = self.threads, False
         members = _members(owner.id if owner else None, participants)
 
-        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
+        def apply(old: ThreadRecord | None) -> ThreadRecord | None:
             nonlocal created
             if old is not None:
                 return None
             created = True
             record = threads.new_record(tid, "web", self.adapter.conversation(tid), title=title)
-            return {**record, "metadata": dict(metadata or {}), **members}
+            return replace(record, metadata=dict(metadata or {}), user_id=members["user_id"],
+                           participants=tuple(members["participants"]))
         if await self.record(tid) is None:
             await self.adapter.forget_thread(tid)  # leftovers of a deleted thread
-        record = await threads.mutate(tid, apply)
-        assert record is not None
-        if record.get("platform") != "web":
-            raise NotWaiting(f"thread {tid!r} is a {record.get('platform')} thread, not a "
-                             "web thread")
-        return record
+        made = await threads.mutate(tid, apply)
+        assert made is not None
+        if made.platform != "web":
+            raise NotWaiting(f"thread {tid!r} is a {made.platform} thread, not a web thread")
+        return made.to_dict()
 
     async def check(self, thread_id: str, user: PlatformUser, *, create: bool = False
                     ) -> None:
@@ -107,11 +109,12 @@ class ThreadAccess:
         """Let these people use the thread too (its record's ``participants``)."""
         new = set(user_ids)
 
-        def apply(old: dict[str, Any] | None) -> dict[str, Any] | None:
+        def apply(old: ThreadRecord | None) -> ThreadRecord | None:
             if old is None:
                 return None
-            have = set(old.get("participants") or ())
-            additions = new - have - {old.get("user_id")}
-            return {**old, "participants": sorted(have | additions)} if additions else None
+            have = set(old.participants)
+            additions = new - have - {old.user_id}
+            return replace(old, participants=tuple(sorted(have | additions))) \
+                if additions else None
         if await self.threads.mutate(_checked(thread_id), apply) is None:
             raise ThreadNotFound(thread_id)
