@@ -54,6 +54,8 @@ from botkit.threads import (
     Threads,
     ThreadsAPIConfig,
 )
+from botkit.threads.config import provide_server
+from botkit.threads.serving import serve_threads_api
 from botkit.tools import BotTool, ToolContext, define_bot_tool
 from botkit.types import (
     Attachment,
@@ -65,6 +67,8 @@ from botkit.types import (
 )
 
 __version__ = "0.1.0"
+
+provide_server(serve_threads_api)  # the threads HTTP API (the edge) serves bots' threads_api
 
 __all__ = [
     "Action",

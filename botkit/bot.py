@@ -26,7 +26,7 @@ from botkit.events import Event, MessageEvent
 from botkit.store import MemoryStore, StateStore
 from botkit.thread import Thread
 from botkit.threads import Threads, ThreadsAPIConfig
-from botkit.threads.config import serve_threads_api
+from botkit.threads.config import start_server
 from botkit.tools import BotTool, tool_from_function
 from botkit.types import Conversation, PlatformUser
 
@@ -243,7 +243,7 @@ class Bot:
                         "`async def answer(ctx): await ctx.thread.run_agent()`", self.name)
         self._stop_requested = asyncio.Event()
         if self.threads_api is not None:
-            self._threads_server = await serve_threads_api(self.threads, self.threads_api)
+            self._threads_server = await start_server(self.threads, self.threads_api)
         results = await asyncio.gather(*(a.start(self) for a in self.adapters),
                                        return_exceptions=True)
         failures = [(a, r) for a, r in zip(self.adapters, results, strict=True)

@@ -8,7 +8,8 @@ A module may import its own layer and the layers below it, never one above.
     L2  adapter, history                                             the adapter contract
     L3  run/*, choices/*, _turns, _actions, threads/* …              engines
     L4  bot, thread, context, tools, clicks, _dispatch, _registry …  the facade
-    L5  botkit (the package), testing/*, cli, __main__, threads/cli  edges
+    L5  botkit (the package), testing/*, cli, __main__, threads/cli,  edges
+        threads/http/* (the HTTP server), threads/serving
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ LAYERS: dict[str, int] = {
     "botkit.bot": 4, "botkit.thread": 4, "botkit.context": 4, "botkit.tools": 4,
     "botkit.clicks": 4, "botkit._dispatch": 4, "botkit._registry": 4, "botkit._runtime": 4,
     "botkit": 5, "botkit.testing": 5, "botkit.cli": 5, "botkit.__main__": 5,
-    "botkit.threads.cli": 5,
+    "botkit.threads.cli": 5, "botkit.threads.http": 5, "botkit.threads.serving": 5,
 }
 FACADE = 4
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from botkit.errors import UserError
 from botkit.threads.access import APIToken
@@ -13,7 +14,7 @@ from botkit.threads.access import APIToken
 if TYPE_CHECKING:
     from botkit.threads.service import Threads
 
-__all__ = ["ThreadsAPIConfig", "is_loopback", "serve_threads_api"]
+__all__ = ["APIServer", "ThreadsAPIConfig", "is_loopback", "provide_server", "start_server"]
 
 STREAM_SECRET_ENV = "BOTKIT_THREADS_STREAM_SECRET"
 TOKEN_HELP = ("ThreadsAPIConfig(token=...), `botkit run --threads-api-token TOKEN` or the "
@@ -99,12 +100,27 @@ class ThreadsAPIConfig:
         return admin + self.tokens
 
 
-async def serve_threads_api(threads: Threads, config: ThreadsAPIConfig) -> Any:
-    """Start serving ``threads`` (a ``ThreadsServer``: ``.url``, ``await .stop()``) with its
-    own routes and every group in ``threads.route_groups``."""
-    try:
-        from botkit.threads.http import ThreadsServer
-    except ImportError as exc:
-        raise UserError('the threads HTTP API needs aiohttp: pip install "botkit[threads-api]" '
-                        f"({exc})") from exc
-    return await ThreadsServer(threads, config).start()
+class APIServer(Protocol):
+    """A running threads API: its base ``url``, and ``stop``."""
+
+    url: str
+
+    async def stop(self) -> None: ...
+
+
+Serve = Callable[["Threads", "ThreadsAPIConfig"], Awaitable[APIServer]]
+_serve: list[Serve] = []
+
+
+def provide_server(serve: Serve) -> None:
+    """Name what serves the threads API (the HTTP server lives at the edge, L5, and
+    ``botkit`` wires it in here; a test may wire another)."""
+    _serve[:] = [serve]
+
+
+async def start_server(threads: Threads, config: ThreadsAPIConfig) -> APIServer:
+    """Serve ``threads`` with what ``provide_server`` named."""
+    if not _serve:
+        raise UserError("no threads API server is wired in: import botkit (the package) "
+                        "before starting a bot with threads_api=...")
+    return await _serve[0](threads, config)
