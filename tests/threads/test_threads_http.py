@@ -358,3 +358,25 @@ async def test_the_openapi_document_covers_every_route(
             assert op["summary"]
             if "{thread_id}" in path:
                 assert {"404", "422"} <= set(op["responses"])
+
+
+async def test_a_cancelled_event_stream_stays_cancelled_and_unsubscribes() -> None:
+    from aiohttp.test_utils import make_mocked_request
+
+    from botkit.store import MemoryStore
+    from botkit.threads import Threads
+    from botkit.threads.access import EVERYONE
+    from botkit.threads.http.base import PRINCIPAL
+    from botkit.threads.http.event_routes import stream_events
+
+    threads = Threads(MemoryStore())
+    request = make_mocked_request("GET", "/threads/events", app=threads_app(threads))
+    request[PRINCIPAL] = EVERYONE
+    serving = asyncio.create_task(stream_events(request))
+    async with asyncio.timeout(5):
+        while not threads.hub._subscribers:  # subscribed, waiting for an event
+            await asyncio.sleep(0.01)
+    serving.cancel()  # the server shuts down, or the client's task is cancelled
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    assert not threads.hub._subscribers
