@@ -4,6 +4,7 @@ conflicts, bad input, the event stream."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -370,13 +371,24 @@ async def test_a_cancelled_event_stream_stays_cancelled_and_unsubscribes() -> No
     from botkit.threads.http.event_routes import stream_events
 
     threads = Threads(MemoryStore())
+    subscribed, left = asyncio.Event(), asyncio.Event()
+    subscribe = threads.hub.subscribe
+
+    @contextlib.asynccontextmanager
+    async def watched(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async with subscribe(*args, **kwargs) as events:
+            subscribed.set()
+            try:
+                yield events
+            finally:
+                left.set()
+    threads.hub.subscribe = watched  # type: ignore[method-assign]
     request = make_mocked_request("GET", "/threads/events", app=threads_app(threads))
     request[PRINCIPAL] = EVERYONE
     serving = asyncio.create_task(stream_events(request))
     async with asyncio.timeout(5):
-        while not threads.hub._subscribers:  # subscribed, waiting for an event
-            await asyncio.sleep(0.01)
+        await subscribed.wait()  # it now waits for an event
     serving.cancel()  # the server shuts down, or the client's task is cancelled
     with pytest.raises(asyncio.CancelledError):
         await serving
-    assert not threads.hub._subscribers
+    assert left.is_set()
