@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botkit_slack.adapter import SlackAdapter
 
 if TYPE_CHECKING:
-    from botkit.bot import Bot
+    from botkit import Bot
 
 __all__ = ["declared_adapter", "serve_on_slack", "until_stopped"]
 

@@ -25,7 +25,7 @@ from .terminal_view import TerminalView
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from botkit.bot import Bot
+    from botkit import Bot
 
     OnReady = Callable[[SlackEmulator], Awaitable[None] | None]
 
