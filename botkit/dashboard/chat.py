@@ -24,7 +24,7 @@ from botkit.dashboard.render import page
 from botkit.dashboard.thread_view import tool_rows
 from botkit.dashboard.wiring import THREADS, WebChat, web_chat
 from botkit.errors import BotkitError
-from botkit.threads.records import ThreadNotFound
+from botkit.threads.errors import ThreadNotFound
 from botkit.types import PlatformUser
 
 __all__ = ["chat_adapter"]
