@@ -54,8 +54,8 @@ from botkit.threads import (
     Threads,
     ThreadsAPIConfig,
 )
-from botkit.threads.config import provide_server
-from botkit.threads.serving import serve_threads_api
+from botkit.threads.config import provide_server as _provide_server
+from botkit.threads.serving import serve_threads_api as _serve_threads_api
 from botkit.tools import BotTool, ToolContext, define_bot_tool
 from botkit.types import (
     Attachment,
@@ -68,7 +68,7 @@ from botkit.types import (
 
 __version__ = "0.1.0"
 
-provide_server(serve_threads_api)  # the threads HTTP API (the edge) serves bots' threads_api
+_provide_server(_serve_threads_api)  # the threads HTTP API (the edge) serves bots' threads_api
 
 __all__ = [
     "Action",
