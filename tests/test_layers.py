@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "botkit._validation": 3, "botkit.inbox": 3, "botkit.dashboard": 3,
     "botkit.bot": 4, "botkit.thread": 4, "botkit.context": 4, "botkit.tools": 4,
     "botkit.clicks": 4, "botkit._dispatch": 4, "botkit._registry": 4, "botkit._runtime": 4,
+    "botkit._gated": 4, "botkit._decorators": 4,
     "botkit": 5, "botkit.testing": 5, "botkit.cli": 5, "botkit.__main__": 5,
     "botkit.threads.cli": 5, "botkit.threads.http": 5, "botkit.threads.serving": 5,
 }

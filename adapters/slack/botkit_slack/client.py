@@ -59,16 +59,18 @@ def http_status(exc: BaseException) -> int | None:
 
 
 def make_clients(
-    token: str, base_url: str | None, *, rate_limit_retries: int = 8, timeout: int = 30
+    token: str, base_url: str | None, *, rate_limit_retries: int = 8, timeout: int = 30,
+    client: Callable[..., AsyncWebClient] = AsyncWebClient,
 ) -> tuple[AsyncWebClient, AsyncWebClient]:
-    """(``api``, ``quick``): the retrying client and the best-effort one."""
+    """(``api``, ``quick``): the retrying client and the best-effort one (built by
+    ``client``: a ``TeamClient`` factory for OAuth installs, whose token is per call)."""
     url = base_url or DEFAULT_BASE_URL
-    api = AsyncWebClient(
-        token=token, base_url=url, timeout=timeout,
+    api = client(
+        token=token or None, base_url=url, timeout=timeout,
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
                         AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)])
-    quick = AsyncWebClient(
-        token=token, base_url=url, timeout=min(timeout, 10),
+    quick = client(
+        token=token or None, base_url=url, timeout=min(timeout, 10),
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)])
     return api, quick
 

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from botkit.events import CommandEvent, InteractionEvent, MessageEvent
 from botkit.types import Conversation, MessageRef
-from botkit_slack.client import slack_error
 from botkit_slack.conversations import Conversations, SlackRoute
 from botkit_slack.directory import Directory
 from botkit_slack.files import FileStore
 from botkit_slack.history import HistoryCache, Identity
 from botkit_slack.ingress.decide import Click, Decision, RespondTo, decide, decode_click
+from botkit_slack.ingress.features import FeatureEvents
 
 __all__ = ["EventBuilder", "Routing"]
 
@@ -45,12 +45,13 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-class EventBuilder:
-    def __init__(self, bot: BotHandle, identity: Identity, routing: Routing, *,
+class EventBuilder(FeatureEvents):
+    def __init__(self, bot: BotHandle, identity: Identity | Callable[[], Identity],
+                 routing: Routing, *,
                  directory: Directory, files: FileStore, conversations: Conversations,
                  history: HistoryCache, platform: str = "slack") -> None:
         self.bot = bot
-        self.identity = identity
+        self._identity = identity
         self.routing = routing
         self.directory = directory
         self.files = files
@@ -59,6 +60,11 @@ class EventBuilder:
         self.platform = platform
         self._seen: OrderedDict[str, float] = OrderedDict()
         self.duplicates = 0
+
+    @property
+    def identity(self) -> Identity:
+        """The bot in the workspace being served (per workspace with OAuth installs)."""
+        return self._identity if isinstance(self._identity, Identity) else self._identity()
 
     def first_sight(self, key: str, ttl: float = 3600.0) -> bool:
         """False for an event id already handled here (a retry or redelivery)."""
@@ -118,7 +124,8 @@ class EventBuilder:
         await self.bot.dispatch(MessageEvent(
             platform=self.platform, event_id=d.event_id, conversation=conversation,
             user=await self.directory.get(d.user),
-            text=await self.directory.plain(_text(event.get("text"))),
+            text=await self.directory.plain(_text(event.get("text")),
+                                            bot_user_id=self.identity.user_id),
             ref=MessageRef(id=d.ts, channel=d.channel), mentioned=d.mentioned,
             attachments=await self.files.attachments(files) if d.new_thread and files
             else self.files.describe(files), raw=event))
@@ -172,17 +179,3 @@ class EventBuilder:
             platform=self.platform, event_id=key, conversation=conversation,
             user=await self.directory.get(user), command=_text(body.get("command")),
             text=_text(body.get("text")), raw=body))
-
-    async def on_assistant_thread(self, event: Mapping[str, Any]) -> None:
-        """A person opened the assistant pane: offer the configured prompts."""
-        thread = event.get("assistant_thread")
-        prompts, offer = self.routing.suggested_prompts, self.routing.offer_prompts
-        if not isinstance(thread, Mapping) or not prompts or offer is None:
-            return
-        channel, thread_ts = _text(thread.get("channel_id")), _text(thread.get("thread_ts"))
-        if channel:
-            try:
-                await offer(Conversation(id="", channel=channel, thread=thread_ts or None,
-                                         is_direct=True), prompts)
-            except Exception as exc:
-                log.info("could not offer suggested prompts: %s", slack_error(exc))
