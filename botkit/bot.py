@@ -14,6 +14,7 @@ from botkit._actions import ActionRegistry
 from botkit._agent_context import ContextEntry
 from botkit._decorators import HandlerDecorators
 from botkit._dispatch import Pipeline
+from botkit._inbox_host import InboxHost, checked_inbox_config
 from botkit._registry import HandlerRegistry, no_such_attribute
 from botkit._runtime import Runtime
 from botkit._turns import Concurrency, TurnGate
@@ -24,6 +25,7 @@ from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
 from botkit.clicks import replay_blocker, replay_tool_call
 from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserError
 from botkit.events import Event, MessageEvent
+from botkit.inbox import InboxConfig
 from botkit.store import MemoryStore, StateStore
 from botkit.thread import Thread
 from botkit.threads import Threads, ThreadsAPIConfig
@@ -59,6 +61,7 @@ class Bot(HandlerDecorators):
         concurrency: Concurrency = "serial",
         lock_ttl: float = 60.0,
         threads_api: ThreadsAPIConfig | None = None,
+        inbox: InboxConfig | bool | None = None,
     ) -> None:
         adapters, tools, context = checked_bot_arguments(
             adapters=adapters, agent=agent, tools=tools, context=context,
@@ -83,6 +86,9 @@ class Bot(HandlerDecorators):
         self._registry = self._runtime.registry
         self._registry.add_context(context)
         self._pipeline = Pipeline(self, self._runtime)
+        inbox_config = checked_inbox_config(inbox)
+        self._inbox = None if inbox_config is None else InboxHost(
+            self, self._runtime, self._pipeline, inbox_config)
         self._threads_server: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
@@ -191,6 +197,8 @@ class Bot(HandlerDecorators):
         if len(failures) == len(self.adapters):
             await self._stop_threads_api()
             raise AdapterError(f"no adapter could start: {failures[0][1]}") from failures[0][1]
+        if self._inbox is not None:  # consume once the adapters can answer
+            await self._inbox.start()
         self._started = True
 
     async def stop(self) -> None:
@@ -200,6 +208,8 @@ class Bot(HandlerDecorators):
                                          suspend=RunSuspended("the bot is stopping"))
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
+        if self._inbox is not None and (drained := await self._inbox.drain()) is not None:
+            log.info("stopped: %s", drained)
         leftovers = set(self._tasks)
         for task in leftovers:
             task.cancel()
@@ -220,7 +230,7 @@ class Bot(HandlerDecorators):
         server, self._threads_server = self._threads_server, None
         if server is not None:
             await server.stop()
-        self.threads.hub.close()
+        await self.threads.hub.aclose()
 
     def request_stop(self) -> None:
         """Ask ``serve()`` to return (adapters call this when their input ends)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import (
     AsyncIterable,
@@ -29,6 +30,7 @@ from botkit.run.loop import AgentRunner
 from botkit.run.request import RunRequest
 from botkit.run.result import RunResult
 from botkit.run.surface import RunSurface, notice
+from botkit.threads.records import ThreadRecord, ThreadStatus
 from botkit.tools import BotTool, ToolContext
 from botkit.types import (
     Conversation,
@@ -171,9 +173,14 @@ class Thread(GatedCalls):
             replayed, answer = call.next_recorded()
             if replayed:
                 return answer
-        value = await self._runtime.choices.ask(ChoicePort(self), ui,
-                                                allowed_users=allowed_users, timeout=timeout,
-                                                call=call)
+        waiting = await self._waiting_status("busy", "interrupted")  # a person has the turn
+        try:
+            value = await self._runtime.choices.ask(ChoicePort(self), ui,
+                                                    allowed_users=allowed_users,
+                                                    timeout=timeout, call=call)
+        finally:
+            if waiting:
+                await self._waiting_status("interrupted", "busy")
         if call is not None:
             call.answers.append(value)
         return value
@@ -191,6 +198,23 @@ class Thread(GatedCalls):
         this process asked."""
         done = await self._runtime.choices.cancel(ChoicePort(self), reason, choice_id)
         return len(done)
+
+    async def _waiting_status(self, old: ThreadStatus, new: ThreadStatus) -> bool:
+        """Thread status ``old`` -> ``new`` (only from ``old``); whether it changed."""
+        changed = False
+
+        def change(record: ThreadRecord | None) -> ThreadRecord | None:
+            nonlocal changed
+            changed = record is not None and record.status == old
+            if record is None or not changed:
+                return None
+            return dataclasses.replace(record, status=new)
+        try:
+            await self._runtime.threads.mutate(self.id, change)
+            return changed
+        except Exception:
+            log.warning("could not mark %s as %s", self.id, new, exc_info=True)
+            return False
 
     # -- the agent ---------------------------------------------------------------------
     def _agent(self) -> Agent:

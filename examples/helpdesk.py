@@ -148,11 +148,21 @@ async def send_report(ctx: ToolContext) -> str:
                                         title="Weekly helpdesk report")
     if not result.ok:
         return f"I couldn't post the report here: {result.error}"
-    return f"Here is the weekly report ({len(TICKETS)} tickets)."
+    count = len(TICKETS)
+    return f"Here is the weekly report ({count} ticket{'' if count == 1 else 's'})."
 
 
 async def _resume(ctx: InteractionContext) -> None:
-    await ctx.thread.resume(ctx.value)
+    """Resume the run with the answer, but only for the person who asked: the requester's id
+    travels in the button's value (set by the bot, so a click cannot change it)."""
+    value = ctx.value if isinstance(ctx.value, dict) else {}
+    requester = value.get("for")
+    if requester is not None and (ctx.user is None or ctx.user.id != requester):
+        if ctx.user is not None:
+            await ctx.thread.post_ephemeral(
+                ctx.user, "Only the person who asked can approve this.")
+        return
+    await ctx.thread.resume(value.get("answer", ctx.value))
 
 
 @bot.on_interrupt("*")
@@ -166,8 +176,12 @@ async def ask_first(ctx: InterruptContext) -> None:
                        for i in ctx.interrupts)
     yes, no = ({"approved": True}, {"approved": False}) if wants_object else (
         "approved", "declined")
+    requester = ctx.user.id if ctx.user is not None else None
     await ctx.thread.post(ui.Message(
         ui.Section(str(question)),
-        ui.Actions(ui.Button("Approve", value=yes, style="primary", on_click=_resume),
-                   ui.Button("Deny", value=no, style="danger", on_click=_resume)),
+        ui.Actions(
+            ui.Button("Approve", value={"answer": yes, "for": requester}, style="primary",
+                      on_click=_resume),
+            ui.Button("Deny", value={"answer": no, "for": requester}, style="danger",
+                      on_click=_resume)),
     ))

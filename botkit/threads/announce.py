@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from botkit.store.streams import StreamId
+from botkit.threads.errors import ThreadQueryError
 from botkit.threads.events import EventHub, Subscription
 from botkit.threads.records import ThreadEvent, ThreadRecord
 
@@ -19,17 +21,20 @@ class ThreadAnnounceMixin:
     def now(self) -> float:
         raise NotImplementedError
 
-    def subscribe(self, *, last_event_id: str | None = None
+    def subscribe(self, *, last_event_id: str | None = None, after: str | None = None,
+                  thread_id: str | None = None
                   ) -> contextlib.AbstractAsyncContextManager[Subscription]:
         """``async with bot.threads.subscribe() as events: async for event in events: …``
-        With ``last_event_id``, first the events after it, where the event bus keeps them."""
-        subscribe: Any = self.hub.subscribe
-        if last_event_id is None:
-            return subscribe()  # type: ignore[no-any-return]
-        try:
-            return subscribe(after=last_event_id)  # type: ignore[no-any-return]
-        except TypeError:  # a bus without history: live events only
-            return subscribe()  # type: ignore[no-any-return]
+        With ``last_event_id`` (or ``after``), first the events after it that the event bus
+        still keeps (every process's, in one order); ``thread_id`` keeps one thread's."""
+        since = last_event_id or after
+        if since is not None:
+            try:
+                StreamId.parse(since)
+            except ValueError:
+                raise ThreadQueryError([("Last-Event-ID", "must be an event id, as sent in "
+                                         "the stream's id: lines")]) from None
+        return self.hub.subscribe(after=since, thread_id=thread_id)
 
     def _emit(self, kind: Any, thread_id: str, record: ThreadRecord | None) -> None:
         self._seq += 1

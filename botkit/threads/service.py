@@ -66,7 +66,7 @@ class Threads(ThreadAnnounceMixin, ThreadStateMixin, ThreadMessagesMixin, Thread
         self._clock = clock
         self.history_limit = history_limit
         self.checkpoint_limit = checkpoint_limit
-        self.hub = EventHub()
+        self.hub = EventHub(store)
         self._seq = 0
         self.route_groups: builtins.list[Any] = []
         """Extra HTTP route groups (``botkit.threads.http.RouteGroup``) the threads API

@@ -83,7 +83,7 @@ async def test_helpdesk_answers_in_a_thread_with_tools_files_lookup_and_memory(m
         shared = await slack.wait_for_message(lambda m: m.get("subtype") == "file_share",
                                               thread_ts=thread, from_bot=True)
         assert shared["files"][0]["name"] == "helpdesk-report.csv"
-        await h.reply(thread, "Here is the weekly report (1 tickets)")
+        await h.reply(thread, "Here is the weekly report (1 ticket).")
 
         # a colleague looked up
         await h.mention("who is bob", thread_ts=thread)
@@ -114,8 +114,16 @@ async def test_an_interrupt_asks_first_and_a_second_click_is_answered(mode: str)
         asked = await h.mention("reset my password")
         thread = asked["ts"]
         card = await h.reply(thread, "Reset the password for your account?")
+        # only the requester may approve: bob's click is refused privately, nothing resumes
+        await h.press(card, "Approve", user="bob")
+        refusal = await h.slack.wait_for_message(
+            ephemeral=True, text="Only the person who asked can approve this.")
+        assert refusal["ephemeral_for"] == "U0EMUBOB01"
         await h.press(card, "Approve")
-        await h.reply(thread, "Password reset: approved.")
+        reply = await h.reply(thread, "Password reset: approved.")
+        approvals = [m for m in h.slack.messages(thread_ts=thread)
+                     if "Password reset" in (m.get("text") or "")]
+        assert approvals == [reply]
         await h.press(card, "Approve")  # the run is over: expired
         await h.reply(thread, "already been answered or has expired")
 
