@@ -71,7 +71,9 @@ from botkit.threads import (
     ThreadsAPIConfig,
     ThreadsError,
 )
+from botkit.threads.config import provide_server as _provide_server
 from botkit.threads.routes import Route, RouteGroup
+from botkit.threads.serving import serve_threads_api as _serve_threads_api
 from botkit.tools import BotTool, ToolContext, define_bot_tool
 from botkit.types import (
     Attachment,
@@ -83,6 +85,8 @@ from botkit.types import (
 )
 
 __version__ = "0.1.0"
+
+_provide_server(_serve_threads_api)  # the threads HTTP API (the edge) serves bots' threads_api
 
 __all__ = [
     "APIToken",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from botkit import keys
 from botkit.codec import decode_event, encode_event
@@ -26,6 +26,7 @@ from botkit.events import Event, MessageEvent
 from botkit.inbox import Apology, DrainSummary, Inbox, InboxConfig, Replicas
 from botkit.inbox.closing import OPEN_STREAMS
 from botkit.store.streams import Streams
+from botkit.threads.records import ThreadRecord
 
 if TYPE_CHECKING:
     from botkit._dispatch import Pipeline
@@ -116,11 +117,11 @@ class InboxHost:
         for an answer, else ``idle``."""
         waiting = await self.runtime.store.get(keys.pending_interrupt(thread_id)) is not None
 
-        def change(record: dict[str, Any] | None) -> dict[str, Any] | None:
-            if record is None or record.get("status") != "busy":
+        def change(record: ThreadRecord | None) -> ThreadRecord | None:
+            if record is None or record.status != "busy":
                 return None
-            return {**record, "status": "interrupted" if waiting else "idle",
-                    "current_run": None}
+            return dataclasses.replace(record, status="interrupted" if waiting else "idle",
+                                       current_run=None, live_runs=())
         if await self.runtime.threads.mutate(thread_id, change) is not None:
             log.info("thread %s was left busy by a stopped process; now %s", thread_id,
                      "interrupted" if waiting else "idle")

@@ -15,6 +15,7 @@ from botkit.errors import InteractionExpired
 from botkit.run.interrupts import PendingInterrupt
 from botkit.run.result import RunResult
 from botkit.store.base import StateStore
+from botkit.threads.records import ThreadRecord
 from botkit.types import Conversation, PlatformUser
 
 if TYPE_CHECKING:
@@ -72,15 +73,23 @@ class BotRecords:
         return self.runtime.store
 
     async def thread_record(self, thread_id: str) -> dict[str, Any] | None:
-        return await self.runtime.threads.mutate(thread_id, lambda old: None)
+        found = await self.runtime.threads.mutate(thread_id, lambda old: None)
+        return None if found is None else found.to_dict()
 
     async def edit_thread_record(self, thread_id: str, edit: RecordEdit
                                  ) -> dict[str, Any] | None:
-        return await self.runtime.threads.mutate(thread_id, edit)
+        """``edit`` sees and returns the record's stored form (adapters get plain data, not
+        the threads layer's ``ThreadRecord``); the change is one atomic ``mutate``."""
+        def typed(old: ThreadRecord | None) -> ThreadRecord | None:
+            changed = edit(None if old is None else old.to_dict())
+            return None if changed is None else ThreadRecord.from_dict(changed)
+        made = await self.runtime.threads.mutate(thread_id, typed)
+        return None if made is None else made.to_dict()
 
     def new_thread_record(self, thread_id: str, platform: str, conversation: Conversation,
                           *, title: str = "") -> dict[str, Any]:
-        return self.runtime.threads.new_record(thread_id, platform, conversation, title=title)
+        return self.runtime.threads.new_record(thread_id, platform, conversation,
+                                               title=title).to_dict()
 
     def thread_changes(self) -> AbstractAsyncContextManager[AsyncIterator[ThreadChange]]:
         changes: Any = self.runtime.threads.subscribe()

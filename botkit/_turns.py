@@ -130,14 +130,15 @@ class TurnGate:
             yield
         finally:
             beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
             try:
-                await self._store().release_lock(keys.turn_lock(key), token)
-                if owners is not None:
-                    await owners.forget(keys.turn_lock(key))
-            except Exception:
-                log.exception("could not release the turn lock of %s", key)
+                await asyncio.wait({beat})  # let it end, never swallowing our cancellation
+            finally:
+                try:
+                    await self._store().release_lock(keys.turn_lock(key), token)
+                    if owners is not None:
+                        await owners.forget(keys.turn_lock(key))
+                except Exception:
+                    log.exception("could not release the turn lock of %s", key)
 
     async def _heartbeat(self, key: str, token: str) -> None:
         while True:

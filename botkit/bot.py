@@ -31,7 +31,7 @@ from botkit.store import MemoryStore, StateStore
 from botkit.store.streams import Streams
 from botkit.thread import Thread, replay_tool_call
 from botkit.threads import Threads, ThreadsAPIConfig
-from botkit.threads.config import serve_threads_api
+from botkit.threads.config import start_server
 from botkit.tools import BotTool, tool_from_function
 from botkit.types import Conversation, PlatformUser
 
@@ -200,7 +200,7 @@ class Bot(HandleViews, HandlerDecorators):
             raise AdapterError(f"no adapter could start: {failures[0][1]}") from failures[0][1]
         if self.threads_api is not None:  # after the adapters: they mount their routes
             try:
-                self._threads_server = await serve_threads_api(self.threads, self.threads_api)
+                self._threads_server = await start_server(self.threads, self.threads_api)
             except BaseException:
                 await self._stop_adapters()
                 raise

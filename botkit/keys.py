@@ -11,10 +11,10 @@ key                what it holds                              written by
 ``turn:``          turn lock of a conversation                the turn gate
 ``turnq:``         messages queued behind a turn (list)       the turn gate (``queue``)
 ``thread:``        the conversation's record                  ``bot.threads``
-``state:``         the agent's state                          runs, ``thread.set_state``
+``state:``         the head checkpoint (the agent's state)    runs, ``thread.set_state``
 ``runs:``          run history (list)                         run tracking
 ``ckpt:``          state checkpoints (list)                   ``bot.threads`` state writes
-``ckstep:``        the checkpoints' step counter              ``bot.threads`` state writes
+``ckstep:``        (older versions' step counter; deleted)    ``bot.threads`` (no more)
 ``interrupt:``     the run waiting for ``thread.resume``      the run loop
 ``msgids:``        platform message id -> agent message id    the run loop
 ``action:``        a durable click handler                    ``thread.post``

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from typing import TYPE_CHECKING, Any
 
 from botkit._gated import GatedCalls
@@ -21,6 +30,7 @@ from botkit.run.loop import AgentRunner
 from botkit.run.request import RunRequest
 from botkit.run.result import RunResult
 from botkit.run.surface import RunSurface, notice
+from botkit.threads.records import ThreadRecord, ThreadStatus
 from botkit.tools import BotTool, ToolContext
 from botkit.types import (
     Conversation,
@@ -189,14 +199,16 @@ class Thread(GatedCalls):
                                                   choice_id)
         return len(done)
 
-    async def _waiting_status(self, old: str, new: str) -> bool:
+    async def _waiting_status(self, old: ThreadStatus, new: ThreadStatus) -> bool:
         """Thread status ``old`` -> ``new`` (only from ``old``); whether it changed."""
         changed = False
 
-        def change(record: dict[str, Any] | None) -> dict[str, Any] | None:
+        def change(record: ThreadRecord | None) -> ThreadRecord | None:
             nonlocal changed
-            changed = record is not None and record.get("status") == old
-            return {**record, "status": new} if changed and record is not None else None
+            changed = record is not None and record.status == old
+            if record is None or not changed:
+                return None
+            return dataclasses.replace(record, status=new)
         try:
             await self._runtime.threads.mutate(self.id, change)
             return changed
@@ -215,11 +227,13 @@ class Thread(GatedCalls):
     def _surface(self) -> RunSurface:
         return RunSurface(self._adapter, self.conversation, threads=self._runtime.threads)
 
-    async def _run(self, agent: Agent, request: RunRequest, kind: str, *,
-                   batch: Sequence[str] = (),
+    async def _run(self, agent: Agent, request: Callable[[], Awaitable[RunRequest]],
+                   kind: str, *, batch: Sequence[str] = (),
                    replays: Mapping[str, Sequence[Any]] | None = None) -> RunResult:
-        """Run the agent; with ``batch``, first finish that step's tool calls (replaying
-        ``replays``' recorded answers), as when a choice is answered after a restart."""
+        """Run the agent on ``await request()``, built once the thread is marked busy (so
+        it reads the state no outside write can change until the run ends); with
+        ``batch``, first finish that step's tool calls (replaying ``replays``' recorded
+        answers), as when a choice is answered after a restart."""
         surface = self._surface()
         runner = AgentRunner(surface, agent, tool_context=self._tool_context,
                              on_interrupt=self._interrupted,
@@ -228,9 +242,10 @@ class Thread(GatedCalls):
                              replays=replays)
 
         async def run() -> RunResult:
+            built = await request()
             if batch:
-                await runner.finish_calls(request, batch)
-            return await runner.run(request)
+                await runner.finish_calls(built, batch)
+            return await runner.run(built)
         try:
             result = await tracking.track_run(self._runtime.threads, self.platform,
                                               self.conversation, kind, run, surface)
@@ -245,7 +260,9 @@ class Thread(GatedCalls):
     async def _replay(self, call: ToolCall, value: Any) -> RunResult:
         """Run ``call`` again with its recorded answers plus ``value`` (a choice answered
         after a restart), then let the agent continue, as the run that asked would have."""
-        request = RunRequest.replaying(call, tools=self._runtime.registry.tools_with(None))
+        async def request() -> RunRequest:
+            return RunRequest.replaying(call, state=await self.get_state(),
+                                        tools=self._runtime.registry.tools_with(None))
         log.info("replaying tool call %s (%s) in %s", call.id, call.name, self.id)
         return await self._run(self._agent(), request, "resume", batch=call.batch,
                                replays={call.id: [*call.answers, value]})
@@ -287,14 +304,16 @@ class Thread(GatedCalls):
         ``context`` add to the bot's (a per-run tool wins on a name clash); ``prompt``
         adds a user message. Failures show in the conversation; see ``RunResult``."""
         agent = self._agent()
-        messages = await self._history()
-        if prompt:
-            messages.append({"id": new_message_id(), "role": "user", "content": prompt})
         registry = self._runtime.registry
         sent = self.message.context if self.message is not None else ()
-        request = RunRequest(messages=messages, state=await self.get_state(),
-                             tools=registry.tools_with(tools),
-                             context=registry.context_with([*sent, *(context or ())]))
+
+        async def request() -> RunRequest:
+            messages = await self._history()
+            if prompt:
+                messages.append({"id": new_message_id(), "role": "user", "content": prompt})
+            return RunRequest(messages=messages, state=await self.get_state(),
+                              tools=registry.tools_with(tools),
+                              context=registry.context_with([*sent, *(context or ())]))
         return await self._run(agent, request, "run")
 
     async def resume(self, value: Any = None, *, cancel: bool = False) -> RunResult:
@@ -306,9 +325,12 @@ class Thread(GatedCalls):
         (await PendingInterrupt.peek(store, self.id)).check_answer(value, cancel)
         pending = await PendingInterrupt.claim(store, self.id)  # one resume wins
         registry = self._runtime.registry
-        request = RunRequest.after_interrupt(pending, value, cancel,
-                                             tools=registry.tools_with(None),
-                                             context=registry.context_with(None))
+
+        async def request() -> RunRequest:
+            return RunRequest.after_interrupt(pending, value, cancel,
+                                              state=await self.get_state(),
+                                              tools=registry.tools_with(None),
+                                              context=registry.context_with(None))
         return await self._run(agent, request, "resume")
 
     async def cancel_interrupt(self) -> RunResult:

@@ -8,7 +8,8 @@ A module may import its own layer and the layers below it, never one above.
     L2  adapter, history                                             the adapter contract
     L3  run/*, choices/*, _turns, _actions, threads/* …              engines
     L4  bot, thread, context, tools, clicks, _dispatch, _registry …  the facade
-    L5  botkit (the package), testing/*, cli, __main__, threads/cli  edges
+    L5  botkit (the package), testing/*, cli, __main__, threads/cli,  edges
+        threads/http/* (the HTTP server), threads/serving
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ LAYERS: dict[str, int] = {
     "botkit._inbox_host": 4,
     "botkit.run.result": 0,
     "botkit": 5, "botkit.testing": 5, "botkit.cli": 5, "botkit.__main__": 5,
-    "botkit.threads.cli": 5, "botkit.cli_plugins": 5, "botkit.scaffold": 5,
+    "botkit.threads.cli": 5, "botkit.threads.http": 5, "botkit.threads.serving": 5,
+    "botkit.cli_plugins": 5, "botkit.scaffold": 5,
 }
 FACADE = 4
 

@@ -177,13 +177,17 @@ class ScriptedAgent:
         position = saved if isinstance(saved, dict) and saved.get("turn") == turn else {}
         step = int(position.get("step", 0))
         resume = position.get("resume")
+        resuming = False
         if run_input.resume:
             entry = run_input.resume[0]
             resume = entry.payload if entry.status == "resolved" else {"cancelled": True}
+            resuming = True
         elif isinstance(run_input.forwarded_props, dict):
             command = run_input.forwarded_props.get("command")
             if isinstance(command, dict) and "resume" in command:
-                resume = command["resume"]
+                resume, resuming = command["resume"], True
+        if resuming and not position:  # another turn's run moved the state on meanwhile
+            step = next((i + 1 for i, s in enumerate(steps) if isinstance(s, Interrupt)), 0)
         since_user = run_input.messages[run_input.messages.index(last_user) + 1:] if last_user \
             else run_input.messages
         tool_results = [m for m in since_user if isinstance(m, agui.ToolMessage)]

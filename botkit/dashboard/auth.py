@@ -23,7 +23,7 @@ from aiohttp import web
 
 from botkit.errors import UserError
 from botkit.store.base import StateStore
-from botkit.threads.records import ThreadNotFound, ThreadsError
+from botkit.threads.errors import ThreadNotFound, ThreadsError
 
 __all__ = ["COOKIE", "SESSION_TTL", "Session", "Sessions", "SignInToken", "dashboard_guard",
            "is_dashboard_path", "loopback_host", "secure", "session", "sign_in_tokens",

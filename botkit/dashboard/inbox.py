@@ -26,7 +26,7 @@ from botkit.dashboard.render import page
 from botkit.dashboard.wiring import THREADS, running_bot
 from botkit.errors import InteractionExpired, UserError
 from botkit.events import InteractionEvent
-from botkit.threads.records import ThreadNotFound
+from botkit.threads.errors import ThreadNotFound
 from botkit.threads.service import Threads
 from botkit.types import Conversation, MessageRef, PlatformUser
 from botkit.ui.codec import decode_message

@@ -14,13 +14,9 @@ from botkit.dashboard.auth import session
 from botkit.dashboard.render import page
 from botkit.dashboard.wiring import THREADS, running_bot
 from botkit.errors import UserError
-from botkit.threads.records import (
-    MAX_LIMIT,
-    STATUSES,
-    ThreadNotFound,
-    ThreadPage,
-    ThreadRecord,
-)
+from botkit.threads.errors import ThreadNotFound
+from botkit.threads.queries import MAX_LIMIT, STATUSES
+from botkit.threads.records import ThreadPage, ThreadRecord
 from botkit.threads.service import Threads
 
 __all__ = ["ListQuery", "threads_page", "threads_table"]

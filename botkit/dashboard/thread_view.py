@@ -13,7 +13,8 @@ from botkit.dashboard.auth import session
 from botkit.dashboard.render import json_text, page
 from botkit.dashboard.wiring import THREADS, running_bot, web_chat
 from botkit.errors import UserError
-from botkit.threads.records import ThreadNotFound, ThreadRecord
+from botkit.threads.errors import ThreadNotFound
+from botkit.threads.records import ThreadRecord
 from botkit.threads.service import Threads
 from botkit.types import Conversation, ThreadMessage
 

@@ -42,15 +42,18 @@ class RunRequest:
 
     @classmethod
     def after_interrupt(cls, pending: PendingInterrupt, value: Any, cancel: bool, *,
-                        tools: dict[str, BotTool], context: list[agui.Context]
+                        state: Any, tools: dict[str, BotTool], context: list[agui.Context]
                         ) -> RunRequest:
-        """The run that continues ``pending`` with the person's answer."""
+        """The run that continues ``pending`` with the person's answer, from the thread's
+        ``state`` now (a write accepted while it waited is kept)."""
         resume, forwarded = pending.answer(value, cancel)
-        return cls(messages=list(pending.messages), state=pending.state, tools=tools,
+        return cls(messages=list(pending.messages), state=state, tools=tools,
                    context=context, resume=resume, forwarded_props=forwarded)
 
     @classmethod
-    def replaying(cls, call: ToolCall, *, tools: dict[str, BotTool]) -> RunRequest:
-        """The run that finishes ``call``'s step (and continues) after a restart."""
-        return cls(messages=list(call.messages), state=call.state, tools=tools,
+    def replaying(cls, call: ToolCall, *, state: Any, tools: dict[str, BotTool]
+                  ) -> RunRequest:
+        """The run that finishes ``call``'s step (and continues) after a restart, from the
+        thread's ``state`` now."""
+        return cls(messages=list(call.messages), state=state, tools=tools,
                    context=list(call.context))

@@ -19,6 +19,7 @@ from botkit.run.interrupts import PendingInterrupt
 from botkit.run.result import RunResult
 from botkit.run.tracking import summarize_tool_calls
 from botkit.store.base import StateStore
+from botkit.threads.errors import ThreadNotFound
 from botkit.threads.service import Threads
 from botkit.types import Conversation, MessageRef, StreamPart, ToolProgress
 from botkit.ui.nodes import Context, Message, Section
@@ -92,7 +93,11 @@ class RunSurface:
 
     async def save_state(self, state: Any) -> None:
         self.checkpoint = state
-        await self.threads.write_state(self.conversation_id, state)  # the run made the record
+        try:
+            await self.threads.write_state(self.conversation_id, state)
+        except ThreadNotFound:  # deleted during the run: its state stays gone
+            log.info("thread %s was deleted during its run: state not kept",
+                     self.conversation_id)
 
     async def message_ids(self) -> dict[str, str]:
         ids = await self.store.get(keys.message_ids(self.conversation_id))

@@ -28,7 +28,6 @@ PREVIEW = 1000
 STATUS_AFTER: dict[str, ThreadStatus] = {
     "completed": "idle", "interrupted": "interrupted", "failed": "error",
     "max_iterations": "error", "crashed": "error"}
-RawRecord = dict[str, Any]
 
 
 class RunTrace(Protocol):
@@ -70,53 +69,65 @@ async def _safely(step: Awaitable[Any], thread_id: str) -> None:
         log.exception("could not update the thread record of %s", thread_id)
 
 
-def _change(threads: Threads, platform: str, conversation: Conversation,
-            edit: Callable[[ThreadRecord, bool], ThreadRecord | None]
-            ) -> Callable[[RawRecord | None], RawRecord | None]:
-    """A ``Threads.mutate`` step editing the typed record (``edit(record, is_new)``)."""
-    def apply(old: RawRecord | None) -> RawRecord | None:
-        if old is None:
-            record = ThreadRecord.from_dict(threads.new_record(
-                conversation.id, platform, conversation))
-        else:
-            record = ThreadRecord.from_dict(old)
-        new = edit(record, old is None)
-        return None if new is None else new.to_dict()
+Edit = Callable[[ThreadRecord], ThreadRecord | None]
+
+
+def _creating(threads: Threads, platform: str, conversation: Conversation, edit: Edit,
+              *, fresh: Edit | None = None) -> Callable[[ThreadRecord | None],
+                                                       ThreadRecord | None]:
+    """A ``Threads.mutate`` step that creates the record when there is none (``fresh``
+    edits a new one; default: ``edit``)."""
+    def apply(old: ThreadRecord | None) -> ThreadRecord | None:
+        if old is not None:
+            return edit(old)
+        return (fresh or edit)(threads.new_record(conversation.id, platform, conversation))
+    return apply
+
+
+def _existing(edit: Edit) -> Callable[[ThreadRecord | None], ThreadRecord | None]:
+    """A ``Threads.mutate`` step that never brings back a record deleted meanwhile."""
+    def apply(old: ThreadRecord | None) -> ThreadRecord | None:
+        return None if old is None else edit(old)
     return apply
 
 
 async def touch(threads: Threads, platform: str, conversation: Conversation, text: str
                 ) -> None:
     """A handled message arrived: create the record (titled by it) or bump ``updated_at``."""
-    def edit(record: ThreadRecord, new: bool) -> ThreadRecord:
-        title = record.title or (_title(text) if text.strip() else "")
-        return record if new and not title else dataclasses.replace(
-            record, title=title, updated_at=record.updated_at if new else threads.now())
-    await _safely(threads.mutate(conversation.id, _change(threads, platform, conversation,
-                                                          edit)), conversation.id)
+    title = _title(text) if text.strip() else ""
+
+    def bump(record: ThreadRecord) -> ThreadRecord:
+        return dataclasses.replace(record, title=record.title or title,
+                                   updated_at=threads.now())
+
+    def titled(record: ThreadRecord) -> ThreadRecord:
+        return dataclasses.replace(record, title=title)
+    await _safely(threads.mutate(conversation.id, _creating(
+        threads, platform, conversation, bump, fresh=titled)), conversation.id)
 
 
 async def ensure(threads: Threads, platform: str, conversation: Conversation) -> None:
     """Make sure the conversation has a record (proactive runs, state set by a handler)."""
-    def edit(record: ThreadRecord, new: bool) -> ThreadRecord | None:
-        return record if new else None
-    await _safely(threads.mutate(conversation.id, _change(threads, platform, conversation,
-                                                          edit)), conversation.id)
+    await _safely(threads.mutate(conversation.id, _creating(
+        threads, platform, conversation, lambda _: None, fresh=lambda new: new)),
+        conversation.id)
 
 
 async def track_run(threads: Threads, platform: str, conversation: Conversation, kind: str,
                     run: Callable[[], Awaitable[RunResult]], trace: RunTrace) -> RunResult:
-    """Run ``run()`` with the thread marked busy, then record how it ended."""
+    """Run ``run()`` with the thread marked busy (before ``run`` reads anything), then
+    record how it ended. The thread stays busy while any of its runs is going. A thread
+    deleted meanwhile stays deleted: its end is not recorded."""
     run_id, started, tid = uuid.uuid4().hex, threads.now(), conversation.id
 
-    def begin(record: ThreadRecord, new: bool) -> ThreadRecord:
+    def begin(record: ThreadRecord) -> ThreadRecord:
         return dataclasses.replace(record, status="busy", current_run=run_id,
-                                   updated_at=started)
-    await _safely(threads.mutate(tid, _change(threads, platform, conversation, begin)), tid)
+                                   live_runs=(*record.live_runs, run_id), updated_at=started)
+    await _safely(threads.mutate(tid, _creating(threads, platform, conversation, begin)), tid)
 
     async def finish(result: RunResult, status: str) -> None:
-        await _safely(_finish(threads, platform, conversation, run_id, kind, started, result,
-                              trace, status), tid)
+        await _safely(_finish(threads, conversation, run_id, kind, started, result, trace,
+                              status), tid)
     try:
         result = await run()
     except RunSuspended:  # waiting for a person; continued by a replay
@@ -130,10 +141,21 @@ async def track_run(threads: Threads, platform: str, conversation: Conversation,
     return dataclasses.replace(result, run_id=run_id, thread_id=tid)
 
 
-async def _finish(threads: Threads, platform: str, conversation: Conversation, run_id: str,
-                  kind: str, started: float, result: RunResult, trace: RunTrace,
-                  status: str) -> None:
+async def _finish(threads: Threads, conversation: Conversation, run_id: str, kind: str,
+                  started: float, result: RunResult, trace: RunTrace, status: str) -> None:
     ended, tid = threads.now(), conversation.id
+
+    def end(record: ThreadRecord) -> ThreadRecord:
+        going = tuple(r for r in record.live_runs if r != run_id)
+        after = STATUS_AFTER[status]
+        return dataclasses.replace(
+            record, status="busy" if going else after, live_runs=going,
+            current_run=going[-1] if going else None,
+            updated_at=ended, last_run_at=ended, run_count=record.run_count + 1,
+            last_error=result.error if after == "error" else None)
+    if await threads.store.get(keys.thread_record(tid)) is None:
+        log.info("thread %s was deleted during run %s: its end is not recorded", tid, run_id)
+        return  # (it cannot be deleted from here on: it stays busy until `end`)
     run = RunRecord(run_id=run_id, thread_id=tid, kind="resume" if kind == "resume"
                     else "run", status=status, started_at=started, ended_at=ended,
                     iterations=result.iterations, error=result.error,
@@ -142,13 +164,4 @@ async def _finish(threads: Threads, platform: str, conversation: Conversation, r
     await threads.store.list_append(keys.run_history(tid), run.to_dict(),
                                     max_len=threads.history_limit)
     await threads.record_run(tid, run_id, status)  # every run leaves a checkpoint
-
-    def end(record: ThreadRecord, new: bool) -> ThreadRecord:
-        newer_run_going = record.current_run not in (None, run_id)
-        after = STATUS_AFTER[status]
-        return dataclasses.replace(
-            record, status="busy" if newer_run_going else after,
-            current_run=record.current_run if newer_run_going else None,
-            updated_at=ended, last_run_at=ended, run_count=record.run_count + 1,
-            last_error=result.error if after == "error" else None)
-    await threads.mutate(tid, _change(threads, platform, conversation, end))
+    await threads.mutate(tid, _existing(end))

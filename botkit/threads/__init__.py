@@ -6,20 +6,22 @@ the command line."""
 from botkit.threads.access import APIToken
 from botkit.threads.checkpoints import CheckpointNotFound
 from botkit.threads.config import ThreadsAPIConfig
+from botkit.threads.errors import (
+    MessagesUnavailable,
+    PreconditionFailed,
+    ThreadBusy,
+    ThreadConflict,
+    ThreadNotFound,
+    ThreadQueryError,
+    ThreadsError,
+)
 from botkit.threads.messages import MessageKeeper, MessageNotFound, MessagePage
 from botkit.threads.records import (
     Checkpoint,
-    MessagesUnavailable,
-    PreconditionFailed,
     RunRecord,
-    ThreadBusy,
-    ThreadConflict,
     ThreadEvent,
-    ThreadNotFound,
     ThreadPage,
-    ThreadQueryError,
     ThreadRecord,
-    ThreadsError,
     ThreadStatus,
 )
 from botkit.threads.service import Threads

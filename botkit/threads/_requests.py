@@ -17,7 +17,10 @@ from pydantic import (
     ValidationError,
 )
 
-from botkit.threads.records import MAX_LIMIT, SORT_FIELDS, ThreadQueryError, ThreadStatus
+from botkit.threads.errors import ThreadQueryError
+from botkit.threads.queries import MAX_LIMIT, SORT_FIELDS
+from botkit.threads.records import ThreadStatus
+from botkit.threads.selection import MAX_EXTRACT, PATH_PATTERN
 from botkit.types import ThreadMessage
 
 __all__ = [
@@ -73,6 +76,24 @@ class Filters(Body):
                                                            "null: both")
 
 
+def _ttl(value: Any) -> Any:
+    """LangGraph's thread TTL: minutes, or ``{"ttl": minutes, "strategy": "delete"}``."""
+    return {"ttl": value, "strategy": "delete"} if isinstance(value, int | float) else value
+
+
+class TTL(Loose):
+    ttl: Annotated[float, Field(gt=0)]
+    strategy: Literal["delete"] = "delete"
+
+
+TTLField = Annotated[TTL | None, BeforeValidator(_ttl), Field(
+    None, description="Accepted for LangGraph clients and ignored: botkit does not expire "
+                      "threads (delete them, or archive them)")]
+
+
+Path = Annotated[StrictStr, Field(pattern=PATH_PATTERN)]
+
+
 class SearchThreads(Filters):
     limit: Limit = 10
     offset: Offset = 0
@@ -80,6 +101,10 @@ class SearchThreads(Filters):
     sort_order: Literal["asc", "desc"] = "desc"
     select: list[ThreadField] | None = Field(None, description="Only these fields of "
                                                                "each thread")
+    extract: dict[str, Path] | None = Field(
+        None, max_length=MAX_EXTRACT, description="{alias: path} (values.messages[-1]): "
+                                                  "each thread gets `extracted` with the "
+                                                  "value at each path")
 
 
 class CountThreads(Filters):
@@ -92,6 +117,9 @@ class Update(Loose):
 
 
 class Superstep(Loose):
+    """One LangGraph superstep: its updates apply in order; list values are appended."""
+
+
     updates: list[Update]
 
 
@@ -105,13 +133,15 @@ class CreateThread(Body):
     metadata: dict[str, Any] | None = None
     if_exists: Literal["raise", "do_nothing"] = "raise"
     supersteps: list[Superstep] | None = Field(
-        None, description="State updates applied in order (their values are merged)")
+        None, description="State updates, one checkpoint per superstep (named by its "
+                          "as_node); a list value is appended to the list there")
     title: StrictStr = ""
     platform: Id = Field("web", description="Whose conversation it is (default: a web "
                                             "thread)")
     user_id: Id | None = None
     participants: list[Id] = []
     messages: list[NewMessage] = Field([], description="Added to the new thread")
+    ttl: TTLField
 
 
 class PatchThread(Body):
@@ -121,6 +151,7 @@ class PatchThread(Body):
     archived: StrictBool | None = None
     user_id: Id | None = None
     participants: list[Id] | None = None
+    ttl: TTLField
 
 
 class CopyThread(Body):
@@ -159,7 +190,8 @@ class HistoryRequest(Body):
         None, description="A checkpoint id (or LangGraph's checkpoint config): older ones")
     metadata: dict[str, Any] | None = None
     checkpoint: dict[str, Any] | None = None
-    select: list[StrictStr] | None = None
+    select: list[StrictStr] | None = Field(None, description="Only these fields of each "
+                                                             "state (values.<key>: one key)")
 
     def before_id(self) -> str | None:
         found = _before(self.before)
@@ -168,8 +200,6 @@ class HistoryRequest(Body):
 
 class AddMessages(Body):
     messages: Annotated[list[NewMessage], Field(min_length=1)]
-    config: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
 
 
 # -- query strings (values arrive as text) -------------------------------------------
@@ -201,7 +231,12 @@ class MessagesQuery(Query):
 
 
 class StateQuery(Query):
-    subgraphs: Literal["true", "false"] = "false"
+    subgraphs: Literal["true", "false", "True", "False"] = Field(
+        "false", description="Accepted for LangGraph clients: a botkit thread has no "
+                             "subgraphs")
+    select: Annotated[list[str] | None, BeforeValidator(
+        lambda v: [v] if isinstance(v, str) else v)] = Field(
+        None, description="Only these fields (repeat the parameter; values.<key>: one key)")
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -9,14 +9,14 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from botkit.errors import UserError
 
-__all__ = ["SCOPES", "APIToken", "Principal", "Scope", "sign_stream_token",
+__all__ = ["SCOPES", "APIToken", "Principal", "Scope", "sign_stream_token", "signing_key",
            "verify_stream_token"]
 
 Scope = Literal["read", "write", "admin"]
@@ -63,10 +63,16 @@ class Principal:
 EVERYONE = Principal(scopes=frozenset(SCOPES))
 
 
-def signing_key(tokens: Iterable[APIToken]) -> bytes:
-    """Derived from the configured tokens, so replicas with one config agree."""
-    material = "\n".join(sorted(t.token for t in tokens))
-    return hashlib.sha256(b"botkit-stream-token\n" + material.encode()).digest()
+_PROCESS_KEY = secrets.token_bytes(32)
+
+
+def signing_key(secret: str | None) -> bytes:
+    """The key stream tokens are signed with: from ``secret`` (the same on every replica,
+    so a token from one works on all, and across restarts), else random for this process
+    only (then tokens stop working when it restarts, and on other replicas)."""
+    if secret is None:
+        return _PROCESS_KEY
+    return hashlib.sha256(b"botkit-stream-token\n" + secret.encode()).digest()
 
 
 def _b64(data: bytes) -> str:

@@ -27,7 +27,8 @@ import httpx
 
 from botkit.errors import UserError
 from botkit.store import store_from_url
-from botkit.threads.records import SORT_FIELDS, STATUSES, ThreadNotFound
+from botkit.threads.errors import ThreadNotFound
+from botkit.threads.queries import SORT_FIELDS, STATUSES
 from botkit.threads.service import Threads
 
 __all__ = ["add_threads_parser", "run_threads"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from botkit.errors import UserError
 from botkit.threads.access import APIToken
@@ -12,8 +14,9 @@ from botkit.threads.access import APIToken
 if TYPE_CHECKING:
     from botkit.threads.service import Threads
 
-__all__ = ["ThreadsAPIConfig", "is_loopback", "serve_threads_api"]
+__all__ = ["APIServer", "ThreadsAPIConfig", "is_loopback", "provide_server", "start_server"]
 
+STREAM_SECRET_ENV = "BOTKIT_THREADS_STREAM_SECRET"
 TOKEN_HELP = ("ThreadsAPIConfig(token=...), `botkit run --threads-api-token TOKEN` or the "
               "BOTKIT_THREADS_API_TOKEN environment variable")
 
@@ -40,6 +43,10 @@ class ThreadsAPIConfig:
     ``cors_origins``: origins a browser page may call from (``("*",)`` for any); none by
     default. ``max_body_bytes``: larger bodies get 413. ``stream_token_ttl``: how long a
     ``POST /threads/events/token`` token lets an ``EventSource`` connect.
+    ``stream_token_secret`` (default: the ``BOTKIT_THREADS_STREAM_SECRET`` environment
+    variable) signs those tokens: give every replica the same random secret so a token
+    works on all of them and across restarts. Without one, each process signs with a
+    random key of its own (tokens then last until it restarts, on that process only).
     """
 
     port: int = 8787
@@ -49,8 +56,17 @@ class ThreadsAPIConfig:
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
     stream_token_ttl: float = 300.0
+    stream_token_secret: str | None = field(
+        default_factory=lambda: os.environ.get(STREAM_SECRET_ENV) or None, repr=False)
 
     def __post_init__(self) -> None:
+        if self.stream_token_secret is not None and (
+                not isinstance(self.stream_token_secret, str)
+                or len(self.stream_token_secret) < 16):
+            raise UserError("the stream token secret must be a random string of 16 or "
+                            f"more characters (ThreadsAPIConfig(stream_token_secret=...) or "
+                            f"{STREAM_SECRET_ENV}); e.g. python -c 'import secrets; "
+                            "print(secrets.token_urlsafe(32))'")
         if self.token is not None and not isinstance(self.token, str):
             raise UserError(f"the threads API token must be a string: {TOKEN_HELP}")
         object.__setattr__(self, "tokens", tuple(self.tokens))
@@ -84,12 +100,27 @@ class ThreadsAPIConfig:
         return admin + self.tokens
 
 
-async def serve_threads_api(threads: Threads, config: ThreadsAPIConfig) -> Any:
-    """Start serving ``threads`` (a ``ThreadsServer``: ``.url``, ``await .stop()``) with its
-    own routes and every group in ``threads.route_groups``."""
-    try:
-        from botkit.threads.http import ThreadsServer
-    except ImportError as exc:
-        raise UserError('the threads HTTP API needs aiohttp: pip install "botkit[threads-api]" '
-                        f"({exc})") from exc
-    return await ThreadsServer(threads, config).start()
+class APIServer(Protocol):
+    """A running threads API: its base ``url``, and ``stop``."""
+
+    url: str
+
+    async def stop(self) -> None: ...
+
+
+Serve = Callable[["Threads", "ThreadsAPIConfig"], Awaitable[APIServer]]
+_serve: list[Serve] = []
+
+
+def provide_server(serve: Serve) -> None:
+    """Name what serves the threads API (the HTTP server lives at the edge, L5, and
+    ``botkit`` wires it in here; a test may wire another)."""
+    _serve[:] = [serve]
+
+
+async def start_server(threads: Threads, config: ThreadsAPIConfig) -> APIServer:
+    """Serve ``threads`` with what ``provide_server`` named."""
+    if not _serve:
+        raise UserError("no threads API server is wired in: import botkit (the package) "
+                        "before starting a bot with threads_api=...")
+    return await _serve[0](threads, config)

@@ -12,13 +12,10 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from botkit import ui
 from botkit.adapter import PlatformAdapter
-from botkit.threads.records import (
-    MessagesUnavailable,
-    ThreadNotFound,
-    ThreadQueryError,
-    ThreadRecord,
-    check_page,
-)
+from botkit.codec import decode_conversation
+from botkit.threads.errors import MessagesUnavailable, ThreadNotFound, ThreadQueryError
+from botkit.threads.queries import check_page
+from botkit.threads.records import ThreadRecord
 from botkit.types import Conversation, MessageRef, PlatformUser, ThreadMessage
 
 __all__ = ["MessageKeeper", "MessageNotFound", "MessagePage", "Role", "ThreadMessagesMixin",
@@ -66,9 +63,14 @@ class MessagePage:
 
 
 def conversation_of(record: ThreadRecord) -> Conversation:
-    conv = record.conversation
-    return Conversation(id=conv.get("id", record.id), channel=conv.get("channel", record.channel),
-                        thread=conv.get("thread"), is_direct=bool(conv.get("is_direct")))
+    """Where the platform keeps the thread's messages."""
+    return decode_conversation({"id": record.id, "channel": record.channel,
+                                **record.conversation})
+
+
+def _only_assistant(platform: str) -> ThreadQueryError:
+    return ThreadQueryError([("role", f"the {platform!r} platform keeps its own messages: "
+                                      "the API can only post as the bot (role assistant)")])
 
 
 class ThreadMessagesMixin:
@@ -76,6 +78,11 @@ class ThreadMessagesMixin:
 
     if TYPE_CHECKING:
         async def get(self, thread_id: str) -> ThreadRecord: ...
+
+    def keeps_messages(self, platform: str) -> bool:
+        """True when botkit itself keeps ``platform``'s messages (a ``MessageKeeper``)."""
+        adapter = self._adapter_for(platform) if self._adapter_for else None
+        return isinstance(adapter, MessageKeeper)
 
     def check_can_add(self, platform: str, roles: Sequence[str]) -> None:
         """Raise now what ``add_message`` would raise for these roles on ``platform``."""
@@ -85,9 +92,7 @@ class ThreadMessagesMixin:
                 f"messages of {platform!r} threads live on that platform, which this "
                 "process does not serve: ask the running bot that does (its threads API)")
         if not isinstance(adapter, MessageKeeper) and set(roles) - {"assistant"}:
-            raise ThreadQueryError([("role", f"the {platform!r} platform keeps its own "
-                                             "messages: the API can only post as the bot "
-                                             "(role assistant)")])
+            raise _only_assistant(platform)
 
     async def _platform(self, thread_id: str) -> tuple[ThreadRecord, PlatformAdapter]:
         record = await self.get(thread_id)
@@ -96,6 +101,11 @@ class ThreadMessagesMixin:
             raise MessagesUnavailable(
                 f"messages of {thread_id!r} live on the {record.platform!r} platform, which "
                 "this process does not serve: ask the running bot that does (its threads API)")
+        if record.copied_from is not None and not isinstance(adapter, MessageKeeper):
+            raise MessagesUnavailable(
+                f"{thread_id!r} is a copy of {record.copied_from!r}: the {record.platform!r} "
+                "platform keeps that thread's messages, and a copy has no conversation there "
+                "(its state, checkpoints and runs were copied)")
         return record, adapter
 
     async def _all_messages(self, thread_id: str) -> list[ThreadMessage]:
@@ -147,15 +157,27 @@ class ThreadMessagesMixin:
             return await adapter.add_message(conversation, text, role=role,  # type: ignore[arg-type]
                                              user=user)
         if role != "assistant":
-            raise ThreadQueryError([("role", f"the {record.platform!r} platform keeps its own "
-                                             "messages: the API can only post as the bot "
-                                             "(role assistant)")])
+            raise _only_assistant(record.platform)
         try:
             ref = await adapter.post(conversation, ui.Message(text))
         except Exception as exc:
             raise MessagesUnavailable(f"{record.platform} refused the message: "
                                       f"{type(exc).__name__}: {exc}") from exc
         return ThreadMessage(id=ref.id, text=text, user=adapter.bot_user, is_bot=True)
+
+    async def copy_messages(self, source: str, target: str) -> int:
+        """Copy the kept messages of ``source`` into ``target`` (a copy's own conversation);
+        0 where the platform keeps its own messages. Returns how many."""
+        record = await self.get(source)
+        adapter = self._adapter_for(record.platform) if self._adapter_for else None
+        if not isinstance(adapter, MessageKeeper):
+            return 0
+        copied = conversation_of(await self.get(target))
+        items = await self._all_messages(source)
+        for m in items:
+            await adapter.add_message(copied, m.text, user=m.user,
+                                      role="assistant" if m.is_bot else "user")
+        return len(items)
 
     async def delete_message(self, thread_id: str, message_id: str) -> None:
         """Delete one message (on a platform that keeps its own, only the bot's)."""

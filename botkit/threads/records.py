@@ -1,94 +1,42 @@
-"""What the threads layer stores and returns: thread records, run records, change events,
-and the validation of list queries (shared by ``bot.threads`` and the HTTP API)."""
+"""What the threads layer stores and returns: thread records, checkpoints, run records,
+pages and change events (errors: ``botkit.threads.errors``; argument checks:
+``botkit.threads.queries``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
-from botkit.errors import BotkitError, UserError
+from botkit.store.base import canonical_json
 
 __all__ = [
-    "MAX_LIMIT",
-    "SORT_FIELDS",
-    "STATUSES",
     "Checkpoint",
-    "MessagesUnavailable",
-    "PreconditionFailed",
     "RunRecord",
-    "ThreadBusy",
-    "ThreadConflict",
     "ThreadEvent",
-    "ThreadNotFound",
     "ThreadPage",
-    "ThreadQueryError",
     "ThreadRecord",
     "ThreadStatus",
-    "ThreadsError",
+    "iso",
+    "view_etag",
 ]
 
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
-STATUSES: tuple[str, ...] = get_args(ThreadStatus)
-SORT_FIELDS = ("updated_at", "created_at", "thread_id", "status", "last_run_at", "title")
-MAX_LIMIT = 200
 EventType = Literal["created", "renamed", "archived", "unarchived", "status_changed",
                     "updated", "state_changed", "deleted"]
 
 
-class ThreadNotFound(BotkitError, LookupError):
-    """No thread record has this id (the HTTP API answers 404)."""
-
-    def __init__(self, thread_id: str) -> None:
-        super().__init__(f"no thread {thread_id!r}")
-        self.thread_id = thread_id
+def iso(ts: float | None) -> str | None:
+    """Unix seconds as ISO-8601 (UTC)."""
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
 
 
-class ThreadsError(UserError):
-    """A request the threads layer refuses; ``status`` is the HTTP status it answers."""
-
-    status = 409
-    code = "conflict"
-
-
-class ThreadBusy(ThreadsError):
-    """The thread is running: its state cannot change until the run ends (HTTP 409)."""
-
-    code = "thread_busy"
-
-    def __init__(self, thread_id: str) -> None:
-        super().__init__(f"thread {thread_id!r} is busy with a run: its state changes when "
-                         "the run ends; try again then")
-
-
-class ThreadConflict(ThreadsError):
-    """The thread exists already, or the state moved on (HTTP 409)."""
-
-
-class PreconditionFailed(ThreadsError):
-    """``If-Match`` named another version than the current one (HTTP 412)."""
-
-    status = 412
-    code = "precondition_failed"
-
-    def __init__(self, what: str, current: str) -> None:
-        super().__init__(f"{what} changed since you read it (now {current}): read it again")
-        self.current = current
-
-
-class MessagesUnavailable(ThreadsError):
-    """The thread's platform is not served here, or cannot do this (HTTP 409)."""
-
-    code = "messages_unavailable"
-
-
-class ThreadQueryError(UserError):
-    """Arguments that cannot work (the HTTP API answers 422 with ``errors``)."""
-
-    def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
-        self.errors = [{"field": f, "message": m} for f, m in errors]
-        super().__init__("; ".join(f"{f}: {m}" for f, m in errors))
+def view_etag(view: Mapping[str, Any]) -> str:
+    """The version (``ETag`` / ``If-Match``) of a thread as the API shows it: the whole
+    body, values and interrupts included."""
+    return '"' + hashlib.sha256(canonical_json(view).encode()).hexdigest()[:20] + '"'
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,9 +55,13 @@ class ThreadRecord:
     last_run_at: float | None = None
     run_count: int = 0
     current_run: str | None = None
+    """The newest of the runs going on (None when idle)."""
+    live_runs: tuple[str, ...] = ()
+    """Every run going on (several under ``parallel`` or with a resume): busy until the
+    last ends."""
     last_error: str | None = None
     conversation: Mapping[str, Any] = field(default_factory=dict)
-    """Where the platform keeps it: ``{id, channel, thread, is_direct}``."""
+    """Where the platform keeps it (``botkit.codec.encode_conversation``)."""
     copied_from: str | None = None
     user_id: str | None = None
     """Whose thread it is (set by a user-bound token that creates it, or by the caller)."""
@@ -119,7 +71,7 @@ class ThreadRecord:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["metadata"], data["conversation"] = dict(self.metadata), dict(self.conversation)
-        data["participants"] = list(self.participants)
+        data["participants"], data["live_runs"] = list(self.participants), list(self.live_runs)
         return data
 
     @classmethod
@@ -127,6 +79,7 @@ class ThreadRecord:
         names = cls.__dataclass_fields__
         values = {k: v for k, v in data.items() if k in names}
         values["participants"] = tuple(values.get("participants") or ())
+        values["live_runs"] = tuple(values.get("live_runs") or ())
         return cls(**values)
 
     def visible_to(self, user_id: str | None) -> bool:
@@ -138,15 +91,11 @@ class ThreadRecord:
         """The wire shape (LangGraph's thread, plus botkit's fields); ISO-8601 times."""
         data = self.to_dict()
         thread_id = data.pop("id")
+        del data["live_runs"]
         for name in ("created_at", "updated_at", "last_run_at"):
             data[name] = iso(data[name])
         return {"thread_id": thread_id, **data, "values": {} if values is None else values,
                 "interrupts": dict(interrupts or {}), "config": {}}
-
-
-def iso(ts: float | None) -> str | None:
-    """Unix seconds as ISO-8601 (UTC)."""
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,35 +113,37 @@ class Checkpoint:
     parent_checkpoint_id: str | None = None
     run_id: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
-    next: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["metadata"], data["next"] = dict(self.metadata), list(self.next)
+        data["metadata"] = dict(self.metadata)
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Checkpoint:
         names = cls.__dataclass_fields__
-        values = {k: v for k, v in data.items() if k in names}
-        values["next"] = tuple(values.get("next") or ())
-        return cls(**values)
+        return cls(**{k: v for k, v in data.items() if k in names})
 
     def ref(self, checkpoint_id: str | None = None) -> dict[str, Any] | None:
         cid = self.checkpoint_id if checkpoint_id is None else checkpoint_id
         return {"thread_id": self.thread_id, "checkpoint_ns": "", "checkpoint_id": cid or None}
 
-    def to_state(self) -> dict[str, Any]:
-        """LangGraph's ``ThreadState`` shape."""
+    def to_state(self, *, next_nodes: Sequence[str] = (),
+                 tasks: Sequence[Mapping[str, Any]] = (),
+                 interrupts: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+        """LangGraph's ``ThreadState`` shape; the head of an interrupted thread has its
+        ``next``, ``tasks`` and ``interrupts`` (``botkit.threads.waiting``)."""
         parent = (None if self.parent_checkpoint_id is None
                   else self.ref(self.parent_checkpoint_id))
-        return {"values": self.values, "next": list(self.next), "tasks": [],
+        return {"values": self.values, "next": list(next_nodes),
+                "tasks": [dict(t) for t in tasks],
                 "checkpoint": self.ref(), "metadata": {
                     **self.metadata, "source": self.source, "step": self.step,
                     "run_id": self.run_id, "thread_id": self.thread_id, "parents": {}},
                 "created_at": iso(self.created_at), "parent_checkpoint": parent,
                 "checkpoint_id": self.checkpoint_id or None,
-                "parent_checkpoint_id": self.parent_checkpoint_id, "interrupts": []}
+                "parent_checkpoint_id": self.parent_checkpoint_id,
+                "interrupts": [dict(i) for i in interrupts]}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,10 +192,6 @@ class ThreadPage:
     def __len__(self) -> int:
         return len(self.threads)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"threads": [t.to_dict() for t in self.threads], "total": self.total,
-                "limit": self.limit, "offset": self.offset}
-
 
 @dataclass(frozen=True, kw_only=True)
 class ThreadEvent:
@@ -261,49 +208,3 @@ class ThreadEvent:
         return {"seq": self.seq, "type": self.type, "thread_id": self.thread_id, "at": self.at,
                 "thread": None if self.thread is None else self.thread.to_dict(),
                 "event_id": self.event_id}
-
-
-def check_id(thread_id: object, name: str = "thread_id") -> str:
-    if not isinstance(thread_id, str) or not thread_id:
-        raise ThreadQueryError([(name, "must be a non-empty string")])
-    return thread_id
-
-
-def check_page(limit: object, offset: object, *, max_limit: int = MAX_LIMIT,
-               problems: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
-    errors = [] if problems is None else problems
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= max_limit:
-        errors.append(("limit", f"must be an integer from 1 to {max_limit}"))
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        errors.append(("offset", "must be an integer >= 0"))
-    return errors
-
-
-def check_list_query(*, search: object, status: object, metadata: object, platform: object,
-                     limit: object, offset: object, sort_by: object, sort_order: object,
-                     archived: object) -> tuple[str, ...]:
-    """Validate ``list`` arguments (all problems at once); returns the statuses wanted."""
-    errors = check_page(limit, offset)
-    for name, value in (("search", search), ("platform", platform)):
-        if value is not None and not isinstance(value, str):
-            errors.append((name, "must be a string"))
-    statuses: tuple[str, ...] = ()
-    if isinstance(status, str):
-        statuses = (status,)
-    elif isinstance(status, Iterable) and not isinstance(status, Mapping):
-        statuses = tuple(status)
-    elif status is not None:
-        errors.append(("status", "must be a status or a list of statuses"))
-    if bad := [s for s in statuses if s not in STATUSES]:
-        errors.append(("status", f"unknown {bad!r}; one of {', '.join(STATUSES)}"))
-    if metadata is not None and not isinstance(metadata, Mapping):
-        errors.append(("metadata", "must be an object of key/value pairs"))
-    if sort_by not in SORT_FIELDS and sort_by != "id":
-        errors.append(("sort_by", f"must be one of {', '.join(SORT_FIELDS)}"))
-    if sort_order not in ("asc", "desc"):
-        errors.append(("sort_order", "must be asc or desc"))
-    if archived not in (True, False, None):
-        errors.append(("archived", "must be true, false or null (both)"))
-    if errors:
-        raise ThreadQueryError(errors)
-    return statuses

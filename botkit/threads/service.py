@@ -1,81 +1,54 @@
 """``bot.threads``: create, find, inspect and manage the conversations a bot keeps.
 
-Records live in the bot's store (``thread:<id>``), next to the agent state (``state:<id>``,
-its checkpoints ``ckpt:<id>``: see ``botkit.threads.checkpoints``), the run history
-(``runs:<id>``, newest ``history_limit`` runs) and the pending interrupt. A record is created
-by ``create``, or the first time a handled message arrives or a run starts. ``delete``
-removes what botkit stored, never the platform's messages.
+Records live in the bot's store (``thread:<id>``), next to the agent state and its
+checkpoints (``state:<id>``, ``ckpt:<id>``: see ``botkit.threads.checkpoints``), the run
+history (``runs:<id>``, newest ``history_limit`` runs) and the pending interrupt. A record
+is created by ``create``, or the first time a handled message arrives or a run starts.
+``delete`` removes what botkit stored, never the platform's messages; it is refused
+(``ThreadBusy``) while a run is going.
 """
 
 from __future__ import annotations
 
 import builtins
-import contextlib
-import copy
-import hashlib
+import dataclasses
+import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from botkit import keys
 from botkit.adapter import PlatformAdapter
-from botkit.store.base import StateStore, canonical_json
-from botkit.store.streams import StreamId
-from botkit.threads.checkpoints import ThreadStateMixin
-from botkit.threads.events import EventHub, Subscription
-from botkit.threads.messages import ThreadMessagesMixin
-from botkit.threads.records import (
+from botkit.codec import encode_conversation
+from botkit.store.base import StateStore
+from botkit.threads.announce import ThreadAnnounceMixin
+from botkit.threads.checkpoints import ThreadStateMixin, head_values
+from botkit.threads.copying import ThreadCopyMixin
+from botkit.threads.errors import (
     PreconditionFailed,
-    RunRecord,
+    ThreadBusy,
     ThreadConflict,
-    ThreadEvent,
     ThreadNotFound,
-    ThreadPage,
     ThreadQueryError,
-    ThreadRecord,
-    check_id,
-    check_list_query,
-    check_page,
 )
+from botkit.threads.events import EventHub
+from botkit.threads.messages import ThreadMessagesMixin
+from botkit.threads.queries import check_id, check_page, check_users
+from botkit.threads.records import RunRecord, ThreadRecord, view_etag
+from botkit.threads.search import ThreadSearchMixin
+from botkit.threads.waiting import Waiting
 from botkit.types import Conversation
 
-__all__ = ["Threads", "record_etag"]
+__all__ = ["WEB", "Threads"]
 
+log = logging.getLogger("botkit")
 WEB = "web"
+Change = Callable[[ThreadRecord | None], ThreadRecord | None]
 
 
-def record_etag(record: ThreadRecord | Mapping[str, Any]) -> str:
-    """The version of a record (``ETag`` / ``If-Match``)."""
-    data = record.to_dict() if isinstance(record, ThreadRecord) else record
-    return '"' + hashlib.sha256(canonical_json(data).encode()).hexdigest()[:20] + '"'
-
-
-def _sort_value(record: ThreadRecord, field: str) -> Any:
-    value = getattr(record, "id" if field == "thread_id" else field)
-    if isinstance(value, str):
-        return (1, value.casefold() if field == "title" else value)
-    return (0, 0.0) if value is None else (1, value)
-
-
-def _interrupts(pending: Any) -> dict[str, list[dict[str, Any]]]:
-    if not isinstance(pending, dict):
-        return {}
-    key = str(pending.get("run_id") or pending.get("event_name") or "interrupt")
-    return {key: [{"value": pending.get("payload"), "id": pending.get("event_name")}]}
-
-
-def _check_users(user_id: object, participants: object) -> list[tuple[str, str]]:
-    errors = []
-    if user_id is not None and (not isinstance(user_id, str) or not user_id):
-        errors.append(("user_id", "must be a non-empty string"))
-    if not isinstance(participants, list | tuple) or not all(
-            isinstance(p, str) and p for p in participants):
-        errors.append(("participants", "must be a list of user ids"))
-    return errors
-
-
-class Threads(ThreadStateMixin, ThreadMessagesMixin):
+class Threads(ThreadAnnounceMixin, ThreadStateMixin, ThreadMessagesMixin, ThreadSearchMixin,
+              ThreadCopyMixin):
     """The threads API (``bot.threads``). Works on any ``StateStore``; messages also need
     the platform adapter, so they only work inside the running bot."""
 
@@ -95,77 +68,38 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
         self.checkpoint_limit = checkpoint_limit
         self.hub = EventHub(store)
         self._seq = 0
-        self.route_groups: list[Any] = []
+        self.route_groups: builtins.list[Any] = []
         """Extra HTTP route groups (``botkit.threads.http.RouteGroup``) the threads API
         serves next to its own: an adapter appends its routes here before the bot starts."""
 
     def now(self) -> float:
         return self._clock()
 
-    # -- events ------------------------------------------------------------------------
-    def subscribe(self, *, last_event_id: str | None = None, after: str | None = None,
-                  thread_id: str | None = None
-                  ) -> contextlib.AbstractAsyncContextManager[Subscription]:
-        """``async with bot.threads.subscribe() as events: async for event in events: …``
-        With ``last_event_id`` (or ``after``), first the events after it that the event bus
-        still keeps (every process's, in one order); ``thread_id`` keeps one thread's."""
-        since = last_event_id or after
-        if since is not None:
-            try:
-                StreamId.parse(since)
-            except ValueError:
-                raise ThreadQueryError([("Last-Event-ID", "must be an event id, as sent in "
-                                         "the stream's id: lines")]) from None
-        return self.hub.subscribe(after=since, thread_id=thread_id)
-
-    def _emit(self, kind: Any, thread_id: str, record: dict[str, Any] | None) -> None:
-        self._seq += 1
-        thread = None if record is None else ThreadRecord.from_dict(record)
-        self.hub.publish(ThreadEvent(seq=self._seq, type=kind, thread_id=thread_id,
-                                     at=self._clock(), thread=thread))
-
-    def _announce(self, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
-        tid = new["id"]
-        if old is None:
-            self._emit("created", tid, new)
-            return
-        if old.get("title") != new.get("title"):
-            self._emit("renamed", tid, new)
-        if old.get("archived") != new.get("archived"):
-            self._emit("archived" if new.get("archived") else "unarchived", tid, new)
-        if old.get("status") != new.get("status"):
-            self._emit("status_changed", tid, new)
-        if any(old.get(k) != new.get(k) for k in ("metadata", "user_id", "participants")):
-            self._emit("updated", tid, new)
-
     # -- record plumbing ---------------------------------------------------------------
-    async def mutate(
-        self, thread_id: str,
-        change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
-    ) -> dict[str, Any] | None:
-        """Apply ``change`` to the stored record atomically (compare-and-set, retried);
-        ``change`` returns the new record, or None for "leave it". Returns the result."""
+    async def mutate(self, thread_id: str, change: Change) -> ThreadRecord | None:
+        """Apply ``change`` to the stored record atomically (compare-and-set, retried):
+        it gets the record (None when there is none) and returns the new one, or None
+        for "leave it". Returns the record as it then is (None when there is none)."""
         key = keys.thread_record(thread_id)
         for _ in range(100):
-            old = await self.store.get(key)
-            new = change(copy.deepcopy(old))
+            stored = await self.store.get(key)
+            old = None if stored is None else ThreadRecord.from_dict(stored)
+            new = change(old)
             if new is None or new == old:
                 return old
-            if await self.store.compare_and_set(key, old, new):
+            if await self.store.compare_and_set(key, stored, new.to_dict()):
                 self._announce(old, new)
                 return new
         raise RuntimeError(f"the record of thread {thread_id!r} kept changing under us")
 
     def new_record(self, thread_id: str, platform: str, conversation: Conversation,
-                   title: str = "", **extra: Any) -> dict[str, Any]:
+                   title: str = "", **extra: Any) -> ThreadRecord:
         now = self._clock()
-        return ThreadRecord(
-            id=thread_id, platform=platform, channel=conversation.channel, title=title,
-            created_at=now, updated_at=now,
-            conversation={"id": conversation.id, "channel": conversation.channel,
-                          "thread": conversation.thread, "is_direct": conversation.is_direct},
-            **extra,
-        ).to_dict()
+        return ThreadRecord(id=thread_id, platform=platform, channel=conversation.channel,
+                            title=title, created_at=now, updated_at=now,
+                            conversation=encode_conversation(dataclasses.replace(
+                                conversation, raw={})),  # the platform's own data stays out
+                            **extra)
 
     # -- reading -----------------------------------------------------------------------
     async def get(self, thread_id: str) -> ThreadRecord:
@@ -175,20 +109,33 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
             raise ThreadNotFound(thread_id)
         return ThreadRecord.from_dict(data)
 
-    async def interrupts(self, thread_id: str) -> dict[str, list[dict[str, Any]]]:
-        """The pending interrupt, LangGraph-shaped: ``{run id: [{"value", "id"}]}``."""
-        return _interrupts(await self.store.get(keys.pending_interrupt(thread_id)))
+    async def waiting(self, thread_id: str) -> Waiting:
+        """The interrupts the thread waits on (``Waiting()`` when none)."""
+        return Waiting.of(await self.store.get(keys.pending_interrupt(thread_id)))
+
+    async def interrupts(self, thread_id: str) -> dict[str, builtins.list[dict[str, Any]]]:
+        """The pending interrupts, LangGraph-shaped: ``{interrupt id: [{"value", "id"}]}``."""
+        return (await self.waiting(thread_id)).by_id()
 
     async def views(self, records: Sequence[ThreadRecord]) -> builtins.list[dict[str, Any]]:
         """The records in the API's shape, with their state values and interrupts (read
         in two store calls)."""
         ids = [r.id for r in records]
-        states = await self.store.get_many([keys.thread_state(i) for i in ids])
+        heads = await self.store.get_many([keys.thread_state(i) for i in ids])
         pending = await self.store.get_many([keys.pending_interrupt(i) for i in ids])
-        return [r.to_api(values={} if v is None else v, interrupts=_interrupts(p))
-                for r, v, p in zip(records, states, pending, strict=True)]
+        return [r.to_api(values=head_values(h), interrupts=Waiting.of(p).by_id())
+                for r, h, p in zip(records, heads, pending, strict=True)]
 
-    async def runs(self, thread_id: str, *, limit: int = 20) -> list[RunRecord]:
+    async def etag(self, record: ThreadRecord) -> str:
+        """The record's version as the API shows it (``ETag``): over the whole thread,
+        values and interrupts included."""
+        return view_etag((await self.views([record]))[0])
+
+    async def _check_version(self, record: ThreadRecord, if_match: str | None) -> None:
+        if if_match not in (None, "*") and (current := await self.etag(record)) != if_match:
+            raise PreconditionFailed(f"thread {record.id!r}", current)
+
+    async def runs(self, thread_id: str, *, limit: int = 20) -> builtins.list[RunRecord]:
         """The newest ``limit`` runs, newest first."""
         if errors := check_page(limit, 0):
             raise ThreadQueryError(errors)
@@ -202,12 +149,16 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
         if_exists: Literal["raise", "do_nothing"] = "raise", platform: str = WEB,
         title: str = "", user_id: str | None = None, participants: Sequence[str] = (),
         values: Any = None, messages: Sequence[Mapping[str, Any]] = (),
+        supersteps: Sequence[Sequence[tuple[Any, str | None]]] = (),
     ) -> ThreadRecord:
         """A new thread (a ``web`` thread unless ``platform`` says otherwise).
         ``if_exists="do_nothing"`` returns the existing one instead of raising
-        ``ThreadConflict``. ``values`` becomes its first checkpoint; ``messages``
-        (``{"text", "role"}``) are added to its platform's conversation."""
-        errors = _check_users(user_id, list(participants))
+        ``ThreadConflict``. ``values`` becomes its first checkpoint; ``supersteps`` (each a
+        list of ``(values, as_node)`` updates; list values are appended, as LangGraph's
+        messages reducer does) one checkpoint each; ``messages`` (``{"text", "role",
+        "user"}``) are added to its platform's conversation. Nothing is left behind when
+        a step fails: the thread is created whole or not at all."""
+        errors = check_users(user_id, builtins.list(participants))
         if thread_id is not None and (not isinstance(thread_id, str) or not thread_id.strip()):
             errors.append(("thread_id", "must be a non-empty string"))
         if if_exists not in ("raise", "do_nothing"):
@@ -222,18 +173,43 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
         record = self.new_record(
             tid, platform, Conversation(id=tid, channel=tid), title=title.strip(),
             metadata=dict(metadata or {}), user_id=user_id, participants=tuple(participants))
-        if not await self.store.compare_and_set(keys.thread_record(tid), None, record):
+        if not await self.store.compare_and_set(keys.thread_record(tid), None,
+                                                record.to_dict()):
             if if_exists == "do_nothing":
                 return await self.get(tid)
             raise ThreadConflict(f"a thread {tid!r} already exists (if_exists: do_nothing "
                                  "returns it instead)")
+        added: builtins.list[str] = []
+        try:
+            await self._fill(tid, values, supersteps, messages, added)
+        except BaseException:
+            await self._undo(tid, added)
+            raise
         self._emit("created", tid, record)
-        if values is not None or messages:
+        return record
+
+    async def _fill(self, tid: str, values: Any,
+                    supersteps: Sequence[Sequence[tuple[Any, str | None]]],
+                    messages: Sequence[Mapping[str, Any]], added: builtins.list[str]
+                    ) -> None:
+        if values is not None or (messages and not supersteps):
             await self.write_state(tid, {} if values is None else values, source="input")
+        for step in supersteps:
+            await self.apply_superstep(tid, step)
         for message in messages:
-            await self.add_message(tid, str(message.get("text") or message.get("content")
-                                            or ""), role=message.get("role", "user"))
-        return ThreadRecord.from_dict(record)
+            added.append((await self.add_message(
+                tid, str(message.get("text") or message.get("content") or ""),
+                role=message.get("role", "user"), user=message.get("user"))).id)
+
+    async def _undo(self, tid: str, added: Sequence[str]) -> None:
+        """Take back a half-made thread: its messages (where they can go), then its data."""
+        for message_id in added:
+            try:
+                await self.delete_message(tid, message_id)
+            except Exception:
+                log.warning("could not take back message %s of the thread %s that failed "
+                            "to be created", message_id, tid)
+        await self._forget(tid)
 
     async def rename(self, thread_id: str, title: str) -> ThreadRecord:
         return await self.update(thread_id, title=title)
@@ -250,134 +226,49 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
                      participants: Sequence[str] | None = None,
                      if_match: str | None = None) -> ThreadRecord:
         """Change several fields in one step. ``metadata`` is merged: a None value removes
-        that key. ``if_match`` (an ``ETag``) refuses the change when the record moved on."""
+        that key. ``if_match`` (an ``ETag``) refuses the change when the thread moved on."""
         check_id(thread_id)
-        errors = _check_users(user_id, [] if participants is None else list(participants))
+        errors = check_users(user_id, [] if participants is None else builtins.list(
+            participants))
         if title is not None and not isinstance(title, str):
             errors.append(("title", "must be a string"))
         if errors:
             raise ThreadQueryError(errors)
+        version = await self.etag(await self.get(thread_id)) if if_match else None
 
-        def apply(old: dict[str, Any] | None) -> dict[str, Any]:
+        def apply(old: ThreadRecord | None) -> ThreadRecord:
             if old is None:
                 raise ThreadNotFound(thread_id)
-            if if_match not in (None, "*") and record_etag(old) != if_match:
-                raise PreconditionFailed(f"thread {thread_id!r}", record_etag(old))
-            new = {**old, "updated_at": self._clock()}
-            if title is not None:
-                new["title"] = title.strip()
-            if archived is not None:
-                new["archived"] = bool(archived)
-            if user_id is not None:
-                new["user_id"] = user_id
-            if participants is not None:
-                new["participants"] = list(participants)
-            if metadata is not None:
-                merged = dict(old.get("metadata") or {})
-                for key, value in metadata.items():
-                    if value is None:
-                        merged.pop(key, None)
-                    else:
-                        merged[key] = value
-                new["metadata"] = merged
-            return new
+            if if_match not in (None, "*") and version != if_match:
+                raise PreconditionFailed(f"thread {thread_id!r}", str(version))
+            merged = dict(old.metadata)
+            for key, value in (metadata or {}).items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            return ThreadRecord.from_dict({
+                **old.to_dict(), "updated_at": self._clock(), "metadata": merged,
+                **({} if title is None else {"title": title.strip()}),
+                **({} if archived is None else {"archived": bool(archived)}),
+                **({} if user_id is None else {"user_id": user_id}),
+                **({} if participants is None else {"participants": tuple(participants)})})
         result = await self.mutate(thread_id, apply)
         assert result is not None
-        return ThreadRecord.from_dict(result)
+        return result
 
     async def delete(self, thread_id: str, *, if_match: str | None = None) -> None:
         """Forget the thread: record, state, checkpoints, run history, pending interrupt.
-        The platform's messages stay where they are."""
+        The platform's messages stay where they are. ``ThreadBusy`` while a run is going
+        (the run would leave its records behind)."""
         record = await self.get(thread_id)
-        if if_match not in (None, "*") and record_etag(record) != if_match:
-            raise PreconditionFailed(f"thread {thread_id!r}", record_etag(record))
-        for key in keys.PER_THREAD:
-            await self.store.delete(key(thread_id))
-        await self.store.delete(keys.thread_record(thread_id))
+        if record.status == "busy":
+            raise ThreadBusy(thread_id, "it can be deleted")
+        await self._check_version(record, if_match)
+        await self._forget(thread_id)
         self._emit("deleted", thread_id, None)
 
-    async def copy(self, thread_id: str, new_id: str | None = None, *,
-                   title: str | None = None) -> ThreadRecord:
-        """A new record with this thread's title, metadata, state, checkpoints and run
-        history. Its ``messages`` are still the original conversation's."""
-        problems = [(name, "must be a string") for name, value in
-                    (("new_id", new_id), ("title", title))
-                    if value is not None and not isinstance(value, str)]
-        if problems:
-            raise ThreadQueryError(problems)
-        source = (await self.get(thread_id)).to_dict()
-        target = new_id if new_id else str(uuid.uuid4())
-        now = self._clock()
-        record = {**source, "id": target, "copied_from": thread_id, "status": "idle",
-                  "current_run": None, "created_at": now, "updated_at": now,
-                  "title": (title or "").strip() or source["title"]}
-        if not await self.store.compare_and_set(keys.thread_record(target), None, record):
-            raise ThreadConflict(f"a thread {target!r} already exists")
-        await self.copy_checkpoints(thread_id, target)
-        for run in await self.store.list_range(keys.run_history(thread_id)):
-            await self.store.list_append(keys.run_history(target), run, max_len=self.history_limit)
-        self._emit("created", target, record)
-        return ThreadRecord.from_dict(record)
-
-    # -- finding -----------------------------------------------------------------------
-    async def list(
-        self, *, search: str | None = None, status: str | Iterable[str] | None = None,
-        metadata: Mapping[str, Any] | None = None, values: Mapping[str, Any] | None = None,
-        ids: Sequence[str] | None = None, platform: str | None = None,
-        user_id: str | None = None, archived: bool | None = False, limit: int = 50,
-        offset: int = 0, sort_by: str = "updated_at", sort_order: str = "desc",
-    ) -> ThreadPage:
-        """Find threads. ``search`` matches title or id (case-insensitive); ``metadata`` /
-        ``values`` keep threads whose metadata / state has all these pairs; ``ids`` only
-        these threads; ``user_id`` its owner's and participant's threads; ``archived``
-        False (default) hides archived threads, True shows only them, None both."""
-        picked = await self._find(search=search, status=status, metadata=metadata,
-                                  values=values, ids=ids, platform=platform, user_id=user_id,
-                                  archived=archived, limit=limit, offset=offset,
-                                  sort_by=sort_by, sort_order=sort_order)
-        picked.sort(key=lambda r: r.id)
-        picked.sort(key=lambda r: _sort_value(r, sort_by), reverse=sort_order == "desc")
-        return ThreadPage(threads=tuple(picked[offset:offset + limit]), total=len(picked),
-                          limit=limit, offset=offset)
-
-    async def count(self, **filters: Any) -> int:
-        """How many threads ``list`` would find (same filters, no paging)."""
-        return (await self.list(**filters, limit=1)).total
-
-    async def _find(self, *, search: str | None, status: Any, metadata: Any, values: Any,
-                    ids: Any, platform: Any, user_id: Any, archived: Any,
-                    **paging: Any) -> builtins.list[ThreadRecord]:
-        errors: list[tuple[str, str]] = []
-        if values is not None and not isinstance(values, Mapping):
-            errors.append(("values", "must be an object of key/value pairs"))
-        if ids is not None and (isinstance(ids, str) or not isinstance(ids, Sequence)
-                                or not all(isinstance(i, str) for i in ids)):
-            errors.append(("ids", "must be a list of thread ids"))
-        if user_id is not None and not isinstance(user_id, str):
-            errors.append(("user_id", "must be a string"))
-        try:
-            statuses = check_list_query(search=search, status=status, metadata=metadata,
-                                        platform=platform, archived=archived, **paging)
-        except ThreadQueryError as exc:
-            errors = [(e["field"], e["message"]) for e in exc.errors] + errors
-        if errors:
-            raise ThreadQueryError(errors)
-        record_keys = ([keys.thread_record(i) for i in dict.fromkeys(ids)] if ids is not None
-                       else await self.store.scan(keys.THREAD_RECORD_PREFIX))
-        found = [ThreadRecord.from_dict(d)
-                 for d in await self.store.get_many(record_keys) if d]
-        needle = search.casefold() if search else None
-        picked = [
-            r for r in found
-            if (not statuses or r.status in statuses)
-            and (platform is None or r.platform == platform)
-            and (archived is None or r.archived == archived)
-            and (user_id is None or r.visible_to(user_id))
-            and (needle is None or needle in r.title.casefold() or needle in r.id.casefold())
-            and all(r.metadata.get(k) == v for k, v in (metadata or {}).items())
-        ]
-        if values:
-            states = await self.store.get_many([keys.thread_state(r.id) for r in picked])
-            picked = [r for r, s in zip(picked, states, strict=True) if isinstance(s, dict)
-                      and all(s.get(k) == v for k, v in values.items())]
-        return picked
+    async def _forget(self, thread_id: str) -> None:
+        await self.store.delete(keys.thread_record(thread_id))
+        for key in keys.PER_THREAD:
+            await self.store.delete(key(thread_id))

@@ -235,3 +235,47 @@ def test_bad_policies_are_refused(caplog: pytest.LogCaptureFixture) -> None:
         create_bot(concurrency="sometimes")  # type: ignore[arg-type]
     with pytest.raises(UserError, match="lock_ttl"):
         create_bot(lock_ttl=0)
+
+
+async def test_cancelling_a_turn_as_it_ends_is_not_swallowed() -> None:
+    """A turn cancelled while it lets its lock's heartbeat end is still cancelled (and
+    its lock released), not resumed as if nothing happened."""
+    from botkit._turns import TurnGate
+
+    store = MemoryStore()
+    gate = TurnGate(lambda: store, "serial", lock_ttl=60)
+    finished = asyncio.Event()
+
+    async def body(event: Any, skipped: Any) -> None:
+        finished.set()  # the turn's own work is done; the gate now ends its heartbeat
+
+    turn = asyncio.create_task(gate.run(FakeAdapter().message_event("hi"), body))
+    await finished.wait()
+    turn.cancel()  # arrives while the gate waits for the heartbeat to end
+    with pytest.raises(asyncio.CancelledError):
+        await turn
+    assert await store.acquire_lock("turn:C1:t1", ttl=1) is not None  # released
+
+
+async def test_a_cancelled_turn_forgets_its_recorded_lock_owner() -> None:
+    """With the durable inbox recording who holds a turn lock, a turn cancelled as it ends
+    still releases the lock and drops the record (no false orphan for crash recovery)."""
+    from botkit._turns import TurnGate
+    from botkit.inbox import Replicas
+
+    store = MemoryStore()
+    gate = TurnGate(lambda: store, "serial", lock_ttl=60)
+    owners = gate.owners = Replicas(store, "me")
+    finished = asyncio.Event()
+
+    async def body(event: Any, skipped: Any) -> None:
+        assert [o.key for o in await owners.owned("turn:")] == ["turn:C1:t1"]
+        finished.set()
+
+    turn = asyncio.create_task(gate.run(FakeAdapter().message_event("hi"), body))
+    await finished.wait()
+    turn.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await turn
+    assert await owners.owned("turn:") == []
+    assert await store.acquire_lock("turn:C1:t1", ttl=1) is not None

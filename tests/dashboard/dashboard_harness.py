@@ -7,7 +7,7 @@ import contextlib
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -120,9 +120,10 @@ async def seeded(count: int, *, tokens: tuple[Any, ...] = (), **bot_options: Any
         record = threads.new_record(thread_id, platform, Conversation(id=thread_id,
                                                                       channel="C1"),
                                     title=f"Ticket {n:03d}")
-        record.update(status=statuses[n % 4], archived=n % 7 == 6,
-                      created_at=now - 3600 - 60 * (count - n), updated_at=now - 60 * (count - n))
-        await threads.store.set(f"thread:{thread_id}", record)
+        record = replace(record, status=statuses[n % 4], archived=n % 7 == 6,
+                         created_at=now - 3600 - 60 * (count - n),
+                         updated_at=now - 60 * (count - n))
+        await threads.store.set(f"thread:{thread_id}", record.to_dict())
     await bot.start()
     try:
         yield bot

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import aiohttp
 import pytest
@@ -223,8 +223,9 @@ async def test_a_user_bound_token_sees_only_its_persons_threads() -> None:
         record = bot.threads.new_record(thread_id, "fake", Conversation(id=thread_id,
                                                                         channel="C1"),
                                         title=f"Thread {thread_id}")
-        record.update(user_id=owner, participants=["U1"] if thread_id == "T-shared" else [])
-        await bot.store.set(f"thread:{thread_id}", record)
+        record = replace(record, user_id=owner,
+                         participants=("U1",) if thread_id == "T-shared" else ())
+        await bot.store.set(f"thread:{thread_id}", record.to_dict())
     await bot.start()
     try:
         url = bot.threads_api_url

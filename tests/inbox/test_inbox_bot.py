@@ -124,3 +124,34 @@ async def test_a_thread_waiting_for_a_person_is_interrupted_not_busy(tmp_path: P
     finally:
         await bot.stop()
         await store.close()
+
+
+async def test_a_thread_left_busy_is_settled_idle_or_interrupted(tmp_path: Path) -> None:
+    """Recovery puts a thread a dead process left busy back: no run goes on any more
+    (``current_run`` and every live run cleared), ``interrupted`` when a question waits."""
+    from botkit import keys
+    from botkit.types import Conversation
+
+    store = SQLiteStore(tmp_path / "state.db")
+    bot = create_bot(adapters=[FakeAdapter()], store=store, inbox=True)
+    threads, host = bot.threads, bot._inbox
+    assert host is not None
+    try:
+        for tid in ("C1:busy", "C1:asked", "C1:idle"):
+            busy = tid != "C1:idle"
+            await threads.mutate(tid, lambda old, t=tid, b=busy: threads.new_record(
+                t, "fake", Conversation(id=t, channel="C1", thread=t.split(":")[1]),
+                status="busy" if b else "idle", current_run="r2" if b else None,
+                live_runs=("r1", "r2") if b else ()))
+        await store.set(keys.pending_interrupt("C1:asked"), {"run_id": "r2"})
+        for tid in ("C1:busy", "C1:asked", "C1:idle"):
+            await host.settle(tid)
+        settled = {tid: await threads.get(tid) for tid in ("C1:busy", "C1:asked", "C1:idle")}
+        assert {t: r.status for t, r in settled.items()} == {
+            "C1:busy": "idle", "C1:asked": "interrupted", "C1:idle": "idle"}
+        assert all(r.current_run is None and r.live_runs == () for r in settled.values())
+        before = settled["C1:idle"]
+        await host.settle("C1:idle")  # not busy: left alone
+        assert await threads.get("C1:idle") == before
+    finally:
+        await store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +13,7 @@ import httpx
 import pytest
 from threads_helpers import make_bot
 
-from botkit import Bot
+from botkit import Bot, UserError
 from botkit.testing import FakeAdapter, running
 from botkit.threads import APIToken, ThreadEvent, ThreadsAPIConfig
 from botkit.threads.access import (
@@ -183,14 +184,46 @@ async def test_last_event_id_is_handed_to_the_event_bus(served: tuple[Bot, httpx
 
 
 def test_stream_tokens_expire_and_cannot_be_forged() -> None:
-    key = signing_key(TOKENS)
+    key = signing_key("a-secret-of-enough-length")
     alice = Principal(scopes=frozenset({"write"}), user_id="U_ALICE")
     token, expires = sign_stream_token(key, alice, 60, now=1000.0)
     assert expires == 1060.0
     assert verify_stream_token(key, token, now=1059.0) == Principal(
         scopes=frozenset({"read"}), user_id="U_ALICE")  # read only, the same user
     assert verify_stream_token(key, token, now=1061.0) is None
-    assert verify_stream_token(signing_key(TOKENS[:1]), token, now=1000.0) is None
+    assert verify_stream_token(signing_key("another-secret-of-length"), token,
+                               now=1000.0) is None
+    assert verify_stream_token(signing_key(None), token, now=1000.0) is None
     body, _, mac = token.partition(".")
     assert verify_stream_token(key, body[:-2] + "xx." + mac, now=1000.0) is None
     assert verify_stream_token(key, "garbage", now=1000.0) is None
+
+
+async def test_stream_tokens_are_not_signed_with_what_callers_know() -> None:
+    """A key derived from the bearer tokens lets a token holder forge a stream token for
+    anyone; the key is a secret (configured, or random per process)."""
+    only = APIToken(token="alice-t", user_id="U_ALICE")
+    bot = make_bot(FakeAdapter(), threads_api=ThreadsAPIConfig(port=0, tokens=(only,)))
+    material = hashlib.sha256(b"botkit-stream-token\nalice-t").digest()
+    forged, _ = sign_stream_token(material, Principal(scopes=frozenset({"read"})), 60)
+    async with running(bot), httpx.AsyncClient(base_url=str(bot.threads_api_url),
+                                                timeout=10) as client:
+        refused = await client.get("/threads/events", params={"access_token": forged})
+        assert refused.status_code == 401
+        issued = (await client.post("/threads/events/token", headers=auth("alice-t"))).json()
+        async with client.stream("GET", "/threads/events",
+                                 params={"access_token": issued["token"]}) as stream:
+            assert stream.status_code == 200
+
+
+def test_replicas_share_stream_tokens_through_a_configured_secret(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOTKIT_THREADS_STREAM_SECRET", "shared-secret-for-replicas")
+    config = ThreadsAPIConfig(port=0)
+    assert config.stream_token_secret == "shared-secret-for-replicas"
+    token, _ = sign_stream_token(signing_key(config.stream_token_secret),
+                                 Principal(scopes=frozenset({"read"}), user_id="U1"), 60)
+    other = signing_key(ThreadsAPIConfig(port=0).stream_token_secret)
+    assert verify_stream_token(other, token) is not None
+    with pytest.raises(UserError, match="16 or more"):
+        ThreadsAPIConfig(stream_token_secret="short")

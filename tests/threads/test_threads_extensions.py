@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import httpx
 from aiohttp import web
-from threads_helpers import make_bot
+from threads_helpers import KeepingAdapter, make_bot
 
 from botkit.testing import FakeAdapter, running
 from botkit.threads import APIToken, MessageKeeper, ThreadsAPIConfig
 from botkit.threads.http import Route, RouteGroup
 from botkit.threads.http.base import caller, json_response, ok, threads_of, visible_thread
-from botkit.types import Conversation, PlatformUser, ThreadMessage
 
 
 async def count_runs(request: web.Request) -> web.Response:
@@ -50,23 +49,6 @@ async def test_extra_route_groups_are_served_secured_and_documented() -> None:
         doc = (await client.get("/openapi.json")).json()
         assert doc["paths"]["/threads/{thread_id}/run-count"]["get"]["summary"] == "Count runs"
         assert doc["paths"]["/ping"]["post"]["summary"] == "Answer pong."
-
-
-class KeepingAdapter(FakeAdapter):
-    """A platform whose messages botkit keeps: any author, stored as given."""
-
-    async def add_message(self, conversation: Conversation, text: str, *, role: str,
-                          user: PlatformUser | None) -> ThreadMessage:
-        message = ThreadMessage(id=f"k{len(self.history.get(conversation.id, [])) + 1}",
-                                text=text, user=user, is_bot=role == "assistant")
-        self.history.setdefault(conversation.id, []).append(message)
-        return message
-
-    async def delete_message(self, conversation: Conversation, message_id: str) -> bool:
-        items = self.history.get(conversation.id, [])
-        kept = [m for m in items if m.id != message_id]
-        self.history[conversation.id] = kept
-        return len(kept) < len(items)
 
 
 async def test_a_kept_platform_takes_messages_from_anyone_without_a_run() -> None:

@@ -4,6 +4,7 @@ conflicts, bad input, the event stream."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,6 +21,7 @@ from botkit.threads import ThreadsAPIConfig
 from botkit.threads.http import threads_app
 
 ID = quote("C1:t1", safe="")
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -232,20 +234,23 @@ async def test_other_bad_requests(served: tuple[Bot, FakeAdapter, httpx.AsyncCli
     assert (await client.get("/threads/nope")).json() == {
         "error": "not_found", "message": "no thread 'nope'"}
     assert (await client.get("/threads/nope/history")).status_code == 404
-    bad = await client.post("/threads/search", content=b"{nope")
+    bad = await client.post("/threads/search", content=b"{nope",
+                            headers={"Content-Type": "application/json"})
     assert (bad.status_code, bad.json()["error"]) == (400, "bad_request")
     wrong_method = await client.put(f"/threads/{ID}/copy")
     assert wrong_method.status_code == 405
     assert wrong_method.headers["Allow"] == "POST"
     nested = b'{"metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    deep = await client.post("/threads", content=nested)
+    deep = await client.post("/threads", content=nested, headers=JSON)
     assert (deep.status_code, deep.json()["error"]) == (400, "bad_request")
-    digits = await client.post("/threads", content=b'{"metadata": {"n": ' + b"9" * 5000 + b"}}")
+    digits = await client.post("/threads", headers=JSON,
+                               content=b'{"metadata": {"n": ' + b"9" * 5000 + b"}}")
     assert digits.status_code == 400
-    surrogate = await client.post("/threads", content=b'{"title": "\\ud800"}')
+    surrogate = await client.post("/threads", content=b'{"title": "\\ud800"}', headers=JSON)
     assert (surrogate.status_code, surrogate.json()["error"]) == (400, "bad_request")
     assert (await client.post("/threads/search")).status_code == 200  # still serving
-    huge = await client.post("/threads", content=b'{"title": "' + b"x" * 2_000_000 + b'"}')
+    huge = await client.post("/threads", content=b'{"title": "' + b"x" * 2_000_000 + b'"}',
+                             headers=JSON)
     assert (huge.status_code, huge.json()["error"]) == (413, "too_large")
     assert (await client.get("/nowhere")).status_code == 404
 
@@ -356,3 +361,36 @@ async def test_the_openapi_document_covers_every_route(
             assert op["summary"]
             if "{thread_id}" in path:
                 assert {"404", "422"} <= set(op["responses"])
+
+
+async def test_a_cancelled_event_stream_stays_cancelled_and_unsubscribes() -> None:
+    from aiohttp.test_utils import make_mocked_request
+
+    from botkit.store import MemoryStore
+    from botkit.threads import Threads
+    from botkit.threads.access import EVERYONE
+    from botkit.threads.http.base import PRINCIPAL
+    from botkit.threads.http.event_routes import stream_events
+
+    threads = Threads(MemoryStore())
+    subscribed, left = asyncio.Event(), asyncio.Event()
+    subscribe = threads.hub.subscribe
+
+    @contextlib.asynccontextmanager
+    async def watched(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async with subscribe(*args, **kwargs) as events:
+            subscribed.set()
+            try:
+                yield events
+            finally:
+                left.set()
+    threads.hub.subscribe = watched  # type: ignore[method-assign]
+    request = make_mocked_request("GET", "/threads/events", app=threads_app(threads))
+    request[PRINCIPAL] = EVERYONE
+    serving = asyncio.create_task(stream_events(request))
+    async with asyncio.timeout(5):
+        await subscribed.wait()  # it now waits for an event
+    serving.cancel()  # the server shuts down, or the client's task is cancelled
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    assert left.is_set()

@@ -4,6 +4,7 @@ as two processes would."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -52,12 +53,14 @@ async def test_threads_and_checkpoints_are_shared_through_the_store(
         second.checkpoint_id, first.checkpoint_id]
     assert second.step > first.step
 
-    await a.mutate("t1", lambda old: {**(old or {}), "status": "busy", "current_run": "r1"})
+    await a.mutate("t1", lambda old: old and replace(old, status="busy", current_run="r1",
+                                                     live_runs=("r1",)))
     with pytest.raises(ThreadBusy):
         await b.update_state("t1", {"step": 3})
     inside = await a.write_state("t1", {"step": 3})  # the run itself writes
     assert (inside.source, inside.run_id) == ("loop", "r1")
-    await a.mutate("t1", lambda old: {**(old or {}), "status": "idle", "current_run": None})
+    await a.mutate("t1", lambda old: old and replace(old, status="idle", current_run=None,
+                                                     live_runs=()))
 
     copied = await b.copy("t1", "t2")
     assert (await a.get_state("t2")) == {"step": 3}

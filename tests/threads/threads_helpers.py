@@ -14,6 +14,7 @@ from botkit import (
     ui,
 )
 from botkit.testing import CallTool, Fail, FakeAdapter, Interrupt, Rule, Say, ScriptedAgent
+from botkit.types import Conversation, PlatformUser, ThreadMessage
 
 
 class Clock:
@@ -57,3 +58,20 @@ def make_bot(fake: FakeAdapter, store: StateStore | None = None, **kwargs: Any) 
             ui.Button("Yes", value="yes", on_click=resume))))
 
     return bot
+
+
+class KeepingAdapter(FakeAdapter):
+    """A platform whose messages botkit keeps: any author, stored as given."""
+
+    async def add_message(self, conversation: Conversation, text: str, *, role: str,
+                          user: PlatformUser | None) -> ThreadMessage:
+        message = ThreadMessage(id=f"k{len(self.history.get(conversation.id, [])) + 1}",
+                                text=text, user=user, is_bot=role == "assistant")
+        self.history.setdefault(conversation.id, []).append(message)
+        return message
+
+    async def delete_message(self, conversation: Conversation, message_id: str) -> bool:
+        items = self.history.get(conversation.id, [])
+        kept = [m for m in items if m.id != message_id]
+        self.history[conversation.id] = kept
+        return len(kept) < len(items)

@@ -39,12 +39,13 @@ from botkit.threads.http.base import (
 )
 from botkit.threads.http.event_routes import EVENT_ROUTES, SIGNING_KEY, STREAMS, OpenStreams
 from botkit.threads.http.message_routes import MESSAGE_ROUTES
+from botkit.threads.http.openapi import openapi_document
 from botkit.threads.http.state_routes import STATE_ROUTES
 from botkit.threads.http.thread_routes import THREAD_ROUTES
-from botkit.threads.openapi import openapi_document
 from botkit.threads.service import Threads
 
-__all__ = ["BUILTIN_GROUPS", "Route", "RouteGroup", "ThreadsServer", "threads_app"]
+__all__ = ["BUILTIN_GROUPS", "Route", "RouteGroup", "ThreadsServer", "serve_threads_api",
+           "threads_app"]
 
 BUILTIN_GROUPS = (THREAD_ROUTES, STATE_ROUTES, MESSAGE_ROUTES, EVENT_ROUTES)
 CORS_HEADERS = "Authorization, Content-Type, If-Match, Last-Event-ID, X-Api-Key"
@@ -127,7 +128,7 @@ def threads_app(threads: Threads, config: ThreadsAPIConfig | None = None, *,
     app[THREADS], app[CONFIG] = threads, config
     app[GROUPS] = (*BUILTIN_GROUPS, *extra)
     app[STREAMS] = OpenStreams()
-    app[SIGNING_KEY] = signing_key(config.all_tokens())
+    app[SIGNING_KEY] = signing_key(config.stream_token_secret)
     app.on_shutdown.append(_end_streams)
     app.router.add_get("/openapi.json", _openapi)
     for group in app[GROUPS]:
@@ -167,3 +168,9 @@ class ThreadsServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+
+
+async def serve_threads_api(threads: Threads, config: ThreadsAPIConfig) -> ThreadsServer:
+    """Start serving ``threads`` (``.url``, ``await .stop()``) with its own routes and every
+    group in ``threads.route_groups``."""
+    return await ThreadsServer(threads, config).start()

@@ -34,20 +34,16 @@ from botkit.errors import UserError
 from botkit.threads._requests import parse
 from botkit.threads.access import Principal
 from botkit.threads.config import ThreadsAPIConfig
-from botkit.threads.records import (
-    ThreadNotFound,
-    ThreadQueryError,
-    ThreadRecord,
-    ThreadsError,
-    check_id,
-)
+from botkit.threads.errors import ThreadNotFound, ThreadQueryError, ThreadsError
+from botkit.threads.queries import check_id
+from botkit.threads.records import ThreadRecord
 from botkit.threads.routes import Handler, Route, RouteGroup
 from botkit.threads.service import Threads
 
 __all__ = [
     "CONFIG", "PRINCIPAL", "THREADS", "Handler", "Route", "RouteGroup", "caller",
-    "error_middleware", "error_response", "json_body", "json_response", "ok", "query_of",
-    "threads_of", "visible_thread",
+    "error_middleware", "error_response", "if_match", "json_body", "json_response", "ok",
+    "query_of", "threads_of", "visible_thread",
 ]
 
 THREADS: web.AppKey[Threads] = web.AppKey("threads", Threads)
@@ -83,7 +79,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status == 404:
             return error_response(404, "not_found", f"no route {request.method} {request.path}")
         code = {400: "bad_request", 401: "unauthorized", 403: "forbidden",
-                405: "method_not_allowed", 413: "too_large"}.get(exc.status, "http_error")
+                405: "method_not_allowed", 413: "too_large",
+                415: "unsupported_media_type"}.get(exc.status, "http_error")
         response = error_response(exc.status, code, _too_large(request, exc)
                                   if exc.status == 413 else _told(exc))
         if "Allow" in exc.headers:
@@ -122,15 +119,25 @@ def caller(request: web.Request) -> Principal:
     return principal
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
 async def json_body(request: web.Request, model: type[M], *, required: bool = True) -> M:
-    """The JSON body validated by ``model`` (``ThreadQueryError`` lists every problem)."""
+    """The JSON body validated by ``model`` (``ThreadQueryError`` lists every problem).
+    A body must say ``Content-Type: application/json`` (415 otherwise: a cross-site form
+    or ``text/plain`` request cannot pass as one); NaN and Infinity are refused (400)."""
     raw = await request.read()
     if not raw.strip():
         if required:
             return parse(model, None)
         return parse(model, {})
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(
+            reason=f"send the body as Content-Type: application/json, not "
+                   f"{request.content_type or 'none'}")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise web.HTTPBadRequest(reason=f"the body is not valid JSON: {reason}") from exc
@@ -142,8 +149,16 @@ async def json_body(request: web.Request, model: type[M], *, required: bool = Tr
     return parse(model, data)
 
 
+def if_match(request: web.Request) -> str | None:
+    """The ``If-Match`` header: the version a write is based on."""
+    return request.headers.get("If-Match")
+
+
 def query_of(request: web.Request, model: type[M]) -> M:
-    return parse(model, dict(request.query))
+    """The query string validated by ``model``; a repeated parameter is a list."""
+    query = request.query
+    return parse(model, {k: (v if len(v := query.getall(k)) > 1 else v[0])
+                         for k in dict.fromkeys(query)})
 
 
 def path_id(request: web.Request, name: str = "thread_id") -> str:

@@ -74,18 +74,19 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
         await response.prepare(request)
         await response.write(b": connected\n\n")
         stop = asyncio.ensure_future(stopping.wait())
+        next_event: asyncio.Future[Any] | None = None
         try:
             while not stopping.is_set():
-                next_event = asyncio.ensure_future(events.get())
+                if next_event is None:
+                    next_event = asyncio.ensure_future(events.get())
                 done, _ = await asyncio.wait({next_event, stop}, timeout=KEEPALIVE,
                                              return_when=asyncio.FIRST_COMPLETED)
                 if next_event not in done:
-                    next_event.cancel()
                     if stop in done:
                         break
                     await response.write(b": keep-alive\n\n")
-                    continue
-                event = next_event.result()
+                    continue  # the same get() keeps waiting: no event is lost
+                event, next_event = next_event.result(), None
                 if event is None:
                     break
                 if query.thread_id is not None and event.thread_id != query.thread_id:
@@ -96,10 +97,12 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
                 event_id = event.event_id or event.seq
                 await response.write(f"id: {event_id}\nevent: {event.type}\n"
                                      f"data: {dumps(event_json(event))}\n\n".encode())
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the client went away
         finally:
-            stop.cancel()
+            for waiting in (stop, next_event):
+                if waiting is not None:
+                    waiting.cancel()
     return response
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from botkit.threads._requests import AddMessages, MessagesQuery, message_json
+from botkit.threads.errors import Forbidden
 from botkit.threads.http.base import (
     Route,
     RouteGroup,
+    caller,
     json_body,
     json_response,
     ok,
@@ -18,6 +20,7 @@ from botkit.threads.http.base import (
     threads_of,
     visible_thread,
 )
+from botkit.types import PlatformUser
 
 __all__ = ["MESSAGE_ROUTES"]
 
@@ -34,8 +37,14 @@ async def list_messages(request: web.Request) -> web.Response:
 async def add_messages(request: web.Request) -> web.Response:
     record = await visible_thread(request)
     body = await json_body(request, AddMessages)
-    threads = threads_of(request)
-    added = [await threads.add_message(record.id, m.content, role=m.role)
+    threads, bound = threads_of(request), caller(request).user_id
+    author = None
+    if bound is not None:  # a user's token speaks for that user, never for the bot
+        if any(m.role != "user" for m in body.messages):
+            raise Forbidden("this token acts for one user: its messages are that user's "
+                            "(role user)")
+        author = PlatformUser(id=bound)
+    added = [await threads.add_message(record.id, m.content, role=m.role, user=author)
              for m in body.messages]
     return ok({"thread_id": record.id, "messages": [message_json(m) for m in added]},
               status=201)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import StrictBool
+from pydantic import Field, StrictBool
 
 from botkit.threads._requests import (
     Body,
@@ -16,9 +16,11 @@ from botkit.threads._requests import (
     UpdateState,
 )
 from botkit.threads.checkpoints import state_etag
+from botkit.threads.errors import ThreadConflict
 from botkit.threads.http.base import (
     Route,
     RouteGroup,
+    if_match,
     json_body,
     json_response,
     ok,
@@ -27,32 +29,48 @@ from botkit.threads.http.base import (
     threads_of,
     visible_thread,
 )
-from botkit.threads.records import Checkpoint, ThreadConflict
+from botkit.threads.records import Checkpoint
+from botkit.threads.selection import select_state
+from botkit.threads.waiting import Waiting
 
 __all__ = ["STATE_ROUTES"]
 
 
 class StateAt(Body):
     checkpoint: dict[str, Any]
-    subgraphs: StrictBool = False
-    select: list[str] | None = None
+    subgraphs: StrictBool = Field(False, description="Accepted: a botkit thread has no "
+                                                     "subgraphs")
+    select: list[str] | None = Field(None, description="Only these fields "
+                                                       "(values.<key>: one key)")
 
 
-def _state(point: Checkpoint) -> web.Response:
-    return ok(point.to_state(), headers={"ETag": state_etag(point.checkpoint_id or None)})
+async def _state(request: web.Request, point: Checkpoint,
+                 select: list[str] | None = None) -> web.Response:
+    """The state at ``point``; at the head of an interrupted thread with what it waits
+    on (``next``, ``tasks``, ``interrupts``)."""
+    threads = threads_of(request)
+    head = await threads.head(point.thread_id)
+    waiting = Waiting()
+    if point.checkpoint_id == ("" if head is None else head.checkpoint_id):
+        waiting = await threads.waiting(point.thread_id)
+    state = point.to_state(next_nodes=waiting.next_nodes(),
+                           tasks=waiting.tasks(point.thread_id),
+                           interrupts=waiting.interrupts)
+    return ok(select_state(state, select),
+              headers={"ETag": state_etag(point.checkpoint_id or None)})
 
 
 async def get_state(request: web.Request) -> web.Response:
     record = await visible_thread(request)
-    query_of(request, StateQuery)
-    return _state(await threads_of(request).state(record.id))
+    query = query_of(request, StateQuery)
+    return await _state(request, await threads_of(request).state(record.id), query.select)
 
 
 async def get_state_at(request: web.Request) -> web.Response:
     record = await visible_thread(request)
-    query_of(request, StateQuery)
-    return _state(await threads_of(request).checkpoint(record.id, path_id(request,
-                                                                          "checkpoint_id")))
+    query = query_of(request, StateQuery)
+    point = await threads_of(request).checkpoint(record.id, path_id(request, "checkpoint_id"))
+    return await _state(request, point, query.select)
 
 
 async def post_state_at(request: web.Request) -> web.Response:
@@ -61,8 +79,8 @@ async def post_state_at(request: web.Request) -> web.Response:
     wanted = body.checkpoint.get("checkpoint_id")
     threads = threads_of(request)
     if not isinstance(wanted, str) or not wanted:
-        return _state(await threads.state(record.id))
-    return _state(await threads.checkpoint(record.id, wanted))
+        return await _state(request, await threads.state(record.id), body.select)
+    return await _state(request, await threads.checkpoint(record.id, wanted), body.select)
 
 
 async def update_state(request: web.Request) -> web.Response:
@@ -76,27 +94,25 @@ async def update_state(request: web.Request) -> web.Response:
             raise ThreadConflict(f"checkpoint {based_on!r} is not the current one: botkit "
                                  "updates the newest state only (read it again)")
     patch = None if body.patch is None else [
-        op.model_dump(by_alias=True, exclude_none=True) | (
-            {"value": op.value} if op.op in ("add", "replace", "test") else {})
+        op.model_dump(by_alias=True, exclude_none=True, exclude={"value"})
+        | ({"value": op.value} if "value" in op.model_fields_set else {})
         for op in body.patch]
     point = await threads.update_state(record.id, body.values, patch=patch,
-                                       if_match=request.headers.get("If-Match"),
-                                       as_node=body.as_node)
+                                       if_match=if_match(request), as_node=body.as_node)
     return ok({"checkpoint": point.ref(), "values": point.values},
               headers={"ETag": state_etag(point.checkpoint_id)})
 
 
 async def clear_state(request: web.Request) -> web.Response:
     record = await visible_thread(request)
-    point = await threads_of(request).clear_state(record.id,
-                                                  if_match=request.headers.get("If-Match"))
+    point = await threads_of(request).clear_state(record.id, if_match=if_match(request))
     return ok({"checkpoint": point.ref(), "values": point.values},
               headers={"ETag": state_etag(point.checkpoint_id)})
 
 
 async def _history(request: web.Request, limit: int, before: str | None,
-                   metadata: dict[str, Any] | None = None,
-                   start: str | None = None) -> web.Response:
+                   metadata: dict[str, Any] | None = None, start: str | None = None,
+                   select: list[str] | None = None) -> web.Response:
     record = await visible_thread(request)
     threads = threads_of(request)
     points: list[Checkpoint] = []
@@ -106,7 +122,7 @@ async def _history(request: web.Request, limit: int, before: str | None,
     if len(points) < limit:
         points += await threads.history(record.id, limit=limit - len(points), before=before,
                                         metadata=metadata)
-    return ok([p.to_state() for p in points])
+    return ok([select_state(p.to_state(), select) for p in points])
 
 
 async def get_history(request: web.Request) -> web.Response:
@@ -118,7 +134,7 @@ async def post_history(request: web.Request) -> web.Response:
     body = await json_body(request, HistoryRequest, required=False)
     start = (body.checkpoint or {}).get("checkpoint_id")
     return await _history(request, body.limit, body.before_id(), body.metadata,
-                          start if isinstance(start, str) and start else None)
+                          start if isinstance(start, str) and start else None, body.select)
 
 
 STATE = json_response({"$ref": "#/components/schemas/ThreadState"})

@@ -14,10 +14,12 @@ from botkit.threads._requests import (
     PatchThread,
     SearchThreads,
 )
+from botkit.threads.errors import Forbidden, ThreadConflict
 from botkit.threads.http.base import (
     Route,
     RouteGroup,
     caller,
+    if_match,
     json_body,
     json_response,
     ok,
@@ -25,19 +27,12 @@ from botkit.threads.http.base import (
     threads_of,
     visible_thread,
 )
-from botkit.threads.records import (
-    ThreadConflict,
-    ThreadRecord,
-    ThreadsError,
-)
-from botkit.threads.service import record_etag
+from botkit.threads.records import ThreadRecord, view_etag
+from botkit.threads.selection import extract
+from botkit.threads.service import WEB
+from botkit.types import PlatformUser
 
 __all__ = ["THREAD_ROUTES", "thread_json"]
-
-
-class Forbidden(ThreadsError):
-    status = 403
-    code = "forbidden"
 
 
 async def thread_json(request: web.Request, record: ThreadRecord) -> dict[str, Any]:
@@ -46,8 +41,8 @@ async def thread_json(request: web.Request, record: ThreadRecord) -> dict[str, A
 
 async def _answer(request: web.Request, record: ThreadRecord, status: int = 200
                   ) -> web.Response:
-    return ok(await thread_json(request, record), status=status,
-              headers={"ETag": record_etag(record)})
+    view = await thread_json(request, record)
+    return ok(view, status=status, headers={"ETag": view_etag(view)})
 
 
 def _owner(request: web.Request, wanted: str | None) -> str | None:
@@ -57,34 +52,55 @@ def _owner(request: web.Request, wanted: str | None) -> str | None:
     return bound or wanted
 
 
+def _filter_user(request: web.Request, filters: dict[str, Any]) -> tuple[bool, str | None]:
+    """``(any visible, user_id filter)`` for the caller: a bound token sees its user's
+    threads only (none when it asks for someone else's)."""
+    bound = caller(request).user_id
+    wanted = filters.pop("user_id", None)
+    if bound is not None and wanted not in (None, bound):
+        return False, None
+    return True, bound or wanted
+
+
 async def create_thread(request: web.Request) -> web.Response:
     body = await json_body(request, CreateThread, required=False)
-    values: dict[str, Any] | None = None
-    for step in body.supersteps or ():
-        for update in step.updates:
-            if isinstance(update.values, dict):
-                values = {**(values or {}), **update.values}
-    threads = threads_of(request)
+    threads, principal = threads_of(request), caller(request)
+    if body.platform != WEB and not threads.keeps_messages(body.platform) \
+            and not principal.allows("admin"):
+        raise Forbidden(f"a {body.platform!r} thread reads and posts in that platform's "
+                        "conversations: creating one needs an admin token")
+    author = None
+    if principal.user_id is not None:
+        if any(m.role != "user" for m in body.messages):
+            raise Forbidden("this token acts for one user: its messages are that user's "
+                            "(role user)")
+        author = PlatformUser(id=principal.user_id)
     record = await threads.create(
         body.thread_id, metadata=body.metadata, if_exists=body.if_exists,
         platform=body.platform, title=body.title, user_id=_owner(request, body.user_id),
-        participants=body.participants, values=values,
-        messages=[{"text": m.content, "role": m.role} for m in body.messages])
-    if not record.visible_to(caller(request).user_id):
+        participants=body.participants,
+        supersteps=[[(u.values, u.as_node) for u in step.updates]
+                    for step in body.supersteps or ()],
+        messages=[{"text": m.content, "role": m.role, "user": author}
+                  for m in body.messages])
+    if not record.visible_to(principal.user_id):
         raise ThreadConflict(f"a thread {record.id!r} already exists")
     return await _answer(request, record)
 
 
-async def _page(request: web.Request, filters: dict[str, Any]) -> web.Response:
-    user = caller(request).user_id
-    wanted = filters.pop("user_id", None)
-    if user is not None and wanted not in (None, user):
+async def _page(request: web.Request, filters: dict[str, Any],
+                paths: dict[str, str] | None = None) -> web.Response:
+    visible, user = _filter_user(request, filters)
+    if not visible:
         return ok([], headers={"X-Pagination-Total": "0"})
     select = filters.pop("select", None)
-    page = await threads_of(request).list(**filters, user_id=user or wanted)
-    items = await threads_of(request).views(page.threads)
-    if select:
-        items = [{k: v for k, v in item.items() if k in select} for item in items]
+    page = await threads_of(request).list(**filters, user_id=user)
+    views = await threads_of(request).views(page.threads)
+    items = [{k: v for k, v in view.items() if k in select} if select else view
+             for view in views]
+    if paths:
+        items = [{**item, "extracted": extract(view, paths)}
+                 for item, view in zip(items, views, strict=True)]
     return ok(items, headers={"X-Pagination-Total": str(page.total)})
 
 
@@ -96,16 +112,15 @@ async def list_threads(request: web.Request) -> web.Response:
 
 async def search_threads(request: web.Request) -> web.Response:
     body = await json_body(request, SearchThreads, required=False)
-    return await _page(request, body.model_dump())
+    return await _page(request, body.model_dump(exclude={"extract"}), body.extract)
 
 
 async def count_threads(request: web.Request) -> web.Response:
     filters = (await json_body(request, CountThreads, required=False)).model_dump()
-    user = caller(request).user_id
-    wanted = filters.pop("user_id", None)
-    if user is not None and wanted not in (None, user):
+    visible, user = _filter_user(request, filters)
+    if not visible:
         return ok(0)
-    return ok(await threads_of(request).count(**filters, user_id=user or wanted))
+    return ok(await threads_of(request).count(**filters, user_id=user))
 
 
 async def get_thread(request: web.Request) -> web.Response:
@@ -115,18 +130,22 @@ async def get_thread(request: web.Request) -> web.Response:
 async def patch_thread(request: web.Request) -> web.Response:
     record = await visible_thread(request)
     body = await json_body(request, PatchThread)
+    bound = caller(request).user_id
+    if (body.user_id is not None or body.participants is not None) \
+            and bound is not None and record.user_id != bound:
+        raise Forbidden("only the thread's owner (or a token not bound to a user) may "
+                        "change its owner or participants")
     if body.user_id is not None:
         _owner(request, body.user_id)
     updated = await threads_of(request).update(
         record.id, title=body.title, metadata=body.metadata, archived=body.archived,
-        user_id=body.user_id, participants=body.participants,
-        if_match=request.headers.get("If-Match"))
+        user_id=body.user_id, participants=body.participants, if_match=if_match(request))
     return await _answer(request, updated)
 
 
 async def delete_thread(request: web.Request) -> web.Response:
     record = await visible_thread(request)
-    await threads_of(request).delete(record.id, if_match=request.headers.get("If-Match"))
+    await threads_of(request).delete(record.id, if_match=if_match(request))
     return web.Response(status=204)
 
 
@@ -161,9 +180,11 @@ THREAD_ROUTES = RouteGroup("threads", [
           summary="Update a thread (If-Match: refuse with 412 if it changed)",
           responses={"200": THREAD}),
     Route("DELETE", "/threads/{thread_id}", delete_thread, scope="admin",
-          summary="Delete a thread's stored data (the platform's messages stay; If-Match)",
+          summary="Delete a thread's stored data (the platform's messages stay; If-Match; "
+                  "409 while a run is going)",
           responses={"204": {"description": "Deleted"}}),
     Route("POST", "/threads/{thread_id}/copy", copy_thread, scope="write", body=CopyThread,
-          body_required=False, summary="Copy a thread (record, state, checkpoints, runs)",
+          body_required=False, summary="Copy a thread into a conversation of its own "
+                                       "(record, state, checkpoints, runs; kept messages)",
           responses={"200": THREAD}),
 ])

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from botkit.threads.records import STATUSES
+from botkit.threads.queries import STATUSES
 
 if TYPE_CHECKING:
     from botkit.threads.http.base import Route, RouteGroup
