@@ -42,6 +42,7 @@ class Call:
             "error": self.error,
             "response": self.response,
             "at": self.at,
+            "finished_at": self.finished_at,
         }
 
 
@@ -62,6 +63,8 @@ class Delivery:
     response: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     at: float = 0.0
+    finished_at: float | None = None
+    """When the app answered (or the attempt failed): ``finished_at - at`` is the ack time."""
 
     @property
     def retry_num(self) -> int:
