@@ -98,6 +98,10 @@ def _serve_options(bot: Bot, args: argparse.Namespace) -> None:
         token = args.threads_api_token or os.environ.get("BOTKIT_THREADS_API_TOKEN") or None
         bot.threads_api = ThreadsAPIConfig(port=args.threads_api, host=args.threads_api_host,
                                            token=token)
+        if args.threads_api:  # the one address to open (port 0: see bot.threads_api_url)
+            host = args.threads_api_host
+            print(f"botkit: threads dashboard at http://{f'[{host}]' if ':' in host else host}"
+                  f":{args.threads_api}/", file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -39,7 +39,7 @@ LAYERS: dict[str, int] = {
     "botkit.adapter": 2, "botkit.history": 2,
     "botkit.run": 3, "botkit.agents.loop": 3, "botkit.agents.assembler": 3,
     "botkit.choices": 3, "botkit._turns": 3, "botkit._actions": 3, "botkit.threads": 3,
-    "botkit._validation": 3, "botkit.inbox": 3,
+    "botkit._validation": 3, "botkit.inbox": 3, "botkit.dashboard": 3,
     "botkit.bot": 4, "botkit.thread": 4, "botkit.context": 4, "botkit.tools": 4,
     "botkit.clicks": 4, "botkit._dispatch": 4, "botkit._registry": 4, "botkit._runtime": 4,
     "botkit": 5, "botkit.testing": 5, "botkit.cli": 5, "botkit.__main__": 5,

@@ -64,7 +64,7 @@ async def test_emulator_mode_lets_a_person_talk_to_the_bot(http_port: int | None
     ready, stop = asyncio.Event(), asyncio.Event()
     served = asyncio.create_task(serve_on_emulator(
         load_app(str(HELPDESK)), http_port=http_port, out=out, stdin=stdin,
-        on_ready=lambda slack: ready.set(), stop=stop))
+        on_ready=lambda slack: ready.set(), stop=stop, interactive=True))
     try:
         await ready.wait()
         assert "curl -s" in out.getvalue()

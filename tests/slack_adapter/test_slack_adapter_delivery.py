@@ -84,6 +84,7 @@ async def test_native_stream_expiry_falls_back_to_edits_with_the_full_text() -> 
 
 
 async def test_edits_streaming_shows_tool_progress_and_closes_it() -> None:
+    # strict=False until the adapter writes flat tool-history metadata (issue 13 item 1)
     async with running("socket", streaming="edits") as h:
         asked = await h.mention("my printer is broken")
         card = await h.reply(asked["ts"], "New ticket")

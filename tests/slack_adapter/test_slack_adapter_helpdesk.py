@@ -39,6 +39,7 @@ def _dump(run_input: RunAgentInput) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_helpdesk_answers_in_a_thread_with_tools_files_lookup_and_memory(mode: str) -> None:
+    # strict=False until the adapter writes flat tool-history metadata (issue 13 item 1)
     async with running(mode) as h:
         slack = h.slack
         spy = spy_on(h)

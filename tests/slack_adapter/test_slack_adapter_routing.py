@@ -104,6 +104,7 @@ async def test_a_long_reply_is_split_cleanly(streaming: str) -> None:
         await ctx.thread.stream(words())
 
     limit = 3500 if streaming == "edits" else 11_000
+    # strict=False until stream calls carry markdown_text or chunks, not both (issue 13 item 2)
     async with running("socket", bot=bot, streaming=streaming) as h:
         asked = await h.mention("tell me everything")
         await h.slack.wait_for_message(thread_ts=asked["ts"], from_bot=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 
 import aiohttp
+import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit_slack.emulator import FakeClock, SlackEmulator
@@ -168,3 +170,30 @@ async def test_cli_runs_serves_and_stops_on_sigterm():
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 20)
     assert code == 0
+
+
+async def test_cli_lenient_and_non_marketplace_flags():
+    import io
+
+    from slack_sdk.errors import SlackApiError
+
+    from botkit_slack.emulator.cli import build_parser, serve
+
+    out, ready = io.StringIO(), asyncio.Event()
+    args = build_parser().parse_args(["--port", "0", "--lenient", "--non-marketplace"])
+    served = asyncio.create_task(serve(args, out, ready))
+    try:
+        await ready.wait()
+        base_url = out.getvalue().split("SLACK_API_URL=")[1].split()[0]
+        client = AsyncWebClient(token="xoxb-emulator-bot-token", base_url=base_url)
+        deep = {"event_type": "t", "event_payload": {"a": {"b": {"c": 1}}}}
+        posted = await client.chat_postMessage(channel="C0EMUGENRL", text="x", metadata=deep)
+        assert posted["message"]["metadata"] == deep  # --lenient
+        await client.conversations_replies(channel="C0EMUGENRL", ts=posted["ts"])
+        with pytest.raises(SlackApiError) as limited:  # --non-marketplace: 1 per minute
+            await client.conversations_replies(channel="C0EMUGENRL", ts=posted["ts"])
+        assert limited.value.response["error"] == "ratelimited"
+    finally:
+        served.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await served

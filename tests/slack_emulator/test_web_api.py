@@ -184,7 +184,8 @@ async def test_text_rules(slack: SlackEmulator, client: AsyncWebClient):
 
 
 async def test_metadata_round_trip(slack: SlackEmulator, client: AsyncWebClient):
-    meta = {"event_type": "task_created", "event_payload": {"id": 7, "tags": ["a"]}}
+    payload = {"id": 7, "tags": [{"name": "a"}], "owner": {"id": "U1"}}
+    meta = {"event_type": "task_created", "event_payload": payload}
     posted = await client.chat_postMessage(channel=slack.general, text="with meta", metadata=meta)
     assert posted["message"]["metadata"] == meta
     plain = await client.conversations_history(channel=slack.general)

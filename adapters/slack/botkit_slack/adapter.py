@@ -235,8 +235,10 @@ class SlackAdapter(BaseAdapter):
     async def get_messages(self, conversation: Conversation) -> list[ThreadMessage]:
         identity = self._identity()
         if self.conversations.route(conversation).new_thread and not self.history.known(
-                conversation.channel, conversation.thread):
-            return []  # a new top-level message: its thread is just that message
+                conversation.channel, conversation.thread) and not \
+                self.conversations.has_bot_posted(conversation.channel, conversation.thread):
+            return []  # a new top-level message: its thread is just that message (until
+            # the bot answers there: later readers, like the threads API, see the replies)
         out: list[ThreadMessage] = []
         for raw in await self.history.read(conversation.channel, conversation.thread):
             own = identity.is_own(raw)

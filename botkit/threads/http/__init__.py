@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from botkit.dashboard.mount import mount_dashboard
 from botkit.errors import UserError
 from botkit.threads.access import (
     EVERYONE,
@@ -162,6 +163,7 @@ def threads_app(threads: Threads, config: ThreadsAPIConfig | None = None, *,
     for group in app[GROUPS]:
         for route in group.routes:
             app.router.add_route(route.method, route.path, _secured(route))
+    mount_dashboard(app, threads, token=None, tokens=config.all_tokens())  # the page at /
     return app
 
 

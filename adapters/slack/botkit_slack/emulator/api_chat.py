@@ -44,7 +44,7 @@ def owned_by(actor: Actor, message: Message) -> bool:
 async def post_message(core: Core, req: ApiRequest) -> JSON:
     actor = req.actor
     channel = resolve_target(core, req, actor)
-    content = Content(req, truncate=True)
+    content = Content(req, truncate=True, strict=core.config.strict)
     ensure_can_post(channel, actor)
     thread_ts = req.get_str("thread_ts") or None
     thread_parent(core, channel, thread_ts)
@@ -79,7 +79,10 @@ async def update(core: Core, req: ApiRequest) -> JSON:
     if stream_live(core, message):
         raise ApiError("streaming_state_conflict")
     content = Content(
-        req, truncate=False, require=not req.has("metadata") and not req.has("file_ids")
+        req,
+        truncate=False,
+        require=not req.has("metadata") and not req.has("file_ids"),
+        strict=core.config.strict,
     )
     changes: JSON = {}
     if req.has("text") or req.has("markdown_text") or content.blocks is not None:
@@ -113,7 +116,7 @@ async def delete_message(core: Core, req: ApiRequest) -> JSON:
 async def post_ephemeral(core: Core, req: ApiRequest) -> JSON:
     channel = resolve_target(core, req, req.actor)
     target = core.ws.user(req.required("user"))
-    content = Content(req, truncate=True)
+    content = Content(req, truncate=True, strict=core.config.strict)
     ensure_can_post(channel, req.actor)
     if target.id not in channel.members:
         raise ApiError("user_not_in_channel")

@@ -114,7 +114,7 @@ async def files_upload(core: Core, req: ApiRequest) -> JSON:
 
 async def upload(core: Core, request: web.Request) -> web.Response:
     file_id = request.match_info["file_id"]
-    file = core.ws.files.get(file_id)
+    file = next((w.files[file_id] for w in core.workspaces.values() if file_id in w.files), None)
     if file is None or file.upload_key != request.match_info["secret"]:
         return web.Response(status=404, text="Not Found", content_type="text/plain")
     if request.content_type == "multipart/form-data":
@@ -136,7 +136,8 @@ async def upload(core: Core, request: web.Request) -> web.Response:
 async def download(core: Core, request: web.Request) -> web.Response:
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.lower().startswith("bearer ") else ""
-    file = core.ws.files.get(request.match_info["file_id"])
-    if token not in core.ws.tokens or file is None or file.data is None:
+    team = core.team_of_token(token) if token else None
+    file = team.files.get(request.match_info["file_id"]) if team is not None else None
+    if file is None or file.data is None:
         return web.Response(status=404, text="Not Found", content_type="text/plain")
     return web.Response(body=file.data, content_type="application/octet-stream")

@@ -10,6 +10,7 @@ from .args import ApiRequest
 from .core import Core
 from .errors import ApiError
 from .models import JSON
+from .posting import edit
 from .registry import Table
 
 METHODS = Table()
@@ -105,8 +106,15 @@ async def set_status(core: Core, req: ApiRequest) -> JSON:
     return {}
 
 
+def _agent_app(req: ApiRequest) -> None:
+    """Suggested prompts and titles need the app's "Agents & AI Apps" feature."""
+    if req.actor.app is not None and not req.actor.app.agent:
+        raise ApiError("not_agent_app")
+
+
 @METHODS.method("assistant.threads.setSuggestedPrompts")
 async def set_prompts(core: Core, req: ApiRequest) -> JSON:
+    _agent_app(req)
     channel, thread_ts = _thread(core, req, required=False)
     prompts = req.get_json("prompts")
     if (
@@ -126,9 +134,19 @@ async def set_prompts(core: Core, req: ApiRequest) -> JSON:
 
 @METHODS.method("assistant.threads.setTitle")
 async def set_title(core: Core, req: ApiRequest) -> JSON:
+    """Store the title; an ``assistant_app_thread`` root takes it as its text and title
+    (``message_changed``, as Slack shows the renamed chat)."""
+    _agent_app(req)
     channel, thread_ts = _thread(core, req)
+    title = req.required("title")
     state = core.ws.assistant.setdefault((channel, thread_ts or ""), {})
-    state["title"] = req.required("title")
+    state["title"] = title
+    chan = core.ws.channels[channel]
+    root = chan.messages.get(thread_ts or "")
+    if root is not None and root.subtype == "assistant_app_thread":
+        thread_info = {**root.extra.get("assistant_app_thread", {}), "title": title}
+        extra = {**root.extra, "assistant_app_thread": thread_info}
+        edit(core, chan, root, editor=root.user, text=title, extra=extra)
     core.changed("assistant", state)
     return {}
 

@@ -1,4 +1,10 @@
-"""chat.startStream / appendStream / stopStream (both ``markdown_text`` and ``chunks``)."""
+"""chat.startStream / appendStream / stopStream (``markdown_text`` or ``chunks``).
+
+Slack's types say "either markdown_text or chunks" and its helpers never send both; what Slack
+answers to both is undocumented. With ``EmulatorConfig.strict`` (the default) the emulator
+refuses such a call with ``invalid_arguments``; without it the text is concatenated as before.
+The streamed message carries ``subtype: bot_message`` like Slack's.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from typing import Any
 from .. import limits as L
 from .api_chat import stream_live
 from .args import ApiRequest
-from .blocks import check_blocks
+from .blocks import check_blocks, check_blocks_text
 from .core import Core
 from .errors import ApiError
 from .models import JSON, Message, Stream
@@ -20,10 +26,15 @@ CHUNK_TYPES = {"markdown_text", "plan_update", "task_update", "blocks"}
 TASK_STATES = {"pending", "in_progress", "complete", "error"}
 
 
-def read_chunks(req: ApiRequest) -> tuple[str, list[JSON]]:
+BOTH_TEXT_AND_CHUNKS = "markdown_text and chunks are mutually exclusive; send one of them"
+
+
+def read_chunks(req: ApiRequest, *, strict: bool = True) -> tuple[str, list[JSON]]:
     """The text to append (``markdown_text`` plus markdown chunks) and the other chunks."""
     text = req.get_str("markdown_text") or ""
     raw: Any = req.get_json("chunks", "invalid_chunks")
+    if strict and text and raw:
+        raise ApiError("invalid_arguments", detail=BOTH_TEXT_AND_CHUNKS)
     others: list[JSON] = []
     if raw is not None:
         if not isinstance(raw, list):
@@ -82,7 +93,7 @@ async def start_stream(core: Core, req: ApiRequest) -> JSON:
             raise ApiError("missing_recipient_user_id")
     ensure_can_post(channel, actor)
     thread_parent(core, channel, thread_ts)
-    text, chunks = read_chunks(req)
+    text, chunks = read_chunks(req, strict=core.config.strict)
     now = core.clock.now()
     assert actor.app is not None
     message = new_message(
@@ -91,6 +102,7 @@ async def start_stream(core: Core, req: ApiRequest) -> JSON:
         author=actor,
         text=text,
         thread_ts=thread_ts,
+        subtype="bot_message",
         username=req.get_str("username"),
         icon_emoji=req.get_str("icon_emoji"),
         icon_url=req.get_str("icon_url"),
@@ -110,7 +122,7 @@ async def start_stream(core: Core, req: ApiRequest) -> JSON:
 @METHODS.method("chat.appendStream", tokens=frozenset({"bot"}))
 async def append_stream(core: Core, req: ApiRequest) -> JSON:
     channel, message = streaming_message(core, req)
-    text, chunks = read_chunks(req)
+    text, chunks = read_chunks(req, strict=core.config.strict)
     if not text and not chunks:
         raise ApiError("no_text")
     append(core, channel, message, text, chunks)
@@ -120,14 +132,15 @@ async def append_stream(core: Core, req: ApiRequest) -> JSON:
 @METHODS.method("chat.stopStream", tokens=frozenset({"bot"}))
 async def stop_stream(core: Core, req: ApiRequest) -> JSON:
     channel, message = streaming_message(core, req)
-    text, chunks = read_chunks(req)
+    text, chunks = read_chunks(req, strict=core.config.strict)
     raw_blocks = req.get_json("blocks", "invalid_blocks_format")
     if isinstance(raw_blocks, list) and len(raw_blocks) > L.MAX_BLOCKS:
         raise ApiError("msg_blocks_too_many")
     blocks = check_blocks(raw_blocks)
+    check_blocks_text([*(message.blocks or []), *(blocks or [])])
     metadata = req.get_json("metadata", "invalid_metadata_format")
     if metadata is not None:
-        message.metadata = check_metadata(metadata) or None
+        message.metadata = check_metadata(metadata, strict=core.config.strict) or None
     append(core, channel, message, text, chunks)
     if blocks:
         message.blocks = [*(message.blocks or []), *blocks]

@@ -8,6 +8,8 @@ Everything is merged here.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 from typing import Any
 
@@ -49,6 +51,11 @@ async def read_args(request: web.Request) -> tuple[JSON, str | None]:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         token = header[7:].strip() or None
+    elif header.lower().startswith("basic "):  # OAuth: client id and secret
+        with contextlib.suppress(ValueError):
+            client_id, _, secret = base64.b64decode(header[6:].strip()).decode().partition(":")
+            args.setdefault("client_id", client_id)
+            args.setdefault("client_secret", secret)
     body_token = args.pop("token", None)
     if token is None and isinstance(body_token, str) and body_token:
         token = body_token

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import limits as L
+from . import blocks_data
 from .errors import ApiError
 
 BLOCK_TYPES = {
@@ -27,7 +28,14 @@ BLOCK_TYPES = {
     "plan",
     "task_card",
     "alert",
+    "data_table",
+    "data_visualization",
+    "container",
 }
+#: bolt-js#2509: Slack refuses a message whose blocks hold more than about 13.2k characters of
+#: text in total (``msg_blocks_too_long``; 13,297 with markdown blocks only), below the
+#: per-block limits.
+MAX_BLOCKS_TEXT = 13_200
 SELECTS_WITH_OPTIONS = {"static_select", "multi_static_select"}
 OPTION_ELEMENTS = SELECTS_WITH_OPTIONS | {"overflow", "checkboxes", "radio_buttons"}
 ELEMENT_TYPES = OPTION_ELEMENTS | {
@@ -60,6 +68,7 @@ class _Checker:
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.markdown_total = 0
+        self.charts = 0
 
     def fail(self, message: str, pointer: str) -> None:
         self.errors.append(f"{message} [json-pointer:{pointer}]")
@@ -209,6 +218,14 @@ class _Checker:
                 self.fail("must provide elements", pointer + "/elements")
         elif kind == "table":
             self.table(block, pointer)
+        elif kind == "data_table":
+            blocks_data.data_table(self, block, pointer)
+        elif kind == "data_visualization":
+            blocks_data.data_visualization(self, block, pointer)
+        elif kind == "container":
+            blocks_data.container(
+                self, block, pointer, lambda child, at: self.block(child, at, block_ids)
+            )
 
     def table(self, block: dict[str, Any], pointer: str) -> None:
         rows = block.get("rows")
@@ -266,3 +283,24 @@ def check_blocks(blocks: Any, *, max_blocks: int = L.MAX_BLOCKS) -> list[dict[st
             response_metadata={"messages": [f"[ERROR] {e}" for e in errors]},
         )
     return blocks
+
+
+def blocks_text_length(value: Any) -> int:
+    """Characters of every ``text`` string anywhere inside ``value`` (blocks, elements, cells)."""
+    if isinstance(value, dict):
+        total = 0
+        for key, item in value.items():
+            if key == "text" and isinstance(item, str):
+                total += len(item)
+            else:
+                total += blocks_text_length(item)
+        return total
+    if isinstance(value, list):
+        return sum(blocks_text_length(item) for item in value)
+    return 0
+
+
+def check_blocks_text(blocks: list[dict[str, Any]] | None) -> None:
+    """``msg_blocks_too_long`` when the blocks carry more text than Slack takes."""
+    if blocks and blocks_text_length(blocks) > MAX_BLOCKS_TEXT:
+        raise ApiError("msg_blocks_too_long")

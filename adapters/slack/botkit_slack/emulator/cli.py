@@ -2,6 +2,7 @@
 
     python -m botkit_slack.emulator [--host 127.0.0.1] [--port 3999] [--events-url URL]
                                     [--interactive] [--no-rate-limits] [--fake-clock]
+                                    [--lenient] [--non-marketplace]
 
 It prints the base URL, tokens and signing secret as ``SLACK_API_URL`` / ``SLACK_BOT_TOKEN`` /
 ``SLACK_APP_TOKEN`` / ``SLACK_SIGNING_SECRET`` lines (``eval``-able with ``export``). A bot uses
@@ -46,6 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--fake-clock",
         action="store_true",
         help="time moves only via POST /_emulator/clock/advance",
+    )
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="accept metadata nested deeper than Slack documents and stream calls that mix "
+        "markdown_text with chunks (EmulatorConfig.strict off)",
+    )
+    parser.add_argument(
+        "--non-marketplace",
+        action="store_true",
+        help="conversations.history/replies at 1 request per minute (commercial apps outside "
+        "the Marketplace)",
     )
     parser.add_argument(
         "--interactive",
@@ -103,9 +116,9 @@ def parse_line(line: str) -> tuple[str, str | None, str]:
 
 
 async def serve(args: argparse.Namespace, out: TextIO, ready: asyncio.Event | None = None) -> None:
-    config = EmulatorConfig(
-        rate_limits=RateLimits.off() if args.no_rate_limits else RateLimits(), record_limit=20_000
-    )
+    limits = RateLimits.off() if args.no_rate_limits else RateLimits()
+    limits.non_marketplace = args.non_marketplace
+    config = EmulatorConfig(rate_limits=limits, record_limit=20_000, strict=not args.lenient)
     clock = FakeClock() if args.fake_clock else SystemClock()
     async with SlackEmulator(
         host=args.host,

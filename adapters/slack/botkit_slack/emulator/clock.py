@@ -10,6 +10,7 @@ so a test never sleeps for real seconds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -35,6 +36,16 @@ class FakeClock:
 
     def __init__(self, start: float | None = None) -> None:
         self._now = time.time() if start is None else float(start)
+        self._listeners: list[Callable[[float], object]] = []
+
+    def on_advance(self, listener: Callable[[float], object]) -> None:
+        """Call ``listener(now)`` every time the clock moves (the emulator posts scheduled
+        messages that became due)."""
+        self._listeners.append(listener)
+
+    def _moved(self) -> None:
+        for listener in list(self._listeners):
+            listener(self._now)
 
     def now(self) -> float:
         return self._now
@@ -44,9 +55,11 @@ class FakeClock:
         if seconds < 0:
             raise ValueError("a clock does not go backwards")
         self._now += seconds
+        self._moved()
         return self._now
 
     def set(self, when: float) -> None:
         if when < self._now:
             raise ValueError("a clock does not go backwards")
         self._now = when
+        self._moved()

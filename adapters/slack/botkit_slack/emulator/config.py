@@ -12,6 +12,7 @@ from typing import Literal
 
 SigningMode = Literal["valid", "bad_signature", "stale_timestamp", "unsigned"]
 StreamExpiry = Literal["total", "idle"]
+EventOrder = Literal["random", "message_first", "mention_first"]
 
 #: Slack's documented tier for each emulated method. ``"special"`` methods have their own buckets.
 METHOD_TIERS: dict[str, int | str] = {
@@ -51,6 +52,12 @@ METHOD_TIERS: dict[str, int | str] = {
     "views.push": 4,
     "views.publish": 4,
     "apps.connections.open": 3,
+    "chat.scheduleMessage": 3,
+    "chat.scheduledMessages.list": 3,
+    "chat.deleteScheduledMessage": 3,
+    "oauth.v2.access": 4,
+    "apps.uninstall": 4,
+    "auth.revoke": 3,
 }
 
 
@@ -142,6 +149,14 @@ class EmulatorConfig:
     """Past this many events in an hour the app gets ``app_rate_limited`` instead."""
     record_limit: int | None = None
     """Keep at most this many call/delivery records (oldest half dropped); ``None``: all."""
+    event_order: EventOrder = "random"
+    """Order of ``message`` and ``app_mention`` for one post; Slack promises none."""
+    event_seed: int | None = 0
+    """Seed for ``event_order="random"`` (the same seed gives the same order; ``None``: fresh)."""
+    strict: bool = True
+    """Enforce Slack's documented shapes the emulator used to accept: metadata ``event_payload``
+    nesting (flat values, flat objects, arrays of flat objects) and stream calls that carry
+    both ``markdown_text`` and ``chunks``."""
 
     @classmethod
     def fast(cls, **overrides: object) -> EmulatorConfig:

@@ -34,7 +34,11 @@ Lets other processes (benchmarks, bots in other languages, a person with curl) d
     POST /_emulator/socket/disconnect     {"reason"?, "connection"?}
     POST /_emulator/clock/advance         {"seconds"}   (only with a FakeClock)
     POST /_emulator/reset
+    POST /_emulator/app                   {"scopes"?: [...], "agent"?, "messages_tab"?}
+    POST /_emulator/teams                 {"name"?, "team_id"?}  -> {"team_id", "bot_token"}
+    POST /_emulator/uninstall             {"team"?}   (tokens_revoked, app_uninstalled)
 
+Any request may name ``"team"`` (body or query) to act in that workspace instead of the first.
 Errors answer ``{"ok": false, "error": "..."}`` with HTTP 400 (or 408 for a wait that timed out),
 including a field of the wrong type (``{"user": 5}``).
 """
@@ -58,11 +62,32 @@ PREFIX = "/_emulator"
 Route = Callable[[dict[str, Any]], Awaitable[Any]]
 
 # body fields that must be text (or null) wherever they appear; "ts" may also be a message
-TEXT_FIELDS = frozenset({
-    "user", "text", "channel", "thread_ts", "action_id", "command", "view_id", "name", "email",
-    "id", "real_name", "method", "kind", "url", "interactivity_url", "commands_url", "mode",
-    "reason", "after", "error",
-})
+TEXT_FIELDS = frozenset(
+    {
+        "user",
+        "text",
+        "channel",
+        "thread_ts",
+        "action_id",
+        "command",
+        "view_id",
+        "name",
+        "email",
+        "id",
+        "real_name",
+        "method",
+        "kind",
+        "url",
+        "interactivity_url",
+        "commands_url",
+        "mode",
+        "reason",
+        "after",
+        "error",
+        "team",
+        "team_id",
+    }
+)
 
 
 def _check_fields(body: dict[str, Any]) -> None:
@@ -73,16 +98,22 @@ def _check_fields(body: dict[str, Any]) -> None:
         if name in TEXT_FIELDS and not isinstance(value, str):
             raise TypeError(f'"{name}" must be a string, not {_json_type(value)}')
         if name == "ts" and not isinstance(value, str | dict):
-            raise TypeError(f'"ts" must be a string (or a message object), not '
-                            f"{_json_type(value)}")
-        if name == "members" and not (isinstance(value, list) and
-                                      all(isinstance(m, str) for m in value)):
+            raise TypeError(f'"ts" must be a string (or a message object), not {_json_type(value)}')
+        if name == "members" and not (
+            isinstance(value, list) and all(isinstance(m, str) for m in value)
+        ):
             raise TypeError('"members" must be a list of strings')
 
 
 def _json_type(value: Any) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", list: "an array",
-             dict: "an object", str: "a string"}
+    names = {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        list: "an array",
+        dict: "an object",
+        str: "a string",
+    }
     return names.get(type(value), type(value).__name__)
 
 
@@ -148,6 +179,9 @@ class Control:
             "socket/disconnect": self._disconnect,
             "clock/advance": self._advance,
             "reset": self._reset,
+            "app": self._app,
+            "teams": self._add_team,
+            "uninstall": self._uninstall,
         }
         gets: dict[str, Route] = {
             "": self._info,
@@ -180,8 +214,18 @@ class Control:
         app.router.add_get(PREFIX, self._wrap(self._info, body=False))
         app.router.add_delete(f"{PREFIX}/faults", self._wrap(self._clear_faults, body=False))
 
-    @staticmethod
-    def _wrap(route: Route, *, body: bool) -> Callable[[web.Request], Awaitable[web.Response]]:
+    def _wrap(
+        self, route: Route, *, body: bool
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        core = self.emu.core
+
+        async def in_team(data: dict[str, Any]) -> Any:
+            team = data.get("team")
+            if not team:
+                return await route(data)
+            with core.in_team(str(team)):
+                return await route(data)
+
         async def handler(request: web.Request) -> web.Response:
             try:
                 if body:
@@ -192,7 +236,7 @@ class Control:
                     _check_fields(data)
                 else:
                     data = dict(request.query)
-                return _reply(await route(data))
+                return _reply(await in_team(data))
             except TimeoutError as exc:
                 return _reply({"ok": False, "error": str(exc)}, 408)
             except (KeyError, ValueError, TypeError, LookupError, AttributeError) as exc:
@@ -326,6 +370,26 @@ class Control:
         if not isinstance(clock, FakeClock):
             raise ValueError("the emulator runs on the system clock")
         return {"ok": True, "now": clock.advance(float(b["seconds"]))}
+
+    async def _app(self, b: dict[str, Any]) -> Any:
+        scopes = b.get("scopes")
+        if scopes is not None and not (
+            isinstance(scopes, list) and all(isinstance(x, str) for x in scopes)
+        ):
+            raise TypeError('"scopes" must be a list of strings')
+        self.emu.configure_app(
+            scopes=scopes, agent=b.get("agent"), messages_tab=b.get("messages_tab")
+        )
+        return {"ok": True}
+
+    async def _add_team(self, b: dict[str, Any]) -> Any:
+        team = self.emu.add_team(b.get("name") or "Second Workspace", team_id=b.get("team_id"))
+        with self.emu.team(team):
+            return {"ok": True, "team_id": team, "bot_token": self.emu.bot_token}
+
+    async def _uninstall(self, _: dict[str, Any]) -> Any:
+        self.emu.uninstall()  # the current team (the request's "team")
+        return {"ok": True}
 
     async def _reset(self, _: dict[str, Any]) -> Any:
         self.emu.reset()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .clock import Clock
@@ -21,11 +23,35 @@ if TYPE_CHECKING:
     from .socket_mode import SocketHub
     from .views import Views
 
+DEFAULT_SUBSCRIPTIONS = frozenset(
+    {
+        "message.channels",
+        "message.groups",
+        "message.im",
+        "message.mpim",
+        "app_mention",
+        "reaction_added",
+        "reaction_removed",
+        "member_joined_channel",
+        "member_left_channel",
+        "app_home_opened",
+        "assistant_thread_started",
+        "assistant_thread_context_changed",
+        "app_uninstalled",
+        "tokens_revoked",
+    }
+)
+
 T = TypeVar("T")
 
 
 class Core:
-    """Everything a Web API method, a delivery or the test API needs to reach."""
+    """Everything a Web API method, a delivery or the test API needs to reach.
+
+    Several workspaces (teams) may exist; :attr:`ws` and :attr:`app` are those of the team the
+    current request or test action works in (the caller's token picks it; :meth:`in_team`
+    sets it for test code), the primary (seeded) team otherwise.
+    """
 
     def __init__(
         self,
@@ -38,9 +64,15 @@ class Core:
         app_token: str,
         signing_secret: str,
         verification_token: str,
+        subscriptions: frozenset[str] = DEFAULT_SUBSCRIPTIONS,
+        client_id: str = "emulator-client-id",
+        client_secret: str = "emulator-client-secret",
     ) -> None:
         self.config = config
         self.clock = clock
+        self.workspaces: dict[str, Workspace] = {}
+        self._primary = workspace
+        self._team: ContextVar[str | None] = ContextVar(f"emulator_team_{id(self)}", default=None)
         self.ws = workspace
         self.ids = ids
         self.app = app
@@ -49,6 +81,8 @@ class Core:
         self.verification_token = verification_token
         self.limiter = RateLimiter(config.rate_limits, clock)
         self.faults = Faults()
+        self.revoked: set[str] = set()
+        """Tokens revoked by an uninstall or ``auth.revoke`` (they answer ``token_revoked``)."""
         self.calls: list[Call] = []
         self.deliveries: list[Delivery] = []
         self.seq = 0
@@ -56,16 +90,71 @@ class Core:
         self._waiters: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._listeners: list[Callable[[str, Any], None]] = []
         self.last_change: tuple[str, Any] = ("state", None)
-        # Set by the emulator once the services exist.
-        self.events: Events
-        self.dispatcher: Dispatcher
-        self.sockets: SocketHub
-        self.interactivity: Interactivity
-        self.views: Views
+        from .oauth import OAuthApp
+
+        self.oauth = OAuthApp(client_id, client_secret)
+        # The services hold this core and their modules import it, hence the local imports.
+        from .delivery import Dispatcher
+        from .events import Events
+        from .interactivity import Interactivity
+        from .socket_mode import SocketHub
+        from .views import Views
+
+        self.events: Events = Events(self, subscriptions)
+        self.dispatcher: Dispatcher = Dispatcher(self)
+        self.sockets: SocketHub = SocketHub(self)
+        self.interactivity: Interactivity = Interactivity(self)
+        self.views: Views = Views(self)
 
     @property
     def base_url(self) -> str:
         return self.root_url + "api/"
+
+    # -- teams ----------------------------------------------------------------------------------
+    @property
+    def ws(self) -> Workspace:
+        """The workspace of the current team."""
+        team = self._team.get()
+        return self.workspaces.get(team, self._primary) if team else self._primary
+
+    @ws.setter
+    def ws(self, workspace: Workspace) -> None:
+        """Replace the primary workspace (``reset``); other teams are dropped."""
+        self._primary = workspace
+        self.workspaces = {workspace.team_id: workspace}
+
+    @property
+    def primary(self) -> Workspace:
+        return self._primary
+
+    @property
+    def app(self) -> App:
+        """The emulated app's installation (bot user, bot token) in the current team."""
+        installed = self.ws.installed
+        assert installed is not None, "the emulated app has no installation in this team"
+        return installed
+
+    @app.setter
+    def app(self, app: App) -> None:
+        self.ws.installed = app
+
+    @contextlib.contextmanager
+    def in_team(self, team_id: str) -> Iterator[Workspace]:
+        """Work in ``team_id`` (``ws``/``app`` are that team's) until the block ends."""
+        if team_id not in self.workspaces:
+            raise ValueError(f"no team {team_id!r}")
+        token = self._team.set(team_id)
+        try:
+            yield self.workspaces[team_id]
+        finally:
+            self._team.reset(token)
+
+    def team_of_token(self, token: str) -> Workspace | None:
+        """The workspace a token belongs to (``None``: unknown or revoked)."""
+        for workspace in self.workspaces.values():
+            if token in workspace.tokens:
+                return workspace
+        return None
 
     # -- records --------------------------------------------------------------------------------
     def next_seq(self) -> int:

@@ -8,33 +8,36 @@ async with SlackEmulator() as slack:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from .api_files import download, upload
-from .clock import Clock, SystemClock
+from .api_schedule import deliver_due
+from .clock import Clock, FakeClock, SystemClock
 from .config import EmulatorConfig, SigningMode
 from .control import Control
-from .core import Core
-from .delivery import Dispatcher
-from .events import DEFAULT_SUBSCRIPTIONS, Events
+from .core import DEFAULT_SUBSCRIPTIONS, Core
 from .ids import IdFactory
-from .interactivity import Interactivity
 from .limiter import Faults, RateLimiter
 from .models import App, User
+from .oauth import authorize
+from .scopes import ALL_BOT_SCOPES
 from .seed import GENERAL, Seed
-from .socket_mode import SocketHub
 from .store import Channel, Workspace
-from .views import Views
+from .teams import TeamsApi
 from .waiting import WaitingApi
 from .webapi import WebApi
 
 
-class SlackEmulator(WaitingApi):
-    """One emulated Slack workspace with one installed app, served on ``host:port`` (0: any)."""
+class SlackEmulator(WaitingApi, TeamsApi):
+    """An emulated Slack (one workspace, more with :meth:`add_team`) with one installed app,
+    served on ``host:port`` (0: any)."""
 
     def __init__(
         self,
@@ -53,11 +56,26 @@ class SlackEmulator(WaitingApi):
         verification_token: str = "emulator-verification-token",
         seed_defaults: bool = True,
         subscriptions: frozenset[str] = DEFAULT_SUBSCRIPTIONS,
+        scopes: Iterable[str] = ALL_BOT_SCOPES,
+        agent: bool = True,
+        messages_tab: bool = True,
+        client_id: str = "emulator-client-id",
+        client_secret: str = "emulator-client-secret",
+        oauth_redirect_uri: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self._seed = Seed(
-            team_id, team_name, team_domain, bot_name, bot_token, app_token, seed_defaults
+            team_id,
+            team_name,
+            team_domain,
+            bot_name,
+            bot_token,
+            app_token,
+            seed_defaults,
+            frozenset(scopes),
+            agent,
+            messages_tab,
         )
         config = config or EmulatorConfig()
         clock = clock or SystemClock()
@@ -72,13 +90,13 @@ class SlackEmulator(WaitingApi):
             app_token=app_token,
             signing_secret=signing_secret,
             verification_token=verification_token,
+            subscriptions=subscriptions,
+            client_id=client_id,
+            client_secret=client_secret,
         )
-        core = self.core
-        core.events = Events(core, subscriptions)
-        core.dispatcher = Dispatcher(core)
-        core.sockets = SocketHub(core)
-        core.interactivity = Interactivity(core)
-        core.views = Views(core)
+        self.core.oauth.redirect_uri = oauth_redirect_uri
+        if isinstance(clock, FakeClock):
+            clock.on_advance(lambda _now: deliver_due(self.core))
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -92,6 +110,7 @@ class SlackEmulator(WaitingApi):
         app.router.add_post("/hooks/{kind}/{team}/{key}", core.interactivity.handle_hook)
         app.router.add_get("/link/", core.sockets.handle)
         app.router.add_get("/link", core.sockets.handle)
+        app.router.add_get("/oauth/v2/authorize", functools.partial(authorize, core))
         Control(self).install(app)
         return app
 
@@ -127,11 +146,14 @@ class SlackEmulator(WaitingApi):
         await self.stop()
 
     def reset(self) -> None:
-        """Back to the seeded workspace: messages, files, calls, deliveries, faults, buckets and
-        views are dropped; tokens, config, event target and open sockets stay."""
+        """Back to the seeded workspace: messages, files, scheduled messages, calls, deliveries,
+        faults, buckets, views, added teams and OAuth codes are dropped; tokens, config, the
+        app's settings, event target and open sockets stay."""
         core = self.core
         core.ids = IdFactory()
         core.ws, core.app = self._seed.build(core.clock, core.ids)
+        core.revoked.clear()
+        core.oauth.grants.clear()
         core.calls.clear()
         core.deliveries.clear()
         core.faults = Faults()
@@ -190,8 +212,32 @@ class SlackEmulator(WaitingApi):
 
     @property
     def general(self) -> str:
-        """The default public channel (the bot is a member)."""
-        return GENERAL
+        """The default public channel (the bot is a member) of the current team."""
+        if self.core.ws is self.core.primary:
+            return GENERAL
+        return self.core.ws.default_channel()
+
+    @property
+    def client_id(self) -> str:
+        return self.core.oauth.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.core.oauth.client_secret
+
+    @property
+    def oauth_redirect_uri(self) -> str | None:
+        """The app's configured Redirect URL (used when an authorize URL names none)."""
+        return self.core.oauth.redirect_uri
+
+    @oauth_redirect_uri.setter
+    def oauth_redirect_uri(self, url: str | None) -> None:
+        self.core.oauth.redirect_uri = url
+
+    def authorize_url(self, scopes: str = "chat:write", **params: str) -> str:
+        """The install link (``/oauth/v2/authorize``) with this app's client id."""
+        query = urlencode({"client_id": self.client_id, "scope": scopes, **params})
+        return f"{self.root_url}oauth/v2/authorize?{query}"
 
     @property
     def signing_mode(self) -> SigningMode:
@@ -214,6 +260,44 @@ class SlackEmulator(WaitingApi):
     @property
     def workspace(self) -> Workspace:
         return self.core.ws
+
+    # -- the app's settings ----------------------------------------------------------------------
+    def configure_app(
+        self,
+        *,
+        scopes: Iterable[str] | None = None,
+        agent: bool | None = None,
+        messages_tab: bool | None = None,
+    ) -> None:
+        """Change the installed app's bot scopes, its "Agents & AI Apps" feature or its App
+        Home Messages tab (kept across :meth:`reset`)."""
+        changes: dict[str, object] = {}
+        if scopes is not None:
+            changes["scopes"] = frozenset(scopes)
+        if agent is not None:
+            changes["agent"] = agent
+        if messages_tab is not None:
+            changes["messages_tab"] = messages_tab
+        self._seed = dataclasses.replace(self._seed, **changes)  # type: ignore[arg-type]
+        for name, value in changes.items():
+            setattr(self.core.app, name, value)
+
+    @property
+    def non_marketplace(self) -> bool:
+        """The profile of a commercially distributed app outside the Marketplace:
+        ``conversations.history``/``replies`` at 1 request per minute, ``limit`` at most 15."""
+        return self.core.config.rate_limits.non_marketplace
+
+    @non_marketplace.setter
+    def non_marketplace(self, on: bool) -> None:
+        limiter = self.core.limiter
+        limiter.config.non_marketplace = on
+        for key in [
+            k
+            for k in limiter.buckets
+            if k[1:2] in (("conversations.history",), ("conversations.replies",))
+        ]:
+            del limiter.buckets[key]
 
     # -- seeding --------------------------------------------------------------------------------
     def add_user(

@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from typing import Any
 
-from .core import Core
+from .core import DEFAULT_SUBSCRIPTIONS, Core
 from .models import JSON, Message
 from .posting import mentions
 from .store import Channel
 
-DEFAULT_SUBSCRIPTIONS = frozenset(
-    {
-        "message.channels",
-        "message.groups",
-        "message.im",
-        "message.mpim",
-        "app_mention",
-        "reaction_added",
-        "reaction_removed",
-        "member_joined_channel",
-        "member_left_channel",
-        "app_home_opened",
-        "assistant_thread_started",
-        "assistant_thread_context_changed",
-    }
+#: Keys of a message that Slack repeats in ``app_mention`` (when present).
+_MENTION_KEYS = (
+    "subtype",
+    "user",
+    "bot_id",
+    "bot_profile",
+    "text",
+    "files",
+    "upload",
+    "display_as_bot",
+    "ts",
+    "client_msg_id",
+    "team",
+    "blocks",
+    "attachments",
+    "edited",
+    "thread_ts",
+    "parent_user_id",
 )
 _MESSAGE_SUBSCRIPTION = {
     "public": "message.channels",
@@ -42,6 +46,7 @@ class Events:
         self.subscriptions = set(subscriptions)
         self._recent: deque[float] = deque()
         self._limited_minute = -1
+        self.order = random.Random(core.config.event_seed)
 
     def envelope(self, event: JSON) -> JSON:
         core = self.core
@@ -67,6 +72,8 @@ class Events:
     def emit(self, event: JSON, subscription: str | None = None) -> JSON | None:
         """Send ``event`` if the app subscribes to it; returns the envelope (or ``None``)."""
         if (subscription or event["type"]) not in self.subscriptions:
+            return None
+        if self.core.ws.uninstalled:  # an app removed from a team hears nothing from it
             return None
         if self._over_volume_limit():
             return None
@@ -109,42 +116,67 @@ class Events:
         )
         return body
 
-    def message_posted(self, channel: Channel, message: Message) -> None:
-        """``message`` (and ``app_mention`` when a person mentions the bot outside DMs)."""
-        if not self._visible(channel):
-            return
-        body = message.to_api(include_metadata=False)
-        self.emit(self._message_event(channel, body), _MESSAGE_SUBSCRIPTION[channel.kind])
-        bot = self.core.app.bot_user_id
-        if message.bot_id is None and channel.kind != "im" and bot in mentions(message.text):
-            mention: JSON = {
-                "type": "app_mention",
-                "user": message.user,
-                "text": message.text,
-                "ts": message.ts,
-                "client_msg_id": message.client_msg_id,
-                "team": message.team,
-                "blocks": body.get("blocks", []),
-                "channel": channel.id,
-                "event_ts": message.ts,
-            }
-            if message.thread_ts:
-                mention["thread_ts"] = message.thread_ts
+    def _mentions_app(self, channel: Channel, message: Message) -> bool:
+        """Slack sends ``app_mention`` for any message naming the bot outside DMs, people's
+        and other apps' alike, but not for the app's own messages."""
+        app = self.core.app
+        return (
+            channel.kind != "im"
+            and message.bot_id != app.bot_id
+            and app.bot_user_id in mentions(message.text)
+        )
+
+    def _app_mention(self, channel: Channel, body: JSON) -> JSON:
+        mention: JSON = {"type": "app_mention"}
+        mention.update({key: body[key] for key in _MENTION_KEYS if key in body})
+        mention.setdefault("blocks", [])
+        mention.update(channel=channel.id, event_ts=body["ts"])
+        return mention
+
+    def _send_in_order(self, message_event: JSON, subscription: str, mention: JSON) -> None:
+        """Slack gives no order between ``message`` and ``app_mention``; neither does this."""
+        order = self.core.config.event_order
+        mention_first = order == "mention_first" or (
+            order == "random" and self.order.random() < 0.5
+        )
+        if mention_first:
+            self.emit(mention)
+        self.emit(message_event, subscription)
+        if not mention_first:
             self.emit(mention)
 
+    def message_posted(self, channel: Channel, message: Message) -> None:
+        """``message`` (and ``app_mention`` when the message names the bot outside DMs)."""
+        if not self._visible(channel):
+            return
+        body = message.to_api()
+        event = self._message_event(channel, body)
+        subscription = _MESSAGE_SUBSCRIPTION[channel.kind]
+        if self._mentions_app(channel, message):
+            self._send_in_order(event, subscription, self._app_mention(channel, message.to_api()))
+        else:
+            self.emit(event, subscription)
+
     def message_changed(self, channel: Channel, previous: JSON, message: Message, ts: str) -> None:
+        """``message_changed``; an edited message that names the bot also re-sends
+        ``app_mention`` with ``edited`` and a new ``event_id`` (same ``ts``), as Slack does."""
         if not self._visible(channel):
             return
         event = {
             "type": "message",
             "subtype": "message_changed",
             "hidden": True,
-            "message": message.to_api(include_metadata=False),
+            "message": message.to_api(),
             "previous_message": previous,
             "ts": ts,
             "event_ts": ts,
         }
-        self.emit(self._message_event(channel, event), _MESSAGE_SUBSCRIPTION[channel.kind])
+        event = self._message_event(channel, event)
+        subscription = _MESSAGE_SUBSCRIPTION[channel.kind]
+        if message.edited and self._mentions_app(channel, message):
+            self._send_in_order(event, subscription, self._app_mention(channel, message.to_api()))
+        else:
+            self.emit(event, subscription)
 
     def message_deleted(self, channel: Channel, previous: JSON, ts: str) -> None:
         if not self._visible(channel):

@@ -223,8 +223,13 @@ class Interactivity:
         if not isinstance(body, dict):
             return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
         entry.uses += 1
+        team = request.match_info.get("team", "")
         try:
-            self.respond(entry, body)
+            if team in self.core.workspaces:
+                with self.core.in_team(team):
+                    self.respond(entry, body)
+            else:
+                self.respond(entry, body)
         except ApiError as exc:
             return web.json_response(exc.body(), status=400)
         return web.json_response({"ok": True})

@@ -88,6 +88,12 @@ class App:
     name: str
     token: str
     updated: int = 0
+    scopes: frozenset[str] = frozenset()
+    """Granted bot scopes (set by the emulator; methods answer ``missing_scope`` without them)."""
+    agent: bool = True
+    """The "Agents & AI Apps" feature; without it assistant.threads.* answer ``not_agent_app``."""
+    messages_tab: bool = True
+    """App Home's Messages tab; without it posts into a DM answer ``messages_tab_disabled``."""
 
     def bot_profile(self, team_id: str) -> JSON:
         return {

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import limits as L
 from .args import ApiRequest
-from .blocks import check_blocks
+from .blocks import check_blocks, check_blocks_text
 from .core import Core
 from .errors import ApiError
 from .models import JSON, Actor, App, Message
@@ -25,8 +25,33 @@ def mentions(text: str) -> list[str]:
     return _MENTION.findall(text or "")
 
 
-def check_metadata(value: Any) -> JSON:
-    """A ``{event_type, event_payload}`` object, or ``invalid_metadata_format``."""
+def _flat(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _flat_object(value: Any) -> bool:
+    return isinstance(value, dict) and all(_flat(v) for v in value.values())
+
+
+def payload_shape_ok(payload: JSON) -> bool:
+    """Slack's documented ``event_payload``: each value a flat value, a flat object, or an array
+    of flat objects (``@slack/types`` MessageMetadataEventPayloadObject). Deeper nesting is not."""
+    for value in payload.values():
+        if _flat(value) or _flat_object(value):
+            continue
+        if isinstance(value, list) and all(_flat_object(item) for item in value):
+            continue
+        return False
+    return True
+
+
+def check_metadata(value: Any, *, strict: bool = True) -> JSON:
+    """A ``{event_type, event_payload}`` object, or ``invalid_metadata_format``.
+
+    With ``strict`` a payload nested deeper than Slack documents is refused with
+    ``invalid_metadata_format`` too: Slack documents the shape but not its answer to a breach,
+    so the emulator picks the error it gives for other malformed metadata.
+    """
     if not isinstance(value, dict):
         raise ApiError("invalid_metadata_format")
     if value == {}:
@@ -40,13 +65,21 @@ def check_metadata(value: Any) -> JSON:
         "event_payload",
     }:
         raise ApiError("invalid_metadata_schema")
+    if strict and not payload_shape_ok(payload):
+        raise ApiError(
+            "invalid_metadata_format",
+            detail="event_payload values must be flat values, flat objects or arrays of flat "
+            "objects",
+        )
     return {"event_type": event_type, "event_payload": payload}
 
 
 class Content:
     """The body of a post or update (text, blocks, attachments, metadata) plus any warnings."""
 
-    def __init__(self, req: ApiRequest, *, truncate: bool, require: bool = True) -> None:
+    def __init__(
+        self, req: ApiRequest, *, truncate: bool, require: bool = True, strict: bool = True
+    ) -> None:
         self.warnings: list[str] = []
         self.messages: list[str] = []
         text = req.get_str("text")
@@ -59,6 +92,7 @@ class Content:
             if len(markdown) > L.MAX_MARKDOWN_TEXT:
                 raise ApiError("msg_too_long")
             text, blocks = markdown, [{"type": "markdown", "text": markdown}]
+        check_blocks_text(blocks)
         if attachments is not None:
             if not isinstance(attachments, list):
                 raise ApiError("invalid_attachments")
@@ -77,7 +111,7 @@ class Content:
         self.attachments: list[JSON] | None = attachments
         self.has_metadata = req.has("metadata")
         raw_meta = req.get_json("metadata", "invalid_metadata_format")
-        self.metadata = check_metadata(raw_meta) if self.has_metadata else None
+        self.metadata = check_metadata(raw_meta, strict=strict) if self.has_metadata else None
         if self.has_metadata and len(str(raw_meta)) > 8000:
             raise ApiError("metadata_too_large")
 
@@ -103,6 +137,8 @@ def ensure_can_post(channel: Channel, actor: Actor) -> None:
         raise ApiError("is_archived")
     if actor.user_id not in channel.members:
         raise ApiError("not_in_channel")
+    if channel.kind == "im" and actor.app is not None and not actor.app.messages_tab:
+        raise ApiError("messages_tab_disabled")
 
 
 def thread_parent(core: Core, channel: Channel, thread_ts: str | None) -> Message | None:

@@ -17,14 +17,16 @@ BOT_OR_USER = frozenset({"bot", "user"})
 class Method:
     handler: Handler
     tokens: frozenset[str] = BOT_OR_USER
+    public: bool = False
+    """Called without a token (OAuth exchanges authenticate with the client secret)."""
 
 
 class Table(dict[str, Method]):
     def method(
-        self, name: str, *, tokens: frozenset[str] = BOT_OR_USER
+        self, name: str, *, tokens: frozenset[str] = BOT_OR_USER, public: bool = False
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self[name] = Method(handler, tokens)
+            self[name] = Method(handler, tokens, public)
             return handler
 
         return register

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .clock import Clock
 from .ids import IdFactory
 from .models import Actor, App
+from .scopes import ALL_BOT_SCOPES
 from .store import Workspace
 
 BOT_USER = "U0EMUBOT01"
@@ -23,6 +24,9 @@ class Seed:
     bot_token: str
     app_token: str
     defaults: bool = True
+    scopes: frozenset[str] = ALL_BOT_SCOPES
+    agent: bool = True
+    messages_tab: bool = True
 
     def build(self, clock: Clock, ids: IdFactory) -> tuple[Workspace, App]:
         """A fresh workspace with the app installed (and, with ``defaults``, people and channels:
@@ -37,6 +41,7 @@ class Seed:
             app_id="A0EMUAPP01",
             bot_id="B0EMUBOT01",
         )
+        app.scopes, app.agent, app.messages_tab = self.scopes, self.agent, self.messages_tab
         ws.tokens[self.app_token] = Actor("app", self.app_token, app.bot_user_id, app)
         if self.defaults:
             ws.add_user(

@@ -11,6 +11,7 @@ from .clock import Clock
 from .errors import ApiError
 from .ids import IdFactory, TsFactory, parse_ts
 from .models import JSON, Actor, App, ChannelKind, FileObject, Message, User
+from .scopes import ALL_BOT_SCOPES
 
 
 @dataclass
@@ -103,6 +104,11 @@ class Workspace:
         self.files: dict[str, FileObject] = {}
         self.ephemerals: list[Message] = []
         self.assistant: dict[tuple[str, str], dict[str, Any]] = {}
+        self.installed: App | None = None
+        """The emulated app's installation here (its bot user and bot token)."""
+        self.uninstalled = False
+        self.scheduled: dict[str, Any] = {}
+        """Scheduled messages by id (:class:`~.api_schedule.Scheduled`)."""
 
     # -- users and apps -------------------------------------------------------------------------
     def add_user(
@@ -132,6 +138,7 @@ class Workspace:
             name=name,
             token=token,
             updated=int(self.clock.now()),
+            scopes=ALL_BOT_SCOPES,
         )
         user = self.add_user(
             name, id=bot_user_id, is_bot=True, bot_id=app.bot_id, app_id=app.app_id, real_name=name

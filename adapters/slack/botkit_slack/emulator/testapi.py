@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from .core import Core
 from .errors import ApiError
-from .models import JSON, Message, User
+from .models import JSON, FileObject, Message, User
 from .posting import delete, edit, human_blocks, new_message, publish
 from .records import Call, Delivery
 from .store import Channel
@@ -137,6 +138,42 @@ class TestApi:
         publish(self.core, chan, message, broadcast=broadcast)
         return self._view(chan, message)
 
+    async def user_shares_file(
+        self,
+        user: str | User,
+        name: str,
+        content: bytes,
+        text: str = "",
+        channel: str | None = None,
+        thread_ts: str | None = None,
+    ) -> JSON:
+        """A person uploads a file with a comment (``file_share``; ``app_mention`` with
+        ``files`` when the comment names the bot)."""
+        core = self.core
+        person, chan = self._user(user), self._channel(channel)
+        if person.id not in chan.members:
+            raise ValueError(f"{person.name} is not in {chan.name}")
+        now = int(core.clock.now())
+        file = FileObject(core.ids.new("F"), name, len(content), person.id, now, data=content)
+        file.completed = True
+        core.ws.files[file.id] = file
+        message = new_message(
+            core,
+            chan,
+            user=person.id,
+            text=text,
+            blocks=human_blocks(text) if text else None,
+            thread_ts=thread_ts,
+            subtype="file_share",
+            client_msg_id=core.ids.client_msg_id(),
+            files=[file.id],
+        )
+        file.shares[chan.id] = [message.ts]
+        message.extra.update(upload=False, display_as_bot=False)
+        message.extra["files"] = [file.to_api(core.ws.team_id, core.root_url)]
+        publish(core, chan, message)
+        return self._view(chan, message)
+
     def add_message(
         self,
         channel: str | None,
@@ -243,10 +280,17 @@ class TestApi:
     async def start_assistant_thread(
         self, user: str | User | None = None, context: JSON | None = None
     ) -> tuple[str, str]:
-        """A person opens the assistant container: a DM thread + ``assistant_thread_started``."""
+        """A person opens the assistant container: a DM thread whose root is an
+        ``assistant_app_thread`` message ("Chats from <date>", the chat's title) and
+        ``assistant_thread_started``."""
         person = self._user(user)
         dm = self.core.ws.open_dm(self.core.app.bot_user_id, person.id)
-        root = new_message(self.core, dm, app=self.core.app, text="")
+        started = datetime.fromtimestamp(self.core.clock.now(), UTC)
+        title = "Chats from " + started.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        root = new_message(
+            self.core, dm, user=person.id, text=title, subtype="assistant_app_thread"
+        )
+        root.extra["assistant_app_thread"] = {"title": title, "title_blocks": [], "artifacts": []}
         publish(self.core, dm, root, events=False)
         self.core.events.assistant_thread_started(dm, person.id, root.ts, context)
         return dm.id, root.ts

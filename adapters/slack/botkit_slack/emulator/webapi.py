@@ -9,16 +9,37 @@ from typing import Any
 
 from aiohttp import web
 
-from . import api_chat, api_conversations, api_files, api_misc, api_stream, api_users, views
+from . import (
+    api_chat,
+    api_conversations,
+    api_files,
+    api_misc,
+    api_schedule,
+    api_stream,
+    api_users,
+    oauth,
+    views,
+)
 from .args import ApiRequest, read_args
 from .core import Core
 from .errors import ApiError
-from .models import JSON
+from .models import JSON, Actor
 from .records import Call
 from .registry import Method
+from .scopes import channel_kind, check_scopes
 
 METHODS: dict[str, Method] = {}
-for _module in (api_chat, api_stream, api_conversations, api_users, api_files, api_misc, views):
+for _module in (
+    api_chat,
+    api_stream,
+    api_schedule,
+    api_conversations,
+    api_users,
+    api_files,
+    api_misc,
+    oauth,
+    views,
+):
     METHODS.update(_module.METHODS)
 
 _RECORDED_HEADERS = ("User-Agent", "Content-Type", "Authorization")
@@ -78,6 +99,7 @@ class WebApi:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         core = self.core
+        api_schedule.deliver_due(core)
         try:
             args, token = await read_args(request)
         except ApiError as exc:
@@ -122,15 +144,27 @@ class WebApi:
 
     async def _call(self, method: str, spec: Method, args: JSON, token: str | None) -> JSON:
         core = self.core
+        if spec.public:  # OAuth: the client id and secret authenticate, not a token
+            request = ApiRequest(
+                method, copy.copy(args), Actor("app", token or "", ""), core.base_url
+            )
+            return {"ok": True, **await spec.handler(core, request)}
         if token is None:
             raise ApiError("not_authed")
-        actor = core.ws.tokens.get(token)
-        if actor is None:
-            raise ApiError("invalid_auth")
+        team = core.team_of_token(token)
+        if team is None:
+            raise ApiError("token_revoked" if token in core.revoked else "invalid_auth")
+        with core.in_team(team.team_id):
+            return await self._call_in_team(method, spec, args, token)
+
+    async def _call_in_team(self, method: str, spec: Method, args: JSON, token: str) -> JSON:
+        core = self.core
+        actor = core.ws.tokens[token]
         if actor.kind not in spec.tokens:
             raise ApiError("not_allowed_token_type")
+        check_scopes(method, actor, channel_kind(args, core.ws.channels))
         owner = actor.app.app_id if actor.app is not None else actor.user_id
-        retry_after = core.limiter.check(method, owner, args)
+        retry_after = core.limiter.check(method, f"{core.ws.team_id}:{owner}", args)
         if retry_after is not None:
             raise ApiError("ratelimited", status=429, headers={"Retry-After": str(retry_after)})
         request = ApiRequest(method, copy.copy(args), actor, core.base_url)
