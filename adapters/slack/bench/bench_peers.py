@@ -25,7 +25,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,7 +121,8 @@ async def bot_process(emu: Emulator, kind: str, mode: str,
         sys.executable, str(BOTS), kind, mode, "--api", emu.api, "--token", emu.token,
         "--secret", emu.secret, "--word-delay", str(word_delay),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
-    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout is not None
+    assert child.stdin is not None
     try:
         line = (await asyncio.wait_for(child.stdout.readline(), 60)).decode()
         if not line.startswith("PORT="):
@@ -340,16 +341,18 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 async def core_figures(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """botkit-only figures from ``bench_core_scale`` (its own process, one line each)."""
-    script = HERE.parent.parent.parent / "bench" / "bench_core_scale.py"
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, str(script), "--table", stdout=asyncio.subprocess.PIPE)
-    out, _ = await child.communicate()
+    """botkit-only figures from ``bench_core_scale`` and ``bench_history`` (each in its own
+    process, one row per figure)."""
     rows = []
-    for line in out.decode().splitlines():
-        if line.startswith("ROW\t"):
-            _, name, value = line.split("\t", 2)
-            rows.append((name, value))
+    for script in (HERE.parent.parent.parent / "bench" / "bench_core_scale.py",
+                   HERE / "bench_history.py"):
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, str(script), "--table", stdout=asyncio.subprocess.PIPE)
+        out, _ = await child.communicate()
+        for line in out.decode().splitlines():
+            if line.startswith("ROW\t"):
+                _, name, value = line.split("\t", 2)
+                rows.append((name, value))
     return rows
 
 
@@ -366,7 +369,6 @@ def main() -> None:
     asyncio.run(main_async(args))
 
 
-_unused: Callable[..., Any] = print_table
 
 if __name__ == "__main__":
     main()

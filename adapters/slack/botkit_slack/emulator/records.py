@@ -42,7 +42,6 @@ class Call:
             "error": self.error,
             "response": self.response,
             "at": self.at,
-            "finished_at": self.finished_at,
         }
 
 
@@ -89,4 +88,5 @@ class Delivery:
             "response": self.response,
             "payload": self.payload,
             "at": self.at,
+            "finished_at": self.finished_at,
         }
