@@ -3,6 +3,7 @@
     python adapters/slack/bench/peer_bots.py botkit|bolt oneshot|stream \
         --api SLACK_API_URL --token xoxb-… --secret SIGNING_SECRET [--word-delay 0]
 
+With ``BENCH_PROFILE=FILE`` the bot runs under cProfile and writes its stats there.
 It serves events on 127.0.0.1 (a free port), prints ``PORT=<n>`` once ready and runs until
 stdin closes. Both answer an @-mention in its thread with the same words: ``oneshot`` in one
 message, ``stream`` word by word through Slack's streaming methods (``chat.startStream`` /
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -117,7 +119,13 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("slack_bolt").setLevel(logging.CRITICAL)
-    asyncio.run(run_botkit(args) if args.kind == "botkit" else run_bolt(args))
+    profile = os.environ.get("BENCH_PROFILE")  # a file for cProfile stats of this bot
+    if not profile:
+        asyncio.run(run_botkit(args) if args.kind == "botkit" else run_bolt(args))
+        return
+    import cProfile
+    cProfile.runctx("asyncio.run(run_botkit(args) if args.kind == 'botkit' else "
+                    "run_bolt(args))", globals(), {"args": args}, profile)
 
 
 if __name__ == "__main__":
