@@ -16,11 +16,13 @@ from botkit_slack.emulator import EmulatorConfig, SlackEmulator
 async def test_turns_reuse_one_session_closed_on_stop(mode: str) -> None:
     async with running(mode) as h:
         session = h.adapter.api.session
-        assert session is not None and not session.closed
+        assert session is not None
+        assert not session.closed
         assert h.adapter.quick.session is session
         asked = await h.mention("hello there")
         await h.reply(asked["ts"], "reset your password")
-        assert h.adapter.api.session is session and not session.closed
+        assert h.adapter.api.session is session
+        assert not session.closed
     assert session.closed
     assert h.adapter.api.session is None
 
