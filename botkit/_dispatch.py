@@ -31,9 +31,26 @@ from typing import TYPE_CHECKING, Any
 from botkit import keys
 from botkit._registry import Handler, HandlerRegistry, command_key
 from botkit.clicks import route_click
-from botkit.context import CommandContext, InterruptContext, TurnContext
-from botkit.errors import InteractionExpired, RunSuspended, UserError
-from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
+from botkit.context import (
+    CommandContext,
+    InterruptContext,
+    ModalCloseContext,
+    ModalSubmitContext,
+    ReactionContext,
+    ThreadStartedContext,
+    TurnContext,
+)
+from botkit.errors import ChoiceCancelled, InteractionExpired, RunSuspended, UserError
+from botkit.events import (
+    CommandEvent,
+    Event,
+    InteractionEvent,
+    MessageEvent,
+    ModalCloseEvent,
+    ModalSubmitEvent,
+    ReactionEvent,
+    ThreadStartedEvent,
+)
 from botkit.run import tracking
 
 if TYPE_CHECKING:
@@ -65,6 +82,8 @@ class ErrorPolicy:
             await _maybe_await(handler(ctx))
         except InteractionExpired:
             await notify(thread, EXPIRED_NOTICE)
+        except ChoiceCancelled as cancelled:  # its card already says so
+            log.info("a choice in %s was cancelled: %s", thread.id, cancelled)
         except RunSuspended as suspended:
             log.info("a run in %s is suspended: %s", thread.id, suspended)
         except Exception as exc:
@@ -121,6 +140,12 @@ class Pipeline:
             await route_click(self.bot, event)
         elif isinstance(event, CommandEvent):
             await self._command(event)
+        elif isinstance(event, ReactionEvent):
+            await self._reaction(event)
+        elif isinstance(event, ThreadStartedEvent):
+            await self._thread_started(event)
+        else:
+            await self._modal(event)
 
     async def _message(self, event: MessageEvent) -> None:
         handlers = self.runtime.registry.turn_handlers(event)
@@ -147,6 +172,43 @@ class Pipeline:
         ctx = CommandContext(thread=thread, user=event.user, platform=event.platform,
                              bot=self.bot, command=command_key(event.command),
                              text=event.text, event=event)
+        await self.errors.run(handler, ctx, thread)
+
+    async def _reaction(self, event: ReactionEvent) -> None:
+        handlers = self.runtime.registry.reaction_handlers(event.emoji)
+        if not handlers:
+            return
+        thread = self.bot.thread(event.platform, event.conversation, user=event.user)
+        ctx = ReactionContext(thread=thread, user=event.user, platform=event.platform,
+                              bot=self.bot, emoji=event.emoji, added=event.added,
+                              message=event.message, event=event)
+        for handler in handlers:
+            await self.errors.run(handler, ctx, thread)
+
+    async def _thread_started(self, event: ThreadStartedEvent) -> None:
+        handlers = self.runtime.registry.thread_started
+        if not handlers:
+            return
+        thread = self.bot.thread(event.platform, event.conversation, user=event.user)
+        ctx = ThreadStartedContext(thread=thread, user=event.user, platform=event.platform,
+                                   bot=self.bot, context=event.context,
+                                   context_changed=event.context_changed, event=event)
+        for handler in handlers:
+            await self.errors.run(handler, ctx, thread)
+
+    async def _modal(self, event: ModalSubmitEvent | ModalCloseEvent) -> None:
+        submit = isinstance(event, ModalSubmitEvent)
+        handler = self.runtime.registry.modal_handler(event.callback_id, submit=submit)
+        if handler is None:
+            log.info("no on_modal_%s handler for %r", "submit" if submit else "close",
+                     event.callback_id)
+            return
+        thread = self.bot.thread(event.platform, event.conversation, user=event.user)
+        common: dict[str, Any] = {"thread": thread, "user": event.user,
+                                  "platform": event.platform, "bot": self.bot,
+                                  "callback_id": event.callback_id, "metadata": event.metadata}
+        ctx = ModalSubmitContext(**common, values=event.values, event=event) \
+            if isinstance(event, ModalSubmitEvent) else ModalCloseContext(**common, event=event)
         await self.errors.run(handler, ctx, thread)
 
     async def handle_interrupt(self, ctx: InterruptContext) -> bool:

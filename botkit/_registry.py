@@ -73,6 +73,10 @@ class HandlerRegistry:
         self.interactions: dict[str, Handler] = {}
         self.interrupts: dict[str, Handler] = {}
         self.commands: dict[str, Handler] = {}
+        self.reactions: list[tuple[str | None, Handler]] = []
+        self.thread_started: list[Handler] = []
+        self.modal_submits: dict[str, Handler] = {}
+        self.modal_closes: dict[str, Handler] = {}
         self.errors: list[ErrorHandler] = []
         self.tools: dict[str, BotTool] = {}
         self.context: list[agui.Context] = []
@@ -97,6 +101,23 @@ class HandlerRegistry:
     def add_command(self, name: str, handler: Handler) -> None:
         checked_handler("on_command", handler)
         self.commands[command_key(name)] = self.actions.trusted(handler)
+
+    def add_reaction(self, emoji: str | None, handler: Handler) -> None:
+        checked_handler("on_reaction", handler)
+        name = None if emoji is None else emoji.strip().strip(":")
+        self.reactions.append((name, self.actions.trusted(handler)))
+
+    def add_thread_started(self, handler: Handler) -> None:
+        checked_handler("on_thread_started", handler)
+        self.thread_started.append(self.actions.trusted(handler))
+
+    def add_modal_submit(self, callback_id: str, handler: Handler) -> None:
+        checked_handler("on_modal_submit", handler)
+        self.modal_submits[callback_id] = self.actions.trusted(handler)
+
+    def add_modal_close(self, callback_id: str, handler: Handler) -> None:
+        checked_handler("on_modal_close", handler)
+        self.modal_closes[callback_id] = self.actions.trusted(handler)
 
     def add_error(self, handler: ErrorHandler) -> None:
         checked_handler("on_error", handler)
@@ -124,6 +145,13 @@ class HandlerRegistry:
 
     def has_command(self, name: str) -> bool:
         return command_key(name) in self.commands
+
+    def reaction_handlers(self, emoji: str) -> list[Handler]:
+        return [h for name, h in self.reactions if name is None or name == emoji]
+
+    def modal_handler(self, callback_id: str, *, submit: bool) -> Handler | None:
+        table = self.modal_submits if submit else self.modal_closes
+        return table.get(callback_id) or table.get("*")
 
     def interrupt(self, event_name: str) -> Handler | None:
         return self.interrupts.get(event_name) or self.interrupts.get("*")

@@ -24,6 +24,7 @@ from botkit.errors import UserError
 from botkit.events import MessageEvent
 
 if TYPE_CHECKING:
+    from botkit.inbox.replicas import Replicas
     from botkit.store.base import StateStore
 
 __all__ = ["Concurrency", "TurnGate"]
@@ -47,6 +48,8 @@ class TurnGate:
         self.lock_ttl = lock_ttl
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._waiting: dict[str, MessageEvent] = {}  # queued here: event id -> the original
+        self.owners: Replicas | None = None
+        """Set by the durable inbox: turn locks are recorded with this process's id."""
 
     async def run(self, event: MessageEvent, body: Body) -> None:
         key = event.conversation.id
@@ -119,6 +122,9 @@ class TurnGate:
 
     @contextlib.asynccontextmanager
     async def _held(self, key: str, token: str) -> AsyncIterator[None]:
+        owners = self.owners  # the durable inbox records who holds it, for crash recovery
+        if owners is not None:
+            await owners.record(keys.turn_lock(key), token)
         beat = asyncio.create_task(self._heartbeat(key, token))
         try:
             yield
@@ -128,6 +134,8 @@ class TurnGate:
                 await beat
             try:
                 await self._store().release_lock(keys.turn_lock(key), token)
+                if owners is not None:
+                    await owners.forget(keys.turn_lock(key))
             except Exception:
                 log.exception("could not release the turn lock of %s", key)
 

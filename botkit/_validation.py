@@ -11,6 +11,7 @@ from botkit._turns import Concurrency
 from botkit.adapter import BaseAdapter, PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.errors import UserError
+from botkit.inbox.records import InboxConfig
 from botkit.run.tools import BotTool
 from botkit.store.base import StateStore
 from botkit.threads.config import ThreadsAPIConfig
@@ -32,6 +33,7 @@ class BotOptions(TypedDict, total=False):
     concurrency: Concurrency
     lock_ttl: float
     threads_api: ThreadsAPIConfig | None
+    inbox: InboxConfig | bool | None
 
 
 def checked_bot_arguments(*, adapters: Any, agent: Any, tools: Any, context: Any,

@@ -14,11 +14,13 @@ defaults and override what your platform supports.
 from __future__ import annotations
 
 import asyncio
+import datetime
 from collections.abc import AsyncIterable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from botkit.events import Event
+from botkit.store.base import StateStore
 from botkit.types import (
     Conversation,
     FileResult,
@@ -28,6 +30,7 @@ from botkit.types import (
     ThreadMessage,
     ToolProgress,
 )
+from botkit.ui.inputs import Modal
 from botkit.ui.nodes import Message
 
 __all__ = [
@@ -59,6 +62,20 @@ class Capabilities:
     """Shows a message to one person only."""
     agent_records: bool = False
     """Stores the agent's tool calls and results with the conversation, so history keeps them."""
+    reactions: bool = False
+    """Adds and removes emoji reactions on messages (``thread.react``)."""
+    status: bool = False
+    """Shows a passing status line ("is looking it up…") while the bot works."""
+    suggested_prompts: bool = False
+    """Offers clickable prompts in a conversation (Slack's assistant pane)."""
+    titles: bool = False
+    """Names a conversation on the platform too (Slack's assistant threads)."""
+    modals: bool = False
+    """Opens forms in a dialog from a click or command (``ctx.open_modal``)."""
+    schedule: bool = False
+    """Posts a message later, at a given time, even when the bot is not running."""
+    direct_messages: bool = False
+    """Opens a direct conversation with a person (``bot.open_dm``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +104,12 @@ class BotHandle(Protocol):
     @property
     def name(self) -> str:
         """The bot's display name."""
+        ...
+
+    @property
+    def store(self) -> StateStore:
+        """The bot's state store (an adapter may keep its own records there, under keys of
+        its own, e.g. Slack's installations)."""
         ...
 
     async def dispatch(self, event: Event) -> None:
@@ -173,6 +196,38 @@ class PlatformAdapter(Protocol):
         self, conversation: Conversation, messages: Sequence[Mapping[str, Any]]
     ) -> None:
         """Store AG-UI messages (tool calls, results) so ``get_messages`` returns them."""
+        ...
+
+    async def add_reaction(self, conversation: Conversation, ref: MessageRef,
+                           emoji: str) -> None: ...
+
+    async def remove_reaction(self, conversation: Conversation, ref: MessageRef,
+                              emoji: str) -> None: ...
+
+    async def set_status(self, conversation: Conversation, text: str,
+                         loading_messages: Sequence[str] = ()) -> None:
+        """Show (``""``: clear) the bot's passing status in the conversation."""
+        ...
+
+    async def set_suggested_prompts(self, conversation: Conversation,
+                                    prompts: Sequence[tuple[str, str]],
+                                    title: str | None = None) -> None:
+        """Offer ``(title, message)`` prompts."""
+        ...
+
+    async def set_title(self, conversation: Conversation, title: str) -> None: ...
+
+    async def open_modal(self, conversation: Conversation, event: Event, modal: Modal) -> None:
+        """Open ``modal`` for the person whose ``event`` (a click, a command) it answers."""
+        ...
+
+    async def schedule(self, conversation: Conversation, message: Message,
+                       post_at: datetime.datetime) -> str:
+        """Have the platform post ``message`` at ``post_at``; returns the scheduled id."""
+        ...
+
+    async def open_dm(self, user: PlatformUser) -> Conversation:
+        """The direct conversation between the bot and ``user``."""
         ...
 
     async def show_progress(self, conversation: Conversation, progress: ToolProgress) -> None:
@@ -277,6 +332,37 @@ class BaseAdapter:
         self, conversation: Conversation, messages: Sequence[Mapping[str, Any]]
     ) -> None:
         return None
+
+    # the optional calls below are reached only where ``capabilities`` says so
+    async def add_reaction(self, conversation: Conversation, ref: MessageRef,
+                           emoji: str) -> None:
+        return None
+
+    async def remove_reaction(self, conversation: Conversation, ref: MessageRef,
+                              emoji: str) -> None:
+        return None
+
+    async def set_status(self, conversation: Conversation, text: str,
+                         loading_messages: Sequence[str] = ()) -> None:
+        return None
+
+    async def set_suggested_prompts(self, conversation: Conversation,
+                                    prompts: Sequence[tuple[str, str]],
+                                    title: str | None = None) -> None:
+        return None
+
+    async def set_title(self, conversation: Conversation, title: str) -> None:
+        return None
+
+    async def open_modal(self, conversation: Conversation, event: Event, modal: Modal) -> None:
+        raise NotImplementedError(f"{self.platform} cannot open modals")
+
+    async def schedule(self, conversation: Conversation, message: Message,
+                       post_at: datetime.datetime) -> str:
+        raise NotImplementedError(f"{self.platform} cannot schedule messages")
+
+    async def open_dm(self, user: PlatformUser) -> Conversation:
+        raise NotImplementedError(f"{self.platform} cannot open direct conversations")
 
     async def show_progress(self, conversation: Conversation, progress: ToolProgress) -> None:
         return None

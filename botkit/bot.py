@@ -7,13 +7,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Unpack, overload
 
 from botkit import keys
 from botkit._actions import ActionRegistry
 from botkit._agent_context import ContextEntry
+from botkit._decorators import HandlerDecorators
 from botkit._dispatch import Pipeline
-from botkit._registry import ErrorHandler, HandlerRegistry, checked_name, no_such_attribute
+from botkit._inbox_host import InboxHost, checked_inbox_config
+from botkit._registry import HandlerRegistry, no_such_attribute
 from botkit._runtime import Runtime
 from botkit._turns import Concurrency, TurnGate
 from botkit._validation import BotOptions, checked_bot_arguments
@@ -23,6 +25,7 @@ from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
 from botkit.clicks import replay_blocker, replay_tool_call
 from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserError
 from botkit.events import Event, MessageEvent
+from botkit.inbox import InboxConfig
 from botkit.store import MemoryStore, StateStore
 from botkit.thread import Thread
 from botkit.threads import Threads, ThreadsAPIConfig
@@ -33,11 +36,9 @@ from botkit.types import Conversation, PlatformUser
 __all__ = ["Bot", "BotOptions", "ContextEntry", "create_bot"]
 
 log = logging.getLogger("botkit")
-H = TypeVar("H", bound=Callable[..., Any])
-E = TypeVar("E", bound=ErrorHandler)
 
 
-class Bot:
+class Bot(HandlerDecorators):
     """A bot: handlers, tools and an agent, served on one or more platform adapters.
 
     Build one with ``create_bot``. Adapters deliver events to ``dispatch``; everything
@@ -60,6 +61,7 @@ class Bot:
         concurrency: Concurrency = "serial",
         lock_ttl: float = 60.0,
         threads_api: ThreadsAPIConfig | None = None,
+        inbox: InboxConfig | bool | None = None,
     ) -> None:
         adapters, tools, context = checked_bot_arguments(
             adapters=adapters, agent=agent, tools=tools, context=context,
@@ -84,6 +86,9 @@ class Bot:
         self._registry = self._runtime.registry
         self._registry.add_context(context)
         self._pipeline = Pipeline(self, self._runtime)
+        inbox_config = checked_inbox_config(inbox)
+        self._inbox = None if inbox_config is None else InboxHost(
+            self, self._runtime, self._pipeline, inbox_config)
         self._threads_server: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
@@ -141,67 +146,6 @@ class Bot:
         self.adapters.append(adapter)
 
     @overload
-    def on_mention(self, handler: H) -> H: ...
-    @overload
-    def on_mention(self) -> Callable[[H], H]: ...
-
-    def on_mention(self, handler: H | None = None) -> H | Callable[[H], H]:
-        """Handle messages addressed to the bot (@-mention, DM, the console)."""
-        def register(h: H) -> H:
-            self._registry.add_mention(h)
-            return h
-        return register if handler is None else register(handler)
-
-    @overload
-    def on_message(self, handler: H) -> H: ...
-    @overload
-    def on_message(self) -> Callable[[H], H]: ...
-
-    def on_message(self, handler: H | None = None) -> H | Callable[[H], H]:
-        """Handle other messages the bot sees (and mentions, if no on_mention handler)."""
-        def register(h: H) -> H:
-            self._registry.add_message(h)
-            return h
-        return register if handler is None else register(handler)
-
-    def on_interaction(self, action_id: str) -> Callable[[H], H]:
-        """Handle clicks on controls with this explicit ``action_id``."""
-        checked = checked_name("on_interaction", action_id, "action id", '"approve"')
-
-        def register(handler: H) -> H:
-            self._registry.add_interaction(checked, handler)
-            return handler
-        return register
-
-    def on_interrupt(self, event_name: str = "*") -> Callable[[H], H]:
-        """Handle the agent pausing for a human. ``event_name`` is the legacy CUSTOM event
-        name or the AG-UI 1.0 interrupt ``reason``; ``"*"`` catches every interrupt."""
-        checked = checked_name("on_interrupt", event_name, "event name", '"approval"',
-                               optional=True)
-
-        def register(handler: H) -> H:
-            self._registry.add_interrupt(checked, handler)
-            return handler
-        return register
-
-    def on_command(self, name: str) -> Callable[[H], H]:
-        """Handle a slash command (``/ticket …``)."""
-        checked = checked_name("on_command", name, "command name", '"ticket"')
-
-        def register(handler: H) -> H:
-            self._registry.add_command(checked, handler)
-            return handler
-        return register
-
-    def on_error(self, handler: E) -> E:
-        """Handle what a handler raised: ``handler(error, ctx)`` (sync or async) runs
-        instead of the default (log it, tell the conversation "something went wrong").
-        ``ctx`` is the failing handler's context (``ctx.thread`` answers). If the error
-        handler raises too, the default applies."""
-        self._registry.add_error(handler)
-        return handler
-
-    @overload
     def tool(self, fn: Callable[..., Any] | BotTool) -> BotTool: ...
     @overload
     def tool(
@@ -253,6 +197,8 @@ class Bot:
         if len(failures) == len(self.adapters):
             await self._stop_threads_api()
             raise AdapterError(f"no adapter could start: {failures[0][1]}") from failures[0][1]
+        if self._inbox is not None:  # consume once the adapters can answer
+            await self._inbox.start()
         self._started = True
 
     async def stop(self) -> None:
@@ -262,6 +208,8 @@ class Bot:
                                          suspend=RunSuspended("the bot is stopping"))
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
+        if self._inbox is not None and (drained := await self._inbox.drain()) is not None:
+            log.info("stopped: %s", drained)
         leftovers = set(self._tasks)
         for task in leftovers:
             task.cancel()
@@ -282,7 +230,7 @@ class Bot:
         server, self._threads_server = self._threads_server, None
         if server is not None:
             await server.stop()
-        self.threads.hub.close()
+        await self.threads.hub.aclose()
 
     def request_stop(self) -> None:
         """Ask ``serve()`` to return (adapters call this when their input ends)."""
@@ -338,6 +286,30 @@ class Bot:
         if adapter is None:
             raise UserError(f"an event came from {platform!r} but the bot has no such adapter")
         return Thread(self, adapter, conversation, message=message, user=user)
+
+    async def open_dm(self, user: PlatformUser | str, *, platform: str | None = None
+                      ) -> Thread | None:
+        """The direct conversation with ``user`` (a person or their id) as a ``Thread``,
+        on ``platform`` (default: the only adapter that can open one). None where no
+        adapter can, or the platform refused (logged)."""
+        able = [a for a in self.adapters if a.capabilities.direct_messages and
+                (platform is None or a.platform == platform)]
+        if platform is not None and self._find_adapter(platform) is None:
+            raise UserError(f"this bot has no {platform!r} adapter")
+        if len(able) > 1:
+            raise UserError("several adapters can open a DM: say which with "
+                            f"open_dm(user, platform=...) ({', '.join(a.platform for a in able)})")
+        if not able:
+            return None
+        adapter = able[0]
+        person = user if isinstance(user, PlatformUser) else PlatformUser(id=user)
+        try:
+            conversation = await adapter.open_dm(person)
+        except Exception as exc:
+            log.warning("opening a DM with %s on %s failed: %s", person.id, adapter.platform,
+                        exc)
+            return None
+        return Thread(self, adapter, conversation, user=person)
 
     async def dispatch(self, event: Event) -> None:
         """The one entry point: adapters hand every platform event to this. Returns once

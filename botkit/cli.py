@@ -1,14 +1,15 @@
 """``botkit``: the command line.
 
-    botkit run APP [--adapter console] [--data-dir DIR] [--users FILE] [--new]
-    botkit run APP --adapter slack [--http PORT] [--emulator]
-    botkit emulator [--port N]          a local Slack for trying Slack bots offline
+    botkit new NAME                     a ready project: bot, tests, Slack manifest
+    botkit run APP [--adapter NAME] …   run a bot (the console by default)
     botkit threads list|show|state|history|messages|rename|archive|unarchive|delete …
                                         a bot's threads, via its threads API or its store
+    botkit emulator [--port N]          a local Slack (brought by the Slack adapter)
 
 ``botkit run`` also takes ``--store URL`` (memory://, sqlite:///path.db, redis://…; env
-BOTKIT_STORE) and ``--threads-api PORT`` to serve the threads HTTP API. Without ``--store``
-the console keeps its state in ``<data dir>/state.db`` (SQLite), unless the app chose a store.
+BOTKIT_STORE), ``--threads-api PORT`` and ``--agent URL`` / ``--openai MODEL``. Everything
+else about where a bot runs comes from adapter plugins (``botkit.cli_plugins``): this module
+imports no adapter.
 
 ``APP`` is a path to a .py file or ``module:attribute``; botkit finds the ``Bot`` in it.
 """
@@ -20,18 +21,48 @@ import importlib
 import importlib.util
 import logging
 import os
-import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
+from botkit import __version__
 from botkit.bot import Bot
+from botkit.cli_plugins import (
+    AdapterPlugin,
+    InstalledPlugins,
+    LoadedApp,
+    PluginCommand,
+    installed_plugins,
+)
 from botkit.errors import BotkitError, UserError
-from botkit.store import SQLiteStore, store_from_url
+from botkit.scaffold import create_project
+from botkit.store import store_from_url
 from botkit.threads.cli import add_threads_parser, run_threads
 from botkit.threads.config import ThreadsAPIConfig
 
 __all__ = ["load_app", "main"]
+
+DEFAULT_ADAPTER = "console"
+CORE_COMMANDS = frozenset({"new", "run", "threads"})
+
+EXAMPLES = """\
+examples:
+  botkit new mybot                          start a project (then: cd mybot)
+  botkit run mybot.py                       talk to it in this terminal
+  printf 'hi\\n' | botkit run mybot.py       script the console through a pipe
+  botkit run mybot.py --adapter slack       serve it on Slack (SLACK_* tokens)
+  botkit run mybot.py --adapter slack --emulator
+                                            a local Slack, no workspace needed
+  botkit run mybot.py --store sqlite:///state.db --threads-api 8787
+  botkit threads --url http://127.0.0.1:8787 list
+"""
+
+RUN_EXAMPLES = """\
+examples:
+  botkit run examples/helpdesk.py
+  botkit run mypackage.app:bot --data-dir ./state --new
+  botkit run app.py --openai gpt-4o-mini
+  botkit run app.py --adapter slack --http 3000
+"""
 
 
 def load_app(spec: str) -> Bot:
@@ -67,33 +98,12 @@ def load_app(spec: str) -> Bot:
                     if bots else f"{spec} defines no bot: create one with botkit.create_bot()")
 
 
-def _use_console(bot: Bot, args: argparse.Namespace) -> None:
-    from botkit_console import ConsoleAdapter
-
-    data_dir = Path(args.data_dir or os.environ.get("BOTKIT_DATA_DIR", ".botkit-data")) / bot.name
-    if args.new and data_dir.exists():
-        shutil.rmtree(data_dir)
-    if bot.default_store:  # durable by default in the terminal: state survives a restart
-        _use_store(bot, SQLiteStore(data_dir / "state.db"))
-    declared = next((a for a in bot.adapters if isinstance(a, ConsoleAdapter)), None)
-    if declared is not None and args.users is None:
-        console = declared
-        console.data_dir = console.data_dir or data_dir
-    else:
-        console = ConsoleAdapter(data_dir=data_dir, users_file=args.users)
-    bot.adapters = [console]
-
-
-def _use_store(bot: Bot, store: Any) -> None:
-    bot.store = store
-    bot.owns_store = True  # closed when the bot stops
-
-
-def _serve_options(bot: Bot, args: argparse.Namespace) -> None:
-    """``--store`` and ``--threads-api``: where state lives, and the operators' API."""
+def _core_options(app: LoadedApp, args: argparse.Namespace) -> None:
+    """``--store``, ``--threads-api`` and ``--agent``/``--openai``: the same on every adapter."""
+    bot = app.bot
     store_url = args.store or os.environ.get("BOTKIT_STORE")
     if store_url:
-        _use_store(bot, store_from_url(store_url))
+        app.keep_state_in(store_from_url(store_url))
     if args.threads_api is not None:
         token = args.threads_api_token or os.environ.get("BOTKIT_THREADS_API_TOKEN") or None
         bot.threads_api = ThreadsAPIConfig(port=args.threads_api, host=args.threads_api_host,
@@ -102,11 +112,6 @@ def _serve_options(bot: Bot, args: argparse.Namespace) -> None:
             host = args.threads_api_host
             print(f"botkit: threads dashboard at http://{f'[{host}]' if ':' in host else host}"
                   f":{args.threads_api}/", file=sys.stderr)
-
-
-def _run(args: argparse.Namespace) -> int:
-    bot = load_app(args.app)
-    _serve_options(bot, args)
     if args.agent and args.openai:
         raise UserError("pass --agent URL or --openai MODEL, not both")
     if args.agent:
@@ -117,85 +122,121 @@ def _run(args: argparse.Namespace) -> int:
         from botkit.agents.openai import OpenAIChatAgent
 
         bot.agent = OpenAIChatAgent(args.openai)
-    if args.adapter == "slack":
-        return _run_slack(bot, args)
-    if args.adapter != "console":
-        raise UserError(f"unknown adapter {args.adapter!r}; available: console, slack")
-    if args.http is not None or args.emulator:
-        raise UserError("--http and --emulator go with --adapter slack")
-    _use_console(bot, args)
-    bot.run()
+
+
+class _Cli:
+    """The parser, built from the core's options and every installed adapter plugin's."""
+
+    def __init__(self, plugins: InstalledPlugins) -> None:
+        self.plugins = plugins
+        self.options: dict[str, dict[str, object]] = {}  # adapter → its options' defaults
+        self.parser = self._parser()
+
+    def _plugin_options(self) -> list[argparse.ArgumentParser]:
+        holders = []
+        for name, plugin in sorted(self.plugins.plugins.items()):
+            holder = argparse.ArgumentParser(add_help=False)
+            plugin.add_arguments(holder.add_argument_group(
+                f"with --adapter {name}", plugin.summary))
+            self.options[name] = vars(holder.parse_args([]))
+            holders.append(holder)
+        return holders
+
+    def _parser(self) -> argparse.ArgumentParser:
+        raw = argparse.RawDescriptionHelpFormatter
+        parser = argparse.ArgumentParser(
+            prog="botkit", description="Put AI agents into chat platforms: run botkit bots.",
+            epilog=EXAMPLES, formatter_class=raw)
+        parser.add_argument("--version", action="version", version=f"botkit {__version__}")
+        parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+        sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+        new = sub.add_parser("new", help="create a ready project (bot, tests, Slack manifest)",
+                             description="Create a project folder NAME with a bot you can "
+                                         "talk to at once, its tests and a Slack app manifest.")
+        new.add_argument("name", metavar="NAME", help="the folder to create (must not exist)")
+        names = self.plugins.names()
+        run = sub.add_parser("run", help="run a bot (in this terminal by default)",
+                             parents=self._plugin_options(), epilog=RUN_EXAMPLES,
+                             formatter_class=raw)
+        run.add_argument("app", help="path/to/app.py or module:attribute")
+        run.add_argument("--adapter", default=DEFAULT_ADAPTER, metavar="{" + ",".join(names) + "}",
+                         help=f"where to run it: {', '.join(names)} (default: {DEFAULT_ADAPTER})")
+        run.add_argument("--agent", metavar="URL",
+                         help="use the AG-UI agent at URL instead of the app's agent")
+        run.add_argument("--openai", metavar="MODEL",
+                         help="use MODEL on an OpenAI-compatible server instead of the app's "
+                              "agent (needs OPENAI_API_KEY; OPENAI_BASE_URL picks the server)")
+        run.add_argument("--store", metavar="URL",
+                         help="where the bot keeps its state: memory://, sqlite:///path.db or "
+                              "redis://host:6379/0?prefix=mybot: (env BOTKIT_STORE; default: "
+                              "SQLite in the data dir on the console, memory otherwise)")
+        run.add_argument("--threads-api", type=int, metavar="PORT",
+                         help="serve the threads HTTP API on PORT (0: any free port)")
+        run.add_argument("--threads-api-host", default="127.0.0.1", metavar="HOST",
+                         help="its address (default 127.0.0.1; any other needs a token)")
+        run.add_argument("--threads-api-token", metavar="TOKEN",
+                         help="bearer token callers must send (env BOTKIT_THREADS_API_TOKEN)")
+        add_threads_parser(sub)
+        for command in _commands(self.plugins).values():
+            sub.add_parser(command.name, help=command.help, add_help=False)
+        return parser
+
+    def plugin_for(self, args: argparse.Namespace) -> AdapterPlugin:
+        """The chosen plugin; naming another adapter's option is an error."""
+        plugin = self.plugins.get(args.adapter)
+        for name, defaults in self.options.items():
+            if name == plugin.name:
+                continue
+            for dest, default in defaults.items():
+                if dest not in self.options[plugin.name] and getattr(args, dest) != default:
+                    flag = "--" + dest.replace("_", "-")
+                    raise UserError(f"{flag} goes with --adapter {name}")
+        return plugin
+
+
+def _commands(plugins: InstalledPlugins) -> dict[str, PluginCommand]:
+    """Subcommands the plugins bring (never in place of the core's own)."""
+    return {c.name: c for p in plugins.plugins.values() for c in p.commands
+            if c.name not in CORE_COMMANDS}
+
+
+def _run(cli: _Cli, args: argparse.Namespace) -> int:
+    plugin = cli.plugin_for(args)
+    app = LoadedApp(load_app(args.app))
+    _core_options(app, args)
+    plugin.configure(app, args)
+    return plugin.serve(app, args)
+
+
+def _new(args: argparse.Namespace) -> int:
+    project = create_project(Path(args.name))
+    talk, test = f"botkit run {project.module}.py", "python -m pytest"
+    width = max(len(talk), len(test)) + 4
+    print(f"Created {project.root}/ ({', '.join(project.files)}).\n\n"
+          f"  cd {project.root}\n"
+          f"  {talk.ljust(width)}talk to it in this terminal\n"
+          f"  {test.ljust(width)}run its tests\n\n"
+          f"To put it in Slack, create an app from slack-manifest.yaml; {project.root}/README.md"
+          " says how.")
     return 0
-
-
-def _run_slack(bot: Bot, args: argparse.Namespace) -> int:
-    """Slack: tokens from SLACK_BOT_TOKEN + SLACK_APP_TOKEN (Socket Mode) or
-    SLACK_SIGNING_SECRET with --http PORT; --emulator runs a local Slack instead."""
-    try:
-        slack_run = importlib.import_module("botkit_slack.run")
-    except ImportError as exc:
-        raise UserError('the Slack adapter needs the slack extra: pip install "botkit[slack]"'
-                        f" ({exc})") from exc
-    result: Any = slack_run.run_on_slack(bot, http_port=args.http, emulator=args.emulator)
-    return int(result or 0)
-
-
-def _emulator(rest: list[str]) -> int:
-    try:
-        emulator_cli = importlib.import_module("botkit_slack.emulator.cli")
-    except ImportError as exc:
-        raise UserError('the Slack emulator needs the slack extra: pip install "botkit[slack]"'
-                        f" ({exc})") from exc
-    result: Any = emulator_cli.main(rest)
-    return int(result or 0)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="botkit", description="Run botkit bots.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a bot (in this terminal by default)")
-    run.add_argument("app", help="path/to/app.py or module:attribute")
-    run.add_argument("--adapter", default="console", help="where to run it (default: console)")
-    run.add_argument("--data-dir", help="where the console keeps its transcript and files "
-                                        "(default: .botkit-data/<bot name>)")
-    run.add_argument("--users", help="JSON file of people the console's lookup_user knows")
-    run.add_argument("--new", action="store_true", help="forget the previous conversation")
-    run.add_argument("--agent", metavar="URL",
-                     help="use the AG-UI agent at URL instead of the app's agent")
-    run.add_argument("--openai", metavar="MODEL",
-                     help="use MODEL on an OpenAI-compatible server instead of the app's agent "
-                          "(needs OPENAI_API_KEY; OPENAI_BASE_URL picks the server)")
-    run.add_argument("--http", type=int, metavar="PORT",
-                     help="with --adapter slack: serve the Events API on PORT (needs "
-                          "SLACK_SIGNING_SECRET) instead of Socket Mode (SLACK_APP_TOKEN)")
-    run.add_argument("--emulator", action="store_true",
-                     help="with --adapter slack: run on a local Slack emulator, no workspace "
-                          "or tokens needed")
-    run.add_argument("--store", metavar="URL",
-                     help="where the bot keeps its state: memory://, sqlite:///path.db or "
-                          "redis://host:6379/0?prefix=mybot: (env BOTKIT_STORE; default: "
-                          "SQLite in the data dir on the console, memory otherwise)")
-    run.add_argument("--threads-api", type=int, metavar="PORT",
-                     help="serve the threads HTTP API on PORT (0: any free port)")
-    run.add_argument("--threads-api-host", default="127.0.0.1", metavar="HOST",
-                     help="its address (default 127.0.0.1; any other needs a token)")
-    run.add_argument("--threads-api-token", metavar="TOKEN",
-                     help="bearer token callers must send (env BOTKIT_THREADS_API_TOKEN)")
-    sub.add_parser("emulator", help="start a local Slack emulator", add_help=False)
-    add_threads_parser(sub)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if argv[:1] == ["emulator"]:
-            return _emulator(argv[1:])
-        args = _parser().parse_args(argv)
+        plugins = installed_plugins()
+        commands = _commands(plugins)
+        if argv[:1] and argv[0] in commands:
+            return commands[argv[0]].main(argv[1:])
+        cli = _Cli(plugins)
+        args = cli.parser.parse_args(argv)
         logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")
-        return run_threads(args) if args.command == "threads" else _run(args)
+        if args.command == "threads":
+            return run_threads(args)
+        if args.command == "new":
+            return _new(args)
+        return _run(cli, args)
     except BotkitError as exc:
         print(f"botkit: {exc}", file=sys.stderr)
         return 2

@@ -13,10 +13,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
+from botkit.events import (
+    CommandEvent,
+    Event,
+    InteractionEvent,
+    MessageEvent,
+    ModalCloseEvent,
+    ModalSubmitEvent,
+    ReactionEvent,
+    ThreadStartedEvent,
+)
 from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
 
 __all__ = [
@@ -121,6 +131,27 @@ def decode_attachment(data: Any) -> Attachment:
                       url=_opt_str(d, "url"), data=content, raw=_raw_of(d))
 
 
+# -- a modal's typed values: JSON values as they are, dates tagged ----------------------
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        return {"date": value.isoformat()}
+    if isinstance(value, list | tuple):
+        return {"list": [_encode_value(v) for v in value]}
+    return {"value": value}
+
+
+def _decode_value(data: Any) -> Any:
+    d = _mapping(data, "modal value")
+    if "date" in d:
+        try:
+            return datetime.date.fromisoformat(str(d["date"]))
+        except ValueError as exc:
+            raise ValueError(f"an encoded modal date is not a date: {exc}") from exc
+    if "list" in d and isinstance(d["list"], list):
+        return [_decode_value(v) for v in d["list"]]
+    return d.get("value")
+
+
 # -- inbound events --------------------------------------------------------------------
 def encode_event(event: Event) -> Json:
     """An inbound event as JSON; ``kind`` says which event type it is."""
@@ -137,6 +168,19 @@ def encode_event(event: Event) -> Json:
                 "message": None if event.message is None else encode_ref(event.message)}
     if isinstance(event, CommandEvent):
         return {**base, "kind": "command", "command": event.command, "text": event.text}
+    if isinstance(event, ReactionEvent):
+        return {**base, "kind": "reaction", "emoji": event.emoji, "added": event.added,
+                "message": encode_ref(event.message)}
+    if isinstance(event, ThreadStartedEvent):
+        return {**base, "kind": "thread_started", "context": _raw(event.context),
+                "context_changed": event.context_changed}
+    if isinstance(event, ModalSubmitEvent):
+        return {**base, "kind": "modal_submit", "callback_id": event.callback_id,
+                "metadata": event.metadata,
+                "values": {k: _encode_value(v) for k, v in event.values.items()}}
+    if isinstance(event, ModalCloseEvent):
+        return {**base, "kind": "modal_close", "callback_id": event.callback_id,
+                "metadata": event.metadata}
     raise TypeError(f"not a botkit event: {type(event).__name__}")
 
 
@@ -164,4 +208,25 @@ def decode_event(data: Any) -> Event:
     if kind == "command":
         return CommandEvent(**common, command=_str(d, "command", "command"),
                             text=_opt_str(d, "text") or "")
+    return _decode_newer(kind, d, common)
+
+
+def _decode_newer(kind: Any, d: Mapping[str, Any], common: dict[str, Any]) -> Event:
+    if kind == "reaction":
+        return ReactionEvent(**common, emoji=_str(d, "emoji", "reaction"),
+                             added=bool(d.get("added", True)),
+                             message=decode_ref(d.get("message")))
+    if kind == "thread_started":
+        context = d.get("context")
+        return ThreadStartedEvent(**common,
+                                  context=dict(context) if isinstance(context, Mapping) else {},
+                                  context_changed=bool(d.get("context_changed")))
+    if kind == "modal_submit":
+        values = _mapping(d.get("values", {}), "modal's values")
+        return ModalSubmitEvent(**common, callback_id=_str(d, "callback_id", "modal submit"),
+                                metadata=_opt_str(d, "metadata") or "",
+                                values={str(k): _decode_value(v) for k, v in values.items()})
+    if kind == "modal_close":
+        return ModalCloseEvent(**common, callback_id=_str(d, "callback_id", "modal close"),
+                               metadata=_opt_str(d, "metadata") or "")
     raise ValueError(f"unknown event kind {kind!r}")

@@ -8,6 +8,7 @@ The tree separates misuse (your code, fixable by you) from failures of the world
     ├── AdapterError         the chat platform failed or refused a call
     ├── AgentError           the agent backend failed (HTTP error, RUN_ERROR, bad stream …)
     ├── ChoiceTimeout        await_choice(timeout=…) ran out before anyone answered
+    ├── ChoiceCancelled      the bot's own code cancelled a pending await_choice
     └── InteractionExpired   a click or resume arrived for something no longer pending
 
 ``RunSuspended`` is not an error: it unwinds an agent run whose tool waits for a person when
@@ -20,6 +21,7 @@ __all__ = [
     "AdapterError",
     "AgentError",
     "BotkitError",
+    "ChoiceCancelled",
     "ChoiceTimeout",
     "InteractionExpired",
     "RunSuspended",
@@ -59,6 +61,11 @@ class AgentError(BotkitError):
 
 class ChoiceTimeout(BotkitError):
     """Nobody answered an ``await_choice`` before its ``timeout``."""
+
+
+class ChoiceCancelled(BotkitError):
+    """A pending ``await_choice`` was cancelled from code (``thread.cancel_choices``): its
+    card is closed and the ``await_choice`` raises this, with the reason given."""
 
 
 class InteractionExpired(BotkitError):

@@ -12,8 +12,17 @@ from typing import Any
 
 from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
 
-__all__ = ["CommandEvent", "Event", "InteractionEvent", "MessageEvent"]
-
+__all__ = [
+    "CommandEvent",
+    "Event",
+    "InteractionEvent",
+    "MessageEvent",
+    "ModalCloseEvent",
+    "ModalReply",
+    "ModalSubmitEvent",
+    "ReactionEvent",
+    "ThreadStartedEvent",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,4 +74,79 @@ class CommandEvent:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-Event = MessageEvent | InteractionEvent | CommandEvent
+@dataclass(frozen=True, kw_only=True)
+class ReactionEvent:
+    """Someone added (``added``) or removed an emoji reaction on a message.
+
+    ``emoji`` is the reaction's name without colons (``"eyes"``, ``"+1"``); ``message`` is
+    the message reacted to, ``conversation`` the thread it is in."""
+
+    platform: str
+    event_id: str
+    conversation: Conversation
+    user: PlatformUser
+    emoji: str
+    message: MessageRef
+    added: bool = True
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadStartedEvent:
+    """A person opened a new assistant thread (Slack's assistant pane), or, with
+    ``context_changed``, moved to another place while it is open.
+
+    ``context`` is what the platform says the person is looking at (on Slack:
+    ``channel_id``, ``team_id``, ``enterprise_id``)."""
+
+    platform: str
+    event_id: str
+    conversation: Conversation
+    user: PlatformUser
+    context: Mapping[str, Any] = field(default_factory=dict)
+    context_changed: bool = False
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(kw_only=True)
+class ModalReply:
+    """What a modal's submit handlers answer: per-field errors keep the modal open and show
+    each message under its field. Filled in by ``ctx.invalid(...)``; the adapter reads it
+    once ``dispatch`` returns."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModalSubmitEvent:
+    """Someone submitted a modal (``ctx.open_modal``). ``values`` maps each input's name to
+    its typed value: ``str`` (text input, select), ``list[str]`` (checkboxes),
+    ``datetime.date`` (date picker), ``None`` (left empty). ``conversation`` is where the
+    modal was opened from."""
+
+    platform: str
+    event_id: str
+    conversation: Conversation
+    user: PlatformUser
+    callback_id: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    metadata: str = ""
+    reply: ModalReply = field(default_factory=ModalReply, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModalCloseEvent:
+    """Someone closed (cancelled) a modal without submitting it."""
+
+    platform: str
+    event_id: str
+    conversation: Conversation
+    user: PlatformUser
+    callback_id: str
+    metadata: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+Event = (MessageEvent | InteractionEvent | CommandEvent | ReactionEvent | ThreadStartedEvent
+         | ModalSubmitEvent | ModalCloseEvent)

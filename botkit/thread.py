@@ -6,7 +6,8 @@ import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from botkit.adapter import Capabilities, PlatformAdapter, stream_to
+from botkit._gated import GatedCalls
+from botkit.adapter import OpenChoice, PlatformAdapter, stream_to
 from botkit.agents.base import Agent
 from botkit.clicks import ChoicePort
 from botkit.context import InterruptContext
@@ -23,7 +24,6 @@ from botkit.run.surface import RunSurface, notice
 from botkit.tools import BotTool, ToolContext
 from botkit.types import (
     Conversation,
-    FileResult,
     MessageRef,
     PlatformUser,
     StreamPart,
@@ -41,14 +41,16 @@ __all__ = ["Thread"]
 log = logging.getLogger("botkit")
 
 
-class Thread:
+class Thread(GatedCalls):
     """One conversation (a Slack thread or DM, the console session …).
 
     ``id`` is the stable conversation key. Gated methods (``get_messages``,
-    ``lookup_user``, ``post_file``, ``post_ephemeral``) degrade to ``[]`` / ``None`` /
-    ``FileResult(ok=False)`` where the platform lacks the capability, and when the
-    platform fails (logged); they never raise. ``post``, ``update``, ``delete`` and
-    ``stream`` raise ``AdapterError`` when the platform fails.
+    ``lookup_user``, ``post_file``, ``post_ephemeral``, ``react``, ``set_status``,
+    ``set_suggested_prompts``, ``schedule`` …; ``botkit._gated``) degrade to ``[]`` /
+    ``None`` / ``False`` / ``FileResult(ok=False)`` where the platform lacks the
+    capability, and when the platform fails (logged); they raise only on misuse.
+    ``post``, ``update``, ``delete`` and ``stream`` raise ``AdapterError`` when the
+    platform fails.
     """
 
     def __init__(
@@ -78,18 +80,6 @@ class Thread:
                       user=self.user)
         twin._tool_call = call
         return twin
-
-    @property
-    def id(self) -> str:
-        return self.conversation.id
-
-    @property
-    def platform(self) -> str:
-        return self._adapter.platform
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self._adapter.capabilities
 
     def __repr__(self) -> str:
         return f"Thread(platform={self.platform!r}, id={self.id!r})"
@@ -129,51 +119,6 @@ class Thread:
 
         return await stream_to(self._adapter, self.conversation, parts())
 
-    async def post_ephemeral(self, user: PlatformUser, ui: Renderable) -> MessageRef | None:
-        """Show a message to ``user`` only; None where the platform cannot."""
-        if not self.capabilities.ephemeral:
-            return None
-        try:
-            return await self._adapter.post_ephemeral(self.conversation, user,
-                                                      await self._bind(ui))
-        except Exception:
-            log.exception("an ephemeral message in %s failed", self.id)
-            return None
-
-    # -- capability-gated reads and files ----------------------------------------------
-    async def get_messages(self) -> list[ThreadMessage]:
-        """The conversation's history, oldest first ([] where the platform can't read it)."""
-        if not self.capabilities.get_messages:
-            return []
-        try:
-            return await self._adapter.get_messages(self.conversation)
-        except Exception:
-            log.exception("reading history of %s failed", self.id)
-            return []
-
-    async def lookup_user(self, query: str) -> PlatformUser | None:
-        """Find a person by name, handle or email (None when not found or unsupported)."""
-        if not self.capabilities.lookup_user or not query.strip():
-            return None
-        try:
-            return await self._adapter.lookup_user(query.strip())
-        except Exception:
-            log.exception("user lookup failed")
-            return None
-
-    async def post_file(
-        self, data: bytes, filename: str, *, title: str | None = None,
-        alt_text: str | None = None,
-    ) -> FileResult:
-        if not self.capabilities.post_file:
-            return FileResult(ok=False, error=f"{self.platform} does not support file upload")
-        try:
-            return await self._adapter.post_file(
-                self.conversation, data, filename, title=title, alt_text=alt_text)
-        except Exception as exc:
-            log.exception("file upload failed")
-            return FileResult(ok=False, error=f"upload failed: {type(exc).__name__}: {exc}")
-
     # -- agent state -------------------------------------------------------------------
     async def get_state(self) -> Any:
         """The agent's state for this conversation (AG-UI state; ``{}`` when none)."""
@@ -184,9 +129,11 @@ class Thread:
         await self._runtime.threads.write_state(self.id, state)
 
     async def set_title(self, title: str) -> None:
-        """Name this conversation in ``bot.threads`` (the first message is the default)."""
+        """Name this conversation in ``bot.threads`` (the first message is the default),
+        and on the platform where it can (Slack's assistant threads)."""
         await tracking.ensure(self._runtime.threads, self.platform, self.conversation)
         await self._runtime.threads.rename(self.id, title)
+        await self._platform_title(title)
 
     # -- human choices -----------------------------------------------------------------
     async def await_choice(
@@ -216,12 +163,46 @@ class Thread:
             replayed, answer = call.next_recorded()
             if replayed:
                 return answer
-        value = await self._runtime.choices.ask(ChoicePort(self), ui,
-                                                allowed_users=allowed_users, timeout=timeout,
-                                                call=call)
+        waiting = await self._waiting_status("busy", "interrupted")  # a person has the turn
+        try:
+            value = await self._runtime.choices.ask(ChoicePort(self), ui,
+                                                    allowed_users=allowed_users,
+                                                    timeout=timeout, call=call)
+        finally:
+            if waiting:
+                await self._waiting_status("interrupted", "busy")
         if call is not None:
             call.answers.append(value)
         return value
+
+    def pending_choices(self) -> list[OpenChoice]:
+        """The questions (``await_choice``) this process shows here, still unanswered."""
+        return [OpenChoice(id=p.id, message=p.message, ref=p.ref)
+                for p in self._runtime.choices.registry.pending_in(self.id)]
+
+    async def cancel_choices(self, reason: str = "Cancelled.", *,
+                             choice_id: str | None = None) -> int:
+        """Cancel the questions waiting here (only ``choice_id`` when given, an id from
+        ``pending_choices``): each card is closed with ``reason`` and its ``await_choice``
+        raises ``ChoiceCancelled``. Returns how many were cancelled. Reaches the choices
+        this process asked."""
+        done = await self._runtime.choices.cancel(ChoicePort(self), reason, choice_id)
+        return len(done)
+
+    async def _waiting_status(self, old: str, new: str) -> bool:
+        """Thread status ``old`` -> ``new`` (only from ``old``); whether it changed."""
+        changed = False
+
+        def change(record: dict[str, Any] | None) -> dict[str, Any] | None:
+            nonlocal changed
+            changed = record is not None and record.get("status") == old
+            return {**record, "status": new} if changed and record is not None else None
+        try:
+            await self._runtime.threads.mutate(self.id, change)
+            return changed
+        except Exception:
+            log.warning("could not mark %s as %s", self.id, new, exc_info=True)
+            return False
 
     # -- the agent ---------------------------------------------------------------------
     def _agent(self) -> Agent:

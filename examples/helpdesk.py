@@ -1,5 +1,8 @@
 """A helpdesk bot: streams answers, files tickets after approval, finds colleagues,
-posts a report file, and asks before resetting a password.
+posts a report file, and asks before resetting a password. Where the platform has them
+(Slack), it also offers suggested prompts when someone opens its assistant pane, shows a
+status while it looks things up, marks a filed ticket's request with a reaction, and pages
+the on-call engineer when someone reacts to a message with :sos:.
 
 Try it with no credentials:
 
@@ -19,13 +22,24 @@ import itertools
 from pathlib import Path
 from typing import Literal
 
-from botkit import InteractionContext, InterruptContext, ToolContext, TurnContext, create_bot, ui
+from botkit import (
+    InteractionContext,
+    InterruptContext,
+    ReactionContext,
+    ThreadStartedContext,
+    ToolContext,
+    TurnContext,
+    create_bot,
+    ui,
+)
 from botkit.testing import CallTool, Fail, Interrupt, Rule, Say, ScriptContext, ScriptedAgent
 from botkit_console import ConsoleAdapter
 
 HERE = Path(__file__).parent
 TICKETS: list[dict[str, str]] = []
 _numbers = itertools.count(101)
+PROMPTS = [("Broken printer", "my printer is broken"), ("Find someone", "who is bob"),
+           ("Weekly report", "send the report"), ("Password", "reset my password")]
 
 def _recall(script: ScriptContext) -> str:
     """Answer from the conversation history the agent was given (rebuilt every turn)."""
@@ -75,6 +89,21 @@ async def answer(ctx: TurnContext) -> None:
     await ctx.thread.run_agent()
 
 
+@bot.on_thread_started
+async def greet(ctx: ThreadStartedContext) -> None:
+    """Someone opened the assistant pane (Slack): offer what the bot can do."""
+    if not ctx.context_changed:
+        await ctx.thread.set_suggested_prompts(PROMPTS, title="Try one of these")
+
+
+@bot.on_reaction("sos")
+async def page_on_call(ctx: ReactionContext) -> None:
+    """:sos: on a message pages the on-call engineer (once: removing it does nothing)."""
+    if ctx.added:
+        who = ctx.user.display_name if ctx.user else "Someone"
+        await ctx.thread.post(f"{who} asked for help here: paging the on-call engineer.")
+
+
 @bot.tool
 async def create_ticket(
     title: str, ctx: ToolContext, priority: Literal["low", "normal", "high"] = "normal"
@@ -93,12 +122,15 @@ async def create_ticket(
         return "The requester cancelled; no ticket was opened."
     number = f"HD-{next(_numbers)}"
     TICKETS.append({"id": number, "title": title, "priority": priority, "by": requester})
+    if ctx.message is not None:  # mark the request as ticketed, where reactions exist
+        await ctx.thread.react(ctx.message.ref, "ticket")
     return f"Ticket {number} is open: {title!r} ({priority} priority)."
 
 
 @bot.tool
 async def find_colleague(query: str, ctx: ToolContext) -> str:
     """Look a colleague up by name, handle or email."""
+    await ctx.thread.set_status("is looking in the directory…")
     person = await ctx.thread.lookup_user(query)
     if person is None:
         return f"I couldn't find anyone matching {query!r}."
@@ -116,11 +148,21 @@ async def send_report(ctx: ToolContext) -> str:
                                         title="Weekly helpdesk report")
     if not result.ok:
         return f"I couldn't post the report here: {result.error}"
-    return f"Here is the weekly report ({len(TICKETS)} tickets)."
+    count = len(TICKETS)
+    return f"Here is the weekly report ({count} ticket{'' if count == 1 else 's'})."
 
 
 async def _resume(ctx: InteractionContext) -> None:
-    await ctx.thread.resume(ctx.value)
+    """Resume the run with the answer, but only for the person who asked: the requester's id
+    travels in the button's value (set by the bot, so a click cannot change it)."""
+    value = ctx.value if isinstance(ctx.value, dict) else {}
+    requester = value.get("for")
+    if requester is not None and (ctx.user is None or ctx.user.id != requester):
+        if ctx.user is not None:
+            await ctx.thread.post_ephemeral(
+                ctx.user, "Only the person who asked can approve this.")
+        return
+    await ctx.thread.resume(value.get("answer", ctx.value))
 
 
 @bot.on_interrupt("*")
@@ -134,8 +176,12 @@ async def ask_first(ctx: InterruptContext) -> None:
                        for i in ctx.interrupts)
     yes, no = ({"approved": True}, {"approved": False}) if wants_object else (
         "approved", "declined")
+    requester = ctx.user.id if ctx.user is not None else None
     await ctx.thread.post(ui.Message(
         ui.Section(str(question)),
-        ui.Actions(ui.Button("Approve", value=yes, style="primary", on_click=_resume),
-                   ui.Button("Deny", value=no, style="danger", on_click=_resume)),
+        ui.Actions(
+            ui.Button("Approve", value={"answer": yes, "for": requester}, style="primary",
+                      on_click=_resume),
+            ui.Button("Deny", value={"answer": no, "for": requester}, style="danger",
+                      on_click=_resume)),
     ))

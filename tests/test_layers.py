@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "botkit"
 ADAPTER_PACKAGES = {"botkit_console", "botkit_slack"}
@@ -42,8 +40,10 @@ LAYERS: dict[str, int] = {
     "botkit._validation": 3, "botkit.inbox": 3, "botkit.dashboard": 3,
     "botkit.bot": 4, "botkit.thread": 4, "botkit.context": 4, "botkit.tools": 4,
     "botkit.clicks": 4, "botkit._dispatch": 4, "botkit._registry": 4, "botkit._runtime": 4,
+    "botkit._gated": 4, "botkit._decorators": 4,
+    "botkit._inbox_host": 4,
     "botkit": 5, "botkit.testing": 5, "botkit.cli": 5, "botkit.__main__": 5,
-    "botkit.threads.cli": 5,
+    "botkit.threads.cli": 5, "botkit.cli_plugins": 5, "botkit.scaffold": 5,
 }
 FACADE = 4
 
@@ -173,8 +173,15 @@ def test_adapters_use_only_the_contract_layers_of_the_core() -> None:
     modules = _adapter_modules()
     offenders = [(name, imported, line) for name, path in modules.items()
                  for imported, line in imports_of(path, name, set(modules))
-                 if imported.startswith("botkit.") and _above(imported, 2)]
+                 if imported.startswith("botkit.") and _above(imported, 2)
+                 and not _plugs_into_the_cli(name, imported)]
     assert offenders == []
+
+
+def _plugs_into_the_cli(importer: str, imported: str) -> bool:
+    """An adapter's ``cli_plugin`` module is its edge: it may use ``botkit run``'s plugin
+    contract (``botkit.cli_plugins``), and nothing else above L2."""
+    return importer.endswith(".cli_plugin") and imported == "botkit.cli_plugins"
 
 
 def _above(module: str, layer: int) -> bool:
@@ -183,13 +190,10 @@ def _above(module: str, layer: int) -> bool:
 
 
 def test_the_core_imports_no_adapter() -> None:
-    offenders = [(e.importer, e.imported, e.line) for e in _core_adapter_edges()
-                 if e.importer != "botkit.cli"]
+    offenders = [(e.importer, e.imported, e.line) for e in _core_adapter_edges()]
     assert offenders == []
 
 
-@pytest.mark.xfail(strict=False, reason="botkit/cli.py is being rewritten to find adapters "
-                   "through the `botkit.adapters` entry-point group (another branch)")
 def test_the_cli_imports_no_adapter() -> None:
     assert [e for e in _core_adapter_edges() if e.importer == "botkit.cli"] == []
 

@@ -15,7 +15,7 @@ from botkit.choices.records import ChoiceRecord
 from botkit.choices.registry import ChoiceRegistry, PendingChoice, choice_label
 from botkit.choices.relay import ChoiceRelay
 from botkit.choices.replay import close_tool_call
-from botkit.errors import ChoiceTimeout, RunSuspended, UserError
+from botkit.errors import ChoiceCancelled, ChoiceTimeout, RunSuspended, UserError
 from botkit.events import InteractionEvent, MessageEvent
 from botkit.history import AgentMessage
 from botkit.run.calls import ToolCall
@@ -229,6 +229,25 @@ class Choices:
         if record.call is None:
             return "the process that asked has stopped"
         return self._blocker(record)
+
+    async def cancel(self, surface: ChoiceSurface, reason: str,
+                     choice_id: str | None = None) -> list[str]:
+        """Cancel this process's choices waiting in ``surface``'s conversation (only
+        ``choice_id`` when given): each card is closed with ``reason`` and its
+        ``await_choice`` raises ``ChoiceCancelled``. Returns the ids cancelled."""
+        cancelled: list[str] = []
+        for pending in self.registry.pending_in(surface.conversation.id):
+            if choice_id is not None and pending.id != choice_id:
+                continue
+            pending.answered = True  # a click arriving now is refused
+            if pending.recorded and not await self.relay.claim(pending.id):
+                pending.answered = False  # a click elsewhere got it first
+                continue
+            await _close(surface, pending.ref, pending.message, f"✖ {reason}")
+            if not pending.future.done():
+                pending.future.set_exception(ChoiceCancelled(reason))
+                cancelled.append(pending.id)
+        return cancelled
 
     # -- lifecycle ---------------------------------------------------------------------
     def cancel_all(self, reason: BaseException, *, suspend: BaseException | None = None

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from botkit.dashboard.auth import session
 from botkit.dashboard.render import page
 from botkit.dashboard.thread_view import load_thread, state_context
 from botkit.dashboard.wiring import THREADS
@@ -56,6 +57,10 @@ async def unarchive(request: web.Request) -> web.Response:
 
 
 async def delete(request: web.Request) -> web.Response:
+    """Deleting needs the ``admin`` scope, as ``DELETE /threads/{id}`` does."""
+    if not session(request).allows("admin"):
+        return page(request, "_note.html", status=403, ok=False,
+                    text="Deleting a thread needs a token with the admin scope.")
     await request.app[THREADS].delete((await load_thread(request)).id)
     return _go("/")
 
@@ -76,6 +81,11 @@ async def save_state(request: web.Request) -> web.Response:
     else:
         try:
             value = json.loads(draft)
+            json.dumps(value, ensure_ascii=False).encode()  # a lone surrogate (\ud800)
+        except RecursionError:
+            error = "Not valid here: the JSON is nested too deeply."
+        except UnicodeEncodeError:
+            error = "Not valid here: the text holds a lone surrogate (\\ud800 to \\udfff)."
         except ValueError as exc:
             error = f"Not valid JSON: {exc}."
         else:
@@ -92,5 +102,9 @@ async def save_state(request: web.Request) -> web.Response:
 
 async def clear_state(request: web.Request) -> web.Response:
     record = await load_thread(request)
-    await request.app[THREADS].clear_state(record.id)
+    try:
+        await request.app[THREADS].clear_state(record.id)
+    except UserError as exc:  # a run is changing it (busy)
+        return page(request, "_state.html", status=getattr(exc, "status", 422),
+                    **await state_context(request, error=str(exc)))
     return page(request, "_state.html", **await state_context(request, saved=True))

@@ -21,8 +21,13 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
+from botkit.errors import UserError
+from botkit.store.base import StateStore
+from botkit.threads.records import ThreadNotFound, ThreadsError
+
 __all__ = ["COOKIE", "SESSION_TTL", "Session", "Sessions", "SignInToken", "dashboard_guard",
-           "is_dashboard_path", "secure", "session", "sign_in_tokens", "view_context"]
+           "is_dashboard_path", "loopback_host", "secure", "session", "sign_in_tokens",
+           "view_context"]
 
 COOKIE = "botkit_session"
 SESSION_TTL = 12 * 3600
@@ -51,9 +56,15 @@ class Session:
     scopes: frozenset[str]
     csrf: str
 
+    def allows(self, scope: str) -> bool:
+        """As the threads API's tokens: ``admin`` implies ``write``, ``write`` implies
+        ``read``."""
+        return scope in self.scopes or "admin" in self.scopes or (
+            scope == "read" and "write" in self.scopes)
+
     @property
     def may_change(self) -> bool:
-        return bool({"write", "admin"} & self.scopes)
+        return self.allows("write")
 
 
 def _key(token: str) -> bytes:
@@ -61,16 +72,34 @@ def _key(token: str) -> bytes:
 
 
 def _fingerprint(token: str) -> str:
-    return hashlib.sha256(b"botkit-dashboard:" + token.encode()).hexdigest()[:12]
+    """Which token signed a cookie in: an HMAC keyed by the token itself, so the cookie
+    tells nothing about the token to whoever does not hold it."""
+    return hmac.new(token.encode(), b"botkit-dashboard-fingerprint",
+                    hashlib.sha256).hexdigest()[:32]
+
+
+def revoked_key(nonce: str) -> str:
+    return f"dashboard:revoked:{nonce}"
+
+
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def loopback_host(request: web.Request) -> bool:
+    """Whether the request names this machine in its Host (a DNS-rebound name does not)."""
+    host = urlsplit(f"//{request.host}").hostname or ""
+    return host in LOOPBACK or host.startswith("127.")
 
 
 class Sessions:
     """Issues and checks session cookies (``<issued>.<nonce>.<token fingerprint>.<sig>``,
     signed with a key derived from the token that signed in) and CSRF tokens."""
 
-    def __init__(self, tokens: Sequence[SignInToken] = (), *, ttl: float = SESSION_TTL
-                 ) -> None:
+    def __init__(self, tokens: Sequence[SignInToken] = (), *, ttl: float = SESSION_TTL,
+                 store: StateStore | None = None, secure_cookie: bool | None = None) -> None:
         self.required = bool(tokens)
+        self.store = store  # where signed-out sessions are remembered until they expire
+        self.secure_cookie = secure_cookie  # None: Secure when the request came over TLS
         self._tokens = {_fingerprint(t.token): t for t in tokens}
         self._open_key = secrets.token_bytes(32)  # no tokens: CSRF keyed per process
         self.ttl = ttl
@@ -94,6 +123,21 @@ class Sessions:
     def issue(self, token: SignInToken) -> str:
         body = f"{int(time.time())}.{secrets.token_urlsafe(12)}.{_fingerprint(token.token)}"
         return f"{body}.{self._sign(_key(token.token), body)}"
+
+    async def revoke(self, request: web.Request) -> None:
+        """Sign this request's session out on the server too (its cookie stops working in
+        every process sharing the store, not only in this browser)."""
+        current = self.session_of(request)
+        if current is not None and self.required and self.store is not None:
+            await self.store.set(revoked_key(current.nonce), True, ttl=self.ttl)
+
+    async def current(self, request: web.Request) -> Session | None:
+        """``session_of``, unless that session was signed out."""
+        found = self.session_of(request)
+        if found is not None and self.required and self.store is not None and \
+                await self.store.get(revoked_key(found.nonce)) is not None:
+            return None
+        return found
 
     def session_of(self, request: web.Request) -> Session | None:
         """The request's session (an open one where no sign-in is needed), or None."""
@@ -157,7 +201,8 @@ def view_context(request: web.Request) -> dict[str, Any]:
     return {"csrf": current.csrf if current else "", "path": request.path,
             "signed_in": current is not None and request.app[SESSIONS].required,
             "who": current.user_id if current else None,
-            "read_only": current is not None and not current.may_change}
+            "read_only": current is not None and not current.may_change,
+            "admin": current is not None and current.allows("admin")}
 
 
 def _deny(request: web.Request, status: int, text: str) -> web.Response:
@@ -180,11 +225,14 @@ def dashboard_guard(sessions: Sessions) -> Any:
         if not is_dashboard_path(request.path):
             return await handler(request)
         route = request.match_info.handler  # the dashboard's own handler, past the API guard
+        if not sessions.required and not loopback_host(request):
+            return web.Response(status=421, text="This dashboard has no sign-in, so it only "
+                                "answers to a loopback address (127.0.0.1 or localhost).")
         if request.path.startswith(PUBLIC):
-            public = await route(request)
+            public = await _answer(request, route)
             secure(public)
             return public
-        current = sessions.session_of(request)
+        current = await sessions.current(request)
         if current is None:
             if request.method == "GET" and not request.headers.get("HX-Request"):
                 raise web.HTTPSeeOther(f"/ui/login?next={quote(request.path_qs, safe='')}")
@@ -197,11 +245,26 @@ def dashboard_guard(sessions: Sessions) -> Any:
                 return _deny(request, 403, "This token can only read: sign in with one "
                                            "that may write.")
         request[SESSION] = current
-        response = await route(request)
+        response = await _answer(request, route)
         if not response.prepared:  # an event stream has sent its headers already
             secure(response)
         return response
     return guard
+
+
+async def _answer(request: web.Request, route: Handler) -> web.StreamResponse:
+    """The handler's answer, its refusals mapped to statuses as the API maps them (the
+    dashboard's routes run outside the API's error middleware): never a 500 for bad input."""
+    try:
+        return await route(request)
+    except ThreadNotFound:
+        return _deny(request, 404, "No such thread (it may have been deleted).")
+    except ThreadsError as exc:  # busy, conflict, precondition
+        return _deny(request, exc.status, str(exc))
+    except UserError as exc:
+        return _deny(request, 422, str(exc))
+    except RecursionError:
+        return _deny(request, 422, "That is nested too deeply.")
 
 
 def secure(response: web.StreamResponse) -> None:

@@ -10,8 +10,10 @@ The core never imports an adapter: the web adapter is found among the bot's adap
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -20,23 +22,24 @@ from aiohttp import web
 from botkit.dashboard.actions import thread_url
 from botkit.dashboard.auth import session
 from botkit.dashboard.inbox import OPERATOR
+from botkit.dashboard.live import LIVE, LiveStreams
 from botkit.dashboard.render import page
-from botkit.dashboard.thread_view import tool_rows
+from botkit.dashboard.thread_view import load_thread, tool_rows
 from botkit.dashboard.wiring import THREADS, WebChat, web_chat
 from botkit.errors import BotkitError
-from botkit.threads.records import ThreadNotFound
 from botkit.types import PlatformUser
 
 __all__ = ["chat_adapter"]
 
 log = logging.getLogger("botkit")
 MAX_TEXT = 20_000
+SIDEBAR = 50
 STATUS_OF = {"Forbidden": 403, "NotFound": 404, "NotWaiting": 409, "Conflict": 409,
              "RunBusy": 409}
 
 
 def chat_adapter(request: web.Request) -> WebChat | None:
-    return web_chat(request.app[THREADS])
+    return web_chat(request.app)
 
 
 def me(request: web.Request) -> PlatformUser:
@@ -45,14 +48,20 @@ def me(request: web.Request) -> PlatformUser:
     return OPERATOR if user_id is None else PlatformUser(id=user_id, name=user_id)
 
 
-async def _my_threads(request: web.Request) -> list[Any]:
-    found = await request.app[THREADS].list(platform="web", archived=None, limit=200)
-    mine = me(request).id
-    return [t for t in found if getattr(t, "user_id", None) in (None, mine)]
+async def _my_threads(request: web.Request) -> dict[str, Any]:
+    """The signed-in person's web threads (owned or shared with them), a page at a time."""
+    number = request.query.get("page", "1")
+    number_ok = number.isascii() and number.isdigit() and 0 < int(number) < 100_000
+    at = int(number) if number_ok else 1
+    found = await request.app[THREADS].list(platform="web", archived=None,
+                                            user_id=me(request).id, limit=SIDEBAR,
+                                            offset=(at - 1) * SIDEBAR)
+    return {"threads": list(found.threads), "sidebar_page": at,
+            "sidebar_more": found.total > at * SIDEBAR}
 
 
 async def _shown(request: web.Request, chat: WebChat, thread_id: str) -> dict[str, Any]:
-    record = await request.app[THREADS].get(thread_id)
+    record = await load_thread(request, thread_id)  # 404 unless visible to this person
     messages = await chat.messages.all(thread_id, viewer=me(request).id)
     shown = [m for m in messages if not m.is_status or m.controls or m.agent_messages]
     return {"thread": record, "messages": [(m, tool_rows(m.agent_messages)) for m in shown]}
@@ -66,19 +75,16 @@ def _refused(request: web.Request, exc: BotkitError) -> web.Response:
 async def chat_page(request: web.Request) -> web.Response:
     chat = chat_adapter(request)
     context: dict[str, Any] = {"chat": chat is not None, "threads": [], "thread": None,
-                               "messages": []}
+                               "messages": [], "sidebar_page": 1, "sidebar_more": False}
     if chat is not None:
-        context["threads"] = await _my_threads(request)
+        context.update(await _my_threads(request))
         if "id" in request.match_info:
-            try:
-                context.update(await _shown(request, chat, request.match_info["id"]))
-            except ThreadNotFound:
-                raise web.HTTPNotFound(text="No such conversation.") from None
+            context.update(await _shown(request, chat, request.match_info["id"]))
     return page(request, "chat.html", **context)
 
 
 async def chat_sidebar(request: web.Request) -> web.Response:
-    return page(request, "_chat_sidebar.html", threads=await _my_threads(request),
+    return page(request, "_chat_sidebar.html", **await _my_threads(request),
                 current=request.query.get("current", ""))
 
 
@@ -117,7 +123,7 @@ async def send_message(request: web.Request) -> web.Response:
     if len(text) > MAX_TEXT:
         return page(request, "_note.html", status=422, ok=False,
                     text=f"A message has at most {MAX_TEXT} characters.")
-    thread_id = request.match_info["id"]
+    thread_id = (await load_thread(request)).id
     try:
         run = await chat.send(thread_id, text, user=me(request))
     except BotkitError as exc:
@@ -135,7 +141,7 @@ async def click(request: web.Request) -> web.Response:
     except ValueError:
         return page(request, "_note.html", status=422, text="That answer is not valid.",
                     ok=False)
-    thread_id = request.match_info["id"]
+    thread_id = (await load_thread(request)).id
     try:
         run = await chat.turns.act(thread_id, str(form.get("action_id", "")), value,
                                    user=me(request),
@@ -145,13 +151,51 @@ async def click(request: web.Request) -> web.Response:
     return _live(request, thread_id, run)
 
 
+async def _own_run(request: web.Request, chat: WebChat) -> Any:
+    """The path's run, if it belongs to the path's thread and that thread is visible to the
+    signed-in person; else 404."""
+    record = await load_thread(request)
+    run = await chat.engine.log.get(record.id, request.match_info["run_id"])
+    if run is None or str(getattr(run, "thread_id", "")) != record.id:
+        raise web.HTTPNotFound(text="No such run.")
+    return run
+
+
 async def cancel(request: web.Request) -> web.Response:
     chat = chat_adapter(request)
     if chat is None:
         raise web.HTTPNotFound(text="This bot has no web adapter.")
-    stopped = chat.engine.cancel(request.match_info["run_id"])
+    run = await _own_run(request, chat)
+    stopped = chat.engine.cancel(str(run.run_id))
     return page(request, "_note.html", ok=stopped,
                 text="Stopped." if stopped else "That run has already ended.")
+
+
+async def _with_keepalive(events: AsyncIterator[Any], streams: LiveStreams
+                          ) -> AsyncIterator[Any]:
+    """``events``, with None after each ``keepalive`` seconds without one; ends when the
+    server shuts down."""
+    stop = asyncio.ensure_future(streams.stopping.wait())
+    pending: asyncio.Future[Any] | None = None
+    try:
+        while not streams.stopping.is_set():
+            if pending is None:
+                pending = asyncio.ensure_future(anext(events))
+            done, _ = await asyncio.wait({pending, stop}, timeout=streams.keepalive,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if pending in done:
+                try:
+                    item = pending.result()
+                except StopAsyncIteration:
+                    return
+                pending = None
+                yield item
+            elif stop not in done:
+                yield None
+    finally:
+        stop.cancel()
+        if pending is not None:
+            pending.cancel()
 
 
 def _frame(name: str, data: Any) -> bytes:
@@ -164,15 +208,17 @@ async def run_events(request: web.Request) -> web.StreamResponse:
     chat = chat_adapter(request)
     if chat is None:
         raise web.HTTPNotFound(text="This bot has no web adapter.")
-    thread_id, run_id = request.match_info["id"], request.match_info["run_id"]
-    run = await chat.engine.log.get(thread_id, run_id)
-    if run is None:
-        raise web.HTTPNotFound(text="No such run.")
+    run = await _own_run(request, chat)
+    streams = request.app[LIVE]
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                            "Cache-Control": "no-store"})
     await response.prepare(request)
     try:
-        async for event in chat.follow(run, viewer=me(request).id):
+        async for event in _with_keepalive(chat.follow(run, viewer=me(request).id),
+                                           streams):
+            if event is None:
+                await response.write(b": keep-alive\n\n")
+                continue
             kind = str(getattr(event, "type", ""))
             kind = getattr(getattr(event, "type", None), "value", kind)
             if kind == "TEXT_MESSAGE_CONTENT":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,13 +26,14 @@ from botkit.dashboard.render import page
 from botkit.dashboard.wiring import THREADS, running_bot
 from botkit.errors import InteractionExpired, UserError
 from botkit.events import InteractionEvent
+from botkit.threads.records import ThreadNotFound
 from botkit.threads.service import Threads
 from botkit.types import Conversation, MessageRef, PlatformUser
 from botkit.ui.codec import decode_message
 from botkit.ui.nodes import Actions, Message
 from botkit.ui.text import Choice, numbered_choices, render_plain
 
-__all__ = ["OPERATOR", "Pending", "pending_items"]
+__all__ = ["OPERATOR", "PEOPLE", "Pending", "People", "pending_items"]
 
 log = logging.getLogger("botkit")
 CHOICE_PREFIX, INTERRUPT_PREFIX = keys.choice(""), keys.pending_interrupt("")
@@ -114,19 +116,26 @@ async def _items(request: web.Request) -> list[Pending]:
     if bound is not None:  # a person's token: their threads, answered as themselves
         mine = []
         for item in items:
-            record = await threads.store.get(keys.thread_record(item.thread_id))
-            if isinstance(record, dict) and (record.get("user_id") == bound
-                                             or bound in (record.get("participants") or ())):
+            if await _visible(threads, item.thread_id, bound):
                 if item.allowed is not None:
                     item.allowed = [u for u in item.allowed if u == bound]
                 mine.append(item)
         items = mine
-    bot = running_bot(threads)
+    bot = running_bot(request.app)
     for item in items:
         for user_id in item.allowed or ():
-            item.people.append(await _person(bot.adapters if bot else [], item.platform,
-                                             user_id))
+            item.people.append(await _person(request.app, bot.adapters if bot else [],
+                                             item.platform, user_id))
     return items
+
+
+async def _visible(threads: Threads, thread_id: str, user_id: str | None) -> bool:
+    """Whether the thread exists and ``user_id`` (None: the operator) may see it."""
+    try:
+        record = await threads.get(thread_id)
+    except ThreadNotFound:
+        return False
+    return record is not None and record.visible_to(user_id)
 
 
 async def inbox_page(request: web.Request) -> web.Response:
@@ -148,7 +157,12 @@ async def answer_choice(request: web.Request) -> web.Response:
     record = await threads.store.get(CHOICE_PREFIX + choice_id)
     if not isinstance(record, dict):
         return _note(request, "This question was already answered or has expired.", 410)
-    bot = running_bot(threads)
+    current = session(request)
+    conv = record.get("conversation") or {}
+    if current.user_id is not None and not await _visible(threads, str(conv.get("id", "")),
+                                                          current.user_id):
+        return _note(request, "This question was already answered or has expired.", 410)
+    bot = running_bot(request.app)
     if bot is None:
         return _note(request, "Only the running bot can take answers.", 409)
     card = decode_message(record.get("card")) or Message()
@@ -157,15 +171,20 @@ async def answer_choice(request: web.Request) -> web.Response:
     if picked is None:
         return _note(request, "Pick one of the answers shown.", 422)
     allowed = record.get("allowed")
-    bound = session(request).user_id
+    bound = current.user_id
     user = OPERATOR if bound is None else PlatformUser(id=bound)
     if allowed is not None:
         who = str(form.get("as_user", "")) if bound is None else bound
         if who not in allowed:
             names = ", ".join(record.get("allowed_names") or ()) or "someone else"
             return _note(request, f"Only {names} can answer this one.", 403)
-        user = await _person(bot.adapters, str(record.get("platform", "")), who)
-    conv = record.get("conversation") or {}
+        if bound is None and not current.allows("admin"):
+            return _note(request, "Answering for someone else needs a token with the admin "
+                                  "scope.", 403)
+        user = await _person(request.app, bot.adapters, str(record.get("platform", "")),
+                             who)
+    log.info("dashboard: choice %s answered %r as %s by %s", choice_id, picked.label,
+             user.id, "the operator" if bound is None else f"user-bound session of {bound}")
     ref = record.get("ref")
     thread_record = await threads.store.get(keys.thread_record(str(conv.get('id')))) or {}
     event = InteractionEvent(
@@ -181,26 +200,58 @@ async def answer_choice(request: web.Request) -> web.Response:
     return _note(request, f"Answered “{picked.label}” as {user.display_name}.", 200)
 
 
-async def _person(adapters: list[Any], platform: str, user_id: str) -> PlatformUser:
+class People:
+    """Names of the people who may answer, looked up once per ``ttl`` seconds (the inbox
+    refreshes often; the platform is asked at most once per person in that time)."""
+
+    def __init__(self, ttl: float = 300.0) -> None:
+        self.ttl = ttl
+        self._known: dict[tuple[str, str], tuple[float, PlatformUser]] = {}
+
+    def get(self, platform: str, user_id: str) -> PlatformUser | None:
+        found = self._known.get((platform, user_id))
+        if found is None or time.monotonic() - found[0] > self.ttl:
+            return None
+        return found[1]
+
+    def put(self, platform: str, person: PlatformUser) -> None:
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[(platform, person.id)] = (time.monotonic(), person)
+
+
+PEOPLE: web.AppKey[People] = web.AppKey("dashboard_people", People)
+
+
+async def _person(app: web.Application, adapters: list[Any], platform: str, user_id: str
+                  ) -> PlatformUser:
+    cache = app.get(PEOPLE)
+    if cache is not None and (known := cache.get(platform, user_id)) is not None:
+        return known
     adapter = next((a for a in adapters if a.platform == platform), None)
+    person = PlatformUser(id=user_id)
     if adapter is not None and adapter.capabilities.lookup_user:
         try:
             found = await adapter.lookup_user(user_id)
         except Exception:
             log.warning("could not look up %s on %s", user_id, platform, exc_info=True)
-        else:
-            if isinstance(found, PlatformUser) and found.id == user_id:
-                return found
-    return PlatformUser(id=user_id)
+            return person  # not remembered: asked again next time
+        if isinstance(found, PlatformUser) and found.id == user_id:
+            person = found
+    if cache is not None:
+        cache.put(platform, person)
+    return person
 
 
 async def answer_interrupt(request: web.Request) -> web.Response:
     threads = request.app[THREADS]
     thread_id = request.match_info["id"]
     form = await request.post()
-    bot = running_bot(threads)
+    bot = running_bot(request.app)
     if bot is None:
         return _note(request, "Only the running bot can resume a run.", 409)
+    if not await _visible(threads, thread_id, session(request).user_id):
+        raise web.HTTPNotFound(text="No such thread (it may have been deleted).")
     record = await threads.store.get(keys.thread_record(thread_id))
     if not isinstance(record, dict) or await threads.store.get(INTERRUPT_PREFIX + thread_id) \
             is None:
@@ -225,5 +276,7 @@ async def answer_interrupt(request: web.Request) -> web.Response:
             log.info("the interrupt in %s was answered elsewhere first", thread_id)
         except UserError as exc:
             log.warning("could not resume %s from the dashboard: %s", thread_id, exc)
+    log.info("dashboard: interrupt of %s resumed by %s", thread_id,
+             session(request).user_id or "the operator")
     bot.spawn(resume())
     return _note(request, "Resumed the run.", 200)

@@ -62,7 +62,8 @@ class ListQuery:
             else "no",
             sort=sort if sort in dict(COLUMNS) else "updated_at",
             order="asc" if query.get("order") == "asc" else "desc",
-            page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+            page=int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000
+            else 1,
             in_messages=query.get("in") == "messages",
             user=query.get("user", "").strip()[:200] if BY_USER else "",
         )
@@ -117,18 +118,31 @@ async def _with_messages(threads: Threads, query: ListQuery
                       limit=PER_PAGE, offset=offset), counts
 
 
+async def _counted(threads: Threads, query: ListQuery) -> tuple[ThreadPage, dict[str, int]]:
+    """The page and the counts per status: from one read of the store where every thread
+    the filters find fits in one answer, else one count per status."""
+    offset = (query.page - 1) * PER_PAGE
+    every = await threads.list(**query.args(statuses=[]), limit=MAX_LIMIT)
+    if every.total <= MAX_LIMIT:
+        counts = {"all": every.total,
+                  **{s: sum(r.status == s for r in every.threads) for s in STATUSES}}
+        picked = [r for r in every.threads if not query.statuses or r.status in query.statuses]
+        return ThreadPage(threads=tuple(picked[offset:offset + PER_PAGE]), total=len(picked),
+                          limit=PER_PAGE, offset=offset), counts
+    found = await threads.list(**query.args(), limit=PER_PAGE, offset=offset)
+    counts = {"all": every.total}
+    for status in STATUSES:
+        counts[status] = await threads.count(**query.args(statuses=[status]))
+    return found, counts
+
+
 async def _load(request: web.Request, query: ListQuery) -> dict[str, Any]:
     threads = request.app[THREADS]
     if query.in_messages and query.search:
         found, counts = await _with_messages(threads, query)
     else:
-        found = await threads.list(**query.args(), limit=PER_PAGE,
-                                   offset=(query.page - 1) * PER_PAGE)
-        counts = {"all": (await threads.list(**query.args(statuses=[]), limit=1)).total}
-        for status in STATUSES:
-            counts[status] = (await threads.list(**query.args(statuses=[status]),
-                                                 limit=1)).total
-    bot = running_bot(threads)
+        found, counts = await _counted(threads, query)
+    bot = running_bot(request.app)
     platforms = sorted(({a.platform for a in bot.adapters} if bot else set())
                        | {t.platform for t in found} | ({query.platform} - {""}))
     return {"query": query, "page": found, "counts": counts, "statuses": STATUSES,

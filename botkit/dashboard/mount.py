@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from aiohttp import web
 
@@ -20,7 +21,7 @@ from botkit.dashboard.auth import (
     sign_in_tokens,
 )
 from botkit.dashboard.render import page
-from botkit.dashboard.wiring import THREADS
+from botkit.dashboard.wiring import BOT, THREADS, BotRef, RunningBot
 from botkit.threads.service import Threads
 
 __all__ = ["mount_dashboard"]
@@ -28,23 +29,33 @@ __all__ = ["mount_dashboard"]
 STATIC = Path(__file__).parent / "static"
 
 
-def _safe_next(target: str) -> str:
-    """Only paths of this site (never ``//elsewhere`` or ``https://…``)."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+def safe_next(target: str) -> str:
+    """Only paths of this site (never ``//elsewhere``, ``/\\elsewhere``, ``https://…``, nor
+    anything a browser would turn into one by dropping tabs and newlines, even
+    percent-encoded): else ``/``."""
+    for text in (target, unquote(target)):
+        if not text.startswith("/") or any(c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F
+                                           for c in text):
+            return "/"
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc or parts.path.startswith("//"):
+            return "/"
+    normal = urlunsplit(("", "", *urlsplit(target)[2:]))
+    return target if normal == target else "/"
 
 
 async def login_form(request: web.Request) -> web.Response:
     sessions = request.app[SESSIONS]
-    if not sessions.required or sessions.session_of(request):
-        raise web.HTTPSeeOther(_safe_next(request.query.get("next", "/")))
-    return page(request, "login.html", error=None, next=_safe_next(request.query.get("next",
+    if not sessions.required or await sessions.current(request):
+        raise web.HTTPSeeOther(safe_next(request.query.get("next", "/")))
+    return page(request, "login.html", error=None, next=safe_next(request.query.get("next",
                                                                                       "/")))
 
 
 async def login(request: web.Request) -> web.Response:
     sessions = request.app[SESSIONS]
     form = await request.post()
-    target = _safe_next(str(form.get("next", "/")))
+    target = safe_next(str(form.get("next", "/")))
     if not same_origin(request):
         return page(request, "login.html", status=403, next=target,
                     error="Sign in from this site's own page.")
@@ -54,12 +65,14 @@ async def login(request: web.Request) -> web.Response:
                     error="That token is not right. Use the threads API token the bot was "
                           "started with.")
     response = web.HTTPSeeOther(target)
+    tls = request.secure if sessions.secure_cookie is None else sessions.secure_cookie
     response.set_cookie(COOKIE, sessions.issue(token), max_age=int(sessions.ttl),
-                        httponly=True, samesite="Strict", path="/", secure=request.secure)
+                        httponly=True, samesite="Strict", path="/", secure=tls)
     raise response
 
 
 async def logout(request: web.Request) -> web.Response:
+    await request.app[SESSIONS].revoke(request)
     response = web.Response(status=204)
     response.del_cookie(COOKIE, path="/")
     response.headers["HX-Redirect"] = "/ui/login"
@@ -71,14 +84,24 @@ async def to_list(request: web.Request) -> web.Response:
 
 
 def mount_dashboard(app: web.Application, threads: Threads, *, token: str | None,
-                    tokens: Sequence[Any] = ()) -> None:
+                    tokens: Sequence[Any] = (), bot: RunningBot | None = None,
+                    secure_cookie: bool | None = None,
+                    keepalive: float = live.KEEPALIVE) -> None:
     """Add the dashboard's routes to ``app`` (before it starts). People sign in with the
     API's ``token`` or one of its scoped / user-bound ``tokens`` (``ThreadsAPIConfig``'s);
-    with none, the page opens without sign-in (loopback servers)."""
-    sessions = Sessions(sign_in_tokens(token, tokens))
+    with none, the page opens without sign-in, and only on a loopback address.
+
+    ``bot`` is the running bot (for platform messages, answers, the web chat);
+    ``secure_cookie`` True marks the session cookie Secure even over plain HTTP (behind a
+    TLS proxy), None follows the request; ``keepalive`` is how often idle event streams
+    send a comment."""
+    sessions = Sessions(sign_in_tokens(token, tokens), store=threads.store,
+                        secure_cookie=secure_cookie)
     app[SESSIONS] = sessions
     app[THREADS] = threads
-    app[live.LIVE] = live.LiveStreams()
+    app[BOT] = BotRef(bot)
+    app[live.LIVE] = live.LiveStreams(keepalive)
+    app[inbox.PEOPLE] = inbox.People()
     app.middlewares.insert(0, dashboard_guard(sessions))
     app.on_shutdown.append(live.end_streams)
     r = app.router

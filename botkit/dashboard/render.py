@@ -12,7 +12,7 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 
-__all__ = ["page", "templates"]
+__all__ = ["json_text", "page", "templates"]
 
 
 def _ago(seconds: float | None) -> str:
@@ -41,13 +41,23 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds / 60:.1f} min"
 
 
+def json_text(value: Any, indent: int | None = 2) -> str:
+    """Readable JSON (non-ASCII kept), escaped where a lone surrogate cannot be sent."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False, default=str, sort_keys=True)
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        text = json.dumps(value, indent=indent, ensure_ascii=True, default=str,
+                          sort_keys=True)
+    return text
+
+
 def _pretty(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str, sort_keys=True)
+    return json_text(value, 2)
 
 
 def _compact(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
-                                                           default=str)
+    text = value if isinstance(value, str) else json_text(value, None)
     return text if len(text) <= 120 else text[:119] + "…"
 
 
@@ -82,6 +92,8 @@ def page(request: web.Request, name: str, status: int = 200, **context: Any) -> 
 
     context.setdefault("tid", quote(request.match_info.get("id", ""), safe=""))
     html = templates.get_template(name).render(**view_context(request), **context)
+    # text that cannot be UTF-8 (a lone surrogate from a store) is shown replaced, never a 500
+    html = html.encode("utf-8", errors="replace").decode("utf-8")
     response = web.Response(text=html, status=status, content_type="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +10,7 @@ import jsonpatch
 from aiohttp import web
 
 from botkit.dashboard.auth import session
-from botkit.dashboard.render import page
+from botkit.dashboard.render import json_text, page
 from botkit.dashboard.wiring import THREADS, running_bot, web_chat
 from botkit.errors import UserError
 from botkit.threads.records import ThreadNotFound, ThreadRecord
@@ -123,28 +122,23 @@ async def _points(threads: Threads, thread_id: str) -> list[Point]:
                   values=c.values) for c in await threads.history(thread_id, limit=100)]
 
 
-def visible(request: web.Request, record: ThreadRecord) -> bool:
-    """Whether the signed-in person may see this thread: everyone for the operator; a
-    user-bound token only its person's threads (as in the threads API)."""
-    user_id = session(request).user_id
-    check = getattr(record, "visible_to", None)
-    return user_id is None or (callable(check) and bool(check(user_id)))
-
-
-async def load_thread(request: web.Request) -> ThreadRecord:
+async def load_thread(request: web.Request, thread_id: str | None = None) -> ThreadRecord:
+    """The thread (``{id}`` of the path by default) if the signed-in person may see it
+    (``ThreadRecord.visible_to``, as in the threads API), else 404."""
     try:
-        record = await request.app[THREADS].get(request.match_info["id"])
+        record = await request.app[THREADS].get(thread_id or request.match_info["id"])
     except ThreadNotFound:
         record = None
-    if record is None or not visible(request, record):
+    if record is None or not record.visible_to(session(request).user_id):
         raise web.HTTPNotFound(text="No such thread (it may have been deleted).")
     return record
 
 
-async def _messages(threads: Threads, record: ThreadRecord) -> list[ThreadMessage]:
+async def _messages(request: web.Request, record: ThreadRecord) -> list[ThreadMessage]:
     """The conversation from its platform, tool-call records included (the service's
     ``messages`` leaves status lines out, and with them the tool calls they carry)."""
-    bot = running_bot(threads)
+    threads = request.app[THREADS]
+    bot = running_bot(request.app)
     if bot is None or record.platform not in {a.platform for a in bot.adapters}:
         return list(await threads.messages(record.id, limit=MESSAGES))
     conv = record.conversation
@@ -157,7 +151,7 @@ async def _messages(threads: Threads, record: ThreadRecord) -> list[ThreadMessag
 async def conversation(request: web.Request) -> dict[str, Any]:
     record = await load_thread(request)
     try:
-        messages = await _messages(request.app[THREADS], record)
+        messages = await _messages(request, record)
     except UserError as exc:
         return {"thread": record, "lines": [], "unavailable": str(exc)}
     return {"thread": record, "lines": conversation_lines(messages), "unavailable": None}
@@ -184,7 +178,7 @@ async def state_context(request: web.Request, *, draft: str | None = None,
                         error: str | None = None, saved: bool = False) -> dict[str, Any]:
     record = await load_thread(request)
     state = await request.app[THREADS].get_state(record.id)
-    text = json.dumps(state, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+    text = json_text(state)
     return {"thread": record, "state": state, "draft": text if draft is None else draft,
             "state_error": error, "saved": saved}
 
@@ -206,7 +200,7 @@ async def runs_part(request: web.Request) -> web.Response:
 
 def cancellable(request: web.Request, record: ThreadRecord) -> bool:
     """Whether a run of this thread can be stopped from here: today, web threads' runs."""
-    return record.platform == "web" and web_chat(request.app[THREADS]) is not None
+    return record.platform == "web" and web_chat(request.app) is not None
 
 
 async def header_part(request: web.Request) -> web.Response:
@@ -222,7 +216,7 @@ async def cancel_runs(request: web.Request) -> web.Response:
     """Stop the thread's running runs (web threads; other platforms' runs cannot be
     stopped from outside yet)."""
     record = await load_thread(request)
-    chat = web_chat(request.app[THREADS])
+    chat = web_chat(request.app)
     if chat is None or record.platform != "web":
         return page(request, "_thread_header.html", status=409, thread=record,
                     error=f"Runs on {record.platform} cannot be stopped from here.")

@@ -4,6 +4,7 @@ page needs one (reading platform messages, answering choices, resuming interrupt
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from aiohttp import web
@@ -14,7 +15,8 @@ from botkit.store.base import StateStore
 from botkit.threads.service import Threads
 from botkit.types import Conversation, PlatformUser, ThreadMessage
 
-__all__ = ["THREADS", "RunningBot", "ThreadHandle", "WebChat", "running_bot", "web_chat"]
+__all__ = ["BOT", "THREADS", "BotRef", "RunningBot", "ThreadHandle", "WebChat", "running_bot",
+           "web_chat"]
 
 THREADS: web.AppKey[Threads] = web.AppKey("dashboard_threads", Threads)
 
@@ -61,8 +63,18 @@ class WebChat(Protocol):
                ) -> AsyncIterator[Any]: ...
 
 
-def web_chat(threads: Threads) -> WebChat | None:
-    bot = running_bot(threads)
+@dataclass(frozen=True)
+class BotRef:
+    """The bot handed to ``mount_dashboard`` (None: a bare threads API over a store)."""
+
+    bot: RunningBot | None
+
+
+BOT: web.AppKey[BotRef] = web.AppKey("dashboard_bot", BotRef)
+
+
+def web_chat(app: web.Application) -> WebChat | None:
+    bot = running_bot(app)
     for adapter in bot.adapters if bot else ():
         if adapter.platform == "web" and all(hasattr(adapter, n) for n in (
                 "create_thread", "send", "follow", "messages", "turns", "engine")):
@@ -70,12 +82,15 @@ def web_chat(threads: Threads) -> WebChat | None:
     return None
 
 
-def running_bot(threads: Threads) -> RunningBot | None:
-    """The bot serving ``threads`` (None for a bare ``threads_app`` over a store).
-
-    ``bot.threads`` is built with the bot's own adapter lookup, which is how the bot is
-    found here until the server hands it over itself."""
-    owner = getattr(threads._adapter_for, "__self__", None)
+def running_bot(app: web.Application) -> RunningBot | None:
+    """The bot serving the dashboard: the one given to ``mount_dashboard``; else (a server
+    that does not hand it over yet) the owner of the threads service's adapter lookup, or
+    None for a bare ``threads_app`` over a store."""
+    given = app[BOT].bot if BOT in app else None
+    if given is not None:
+        return given
+    lookup = getattr(app[THREADS], "_adapter_for", None)
+    owner = getattr(lookup, "__self__", None)
     needed: Sequence[str] = ("dispatch", "thread", "spawn", "adapters")
     if not all(hasattr(owner, name) for name in needed):
         return None

@@ -12,6 +12,7 @@ from typing import Any
 from botkit import keys
 from botkit.adapter import PlatformAdapter, stream_to
 from botkit.history import AgentMessage
+from botkit.inbox.closing import OPEN_STREAMS, StreamClosed
 from botkit.run.interrupts import PendingInterrupt
 from botkit.run.tracking import summarize_tool_calls
 from botkit.store.base import StateStore
@@ -51,7 +52,11 @@ class RunSurface:
 
     # -- showing -----------------------------------------------------------------------
     async def show_stream(self, parts: AsyncIterator[StreamPart]) -> MessageRef | None:
-        return await stream_to(self.adapter, self.conversation, parts)
+        stream = OPEN_STREAMS.wrap(parts)  # a graceful drain may close it with a notice
+        ref = await stream_to(self.adapter, self.conversation, stream)
+        if stream.closed:
+            raise StreamClosed(f"the reply stream in {self.conversation_id} was closed")
+        return ref
 
     async def show_text(self, text: str) -> MessageRef:
         return await self.adapter.post(self.conversation, Message(Section(text)))

@@ -11,9 +11,10 @@ from botkit.store.base import PubSub, StateStore, Subscription
 from botkit.store.memory import MemoryStore
 from botkit.store.redis import RedisStore
 from botkit.store.sqlite import SQLiteStore
+from botkit.store.streams import PendingEntry, StreamEntry, StreamId, Streams
 
-__all__ = ["MemoryStore", "PubSub", "RedisStore", "SQLiteStore", "StateStore", "Subscription",
-           "store_from_url"]
+__all__ = ["MemoryStore", "PendingEntry", "PubSub", "RedisStore", "SQLiteStore", "StateStore",
+           "StreamEntry", "StreamId", "Streams", "Subscription", "store_from_url"]
 
 _SCHEMES = "memory://, sqlite:///relative/path.db, sqlite:////absolute/path.db, redis://…"
 

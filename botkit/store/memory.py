@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from botkit.store.base import canonical_json, slice_bounds
+from botkit.store.memory_streams import MemoryStreams
 
 __all__ = ["MemoryStore"]
 
@@ -21,18 +22,20 @@ def _same(a: Any, b: Any) -> bool:
         return bool(a == b)
 
 
-class MemoryStore:
+class MemoryStore(MemoryStreams):
     """Keeps everything in a dict; lost when the process ends.
 
     Values are deep-copied in and out, so code that works here also works on stores that
     serialize (nobody can mutate stored state through a reference they kept). Its
-    ``PubSub`` reaches the subscribers of this store object, in this process.
+    ``PubSub`` reaches the subscribers of this store object, in this process, and so do its
+    streams (``botkit.store.streams``): nothing survives the process.
     """
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._data: dict[str, tuple[Any, float | None]] = {}
         self._channels: dict[str, set[asyncio.Queue[Any]]] = {}
+        self._init_streams()
 
     def _live(self, key: str) -> tuple[Any, float | None] | None:
         item = self._data.get(key)
@@ -60,6 +63,7 @@ class MemoryStore:
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
+        self._drop_stream(key)
 
     async def pop(self, key: str) -> Any | None:
         item = self._live(key)
@@ -93,7 +97,8 @@ class MemoryStore:
         return False
 
     async def scan(self, prefix: str) -> list[str]:
-        return sorted(k for k in list(self._data) if k.startswith(prefix) and self._live(k))
+        keys = {k for k in list(self._data) if k.startswith(prefix) and self._live(k)}
+        return sorted(keys | {k for k in self._stream_keys() if k.startswith(prefix)})
 
     # -- lists -------------------------------------------------------------------------
     def _list(self, key: str) -> list[Any]:
@@ -172,6 +177,7 @@ class MemoryStore:
     async def close(self) -> None:
         self._data.clear()
         self._channels.clear()
+        self._init_streams()
 
 
 class _MemorySubscription:

@@ -3,7 +3,8 @@
 Every key is stored under ``prefix`` (default ``"botkit:"``) so several bots can share one
 Redis. Values are canonical JSON strings; read-modify-write operations are Lua scripts or
 ``SET NX PX``, so they are atomic across processes. ``publish``/``subscribe`` are Redis
-PUBLISH/SUBSCRIBE on channels under the same prefix.
+PUBLISH/SUBSCRIBE on channels under the same prefix; the ``stream_*`` methods are Redis Streams
+(``botkit.store.redis_streams``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from botkit.errors import UserError
 from botkit.store.base import canonical_json
+from botkit.store.redis_streams import RedisStreams
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -72,7 +74,7 @@ def _glob_escape(text: str) -> str:
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
 
-class RedisStore:
+class RedisStore(RedisStreams):
     """A ``StateStore`` on Redis. Pass ``url`` (``redis://host:port/db``, ``rediss://`` …)
     or a ready ``client`` (``redis.asyncio.Redis``; then ``close`` leaves it open).
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from botkit.store.base import canonical_json, slice_bounds
+from botkit.store.sqlite_streams import STREAM_SCHEMA, STREAM_TABLES, SQLiteStreams
 
 __all__ = ["SQLiteStore"]
 
@@ -37,7 +38,7 @@ _UPSERT = ("INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (k
 _PURGE_EVERY = 500
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteStreams):
     """A ``StateStore`` in a SQLite file (created, with its folder, on first use)."""
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time,
@@ -69,7 +70,7 @@ class SQLiteStore:
                                check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.executescript(_SCHEMA)
+        conn.executescript(_SCHEMA + STREAM_SCHEMA)
         self._purge(conn, self._clock())
         return conn
 
@@ -136,6 +137,8 @@ class SQLiteStore:
         def drop(conn: sqlite3.Connection, now: float) -> None:
             for table in ("kv", "lists", "list_items"):
                 conn.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
+            for table in STREAM_TABLES:
+                conn.execute(f"DELETE FROM {table} WHERE stream = ?", (key,))
         await self._write(drop)
 
     async def pop(self, key: str) -> Any | None:
@@ -181,8 +184,10 @@ class SQLiteStore:
             rows = conn.execute(
                 "SELECT key FROM kv WHERE substr(key, 1, ?) = ? AND "
                 "(expires IS NULL OR expires > ?) UNION SELECT key FROM lists WHERE "
-                "substr(key, 1, ?) = ? AND (expires IS NULL OR expires > ?)",
-                (len(prefix), prefix, now, len(prefix), prefix, now)).fetchall()
+                "substr(key, 1, ?) = ? AND (expires IS NULL OR expires > ?) UNION SELECT stream "
+                "FROM streams WHERE substr(stream, 1, ?) = ?",
+                (len(prefix), prefix, now, len(prefix), prefix, now, len(prefix), prefix)
+            ).fetchall()
             return sorted(r[0] for r in rows)
         return await self._run(keys)
 

@@ -3,12 +3,16 @@
 It records everything the bot does (posts, updates, deletes, streams, files, ephemeral
 messages), keeps a per-conversation history that ``get_messages`` returns, and lets a test
 play the people: ``emit_mention``, ``emit_message``, ``click``, ``emit_interaction``,
-``emit_command``. Switch capabilities off to test the degraded paths.
+``emit_command``, ``emit_reaction``, ``emit_thread_started``, ``submit_modal``,
+``close_modal``. Reactions, statuses, prompts, titles, opened modals, scheduled messages
+and opened DMs are recorded in ``sent`` too. Switch capabilities off to test the degraded
+paths.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import itertools
 import json
 from collections.abc import AsyncIterable, Mapping, Sequence
@@ -23,16 +27,29 @@ from botkit.adapter import (
     ToolProgress,
     find_user,
 )
-from botkit.events import CommandEvent, InteractionEvent, MessageEvent
+from botkit.events import (
+    CommandEvent,
+    Event,
+    InteractionEvent,
+    MessageEvent,
+    ModalCloseEvent,
+    ModalSubmitEvent,
+    ReactionEvent,
+    ThreadStartedEvent,
+)
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
 from botkit.ui.binding import iter_controls, wire_value
+from botkit.ui.inputs import Modal
 from botkit.ui.nodes import Button, Message
 from botkit.ui.text import render_plain
 
 __all__ = ["FULL_CAPABILITIES", "FakeAdapter", "Sent"]
 
 FULL_CAPABILITIES = Capabilities(streaming=True, get_messages=True, lookup_user=True,
-                                 post_file=True, ephemeral=True, agent_records=True)
+                                 post_file=True, ephemeral=True, agent_records=True,
+                                 reactions=True, status=True, suggested_prompts=True,
+                                 titles=True, modals=True, schedule=True,
+                                 direct_messages=True)
 ALICE = PlatformUser(id="U_ALICE", name="Alice", handle="alice", email="alice@example.com")
 BOB = PlatformUser(id="U_BOB", name="Bob", handle="bob", email="bob@example.com")
 BOT = PlatformUser(id="U_BOT", name="helpbot", handle="helpbot", is_bot=True)
@@ -42,13 +59,19 @@ BOT = PlatformUser(id="U_BOT", name="helpbot", handle="helpbot", is_bot=True)
 class Sent:
     """One thing the bot did on the fake platform."""
 
-    kind: Literal["post", "update", "delete", "stream", "ephemeral", "file"]
+    kind: Literal["post", "update", "delete", "stream", "ephemeral", "file", "react",
+                  "unreact", "status", "prompts", "title", "modal", "schedule", "dm"]
     conversation: Conversation
     ref: MessageRef | None
     message: Message | None = None
     text: str = ""
+    """The text shown; for a reaction its emoji, for a status or title its text."""
     user: PlatformUser | None = None
     parts: tuple[StreamPart, ...] = field(default=(), repr=False)
+    prompts: tuple[tuple[str, str], ...] = ()
+    """Suggested prompts, ``(title, message)``; a status's loading messages as (m, m)."""
+    modal: Modal | None = None
+    post_at: datetime.datetime | None = None
 
 
 class FakeAdapter(BaseAdapter):
@@ -160,6 +183,45 @@ class FakeAdapter(BaseAdapter):
             id=f"r{next(self._ids)}", text="", user=self._bot_user, is_bot=True, is_status=True,
             agent_messages=tuple(dict(m) for m in messages)))
 
+    async def add_reaction(self, conversation: Conversation, ref: MessageRef,
+                           emoji: str) -> None:
+        self._log(Sent(kind="react", conversation=conversation, ref=ref, text=emoji))
+
+    async def remove_reaction(self, conversation: Conversation, ref: MessageRef,
+                              emoji: str) -> None:
+        self._log(Sent(kind="unreact", conversation=conversation, ref=ref, text=emoji))
+
+    async def set_status(self, conversation: Conversation, text: str,
+                         loading_messages: Sequence[str] = ()) -> None:
+        self._log(Sent(kind="status", conversation=conversation, ref=None, text=text,
+                       prompts=tuple((m, m) for m in loading_messages)))
+
+    async def set_suggested_prompts(self, conversation: Conversation,
+                                    prompts: Sequence[tuple[str, str]],
+                                    title: str | None = None) -> None:
+        self._log(Sent(kind="prompts", conversation=conversation, ref=None, text=title or "",
+                       prompts=tuple(prompts)))
+
+    async def set_title(self, conversation: Conversation, title: str) -> None:
+        self._log(Sent(kind="title", conversation=conversation, ref=None, text=title))
+
+    async def open_modal(self, conversation: Conversation, event: Event, modal: Modal) -> None:
+        self._log(Sent(kind="modal", conversation=conversation, ref=None, text=modal.title,
+                       user=event.user, modal=modal))
+
+    async def schedule(self, conversation: Conversation, message: Message,
+                       post_at: datetime.datetime) -> str:
+        ref = MessageRef(id=f"Q{next(self._ids)}", channel=conversation.channel)
+        self._log(Sent(kind="schedule", conversation=conversation, ref=ref, message=message,
+                       text=render_plain(message), post_at=post_at))
+        return ref.id
+
+    async def open_dm(self, user: PlatformUser) -> Conversation:
+        conversation = Conversation(id=f"D_{user.id}", channel=f"D_{user.id}",
+                                    is_direct=True)
+        self._log(Sent(kind="dm", conversation=conversation, ref=None, user=user))
+        return conversation
+
     async def show_progress(self, conversation: Conversation, progress: ToolProgress) -> None:
         self._progress.append(progress)
 
@@ -230,6 +292,52 @@ class FakeAdapter(BaseAdapter):
                              command=command, text=text)
         await self._bot().dispatch(event)
 
+    async def emit_reaction(self, emoji: str, message: MessageRef, *, added: bool = True,
+                            user: PlatformUser = ALICE, conversation: str = "C1:t1") -> None:
+        await self._bot().dispatch(ReactionEvent(
+            platform=self.platform, event_id=f"ev-r{next(self._ids)}",
+            conversation=self.conversation(conversation), user=user, emoji=emoji,
+            message=message, added=added))
+
+    async def emit_thread_started(self, *, user: PlatformUser = ALICE,
+                                  conversation: str = "D1:t1",
+                                  context: Mapping[str, Any] | None = None,
+                                  context_changed: bool = False) -> None:
+        await self._bot().dispatch(ThreadStartedEvent(
+            platform=self.platform, event_id=f"ev-t{next(self._ids)}",
+            conversation=self.conversation(conversation), user=user,
+            context=dict(context or {}), context_changed=context_changed))
+
+    def _open_modal(self, callback_id: str | None) -> Sent:
+        for sent in reversed(self.sent):
+            if sent.modal is not None and callback_id in (None, sent.modal.callback_id):
+                return sent
+        raise LookupError(f"no modal {callback_id or ''} was opened".replace("  ", " "))
+
+    async def submit_modal(self, values: Mapping[str, Any], *,
+                           callback_id: str | None = None,
+                           user: PlatformUser | None = None) -> dict[str, str]:
+        """Submit the newest opened modal (of ``callback_id``) with ``values`` by input
+        name; returns the per-field errors the handlers answered (``{}``: accepted)."""
+        sent = self._open_modal(callback_id)
+        assert sent.modal is not None
+        event = ModalSubmitEvent(
+            platform=self.platform, event_id=f"ev-s{next(self._ids)}",
+            conversation=sent.conversation, user=user or sent.user or ALICE,
+            callback_id=sent.modal.callback_id, values=dict(values),
+            metadata=sent.modal.metadata)
+        await self._bot().dispatch(event)
+        return dict(event.reply.errors)
+
+    async def close_modal(self, *, callback_id: str | None = None,
+                          user: PlatformUser | None = None) -> None:
+        sent = self._open_modal(callback_id)
+        assert sent.modal is not None
+        await self._bot().dispatch(ModalCloseEvent(
+            platform=self.platform, event_id=f"ev-x{next(self._ids)}",
+            conversation=sent.conversation, user=user or sent.user or ALICE,
+            callback_id=sent.modal.callback_id, metadata=sent.modal.metadata))
+
     # -- looking at what happened ------------------------------------------------------
     def texts(self, conversation: str | None = None) -> list[str]:
         """Text of every post, update and stream, in order."""
@@ -257,3 +365,8 @@ class FakeAdapter(BaseAdapter):
         return await self.wait_for(
             lambda s: s.message is not None and any(True for _ in iter_controls(s.message)),
             timeout=timeout)
+
+    def of_kind(self, kind: str, conversation: str | None = None) -> list[Sent]:
+        """What the bot did of one ``kind`` (``"react"``, ``"status"``, ``"modal"`` …)."""
+        return [s for s in self.sent if s.kind == kind
+                and (conversation is None or s.conversation.id == conversation)]

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botkit.store.base import StateStore
+from botkit.testing.stream_conformance import STREAM_CHECKS
 
 __all__ = ["CHECKS", "check_store", "run_store_check", "store_conformance_tests"]
 
@@ -254,7 +255,7 @@ CHECKS: dict[str, Check] = {f.__name__: f for f in (
     compare_and_set_swaps_only_on_match, incr_counts_atomically, seen_records_once,
     scan_lists_keys_by_prefix, lists_append_and_range, lists_keep_the_newest, lists_expire,
     lists_pop_all_hands_items_out_once, locks_are_exclusive,
-    locks_expire_and_never_release_a_newer_holder, locks_extend_while_held,
+    locks_expire_and_never_release_a_newer_holder, locks_extend_while_held, *STREAM_CHECKS,
 )}
 
 

@@ -93,6 +93,8 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "description": "One SSE `data:` line; the SSE `event:` is `type`",
         "properties": {"type": {"type": "string"}, "thread_id": {"type": "string"},
                        "at": {"type": "string", "format": "date-time"},
+                       "event_id": {"type": "string",
+                                    "description": "Global, ordered: the SSE id"},
                        "thread": {"type": ["object", "null"],
                                   "description": "A Thread without values"}}},
 }

@@ -256,10 +256,12 @@ class ThreadEvent:
     thread_id: str
     at: float
     thread: ThreadRecord | None = None
+    event_id: str = ""  # the bus's id, ordered across processes: SSE ``id`` / Last-Event-ID
 
     def to_dict(self) -> dict[str, Any]:
         return {"seq": self.seq, "type": self.type, "thread_id": self.thread_id, "at": self.at,
-                "thread": None if self.thread is None else self.thread.to_dict()}
+                "thread": None if self.thread is None else self.thread.to_dict(),
+                "event_id": self.event_id}
 
 
 def check_id(thread_id: object, name: str = "thread_id") -> str:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from botkit import keys
 from botkit.adapter import PlatformAdapter
 from botkit.store.base import StateStore, canonical_json
+from botkit.store.streams import StreamId
 from botkit.threads.checkpoints import ThreadStateMixin
 from botkit.threads.events import EventHub, Subscription
 from botkit.threads.messages import ThreadMessagesMixin
@@ -92,7 +93,7 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
         self._clock = clock
         self.history_limit = history_limit
         self.checkpoint_limit = checkpoint_limit
-        self.hub = EventHub()
+        self.hub = EventHub(store)
         self._seq = 0
         self.route_groups: list[Any] = []
         """Extra HTTP route groups (``botkit.threads.http.RouteGroup``) the threads API
@@ -102,17 +103,20 @@ class Threads(ThreadStateMixin, ThreadMessagesMixin):
         return self._clock()
 
     # -- events ------------------------------------------------------------------------
-    def subscribe(self, *, last_event_id: str | None = None
+    def subscribe(self, *, last_event_id: str | None = None, after: str | None = None,
+                  thread_id: str | None = None
                   ) -> contextlib.AbstractAsyncContextManager[Subscription]:
         """``async with bot.threads.subscribe() as events: async for event in events: …``
-        With ``last_event_id``, first the events after it, where the event bus keeps them."""
-        subscribe: Any = self.hub.subscribe
-        if last_event_id is None:
-            return subscribe()  # type: ignore[no-any-return]
-        try:
-            return subscribe(after=last_event_id)  # type: ignore[no-any-return]
-        except TypeError:  # a bus without history: live events only
-            return subscribe()  # type: ignore[no-any-return]
+        With ``last_event_id`` (or ``after``), first the events after it that the event bus
+        still keeps (every process's, in one order); ``thread_id`` keeps one thread's."""
+        since = last_event_id or after
+        if since is not None:
+            try:
+                StreamId.parse(since)
+            except ValueError:
+                raise ThreadQueryError([("Last-Event-ID", "must be an event id, as sent in "
+                                         "the stream's id: lines")]) from None
+        return self.hub.subscribe(after=since, thread_id=thread_id)
 
     def _emit(self, kind: Any, thread_id: str, record: dict[str, Any] | None) -> None:
         self._seq += 1

@@ -5,6 +5,7 @@ ui.Actions(ui.Button("Approve", value=True, style="primary")))``. Adapters rende
 tree to Slack Block Kit or to terminal text.
 """
 
+from botkit.ui.inputs import Checkboxes, DatePicker, Input, Modal, SelectInput, TextInput
 from botkit.ui.nodes import (
     Actions,
     Block,
@@ -31,20 +32,26 @@ __all__ = [
     "Actions",
     "Block",
     "Button",
+    "Checkboxes",
     "Column",
     "Context",
     "Control",
+    "DatePicker",
     "Divider",
     "Field",
     "Fields",
     "Header",
     "Image",
+    "Input",
     "Markdown",
     "Message",
+    "Modal",
     "Node",
     "Option",
     "Renderable",
     "Section",
     "Select",
+    "SelectInput",
     "Table",
+    "TextInput",
 ]

@@ -162,21 +162,25 @@ class Column(Node):
 
 @dataclass(frozen=True, init=False)
 class Table(Node):
-    """Rows of text cells under optional column headings."""
+    """Rows of text cells under optional column headings; ``caption`` says what the table
+    shows (read out by screen readers; Slack's data tables show it)."""
 
     columns: tuple[Column, ...]
     rows: tuple[tuple[str, ...], ...]
+    caption: str | None
 
     def __init__(
         self,
         rows: Iterable[Sequence[Any]] = (),
         *,
         columns: Iterable[Column | str] = (),
+        caption: str | None = None,
     ) -> None:
         _set(
             self,
             columns=tuple(c if isinstance(c, Column) else Column(c) for c in columns),
             rows=tuple(tuple("" if cell is None else str(cell) for cell in row) for row in rows),
+            caption=caption,
         )
 
 

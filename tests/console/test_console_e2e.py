@@ -37,7 +37,7 @@ def test_helpdesk_session_end_to_end(tmp_path: Path) -> None:
     assert "✓ Open it" in out
     assert "Ticket HD-101 is open: 'my printer is broken'" in out
     assert "Bob Chen (@bob) - bob@example.com" in out         # lookup_user via the users file
-    assert "Here is the weekly report (1 tickets)." in out
+    assert "Here is the weekly report (1 ticket)." in out
     assert "Password reset: approved." in out                 # on_interrupt + resume
     assert "The agent failed: the model is overloaded" in out  # RUN_ERROR shown, bot goes on
     assert "You first said: 'hello'." in out

@@ -21,7 +21,16 @@ from botkit.codec import (
     encode_event,
     encode_user,
 )
-from botkit.events import CommandEvent, Event, InteractionEvent, MessageEvent
+from botkit.events import (
+    CommandEvent,
+    Event,
+    InteractionEvent,
+    MessageEvent,
+    ModalCloseEvent,
+    ModalSubmitEvent,
+    ReactionEvent,
+    ThreadStartedEvent,
+)
 from botkit.testing import ALICE, FakeAdapter, running
 from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
 from botkit.ui import Button, Message
@@ -49,7 +58,15 @@ messages = st.builds(MessageEvent, **common, text=text, ref=refs, mentioned=st.b
 interactions = st.builds(InteractionEvent, **common, action_id=text, value=json_value,
                          message=st.none() | refs)
 commands = st.builds(CommandEvent, **common, command=text, text=text)
-events = messages | interactions | commands
+reactions = st.builds(ReactionEvent, **common, emoji=text, message=refs, added=st.booleans())
+thread_starts = st.builds(ThreadStartedEvent, **common, context=raw,
+                          context_changed=st.booleans())
+modal_value = st.none() | text | st.dates() | st.lists(text, max_size=3)
+modal_submits = st.builds(ModalSubmitEvent, **common, callback_id=text, metadata=text,
+                          values=st.dictionaries(text, modal_value, max_size=4))
+modal_closes = st.builds(ModalCloseEvent, **common, callback_id=text, metadata=text)
+events = (messages | interactions | commands | reactions | thread_starts | modal_submits
+          | modal_closes)
 
 
 def _raws(value: Any) -> Any:

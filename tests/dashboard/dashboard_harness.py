@@ -100,14 +100,16 @@ async def slack_helpdesk() -> AsyncIterator[SlackDesk]:
 
 
 @contextlib.asynccontextmanager
-async def seeded(count: int, **bot_options: Any) -> AsyncIterator[Bot]:
+async def seeded(count: int, *, tokens: tuple[Any, ...] = (), **bot_options: Any
+                 ) -> AsyncIterator[Bot]:
     """A bot (on a FakeAdapter) with ``count`` thread records: titles ``Ticket 000``…,
     statuses idle/busy/interrupted/error in turn, every fifth one on platform ``slack``,
-    every seventh archived, updated a minute apart (``Ticket 000`` the oldest)."""
+    every seventh archived, updated a minute apart (``Ticket 000`` the oldest). ``tokens``:
+    more sign-in tokens besides ``TOKEN`` (``APIToken``s)."""
     from botkit import create_bot
 
-    bot = create_bot(adapters=[FakeAdapter()], threads_api=ThreadsAPIConfig(port=0,
-                                                                            token=TOKEN),
+    bot = create_bot(adapters=[FakeAdapter()], threads_api=ThreadsAPIConfig(port=0, token=TOKEN,
+                                                                            tokens=tokens),
                      **bot_options)
     threads = bot.threads
     statuses = ("idle", "busy", "interrupted", "error")

@@ -72,6 +72,10 @@ async def test_a_web_chat_streams_an_answer_and_takes_a_choice(browser: Browser,
         await expect(log.locator(".msg.from-bot")).to_contain_text(
             "Hello, I am the helpdesk. How can I help?")
         await expect(page.get_by_label("Message", exact=True)).to_have_value("")
+        # screen readers hear the answer once it is complete, not every streamed fragment
+        await expect(page.locator("#chat-announce")).to_contain_text(
+            "The bot answered: Hello, I am the helpdesk")
+        assert await page.locator("#live-area").get_attribute("aria-live") is None
         # the other tab shows the conversation too
         await expect(other.locator("#chat-log .msg.from-bot")).to_contain_text(
             "Hello, I am the helpdesk")

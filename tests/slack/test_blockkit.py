@@ -462,3 +462,27 @@ def test_split_hard_cuts_one_long_word() -> None:
 def test_split_rejects_tiny_limits() -> None:
     with pytest.raises(ValueError):
         split_text("abc", limit=5)
+
+
+def test_a_table_with_headings_becomes_a_data_table_when_asked() -> None:
+    rows = [[f"T-{i}", "x" * 10] for i in range(12)]
+    table = ui.Table(rows, columns=["Id", "Title"], caption="Tickets")
+    [block] = render_blocks(ui.Message(table), data_tables=True).blocks
+    assert block["type"] == "data_table"
+    assert block["caption"] == "Tickets"
+    assert block["page_size"] == 10
+    assert len(block["rows"]) == 13
+    assert block["rows"][0] == [{"type": "raw_text", "text": "Id"},
+                                {"type": "raw_text", "text": "Title"}]
+    # the caption defaults to the headings; one table per message, as before
+    twice = render_blocks(ui.Message(ui.Table(rows[:1], columns=["a", "b"]), table),
+                          data_tables=True).blocks
+    assert twice[0]["caption"] == "a, b"
+    assert twice[1]["type"] == "section"
+    # no headings, or too many rows: today's rendering
+    assert render_blocks(ui.Message(ui.Table(rows)), data_tables=True).blocks[0]["type"] \
+        == "table"
+    many = ui.Table([[str(i)] for i in range(101)], columns=["n"])
+    assert render_blocks(ui.Message(many), data_tables=True).blocks[0]["type"] != "data_table"
+    # off by default (what the table tests above render)
+    assert render_blocks(ui.Message(table)).blocks[0]["type"] == "table"

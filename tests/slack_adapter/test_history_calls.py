@@ -26,6 +26,6 @@ async def test_each_turn_after_the_first_reads_at_most_two_slack_calls() -> None
             for i in range(10):  # the thread keeps growing between turns
                 h.slack.add_message(h.slack.general, f"more {turn}.{i}", user="bob",
                                     thread_ts=thread)
-        assert all(1 <= n <= 2 for n in per_turn), per_turn
-        replies = h.slack.calls_to("conversations.replies")
-        assert replies[-1].args.get("oldest"), "a later turn reads only what is new"
+        assert all(n <= 2 for n in per_turn), per_turn
+        # what a later turn does read is only what is new
+        assert all(c.args.get("oldest") for c in h.slack.calls_to("conversations.replies")[1:])

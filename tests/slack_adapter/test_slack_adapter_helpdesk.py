@@ -83,7 +83,7 @@ async def test_helpdesk_answers_in_a_thread_with_tools_files_lookup_and_memory(m
         shared = await slack.wait_for_message(lambda m: m.get("subtype") == "file_share",
                                               thread_ts=thread, from_bot=True)
         assert shared["files"][0]["name"] == "helpdesk-report.csv"
-        await h.reply(thread, "Here is the weekly report (1 tickets)")
+        await h.reply(thread, "Here is the weekly report (1 ticket).")
 
         # a colleague looked up
         await h.mention("who is bob", thread_ts=thread)
@@ -102,10 +102,9 @@ async def test_helpdesk_answers_in_a_thread_with_tools_files_lookup_and_memory(m
         users = [m for m in history if m["role"] == "user"]
         assert users[0]["content"] == "my printer is broken"
         assert users[0]["name"] == "Alice Example"
-        # later turns read only what is new in the thread
-        replies = slack.calls_to("conversations.replies")
-        assert replies[0].args.get("oldest") in (None, "")
-        assert all(c.args.get("oldest") for c in replies[1:])
+        # the bot started the thread: events and its own posts keep its history, tool calls
+        # (message metadata) included, so no turn reads it back from Slack
+        assert slack.calls_to("conversations.replies") == []
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -114,8 +113,16 @@ async def test_an_interrupt_asks_first_and_a_second_click_is_answered(mode: str)
         asked = await h.mention("reset my password")
         thread = asked["ts"]
         card = await h.reply(thread, "Reset the password for your account?")
+        # only the requester may approve: bob's click is refused privately, nothing resumes
+        await h.press(card, "Approve", user="bob")
+        refusal = await h.slack.wait_for_message(
+            ephemeral=True, text="Only the person who asked can approve this.")
+        assert refusal["ephemeral_for"] == "U0EMUBOB01"
         await h.press(card, "Approve")
-        await h.reply(thread, "Password reset: approved.")
+        reply = await h.reply(thread, "Password reset: approved.")
+        approvals = [m for m in h.slack.messages(thread_ts=thread)
+                     if "Password reset" in (m.get("text") or "")]
+        assert approvals == [reply]
         await h.press(card, "Approve")  # the run is over: expired
         await h.reply(thread, "already been answered or has expired")
 
@@ -132,5 +139,4 @@ async def test_a_dm_is_answered_flat_and_remembers() -> None:
         assert reply["text"].startswith("You first said: 'my name is Alice'")
         assert "thread_ts" not in reply
         histories = h.slack.calls_to("conversations.history")
-        assert len(histories) == 2
-        assert histories[1].args.get("oldest")
+        assert len(histories) == 1  # read once, then kept current from events

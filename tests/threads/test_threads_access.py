@@ -154,8 +154,12 @@ class ReplayingHub:
     def close(self) -> None:
         self.inner.close()
 
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
     @contextlib.asynccontextmanager
-    async def subscribe(self, after: str | None = None) -> AsyncIterator[Any]:
+    async def subscribe(self, after: str | None = None, thread_id: str | None = None
+                        ) -> AsyncIterator[Any]:
         self.resumed_after.append(after)
         async with self.inner.subscribe() as sub:
             sub._offer(ThreadEvent(seq=8, type="renamed", thread_id="missed", at=0.0))

@@ -30,11 +30,14 @@ from botkit.adapter import (
     find_user,
 )
 from botkit.errors import UserError
+from botkit.events import Event
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
 from botkit.ui.binding import iter_controls
+from botkit.ui.inputs import Modal
 from botkit.ui.nodes import Message
 from botkit.ui.text import render_plain
 from botkit_console.ingress import CONVERSATION, ConsoleInput
+from botkit_console.modals import ModalDialogue
 from botkit_console.output import ConsoleOutput
 from botkit_console.transcript import Transcript
 
@@ -58,7 +61,7 @@ class ConsoleAdapter(BaseAdapter):
         self._users = _load_users(Path(users_file)) if users_file is not None else None
         self.capabilities = Capabilities(streaming=True, get_messages=True, post_file=True,
                                          lookup_user=self._users is not None,
-                                         agent_records=True)
+                                         agent_records=True, modals=True)
         self._stdin = stdin or sys.stdin
         out = stdout or sys.stdout
         self.out = ConsoleOutput(out, rich=rich if rich is not None else out.isatty())
@@ -186,6 +189,15 @@ class ConsoleAdapter(BaseAdapter):
         self.out.file(label, path, len(data))
         self._still_working()
         return FileResult(ok=True, file_id=str(path))
+
+    async def open_modal(self, conversation: Conversation, event: Event, modal: Modal) -> None:
+        """Ask the modal's inputs as prompts, in the current turn (``modals.py``)."""
+        console = self._input
+        if console is None:
+            raise UserError("the console is not started")
+        dialogue = ModalDialogue(console.bot, self.out, platform=self.platform,
+                                 user=self.user, echo=not console.interactive)
+        console.converse(lambda read_line: dialogue.run(conversation, modal, read_line))
 
     def _track(self, entry: str, message: Message) -> None:
         if _has_controls(message):

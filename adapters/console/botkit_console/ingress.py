@@ -14,6 +14,7 @@ import contextlib
 import json
 import signal
 import uuid
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TextIO
 
 from botkit.adapter import BotHandle, OpenChoice
@@ -30,6 +31,7 @@ __all__ = ["CONVERSATION", "ConsoleInput"]
 
 CONVERSATION = Conversation(id="console", channel="console")
 QUIT = {"/quit", "/exit"}
+ReadLine = Callable[[], Awaitable[str | None]]
 
 
 class ConsoleInput:
@@ -88,6 +90,11 @@ class ConsoleInput:
     def working(self) -> bool:
         """A turn is in flight and nothing waits for the person."""
         return any(not t.done() for t in self._turns) and not self.open_choices()
+
+    def converse(self, dialogue: Callable[[ReadLine], Coroutine[Any, Any, None]]) -> None:
+        """Run ``dialogue`` (a modal's prompts) as part of the current turn: it reads the
+        lines it needs with the function it is given; the loop reads again after it."""
+        self._turns.add(self.bot.spawn(dialogue(self._read_line)))
 
     # -- the loop ------------------------------------------------------------------------
     async def _read_line(self) -> str | None:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from botkit.adapter import ToolProgress
-from botkit.ui.nodes import Message
+from botkit.ui.nodes import Markdown, Message, Section
 from botkit.ui.text import render_plain, render_rich
 from botkit_console.progress import Screen, tool_row
 
@@ -70,6 +70,10 @@ class ConsoleOutput:
         if self.rich is not None:
             if self._mid_line:
                 self._line("")
+            if _one_line(message):  # a notice reads like a streamed reply, not a boxed card
+                self.rich.print(Text.assemble((f"{bot_name}{mark} › ", "bold cyan"),
+                                              render_plain(message)))
+                return
             self.rich.print(f"[bold cyan]{bot_name}{mark} ›[/]")
             self.rich.print(render_rich(message))
             return
@@ -109,3 +113,11 @@ class ConsoleOutput:
 
     def note(self, text: str) -> None:
         self._line(f"  · {text}")
+
+
+def _one_line(message: Message) -> bool:
+    """A single line of text with no accent, controls or layout: no box needed."""
+    if message.accent or len(message.blocks) != 1:
+        return False
+    block = message.blocks[0]
+    return isinstance(block, Section | Markdown) and "\n" not in block.text.strip()

@@ -6,7 +6,9 @@ The names below are imported lazily, so the renderer and the emulator load witho
 Layout: ``adapter`` (the facade the core talks to), ``ingress/`` (what Slack delivers →
 botkit events), ``conversations``, ``directory`` (people), ``history``, ``egress`` (posting,
 editing, tool records in ``metadata``), ``streaming/`` (replies as they arrive), ``render/``
-(Block Kit, mrkdwn, splitting), ``transport`` (Socket Mode or HTTP), ``settings``.
+(Block Kit, mrkdwn, splitting, modals), ``transport`` (Socket Mode or HTTP), ``settings``,
+``features`` (reactions, assistant thread, modals, scheduling, DMs), ``oauth`` and ``teams``
+(installs in many workspaces), ``keys`` (its store keys).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["RespondTo", "SlackAdapter", "SlackRoute", "SlackSettings"]
+__all__ = ["RespondTo", "SlackAdapter", "SlackOAuth", "SlackRoute", "SlackSettings"]
 
 _WHERE = {
     "RespondTo": "botkit_slack.ingress.decide",
     "SlackAdapter": "botkit_slack.adapter",
+    "SlackOAuth": "botkit_slack.oauth",
     "SlackRoute": "botkit_slack.conversations",
     "SlackSettings": "botkit_slack.settings",
 }

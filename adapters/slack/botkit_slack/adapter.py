@@ -10,27 +10,37 @@ HTTP Events API with ``SLACK_SIGNING_SECRET`` and ``socket_mode=False, port=...`
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime
+import functools
 import logging
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.adapter import BaseAdapter, Capabilities, StreamPart
 from botkit.errors import AdapterError, UserError
+from botkit.events import Event
+from botkit.store.base import StateStore
 from botkit.types import Conversation, FileResult, MessageRef, PlatformUser, ThreadMessage
+from botkit.ui.inputs import Modal
 from botkit.ui.nodes import Message
-from botkit_slack.client import RateLimiter, http_status, make_clients, slack_error
+from botkit_slack.client import RateLimiter, SlackClient, http_status, make_clients, slack_error
 from botkit_slack.conversations import Conversations, channel_type
 from botkit_slack.directory import Directory
 from botkit_slack.egress import Egress
+from botkit_slack.features import SlackFeatures
 from botkit_slack.files import FileStore
 from botkit_slack.history import HistoryCache, Identity, translate
-from botkit_slack.ingress.bolt import build_app, register
+from botkit_slack.ingress.bolt import build_app, build_multi_app, register
 from botkit_slack.ingress.events import EventBuilder, Routing
+from botkit_slack.oauth import StoreInstallations, StoreOAuthStates, oauth_flow
 from botkit_slack.settings import SlackSettings
 from botkit_slack.streaming import PERMANENT_NATIVE_ERRORS, ReplyStream, StreamSettings
+from botkit_slack.teams import TeamClient, Teams
 from botkit_slack.transport import HttpTransport, SocketTransport, Transport
 
 if TYPE_CHECKING:
@@ -46,7 +56,10 @@ log = logging.getLogger("botkit.slack")
 class SlackAdapter(BaseAdapter):
     platform = "slack"
     capabilities = Capabilities(streaming=True, get_messages=True, lookup_user=True,
-                                post_file=True, ephemeral=True, agent_records=True)
+                                post_file=True, ephemeral=True, agent_records=True,
+                                reactions=True, status=True, suggested_prompts=True,
+                                titles=True, modals=True, schedule=True,
+                                direct_messages=True)
 
     def __init__(self, **options: Any) -> None:
         """Options as in ``SlackSettings`` (the one list of them, with their defaults).
@@ -54,12 +67,13 @@ class SlackAdapter(BaseAdapter):
         declare ``SlackAdapter(...)`` and ``botkit run`` fill in the port, or the emulator's
         tokens."""
         self._options: dict[str, Any] = dict(options)
+        self.conversations = Conversations()
         self._configure()
-        self.identity: Identity | None = None
+        self._own_identity: Identity | None = None
+        self._handle: BotHandle | None = None
         self.app: AsyncApp | None = None
         self.transport: Transport | None = None
         self.events: EventBuilder | None = None
-        self.conversations = Conversations()
         self._native_off: set[str] = set()  # channel types ("*": all) refused native streams
         self._status_off: set[str] = set()
         self._session: aiohttp.ClientSession | None = None
@@ -67,7 +81,14 @@ class SlackAdapter(BaseAdapter):
     def _configure(self) -> None:
         self.settings = SlackSettings.build(**self._options, defer_credentials=True)
         s = self.settings
-        self.api, self.quick = make_clients(s.bot_token, s.base_url,
+        self.installations: StoreInstallations | None = None
+        self.teams: Teams | None = None
+        client: Callable[..., AsyncWebClient] = SlackClient
+        if s.oauth is not None:  # many workspaces: each call carries its workspace's token
+            self.installations = StoreInstallations(self._store)
+            self.teams = teams = Teams(self.installations)
+            client = functools.partial(TeamClient, teams)
+        self.api, self.quick = make_clients(s.bot_token, s.base_url, client=client,
                                             rate_limit_retries=s.rate_limit_retries)
         self.limiter = RateLimiter(dict(s.rate_limits or {}))
         self.history = HistoryCache(self.api, flat_limit=s.flat_history_limit,
@@ -75,6 +96,7 @@ class SlackAdapter(BaseAdapter):
         self.users = Directory(self.api, limiter=self.limiter)
         self.files = FileStore(self.api, s.bot_token)
         self.egress = Egress(self.api, self.limiter, self.history, on_post=self._bot_posted)
+        self.features = SlackFeatures(self.api, self.conversations, self.egress)
 
     def reconfigure(self, **changes: Any) -> None:
         """Change constructor options before the adapter starts, keeping the others (how
@@ -95,9 +117,35 @@ class SlackAdapter(BaseAdapter):
         return f"SlackAdapter({self.settings!r})"
 
     # -- lifecycle ---------------------------------------------------------------------
+    def _store(self) -> StateStore:
+        if self._handle is None:
+            raise AdapterError("the Slack adapter is not started", platform="slack")
+        return self._handle.store
+
+    @property
+    def identity(self) -> Identity | None:
+        """The bot's Slack identity (in the workspace being served, with OAuth installs)."""
+        return self.teams.identity() if self.teams is not None else self._own_identity
+
+    def team(self, team_id: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """``async with adapter.team("T…"):`` Slack calls inside (``bot.open_dm``, a
+        ``Thread`` made outside a handler) are for that workspace (OAuth installs)."""
+        if self.teams is None:
+            return contextlib.nullcontext()
+        return self.teams.team(team_id)
+
+    @property
+    def install_url(self) -> str | None:
+        """The install link (OAuth installs served over HTTP)."""
+        oauth, transport = self.settings.oauth, self.transport
+        if oauth is None or not isinstance(transport, HttpTransport):
+            return None
+        return transport.url.removesuffix(transport.path) + oauth.install_path
+
     @property
     def bot_user(self) -> PlatformUser | None:
-        return self.identity.user if self.identity else None
+        identity = self.identity
+        return identity.user if identity else None
 
     @property
     def port(self) -> int:
@@ -110,6 +158,7 @@ class SlackAdapter(BaseAdapter):
 
     async def start(self, bot: BotHandle) -> None:
         self.check_credentials()
+        self._handle = bot
         # one pooled HTTP session for every Web API call (slack_sdk opens a new session,
         # and a new connection, per call when it is given none)
         self._session = self.api.session = self.quick.session = aiohttp.ClientSession()
@@ -121,6 +170,14 @@ class SlackAdapter(BaseAdapter):
 
     async def _start(self, bot: BotHandle) -> None:
         s = self.settings
+        if self.teams is not None and self.installations is not None and s.oauth is not None:
+            self.teams.bot_name = bot.name
+            flow = oauth_flow(s.oauth, self.installations, StoreOAuthStates(self._store),
+                              base_url=self.api.base_url)
+            self.app = build_multi_app(name=bot.name, base_url=self.api.base_url, flow=flow,
+                                       installations=self.installations, teams=self.teams)
+            await self._serve(bot, self._team_identity)
+            return
         try:
             auth: Any = await self.api.auth_test()
             user_id = str(auth["user_id"])
@@ -130,18 +187,32 @@ class SlackAdapter(BaseAdapter):
         except (aiohttp.ClientError, OSError) as exc:
             raise AdapterError(f"cannot reach Slack at {self.api.base_url}: {exc}") from exc
         name = str(auth.get("user") or bot.name)
-        self.identity = identity = Identity(
+        self._own_identity = identity = Identity(
             user_id=user_id, bot_id=str(auth.get("bot_id") or ""),
             team_id=str(auth.get("team_id") or ""),
             user=PlatformUser(id=user_id, name=name, handle=name, is_bot=True))
         self.users.bot_user_id = identity.user_id
         self.app = build_app(name=bot.name, identity=identity, token=s.bot_token,
                              base_url=self.api.base_url)
+        await self._serve(bot, identity)
+
+    def _team_identity(self) -> Identity:
+        identity = self.identity
+        if identity is None:
+            raise AdapterError("no Slack workspace is being served here (OAuth installs: "
+                               "use `async with adapter.team('T…'):`)", platform="slack")
+        return identity
+
+    async def _serve(self, bot: BotHandle, identity: Identity | Callable[[], Identity]
+                     ) -> None:
+        s = self.settings
+        assert self.app is not None
         self.events = EventBuilder(
             bot, identity, Routing(s.respond_to, s.suggested_prompts,
                                    self.set_suggested_prompts),
             directory=self.users, files=self.files, conversations=self.conversations,
             history=self.history, platform=self.platform)
+        self.events.thread_of = self.features.thread_of
         register(self.app, self.events, has_command=bot.has_command)
         if s.socket_mode:
             assert s.app_token is not None
@@ -155,7 +226,8 @@ class SlackAdapter(BaseAdapter):
         except BaseException:
             self.transport = None  # it cleaned up after itself
             raise
-        log.info("Slack adapter ready as @%s (%s)", name, self.transport.describe())
+        who = self.bot_user.display_name if self.bot_user else bot.name
+        log.info("Slack adapter ready as @%s (%s)", who, self.transport.describe())
 
     async def stop(self) -> None:
         if self.transport is not None:
@@ -174,9 +246,11 @@ class SlackAdapter(BaseAdapter):
         self.conversations.bot_posted(channel, thread)
 
     def _identity(self) -> Identity:
-        if self.identity is None:
-            raise AdapterError("the Slack adapter is not started")
-        return self.identity
+        identity = self.identity
+        if identity is None:
+            raise AdapterError("the Slack adapter is not started (or, with OAuth installs, "
+                               "serves no workspace here)")
+        return identity
 
     # -- egress ------------------------------------------------------------------------
     async def post(self, conversation: Conversation, message: Message) -> MessageRef:
@@ -287,19 +361,32 @@ class SlackAdapter(BaseAdapter):
             self._bot_posted(conversation.channel, conversation.thread)
         return result
 
-    # -- Slack extras (reach them through ``bot.adapters``) ------------------------------
-    async def add_reaction(self, conversation: Conversation, ref: MessageRef, name: str) -> None:
-        await self.api.reactions_add(channel=ref.channel or conversation.channel,
-                                     timestamp=ref.id, name=name.strip(":"))
+    # -- capability-gated calls (``botkit_slack.features``) ------------------------------
+    async def add_reaction(self, conversation: Conversation, ref: MessageRef, emoji: str) -> None:
+        await self.features.react(conversation, ref, emoji, add=True)
+
+    async def remove_reaction(self, conversation: Conversation, ref: MessageRef,
+                              emoji: str) -> None:
+        await self.features.react(conversation, ref, emoji, add=False)
+
+    async def set_status(self, conversation: Conversation, text: str,
+                         loading_messages: Sequence[str] = ()) -> None:
+        await self.features.set_status(conversation, text, loading_messages)
 
     async def set_suggested_prompts(self, conversation: Conversation,
                                     prompts: Sequence[tuple[str, str]],
                                     title: str | None = None) -> None:
-        await self.api.assistant_threads_setSuggestedPrompts(
-            channel_id=conversation.channel, thread_ts=conversation.thread, title=title,
-            prompts=[{"title": t, "message": m} for t, m in prompts][:4])
+        await self.features.set_suggested_prompts(conversation, prompts, title)
 
     async def set_title(self, conversation: Conversation, title: str) -> None:
-        await self.api.assistant_threads_setTitle(
-            channel_id=conversation.channel, thread_ts=str(conversation.thread),
-            title=title[:80])
+        await self.features.set_title(conversation, title)
+
+    async def open_modal(self, conversation: Conversation, event: Event, modal: Modal) -> None:
+        await self.features.open_modal(conversation, event, modal)
+
+    async def schedule(self, conversation: Conversation, message: Message,
+                       post_at: datetime.datetime) -> str:
+        return await self.features.schedule(conversation, message, post_at)
+
+    async def open_dm(self, user: PlatformUser) -> Conversation:
+        return await self.features.open_dm(user)

@@ -4,6 +4,16 @@ Two clients share one token: ``api`` retries HTTP 429 (honouring ``Retry-After``
 connection errors, so a burst loses nothing; ``quick`` only retries connection errors and is
 used for best-effort calls (the "thinking" status) that must never delay a reply.
 
+A call Slack refuses because of how the app is set up (``missing_scope``,
+``messages_tab_disabled``) raises ``SlackSetupError``: a ``SlackApiError`` and a ``UserError``
+whose text names the manifest change that fixes it (logged once per fix; the core shows a
+``UserError`` in the conversation when it can still post there).
+
+Outside the Slack Marketplace, ``conversations.replies`` and ``conversations.history`` allow one
+call a minute (``limit`` at most 15): pass ``rate_limits={"conversations.replies": (1, 1),
+"conversations.history": (1, 1)}`` so the adapter paces those reads itself instead of waiting
+out 429s (it rarely needs them: the history cache is kept current from events).
+
 ``Pacer`` is a token bucket per Slack rate-limit bucket (method, or method and channel).
 Mandatory calls ``await take()``; optional ones (intermediate stream edits) ``try_take()`` and
 are skipped, their text folded into the next edit, when the bucket is empty.
@@ -12,9 +22,11 @@ are skipped, their text folded into the next edit, when the bucket is empty.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -22,13 +34,19 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from botkit.errors import UserError
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "Pacer",
     "RateLimiter",
+    "SlackClient",
+    "SlackSetupError",
     "http_status",
     "make_clients",
+    "setup_fix",
     "slack_error",
 ]
 
@@ -58,17 +76,76 @@ def http_status(exc: BaseException) -> int | None:
     return None
 
 
+log = logging.getLogger("botkit.slack")
+
+
+class SlackSetupError(SlackApiError, UserError):
+    """Slack refused a call because of the app's setup; the text names the fix (only that:
+    not Slack's whole answer, which lists every scope the app has)."""
+
+    def __init__(self, fix: str, response: Any) -> None:
+        super().__init__(fix, response)  # type: ignore[no-untyped-call]
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return self.fix
+
+
+def setup_fix(method: str, exc: BaseException) -> str | None:
+    """The manifest change that would have let ``method`` succeed, or None."""
+    error = slack_error(exc)
+    if error == "missing_scope":
+        data = getattr(getattr(exc, "response", None), "data", None)
+        needed = data.get("needed") if isinstance(data, dict) else None
+        scope = f"bot scope {needed}" if isinstance(needed, str) and needed else "a bot scope"
+        return (f"Slack refused {method}: the app lacks the {scope}. Add it under "
+                "oauth_config.scopes.bot in the app manifest and reinstall the app.")
+    if error == "messages_tab_disabled":
+        return (f"Slack refused {method} in a DM: the app's Messages tab is off. Set "
+                "features.app_home.messages_tab_enabled: true (and "
+                "messages_tab_read_only_enabled: false) in the app manifest.")
+    return None
+
+
+class SlackClient(AsyncWebClient):
+    """``AsyncWebClient`` raising ``SlackSetupError`` for setup mistakes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setup_errors: set[str] = set()
+
+    async def api_call(self, api_method: str, *, http_verb: str = "POST",
+                       files: dict[str, Any] | None = None, data: Any = None,
+                       params: dict[str, Any] | None = None, json: dict[str, Any] | None = None,
+                       headers: dict[str, Any] | None = None,
+                       auth: dict[str, Any] | None = None) -> AsyncSlackResponse:
+        try:
+            return await super().api_call(api_method, http_verb=http_verb, files=files,
+                                          data=data, params=params, json=json,
+                                          headers=headers, auth=auth)
+        except SlackApiError as exc:
+            fix = setup_fix(api_method, exc)
+            if fix is None:
+                raise
+            if fix not in self.setup_errors:
+                self.setup_errors.add(fix)
+                log.error("%s", fix)
+            raise SlackSetupError(fix, exc.response) from exc
+
+
 def make_clients(
-    token: str, base_url: str | None, *, rate_limit_retries: int = 8, timeout: int = 30
+    token: str, base_url: str | None, *, rate_limit_retries: int = 8, timeout: int = 30,
+    client: Callable[..., AsyncWebClient] = SlackClient,
 ) -> tuple[AsyncWebClient, AsyncWebClient]:
-    """(``api``, ``quick``): the retrying client and the best-effort one."""
+    """(``api``, ``quick``): the retrying client and the best-effort one (built by
+    ``client``: a ``TeamClient`` factory for OAuth installs, whose token is per call)."""
     url = base_url or DEFAULT_BASE_URL
-    api = AsyncWebClient(
-        token=token, base_url=url, timeout=timeout,
+    api = client(
+        token=token or None, base_url=url, timeout=timeout,
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
                         AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)])
-    quick = AsyncWebClient(
-        token=token, base_url=url, timeout=min(timeout, 10),
+    quick = client(
+        token=token or None, base_url=url, timeout=min(timeout, 10),
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)])
     return api, quick
 

@@ -50,11 +50,13 @@ class Directory:
         found = self._by_id.get(user_id)
         return found[0].display_name if found else None
 
-    async def plain(self, text: str) -> str:
-        """Slack wire text for people and agents, mentioned people resolved to names."""
-        for uid in set(MENTION_ID.findall(text)) - {self.bot_user_id}:
+    async def plain(self, text: str, *, bot_user_id: str | None = None) -> str:
+        """Slack wire text for people and agents, mentioned people resolved to names (the
+        bot's own mention, ``bot_user_id`` in a workspace of many, dropped)."""
+        bot = bot_user_id or self.bot_user_id
+        for uid in set(MENTION_ID.findall(text)) - {bot}:
             await self.get(uid)
-        return to_plain(text, bot_user_id=self.bot_user_id, name_of=self.cached_name)
+        return to_plain(text, bot_user_id=bot, name_of=self.cached_name)
 
     async def get(self, user_id: str) -> PlatformUser:
         """The person behind ``user_id`` (a bare id if Slack cannot tell)."""

@@ -8,6 +8,7 @@ next turn's history, read back from Slack, includes them.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +26,7 @@ from botkit_slack.client import RateLimiter, slack_error
 from botkit_slack.history import HistoryCache
 from botkit_slack.render.blocks import render_blocks
 from botkit_slack.render.mrkdwn import close_open_markdown, markdown_to_mrkdwn
+from botkit_slack.render.overflow import message_parts
 from botkit_slack.render.split import split_text
 from botkit_slack.render.text import escape, replace_lone_surrogates
 
@@ -86,9 +88,9 @@ def stream_content(md: str, rows: Mapping[str, ToolRow], *, final: bool) -> dict
     return {"text": text[: L.MAX_MESSAGE_TEXT] or "…", "blocks": rendered.blocks}
 
 
-def message_content(message: Message) -> dict[str, Any]:
+def message_content(message: Message, *, data_tables: bool = False) -> dict[str, Any]:
     """Blocks within Slack's limits plus a full plain-text fallback (what history reads)."""
-    content = render_blocks(message).kwargs()
+    content = render_blocks(message, data_tables=data_tables).kwargs()
     plain = escape(render_plain(message)).strip()
     if len(plain) > L.RECOMMENDED_MESSAGE_TEXT:
         plain = plain[: L.RECOMMENDED_MESSAGE_TEXT - 1].rstrip() + "…"
@@ -116,6 +118,22 @@ class Egress:
         self._by_ts: OrderedDict[str, Posted] = OrderedDict()
         self._last: OrderedDict[tuple[str, str | None], Posted] = OrderedDict()
         self._tool_owner: OrderedDict[str, Posted] = OrderedDict()
+        self.data_tables = True
+        """Tables fitting Slack's ``data_table`` block become one, until Slack refuses one
+        (``invalid_blocks``: a workspace without it); then the ``table`` block or text."""
+
+    def content(self, message: Message) -> dict[str, Any]:
+        return message_content(message, data_tables=self.data_tables)
+
+    def _tables_refused(self, exc: Exception, content: dict[str, Any] | None) -> bool:
+        """Whether ``exc`` is Slack refusing a ``data_table`` we sent (then never again)."""
+        if not self.data_tables or slack_error(exc) != "invalid_blocks" or \
+                '"data_table"' not in json.dumps(content or {}):
+            return False
+        self.data_tables = False
+        log.warning("Slack refused a data_table block (invalid_blocks): tables are shown as "
+                    "table blocks or text from now on")
+        return True
 
     # -- bookkeeping -------------------------------------------------------------------
     def track(self, posted: Posted) -> Posted:
@@ -145,7 +163,10 @@ class Egress:
         response: Any = await self.client.chat_postMessage(
             channel=channel, thread_ts=conversation.thread, unfurl_links=False,
             unfurl_media=False, **_clean(content), **extra)
-        return str(response["ts"])
+        ts = str(response["ts"])
+        self.history.own(channel, conversation.thread, response.get("message"), ts=ts,
+                         metadata=metadata)
+        return ts
 
     async def update_content(self, channel: str, ts: str, content: dict[str, Any] | None,
                              metadata: dict[str, Any] | None = None, *,
@@ -153,8 +174,9 @@ class Egress:
         if paced:
             await self.limiter.take("chat.update")
         extra: dict[str, Any] = {"metadata": metadata} if metadata is not None else {}
-        await self.client.chat_update(channel=channel, ts=ts, **_clean(content or {}), **extra)
-        self.history.invalidate(channel, thread, ts)
+        response: Any = await self.client.chat_update(channel=channel, ts=ts,
+                                                      **_clean(content or {}), **extra)
+        self.history.own(channel, thread, response.get("message"), ts=ts, metadata=metadata)
 
     async def post(self, conversation: Conversation, message: Message) -> MessageRef:
         text = _text_only(message)
@@ -164,13 +186,23 @@ class Egress:
                 part = Message(Section(chunk), status=message.status)
                 ts = await self._post_one(conversation, part)
             return MessageRef(id=ts, channel=conversation.channel)
-        ts = await self._post_one(conversation, message)
+        ts = ""
+        for part in message_parts(message):  # more than one when too big for one message
+            ts = await self._post_one(conversation, part)
         return MessageRef(id=ts, channel=conversation.channel)
 
     async def _post_one(self, conversation: Conversation, message: Message) -> str:
-        posted = Posted(conversation.channel, conversation.thread, "", message_content(message),
+        posted = Posted(conversation.channel, conversation.thread, "", self.content(message),
                         status=message.status)
-        posted.ts = await self.post_content(conversation, posted.content or {}, posted.metadata())
+        try:
+            posted.ts = await self.post_content(conversation, posted.content or {},
+                                                posted.metadata())
+        except Exception as exc:
+            if not self._tables_refused(exc, posted.content):
+                raise
+            posted.content = self.content(message)
+            posted.ts = await self.post_content(conversation, posted.content or {},
+                                                posted.metadata())
         self.track(posted)
         return posted.ts
 
@@ -178,13 +210,20 @@ class Egress:
                      ) -> MessageRef:
         channel = ref.channel or conversation.channel
         posted = self._by_ts.get(ref.id) or Posted(channel, conversation.thread, ref.id, None)
-        posted.content, posted.md = message_content(message), None
+        posted.content, posted.md = self.content(message), None
         metadata = None
         if message.status != posted.status:
             posted.status = message.status
             metadata = posted.metadata() or {}
-        await self.update_content(channel, ref.id, posted.content, metadata,
-                                  thread=conversation.thread)
+        try:
+            await self.update_content(channel, ref.id, posted.content, metadata,
+                                      thread=conversation.thread)
+        except Exception as exc:
+            if not self._tables_refused(exc, posted.content):
+                raise
+            posted.content = self.content(message)
+            await self.update_content(channel, ref.id, posted.content, metadata,
+                                      thread=conversation.thread)
         self.track(posted)
         return MessageRef(id=ref.id, channel=channel)
 
@@ -196,7 +235,7 @@ class Egress:
 
     async def ephemeral(self, conversation: Conversation, user: PlatformUser, message: Message
                         ) -> MessageRef | None:
-        content = message_content(message)
+        content = message_content(message)  # no data tables: best effort, never retried
         try:
             response: Any = await self.client.chat_postEphemeral(
                 channel=conversation.channel, user=user.id, thread_ts=conversation.thread,

@@ -3,9 +3,16 @@
 Threads come from ``conversations.replies`` (every page, not only the last 200), flat DMs and
 channels from ``conversations.history`` (newest ``flat_limit``). What was read is cached per
 conversation; later turns ask only for messages newer than the newest one seen
-(``oldest=<ts>``). The adapter invalidates a conversation from a ``ts`` on when it edits or
-deletes a message there, or when Slack reports an edit or delete, so the next read fetches
-that part again.
+(``oldest=<ts>``).
+
+Once read, a conversation is *synced*: the events the adapter receives anyway (people's and
+other apps' messages, edits and deletes, with the ``message.*`` subscriptions the manifest
+asks for) and the bot's own posts and edits (the ``message`` in Slack's answer) keep it
+current, so later turns read it without calling Slack at all. That matters for apps outside
+the Marketplace, where ``conversations.replies`` allows one call a minute. A thread the bot
+starts (a new top-level mention) is synced from its first message. When the cache cannot be
+kept exact (an edit whose new text Slack did not return), the conversation is invalidated
+from that ``ts`` on and the next read fetches that part again.
 
 The bot stores its tool calls and results, and a "status" flag, in message metadata
 (:mod:`botkit_slack.metadata`); ``translate`` turns them back into
@@ -31,6 +38,8 @@ from botkit_slack.render.text import blocks_text, to_plain
 __all__ = ["HistoryCache", "Identity", "translate"]
 
 _KEPT_SUBTYPES = {None, "file_share", "thread_broadcast", "bot_message", "me_message"}
+# not kept: joins, topic changes, and the assistant pane's thread root (``assistant_app_thread``,
+# authored by the person but only the chat's title, not something they said to the bot)
 
 Key = tuple[str, str | None]
 
@@ -39,6 +48,10 @@ Key = tuple[str, str | None]
 class _Entry:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    synced: bool = False
+    """Read from Slack and kept current by events since: a read needs no call."""
+    partial: set[str] = field(default_factory=set)
+    """Messages known only from ``app_mention`` (their ``message`` event replaces them)."""
 
     @property
     def latest(self) -> str | None:
@@ -54,6 +67,7 @@ class HistoryCache:
         self.flat_limit = flat_limit
         self.max_conversations = max_conversations
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+        self.served_from_events = 0
 
     def _entry(self, key: Key) -> _Entry:
         entry = self._entries.get(key)
@@ -68,7 +82,9 @@ class HistoryCache:
         """Raw Slack messages of the conversation, oldest first (fetching only what is new)."""
         entry = self._entry((channel, thread))
         async with entry.lock:
-            if thread:
+            if entry.synced:
+                self.served_from_events += 1
+            elif thread:
                 await self._fetch_thread(entry, channel, thread)
             else:
                 await self._fetch_flat(entry, channel)
@@ -86,6 +102,7 @@ class HistoryCache:
                 entry.messages[str(message["ts"])] = message
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor or not page.get("has_more", True):
+                entry.synced = True
                 return
 
     async def _fetch_flat(self, entry: _Entry, channel: str) -> None:
@@ -103,8 +120,97 @@ class HistoryCache:
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor or not page.get("has_more"):
                 break
+        self._trim(entry)
+        entry.synced = True
+
+    def _trim(self, entry: _Entry) -> None:
         for ts in sorted(entry.messages, key=float)[: -self.flat_limit or None]:
             del entry.messages[ts]
+
+    # -- kept current from events and the bot's own posts -------------------------------
+    def _synced_entries(self, channel: str, message: Mapping[str, Any]) -> list[
+            tuple[_Entry, bool]]:
+        """The synced entries ``message`` belongs to: its thread's, and the flat channel's
+        for a top-level message or a broadcast reply (with True: the flat one)."""
+        ts = str(message.get("ts") or "")
+        thread = str(message.get("thread_ts") or "") or ts
+        keys: list[tuple[Key, bool]] = [((channel, thread), False)]
+        if thread == ts or message.get("subtype") == "thread_broadcast":
+            keys.append(((channel, None), True))
+        return [(entry, flat) for key, flat in keys
+                if (entry := self._entries.get(key)) is not None and entry.synced]
+
+    def _put(self, channel: str, message: Mapping[str, Any], *, partial: bool = False,
+             replace: bool = True) -> None:
+        ts = str(message.get("ts") or "")
+        if not ts:
+            return
+        for entry, flat in self._synced_entries(channel, message):
+            if ts in entry.messages and not replace and ts not in entry.partial:
+                continue
+            entry.messages[ts] = dict(message)
+            if partial:
+                entry.partial.add(ts)
+            else:
+                entry.partial.discard(ts)
+            if flat:
+                self._trim(entry)
+
+    def observe(self, channel: str, message: Mapping[str, Any], *, partial: bool = False
+                ) -> None:
+        """A message Slack announced (``message`` or, ``partial``, ``app_mention``). An
+        announcement never replaces a copy the adapter has (its own, possibly newer)."""
+        self._put(channel, message, partial=partial, replace=False)
+
+    def changed(self, channel: str, message: Mapping[str, Any]) -> None:
+        """A ``message_changed`` event: the message as it is now (a conversation not synced
+        forgets it and what followed, to read it again)."""
+        ts = str(message.get("ts") or "")
+        thread = str(message.get("thread_ts") or "") or ts
+        for (chan, thr), entry in self._entries.items():
+            if chan == channel and thr in (thread, None) and not entry.synced:
+                for stale in [t for t in entry.messages if float(t) >= float(ts)]:
+                    del entry.messages[stale]
+        self._put(channel, message)
+
+    def deleted(self, channel: str, ts: str) -> None:
+        for (chan, _), entry in self._entries.items():
+            if chan == channel:
+                entry.messages.pop(ts, None)
+
+    def seed_thread(self, channel: str, root: Mapping[str, Any]) -> None:
+        """A thread that starts with ``root`` now (a new top-level message): synced."""
+        ts = str(root.get("ts") or "")
+        if ts:
+            entry = self._entry((channel, ts))
+            if not entry.messages:
+                entry.messages[ts] = dict(root)
+                entry.partial.add(ts)
+                entry.synced = True
+
+    def own(self, channel: str, thread: str | None, message: Mapping[str, Any] | None, *,
+            ts: str, metadata: Mapping[str, Any] | None = None) -> None:
+        """The bot posted or edited ``ts``; ``message`` is Slack's copy from the answer, with
+        ``metadata`` as sent when the copy lacks it. No copy: read that part again."""
+        if not isinstance(message, Mapping) or str(message.get("ts") or ts) != ts:
+            self.invalidate(channel, thread, ts)
+            return
+        copy = dict(message)
+        copy.setdefault("ts", ts)
+        if thread and thread != ts:
+            copy.setdefault("thread_ts", thread)
+        if "metadata" not in copy:
+            kept = next((e.messages[ts].get("metadata") for e, _ in
+                         self._synced_entries(channel, copy) if ts in e.messages), None)
+            if metadata or kept:
+                copy["metadata"] = metadata or kept
+        self._put(channel, copy)
+
+    def resync(self, channel: str, thread: str | None) -> None:
+        """Read what is new from Slack on the next read (events may have been missed)."""
+        entry = self._entries.get((channel, thread))
+        if entry is not None:
+            entry.synced = False
 
     def invalidate(self, channel: str, thread: str | None, from_ts: str) -> None:
         """Forget what was read of ``channel`` (one thread, or all of it when ``thread`` is
@@ -115,6 +221,7 @@ class HistoryCache:
                 continue
             for ts in [t for t in entry.messages if float(t) >= start]:
                 del entry.messages[ts]
+            entry.synced = False
 
     def known(self, channel: str, thread: str | None) -> bool:
         entry = self._entries.get((channel, thread))

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from botkit.errors import UserError
 from botkit_slack.ingress.decide import RespondTo
+from botkit_slack.oauth import SlackOAuth
 
 __all__ = ["SlackSettings"]
 
@@ -44,6 +45,9 @@ class SlackSettings:
     rate_limits: Mapping[str, tuple[float, int]] | None = None
     flat_history_limit: int = 100
     suggested_prompts: Sequence[tuple[str, str]] = ()
+    oauth: SlackOAuth | None = None
+    """Install in many workspaces (OAuth v2; HTTP mode): no bot token then, each
+    workspace's comes from its installation (``botkit_slack.oauth``)."""
 
     credentials_error: str | None = None
 
@@ -70,9 +74,17 @@ class SlackSettings:
             os.environ.get("SLACK_SIGNING_SECRET") or None
         base_url = rest.pop("base_url") or os.environ.get("SLACK_API_URL") or None
         socket_mode = rest.pop("socket_mode")
+        oauth = rest.pop("oauth")
+        if oauth is not None:
+            if not isinstance(oauth, SlackOAuth):
+                raise UserError("oauth= takes a botkit_slack.SlackOAuth(client_id=, "
+                                f"client_secret=, scopes=); got {type(oauth).__name__}")
+            oauth = oauth.checked()
+            socket_mode = bool(socket_mode)  # the install pages need HTTP
         if socket_mode is None:
             socket_mode = app_token is not None or signing_secret is None
-        problem = _credentials_problem(bot_token, app_token, signing_secret, socket_mode)
+        problem = _credentials_problem(bot_token, app_token, signing_secret, socket_mode,
+                                       oauth=oauth is not None)
         if problem is not None and not defer_credentials:
             raise UserError(problem)
         streaming = rest.pop("streaming")
@@ -95,7 +107,7 @@ class SlackSettings:
             suggested_prompts=_prompts(rest["suggested_prompts"]))
         return cls(bot_token=bot_token or "", app_token=app_token,
                    signing_secret=signing_secret, socket_mode=socket_mode, base_url=base_url,
-                   streaming=streaming, credentials_error=problem, **rest)
+                   streaming=streaming, credentials_error=problem, oauth=oauth, **rest)
 
     def __repr__(self) -> str:  # never show tokens
         mode = "socket" if self.socket_mode else f"http:{self.port}"
@@ -103,8 +115,14 @@ class SlackSettings:
 
 
 def _credentials_problem(bot_token: str | None, app_token: str | None,
-                         signing_secret: str | None, socket_mode: bool) -> str | None:
+                         signing_secret: str | None, socket_mode: bool, *,
+                         oauth: bool = False) -> str | None:
     """What is wrong with the tokens, naming the variable to set (never a token's value)."""
+    if oauth:
+        if socket_mode or not signing_secret:
+            return ("installing in several workspaces (oauth=) serves the install pages over "
+                    "HTTP: set SLACK_SIGNING_SECRET and pass socket_mode=False, port=...")
+        return None
     if not bot_token:
         return ("Slack needs the bot token: set SLACK_BOT_TOKEN to the app's Bot User OAuth "
                 "Token (xoxb-…, under OAuth & Permissions), or pass bot_token=")

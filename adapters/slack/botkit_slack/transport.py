@@ -147,6 +147,19 @@ class HttpTransport:
         expected = "v0=" + hmac.new(self._secret, base, hashlib.sha256).hexdigest()
         return hmac.compare_digest(expected, signature)
 
+    async def oauth(self, request: web.Request) -> web.Response:
+        """The install link (a redirect to Slack's authorize page) and the redirect back
+        (the code exchanged and the installation saved), by Bolt's OAuth flow."""
+        flow = self.app.oauth_flow
+        assert flow is not None
+        bolt_request = AsyncBoltRequest(body="", query=request.query_string,
+                                        headers=dict(request.headers))
+        if request.path == flow.install_path:
+            response = await flow.handle_installation(bolt_request)
+        else:
+            response = await flow.handle_callback(bolt_request)
+        return await to_aiohttp_response(response)
+
     async def health(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
@@ -154,6 +167,10 @@ class HttpTransport:
         web_app = web.Application(client_max_size=2 * 1024 * 1024)
         web_app.router.add_post(self.path, self.handle)
         web_app.router.add_get("/health", self.health)
+        flow = getattr(self.app, "oauth_flow", None)
+        if flow is not None:  # installs in many workspaces: the install and redirect pages
+            web_app.router.add_get(flow.install_path, self.oauth)
+            web_app.router.add_get(flow.redirect_uri_path, self.oauth)
         self._runner = web.AppRunner(web_app, access_log=None, handle_signals=False,
                                      shutdown_timeout=2.0)
         await self._runner.setup()

@@ -63,6 +63,11 @@
     });
     function finish() {
       source.close();  // never reconnect: that would replay the run from its start
+      var said = text.textContent;
+      var announce = document.getElementById("chat-announce");
+      if (announce) {  // one announcement per answer, not one per streamed fragment
+        announce.textContent = said ? "The bot answered: " + said : "The bot answered.";
+      }
       bubble.remove();
       reloadLog();
     }
@@ -78,5 +83,21 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
     if (event.detail.successful && form.matches && form.matches("form.composer")) { form.reset(); }
+  });
+})();
+
+// Searching messages costs a platform call per thread: with "in messages" ticked, the list
+// searches when the form is submitted (Enter), not on every keystroke nor every live change.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    var trigger = event.detail.triggeringEvent;
+    var filters = document.getElementById("filters");
+    var inMessages = filters && filters.querySelector("input[name=in]");
+    if (!inMessages || !inMessages.checked || !trigger) { return; }
+    var typing = elt === filters && trigger.type === "input";
+    var live = elt.id === "threads-table" && String(trigger.type).indexOf("sse:") === 0;
+    if (typing || live) { event.preventDefault(); }
   });
 })();

@@ -93,7 +93,7 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
                 if user is not None and (event.thread is None
                                          or not event.thread.visible_to(user)):
                     continue
-                event_id = getattr(event, "id", None) or event.seq
+                event_id = event.event_id or event.seq
                 await response.write(f"id: {event_id}\nevent: {event.type}\n"
                                      f"data: {dumps(event_json(event))}\n\n".encode())
         except (ConnectionResetError, asyncio.CancelledError):

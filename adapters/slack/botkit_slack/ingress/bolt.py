@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.logger.messages import (
     warning_client_prioritized_and_token_skipped,
     warning_token_skipped,
 )
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit_slack.history import Identity
 from botkit_slack.ingress.decide import CHANGE_SUBTYPES
+from botkit_slack.oauth import StoreInstallations
+from botkit_slack.teams import Teams
 
-__all__ = ["Deliveries", "build_app", "register", "retry_num"]
+__all__ = ["Deliveries", "build_app", "build_multi_app", "register", "retry_num"]
 
 
 class _TokenNotices(logging.Filter):
@@ -60,6 +64,43 @@ def build_app(*, name: str, identity: Identity, token: str, base_url: str) -> As
                     process_before_response=False, request_verification_enabled=False)
 
 
+def build_multi_app(*, name: str, base_url: str, flow: AsyncOAuthFlow,
+                    installations: StoreInstallations, teams: Teams) -> AsyncApp:
+    """A Bolt app for every workspace the app is installed in (OAuth): Bolt authorizes
+    each request from the installation store; a middleware makes the request's workspace
+    the one every call is for (``Teams``); uninstalling deletes the installation."""
+    app = AsyncApp(client=AsyncWebClient(base_url=base_url), name=name, logger=bolt_log,
+                   process_before_response=False, request_verification_enabled=False,
+                   oauth_flow=flow)
+
+    @app.middleware
+    async def workspace(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
+        team = context.team_id or context.enterprise_id
+        if team:
+            teams.learn(team, token=context.bot_token, bot_user_id=context.bot_user_id,
+                        bot_id=context.bot_id, channel=context.channel_id)
+            teams.enter(team)
+        return await next()
+
+    @app.event("app_uninstalled")
+    async def uninstalled(context: AsyncBoltContext) -> None:
+        await installations.async_delete_all(enterprise_id=context.enterprise_id,
+                                             team_id=context.team_id)
+        teams.forget(context.team_id or "")
+        bolt_log.info("the app was uninstalled from %s", context.team_id)
+
+    @app.event("tokens_revoked")
+    async def revoked(body: dict[str, Any], context: AsyncBoltContext) -> None:
+        tokens = body.get("event", {}).get("tokens") or {}
+        if tokens.get("bot"):
+            await installations.async_delete_bot(enterprise_id=context.enterprise_id,
+                                                 team_id=context.team_id)
+            teams.forget(context.team_id or "")
+            bolt_log.info("the bot token of %s was revoked", context.team_id)
+
+    return app
+
+
 def retry_num(request: AsyncBoltRequest | None) -> int:
     """Slack's ``X-Slack-Retry-Num`` (Bolt copies Socket Mode's ``retry_attempt`` there)."""
     if request is None:
@@ -80,6 +121,9 @@ class Deliveries(Protocol):
     def on_click(self, body: Mapping[str, Any]) -> None: ...
     def on_command(self, body: Mapping[str, Any]) -> None: ...
     async def on_assistant_thread(self, event: Mapping[str, Any]) -> None: ...
+    def on_reaction(self, event: Mapping[str, Any], body: Mapping[str, Any]) -> None: ...
+    async def on_view_submission(self, body: Mapping[str, Any]) -> dict[str, str]: ...
+    def on_view_closed(self, body: Mapping[str, Any]) -> None: ...
 
 
 def register(app: AsyncApp, deliveries: Deliveries, *,
@@ -101,6 +145,31 @@ def register(app: AsyncApp, deliveries: Deliveries, *,
     @app.event("assistant_thread_started")
     async def assistant_thread(body: dict[str, Any]) -> None:
         await deliveries.on_assistant_thread(body["event"])
+
+    @app.event("assistant_thread_context_changed")
+    async def assistant_context(body: dict[str, Any]) -> None:
+        await deliveries.on_assistant_thread(body["event"])
+
+    @app.event("reaction_added")
+    async def reaction_added(body: dict[str, Any]) -> None:
+        deliveries.on_reaction(body["event"], body)
+
+    @app.event("reaction_removed")
+    async def reaction_removed(body: dict[str, Any]) -> None:
+        deliveries.on_reaction(body["event"], body)
+
+    @app.view(re.compile(".*"))
+    async def view_submission(ack: Any, body: dict[str, Any]) -> None:
+        errors = await deliveries.on_view_submission(body)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+        else:
+            await ack()
+
+    @app.view_closed(re.compile(".*"))
+    async def view_closed(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        deliveries.on_view_closed(body)
 
     @app.event(re.compile(".*"))
     async def anything_else() -> None:

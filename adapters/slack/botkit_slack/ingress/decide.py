@@ -7,9 +7,16 @@ bot has replied in that thread. Other bots' and the bot's own messages, edits, d
 other subtypes (but ``file_share`` and ``thread_broadcast``) are ignored; top-level chatter
 in channels too.
 
-One human message raises ``message`` and, with a mention, ``app_mention``; both map to the
-event id ``msg:<channel>:<ts>``, as do Slack's retries and Socket Mode redeliveries, so the
-core's dedup runs the turn once.
+One human message raises ``message`` and, with a mention, ``app_mention``, in no fixed order;
+both map to the event id ``msg:<channel>:<ts>``, as do Slack's retries and Socket Mode
+redeliveries, so the core's dedup runs the turn once.
+
+Edits: Slack sends ``app_mention`` again (``edited``, a new ``event_id``, the same ``ts``) when
+a message naming the bot is edited. The event id stays ``msg:<channel>:<ts>``, so a message is
+answered once however often it is edited: an edit of an answered mention is a duplicate, an
+edit that adds the mention to a message never answered is answered (once). Edits of messages
+older than the dedup window (``edit_window``, one hour) are ignored, since whether they were
+answered can no longer be told.
 """
 
 from __future__ import annotations
@@ -86,10 +93,22 @@ class Decision:
         return self.thread == self.ts
 
 
-def decide(event: Mapping[str, Any], *, bot_user_id: str, respond_to: RespondTo
-           ) -> Decision | None:
-    """Whether (and where) to answer a ``message`` / ``app_mention`` event."""
+def _stale_edit(event: Mapping[str, Any], now: float | None, edit_window: float) -> bool:
+    if not event.get("edited") or now is None:
+        return False
+    try:
+        return now - float(str(event.get("ts"))) > edit_window
+    except ValueError:
+        return True
+
+
+def decide(event: Mapping[str, Any], *, bot_user_id: str, respond_to: RespondTo,
+           now: float | None = None, edit_window: float = 3600.0) -> Decision | None:
+    """Whether (and where) to answer a ``message`` / ``app_mention`` event (``now``: the
+    current unix time, for edits)."""
     if event.get("type") not in ("message", "app_mention"):
+        return None
+    if _stale_edit(event, now, edit_window):
         return None
     if event.get("subtype") not in _KEPT_SUBTYPES or event.get("hidden"):
         return None

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from botkit.events import CommandEvent, InteractionEvent, MessageEvent
 from botkit.types import Conversation, MessageRef
-from botkit_slack.client import slack_error
 from botkit_slack.conversations import Conversations, SlackRoute
 from botkit_slack.directory import Directory
 from botkit_slack.files import FileStore
 from botkit_slack.history import HistoryCache, Identity
 from botkit_slack.ingress.decide import Click, Decision, RespondTo, decide, decode_click
+from botkit_slack.ingress.features import FeatureEvents
 
 __all__ = ["EventBuilder", "Routing"]
 
@@ -45,12 +45,13 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-class EventBuilder:
-    def __init__(self, bot: BotHandle, identity: Identity, routing: Routing, *,
+class EventBuilder(FeatureEvents):
+    def __init__(self, bot: BotHandle, identity: Identity | Callable[[], Identity],
+                 routing: Routing, *,
                  directory: Directory, files: FileStore, conversations: Conversations,
                  history: HistoryCache, platform: str = "slack") -> None:
         self.bot = bot
-        self.identity = identity
+        self._identity = identity
         self.routing = routing
         self.directory = directory
         self.files = files
@@ -60,8 +61,17 @@ class EventBuilder:
         self._seen: OrderedDict[str, float] = OrderedDict()
         self.duplicates = 0
 
-    def first_sight(self, key: str, ttl: float = 3600.0) -> bool:
+    @property
+    def identity(self) -> Identity:
+        """The bot in the workspace being served (per workspace with OAuth installs)."""
+        return self._identity if isinstance(self._identity, Identity) else self._identity()
+
+    dedup_ttl = 3600.0
+    """How long an answered message is remembered here (edits older than this are ignored)."""
+
+    def first_sight(self, key: str, ttl: float | None = None) -> bool:
         """False for an event id already handled here (a retry or redelivery)."""
+        ttl = self.dedup_ttl if ttl is None else ttl
         now = time.monotonic()
         while self._seen and (len(self._seen) > 20_000 or
                               now - next(iter(self._seen.values())) > ttl):
@@ -87,8 +97,12 @@ class EventBuilder:
 
     # -- messages ----------------------------------------------------------------------
     def on_message(self, event: Mapping[str, Any], body: Mapping[str, Any], retry: int) -> None:
+        channel = _text(event.get("channel"))
+        if channel and not event.get("edited"):
+            self.history.observe(channel, event, partial=event.get("type") == "app_mention")
         decision = decide(event, bot_user_id=self.identity.user_id,
-                          respond_to=self.routing.respond_to)
+                          respond_to=self.routing.respond_to, now=time.time(),
+                          edit_window=self.dedup_ttl)
         if decision is None:
             return
         if not self.first_sight(decision.event_id):
@@ -114,28 +128,36 @@ class EventBuilder:
                            message_ts=d.ts, new_thread=d.new_thread)
         conversation = self.conversations.open(d.channel, d.thread, route=route,
                                                is_direct=d.is_direct, raw=event)
+        if d.new_thread and not event.get("edited"):
+            self.history.seed_thread(d.channel, event)
         files = [f for f in event.get("files") or () if isinstance(f, Mapping)]
         await self.bot.dispatch(MessageEvent(
             platform=self.platform, event_id=d.event_id, conversation=conversation,
             user=await self.directory.get(d.user),
-            text=await self.directory.plain(_text(event.get("text"))),
+            text=await self.directory.plain(_text(event.get("text")),
+                                            bot_user_id=self.identity.user_id),
             ref=MessageRef(id=d.ts, channel=d.channel), mentioned=d.mentioned,
             attachments=await self.files.attachments(files) if d.new_thread and files
             else self.files.describe(files), raw=event))
 
     def on_change(self, event: Mapping[str, Any]) -> None:
-        """Someone edited or deleted a message: read that part of history again."""
+        """Someone edited or deleted a message: keep the cached history current."""
         message = event.get("message") or event.get("previous_message") or {}
         if not isinstance(message, Mapping) or self.identity.is_own(message):
             return  # the bot's own edits: the adapter already accounted for them
         ts = _text(message.get("ts")) or _text(event.get("deleted_ts"))
         channel = _text(event.get("channel"))
-        if ts and channel:
-            thread = _text(message.get("thread_ts")) or ts
-            try:
-                self.history.invalidate(channel, thread, ts)
-            except ValueError:  # not a Slack ts
-                log.debug("ignored a change of a message with ts %r", ts)
+        if not ts or not channel:
+            return
+        try:
+            float(ts)
+        except ValueError:  # not a Slack ts
+            log.debug("ignored a change of a message with ts %r", ts)
+            return
+        if event.get("subtype") == "message_deleted":
+            self.history.deleted(channel, _text(event.get("deleted_ts")) or ts)
+        else:
+            self.history.changed(channel, message)
 
     # -- clicks and commands -----------------------------------------------------------
     def on_click(self, body: Mapping[str, Any]) -> None:
@@ -172,17 +194,3 @@ class EventBuilder:
             platform=self.platform, event_id=key, conversation=conversation,
             user=await self.directory.get(user), command=_text(body.get("command")),
             text=_text(body.get("text")), raw=body))
-
-    async def on_assistant_thread(self, event: Mapping[str, Any]) -> None:
-        """A person opened the assistant pane: offer the configured prompts."""
-        thread = event.get("assistant_thread")
-        prompts, offer = self.routing.suggested_prompts, self.routing.offer_prompts
-        if not isinstance(thread, Mapping) or not prompts or offer is None:
-            return
-        channel, thread_ts = _text(thread.get("channel_id")), _text(thread.get("thread_ts"))
-        if channel:
-            try:
-                await offer(Conversation(id="", channel=channel, thread=thread_ts or None,
-                                         is_direct=True), prompts)
-            except Exception as exc:
-                log.info("could not offer suggested prompts: %s", slack_error(exc))

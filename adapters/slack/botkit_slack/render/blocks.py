@@ -47,9 +47,11 @@ class RenderedSlackMessage:
         return out
 
 
-def render_blocks(message: ui.Message) -> RenderedSlackMessage:
-    """Render ``message`` to Block Kit that Slack accepts."""
-    ctx = _Ctx()
+def render_blocks(message: ui.Message, *, data_tables: bool = False) -> RenderedSlackMessage:
+    """Render ``message`` to Block Kit that Slack accepts. With ``data_tables``, a table
+    that fits Slack's ``data_table`` block (headings, 1–100 rows, up to 20 columns) becomes
+    one (paged, sortable); else a ``table`` block, else monospace text."""
+    ctx = _Ctx(data_tables=data_tables)
     blocks = _fit([part for block in message.blocks for part in _render(block, ctx)])
     text, accent = plain_text_fallback(message), _accent(message.accent)
     if accent is None:
@@ -100,6 +102,7 @@ def _mrkdwn(md: str, limit: int) -> str:
 class _Ctx:
     control_index: int = 0
     table_used: bool = False  # Slack allows one table block per message
+    data_tables: bool = False
 
 
 @dataclass
@@ -153,10 +156,33 @@ def _render(block: ui.Block, ctx: _Ctx) -> list[_Part]:
     return _actions(block, ctx)
 
 
+MAX_DATA_TABLE_ROWS = 100  # plus the heading row
+DATA_TABLE_PAGE = 10
+
+
+def _data_table(table: ui.Table, ncols: int) -> JSON | None:
+    """Slack's ``data_table`` block (changelog 2026-05-20) when ``table`` fits it."""
+    if not table.columns or not 0 < len(table.rows) <= MAX_DATA_TABLE_ROWS or \
+            ncols > L.MAX_TABLE_COLUMNS:
+        return None
+    rows = [[c.header for c in table.columns]] + [list(r) for r in table.rows]
+    if any(size(cell) > L.MAX_TABLE_CELL for r in rows for cell in r):
+        return None
+    padded = [r + [""] * (ncols - len(r)) for r in rows]
+    caption = table.caption or ", ".join(c.header for c in table.columns if c.header)
+    return {"type": "data_table", "caption": truncate_plain(caption or "Table", 150),
+            "page_size": min(DATA_TABLE_PAGE, len(table.rows)),
+            "rows": [[{"type": "raw_text", "text": c or " "} for c in r] for r in padded]}
+
+
 def _table(table: ui.Table, ctx: _Ctx) -> JSON:
     rows = [[c.header for c in table.columns]] if table.columns else []
     rows += [list(r) for r in table.rows]
     ncols = max(len(r) for r in rows)
+    data = _data_table(table, ncols) if ctx.data_tables and not ctx.table_used else None
+    if data is not None:
+        ctx.table_used = True
+        return data
     if (
         not ctx.table_used
         and ncols <= L.MAX_TABLE_COLUMNS

@@ -160,8 +160,8 @@ class NativeWriter:
         await self.limiter.take("chat.stopStream")
         last: dict[str, Any] = {"chunks": chunks} if chunks else (
             {"markdown_text": self._delta(msg)} if msg.unsent else {})
-        await self.client.chat_stopStream(channel=channel, ts=ts, **last)
-        self.egress.history.invalidate(channel, msg.posted.thread, ts)
+        response: Any = await self.client.chat_stopStream(channel=channel, ts=ts, **last)
+        self.egress.history.own(channel, msg.posted.thread, response.get("message"), ts=ts)
 
     async def abandon(self, msg: StreamMessage) -> None:
         """End the stream after a failed call (best effort), so the message can be edited."""

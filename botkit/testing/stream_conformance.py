@@ -1,0 +1,133 @@
+"""The stream facet's checks in the store conformance suite (``store_conformance``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botkit.store.base import StateStore
+from botkit.store.streams import PendingEntry, StreamId, Streams
+
+__all__ = ["STREAM_CHECKS"]
+
+IDLE = 0.3  # seconds: how idle an entry gets before a check claims it
+
+
+def _streams(store: StateStore) -> Streams:
+    assert isinstance(store, Streams), f"{type(store).__name__} has no stream facet"
+    return store
+
+
+async def _until(predicate: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not await predicate():  # noqa: ASYNC110 - idle time has no event to wait on
+            await asyncio.sleep(0.02)
+
+
+async def streams_append_and_read(store: StateStore, p: str) -> None:
+    s, k = _streams(store), p + "log"
+    assert await s.stream_read(k) == []
+    assert await s.stream_last_id(k) is None
+    assert await s.stream_len(k) == 0
+    ids = [await s.stream_add(k, {"n": i, "text": "héllo ✓"}) for i in range(5)]
+    assert ids == sorted(ids), "ids must increase"
+    assert len(set(ids)) == 5, "ids must be distinct"
+    assert all(StreamId.parse(str(i)) == i for i in ids)
+    entries = await s.stream_read(k)
+    assert [e.id for e in entries] == ids
+    assert [e.data for e in entries] == [{"n": i, "text": "héllo ✓"} for i in range(5)]
+    assert [e.data["n"] for e in await s.stream_read(k, after=ids[1], count=2)] == [2, 3]
+    assert await s.stream_read(k, after=ids[-1]) == []
+    assert await s.stream_last_id(k) == ids[-1]
+    assert await s.stream_len(k) == 5
+    for i in range(5, 30):
+        await s.stream_add(k, i, max_len=10)
+    assert [e.data for e in await s.stream_read(k)] == list(range(20, 30))
+    other = await s.stream_add(p + "other", "x")
+    assert await s.stream_read(p + "other") == [await _one(s, p + "other")]
+    assert other.ms >= 0
+
+
+async def _one(s: Streams, k: str) -> Any:
+    (entry,) = await s.stream_read(k)
+    return entry
+
+
+async def streams_block_until_an_entry_arrives(store: StateStore, p: str) -> None:
+    s, k = _streams(store), p + "live"
+    assert await s.stream_read(k, block=0.05) == []
+    start = await s.stream_last_id(k) or StreamId(0)
+    reader = asyncio.ensure_future(s.stream_read(k, after=start, block=10))
+    group_reader = asyncio.ensure_future(s.stream_group_read(k, "g", "c1", block=10))
+    await asyncio.sleep(0.05)  # let both readers block before the entry exists
+    added = await s.stream_add(k, "wake up")
+    async with asyncio.timeout(10):
+        got, grouped = await asyncio.gather(reader, group_reader)
+    assert [(e.id, e.data) for e in got] == [(added, "wake up")]
+    assert [(e.id, e.data, e.deliveries) for e in grouped] == [(added, "wake up", 1)]
+
+
+async def streams_groups_deliver_each_entry_once(store: StateStore, p: str) -> None:
+    s, k = _streams(store), p + "work"
+    ids = [await s.stream_add(k, i) for i in range(20)]
+    a, b = await asyncio.gather(*(s.stream_group_read(k, "g", c, count=7) for c in "ab"))
+    rest = await s.stream_group_read(k, "g", "c", count=100)
+    got = [e.id for e in a + b + rest]
+    assert sorted(got) == ids, "every entry exactly once across the group's consumers"
+    assert await s.stream_group_read(k, "g", "a") == []
+    assert [e.data for e in await s.stream_group_read(k, "other", "x")] == list(range(20))
+    pending = await s.stream_pending(k, "g")
+    assert [e.id for e in pending] == ids
+    assert {e.id: e.consumer for e in pending}[a[0].id] == "a"
+    assert all(isinstance(e, PendingEntry) and e.deliveries == 1 for e in pending)
+    assert await s.stream_ack(k, "g", ids[:5]) == 5
+    assert await s.stream_ack(k, "g", ids[:5]) == 0
+    assert await s.stream_ack(k, "g", ids[5:8], delete=True) == 3
+    assert [e.id for e in await s.stream_pending(k, "g")] == ids[8:]
+    assert await s.stream_len(k) == 17
+    assert ids[5] not in [e.id for e in await s.stream_read(k)]
+    assert await s.stream_pending(k, "never-made") == []
+
+
+async def streams_claim_takes_over_idle_entries(store: StateStore, p: str) -> None:
+    s, k = _streams(store), p + "claim"
+    ids = [await s.stream_add(k, {"i": i}) for i in range(4)]
+    assert len(await s.stream_group_read(k, "g", "dead", count=4)) == 4
+    assert await s.stream_claim(k, "g", "b", min_idle=60) == []
+
+    async def all_idle() -> bool:
+        return all(e.idle >= IDLE for e in await s.stream_pending(k, "g"))
+    await _until(all_idle)
+    await s.stream_touch(k, "g", "dead", [ids[1]])  # its holder is alive after all
+    await s.stream_touch(k, "g", "stranger", [ids[2]])  # not its holder: changes nothing
+    await s.stream_add(k, "new", max_len=4)  # ids[0] leaves the stream while pending
+    claimed = await s.stream_claim(k, "g", "b", min_idle=IDLE)
+    assert [(e.id, e.data, e.deliveries) for e in claimed] == [
+        (ids[2], {"i": 2}, 2), (ids[3], {"i": 3}, 2)]
+    owners = {e.id: e.consumer for e in await s.stream_pending(k, "g")}
+    assert owners == {ids[1]: "dead", ids[2]: "b", ids[3]: "b"}, \
+        "a claimed entry that no longer exists is dropped"
+    assert await s.stream_claim(k, "g", "c", min_idle=60) == []
+    await s.stream_release(k, "g", [ids[2]])
+    handed = await s.stream_claim(k, "g", "c", min_idle=60)
+    assert [(e.id, e.deliveries) for e in handed] == [(ids[2], 3)]
+
+
+async def streams_live_in_the_key_namespace(store: StateStore, p: str) -> None:
+    s, k = _streams(store), p + "ns:stream"
+    await s.stream_add(k, 1)
+    await s.stream_group_read(k, "g", "c")
+    await store.set(p + "ns:value", 1)
+    assert await store.scan(p + "ns:") == [k, p + "ns:value"]
+    await store.delete(k)
+    assert await s.stream_len(k) == 0
+    assert await s.stream_pending(k, "g") == []
+    assert await store.scan(p + "ns:") == [p + "ns:value"]
+    again = await s.stream_add(k, 2)
+    assert [e.id for e in await s.stream_group_read(k, "g", "c")] == [again]
+
+
+STREAM_CHECKS = (streams_append_and_read, streams_block_until_an_entry_arrives,
+                 streams_groups_deliver_each_entry_once, streams_claim_takes_over_idle_entries,
+                 streams_live_in_the_key_namespace)

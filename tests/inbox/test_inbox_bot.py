@@ -1,0 +1,126 @@
+"""The inbox inside a bot (FakeAdapter, in one process): dispatch returns once the event is
+stored, the consumer answers it; a drain closes a streaming reply with a notice and hands
+its event to the next bot, which answers it once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from botkit import Bot, SQLiteStore, ToolContext, TurnContext, create_bot, ui
+from botkit.errors import UserError
+from botkit.inbox import InboxConfig
+from botkit.inbox.closing import OPEN_STREAMS
+from botkit.testing import CallTool, FakeAdapter, Rule, Say, ScriptedAgent
+
+
+def make(store: SQLiteStore, fake: FakeAdapter, *, words_delay: float, deadline: float
+         ) -> Bot:
+    agent = ScriptedAgent([Rule(r"slow", Say("one two three four five six", delay=words_delay))],
+                          default=Say("quick answer"))
+    bot = create_bot(adapters=[fake], agent=agent, store=store,
+                     inbox=InboxConfig(drain_deadline=deadline, heartbeat=0.2,
+                                       replica_ttl=1.0))
+
+    @bot.on_mention
+    async def answer(ctx: TurnContext) -> None:
+        await ctx.thread.run_agent()
+    return bot
+
+
+async def test_dispatch_stores_and_the_consumer_answers(tmp_path: Path) -> None:
+    fake, store = FakeAdapter(), SQLiteStore(tmp_path / "state.db")
+    bot = make(store, fake, words_delay=0, deadline=5)
+    await bot.start()
+    try:
+        await fake.emit_mention("hello")  # returns once stored
+        await fake.wait_for(lambda s: "quick answer" in s.text)
+    finally:
+        await bot.stop()
+        await store.close()
+
+
+async def test_a_drain_closes_the_open_stream_and_hands_the_turn_over(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    fake = FakeAdapter()
+    store = SQLiteStore(tmp_path / "state.db")
+    first = make(store, fake, words_delay=5, deadline=0.2)
+    await first.start()
+    await fake.emit_mention("slow please")
+    async with asyncio.timeout(10):  # the reply is streaming (the fake shows it at the end)
+        while OPEN_STREAMS.open == 0:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    with caplog.at_level(logging.INFO, logger="botkit"):
+        await first.stop()
+    assert "stopped: finished 0, handed over 1, closed 1 streams" in caplog.text
+    assert "Interrupted: the bot is restarting" in fake.texts()[-1]
+    assert OPEN_STREAMS.open == 0
+    second = make(store, fake, words_delay=0, deadline=5)
+    await second.start()
+    try:
+        await fake.wait_for(lambda s: s.text == "one two three four five six")
+    finally:
+        await second.stop()
+        await store.close()
+    assert sum(t == "one two three four five six" for t in fake.texts()) == 1
+
+
+def test_inbox_options_are_checked() -> None:
+    with pytest.raises(UserError, match="drain_deadline"):
+        InboxConfig(drain_deadline=-1)
+    with pytest.raises(UserError, match="heartbeat must be shorter"):
+        InboxConfig(heartbeat=5, replica_ttl=2)
+    with pytest.raises(UserError, match="inbox must be True"):
+        create_bot(adapters=[FakeAdapter()], inbox="yes")  # type: ignore[arg-type]
+
+
+async def test_the_stream_closer_ends_a_stream_with_its_notice() -> None:
+    gate = asyncio.Event()
+
+    async def parts() -> AsyncIterator[str]:
+        yield "first "
+        await gate.wait()
+        yield "never"
+    stream = OPEN_STREAMS.wrap(parts())
+    got = []
+    async for part in stream:
+        got.append(part)
+        if len(got) == 1:
+            assert OPEN_STREAMS.close_all("(closed)") == 1
+    assert got == ["first ", "(closed)"]
+    assert stream.closed
+
+
+async def test_a_thread_waiting_for_a_person_is_interrupted_not_busy(tmp_path: Path) -> None:
+    fake, store = FakeAdapter(), SQLiteStore(tmp_path / "state.db")
+    agent = ScriptedAgent([Rule(r"deploy", CallTool("confirm", {}), Say("{result}"))])
+    bot = create_bot(adapters=[fake], agent=agent, store=store, inbox=True)
+
+    @bot.on_mention
+    async def answer(ctx: TurnContext) -> None:
+        await ctx.thread.run_agent()
+
+    @bot.tool
+    async def confirm(ctx: ToolContext) -> str:
+        """Ask before deploying."""
+        yes = await ctx.thread.await_choice(ui.Message(ui.Section("Deploy?"), ui.Actions(
+            ui.Button("Yes", value=True), ui.Button("No", value=False))))
+        return "deployed" if yes else "kept"
+
+    await bot.start()
+    try:
+        await fake.emit_mention("deploy it")
+        await fake.wait_for_buttons()
+        assert (await bot.threads.get("C1:t1")).status == "interrupted"
+        await fake.click("Yes")
+        await fake.wait_for(lambda s: s.text == "deployed")
+        async with asyncio.timeout(5):
+            while (await bot.threads.get("C1:t1")).status != "idle":  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    finally:
+        await bot.stop()
+        await store.close()
