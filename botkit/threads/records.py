@@ -69,7 +69,8 @@ class ThreadRecord:
     """Other users who may see it (user ids)."""
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # shallow on purpose (asdict deep-copies, per event): the containers are copied below
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["metadata"], data["conversation"] = dict(self.metadata), dict(self.conversation)
         data["participants"], data["live_runs"] = list(self.participants), list(self.live_runs)
         return data

@@ -76,6 +76,7 @@ class SlackAdapter(BaseAdapter):
         self.events: EventBuilder | None = None
         self._native_off: set[str] = set()  # channel types ("*": all) refused native streams
         self._status_off: set[str] = set()
+        self._session: aiohttp.ClientSession | None = None
 
     def _configure(self) -> None:
         self.settings = SlackSettings.build(**self._options, defer_credentials=True)
@@ -158,6 +159,16 @@ class SlackAdapter(BaseAdapter):
     async def start(self, bot: BotHandle) -> None:
         self.check_credentials()
         self._handle = bot
+        # one pooled HTTP session for every Web API call (slack_sdk opens a new session,
+        # and a new connection, per call when it is given none)
+        self._session = self.api.session = self.quick.session = aiohttp.ClientSession()
+        try:
+            await self._start(bot)
+        except BaseException:
+            await self._close_session()
+            raise
+
+    async def _start(self, bot: BotHandle) -> None:
         s = self.settings
         if self.teams is not None and self.installations is not None and s.oauth is not None:
             self.teams.bot_name = bot.name
@@ -230,6 +241,13 @@ class SlackAdapter(BaseAdapter):
         if self.transport is not None:
             await self.transport.stop()
             self.transport = None
+        await self._close_session()
+
+    async def _close_session(self) -> None:
+        session, self._session = self._session, None
+        self.api.session = self.quick.session = None
+        if session is not None:
+            await session.close()
 
     # -- conversations ---------------------------------------------------------------
     def _bot_posted(self, channel: str, thread: str | None) -> None:

@@ -206,15 +206,18 @@ DEFAULT_LIMITS: dict[str, tuple[float, int]] = {
 
 
 class RateLimiter:
-    """Pacers per method (``chat.postMessage`` per channel), at ``margin`` of Slack's rates so
-    clock drift between us and Slack never tips a call over. Limits can be overridden."""
+    """Pacers per method (``chat.postMessage`` per channel): Slack's rates at ``margin`` (clock
+    drift) and its bursts less ``headroom`` tokens, so a call that reaches Slack a little late
+    or out of order (network jitter) still finds a token there. Limits can be overridden."""
 
     PRUNE_AT = 5000
 
     def __init__(self, limits: dict[str, tuple[float, int]] | None = None, *,
-                 margin: float = 0.9, clock: Callable[[], float] = time.monotonic) -> None:
+                 margin: float = 0.99, headroom: int = 1,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         self.margin = margin
+        self.headroom = headroom
         self.clock = clock
         self._pacers: dict[tuple[str, str], Pacer] = {}
         self._prune_at = self.PRUNE_AT
@@ -234,7 +237,7 @@ class RateLimiter:
                 self._prune_at = max(self.PRUNE_AT, 2 * len(self._pacers))
             per_minute, burst = spec
             pacer = self._pacers[(method, key)] = Pacer(per_minute * self.margin,
-                                                        max(1, int(burst * self.margin)),
+                                                        max(1, burst - self.headroom),
                                                         clock=self.clock)
         return pacer
 

@@ -180,6 +180,7 @@ class Core:
 
     def finish_delivery(self, delivery: Delivery, result: str, **fields: Any) -> Delivery:
         delivery.result = result
+        delivery.finished_at = self.clock.now()
         for key, value in fields.items():
             setattr(delivery, key, value)
         self.changed("delivery", delivery)

@@ -62,6 +62,8 @@ class Delivery:
     response: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     at: float = 0.0
+    finished_at: float | None = None
+    """When the app answered (or the attempt failed): ``finished_at - at`` is the ack time."""
 
     @property
     def retry_num(self) -> int:
@@ -86,4 +88,5 @@ class Delivery:
             "response": self.response,
             "payload": self.payload,
             "at": self.at,
+            "finished_at": self.finished_at,
         }

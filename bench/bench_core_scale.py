@@ -1,0 +1,144 @@
+"""botkit's core at scale, on the FakeAdapter (no platform): memory and event-loop lag.
+
+- N concurrent streaming conversations (default 2,000): each @-mention in its own thread
+  streams a ~40-word agent reply over ~2 s. Prints the process's peak RSS and the p99 lag of
+  a 10 ms ticker on the event loop while they run.
+- M pending ``await_choice`` (default 10,000): each mention posts a card and waits for a
+  click. Prints the RSS growth per 10,000 waiting choices (after a garbage collection).
+
+    scripts/dev bench bench_core_scale [--conversations 2000] [--choices 10000] [--table]
+
+``--table`` prints ``ROW<TAB>name<TAB>value`` lines for ``bench_peers``' table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import time
+from pathlib import Path
+
+from botkit import TurnContext, create_bot, ui
+from botkit.testing import FakeAdapter, Rule, Say, ScriptedAgent, running
+
+ANSWER = " ".join(f"word{i}" for i in range(39)) + " END-OF-REPLY"
+
+
+def rss_mb(field: str = "VmRSS") -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
+async def ticker(lags: list[float], stop: asyncio.Event, period: float = 0.01) -> None:
+    while not stop.is_set():
+        began = time.perf_counter()
+        await asyncio.sleep(period)
+        lags.append(time.perf_counter() - began - period)
+
+
+async def streaming(conversations: int, delay: float) -> tuple[float, float, float, int]:
+    """(peak RSS MB, loop lag p99 ms, seconds, replies) for concurrent streamed replies."""
+    agent = ScriptedAgent([Rule(r".", Say(ANSWER, delay=delay))])
+    bot = create_bot(name="bench", agent=agent)
+    fake = FakeAdapter()
+    bot.adapters = [fake]
+
+    @bot.on_mention
+    async def answer(ctx: TurnContext) -> None:
+        await ctx.thread.run_agent()
+
+    lags: list[float] = []
+    stop = asyncio.Event()
+    async with running(bot):
+        tick = asyncio.ensure_future(ticker(lags, stop))
+        started = time.perf_counter()
+        await asyncio.gather(*(fake.emit_mention("question", conversation=f"C{i % 50}:t{i}")
+                               for i in range(conversations)))
+        took = time.perf_counter() - started
+        stop.set()
+        await tick
+        done = sum(1 for s in fake.sent if "END-OF-REPLY" in s.text)
+    return rss_mb("VmHWM"), percentile(lags, 0.99) * 1000, took, done
+
+
+async def pending_choices(count: int) -> tuple[float, int]:
+    """(RSS growth MB for ``count`` waiting choices, how many were waiting)."""
+    bot = create_bot(name="bench")
+    fake = FakeAdapter()
+    bot.adapters = [fake]
+    waiting = 0
+    target = 1
+    reached = asyncio.Event()
+
+    @bot.on_mention
+    async def ask(ctx: TurnContext) -> None:
+        nonlocal waiting
+        card = ui.Message(ui.Section("Open a ticket?"),
+                          ui.Actions(ui.Button("Open it", value=True, style="primary"),
+                                     ui.Button("Cancel", value=False)))
+        waiting += 1
+        if waiting == target:
+            reached.set()
+        await ctx.thread.await_choice(card, timeout=3600)
+
+    async with running(bot):
+        # one first (imports, first-use caches), then the many
+        tasks = [asyncio.ensure_future(fake.emit_mention("warm up", conversation="CW:tw"))]
+        await asyncio.wait_for(reached.wait(), 60)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        gc.collect()
+        before = rss_mb()
+        reached.clear()
+        target = count + 1
+        tasks += [asyncio.ensure_future(fake.emit_mention("q", conversation=f"C{i % 50}:t{i}"))
+                  for i in range(count)]
+        await asyncio.wait_for(reached.wait(), 600)
+        for _ in range(20):  # each one posts its card before it waits
+            await asyncio.sleep(0)
+        gc.collect()
+        grown = rss_mb() - before
+        held = waiting - 1
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return grown, held
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    rss, lag, took, done = await streaming(args.conversations, args.word_delay)
+    grown, held = await pending_choices(args.choices)
+    rows = [
+        (f"{args.conversations} streaming conversations: peak RSS MB", f"{rss:.0f}"),
+        (f"{args.conversations} streaming conversations: loop lag p99 ms", f"{lag:.1f}"),
+        (f"{args.choices} pending await_choice: RSS growth MB", f"{grown:.1f}"),
+    ]
+    if args.table:
+        for name, value in rows:
+            print(f"ROW\t{name}\t{value}")
+        return
+    print(f"{done}/{args.conversations} streamed replies in {took:.1f} s; "
+          f"{held} choices waiting")
+    for name, value in rows:
+        print(f"{name:55} {value:>8}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--conversations", type=int, default=2000)
+    parser.add_argument("--choices", type=int, default=10_000)
+    parser.add_argument("--word-delay", type=float, default=0.05)
+    parser.add_argument("--table", action="store_true")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""``ThreadRecord.to_dict`` (written on every handled message) builds the same dict as
+``dataclasses.asdict`` did, without sharing its containers with the record."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from botkit.threads.records import ThreadRecord
+
+
+def record() -> ThreadRecord:
+    return ThreadRecord(
+        id="C1:t1", platform="slack", channel="C1", title="Printer on fire", status="busy",
+        metadata={"team": "ops", "tags": ["a", "b"]}, created_at=1.0, updated_at=2.5,
+        last_run_at=2.0, run_count=3, current_run="r1", last_error=None,
+        conversation={"id": "C1:t1", "channel": "C1", "thread": "t1", "is_direct": False},
+        user_id="U1", participants=("U2", "U3"))
+
+
+def test_to_dict_matches_asdict_and_round_trips() -> None:
+    r = record()
+    expected = dataclasses.asdict(r)
+    expected["participants"] = list(r.participants)
+    data = r.to_dict()
+    assert data == expected
+    assert list(data) == [f.name for f in dataclasses.fields(ThreadRecord)]
+    assert ThreadRecord.from_dict(json.loads(json.dumps(data))) == r
+
+
+def test_to_dict_does_not_share_the_records_containers() -> None:
+    r = record()
+    data = r.to_dict()
+    data["metadata"]["team"] = "changed"
+    data["conversation"]["thread"] = "other"
+    data["participants"].append("U9")
+    assert r.metadata["team"] == "ops"
+    assert r.conversation["thread"] == "t1"
+    assert r.participants == ("U2", "U3")
