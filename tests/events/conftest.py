@@ -1,39 +1,5 @@
-"""Stores for the inbox tests: every call of ``make_store`` opens another connection to the
-same state (memory: the same object, as it lives in this process)."""
+"""The memory/SQLite/Redis store matrix (tests/store_matrix.py)."""
 
-from __future__ import annotations
+from store_matrix import make_store, store_kind
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-
-import pytest
-
-from botkit.store import MemoryStore, RedisStore, SQLiteStore, StateStore
-
-
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def store_kind(request: pytest.FixtureRequest) -> tuple[str, str, str]:
-    if request.param != "redis":
-        return request.param, "", ""
-    return "redis", request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
-
-
-@pytest.fixture
-async def make_store(store_kind: tuple[str, str, str],
-                     tmp_path: Path) -> AsyncIterator[Callable[[], StateStore]]:
-    kind, url, prefix = store_kind
-    opened: list[StateStore] = []
-    shared = MemoryStore()
-
-    def make() -> StateStore:
-        if kind == "memory":
-            store: StateStore = shared
-        elif kind == "sqlite":
-            store = SQLiteStore(tmp_path / "state.db")
-        else:
-            store = RedisStore(url, prefix=prefix)
-        opened.append(store)
-        return store
-    yield make
-    for store in {id(s): s for s in opened}.values():
-        await store.close()
+__all__ = ["make_store", "store_kind"]
