@@ -20,7 +20,7 @@ import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 MARKER = re.compile(r"<!--\s*example:\s*(\w+)\b.*?-->")
-MAX_FRAGMENTS = 3
+MAX_FRAGMENTS = 4  # the sketch at the top, the agent alternatives, two clients of a running server
 
 
 @dataclass(frozen=True)

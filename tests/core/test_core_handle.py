@@ -181,11 +181,12 @@ async def test_records_are_the_bots_thread_records_state_and_store() -> None:
         async with records.thread_changes() as changes:
             made = await records.edit_thread_record(
                 "w1", lambda old: old or {**records.new_thread_record("w1", "fake", convo,
-                                                                       title="Hi"), "x": 1})
+                                                                       title="Hi"),
+                                          "metadata": {"x": 1}})
             change = await asyncio.wait_for(anext(aiter(changes)), 5)
         assert made is not None
         assert made["title"] == "Hi"
-        assert made["x"] == 1
+        assert made["metadata"] == {"x": 1}
         assert (change.type, change.thread_id) == ("created", "w1")
         assert await records.thread_record("w1") == made
         assert (await bot.threads.get("w1")).title == "Hi"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -35,8 +36,8 @@ async def people_bot(*adapters: Any) -> AsyncIterator[Bot]:
     for thread_id, owner in (("T-alice", "U1"), ("T-bob", "U2")):
         record = bot.threads.new_record(thread_id, "fake", Conversation(
             id=thread_id, channel="C1"), title=f"Thread {thread_id}")
-        record.update(user_id=owner)
-        await bot.store.set(f"thread:{thread_id}", record)
+        await bot.store.set(f"thread:{thread_id}",
+                            dataclasses.replace(record, user_id=owner).to_dict())
     await bot.start()
     try:
         yield bot

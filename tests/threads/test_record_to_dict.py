@@ -15,13 +15,14 @@ def record() -> ThreadRecord:
         metadata={"team": "ops", "tags": ["a", "b"]}, created_at=1.0, updated_at=2.5,
         last_run_at=2.0, run_count=3, current_run="r1", last_error=None,
         conversation={"id": "C1:t1", "channel": "C1", "thread": "t1", "is_direct": False},
-        user_id="U1", participants=("U2", "U3"))
+        user_id="U1", participants=("U2", "U3"), live_runs=("r1",))
 
 
 def test_to_dict_matches_asdict_and_round_trips() -> None:
     r = record()
     expected = dataclasses.asdict(r)
-    expected["participants"] = list(r.participants)
+    expected["participants"] = list(r.participants)  # stored as JSON lists
+    expected["live_runs"] = list(r.live_runs)
     data = r.to_dict()
     assert data == expected
     assert list(data) == [f.name for f in dataclasses.fields(ThreadRecord)]
