@@ -11,9 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-from threads_helpers import KeepingAdapter, make_bot
+from threads_helpers import KeepingAdapter, gated_parallel_bot, make_bot
 
-from botkit import ContextEntry, create_bot
 from botkit.store import MemoryStore, RedisStore, SQLiteStore, StateStore
 from botkit.testing import CallTool, FakeAdapter, Rule, Say, ScriptedAgent, running
 from botkit.threads import (
@@ -110,24 +109,7 @@ async def test_a_thread_is_not_deleted_while_busy_nor_brought_back_by_its_run() 
 
 
 async def test_the_thread_stays_busy_until_its_last_overlapping_run_ends() -> None:
-    fake = FakeAdapter()
-    bot = create_bot(adapters=[fake], concurrency="parallel")
-    gates = {"older": asyncio.Event(), "newer": asyncio.Event()}
-    started: list[str] = []
-    progress = asyncio.Event()
-
-    class Gated:
-        async def run(self, run_input: Any) -> AsyncIterator[Any]:
-            text = run_input.context[0].value
-            started.append(text)
-            progress.set()
-            await gates[text].wait()
-            async for event in ScriptedAgent(default=Say("done")).run(run_input):
-                yield event
-
-    bot.agent = Gated()
-    bot.on_mention(lambda ctx: ctx.thread.run_agent(
-        context=[ContextEntry(description="turn", value=ctx.text)]))
+    fake, bot, gates, started, progress = gated_parallel_bot()
     async with running(bot), asyncio.timeout(5):
         older = bot.spawn(bot.dispatch(fake.message_event("older")))
         while not started:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from threads_helpers import Clock, make_bot
+from threads_helpers import Clock, gated_parallel_bot, make_bot
 
-from botkit import Capabilities, ContextEntry, MemoryStore, SQLiteStore, create_bot
+from botkit import Capabilities, MemoryStore, SQLiteStore, create_bot
 from botkit.agents.loop import AgentRunner
-from botkit.testing import BOB, FakeAdapter, Say, ScriptedAgent, running
+from botkit.testing import BOB, FakeAdapter, running
 from botkit.threads import (
     MessagesUnavailable,
     PreconditionFailed,
@@ -313,24 +312,7 @@ async def test_records_history_and_state_survive_a_restart_on_sqlite(tmp_path: P
 
 
 async def test_under_parallel_the_status_follows_the_newest_run() -> None:
-    fake = FakeAdapter()
-    bot = create_bot(adapters=[fake], concurrency="parallel")
-    gates = {"older": asyncio.Event(), "newer": asyncio.Event()}
-    started: list[str] = []
-    progress = asyncio.Event()
-
-    class Gated:
-        async def run(self, run_input: Any) -> AsyncIterator[Any]:
-            text = run_input.context[0].value
-            started.append(text)
-            progress.set()
-            await gates[text].wait()
-            async for event in ScriptedAgent(default=Say("done")).run(run_input):
-                yield event
-
-    bot.agent = Gated()
-    bot.on_mention(lambda ctx: ctx.thread.run_agent(
-        context=[ContextEntry(description="turn", value=ctx.text)]))
+    fake, bot, gates, started, progress = gated_parallel_bot()
     async with running(bot), asyncio.timeout(5):
         older = bot.spawn(bot.dispatch(fake.message_event("older")))
         newer = bot.spawn(bot.dispatch(fake.message_event("newer")))

@@ -1,11 +1,15 @@
-"""A small bot with every run outcome, shared by the threads tests."""
+"""A small bot with every run outcome, and a gated parallel bot, shared by the threads
+tests."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 from botkit import (
     Bot,
+    ContextEntry,
     InteractionContext,
     InterruptContext,
     StateStore,
@@ -75,3 +79,29 @@ class KeepingAdapter(FakeAdapter):
         kept = [m for m in items if m.id != message_id]
         self.history[conversation.id] = kept
         return len(kept) < len(items)
+
+
+def gated_parallel_bot() -> tuple[FakeAdapter, Bot, dict[str, asyncio.Event], list[str],
+                                  asyncio.Event]:
+    """A bot on the ``parallel`` policy whose agent runs start when told: a mention's text
+    ("older"/"newer") names its gate; ``started`` lists the runs begun, ``progress`` is set
+    at each start."""
+    fake = FakeAdapter()
+    bot = create_bot(adapters=[fake], concurrency="parallel")
+    gates = {"older": asyncio.Event(), "newer": asyncio.Event()}
+    started: list[str] = []
+    progress = asyncio.Event()
+
+    class Gated:
+        async def run(self, run_input: Any) -> AsyncIterator[Any]:
+            text = run_input.context[0].value
+            started.append(text)
+            progress.set()
+            await gates[text].wait()
+            async for event in ScriptedAgent(default=Say("done")).run(run_input):
+                yield event
+
+    bot.agent = Gated()
+    bot.on_mention(lambda ctx: ctx.thread.run_agent(
+        context=[ContextEntry(description="turn", value=ctx.text)]))
+    return fake, bot, gates, started, progress
