@@ -17,16 +17,34 @@ Botkit uses it only to wake another process sooner; without it, that process pol
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["PubSub", "StateStore", "Subscription", "canonical_json"]
+__all__ = ["PubSub", "StateStore", "Subscription", "canonical_json", "json_copy"]
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})
 
 
 def canonical_json(value: Any) -> str:
     """The one JSON spelling of ``value`` stores compare (``compare_and_set``) and keep."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON-compatible value (dicts, lists, tuples, scalars), several times
+    faster than ``copy.deepcopy``; anything else is handed to ``copy.deepcopy``."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:
+        return {k: v if type(v) in _ATOMS else json_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _ATOMS else json_copy(v) for v in value]
+    if kind is tuple:
+        return tuple(json_copy(v) for v in value)
+    return copy.deepcopy(value)
 
 
 def slice_bounds(length: int, start: int, stop: int | None) -> tuple[int, int]:

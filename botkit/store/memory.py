@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from botkit.store.base import canonical_json, slice_bounds
+from botkit.store.base import canonical_json, json_copy, slice_bounds
 from botkit.store.memory_streams import MemoryStreams
 
 __all__ = ["MemoryStore"]
@@ -25,8 +24,8 @@ def _same(a: Any, b: Any) -> bool:
 class MemoryStore(MemoryStreams):
     """Keeps everything in a dict; lost when the process ends.
 
-    Values are deep-copied in and out, so code that works here also works on stores that
-    serialize (nobody can mutate stored state through a reference they kept). Its
+    Values are deep-copied in and out (``json_copy``), so code that works here also works
+    on stores that serialize (nobody can mutate stored state through a reference they kept). Its
     ``PubSub`` reaches the subscribers of this store object, in this process, and so do its
     streams (``botkit.store.streams``): nothing survives the process.
     """
@@ -53,13 +52,13 @@ class MemoryStore(MemoryStreams):
     # -- values ------------------------------------------------------------------------
     async def get(self, key: str) -> Any | None:
         item = self._live(key)
-        return None if item is None else copy.deepcopy(item[0])
+        return None if item is None else json_copy(item[0])
 
     async def get_many(self, keys: Sequence[str]) -> list[Any | None]:
         return [await self.get(k) for k in keys]
 
     async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
-        self._data[key] = (copy.deepcopy(value), self._expiry(ttl))
+        self._data[key] = (json_copy(value), self._expiry(ttl))
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
@@ -80,7 +79,7 @@ class MemoryStore(MemoryStreams):
             return False
         if item is not None and not _same(item[0], expected):
             return False
-        self._data[key] = (copy.deepcopy(value), self._expiry(ttl))
+        self._data[key] = (json_copy(value), self._expiry(ttl))
         return True
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
@@ -110,7 +109,7 @@ class MemoryStore(MemoryStreams):
     ) -> int:
         item = self._live(key)
         items = [] if item is None else item[0]
-        items.append(copy.deepcopy(value))
+        items.append(json_copy(value))
         if max_len is not None:
             del items[: max(0, len(items) - max_len)]
         expires = self._expiry(ttl) if ttl is not None else (item[1] if item else None)
@@ -123,7 +122,7 @@ class MemoryStore(MemoryStreams):
     async def list_range(self, key: str, start: int = 0, stop: int | None = None) -> list[Any]:
         items = self._list(key)
         first, count = slice_bounds(len(items), start, stop)
-        return copy.deepcopy(items[first:first + count])
+        return json_copy(items[first:first + count])
 
     async def list_len(self, key: str) -> int:
         return len(self._list(key))
@@ -168,7 +167,7 @@ class MemoryStore(MemoryStreams):
     async def publish(self, channel: str, message: Any) -> int:
         queues = self._channels.get(channel, set())
         for queue in queues:
-            queue.put_nowait(copy.deepcopy(message))
+            queue.put_nowait(json_copy(message))
         return len(queues)
 
     async def subscribe(self, channel: str) -> _MemorySubscription:

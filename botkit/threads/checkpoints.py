@@ -186,8 +186,9 @@ class ThreadStateMixin:
                 values=compute({} if head is None else head.values), created_at=self.now(),
                 step=step, source=source, run_id=run_id, metadata=dict(metadata or {}),
                 parent_checkpoint_id=None if head is None else head.checkpoint_id)
-            if await self.store.compare_and_set(key, stored, point.to_dict()):
-                await self.store.list_append(keys.checkpoints(thread_id), point.to_dict(),
+            data = point.to_dict()  # the store copies it (or serializes it) each time
+            if await self.store.compare_and_set(key, stored, data):
+                await self.store.list_append(keys.checkpoints(thread_id), data,
                                              max_len=self.checkpoint_limit)
                 self._emit("state_changed", thread_id, None)
                 return point

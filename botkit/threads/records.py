@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from botkit.store.base import canonical_json
+from botkit.store.base import canonical_json, json_copy
 
 __all__ = [
     "Checkpoint",
@@ -116,8 +116,9 @@ class Checkpoint:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["metadata"] = dict(self.metadata)
+        # not asdict (a generic deep copy, slow per run): the values are JSON
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["values"], data["metadata"] = json_copy(self.values), json_copy(dict(self.metadata))
         return data
 
     @classmethod
@@ -166,8 +167,9 @@ class RunRecord:
     checkpoint: Any = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["tool_calls"] = [dict(c) for c in self.tool_calls]
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["tool_calls"] = [json_copy(dict(c)) for c in self.tool_calls]
+        data["checkpoint"] = json_copy(self.checkpoint)
         return data
 
     @classmethod

@@ -7,6 +7,7 @@ leave much of Slack's allowance unused (the adapter finishing far later than Sla
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import pytest
@@ -52,3 +53,24 @@ def test_pacing_uses_nearly_all_of_slacks_allowance(method: str) -> None:
     fastest = (calls - burst) * 60 / per_minute  # what Slack allows at best
     assert sent[burst - 2] == 0.0  # all but one token of the burst at once
     assert sent[-1] <= fastest * 1.05 + 60 / per_minute  # within 5 % (plus the one held back)
+
+
+async def test_waiters_queue_and_only_the_first_one_sleeps() -> None:
+    # a burst of callers on an empty bucket: served in arrival order, and each refill wakes
+    # one waiter, not all of them (they used to all wake and race for every token)
+    looks = [0]
+
+    def clock() -> float:
+        looks[0] += 1
+        return asyncio.get_running_loop().time()
+    pacer = RateLimiter({"chat.update": (6000, 2)}, margin=1.0, headroom=0,
+                        clock=clock).pacer("chat.update")
+    assert pacer is not None
+    order: list[int] = []
+
+    async def call(i: int) -> None:
+        await pacer.take()
+        order.append(i)
+    await asyncio.gather(*(call(i) for i in range(20)))
+    assert order == list(range(20))
+    assert looks[0] <= 4 * 20  # a few clock reads per call, not one per call per refill

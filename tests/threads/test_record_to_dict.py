@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from botkit.threads.records import ThreadRecord
+from botkit.threads.records import Checkpoint, RunRecord, ThreadRecord
 
 
 def record() -> ThreadRecord:
@@ -38,3 +38,26 @@ def test_to_dict_does_not_share_the_records_containers() -> None:
     assert r.metadata["team"] == "ops"
     assert r.conversation["thread"] == "t1"
     assert r.participants == ("U2", "U3")
+
+
+def test_checkpoint_and_run_record_dicts_match_asdict_without_sharing() -> None:
+    point = Checkpoint(checkpoint_id="c1", thread_id="t1", values={"todo": [{"n": 1}]},
+                       created_at=1.0, step=0, source="loop", metadata={"run_status": "x"})
+    run = RunRecord(run_id="r1", thread_id="t1", kind="run", status="completed",
+                    started_at=1.0, ended_at=2.0, tool_calls=({"id": "c", "args": [1]},),
+                    checkpoint={"values": {"a": [1]}})
+    for record in (point, run):
+        expected = dataclasses.asdict(record)
+        if isinstance(record, RunRecord):
+            expected["tool_calls"] = list(expected["tool_calls"])
+        assert record.to_dict() == expected
+    data = point.to_dict()
+    data["values"]["todo"][0]["n"] = 2
+    data["metadata"]["run_status"] = "changed"
+    assert point.values == {"todo": [{"n": 1}]}
+    assert point.metadata == {"run_status": "x"}
+    copied = run.to_dict()
+    copied["tool_calls"][0]["args"].append(2)
+    copied["checkpoint"]["values"]["a"].append(2)
+    assert run.tool_calls[0]["args"] == [1]
+    assert run.checkpoint == {"values": {"a": [1]}}

@@ -159,6 +159,8 @@ class Pacer:
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
     tokens: float = field(init=False)
     updated: float = field(init=False)
+    _queue: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False,
+                                 compare=False)
 
     def __post_init__(self) -> None:
         self.tokens = float(self.burst)
@@ -184,9 +186,14 @@ class Pacer:
         return False
 
     async def take(self) -> None:
-        """Wait for a token (pacing, not polling: sleeps exactly until the next refill)."""
-        while not self.try_take():  # noqa: ASYNC110
-            await asyncio.sleep(max(0.01, (1 - self.tokens) * 60 / self.per_minute))
+        """Wait for a token (pacing, not polling: sleeps exactly until the next refill).
+        Waiters queue first come, first served and only the first one sleeps: a burst of
+        waiters must not all wake at every refill for one of them to win it."""
+        if not self._queue.locked() and self.try_take():
+            return
+        async with self._queue:
+            while not self.try_take():  # noqa: ASYNC110
+                await asyncio.sleep(max(0.01, (1 - self.tokens) * 60 / self.per_minute))
 
 
 # Slack's published limits (per app and workspace; chat.postMessage ~1/s per channel).

@@ -23,6 +23,8 @@ _EVENT_TEXT = ("type", "subtype", "user", "user_id", "channel", "channel_type", 
 _OBJECTS = ("message", "previous_message", "container", "view", "assistant_thread", "item",
             "function_data", "workflow_step", "state", "bot_profile")
 _ID_OBJECTS = ("user", "channel", "team", "enterprise")  # an id string, or {"id": "…"}
+_INNER_TEXT = ("type", "ts", "thread_ts", "user", "channel", "channel_id", "message_ts", "team",
+               "callback_id", "subtype", "bot_id")
 _LISTS = ("authorizations", "actions", "response_urls", "files", "blocks")
 
 
@@ -31,18 +33,21 @@ def _text(value: Any) -> bool:
 
 
 def _object_problem(where: str, obj: Mapping[str, Any], texts: tuple[str, ...]) -> str | None:
+    # runs on every request: only the keys present are looked at (most are absent)
     for key in texts:
-        if not _text(obj.get(key)):
+        value = obj.get(key)
+        if value is not None and not isinstance(value, str):
             return f"{where}{key} is not text"
     for key in _OBJECTS:
         value = obj.get(key)
-        if value is not None and not isinstance(value, Mapping):
+        if value is None:
+            continue
+        if not isinstance(value, Mapping):
             return f"{where}{key} is not an object"
-        if isinstance(value, Mapping):
-            for inner in ("type", "ts", "thread_ts", "user", "channel", "channel_id",
-                          "message_ts", "team", "callback_id", "subtype", "bot_id"):
-                if not _text(value.get(inner)):
-                    return f"{where}{key}.{inner} is not text"
+        for inner in _INNER_TEXT:
+            found = value.get(inner)
+            if found is not None and not isinstance(found, str):
+                return f"{where}{key}.{inner} is not text"
     for key in _ID_OBJECTS:
         value = obj.get(key)
         if isinstance(value, Mapping):

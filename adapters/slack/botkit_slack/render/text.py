@@ -21,6 +21,7 @@ __all__ = [
 ]
 
 _TOKEN = re.compile(r"<([^<>\n]+)>")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MENTION_ID = re.compile(r"<@([UW][A-Z0-9]+)")
 """The user ids a Slack text mentions."""
 
@@ -33,7 +34,7 @@ def escape(text: str) -> str:
 def replace_lone_surrogates(text: str) -> str:
     """``text`` with every unpaired UTF-16 surrogate (a model may emit ``\\ud800``) replaced
     by U+FFFD, so it can be encoded as UTF-8; paired ones become the character they encode."""
-    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+    if text.isascii() or _SURROGATE.search(text) is None:
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
