@@ -122,7 +122,7 @@ class MemoryStore(MemoryStreams):
     async def list_range(self, key: str, start: int = 0, stop: int | None = None) -> list[Any]:
         items = self._list(key)
         first, count = slice_bounds(len(items), start, stop)
-        return json_copy(items[first:first + count])
+        return [json_copy(v) for v in items[first:first + count]]
 
     async def list_len(self, key: str) -> int:
         return len(self._list(key))
