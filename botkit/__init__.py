@@ -9,11 +9,11 @@
         await ctx.thread.run_agent()
 """
 
+import typing as _typing
+
 from botkit import ui
 from botkit.adapter import BaseAdapter, Capabilities, PlatformAdapter, StreamPart, ToolProgress
 from botkit.agents.base import Agent, AgentFactory
-from botkit.agents.http import AgUiHttpAgent
-from botkit.agents.openai import OpenAIChatAgent
 from botkit.agents.pydantic_ai import PydanticAIAgent
 from botkit.agents.scripted import ScriptedAgent
 from botkit.bot import Bot, ContextEntry, create_bot
@@ -84,7 +84,30 @@ from botkit.types import (
     ThreadMessage,
 )
 
+if _typing.TYPE_CHECKING:
+    from botkit.agents.http import AgUiHttpAgent
+    from botkit.agents.openai import OpenAIChatAgent
+
 __version__ = "0.1.0"
+
+# the HTTP agent backends need httpx: loaded when first named (``botkit.AgUiHttpAgent``),
+# so a bot that does not use them does not carry them (startup time and memory)
+_LAZY = {"AgUiHttpAgent": "botkit.agents.http", "OpenAIChatAgent": "botkit.agents.openai"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 _provide_server(_serve_threads_api)  # the threads HTTP API (the edge) serves bots' threads_api
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,7 +35,8 @@ def test_all_lists_every_public_name() -> None:
     # attributes; those are implementation modules, not API. ``ui`` is the exception.
     # (pytest rewrites plugin packages and adds "@py_builtins"-style names: not identifiers)
     submodules = {m.name for m in pkgutil.iter_modules(botkit.__path__)} - {"ui"}
-    public = {n for n in vars(botkit) if n.isidentifier() and not n.startswith("_")}
+    # dir(): names bound on first use (the HTTP agent backends) count too
+    public = {n for n in dir(botkit) if n.isidentifier() and not n.startswith("_")}
     public -= submodules | {"agents"}  # the agents subpackage is reached as botkit.agents
     assert public == set(botkit.__all__) - {"__version__"}
 
@@ -62,3 +65,15 @@ def test_the_sort_check_sees_a_misplaced_name() -> None:
     assert sorted(["Threads", "ThreadStatus"], key=_sort_key) == ["ThreadStatus", "Threads"]
     shuffled = ["ui", "Bot", "__version__", "PER_THREAD"]
     assert sorted(shuffled, key=_sort_key) == ["PER_THREAD", "Bot", "__version__", "ui"]
+
+
+def test_a_slack_bot_on_http_events_does_not_load_what_it_does_not_use() -> None:
+    # startup memory: httpx (the HTTP agent backends), rich (terminal rendering) and the
+    # Socket Mode client are loaded when first used, not by importing botkit or its adapter
+    code = ("import sys, botkit, botkit.testing, botkit_slack.adapter; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'httpx', 'rich'}), "
+            "'slack_sdk.socket_mode' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["[]", "False"]
+    assert botkit.AgUiHttpAgent.__module__ == "botkit.agents.http"  # still there when named

@@ -6,11 +6,33 @@
 - ``ScriptedAgent(rules)``: deterministic and offline, for demos and tests.
 """
 
+import typing as _typing
+
 from botkit.agents.base import Agent, AgentFactory, AgentLike
-from botkit.agents.http import AgUiHttpAgent
-from botkit.agents.openai import OpenAIChatAgent
 from botkit.agents.pydantic_ai import PydanticAIAgent
 from botkit.agents.scripted import ScriptedAgent
+
+if _typing.TYPE_CHECKING:
+    from botkit.agents.http import AgUiHttpAgent
+    from botkit.agents.openai import OpenAIChatAgent
+
+# the HTTP backends need httpx (and what it imports): loaded when first named, so a bot
+# that does not use them does not carry them
+_LAZY = {"AgUiHttpAgent": "botkit.agents.http", "OpenAIChatAgent": "botkit.agents.openai"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __all__ = [
     "AgUiHttpAgent",

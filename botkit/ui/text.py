@@ -11,16 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-
-from rich.color import Color, ColorParseError
-from rich.console import Group, RenderableType
-from rich.markdown import Markdown as RichMarkdown
-from rich.panel import Panel
-from rich.rule import Rule
-from rich.style import Style
-from rich.table import Table as RichTable
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from botkit.ui.binding import wire_value
 from botkit.ui.nodes import (
@@ -39,6 +30,9 @@ from botkit.ui.nodes import (
     Select,
     Table,
 )
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 __all__ = [
     "Choice",
@@ -210,18 +204,23 @@ def pad_cell(cell: str, width: int, align: str) -> str:
     return cell + " " * gap
 
 
-# -- rich -------------------------------------------------------------------------------
+# -- rich (imported when first used: plain rendering, e.g. on Slack, does not load it) ---
 
 
 def render_rich(message: Message) -> RenderableType:
     """A ``rich`` renderable for a terminal: a panel (in the accent colour) holding
     markdown, tables and numbered, styled buttons."""
+    from rich.console import Group
+    from rich.panel import Panel
+
     numbers = iter(numbered_choices(message))
     items = [_rich_block(block, numbers) for block in message.blocks]
     return Panel(Group(*items), border_style=_accent_style(message.accent), padding=(0, 1))
 
 
 def _accent_style(accent: str | None) -> str:
+    from rich.color import Color, ColorParseError
+
     if not accent:
         return "dim"
     accent = _NAMED_ACCENTS.get(accent, accent)
@@ -233,6 +232,12 @@ def _accent_style(accent: str | None) -> str:
 
 
 def _rich_block(block: Block, numbers: Iterator[Choice]) -> RenderableType:
+    from rich.markdown import Markdown as RichMarkdown
+    from rich.rule import Rule
+    from rich.style import Style
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
     if isinstance(block, Header):
         return Text(block.text, style="bold")
     if isinstance(block, Section | Markdown):

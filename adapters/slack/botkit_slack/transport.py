@@ -26,7 +26,6 @@ from typing import Protocol
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
@@ -56,6 +55,9 @@ class Transport(Protocol):
 
 class SocketTransport:
     def __init__(self, app: AsyncApp, app_token: str, client: AsyncWebClient) -> None:
+        # imported here: an app on the HTTP Events API does not load the Socket Mode client
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
         self.handler = AsyncSocketModeHandler(app, app_token, web_client=client)
         self._app_token = app_token
         self._base_url = client.base_url
