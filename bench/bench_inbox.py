@@ -9,10 +9,12 @@ answer, no apology), apologised, left streaming (messages a killed process left 
 closed with a notice (by the drain), and the time to recover (from the new process being
 ready to the last mention settled, or to the last progress when some never settle).
 
-Ack latency: ``--rate`` mentions per second for ``--seconds`` seconds, with and without the
-inbox (on SQLite); p50/p99 of the time from the emulator sending an envelope to its ack.
+Ack latency: ``--rates`` mentions per second (each for ``--seconds`` seconds), with and
+without the inbox, on each of ``--stores``; p50/p99 of the time from the emulator sending an
+envelope to its ack.
 
-    .venv/bin/python bench/bench_inbox.py [--events 200] [--rate 300] [--seconds 3]
+    .venv/bin/python bench/bench_inbox.py [--events 200] [--rates 50 150 300] [--seconds 3]
+        [--stores sqlite redis]     (--events 0: only the ack latencies)
 """
 
 from __future__ import annotations
@@ -82,8 +84,8 @@ async def recovery(kind: str, how: str, events: int, folder: Path) -> dict[str, 
             await _clean_redis(prefix)
 
 
-async def ack_latency(inbox: bool, rate: float, seconds: float, folder: Path
-                      ) -> tuple[float, float, int]:
+async def ack_latency(inbox: bool, rate: float, seconds: float, folder: Path,
+                      kind: str = "sqlite") -> tuple[float, float, int]:
     latencies: list[float] = []
     async with SlackEmulator(config=emulator_config()) as slack:
         def listen(kind: str, obj: Any) -> None:
@@ -91,9 +93,11 @@ async def ack_latency(inbox: bool, rate: float, seconds: float, folder: Path
             if kind == "delivery" and obj.acked and event.get("type") == "app_mention":
                 latencies.append(slack.core.clock.now() - obj.at)
         slack.core.subscribe(listen)
-        store = f"sqlite:///{folder / f'latency-{inbox}.db'}"
+        prefix = f"bench-inbox-{uuid.uuid4().hex[:8]}:"
+        store = (f"sqlite:///{folder / f'latency-{inbox}-{rate:g}.db'}" if kind == "sqlite"
+                 else f"{REDIS_URL}/0?prefix={prefix}")
         extra = () if inbox else ("--no-inbox",)
-        bot = await start_bot(slack, store, folder / f"latency-{inbox}.log",
+        bot = await start_bot(slack, store, folder / f"latency-{kind}-{inbox}-{rate:g}.log",
                               "--turn-seconds", "0.1", *extra)
         try:
             await slack.wait_for_socket()
@@ -103,6 +107,8 @@ async def ack_latency(inbox: bool, rate: float, seconds: float, folder: Path
                 await slack.drain(timeout=60)  # every envelope acked or given up on
         finally:
             await bot.stop(kill=True)  # only the acks are measured here
+            if kind == "redis":
+                await _clean_redis(prefix)
     cuts = statistics.quantiles(latencies, n=100)
     return cuts[49] * 1000, cuts[98] * 1000, len(latencies)
 
@@ -128,18 +134,20 @@ async def main(args: argparse.Namespace) -> None:
                       f"{r['duplicated']:4} {r['lost']:4} {r['apologised']:5} "
                       f"{r['left_streaming']:9} {r['closed_with_notice']:6} "
                       f"{r['recover_s']:9}", flush=True)
-        print(f"\nack latency at {args.rate:g} mentions/s (SQLite, {args.seconds:g} s):")
-        for inbox in (False, True):
-            p50, p99, n = await ack_latency(inbox, args.rate, args.seconds, folder)
-            label = "with the inbox" if inbox else "without      "
-            print(f"  {label}  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  ({n} of "
-                  f"{round(args.rate * args.seconds)} mentions acked)", flush=True)
+        for kind in args.stores:
+            print(f"\nack latency, {kind} store ({args.seconds:g} s per rate):")
+            for rate in args.rates:
+                for inbox in (False, True):
+                    p50, p99, n = await ack_latency(inbox, rate, args.seconds, folder, kind)
+                    label = "with the inbox" if inbox else "without      "
+                    print(f"  {rate:5g}/s {label}  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+                          f"({n} of {round(rate * args.seconds)} mentions acked)", flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=300.0)
+    parser.add_argument("--rates", type=float, nargs="*", default=[50.0, 150.0, 300.0])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--stores", nargs="*", default=["sqlite", "redis"])
     asyncio.run(main(parser.parse_args()))

@@ -14,6 +14,11 @@ noisy machine hurts both alike; every cell shows the range over the runs.
   history calls per turn and translation time.
 
     scripts/dev bench bench_peers [--runs 3] [--mentions 100] [--channels 10] [--quick]
+        [--cpu-only] [--no-core] [--no-chatsdk]
+
+The ``chat-sdk`` port of Vercel Chat is a third contender when installed (the optional
+``bench`` extra: ``pip install -e '.[bench]'``); without it the bench says so and runs the
+other two.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ import aiohttp
 
 HERE = Path(__file__).resolve().parent
 BOTS = HERE / "peer_bots.py"
-KINDS = ("botkit", "bolt")
+KINDS: tuple[str, ...] = ("botkit", "bolt")
+NAMES = {"botkit": "botkit", "bolt": "slack-bolt (hand-written)", "chatsdk": "chat-sdk (py)"}
 END = "END-OF-REPLY"
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -275,17 +281,32 @@ class Cell:
 Table = dict[str, dict[str, Cell]]
 
 
-def print_table(table: Table, extra: list[tuple[str, str]]) -> None:
+def print_table(table: Table, extra: list[tuple[str, str]], kinds: tuple[str, ...]) -> None:
     rows = list(table)
     width = max(len(r) for r in rows + [k for k, _ in extra]) + 2
-    print(f"\n| {'figure':{width}} | {'botkit':>16} | {'slack-bolt (hand-written)':>26} |")
-    print(f"|{'-' * (width + 2)}|{'-' * 18}|{'-' * 28}|")
+    widths = [max(16, len(NAMES[k])) for k in kinds]
+    print(f"\n| {'figure':{width}} | " +
+          " | ".join(f"{NAMES[k]:>{w}}" for k, w in zip(kinds, widths, strict=True)) + " |")
+    print(f"|{'-' * (width + 2)}|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
         cells = table[row]
-        print(f"| {row:{width}} | {cells['botkit'].show(row_digits(row)):>16} | "
-              f"{cells['bolt'].show(row_digits(row)):>26} |")
+        print(f"| {row:{width}} | " + " | ".join(
+            f"{cells[k].show(row_digits(row)):>{w}}" for k, w in zip(kinds, widths, strict=True))
+            + " |")
     for name, value in extra:
-        print(f"| {name:{width}} | {value:>16} | {'':>26} |")
+        print(f"| {name:{width}} | {value:>{widths[0]}} | " +
+              " | ".join(f"{'':>{w}}" for w in widths[1:]) + " |")
+
+
+def contenders() -> tuple[str, ...]:
+    """botkit and Bolt; chat-sdk too when installed (``pip install 'botkit[bench]'``)."""
+    import importlib.util
+
+    if importlib.util.find_spec("chat_sdk") is None:
+        print("chat-sdk is not installed: its column is left out "
+              "(pip install -e '.[bench]' adds it)", flush=True)
+        return KINDS
+    return (*KINDS, "chatsdk")
 
 
 def row_digits(row: str) -> int:
@@ -295,14 +316,15 @@ def row_digits(row: str) -> int:
 
 async def main_async(args: argparse.Namespace) -> None:
     table: Table = {}
+    kinds = contenders() if not args.no_chatsdk else KINDS
 
     def cell(row: str, kind: str) -> Cell:
-        return table.setdefault(row, {k: Cell() for k in KINDS})[kind]
+        return table.setdefault(row, {k: Cell() for k in kinds})[kind]
 
     rates = [50, 150, 300] if not args.quick else [50, 300]
     async with emulator_process() as emu:
         for run in range(args.runs):
-            order = KINDS if run % 2 == 0 else KINDS[::-1]
+            order = kinds[run % len(kinds):] + kinds[:run % len(kinds)]  # each goes first once
             for kind in order:
                 for mode in ("oneshot", "stream"):
                     cpu, rss, done = await cpu_per_mention(emu, kind, mode, args)
@@ -310,6 +332,8 @@ async def main_async(args: argparse.Namespace) -> None:
                     cell(f"peak RSS MB ({mode})", kind).add(rss)
                     print(f"run {run + 1} {kind} {mode}: {cpu:.2f} ms/mention, "
                           f"{rss:.0f} MB, {done}/{args.mentions} replies", flush=True)
+            if args.cpu_only:
+                continue
             for kind in order:
                 for rate in rates:
                     p50, p99 = await ack_latency(emu, kind, rate, args)
@@ -327,17 +351,17 @@ async def main_async(args: argparse.Namespace) -> None:
                 print(f"run {run + 1} {kind} limits: {took:.2f} s, {limited} x 429, "
                       f"{done} replies; first text {latency:.2f} s", flush=True)
     for mode in ("oneshot", "stream"):
-        mine, bolt = table[f"CPU ms/mention, {mode}"].values()
-        ratio = table.setdefault(f"CPU ratio to Bolt, {mode}", {k: Cell() for k in KINDS})
-        for a, b in zip(mine.values, bolt.values, strict=True):
-            ratio["botkit"].add(a / b)
-            ratio["bolt"].add(1.0)
+        cpu = table[f"CPU ms/mention, {mode}"]
+        ratio = table.setdefault(f"CPU ratio to Bolt, {mode}", {k: Cell() for k in kinds})
+        for kind in kinds:  # run by run: each against the Bolt run next to it
+            for a, b in zip(cpu[kind].values, cpu["bolt"].values, strict=True):
+                ratio[kind].add(a / b)
     extra: list[tuple[str, str]] = []
-    if not args.no_core:
+    if not args.no_core and not args.cpu_only:
         extra = await core_figures(args)
     print(f"\n{args.runs} runs each, alternating; ranges are min–max over the runs "
           f"({args.mentions} mentions over {args.channels} channels).")
-    print_table(table, extra)
+    print_table(table, extra, kinds)
 
 
 async def core_figures(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -365,6 +389,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--quick", action="store_true", help="fewer rates (a smoke run)")
     parser.add_argument("--no-core", action="store_true", help="skip the in-process figures")
+    parser.add_argument("--no-chatsdk", action="store_true", help="leave chat-sdk out")
+    parser.add_argument("--cpu-only", action="store_true",
+                        help="only the CPU and RSS rows (the quickest comparison)")
     args = parser.parse_args()
     asyncio.run(main_async(args))
 

@@ -1,6 +1,6 @@
 """The bots ``bench_peers`` compares, each run in its own process (HTTP Events API mode).
 
-    python adapters/slack/bench/peer_bots.py botkit|bolt oneshot|stream \
+    python adapters/slack/bench/peer_bots.py botkit|bolt|chatsdk oneshot|stream \
         --api SLACK_API_URL --token xoxb-… --secret SIGNING_SECRET [--word-delay 0]
 
 With ``BENCH_PROFILE=FILE`` the bot runs under cProfile (CPU time) and writes its stats there.
@@ -8,7 +8,8 @@ It serves events on 127.0.0.1 (a free port), prints ``PORT=<n>`` once ready and 
 stdin closes. Both answer an @-mention in its thread with the same words: ``oneshot`` in one
 message, ``stream`` word by word through Slack's streaming methods (``chat.startStream`` /
 ``appendStream`` / ``stopStream``). The Bolt bot makes the Slack calls botkit makes for the
-same turn (it reads the thread first, as an agent needs its history), by hand.
+same turn (it reads the thread first, as an agent needs its history), by hand. ``chatsdk``
+is the ``chat-sdk`` port of Vercel Chat (the optional ``bench`` extra) doing the same.
 """
 
 from __future__ import annotations
@@ -108,9 +109,52 @@ async def run_bolt(args: argparse.Namespace) -> None:
         await runner.cleanup()
 
 
+async def run_chatsdk(args: argparse.Namespace) -> None:
+    """The ``chat-sdk`` Python port of Vercel Chat (``pip install 'botkit[bench]'``)."""
+    from aiohttp import web
+    from chat_sdk import Chat, MemoryStateAdapter
+    from chat_sdk.adapters.slack import create_slack_adapter
+    from chat_sdk.adapters.slack.types import SlackAdapterConfig
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    adapter = create_slack_adapter(SlackAdapterConfig(bot_token=args.token,
+                                                      signing_secret=args.secret))
+    # the port has no setting for Slack's API URL: its client for the token is the
+    # emulator's (it caches one client per token and reuses it)
+    adapter._client_cache[args.token] = AsyncWebClient(token=args.token, base_url=args.api)
+    chat = Chat(adapters={"slack": adapter}, state=MemoryStateAdapter(), user_name="bench",
+                logger="error")
+    delay = args.word_delay if args.mode == "stream" else 0.0
+
+    @chat.on_mention
+    async def mention(thread: Any, message: Any, *_: Any) -> None:
+        await thread.refresh()  # reads the thread (conversations.replies), as the others do
+        await thread.post(ANSWER if args.mode == "oneshot" else _words(delay))
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        answer = await chat.webhooks["slack"](request)
+        return web.Response(text=answer.get("body") or "", status=answer.get("status", 200),
+                            headers=answer.get("headers"))
+
+    await chat.initialize()
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", handle)
+    runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    print(f"PORT={runner.addresses[0][1]}", flush=True)
+    try:
+        await _until_stdin_closes()
+    finally:
+        await runner.cleanup()
+
+
+RUNNERS = {"botkit": run_botkit, "bolt": run_bolt, "chatsdk": run_chatsdk}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("kind", choices=["botkit", "bolt"])
+    parser.add_argument("kind", choices=sorted(RUNNERS))
     parser.add_argument("mode", choices=["oneshot", "stream"])
     parser.add_argument("--api", required=True)
     parser.add_argument("--token", required=True)
@@ -121,7 +165,7 @@ def main() -> None:
     logging.getLogger("slack_bolt").setLevel(logging.CRITICAL)
     profile = os.environ.get("BENCH_PROFILE")  # a file for cProfile stats of this bot
     if not profile:
-        asyncio.run(run_botkit(args) if args.kind == "botkit" else run_bolt(args))
+        asyncio.run(RUNNERS[args.kind](args))
         return
     import cProfile
     import time
@@ -129,8 +173,7 @@ def main() -> None:
     # CPU time, not wall time: a wall clock would charge the bot for the moments the
     # emulator (or anything else on the machine) held the CPU while it waited
     profiler = cProfile.Profile(time.process_time)
-    profiler.runctx("asyncio.run(run_botkit(args) if args.kind == 'botkit' else "
-                    "run_bolt(args))", globals(), {"args": args})
+    profiler.runctx("asyncio.run(RUNNERS[args.kind](args))", globals(), {"args": args})
     profiler.dump_stats(profile)
 
 
