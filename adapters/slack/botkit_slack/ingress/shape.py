@@ -32,8 +32,43 @@ def _text(value: Any) -> bool:
     return value is None or isinstance(value, str)
 
 
+def _kinds(texts: tuple[str, ...]) -> dict[str, str]:
+    """What each checked key must be (text wins over the other kinds, as in the checks)."""
+    kinds = {key: "list" for key in _LISTS}
+    kinds.update({key: "id" for key in _ID_OBJECTS})
+    kinds.update({key: "object" for key in _OBJECTS})
+    kinds.update({key: "text" for key in texts})
+    return kinds
+
+
+def _looks_fine(obj: Mapping[str, Any], kinds: Mapping[str, str]) -> bool:
+    """The common case, in one pass over the keys ``obj`` has: nothing to report."""
+    for key, value in obj.items():
+        kind = kinds.get(key)
+        if kind is None or value is None or (kind == "text" and isinstance(value, str)):
+            continue
+        if kind == "object":
+            if not isinstance(value, Mapping) or any(
+                    (v := value.get(inner)) is not None and not isinstance(v, str)
+                    for inner in _INNER_TEXT):
+                return False
+        elif kind == "id":
+            if not (isinstance(value, str) or (isinstance(value, Mapping) and
+                                                _text(value.get("id")))):
+                return False
+        elif kind == "list":
+            if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+                return False
+        else:
+            return False
+    return True
+
+
 def _object_problem(where: str, obj: Mapping[str, Any], texts: tuple[str, ...]) -> str | None:
-    # runs on every request: only the keys present are looked at (most are absent)
+    # runs on every request: one pass over the keys present (most checked keys are absent);
+    # only a payload with a problem is walked in the order the message names
+    if _looks_fine(obj, _TOP_KINDS if texts is _TEXT else _EVENT_KINDS):
+        return None
     for key in texts:
         value = obj.get(key)
         if value is not None and not isinstance(value, str):
@@ -61,6 +96,10 @@ def _object_problem(where: str, obj: Mapping[str, Any], texts: tuple[str, ...]) 
                                   not all(isinstance(v, Mapping) for v in value)):
             return f"{where}{key} is not a list of objects"
     return None
+
+
+_TOP_KINDS = _kinds(_TEXT)
+_EVENT_KINDS = _kinds(_EVENT_TEXT)
 
 
 def payload_problem(body: Any) -> str | None:

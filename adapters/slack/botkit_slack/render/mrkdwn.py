@@ -7,6 +7,7 @@ half-streamed chunk needs so that a fence or a bold run does not swallow what fo
 
 from __future__ import annotations
 
+import functools
 import re
 
 from botkit.ui.text import display_width, pad_cell
@@ -69,6 +70,7 @@ def _escape_text(s: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=64)  # a reply converts the same text for blocks and fallback
 def markdown_to_mrkdwn(md: str) -> str:
     """Convert Markdown to Slack mrkdwn (bold, italic, strike, headings, links, bullets,
     quotes, GFM tables as aligned monospace); code is left as written, only escaped."""
