@@ -5,7 +5,9 @@ The Slack emulator runs in its own process, each bot in another (HTTP Events API
 CPU time and peak RSS from /proc. Contenders alternate run by run (``--runs`` each), so a
 noisy machine hurts both alike; every cell shows the range over the runs.
 
-- CPU ms per mention: 100 mentions over 10 channels, rate limits off, one-shot and streamed.
+- CPU ms per mention: 100 mentions over 10 channels at once, rate limits off, one-shot and
+  streamed; the same with botkit's pacing off (``unpaced``: the others do not pace); and 50
+  mentions arriving at 5/s (``steady``: within Slack's limits, nobody waits).
 - Ack p50/p99 at 50/150/300 events/s: the emulator's delivery to the app's HTTP 200.
 - Peak RSS of the bot process (VmHWM) after those runs.
 - Under Slack's limits (the emulator enforces them): 429s and the time until all 100 replies.
@@ -122,10 +124,11 @@ class Bot:
 
 @contextlib.asynccontextmanager
 async def bot_process(emu: Emulator, kind: str, mode: str,
-                      word_delay: float = 0.0) -> AsyncIterator[Bot]:
+                      word_delay: float = 0.0, *, unpaced: bool = False) -> AsyncIterator[Bot]:
     child = await asyncio.create_subprocess_exec(
         sys.executable, str(BOTS), kind, mode, "--api", emu.api, "--token", emu.token,
         "--secret", emu.secret, "--word-delay", str(word_delay),
+        *(["--unpaced"] if unpaced else []),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     assert child.stdout is not None
     assert child.stdin is not None
@@ -194,16 +197,36 @@ async def burst(emu: Emulator, rooms: list[str], mentions: int,
     return (max(finished) - started if finished else float("nan")), len(finished)
 
 
-async def cpu_per_mention(emu: Emulator, kind: str, mode: str, args: argparse.Namespace
-                          ) -> tuple[float, float, int]:
-    """(CPU ms per mention, peak RSS MB, replies)."""
+async def cpu_per_mention(emu: Emulator, kind: str, mode: str, args: argparse.Namespace,
+                          *, unpaced: bool = False) -> tuple[float, float, int]:
+    """(CPU ms per mention, peak RSS MB, replies): ``--mentions`` at once."""
     rooms = await fresh_workspace(emu, args.channels, limits=False)
-    async with bot_process(emu, kind, mode) as bot:
+    async with bot_process(emu, kind, mode, unpaced=unpaced) as bot:
         await burst(emu, rooms, 10, args.timeout)  # warm up (imports, pools, caches)
         before = cpu_seconds(bot.pid)
         _, done = await burst(emu, rooms, args.mentions, args.timeout)
         used = cpu_seconds(bot.pid) - before
         return used * 1000 / args.mentions, peak_rss_mb(bot.pid), done
+
+
+async def cpu_steady(emu: Emulator, kind: str, mode: str, args: argparse.Namespace
+                     ) -> tuple[float, int]:
+    """(CPU ms per mention, replies): ``--steady-mentions`` arriving at ``--steady-rate``
+    per second, within Slack's limits (no bot waits on pacing), as traffic usually comes."""
+    rooms = await fresh_workspace(emu, args.channels, limits=False)
+    async with bot_process(emu, kind, mode) as bot:
+        await burst(emu, rooms, 10, args.timeout)
+        before = cpu_seconds(bot.pid)
+        started, asks = time.monotonic(), []
+        for i in range(args.steady_mentions):
+            delay = started + i / args.steady_rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            asks.append(asyncio.ensure_future(mention(emu, rooms[i % len(rooms)], i)))
+        asked = await asyncio.gather(*asks)
+        done = await asyncio.gather(*(replied(emu, a, args.timeout) for a in asked))
+        used = cpu_seconds(bot.pid) - before
+        return used * 1000 / args.steady_mentions, sum(d is not None for d in done)
 
 
 async def ack_latency(emu: Emulator, kind: str, rate: int, args: argparse.Namespace
@@ -332,6 +355,21 @@ async def main_async(args: argparse.Namespace) -> None:
                     cell(f"peak RSS MB ({mode})", kind).add(rss)
                     print(f"run {run + 1} {kind} {mode}: {cpu:.2f} ms/mention, "
                           f"{rss:.0f} MB, {done}/{args.mentions} replies", flush=True)
+                    # botkit paces its calls at Slack's limits, so its burst spreads over
+                    # seconds (and costs more CPU: work done in many small wake-ups); the
+                    # others do not pace, so their burst row is also their unpaced one
+                    if kind == "botkit":
+                        cpu, _, done = await cpu_per_mention(emu, kind, mode, args,
+                                                             unpaced=True)
+                    cell(f"CPU ms/mention, {mode}, burst unpaced", kind).add(cpu)
+                    print(f"run {run + 1} {kind} {mode} unpaced: {cpu:.2f} ms/mention, "
+                          f"{done} replies", flush=True)
+                    if args.steady_mentions:
+                        cpu, done = await cpu_steady(emu, kind, mode, args)
+                        cell(f"CPU ms/mention, {mode}, steady {args.steady_rate:g}/s",
+                             kind).add(cpu)
+                        print(f"run {run + 1} {kind} {mode} at {args.steady_rate:g}/s: "
+                              f"{cpu:.2f} ms/mention, {done} replies", flush=True)
             if args.cpu_only:
                 continue
             for kind in order:
@@ -350,9 +388,10 @@ async def main_async(args: argparse.Namespace) -> None:
                 cell("first text of a slow stream, s", kind).add(latency)
                 print(f"run {run + 1} {kind} limits: {took:.2f} s, {limited} x 429, "
                       f"{done} replies; first text {latency:.2f} s", flush=True)
-    for mode in ("oneshot", "stream"):
-        cpu = table[f"CPU ms/mention, {mode}"]
-        ratio = table.setdefault(f"CPU ratio to Bolt, {mode}", {k: Cell() for k in kinds})
+    for row in [r for r in table if r.startswith("CPU ms/mention")]:
+        cpu = table[row]
+        name = row.replace("CPU ms/mention", "CPU ratio to Bolt")
+        ratio = table.setdefault(name, {k: Cell() for k in kinds})
         for kind in kinds:  # run by run: each against the Bolt run next to it
             for a, b in zip(cpu[kind].values, cpu["bolt"].values, strict=True):
                 ratio[kind].add(a / b)
@@ -390,6 +429,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer rates (a smoke run)")
     parser.add_argument("--no-core", action="store_true", help="skip the in-process figures")
     parser.add_argument("--no-chatsdk", action="store_true", help="leave chat-sdk out")
+    parser.add_argument("--steady-rate", type=float, default=5.0)
+    parser.add_argument("--steady-mentions", type=int, default=50,
+                        help="mentions at --steady-rate for the steady CPU rows (0: none)")
     parser.add_argument("--cpu-only", action="store_true",
                         help="only the CPU and RSS rows (the quickest comparison)")
     args = parser.parse_args()

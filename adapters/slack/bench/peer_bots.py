@@ -42,6 +42,11 @@ async def run_botkit(args: argparse.Namespace) -> None:
     from botkit import TurnContext, create_bot
     from botkit.testing import Rule, Say, ScriptedAgent
     from botkit_slack.adapter import SlackAdapter
+    from botkit_slack.client import DEFAULT_LIMITS
+
+    # --unpaced: the adapter does not pace its calls (as the other bots): for comparing CPU
+    # on a burst without botkit spreading its replies over Slack's limits
+    unpaced = {method: (1e9, 10**6) for method in DEFAULT_LIMITS}
 
     delay = args.word_delay if args.mode == "stream" else 0.0
     agent = ScriptedAgent([Rule(r".", Say(ANSWER, delay=delay))])
@@ -54,7 +59,8 @@ async def run_botkit(args: argparse.Namespace) -> None:
     adapter = SlackAdapter(bot_token=args.token, signing_secret=args.secret, base_url=args.api,
                            socket_mode=False, host="127.0.0.1", port=0,
                            streaming="native" if args.mode == "stream" else "edits",
-                           thinking_status=None, first_post_delay=0.0)
+                           thinking_status=None, first_post_delay=0.0,
+                           rate_limits=unpaced if args.unpaced else None)
     bot.adapters = [adapter]
     await bot.start()
     print(f"PORT={adapter.port}", flush=True)
@@ -160,6 +166,7 @@ def main() -> None:
     parser.add_argument("--token", required=True)
     parser.add_argument("--secret", required=True)
     parser.add_argument("--word-delay", type=float, default=0.0)
+    parser.add_argument("--unpaced", action="store_true", help="botkit: no pacing of calls")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("slack_bolt").setLevel(logging.CRITICAL)
