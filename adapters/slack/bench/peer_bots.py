@@ -129,7 +129,7 @@ async def run_chatsdk(args: argparse.Namespace) -> None:
     # emulator's (it caches one client per token and reuses it)
     adapter._client_cache[args.token] = AsyncWebClient(token=args.token, base_url=args.api)
     chat = Chat(adapters={"slack": adapter}, state=MemoryStateAdapter(), user_name="bench",
-                logger="error")
+                logger="silent")
     delay = args.word_delay if args.mode == "stream" else 0.0
 
     @chat.on_mention
