@@ -144,6 +144,8 @@ class WebAdapter(BaseAdapter):
         server, self._server = self._server, None
         if server is not None:
             await server.stop()
+        if self._engine is not None:
+            await self._engine.close()
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.cancel()
@@ -335,10 +337,10 @@ class WebAdapter(BaseAdapter):
                      ) -> AsyncIterator[agui.BaseEvent]:
         """The run's AG-UI events (from event number ``after``) that ``viewer`` (a user
         id; default the run's user) may see, until it ends."""
-        feed = self.engine.feeds.get(run.run_id)
+        feed = await self.engine.feed_for(run)
         if feed is None:
-            raise NotFound(f"run {run.run_id!r} is not followable here (it ran in another "
-                           "process, or too long ago)")
+            raise NotFound(f"run {run.run_id!r} ended too long ago to follow: read the "
+                           "thread's messages")
         who = viewer if viewer is not None else (run.user.id if run.user else None)
         async for item in feed.follow(after, viewer=who):
             if item is not None:

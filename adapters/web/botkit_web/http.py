@@ -140,10 +140,7 @@ class WebRoutes:
             raise ThreadQueryError([("stream_mode", f"unknown mode {m!r}")
                                     for m in sorted(unknown)])
         after = parse_last_event_id(request.headers.get("Last-Event-ID"))
-        feed = self.adapter.engine.feeds.get(run.run_id)
-        if feed is None and not run.finished:  # answered before any byte of a stream
-            raise NotFound(f"run {run.run_id!r} goes on in another process: join it there, "
-                           "or wait for it with GET .../join")
+        feed = await self.adapter.engine.feed_for(run)  # here, or mirrored from elsewhere
         cancel = request.query.get("cancel_on_disconnect") in ("1", "true")
         return await stream_langgraph(request, self.adapter, run, feed, modes,
                                       viewer=user.id, after=after,
