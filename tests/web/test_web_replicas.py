@@ -56,7 +56,8 @@ async def replica_process(url: str) -> AsyncIterator[str]:
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-c", REPLICA, str(Path(__file__).parent), url,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env={**os.environ})
-    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout is not None
+    assert child.stdin is not None
     try:
         line = await asyncio.wait_for(child.stdout.readline(), 60)
         assert line.startswith(b"http"), f"replica B did not start: {line!r}"
