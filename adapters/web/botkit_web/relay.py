@@ -61,6 +61,10 @@ class FeedRelay:
         """Append the end (the run's final record) and wait until everything is stored."""
         self._queue.put_nowait({"end": run.to_store()})
         self._kick()
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Wait until every event put so far is stored (or failed to be)."""
         await self._queue.join()
 
     def _kick(self) -> None:
@@ -102,7 +106,7 @@ class Mirrors:
         self.streams = store if isinstance(store, Streams) else None
         self.feeds, self.runs = feeds, runs
         self.block, self.idle = block, idle
-        self._readers: dict[str, asyncio.Task[None]] = {}
+        self._readers: dict[str, tuple[asyncio.Task[None], RunFeed]] = {}
 
     def relay(self, run: WebRun) -> FeedRelay | None:
         """The relay of a run starting here (None on a store without streams)."""
@@ -123,8 +127,8 @@ class Mirrors:
         if (found := self.feeds.get(run.run_id)) is not None:  # made while we looked
             return found
         feed = self.feeds.open(run)
-        self._readers[run.run_id] = asyncio.create_task(
-            self._mirror(self.streams, feed), name=f"web-mirror-{run.run_id}")
+        self._readers[run.run_id] = (asyncio.create_task(
+            self._mirror(self.streams, feed), name=f"web-mirror-{run.run_id}"), feed)
         return feed
 
     async def _mirror(self, streams: Streams, feed: RunFeed) -> None:
@@ -175,8 +179,11 @@ class Mirrors:
     async def close(self) -> None:
         """Stop every mirror (the adapter stops); their followers get the end."""
         readers = list(self._readers.values())
-        for task in readers:
+        for task, _ in readers:
             task.cancel()
-        for task in readers:
+        for task, feed in readers:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if not feed.done:  # cancelled before it began
+                self.feeds.drop(feed.run.run_id, feed)
+                await feed.close(feed.run)
