@@ -1,5 +1,6 @@
 """The relay of run events through the store, and the mirrors that follow it: numbers kept
-across processes (even when the stream dropped its oldest events), a store that fails does
+across processes (even when the stream dropped its oldest entries), bursts stored as one
+entry, a store that fails does
 not hold up the run, a mirror ends when the run's record says it ended, and a mirror nobody
 follows stops reading."""
 
@@ -39,9 +40,11 @@ async def test_a_mirror_keeps_the_owners_numbers_even_after_a_trim() -> None:
     store = MemoryStore()
     run = _run()
     await RunLog(store).add(run)
-    owner = RunFeed(run, FeedRelay(store, feed_key("t", "r1"), max_len=3))
+    relay = FeedRelay(store, feed_key("t", "r1"), max_len=3)
+    owner = RunFeed(run, relay)
     for i in range(5):
         await owner.publish(_text(i), visible_to="bob" if i == 4 else None)
+        await relay.flush()  # one entry each
     await owner.close(run.moved("success"))  # the stream keeps the newest 3 entries
     mirror = await Mirrors(store, Feeds(), RunLog(store), block=0.05).feed(run)
     assert mirror is not None
@@ -63,7 +66,7 @@ class LosesEnds(MemoryStore):
 
     async def stream_add(self, stream: str, data: Any, *, max_len: int | None = None
                          ) -> StreamId:
-        if "end" in data:
+        if any("end" in item for item in data["items"]):
             raise ConnectionError("the store went away")
         return await super().stream_add(stream, data, max_len=max_len)
 
@@ -72,12 +75,14 @@ async def test_a_lost_end_neither_holds_up_the_run_nor_its_followers_elsewhere()
     store = LosesEnds()
     runs, run = RunLog(store), _run()
     await runs.add(run)
-    owner = RunFeed(run, FeedRelay(store, feed_key("t", "r1")))
+    relay = FeedRelay(store, feed_key("t", "r1"))
+    owner = RunFeed(run, relay)
     await owner.publish(agui.RunStartedEvent(thread_id="t", run_id="r1"))
     mirror = await Mirrors(store, Feeds(), runs, block=0.05).feed(run)
     assert mirror is not None
     following = asyncio.create_task(_all(mirror))
     await owner.publish(_text(1))
+    await relay.flush()
     await owner.close(run.moved("success"))  # the end is lost, the close returns
     assert owner.done
     await runs.save(run.moved("success"))
@@ -111,3 +116,18 @@ async def test_without_stored_events_a_finished_run_has_no_feed_elsewhere() -> N
     run = _run().moved("success")
     await RunLog(store).add(run)
     assert await Mirrors(store, Feeds(), RunLog(store)).feed(run) is None
+
+
+async def test_a_burst_is_stored_as_one_entry_and_mirrored_in_order() -> None:
+    store = MemoryStore()
+    run = _run()
+    await RunLog(store).add(run)
+    owner = RunFeed(run, FeedRelay(store, feed_key("t", "r1")))
+    for i in range(50):
+        await owner.publish(_text(i))
+    await owner.close(run.moved("success"))
+    assert await store.stream_len(feed_key("t", "r1")) < 50
+    mirror = await Mirrors(store, Feeds(), RunLog(store), block=0.05).feed(run)
+    assert mirror is not None
+    got = await _all(mirror)
+    assert [(n, e.delta) for n, e in got] == [(i + 1, f"part {i}") for i in range(50)]

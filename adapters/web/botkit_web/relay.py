@@ -3,7 +3,8 @@
 The process running a run keeps its ``RunFeed`` (the fast path: its own streams follow it in
 memory) and a ``FeedRelay`` appends each event, then the run's end, to the run's store
 stream (``web:feed:<thread>:<run>``: Redis Streams on Redis, a table on SQLite), in order,
-from a background task, so the run never waits for the store.
+from a background task, so the run never waits for the store; events that pile up while an
+append goes are stored together as the next entry.
 
 Another process asked to follow the run (a LangGraph join, ``adapter.follow``) makes a
 *mirror*: a ``RunFeed`` of its own, filled by one reader per run that tails the stream
@@ -12,7 +13,7 @@ process follows the mirror, so a hundred followers cost one reader. Events keep 
 numbers, so a client that reconnects to another replica with ``Last-Event-ID`` gets exactly
 what it missed. A finished run replays in full from the stream while it is among its
 thread's newest ``KEEP_RELAYED`` runs (older runs' streams are dropped; a join then gets
-the final values only). A stream keeps a run's newest ``RELAY_MAX_LEN`` events.
+the final values only). A stream keeps a run's newest ``RELAY_MAX_LEN`` entries.
 
 A mirror ends with the run's end entry; if the end never comes (the relay could not store
 it) the mirror ends once the run's record says it finished. A mirror nobody has followed for
@@ -73,29 +74,33 @@ class FeedRelay:
                 self._write(), name=f"web-relay-{self.key}")
 
     async def _write(self) -> None:
+        """Store what is queued, as one entry per append (a burst becomes one entry)."""
         while not self._queue.empty():
-            data = self._queue.get_nowait()
+            batch = [self._queue.get_nowait() for _ in range(self._queue.qsize())]
             try:
-                await self.store.stream_add(self.key, data, max_len=self.max_len)
+                await self.store.stream_add(self.key, {"items": batch}, max_len=self.max_len)
             except Exception:
-                log.warning("an event of %s could not be stored; followers in other "
-                            "processes miss it", self.key, exc_info=True)
+                log.warning("%d events of %s could not be stored; followers in other "
+                            "processes miss them", len(batch), self.key, exc_info=True)
             finally:
-                self._queue.task_done()
+                for _ in batch:
+                    self._queue.task_done()
 
 
-def _item(entry: StreamEntry) -> FeedItem | WebRun | None:
-    """A stored entry as the feed item or, for the end, the run's final record."""
-    data = entry.data
-    try:
-        if "end" in data:
-            return WebRun.from_store(data["end"])
-        visible_to = data.get("to")
-        return FeedItem(int(data["n"]), _EVENT.validate_python(data["event"]),
-                        visible_to if isinstance(visible_to, str) else None)
-    except (KeyError, TypeError, ValueError, ValidationError):
-        log.warning("unreadable run event %s skipped", entry.id)
-        return None
+def _items(entry: StreamEntry) -> list[FeedItem | WebRun]:
+    """A stored entry's feed items and, for the end, the run's final record."""
+    found: list[FeedItem | WebRun] = []
+    for data in entry.data.get("items", ()) if isinstance(entry.data, dict) else ():
+        try:
+            if "end" in data:
+                found.append(WebRun.from_store(data["end"]))
+                continue
+            visible_to = data.get("to")
+            found.append(FeedItem(int(data["n"]), _EVENT.validate_python(data["event"]),
+                                  visible_to if isinstance(visible_to, str) else None))
+        except (KeyError, TypeError, ValueError, ValidationError):
+            log.warning("an unreadable run event in %s skipped", entry.id)
+    return found
 
 
 class Mirrors:
@@ -149,11 +154,10 @@ class Mirrors:
                     continue
                 for entry in batch:
                     cursor = entry.id
-                    item = _item(entry)
-                    if isinstance(item, WebRun):
-                        await feed.close(item)
-                        return
-                    if item is not None:
+                    for item in _items(entry):
+                        if isinstance(item, WebRun):
+                            await feed.close(item)
+                            return
                         await feed.publish(item.event, visible_to=item.visible_to,
                                            number=item.number)
         finally:
