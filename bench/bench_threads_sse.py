@@ -11,8 +11,9 @@ p50/p99 (event made in B, read by a subscriber's socket):
   N subscribers through per-subscriber queues (the HTTP floor, no botkit).
 
 Then runs/s over HTTP with a fast bot (one short post per run), ``--clients`` callers each on
-its own thread: ``POST /runs/wait`` on B; ``POST /runs/stream`` on B (the stream in the
-owning process); ``POST /runs`` on B and ``GET .../stream`` on A (followed across processes).
+its own thread: ``POST /runs/wait`` on a bot whose runs are not relayed (the peer: what the
+relay costs); the same on B; ``POST /runs/stream`` on B (the stream in the owning process);
+``POST /runs`` on B and ``GET .../stream`` on A (followed across processes).
 
 The run emits ``--events`` text deltas paced at ``--rate`` per second, each carrying the time
 it was made; subscribers are connected before it starts. The subscribers run in this
@@ -44,7 +45,7 @@ GO = "bench:go:"
 
 
 # -- the processes --------------------------------------------------------------------
-async def serve_bot(url: str) -> None:
+async def serve_bot(url: str, relay: bool = True) -> None:
     from botkit import create_bot
     from botkit.store import store_from_url
     from botkit_web import WebAdapter
@@ -72,6 +73,8 @@ async def serve_bot(url: str) -> None:
                 yield f"{time.time():.6f} "
         await thread.stream(parts())
     await bot.start()
+    if not relay:  # the peer: runs followed in this process only
+        adapter.engine.mirrors.streams = None
     print(adapter.url, flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     await bot.stop()
@@ -238,6 +241,7 @@ async def bench_store(kind: str, url: str, options: argparse.Namespace) -> None:
     b, b_url = await spawn("--serve", url)
     a, a_url = await spawn("--serve", url)
     base, base_url = await spawn("--baseline")
+    plain, plain_url = await spawn("--serve", url, "--no-relay")
     store = store_from_url(url)
     body = {"if_not_exists": "create", "input": {"messages": [{"role": "user",
                                                                 "content": "hi"}]}}
@@ -274,6 +278,12 @@ async def bench_store(kind: str, url: str, options: argparse.Namespace) -> None:
                 async with http.get(f"{a_url}/threads/{tid}/runs/{run['run_id']}/stream",
                                     params={"stream_mode": "values"}) as r:
                     assert await drain(r) == "event: end"
+            async def wait_plain(tid: str) -> None:
+                async with http.post(f"{plain_url}/threads/{tid}/runs/wait", json=body) as r:
+                    r.raise_for_status()
+                    await r.read()
+            await runs_per_second("POST /runs/wait, relay off (peer)", options.runs,
+                                  options.clients, wait_plain)
             await runs_per_second("POST /runs/wait on B", options.runs, options.clients,
                                   wait)
             await runs_per_second("POST /runs/stream on B", options.runs, options.clients,
@@ -281,7 +291,7 @@ async def bench_store(kind: str, url: str, options: argparse.Namespace) -> None:
             await runs_per_second("POST /runs on B + stream on A", options.runs,
                                   options.clients, stream_across)
     finally:
-        for child in (a, b, base):
+        for child in (a, b, base, plain):
             await stop(child)
         await store.close()
 
@@ -312,9 +322,10 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-relay", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.serve:
-        asyncio.run(serve_bot(options.serve))
+        asyncio.run(serve_bot(options.serve, relay=not options.no_relay))
     elif options.baseline:
         asyncio.run(serve_baseline())
     else:

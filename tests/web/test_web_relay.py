@@ -32,7 +32,7 @@ async def _all(feed: RunFeed, after: int = 0) -> list[tuple[int, Any]]:
     async with asyncio.timeout(20):
         async for item in feed.follow(after):
             if item is not None:
-                got.append((item[0], item[1]))
+                got.append((item.number, item.event))
     return got
 
 
@@ -51,7 +51,7 @@ async def test_a_mirror_keeps_the_owners_numbers_even_after_a_trim() -> None:
     assert [(n, e.delta) for n, e in await _all(mirror)] == [(4, "part 3")]  # 5 is bob's
     assert [n for n, _ in await _all(mirror, after=3)] == [4]
     assert mirror.run.status == "success"
-    bob = [n async for n, _ in _numbers(mirror.follow(viewer="bob"))]
+    bob = [i.number async for i in _numbers(mirror.follow(viewer="bob"))]
     assert bob == [4, 5]
 
 

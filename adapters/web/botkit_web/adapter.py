@@ -344,7 +344,7 @@ class WebAdapter(BaseAdapter):
         who = viewer if viewer is not None else (run.user.id if run.user else None)
         async for item in feed.follow(after, viewer=who):
             if item is not None:
-                yield item[1]
+                yield item.event
 
 
 def _surface(conversation: Conversation) -> RunSurface | None:

@@ -53,9 +53,7 @@ class FeedRelay:
         self._writer: asyncio.Task[None] | None = None
 
     def put(self, item: FeedItem) -> None:
-        self._queue.put_nowait({
-            "n": item.number, "to": item.visible_to,
-            "event": item.event.model_dump(mode="json", by_alias=True, exclude_none=True)})
+        self._queue.put_nowait({"n": item.number, "to": item.visible_to, "event": item.data})
         self._kick()
 
     async def close(self, run: WebRun) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import time
 import uuid
 from collections import OrderedDict
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import ag_ui.core as agui
+from ag_ui.encoder import EventEncoder
 from pydantic import BaseModel, ConfigDict, Field
 
 from botkit.store.base import StateStore
@@ -141,6 +144,22 @@ class FeedItem:
     visible_to: str | None = None
     """Shown only to this user id (an ephemeral message)."""
 
+    # encoded once for every stream that sends the event
+    @functools.cached_property
+    def data(self) -> dict[str, Any]:
+        """The event as JSON data (AG-UI's field names)."""
+        return self.event.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    @functools.cached_property
+    def text(self) -> str:
+        """``data`` as JSON text."""
+        return json.dumps(self.data, ensure_ascii=False, default=str)
+
+    @functools.cached_property
+    def agui_sse(self) -> bytes:
+        """The event as AG-UI's own SSE encoder writes it."""
+        return EventEncoder().encode(self.event).encode()
+
 
 class RunFeed:
     """The AG-UI events of one run, numbered from 1, for every stream that follows it.
@@ -179,7 +198,7 @@ class RunFeed:
 
     async def follow(self, after: int = 0, *, viewer: str | None = None,
                      idle: float | None = None
-                     ) -> AsyncIterator[tuple[int, agui.BaseEvent] | None]:
+                     ) -> AsyncIterator[FeedItem | None]:
         """Every event after number ``after`` that ``viewer`` may see (replayed, then live)
         until the run ends; None after each ``idle`` seconds without one (a keepalive)."""
         seen, index = max(0, after), 0
@@ -200,7 +219,7 @@ class RunFeed:
                     if item.number > seen:
                         seen = item.number
                         if item.visible_to is None or item.visible_to == viewer:
-                            yield item.number, item.event
+                            yield item
                 if done:
                     return
         finally:

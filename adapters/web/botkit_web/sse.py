@@ -57,9 +57,11 @@ async def open_stream(request: web.Request, run: WebRun | None = None,
     return response
 
 
-def _frame(name: str, data: Any, event_id: str | None = None) -> bytes:
+def _frame(name: str, data: Any, event_id: str | None = None, text: str | None = None
+           ) -> bytes:
+    """One SSE frame; ``text`` is ``data`` already encoded (shared by every stream)."""
     head = f"id: {event_id}\n" if event_id is not None else ""
-    body = json.dumps(data, ensure_ascii=False, default=str)
+    body = text if text is not None else json.dumps(data, ensure_ascii=False, default=str)
     return f"{head}event: {name}\ndata: {body}\n\n".encode()
 
 
@@ -87,10 +89,11 @@ async def stream_langgraph(request: web.Request, adapter: WebAdapter, run: WebRu
                 if item is None:
                     await response.write(KEEPALIVE)
                     continue
-                number, event = item
-                for index, (name, data) in enumerate(builder.parts(event)):
+                number = item.number
+                for index, (name, data) in enumerate(builder.parts(item.event, item.data)):
                     if (number, index) > seen:
-                        await response.write(_frame(name, data, f"{number}.{index}"))
+                        await response.write(_frame(name, data, f"{number}.{index}",
+                                                    item.text if data is item.data else None))
         final = await adapter.engine.wait(run)
         if "values" in modes:
             stored = await adapter.messages.all(run.thread_id, viewer=viewer)
@@ -120,7 +123,7 @@ async def stream_agui(request: web.Request, adapter: WebAdapter, run: WebRun, fe
             if item is None:
                 await response.write(KEEPALIVE)
             else:
-                await response.write(encoder.encode(item[1]).encode())
+                await response.write(item.agui_sse)
     except ConnectionError:
         pass
     return response
