@@ -21,6 +21,8 @@ process (they share the machine with A and B). Loopback only.
 
     .venv/bin/python bench/bench_threads_sse.py [--store sqlite redis] [--subscribers 1 10 100]
         [--events 1000] [--rate 500] [--runs 300] [--clients 8]
+
+``--subscribers 0`` or ``--runs 0`` leaves that part out.
 """
 
 from __future__ import annotations
@@ -249,7 +251,7 @@ async def bench_store(kind: str, url: str, options: argparse.Namespace) -> None:
         conn = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=conn) as http:
             print(f"{kind}: SSE fan-out, {options.events} events at {options.rate:.0f}/s")
-            for n in options.subscribers:
+            for n in [n for n in options.subscribers if n > 0]:
                 await botkit_fan_out("B -> A", http, b_url, a_url, store, n,
                                      options.events, options.rate)
                 await botkit_fan_out("B -> B", http, b_url, b_url, store, n,
@@ -260,6 +262,8 @@ async def bench_store(kind: str, url: str, options: argparse.Namespace) -> None:
                             "count": options.events, "rate": options.rate}) as r:
                         r.raise_for_status()
                 await fan_out("aiohttp", http, f"{base_url}/sse", n, go, options.events)
+            if options.runs <= 0:
+                return
             print(f"{kind}: runs over HTTP, {options.runs} runs, {options.clients} clients")
 
             async def wait(tid: str) -> None:
