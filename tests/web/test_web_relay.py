@@ -7,12 +7,13 @@ follows stops reading."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import ag_ui.core as agui
 from web_helpers import until
 
-from botkit.store import MemoryStore, StreamId
+from botkit.store import MemoryStore, StateStore, StreamId, Streams
 from botkit_web.keys import feed_key
 from botkit_web.relay import FeedRelay, Mirrors
 from botkit_web.runs import Feeds, RunFeed, RunLog, WebRun
@@ -131,3 +132,37 @@ async def test_a_burst_is_stored_as_one_entry_and_mirrored_in_order() -> None:
     assert mirror is not None
     got = await _all(mirror)
     assert [(n, e.delta) for n, e in got] == [(i + 1, f"part {i}") for i in range(50)]
+
+
+async def _first(feed: RunFeed) -> int:
+    async with asyncio.timeout(20):
+        async for item in feed.follow():
+            if item is not None:
+                return item.number
+    raise AssertionError("the feed ended empty")
+
+
+async def test_one_reader_takes_in_a_mirror_made_while_it_waits(
+        make_store: Callable[[], StateStore]) -> None:
+    here, there = make_store(), make_store()  # two connections: two processes' views
+    runs = [_run("r1"), _run("r2")]
+    for run in runs:
+        await RunLog(there).add(run)
+    assert isinstance(there, Streams)
+    owners = [RunFeed(r, FeedRelay(there, feed_key("t", r.run_id))) for r in runs]
+    mirrors = Mirrors(here, Feeds(), RunLog(here), block=60.0)  # a read waits up to 60 s
+    first = await mirrors.feed(runs[0])
+    assert first is not None
+    await owners[0].publish(_text(0))
+    assert await _first(first) == 1  # the reader has it, and waits again
+    second = await mirrors.feed(runs[1])  # poked awake: no 60 s wait for this one
+    assert second is not None
+    await owners[1].publish(_text(1))
+    assert await _first(second) == 1
+    assert len(mirrors) == 2
+    for owner, run in zip(owners, runs, strict=True):
+        await owner.close(run.moved("success"))
+    got = await asyncio.wait_for(asyncio.gather(_all(first), _all(second)), 20)
+    assert [[n for n, _ in g] for g in got] == [[1], [1]]
+    assert len(mirrors) == 0
+    await mirrors.close()

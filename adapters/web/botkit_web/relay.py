@@ -7,17 +7,18 @@ from a background task, so the run never waits for the store; events that pile u
 append goes are stored together as the next entry.
 
 Another process asked to follow the run (a LangGraph join, ``adapter.follow``) makes a
-*mirror*: a ``RunFeed`` of its own, filled by one reader per run that tails the stream
-(``XREAD BLOCK`` on Redis; SQLite polls its table every 50 ms). Every stream in that
-process follows the mirror, so a hundred followers cost one reader. Events keep their
-numbers, so a client that reconnects to another replica with ``Last-Event-ID`` gets exactly
-what it missed. A finished run replays in full from the stream while it is among its
-thread's newest ``KEEP_RELAYED`` runs (older runs' streams are dropped; a join then gets
-the final values only). A stream keeps a run's newest ``RELAY_MAX_LEN`` entries.
+*mirror*: a ``RunFeed`` of its own, filled from the run's stream. One reader per process
+tails every mirrored stream in one blocking read (``XREAD BLOCK`` over all of them on Redis,
+one connection however many runs; SQLite polls its table every 50 ms), and every stream in
+that process follows the mirror, so a hundred followers of a run cost one read. Events keep
+their numbers, so a client that reconnects to another replica with ``Last-Event-ID`` gets
+exactly what it missed. A finished run replays in full from its stream while it is among its
+thread's newest ``KEEP_RELAYED`` runs (older runs' streams are dropped; a join then gets the
+final values only). A stream keeps a run's newest ``RELAY_MAX_LEN`` entries.
 
 A mirror ends with the run's end entry; if the end never comes (the relay could not store
 it) the mirror ends once the run's record says it finished. A mirror nobody has followed for
-``MIRROR_IDLE`` seconds stops reading (the next join starts a new one).
+``MIRROR_IDLE`` seconds stops (the next join starts a new one).
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 import ag_ui.core.events as agui_events
 from pydantic import TypeAdapter, ValidationError
 
 from botkit.store.base import StateStore
-from botkit.store.streams import ZERO, StreamEntry, Streams
-from botkit_web.keys import feed_key
+from botkit.store.streams import ZERO, StreamEntry, StreamId, Streams
+from botkit_web.keys import feed_key, wake_key
 from botkit_web.runs import FeedItem, Feeds, RunFeed, RunLog, WebRun
 
 __all__ = ["MIRROR_IDLE", "RELAY_MAX_LEN", "FeedRelay", "Mirrors"]
@@ -101,21 +104,36 @@ def _items(entry: StreamEntry) -> list[FeedItem | WebRun]:
     return found
 
 
+@dataclass
+class _Mirror:
+    feed: RunFeed
+    cursor: StreamId = ZERO
+    heard: float = field(default_factory=time.monotonic)
+    """When the reader last had something for it (or last checked on it)."""
+
+
 class Mirrors:
-    """This process's view of runs going on elsewhere (see the module's doc)."""
+    """This process's view of runs going on elsewhere (see the module's doc): one reader
+    tails every mirrored run's stream in one blocking read (``stream_read_many``), plus
+    this process's wake-up stream, which a new mirror pokes so the reader takes it in."""
 
     def __init__(self, store: StateStore, feeds: Feeds, runs: RunLog, *, block: float = 1.0,
                  idle: float = MIRROR_IDLE) -> None:
         self.streams = store if isinstance(store, Streams) else None
         self.feeds, self.runs = feeds, runs
         self.block, self.idle = block, idle
-        self._readers: dict[str, tuple[asyncio.Task[None], RunFeed]] = {}
+        self._mirrors: dict[str, _Mirror] = {}
+        self._wake, self._woken = wake_key(uuid.uuid4().hex), ZERO
+        self._reader: asyncio.Task[None] | None = None
 
     def relay(self, run: WebRun) -> FeedRelay | None:
         """The relay of a run starting here (None on a store without streams)."""
         if self.streams is None:
             return None
         return FeedRelay(self.streams, feed_key(run.thread_id, run.run_id))
+
+    def __len__(self) -> int:
+        return len(self._mirrors)
 
     async def feed(self, run: WebRun) -> RunFeed | None:
         """The run's feed here: its own, an existing mirror, or a new mirror. None when the
@@ -124,68 +142,86 @@ class Mirrors:
             return found
         if self.streams is None:
             return None
-        if run.finished and await self.streams.stream_len(
-                feed_key(run.thread_id, run.run_id)) == 0:
+        key = feed_key(run.thread_id, run.run_id)
+        if run.finished and await self.streams.stream_len(key) == 0:
             return None
         if (found := self.feeds.get(run.run_id)) is not None:  # made while we looked
             return found
         feed = self.feeds.open(run)
-        self._readers[run.run_id] = (asyncio.create_task(
-            self._mirror(self.streams, feed), name=f"web-mirror-{run.run_id}"), feed)
+        self._mirrors[key] = _Mirror(feed)
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read(self.streams),
+                                               name="web-run-mirrors")
+        else:
+            await self.streams.stream_add(self._wake, 1, max_len=1)
         return feed
 
-    async def _mirror(self, streams: Streams, feed: RunFeed) -> None:
-        run = feed.run
-        key = feed_key(run.thread_id, run.run_id)
-        cursor = ZERO
-        try:
-            while True:
-                try:
-                    batch = await streams.stream_read(key, after=cursor, count=500,
-                                                      block=self.block)
-                    if not batch and await self._stop(streams, feed, key, cursor):
-                        return
-                except Exception:
-                    log.warning("following run %s failed; retrying", run.run_id,
-                                exc_info=True)
-                    await asyncio.sleep(self.block)
-                    continue
-                for entry in batch:
-                    cursor = entry.id
-                    for item in _items(entry):
-                        if isinstance(item, WebRun):
-                            await feed.close(item)
-                            return
-                        await feed.publish(item.event, visible_to=item.visible_to,
-                                           number=item.number)
-        finally:
-            self._readers.pop(run.run_id, None)
-            if not feed.done:
-                self.feeds.drop(run.run_id, feed)
-                await feed.close(feed.run)
+    async def _read(self, streams: Streams) -> None:
+        while self._mirrors:
+            cursors = {key: m.cursor for key, m in self._mirrors.items()}
+            try:
+                found = await streams.stream_read_many(
+                    {**cursors, self._wake: self._woken}, count=500, block=self.block)
+            except Exception:
+                log.warning("following runs of other processes failed; retrying",
+                            exc_info=True)
+                await asyncio.sleep(self.block)
+                continue
+            if woken := found.pop(self._wake, None):
+                self._woken = woken[-1].id
+            for key, entries in found.items():
+                if (mirror := self._mirrors.get(key)) is not None:
+                    await self._take(key, mirror, entries)
+            await self._check_quiet(streams)
 
-    async def _stop(self, streams: Streams, feed: RunFeed, key: str, after: Any) -> bool:
-        """Nothing new came: stop when the run ended without its end entry, or when nobody
-        has followed the mirror for ``idle`` seconds."""
-        run = feed.run
-        found = await self.runs.get(run.thread_id, run.run_id)
-        if found is None or found.finished:
-            # the end entry is stored before the record says finished: one last look
-            if await streams.stream_read(key, after=after, count=1):
-                return False
-            await feed.close(found or run)
-            return True
-        quiet = time.monotonic() - feed.last_followed
-        return feed.followers == 0 and quiet > self.idle
+    async def _take(self, key: str, mirror: _Mirror, entries: list[StreamEntry]) -> None:
+        mirror.heard = time.monotonic()
+        for entry in entries:
+            mirror.cursor = entry.id
+            for item in _items(entry):
+                if isinstance(item, WebRun):
+                    await self._end(key, item)
+                    return
+                await mirror.feed.publish(item.event, visible_to=item.visible_to,
+                                          number=item.number)
+
+    async def _end(self, key: str, run: WebRun | None) -> None:
+        """Stop mirroring: the run ended (``run``), or nobody follows (None)."""
+        mirror = self._mirrors.pop(key, None)
+        if mirror is not None and not mirror.feed.done:
+            if run is None:
+                self.feeds.drop(mirror.feed.run.run_id, mirror.feed)
+            await mirror.feed.close(run or mirror.feed.run)
+
+    async def _check_quiet(self, streams: Streams) -> None:
+        """Mirrors with nothing new for ``block`` seconds: stop when the run ended without
+        its end entry reaching the store, or when nobody has followed for ``idle``."""
+        now = time.monotonic()
+        for key, mirror in list(self._mirrors.items()):
+            if now - mirror.heard < self.block:
+                continue
+            mirror.heard = now
+            run = mirror.feed.run
+            found = await self.runs.get(run.thread_id, run.run_id)
+            if found is None or found.finished:
+                # the end entry is stored before the record says finished: one last look
+                if late := await streams.stream_read(key, after=mirror.cursor, count=500):
+                    await self._take(key, mirror, late)
+                if key in self._mirrors:
+                    await self._end(key, found or run)
+            elif mirror.feed.followers == 0 and now - mirror.feed.last_followed > self.idle:
+                await self._end(key, None)
 
     async def close(self) -> None:
-        """Stop every mirror (the adapter stops); their followers get the end."""
-        readers = list(self._readers.values())
-        for task, _ in readers:
-            task.cancel()
-        for task, feed in readers:
+        """Stop following other processes' runs (the adapter stops); their followers here
+        get the end of their streams."""
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-            if not feed.done:  # cancelled before it began
-                self.feeds.drop(feed.run.run_id, feed)
-                await feed.close(feed.run)
+                await reader
+        for key in list(self._mirrors):
+            await self._end(key, None)
+        if self.streams is not None:
+            with contextlib.suppress(Exception):
+                await self.streams.delete(self._wake)
