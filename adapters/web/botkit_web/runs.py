@@ -201,6 +201,17 @@ class RunFeed:
                      ) -> AsyncIterator[FeedItem | None]:
         """Every event after number ``after`` that ``viewer`` may see (replayed, then live)
         until the run ends; None after each ``idle`` seconds without one (a keepalive)."""
+        async for batch in self.follow_batches(after, viewer=viewer, idle=idle):
+            if batch is None:
+                yield None
+            for item in batch or ():
+                yield item
+
+    async def follow_batches(self, after: int = 0, *, viewer: str | None = None,
+                             idle: float | None = None
+                             ) -> AsyncIterator[list[FeedItem] | None]:
+        """``follow``, a batch at a time: every event that came since the last batch (so a
+        stream writes them at once)."""
         seen, index = max(0, after), 0
         self.followers += 1
         try:
@@ -215,11 +226,11 @@ class RunFeed:
                     yield None
                     continue
                 index += len(fresh)
-                for item in fresh:
-                    if item.number > seen:
-                        seen = item.number
-                        if item.visible_to is None or item.visible_to == viewer:
-                            yield item
+                batch = [i for i in fresh if i.number > seen
+                         and (i.visible_to is None or i.visible_to == viewer)]
+                seen = max(seen, fresh[-1].number) if fresh else seen
+                if batch:
+                    yield batch
                 if done:
                     return
         finally:

@@ -85,15 +85,20 @@ async def stream_langgraph(request: web.Request, adapter: WebAdapter, run: WebRu
         if feed is not None:
             builder = LangGraphParts(modes, run)
             seen = after or (0, -1)
-            async for item in feed.follow(viewer=viewer, idle=adapter.keepalive):
-                if item is None:
+            async for batch in feed.follow_batches(viewer=viewer, idle=adapter.keepalive):
+                if batch is None:
                     await response.write(KEEPALIVE)
                     continue
-                number = item.number
-                for index, (name, data) in enumerate(builder.parts(item.event, item.data)):
-                    if (number, index) > seen:
-                        await response.write(_frame(name, data, f"{number}.{index}",
-                                                    item.text if data is item.data else None))
+                frames = []
+                for item in batch:
+                    number = item.number
+                    for index, (name, data) in enumerate(builder.parts(item.event,
+                                                                       item.data)):
+                        if (number, index) > seen:
+                            frames.append(_frame(name, data, f"{number}.{index}",
+                                                 item.text if data is item.data else None))
+                if frames:
+                    await response.write(b"".join(frames))
         final = await adapter.engine.wait(run)
         if "values" in modes:
             stored = await adapter.messages.all(run.thread_id, viewer=viewer)
@@ -119,11 +124,11 @@ async def stream_agui(request: web.Request, adapter: WebAdapter, run: WebRun, fe
     encoder = EventEncoder()  # SSE, whatever else the caller accepts
     response = await open_stream(request, None, encoder.get_content_type())
     try:
-        async for item in feed.follow(viewer=viewer, idle=adapter.keepalive):
-            if item is None:
+        async for batch in feed.follow_batches(viewer=viewer, idle=adapter.keepalive):
+            if batch is None:
                 await response.write(KEEPALIVE)
             else:
-                await response.write(item.agui_sse)
+                await response.write(b"".join(item.agui_sse for item in batch))
     except ConnectionError:
         pass
     return response
