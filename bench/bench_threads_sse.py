@@ -17,7 +17,8 @@ relay costs); the same on B; ``POST /runs/stream`` on B (the stream in the ownin
 
 The run emits ``--events`` text deltas paced at ``--rate`` per second, each carrying the time
 it was made; subscribers are connected before it starts. The subscribers run in this
-process (they share the machine with A and B). Loopback only.
+process (they share the machine with A and B); "server CPU" is the share of one core the
+process they read from used meanwhile (100 % = saturated). Loopback only.
 
     .venv/bin/python bench/bench_threads_sse.py [--store sqlite redis] [--subscribers 1 10 100]
         [--events 1000] [--rate 500] [--runs 300] [--clients 8]
@@ -151,6 +152,12 @@ async def stop(child: asyncio.subprocess.Process) -> None:
 
 
 # -- measuring --------------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
@@ -176,25 +183,29 @@ async def subscribe(http: aiohttp.ClientSession, url: str, connected: asyncio.Ev
 
 
 async def fan_out(label: str, http: aiohttp.ClientSession, stream_url: str, n: int,
-                  start: Callable[[], Awaitable[None]], events: int) -> None:
+                  start: Callable[[], Awaitable[None]], events: int,
+                  server: asyncio.subprocess.Process) -> None:
+    """``server`` is the process the subscribers read from (its CPU time is printed)."""
     latencies: list[float] = []
     connected, counter = asyncio.Event(), [0]
     subscribers = [asyncio.create_task(subscribe(http, stream_url, connected, latencies,
                                                  counter, n)) for _ in range(n)]
     await asyncio.wait_for(connected.wait(), 60)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), cpu_seconds(server.pid)
     await start()
     await asyncio.wait_for(asyncio.gather(*subscribers), 600)
     elapsed = time.perf_counter() - began
+    cpu = cpu_seconds(server.pid) - cpu
     ms = [x * 1000 for x in latencies]
     lost = n * events - len(latencies)
     print(f"  {label:<9} {n:>4} subs  {len(latencies) / elapsed:9.0f} events/s   "
-          f"p50 {statistics.median(ms):7.1f} ms   p99 {pct(ms, 0.99):7.1f} ms"
-          + (f"   MISSING {lost}" if lost else ""))
+          f"p50 {statistics.median(ms):7.1f} ms   p99 {pct(ms, 0.99):7.1f} ms   "
+          f"server CPU {cpu / elapsed:4.0%}" + (f"   MISSING {lost}" if lost else ""))
 
 
 async def botkit_fan_out(label: str, http: aiohttp.ClientSession, owner: str, joined: str,
-                         store: object, n: int, events: int, rate: float) -> None:
+                         store: object, n: int, events: int, rate: float,
+                         server: asyncio.subprocess.Process) -> None:
     tid, key = f"fan-{uuid.uuid4().hex[:8]}", f"{GO}{uuid.uuid4().hex}"
     async with http.post(f"{owner}/threads/{tid}/runs", json={
             "if_not_exists": "create",
@@ -206,7 +217,7 @@ async def botkit_fan_out(label: str, http: aiohttp.ClientSession, owner: str, jo
 
     async def go() -> None:
         await store.set(key, True, ttl=600)  # type: ignore[attr-defined]
-    await fan_out(label, http, url, n, go, events)
+    await fan_out(label, http, url, n, go, events, server)
 
 
 async def runs_per_second(label: str, count: int, clients: int,
@@ -253,15 +264,16 @@ async def bench_store(kind: str, url: str, options: argparse.Namespace) -> None:
             print(f"{kind}: SSE fan-out, {options.events} events at {options.rate:.0f}/s")
             for n in [n for n in options.subscribers if n > 0]:
                 await botkit_fan_out("B -> A", http, b_url, a_url, store, n,
-                                     options.events, options.rate)
+                                     options.events, options.rate, a)
                 await botkit_fan_out("B -> B", http, b_url, b_url, store, n,
-                                     options.events, options.rate)
+                                     options.events, options.rate, b)
 
                 async def go() -> None:
                     async with http.post(f"{base_url}/go", params={
                             "count": options.events, "rate": options.rate}) as r:
                         r.raise_for_status()
-                await fan_out("aiohttp", http, f"{base_url}/sse", n, go, options.events)
+                await fan_out("aiohttp", http, f"{base_url}/sse", n, go, options.events,
+                              base)
             if options.runs <= 0:
                 return
             print(f"{kind}: runs over HTTP, {options.runs} runs, {options.clients} clients")
