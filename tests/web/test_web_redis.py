@@ -1,7 +1,6 @@
 """Web threads on Redis (replicas share it): a second bot process on the same Redis sees the
 thread's messages and runs, and rebuilds the same history; a run going on one replica is
-listed, read, streamed live, answered and waited for from the other (cancelling it there is
-a 409: it runs elsewhere)."""
+listed, read, streamed live, answered and waited for from the other."""
 
 from __future__ import annotations
 
@@ -65,8 +64,6 @@ async def test_a_run_on_one_replica_is_seen_and_joined_from_another(
                 async for line in stream.aiter_lines():  # the card, live from A
                     if line.startswith("data:") and card["id"] in line:
                         break
-            cancel = await on_b.post(f"/threads/{tid}/runs/{run.run_id}/cancel")
-            assert cancel.status_code == 409  # it runs on A
             joined = asyncio.create_task(on_b.get(f"/threads/{tid}/runs/{run.run_id}/join"))
             answered = await on_b.post(f"/threads/{tid}/actions", json={
                 "action_id": card["controls"][0]["action_id"], "message_id": card["id"]})

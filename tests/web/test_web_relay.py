@@ -47,13 +47,15 @@ async def test_a_mirror_keeps_the_owners_numbers_even_after_a_trim() -> None:
         await owner.publish(_text(i), visible_to="bob" if i == 4 else None)
         await relay.flush()  # one entry each
     await owner.close(run.moved("success"))  # the stream keeps the newest 3 entries
-    mirror = await Mirrors(store, Feeds(), RunLog(store), block=0.05).feed(run)
+    mirrors = Mirrors(store, Feeds(), RunLog(store), block=0.05)
+    mirror = await mirrors.feed(run)
     assert mirror is not None
     assert [(n, e.delta) for n, e in await _all(mirror)] == [(4, "part 3")]  # 5 is bob's
     assert [n for n, _ in await _all(mirror, after=3)] == [4]
     assert mirror.run.status == "success"
     bob = [i.number async for i in _numbers(mirror.follow(viewer="bob"))]
     assert bob == [4, 5]
+    await mirrors.close()
 
 
 async def _numbers(items: Any) -> Any:
@@ -79,7 +81,8 @@ async def test_a_lost_end_neither_holds_up_the_run_nor_its_followers_elsewhere()
     relay = FeedRelay(store, feed_key("t", "r1"))
     owner = RunFeed(run, relay)
     await owner.publish(agui.RunStartedEvent(thread_id="t", run_id="r1"))
-    mirror = await Mirrors(store, Feeds(), runs, block=0.05).feed(run)
+    mirrors = Mirrors(store, Feeds(), runs, block=0.05)
+    mirror = await mirrors.feed(run)
     assert mirror is not None
     following = asyncio.create_task(_all(mirror))
     await owner.publish(_text(1))
@@ -90,6 +93,7 @@ async def test_a_lost_end_neither_holds_up_the_run_nor_its_followers_elsewhere()
     got = await following
     assert [n for n, _ in got] == [1, 2]
     assert mirror.run.status == "success"
+    await mirrors.close()
 
 
 async def test_a_mirror_nobody_follows_stops_and_the_next_join_starts_another() -> None:
@@ -128,10 +132,12 @@ async def test_a_burst_is_stored_as_one_entry_and_mirrored_in_order() -> None:
         await owner.publish(_text(i))
     await owner.close(run.moved("success"))
     assert await store.stream_len(feed_key("t", "r1")) < 50
-    mirror = await Mirrors(store, Feeds(), RunLog(store), block=0.05).feed(run)
+    mirrors = Mirrors(store, Feeds(), RunLog(store), block=0.05)
+    mirror = await mirrors.feed(run)
     assert mirror is not None
     got = await _all(mirror)
     assert [(n, e.delta) for n, e in got] == [(i + 1, f"part {i}") for i in range(50)]
+    await mirrors.close()
 
 
 async def _first(feed: RunFeed) -> int:

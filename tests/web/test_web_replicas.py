@@ -1,7 +1,8 @@
 """Two bot processes on one SQLite file and on one Redis: a run started on replica B is
 followed live from replica A with the real ``langgraph-sdk`` client (``runs.join_stream``),
-read and listed there, answered there; a client that reconnects to the other replica with
-``Last-Event-ID`` gets exactly the rest; a finished run replays the same on both."""
+read and listed there, answered or cancelled there; a client that reconnects to the other
+replica with ``Last-Event-ID`` gets exactly the rest; a finished run replays the same on
+both."""
 
 from __future__ import annotations
 
@@ -172,3 +173,27 @@ async def _click(url: str, tid: str, card: dict[str, Any]) -> None:
                                   json={"action_id": card["controls"][0]["action_id"],
                                         "message_id": card["id"]})
     assert clicked.status_code == 200
+
+
+async def test_a_run_on_replica_b_is_cancelled_from_replica_a(shared_url: str) -> None:
+    async with replica_here(shared_url) as a, replica_process(shared_url) as b_url, \
+            contextlib.AsyncExitStack() as stack:
+        assert a.url is not None
+        tid = await a.create_thread("cancel-across", user=ALICE)
+        on_a = await stack.enter_async_context(_sdk(a.url))
+        on_b = await stack.enter_async_context(_sdk(b_url))
+        run = await on_b.runs.create(tid, "helpdesk", input={
+            "messages": [{"role": "user", "content": "a ticket"}]})
+        rid = run["run_id"]
+        seen: list[Any] = []
+        async for part in on_a.runs.join_stream(tid, rid, stream_mode="custom"):
+            seen.append(part)
+            if part.event == "custom" and part.data["value"]["controls"]:
+                await on_a.runs.cancel(tid, rid)  # the run waits on B for its answer
+        assert seen[-1].event == "end"
+        assert seen[-1].data["status"] == "cancelled"
+        assert (await on_b.runs.get(tid, rid))["status"] == "cancelled"
+        assert "owner" not in await on_a.runs.get(tid, rid)
+        again = await on_a.runs.wait(tid, "helpdesk", input={
+            "messages": [{"role": "user", "content": "hello"}]})
+        assert again["messages"][-1]["content"] == "Hello hello, I am the helpdesk."

@@ -130,6 +130,7 @@ class WebAdapter(BaseAdapter):
         self._bot = bot
         self._bot_user = PlatformUser(id="web-bot", name=bot.name, is_bot=True)
         self._engine = RunEngine(bot)
+        self._engine.open()
         from botkit_web.http import web_route_group
         self.mounted = bot.mount_routes(web_route_group(self))
         listening = asyncio.Event()

@@ -111,7 +111,8 @@ class RunEngine:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._active: dict[str, set[str]] = {}
         self.log = RunLog(bot.records.store)
-        self.mirrors = Mirrors(bot.records.store, self.feeds, self.log)
+        self.mirrors = Mirrors(bot.records.store, self.feeds, self.log,
+                               on_cancel=self.cancel)
 
     def active(self, thread_id: str) -> list[str]:
         return sorted(self._active.get(thread_id, ()))
@@ -129,7 +130,8 @@ class RunEngine:
                           "(multitask_strategy 'reject')")
         run = WebRun(run_id=run_id or WebRun.new_id(), thread_id=thread_id,
                      assistant_id=assistant_id, kind=kind, user=user,
-                     metadata=dict(metadata or {}), multitask_strategy=strategy)
+                     metadata=dict(metadata or {}), multitask_strategy=strategy,
+                     owner=self.mirrors.process if self.mirrors.streams else None)
         active = self._active.setdefault(thread_id, set())
         active.add(run.run_id)
         try:
@@ -177,6 +179,10 @@ class RunEngine:
         are gone (only its final record and the thread's messages are left)."""
         return await self.mirrors.feed(run)
 
+    def open(self) -> None:
+        """Start hearing other processes (the adapter starts)."""
+        self.mirrors.start()
+
     async def close(self) -> None:
         """Stop following other processes' runs (the adapter stops)."""
         await self.mirrors.close()
@@ -187,11 +193,17 @@ class RunEngine:
         return task is not None and not task.done()
 
     def cancel(self, run_id: str) -> bool:
+        """Cancel a run going in this process (False when none does)."""
         task = self._tasks.get(run_id)
         if task is None or task.done():
             return False
         task.cancel()
         return True
+
+    async def cancel_anywhere(self, run: WebRun) -> bool:
+        """Cancel the run here, or ask the process running it to (through the store).
+        False when it runs nowhere that can be asked (it ended, or an unknown owner)."""
+        return self.cancel(run.run_id) or await self.mirrors.request_cancel(run)
 
     async def _execute(self, feed: RunFeed, work: Work) -> None:
         run = feed.run

@@ -150,8 +150,9 @@ class WebRoutes:
         run, _ = await self._run(request)
         if run.finished:
             raise NotWaiting(f"run {run.run_id!r} already ended ({run.status})")
-        if not self.adapter.engine.cancel(run.run_id):
-            raise NotWaiting(f"run {run.run_id!r} is not running in this process")
+        if not await self.adapter.engine.cancel_anywhere(run):
+            raise NotWaiting(f"run {run.run_id!r} cannot be cancelled from here: the "
+                             "process running it is unknown")
         if request.query.get("wait") in ("1", "true"):
             run = await self.adapter.engine.wait(run)
             return web.json_response(run.to_json())

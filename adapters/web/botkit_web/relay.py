@@ -28,6 +28,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,16 +116,23 @@ class _Mirror:
 class Mirrors:
     """This process's view of runs going on elsewhere (see the module's doc): one reader
     tails every mirrored run's stream in one blocking read (``stream_read_many``), plus
-    this process's wake-up stream, which a new mirror pokes so the reader takes it in."""
+    this process's own stream (``web:wake:<process>``): a new mirror pokes it so the reader
+    takes the mirror in, and other processes send it cancel requests for the runs going
+    here (``request_cancel``; ``on_cancel(run_id)`` acts on them)."""
 
     def __init__(self, store: StateStore, feeds: Feeds, runs: RunLog, *, block: float = 1.0,
-                 idle: float = MIRROR_IDLE) -> None:
+                 idle: float = MIRROR_IDLE,
+                 on_cancel: Callable[[str], object] | None = None) -> None:
         self.streams = store if isinstance(store, Streams) else None
         self.feeds, self.runs = feeds, runs
         self.block, self.idle = block, idle
+        self.on_cancel = on_cancel
+        self.process = uuid.uuid4().hex
+        """This process's name on its runs' records (``WebRun.owner``)."""
         self._mirrors: dict[str, _Mirror] = {}
-        self._wake, self._woken = wake_key(uuid.uuid4().hex), ZERO
+        self._wake, self._woken = wake_key(self.process), ZERO
         self._reader: asyncio.Task[None] | None = None
+        self._closed = False
 
     def relay(self, run: WebRun) -> FeedRelay | None:
         """The relay of a run starting here (None on a store without streams)."""
@@ -150,14 +158,28 @@ class Mirrors:
         feed = self.feeds.open(run)
         self._mirrors[key] = _Mirror(feed)
         if self._reader is None or self._reader.done():
-            self._reader = asyncio.create_task(self._read(self.streams),
-                                               name="web-run-mirrors")
+            self.start()
         else:
-            await self.streams.stream_add(self._wake, 1, max_len=1)
+            await self.streams.stream_add(self._wake, {"poke": True}, max_len=100)
         return feed
 
+    def start(self) -> None:
+        """Start the reader (the adapter starts): it also hears cancel requests."""
+        if self.streams is not None and (self._reader is None or self._reader.done()):
+            self._closed = False
+            self._reader = asyncio.create_task(self._read(self.streams),
+                                               name="web-run-mirrors")
+
+    async def request_cancel(self, run: WebRun) -> bool:
+        """Ask the process running ``run`` to cancel it; False when none can be asked."""
+        if self.streams is None or run.owner is None or run.finished:
+            return False
+        await self.streams.stream_add(wake_key(run.owner), {"cancel": run.run_id},
+                                      max_len=100)
+        return True
+
     async def _read(self, streams: Streams) -> None:
-        while self._mirrors:
+        while not self._closed:
             cursors = {key: m.cursor for key, m in self._mirrors.items()}
             try:
                 found = await streams.stream_read_many(
@@ -167,8 +189,11 @@ class Mirrors:
                             exc_info=True)
                 await asyncio.sleep(self.block)
                 continue
-            if woken := found.pop(self._wake, None):
-                self._woken = woken[-1].id
+            for entry in found.pop(self._wake, ()):
+                self._woken = entry.id
+                wanted = entry.data.get("cancel") if isinstance(entry.data, dict) else None
+                if isinstance(wanted, str) and self.on_cancel is not None:
+                    self.on_cancel(wanted)
             for key, entries in found.items():
                 if (mirror := self._mirrors.get(key)) is not None:
                     await self._take(key, mirror, entries)
@@ -215,6 +240,7 @@ class Mirrors:
     async def close(self) -> None:
         """Stop following other processes' runs (the adapter stops); their followers here
         get the end of their streams."""
+        self._closed = True
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.cancel()

@@ -69,6 +69,8 @@ class WebRun(BaseModel):
     error: str | None = None
     interrupts: tuple[agui.Interrupt, ...] = ()
     cancel_reason: str | None = None
+    owner: str | None = None
+    """The process running it (where another replica sends a cancel request)."""
 
     @property
     def finished(self) -> bool:
@@ -79,7 +81,7 @@ class WebRun(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         """The LangGraph ``Run`` shape, plus botkit's fields (the user without email)."""
-        return {**self.model_dump(mode="json", by_alias=True, exclude={"user"}),
+        return {**self.model_dump(mode="json", by_alias=True, exclude={"user", "owner"}),
                 "user": public_user(self.user),
                 "created_at": iso(self.created_at), "updated_at": iso(self.updated_at)}
 

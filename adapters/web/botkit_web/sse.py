@@ -110,10 +110,10 @@ async def stream_langgraph(request: web.Request, adapter: WebAdapter, run: WebRu
     except ConnectionError:
         # the caller went away: the run goes on (join it again) unless it asked otherwise
         if cancel_on_disconnect:
-            adapter.engine.cancel(run.run_id)
+            await adapter.engine.cancel_anywhere(run)
     except asyncio.CancelledError:
-        if cancel_on_disconnect:
-            adapter.engine.cancel(run.run_id)
+        if cancel_on_disconnect and not adapter.engine.cancel(run.run_id):
+            adapter.bot.spawn(adapter.engine.cancel_anywhere(run), name="web-cancel")
         raise
     return response
 
