@@ -158,6 +158,11 @@ class FeedItem:
         return json.dumps(self.data, ensure_ascii=False, default=str)
 
     @functools.cached_property
+    def frames(self) -> dict[tuple[str, int], bytes]:
+        """SSE frames of this event already made (by part name and index), for reuse."""
+        return {}
+
+    @functools.cached_property
     def agui_sse(self) -> bytes:
         """The event as AG-UI's own SSE encoder writes it."""
         return EventEncoder().encode(self.event).encode()

@@ -94,9 +94,16 @@ async def stream_langgraph(request: web.Request, adapter: WebAdapter, run: WebRu
                     number = item.number
                     for index, (name, data) in enumerate(builder.parts(item.event,
                                                                        item.data)):
-                        if (number, index) > seen:
-                            frames.append(_frame(name, data, f"{number}.{index}",
-                                                 item.text if data is item.data else None))
+                        if (number, index) <= seen:
+                            continue
+                        if data is not item.data:  # a part of this stream's own
+                            frames.append(_frame(name, data, f"{number}.{index}"))
+                        elif (made := item.frames.get((name, index))) is not None:
+                            frames.append(made)  # the same bytes every stream sends
+                        else:
+                            made = item.frames[name, index] = _frame(
+                                name, data, f"{number}.{index}", item.text)
+                            frames.append(made)
                 if frames:
                     await response.write(b"".join(frames))
         final = await adapter.engine.wait(run)
