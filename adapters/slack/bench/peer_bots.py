@@ -121,13 +121,12 @@ async def run_chatsdk(args: argparse.Namespace) -> None:
     from chat_sdk import Chat, MemoryStateAdapter
     from chat_sdk.adapters.slack import create_slack_adapter
     from chat_sdk.adapters.slack.types import SlackAdapterConfig
-    from slack_sdk.web.async_client import AsyncWebClient
 
     adapter = create_slack_adapter(SlackAdapterConfig(bot_token=args.token,
                                                       signing_secret=args.secret))
-    # the port has no setting for Slack's API URL: its client for the token is the
-    # emulator's (it caches one client per token and reuses it)
-    adapter._client_cache[args.token] = AsyncWebClient(token=args.token, base_url=args.api)
+    # the port has no setting for Slack's API URL; it makes one client per token and keeps
+    # it (``current_client``), so that client is pointed at the emulator
+    adapter.current_client.base_url = args.api
     chat = Chat(adapters={"slack": adapter}, state=MemoryStateAdapter(), user_name="bench",
                 logger="silent")
     delay = args.word_delay if args.mode == "stream" else 0.0
