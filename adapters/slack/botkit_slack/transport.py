@@ -37,9 +37,9 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
-from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.errors import AdapterError, UserError
@@ -66,8 +66,7 @@ class _DrainingHandler(AsyncSocketModeHandler):
         self.refused = 0
         self._handling: set[asyncio.Task[None]] = set()
 
-    async def handle(self, client: AsyncBaseSocketModeClient,  # type: ignore[override]
-                     req: SocketModeRequest) -> None:
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:
         if self.refusing:  # unacked: Slack delivers it again, elsewhere or to the next process
             self.refused += 1
             log.debug("stopping: envelope %s left for Slack to deliver again", req.envelope_id)
