@@ -66,7 +66,8 @@ class _DrainingHandler(AsyncSocketModeHandler):
         self.refused = 0
         self._handling: set[asyncio.Task[None]] = set()
 
-    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:
+    async def handle(self, client: SocketModeClient,  # type: ignore[override]
+                     req: SocketModeRequest) -> None:
         if self.refusing:  # unacked: Slack delivers it again, elsewhere or to the next process
             self.refused += 1
             log.debug("stopping: envelope %s left for Slack to deliver again", req.envelope_id)
