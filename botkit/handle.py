@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+from botkit.codec import decode_conversation, decode_ref, encode_conversation, encode_ref
 from botkit.events import Event
 from botkit.store.base import StateStore
 from botkit.types import Conversation, MessageRef, PlatformUser
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
     from botkit.run.result import RunResult
     from botkit.threads.routes import RouteGroup
 
-__all__ = ["AnswerCheck", "BotHandle", "OpenChoice", "PlatformRecords", "RecordEdit",
-           "ThreadChange"]
+__all__ = ["AnswerCheck", "BotHandle", "OpenChoice", "OpenStream", "PlatformRecords",
+           "RecordEdit", "ThreadChange"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,6 +123,32 @@ class OpenChoice:
     answered, the question stays open and an answer after a restart continues the run."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class OpenStream:
+    """A reply an adapter shows as it arrives (a platform's native stream, or a message
+    edited in place), open at ``ref`` in ``conversation`` until the reply ends: what
+    ``BotHandle.stream_opened`` records, and ``BaseAdapter.close_stream`` gets back when
+    the process that opened it died first."""
+
+    platform: str
+    conversation: Conversation
+    ref: MessageRef
+
+    def to_data(self) -> dict[str, Any]:
+        return {"platform": self.platform,
+                "conversation": encode_conversation(replace(self.conversation, raw={})),
+                "ref": encode_ref(self.ref)}
+
+    @classmethod
+    def from_data(cls, data: Any) -> OpenStream:
+        """Raises ``ValueError`` for data that is not an ``OpenStream``."""
+        if not isinstance(data, dict) or not isinstance(data.get("platform"), str):
+            raise ValueError("not an open stream record")
+        return cls(platform=data["platform"],
+                   conversation=decode_conversation(data.get("conversation")),
+                   ref=decode_ref(data.get("ref")))
+
+
 @runtime_checkable
 class BotHandle(Protocol):
     """All an adapter gets from the bot it serves (``PlatformAdapter.start(bot)``).
@@ -190,6 +217,16 @@ class BotHandle(Protocol):
         """Raise before anything is claimed: ``InteractionExpired`` when no interrupted
         run waits in the conversation, ``UserError`` when ``value`` does not answer what
         waits (several interrupts need ``{interrupt id: answer}``)."""
+        ...
+
+    async def stream_opened(self, stream: OpenStream) -> None:
+        """A streamed reply is open on the platform: if this process dies before
+        ``stream_ended``, a live one (sharing the store, with the durable inbox on) has the
+        adapter ``close_stream`` it with a notice. Nothing without the inbox; never raises."""
+        ...
+
+    async def stream_ended(self, stream: OpenStream) -> None:
+        """The reply ``stream_opened`` recorded is complete on the platform."""
         ...
 
     @property

@@ -64,6 +64,7 @@ class ReplyStream:
         self.failed: Exception | None = None
         self.streamed = False  # a segment of this reply went out as a native stream
         self._pending: list[StreamPart] = []
+        self._open: dict[str, Posted] = {}  # messages reported to ``on_open``
 
     # -- driving -----------------------------------------------------------------------
     async def run(self, parts: AsyncIterable[StreamPart]) -> Posted | None:
@@ -84,7 +85,28 @@ class ReplyStream:
             await self._guarded(final=True)
         if self.failed is not None:
             await self._notice_failure()
+        await self._ended()  # not when the run was cut: a live process closes those
         return self.done[-1] if self.done else None
+
+    async def _opened(self, posted: Posted | None) -> None:
+        if posted is None or posted.ts in self._open or self.s.on_open is None:
+            return
+        self._open[posted.ts] = posted
+        try:
+            await self.s.on_open(posted)
+        except Exception:
+            log.warning("could not record an open reply", exc_info=True)
+
+    async def _ended(self) -> None:
+        opened, self._open = self._open, {}
+        end = self.s.on_end
+        if end is None:
+            return
+        for posted in opened.values():
+            try:
+                await end(posted)
+            except Exception:
+                log.warning("could not forget an ended reply", exc_info=True)
 
     async def _guarded(self, *, final: bool) -> None:
         """Flush; an intermediate failure waits for the next flush, a final one is tried
@@ -200,6 +222,7 @@ class ReplyStream:
                 await self.s.before_first_post()
             if self.native and not final and await self.writer.start(msg):
                 self.streamed = True
+                await self._opened(msg.posted)
                 if msg.unsent:
                     self._dirty.set()  # the text goes with the next call
                 return True
@@ -214,6 +237,8 @@ class ReplyStream:
                     return True
                 msg.prepaid = True
             await self._post(final)
+            if not final:
+                await self._opened(msg.posted)
             return True
         if msg.native:
             try:
