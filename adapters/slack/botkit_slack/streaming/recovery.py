@@ -59,6 +59,8 @@ async def close_open_reply(egress: Egress, stream: OpenStream, notice: str) -> N
         log.info("closed the reply %s left streaming in %s", ts, stream.conversation.id)
         return
     except SlackApiError as exc:
+        if slack_error(exc) == "message_not_found":
+            return  # deleted since
         if slack_error(exc) != NOT_STREAMING:
             raise
     message = await _message(egress, channel, ts)
