@@ -14,7 +14,7 @@ from recovery_harness import acked_mentions, ask_many, emulator_config, start_bo
 from botkit.store import store_from_url
 from botkit_slack.emulator import SlackEmulator
 
-MENTIONS = 40
+MENTIONS = 200
 
 
 @pytest.fixture(params=["sqlite", "redis"])
