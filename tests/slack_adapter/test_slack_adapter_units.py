@@ -305,3 +305,29 @@ def test_slack_errors_are_named_whatever_the_body() -> None:
     assert slack_error(failed(SimpleNamespace(status=502))) == "http_502"  # aiohttp's own
     assert http_status(failed(SimpleNamespace(status=502))) == 502
     assert slack_error(TimeoutError()) == "TimeoutError"
+
+
+def test_history_and_the_directory_pace_with_the_adapters_configured_limits() -> None:
+    """A new ``RateLimiter`` has no pacers yet (``len`` 0, falsy): it must still be the
+    one history reads and user lookups share, with the limits the app configured."""
+    from botkit_slack.adapter import SlackAdapter
+
+    adapter = SlackAdapter(bot_token="xoxb-test", app_token="xapp-test",
+                           rate_limits={"conversations.replies": (6000, 500)})
+    assert adapter.history.limiter is adapter.limiter
+    assert adapter.users.limiter is adapter.limiter
+    pacer = adapter.history.limiter.pacer("conversations.replies")
+    assert pacer is not None
+    assert pacer.burst == 499
+
+
+def test_a_conversation_this_process_never_received_is_answered_to_who_asked() -> None:
+    """A turn handed over by the durable inbox from a stopped process: the route comes from
+    the Slack message the conversation carries (native streams need the recipient)."""
+    conversations = Conversations()
+    handed_over = Conversation(id="C1:1.0", channel="C1", thread="1.0",
+                               raw={"user": "U7", "team": "T9", "ts": "1.0"})
+    route = conversations.route(handed_over)
+    assert (route.recipient_user_id, route.recipient_team_id) == ("U7", "T9")
+    clicked = Conversation(id="C1", channel="C1", raw={"user": {"id": "U7"}})
+    assert conversations.route(clicked) == SlackRoute()

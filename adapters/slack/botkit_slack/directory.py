@@ -30,7 +30,7 @@ class Directory:
     def __init__(self, client: AsyncWebClient, *, ttl: float = 600.0, page_size: int = 200,
                  max_cached: int = 20_000, limiter: RateLimiter | None = None) -> None:
         self.client = client
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter if limiter is not None else RateLimiter()  # empty is falsy
         self._asking: dict[str, asyncio.Future[PlatformUser]] = {}
         self.ttl = ttl
         self.page_size = page_size

@@ -62,7 +62,7 @@ class HistoryCache:
     def __init__(self, client: AsyncWebClient, *, page_size: int = 200, flat_limit: int = 100,
                  max_conversations: int = 500, limiter: RateLimiter | None = None) -> None:
         self.client = client
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter if limiter is not None else RateLimiter()  # empty is falsy
         self.page_size = page_size
         self.flat_limit = flat_limit
         self.max_conversations = max_conversations
