@@ -61,8 +61,7 @@ def lane_of(event: Event) -> str:
 
 
 def _reply_key(stream: OpenStream) -> str:
-    return keys.open_reply(stream.platform, stream.ref.channel or stream.conversation.channel,
-                           stream.ref.id)
+    return keys.open_reply(stream.platform, stream.id)
 
 
 def checked_inbox_config(value: object) -> InboxConfig | None:

@@ -126,27 +126,38 @@ class OpenChoice:
 @dataclass(frozen=True, kw_only=True)
 class OpenStream:
     """A reply an adapter shows as it arrives (a platform's native stream, or a message
-    edited in place), open at ``ref`` in ``conversation`` until the reply ends: what
+    edited in place) in ``conversation``, open until the reply ends: what
     ``BotHandle.stream_opened`` records, and ``BaseAdapter.close_stream`` gets back when
-    the process that opened it died first."""
+    the process that opened it died first.
 
+    ``id`` names the reply (the adapter picks it: one record per reply, recorded again as
+    it changes). ``ref`` is its open message, None while the platform has not answered the
+    call opening it (record before that call, so a crash in between is covered too; the
+    adapter then finds the message itself, among its own posted since ``opened_at``)."""
+
+    id: str
     platform: str
     conversation: Conversation
-    ref: MessageRef
+    ref: MessageRef | None = None
+    opened_at: float = 0.0
 
     def to_data(self) -> dict[str, Any]:
-        return {"platform": self.platform,
+        return {"id": self.id, "platform": self.platform,
                 "conversation": encode_conversation(replace(self.conversation, raw={})),
-                "ref": encode_ref(self.ref)}
+                "ref": None if self.ref is None else encode_ref(self.ref),
+                "opened_at": self.opened_at}
 
     @classmethod
     def from_data(cls, data: Any) -> OpenStream:
         """Raises ``ValueError`` for data that is not an ``OpenStream``."""
-        if not isinstance(data, dict) or not isinstance(data.get("platform"), str):
+        if not isinstance(data, dict) or not isinstance(data.get("platform"), str) or \
+                not isinstance(data.get("id"), str):
             raise ValueError("not an open stream record")
-        return cls(platform=data["platform"],
+        opened_at = data.get("opened_at")
+        return cls(id=data["id"], platform=data["platform"],
                    conversation=decode_conversation(data.get("conversation")),
-                   ref=decode_ref(data.get("ref")))
+                   ref=None if data.get("ref") is None else decode_ref(data["ref"]),
+                   opened_at=float(opened_at) if isinstance(opened_at, int | float) else 0.0)
 
 
 @runtime_checkable

@@ -125,11 +125,9 @@ def owned(what: str) -> str:
     return f"owned:{what}"
 
 
-def open_reply(platform: str, channel: str = "", message_id: str = "") -> str:
+def open_reply(platform: str, reply_id: str = "") -> str:
     """An open streamed reply (``open_reply("")``: the prefix of them all)."""
-    if not platform:
-        return "reply:"
-    return f"reply:{platform}:{channel}:{message_id}"
+    return f"reply:{platform}:{reply_id}" if platform else "reply:"
 
 
 PER_THREAD: tuple[Callable[[str], str], ...] = (

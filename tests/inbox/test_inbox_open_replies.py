@@ -30,8 +30,8 @@ class ClosingAdapter(FakeAdapter):
 def reply(n: int) -> OpenStream:
     conversation = Conversation(id=f"C1:{n}.0", channel="C1", thread=f"{n}.0",
                                 raw={"big": "x" * 100})
-    return OpenStream(platform="fake", conversation=conversation,
-                      ref=MessageRef(id=f"{n}.5", channel="C1"))
+    return OpenStream(id=f"r{n}", platform="fake", conversation=conversation,
+                      ref=MessageRef(id=f"{n}.5", channel="C1"), opened_at=float(n))
 
 
 def bot_on(store: StateStore, adapter: FakeAdapter) -> Bot:
@@ -54,7 +54,10 @@ def test_an_open_stream_record_round_trips_without_the_conversations_raw() -> No
     data = reply(1).to_data()
     assert "big" not in str(data)
     assert OpenStream.from_data(data) == reply(1)
-    for bad in (None, {}, {"platform": 3}, {"platform": "fake", "ref": {}}):
+    opening = OpenStream(id="r9", platform="fake", conversation=reply(9).conversation)
+    assert OpenStream.from_data(opening.to_data()) == opening  # no message yet
+    for bad in (None, {}, {"platform": 3, "id": "r"}, {"platform": "fake"},
+                {"platform": "fake", "id": "r", "ref": {}}):
         try:
             OpenStream.from_data(bad)
         except ValueError:
@@ -66,11 +69,11 @@ async def test_a_dead_processes_open_reply_is_closed_once_on_start(
         make_store: Callable[[], StateStore]) -> None:
     store, other = make_store(), make_store()
     dead = Replicas(store, "dead-one", ttl=60, beat_every=1)  # never beats: dead
-    await dead.record(keys.open_reply("fake", "C1", "1.5"), reply(1).to_data())
-    await dead.record(keys.open_reply("fake", "C1", "2.5"), {"not": "a record"})
+    await dead.record(keys.open_reply("fake", "r1"), reply(1).to_data())
+    await dead.record(keys.open_reply("fake", "r2"), {"not": "a record"})
     alive = Replicas(store, "alive-one", ttl=60, beat_every=1)
     await alive.start()
-    await alive.record(keys.open_reply("fake", "C1", "3.5"), reply(3).to_data())
+    await alive.record(keys.open_reply("fake", "r3"), reply(3).to_data())
     first, second = ClosingAdapter(), ClosingAdapter()
     one, two = bot_on(store, first), bot_on(other, second)
     await asyncio.gather(one.start(), two.start())
@@ -79,7 +82,7 @@ async def test_a_dead_processes_open_reply_is_closed_once_on_start(
         [(stream, notice)] = first.closed + second.closed  # one of the two bots closed it
         assert stream == reply(1)
         assert notice == NOTICE
-        assert await open_records(store) == [keys.owned(keys.open_reply("fake", "C1", "3.5"))]
+        assert await open_records(store) == [keys.owned(keys.open_reply("fake", "r3"))]
     finally:
         await asyncio.gather(one.stop(), two.stop())
         await alive.stop()

@@ -30,12 +30,14 @@ async def until(predicate: Callable[[], Awaitable[bool]], what: str,
         await asyncio.sleep(0.02)
 
 
-def opened_in(h: Harness, thread_ts: str, ts: str) -> OpenStream:
+def opened_in(h: Harness, thread_ts: str, ts: str | None, since: float = 0.0
+              ) -> OpenStream:
     general = h.slack.general
-    return OpenStream(platform="slack",
+    return OpenStream(id="r1", platform="slack",
                       conversation=Conversation(id=f"{general}:{thread_ts}", channel=general,
                                                 thread=thread_ts),
-                      ref=MessageRef(id=ts, channel=general))
+                      ref=None if ts is None else MessageRef(id=ts, channel=general),
+                      opened_at=since)
 
 
 def message(h: Harness, thread_ts: str, ts: str) -> dict[str, Any]:
@@ -54,6 +56,26 @@ async def test_a_native_stream_left_open_is_stopped_with_the_notice() -> None:
         closed = message(h, root["ts"], started["ts"])
         assert closed["streaming_state"] == "completed"
         assert closed["text"] == "half an answer" + NOTICE
+
+
+async def test_a_stream_recorded_before_slack_answered_is_found_in_its_thread() -> None:
+    """The process died while ``chat.startStream`` was on its way: the record has no ts, so
+    the bot's own streams in the thread since the record was made are stopped (an earlier
+    complete reply of the bot there is left as it is)."""
+    async with running("socket") as h:
+        root = await h.slack.user_says("alice", "a question", h.slack.general)
+        stream = opened_in(h, root["ts"], None)
+        earlier = await h.adapter.egress.post_content(
+            stream.conversation, stream_content("an earlier answer", {}, final=True))
+        since = float(earlier) + 0.000001
+        started: Any = await h.adapter.api.chat_startStream(
+            channel=h.slack.general, thread_ts=root["ts"], markdown_text="half an answer",
+            recipient_user_id=root["user"], recipient_team_id=h.slack.team_id)
+        await h.adapter.close_stream(opened_in(h, root["ts"], None, since), NOTICE)
+        closed = message(h, root["ts"], started["ts"])
+        assert closed["streaming_state"] == "completed"
+        assert closed["text"] == "half an answer" + NOTICE
+        assert NOTICE.strip() not in message(h, root["ts"], earlier)["text"]
 
 
 async def test_a_message_edited_in_place_gets_the_notice_by_an_edit_once() -> None:
@@ -95,11 +117,12 @@ async def test_a_streaming_reply_is_recorded_until_it_is_complete(tmp_path: Path
         async with running("socket", bot=bot) as h:
             asked = await h.mention("slow please")
 
-            async def recorded() -> bool:
-                return bool(await records())
-            await until(recorded, "the streaming reply recorded")
+            async def with_its_message() -> bool:
+                return any(r.ref is not None for r in await records())
+            await until(with_its_message, "the streaming reply recorded with its message")
             [stream] = await records()
             reply = await h.reply(asked["ts"], "eight", timeout=20)
+            assert stream.ref is not None
             assert stream.ref.id == reply["ts"]
             assert stream.platform == "slack"
             assert stream.conversation.thread == asked["ts"]

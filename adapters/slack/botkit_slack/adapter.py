@@ -239,7 +239,7 @@ class SlackAdapter(BaseAdapter):
             await self.transport.begin_drain()
 
     async def close_stream(self, stream: OpenStream, notice: str) -> None:
-        await close_open_reply(self.egress, stream, notice)
+        await close_open_reply(self.egress, self.identity, stream, notice)
 
     async def stop(self) -> None:
         if self.transport is not None:

@@ -42,10 +42,11 @@ class StreamSettings:
     recipient_team_id: str | None = None
     on_native_error: Callable[[str], None] | None = None
     before_first_post: Callable[[], Awaitable[None]] | None = None
-    on_open: Callable[[Posted], Awaitable[None]] | None = None
-    """A message of the reply is shown and open (streaming, or to be edited again)."""
-    on_end: Callable[[Posted], Awaitable[None]] | None = None
-    """Each message ``on_open`` reported, once the whole reply is shown."""
+    on_open: Callable[[str | None], Awaitable[None]] | None = None
+    """A message of the reply is about to open (None), or is open at this ts (streaming,
+    or to be edited again)."""
+    on_end: Callable[[], Awaitable[None]] | None = None
+    """The whole reply is shown (after an ``on_open``)."""
 
 
 @dataclass
