@@ -11,8 +11,8 @@ expired are released at once (not after their TTL), and threads they left ``busy
 to ``idle`` (or ``interrupted`` when an interrupt waits). Adapters record the replies they
 stream (``BotHandle.stream_opened``, under this process's replica id, until
 ``stream_ended``); the same recovery hands each reply a dead process left open back to its
-adapter's ``close_stream`` (a visible notice ends it), before the inbox runs that turn
-again. ``drain`` is the graceful stop:
+adapter's ``close_stream`` (a visible notice ends it), in the background while the inbox
+runs that turn again. ``drain`` is the graceful stop:
 the consumer stops, running turns get ``drain_deadline`` seconds, the rest stays in the
 inbox for the next process, and one INFO line tells what happened.
 """
@@ -127,7 +127,7 @@ class InboxHost:
             await self.settle(lock.removeprefix(keys.turn_lock("")))
         if self._closing is None or self._closing.done():  # in the background: the platform
             # may pace these calls, and the inbox must not wait for them
-            self._closing = asyncio.create_task(self.close_orphaned_streams(),
+            self._closing = asyncio.create_task(self._close_in_background(),
                                                 name="botkit-close-orphaned-replies")
 
     # -- open streamed replies ---------------------------------------------------------
@@ -147,6 +147,13 @@ class InboxHost:
             await self.replicas.forget(_reply_key(stream))
         except Exception as exc:
             log.warning("could not forget an ended reply (%s: %s)", type(exc).__name__, exc)
+
+    async def _close_in_background(self) -> int:
+        try:
+            return await self.close_orphaned_streams()
+        except Exception as exc:  # the next heartbeat tries again
+            log.warning("closing replies left open failed (%s: %s)", type(exc).__name__, exc)
+            return 0
 
     async def close_orphaned_streams(self) -> int:
         """Have the adapters close the replies that stopped processes left open; how many
