@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from botkit.types import StreamPart
 
@@ -26,10 +27,20 @@ class StreamClosed(asyncio.CancelledError):
 
 
 class ClosableStream:
+    """One reply stream; ``close`` makes it yield its notice and end.
+
+    Parts are pulled in the consuming task itself (no task or future per part: a reply
+    streams thousands of deltas). A ``close`` while that task waits for the next part
+    cancels the wait (the agent's generator sees ``CancelledError`` where it awaits, as it
+    would on any cancelled turn) and the cancellation is taken back (``Task.uncancel``)."""
+
     def __init__(self, owner: OpenStreams, parts: AsyncIterator[StreamPart]) -> None:
         self._owner = owner
         self._parts = parts
-        self._close = asyncio.Event()
+        self._waiting: asyncio.Task[Any] | None = None
+        """The consuming task while it waits for the next part."""
+        self._interrupted = False
+        self._ended = False
         self.notice: str | None = None
 
     @property
@@ -37,34 +48,47 @@ class ClosableStream:
         return self.notice is not None
 
     def close(self, notice: str) -> None:
+        if self.notice is not None:
+            return
         self.notice = notice
-        self._close.set()
+        if self._waiting is not None and not self._interrupted:
+            self._interrupted = True
+            self._waiting.cancel()
 
     def __aiter__(self) -> AsyncIterator[StreamPart]:
         return self._iterate()
 
+    async def _next(self) -> StreamPart | None:
+        """The next part; None when the parts ended or ``close`` interrupted the wait."""
+        task = asyncio.current_task()
+        self._waiting = task
+        part: StreamPart | None = None
+        try:
+            part = await anext(self._parts)
+        except StopAsyncIteration:
+            self._ended = not self._interrupted
+        except asyncio.CancelledError:
+            if not self._interrupted or task is None or task.uncancel() > 0:
+                raise  # cancelled from elsewhere too: the turn is being cancelled
+            return None
+        finally:
+            self._waiting = None
+        if self._interrupted and task is not None:
+            task.uncancel()  # the parts swallowed the interruption
+        return part
+
     async def _iterate(self) -> AsyncIterator[StreamPart]:
         self._owner.track(self)
-        closing = asyncio.ensure_future(self._close.wait())
         try:
-            while True:
-                step = asyncio.ensure_future(anext(self._parts))
-                await asyncio.wait({step, closing}, return_when=asyncio.FIRST_COMPLETED)
-                if step.done():
-                    try:
-                        part = step.result()
-                    except StopAsyncIteration:
-                        return
-                    yield part
-                    continue
-                step.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                    await step
+            while self.notice is None:
+                part = await self._next()
+                if part is None:
+                    break
+                yield part
+            if self.notice is not None and not self._ended:
                 self._owner.closed += 1
                 yield self.notice or NOTICE
-                return
         finally:
-            closing.cancel()
             self._owner.untrack(self)
             aclose = getattr(self._parts, "aclose", None)
             if aclose is not None:

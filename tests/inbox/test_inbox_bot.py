@@ -155,3 +155,52 @@ async def test_a_thread_left_busy_is_settled_idle_or_interrupted(tmp_path: Path)
         assert await threads.get("C1:idle") == before
     finally:
         await store.close()
+
+
+async def test_a_stream_waiting_for_its_next_part_is_closed_from_another_task() -> None:
+    started, never = asyncio.Event(), asyncio.Event()
+    cleaned: list[str] = []
+
+    async def parts() -> AsyncIterator[str]:
+        yield "first "
+        started.set()
+        try:
+            await never.wait()
+            yield "never"
+        finally:
+            cleaned.append("agent stopped")
+
+    async def consume() -> tuple[list[str], int]:
+        got = [part async for part in OPEN_STREAMS.wrap(parts())]
+        task = asyncio.current_task()
+        assert task is not None
+        return got, task.cancelling()
+
+    consumer = asyncio.create_task(consume())
+    await started.wait()
+    assert OPEN_STREAMS.close_all("(closed)") == 1
+    got, cancelling = await consumer
+    assert got == ["first ", "(closed)"]
+    assert cancelling == 0  # the interruption was taken back: the turn is not cancelled
+    assert cleaned == ["agent stopped"]
+    assert OPEN_STREAMS.open == 0
+
+
+async def test_cancelling_the_turn_still_cancels_a_streaming_reply() -> None:
+    started = asyncio.Event()
+
+    async def parts() -> AsyncIterator[str]:
+        yield "first "
+        started.set()
+        await asyncio.Event().wait()
+        yield "never"
+
+    async def consume() -> list[str]:
+        return [part async for part in OPEN_STREAMS.wrap(parts())]
+
+    consumer = asyncio.create_task(consume())
+    await started.wait()
+    consumer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await consumer
+    assert OPEN_STREAMS.open == 0

@@ -1,0 +1,105 @@
+"""Spreading a burst of CPU-bound starts over event-loop iterations.
+
+A turn runs a little bookkeeping (thread record, history, the agent's input) before its
+first real wait, and with the in-memory store nothing in it awaits I/O. 2,000 conversations
+arriving together then run back to back in ONE loop iteration: a couple of seconds in which
+no timer fires, no socket is read and no stream advances. The same happens when 2,000
+streamed replies end together.
+
+``FairShare.turn()`` lets such a burst through in slices: callers pass while the current
+slice has run less than ``budget`` seconds; later ones queue, in order, and are let through a
+slice at a time, each slice in its own loop iteration, after the timers and I/O that came
+due. The loop's lag stays near ``budget`` plus one caller's step, whatever the burst. Outside
+bursts ``turn()`` returns at once (one clock read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+
+__all__ = ["FAIR", "FairShare"]
+
+
+class FairShare:
+    def __init__(self, budget: float = 0.005) -> None:
+        self.budget = budget
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: deque[asyncio.Future[None]] = deque()
+        self._slice_began: float | None = None
+        self._passed = 0
+        self._step = 0.0
+        """Estimated seconds one caller runs once let through (0: not known yet)."""
+        self._wake_handle: asyncio.Handle | None = None
+        self._woken_at = 0.0
+        self._woken = 0
+
+    @property
+    def waiting(self) -> int:
+        """Callers queued for a later slice."""
+        return len(self._queue)
+
+    async def turn(self) -> None:
+        """Return when the caller may run its next CPU-bound step."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._reset(loop)
+        if not self._queue and self._open(loop):
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._queue.append(waiter)
+        if self._wake_handle is None:
+            self._wake_handle = loop.call_soon(self._wake)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if not waiter.done():
+                self._queue.remove(waiter)
+            raise
+
+    def _reset(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._queue.clear()
+        self._slice_began, self._passed, self._wake_handle, self._woken = None, 0, None, 0
+
+    def _open(self, loop: asyncio.AbstractEventLoop) -> bool:
+        now = time.perf_counter()
+        if self._slice_began is None:  # the first caller of this loop iteration
+            self._slice_began, self._passed = now, 1
+            loop.call_soon(self._end_slice)  # runs once this iteration's callbacks ran
+            return True
+        elapsed = now - self._slice_began
+        if elapsed < self.budget:
+            self._passed += 1
+            return True
+        self._learn(elapsed / self._passed)
+        return False
+
+    def _end_slice(self) -> None:
+        self._slice_began = None
+
+    def _learn(self, step: float) -> None:
+        self._step = step if not self._step else (self._step + step) / 2
+
+    def _wake(self) -> None:
+        """Let the next slice's callers through (they run in the next loop iteration)."""
+        self._wake_handle = None
+        now = time.perf_counter()
+        if self._woken:  # the last slice's callers ran between the last wake and this one
+            self._learn((now - self._woken_at) / self._woken)
+        count = max(1, int(self.budget / self._step)) if self._step else 1
+        woken = 0
+        while self._queue and woken < count:
+            waiter = self._queue.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                woken += 1
+        self._woken_at, self._woken = now, woken
+        if self._queue and self._loop is not None:
+            self._wake_handle = self._loop.call_soon(self._wake)
+
+
+FAIR = FairShare()
+"""The process's share of the loop for turns starting and runs ending (one per process, like
+the loop; it follows the running loop)."""
