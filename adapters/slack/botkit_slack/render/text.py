@@ -21,6 +21,7 @@ __all__ = [
 ]
 
 _TOKEN = re.compile(r"<([^<>\n]+)>")
+_SPACES = re.compile(r"[ \t]{2,}")
 MENTION_ID = re.compile(r"<@([UW][A-Z0-9]+)")
 """The user ids a Slack text mentions."""
 
@@ -72,7 +73,7 @@ def to_plain(text: str, *, bot_user_id: str | None = None,
         return target.removeprefix("mailto:")
 
     plain = _unescape(_TOKEN.sub(token, text or ""))
-    return re.sub(r"[ \t]{2,}", " ", plain).strip()
+    return _SPACES.sub(" ", plain).strip()
 
 
 def _text_of(obj: Any) -> str:
