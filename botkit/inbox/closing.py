@@ -18,6 +18,12 @@ from botkit.types import StreamPart
 
 __all__ = ["OPEN_STREAMS", "ClosableStream", "OpenStreams", "StreamClosed"]
 
+
+class _Ended:
+    """The wrapped parts ran out."""
+
+
+_END = _Ended()
 NOTICE = "\n\n_(Interrupted: the bot is restarting. This message will be answered again.)_"
 
 
@@ -27,20 +33,15 @@ class StreamClosed(asyncio.CancelledError):
 
 
 class ClosableStream:
-    """One reply stream; ``close`` makes it yield its notice and end.
-
-    Parts are pulled in the consuming task itself (no task or future per part: a reply
-    streams thousands of deltas). A ``close`` while that task waits for the next part
-    cancels the wait (the agent's generator sees ``CancelledError`` where it awaits, as it
-    would on any cancelled turn) and the cancellation is taken back (``Task.uncancel``)."""
+    """Parts pass straight through in the consumer's own task (no task per part). ``close``
+    cancels that task only while it waits here for the next part; the cancellation is
+    taken back (``Task.uncancel``) and the stream yields its notice and ends."""
 
     def __init__(self, owner: OpenStreams, parts: AsyncIterator[StreamPart]) -> None:
         self._owner = owner
         self._parts = parts
-        self._waiting: asyncio.Task[Any] | None = None
-        """The consuming task while it waits for the next part."""
-        self._interrupted = False
-        self._ended = False
+        self._waiting: asyncio.Task[Any] | None = None  # the task awaiting the next part
+        self._cancelled = False  # ``close`` cancelled it
         self.notice: str | None = None
 
     @property
@@ -48,44 +49,50 @@ class ClosableStream:
         return self.notice is not None
 
     def close(self, notice: str) -> None:
-        if self.notice is not None:
-            return
         self.notice = notice
-        if self._waiting is not None and not self._interrupted:
-            self._interrupted = True
+        if self._waiting is not None and not self._cancelled:
+            self._cancelled = True
             self._waiting.cancel()
 
     def __aiter__(self) -> AsyncIterator[StreamPart]:
         return self._iterate()
 
-    async def _next(self) -> StreamPart | None:
-        """The next part; None when the parts ended or ``close`` interrupted the wait."""
+    async def _next(self) -> StreamPart | _Ended | None:
+        """The next part; None when closed meanwhile (``_END`` when the parts ran out)."""
         task = asyncio.current_task()
         self._waiting = task
-        part: StreamPart | None = None
         try:
             part = await anext(self._parts)
         except StopAsyncIteration:
-            self._ended = not self._interrupted
+            self._take_back(task)
+            return _END
         except asyncio.CancelledError:
-            if not self._interrupted or task is None or task.uncancel() > 0:
-                raise  # cancelled from elsewhere too: the turn is being cancelled
+            if not self._take_back(task):
+                raise
             return None
         finally:
             self._waiting = None
-        if self._interrupted and task is not None:
-            task.uncancel()  # the parts swallowed the interruption
-        return part
+        return None if self._take_back(task) else part  # a part that beat the close is dropped
+
+    def _take_back(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether ``close`` cancelled ``task`` (then the cancellation is undone); False
+        when it did not, or when someone else cancelled it too."""
+        if not self._cancelled:
+            return False
+        self._cancelled = False
+        return task is None or task.uncancel() == 0
 
     async def _iterate(self) -> AsyncIterator[StreamPart]:
         self._owner.track(self)
         try:
             while self.notice is None:
                 part = await self._next()
+                if isinstance(part, _Ended):
+                    return
                 if part is None:
                     break
                 yield part
-            if self.notice is not None and not self._ended:
+            if self.notice is not None:
                 self._owner.closed += 1
                 yield self.notice or NOTICE
         finally:

@@ -21,7 +21,6 @@ __all__ = [
 ]
 
 _TOKEN = re.compile(r"<([^<>\n]+)>")
-_SPACES = re.compile(r"[ \t]{2,}")
 MENTION_ID = re.compile(r"<@([UW][A-Z0-9]+)")
 """The user ids a Slack text mentions."""
 
@@ -46,6 +45,9 @@ def _unescape(text: str) -> str:
 def mentions_user(text: str, user_id: str) -> bool:
     """Whether ``text`` @-mentions ``user_id`` (``<@U123>`` or ``<@U123|name>``)."""
     return re.search(rf"<@{re.escape(user_id)}(\|[^>]*)?>", text or "") is not None
+
+
+_SPACES = re.compile(r"[ \t]{2,}")
 
 
 def to_plain(text: str, *, bot_user_id: str | None = None,
