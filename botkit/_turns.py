@@ -61,7 +61,7 @@ class TurnGate:
                 async with self._held(key, token):
                     await body(event, ())
         elif self.policy == "drop":
-            taken = await self._store().acquire_lock(keys.turn_lock(key), ttl=self.lock_ttl)
+            taken = await self._take(key)
             if taken is None:
                 log.info("a turn is running in %s: message %s dropped", key, event.event_id)
                 return
@@ -77,7 +77,7 @@ class TurnGate:
             del self._waiting[next(iter(self._waiting))]
         await store.list_append(keys.turn_queue(key), encode_event(event), ttl=QUEUE_TTL)
         while True:
-            token = await store.acquire_lock(keys.turn_lock(key), ttl=self.lock_ttl)
+            token = await self._take(key)
             if token is None:
                 return  # the running turn (here or in another process) picks it up
             async with self._held(key, token):
@@ -114,19 +114,34 @@ class TurnGate:
 
     async def _acquire_waiting(self, key: str) -> str:
         delay = 0.005
-        while (token := await self._store().acquire_lock(keys.turn_lock(key),
-                                                          ttl=self.lock_ttl)) is None:
+        while (token := await self._take(key)) is None:
             await asyncio.sleep(delay)  # held by another process: poll, backing off
             delay = min(delay * 2, 0.25)
         return token
 
+    async def _take(self, key: str) -> str | None:
+        """Try the turn lock once, cancel-safe: the store may grant the lock just as the
+        turn is cancelled (a web run cancelled as it starts); the lock is then given back
+        instead of blocking the conversation until its TTL."""
+        store = self._store()
+        attempt = asyncio.ensure_future(store.acquire_lock(keys.turn_lock(key),
+                                                           ttl=self.lock_ttl))
+        try:
+            return await asyncio.shield(attempt)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                token = await attempt
+                if token is not None:
+                    await store.release_lock(keys.turn_lock(key), token)
+            raise
+
     @contextlib.asynccontextmanager
     async def _held(self, key: str, token: str) -> AsyncIterator[None]:
         owners = self.owners  # the durable inbox records who holds it, for crash recovery
-        if owners is not None:
-            await owners.record(keys.turn_lock(key), token)
         beat = asyncio.create_task(self._heartbeat(key, token))
         try:
+            if owners is not None:
+                await owners.record(keys.turn_lock(key), token)
             yield
         finally:
             beat.cancel()

@@ -279,3 +279,44 @@ async def test_a_cancelled_turn_forgets_its_recorded_lock_owner() -> None:
         await turn
     assert await owners.owned("turn:") == []
     assert await store.acquire_lock("turn:C1:t1", ttl=1) is not None
+
+
+class SlowGrantStore(MemoryStore):
+    """A store that grants a lock, then takes a while to say so (a SQLite write in a thread,
+    a Redis round trip): the window in which a cancelled caller used to lose the token."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.granted, self.answer = asyncio.Event(), asyncio.Event()
+
+    async def acquire_lock(self, key: str, *, ttl: float) -> str | None:
+        token = await super().acquire_lock(key, ttl=ttl)
+        self.granted.set()
+        await self.answer.wait()
+        return token
+
+
+@pytest.mark.parametrize("policy", ["serial", "drop", "queue"])
+async def test_a_turn_cancelled_as_the_store_grants_its_lock_gives_it_back(policy: str) -> None:
+    """A web run cancelled just as it starts: the store has granted the turn lock but the
+    turn never learns its token. The lock is released, so the conversation's next turn
+    does not wait for the lock's TTL."""
+    from botkit._turns import TurnGate
+
+    store = SlowGrantStore()
+    gate = TurnGate(lambda: store, policy, lock_ttl=60)
+    ran: list[str] = []
+
+    async def body(event: Any, skipped: Any) -> None:
+        ran.append(event.text)
+
+    turn = asyncio.create_task(gate.run(FakeAdapter().message_event("hi"), body))
+    await store.granted.wait()
+    assert await MemoryStore.acquire_lock(store, "turn:C1:t1", ttl=1) is None  # it is held
+    turn.cancel()
+    await settle()
+    store.answer.set()
+    with pytest.raises(asyncio.CancelledError):
+        await turn
+    assert ran == []
+    assert await MemoryStore.acquire_lock(store, "turn:C1:t1", ttl=1) is not None
