@@ -62,6 +62,7 @@ examples:
   botkit run mypackage.app:bot --data-dir ./state --new
   botkit run app.py --openai gpt-4o-mini
   botkit run app.py --adapter slack --http 3000
+  botkit run app.py --adapter web --web-port 8787
 """
 
 

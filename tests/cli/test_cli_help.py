@@ -33,8 +33,8 @@ def test_run_help_shows_adapter_choices_and_examples(capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     out = capsys.readouterr().out
-    assert "--adapter {console,slack}" in out
-    assert "where to run it: console, slack (default: console)" in out
+    assert "--adapter {console,slack,web}" in out
+    assert "where to run it: console, slack, web (default: console)" in " ".join(out.split())
     assert "examples:\n  botkit run examples/helpdesk.py" in out
 
 

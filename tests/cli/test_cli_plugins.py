@@ -120,7 +120,7 @@ def test_run_help_lists_every_adapter_and_its_options(echo_installed: list[objec
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     out = capsys.readouterr().out
-    assert "--adapter {console,echo,slack}" in out
+    assert "--adapter {console,echo,slack,web}" in out
     assert "with --adapter echo:" in out
     assert "--greeting" in out
     assert "with --adapter slack:" in out

@@ -64,7 +64,7 @@ async def test_the_web_adapter_serves_the_page_the_api_and_keeps_threads(tmp_pat
     async with botkit_web(tmp_path) as url:  # a new process: the conversation is still there
         async with httpx.AsyncClient(base_url=url) as http:
             kept = (await http.get("/threads/hello-web/messages")).json()["messages"]
-        assert [m["text"] for m in kept][0] == "hello"
+        assert kept[0]["text"] == "hello"
         assert "helpdesk bot" in kept[-1]["text"]
 
 

@@ -19,10 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from botkit import Bot
-from botkit.errors import UserError
-from botkit.store import SQLiteStore
-from botkit.threads import ThreadsAPIConfig
+from botkit import Bot, SQLiteStore, ThreadsAPIConfig, UserError
 from botkit_web.adapter import WebAdapter
 
 if TYPE_CHECKING:
