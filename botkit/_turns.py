@@ -48,6 +48,9 @@ class TurnGate:
         self.lock_ttl = lock_ttl
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._waiting: dict[str, MessageEvent] = {}  # queued here: event id -> the original
+        self._beating: dict[str, str] = {}
+        """The turn locks held here (key -> token), all kept alive by ``_heartbeat``."""
+        self._beat: asyncio.Task[None] | None = None
         self.owners: Replicas | None = None
         """Set by the durable inbox: turn locks are recorded with this process's id."""
 
@@ -138,33 +141,56 @@ class TurnGate:
     @contextlib.asynccontextmanager
     async def _held(self, key: str, token: str) -> AsyncIterator[None]:
         owners = self.owners  # the durable inbox records who holds it, for crash recovery
-        beat = asyncio.create_task(self._heartbeat(key, token))
+        self._beating[key] = token
+        beat = self._beat  # one heartbeat for all the locks held here (in this loop)
+        if beat is None or beat.done() or beat.get_loop() is not asyncio.get_running_loop():
+            self._beat = asyncio.create_task(self._heartbeat())
         try:
             if owners is not None:
                 await owners.record(keys.turn_lock(key), token)
             yield
         finally:
-            beat.cancel()
+            if self._beating.get(key) == token:
+                del self._beating[key]
+            if not self._beating and self._beat is not None:
+                self._beat.cancel()
+                self._beat = None
+            release = asyncio.ensure_future(self._release(key, token, owners))
             try:
-                await asyncio.wait({beat})  # let it end, never swallowing our cancellation
-            finally:
-                try:
-                    await self._store().release_lock(keys.turn_lock(key), token)
-                    if owners is not None:
-                        await owners.forget(keys.turn_lock(key))
-                except Exception:
-                    log.exception("could not release the turn lock of %s", key)
+                await asyncio.shield(release)
+            except asyncio.CancelledError:
+                await release  # a cancelled turn still gives its lock back, then ends
+                raise
 
-    async def _heartbeat(self, key: str, token: str) -> None:
-        while True:
-            await asyncio.sleep(self.lock_ttl / 3)
-            try:
-                held = await self._store().extend_lock(keys.turn_lock(key), token,
-                                                       ttl=self.lock_ttl)
-            except Exception:
-                log.exception("could not extend the turn lock of %s", key)
-                continue
-            if not held:
-                log.warning("the turn lock of %s expired before its heartbeat: another turn "
-                            "may run alongside this one (raise lock_ttl?)", key)
-                return
+    async def _release(self, key: str, token: str, owners: Replicas | None) -> None:
+        try:
+            await self._store().release_lock(keys.turn_lock(key), token)
+            if owners is not None:
+                await owners.forget(keys.turn_lock(key))
+        except Exception:
+            log.exception("could not release the turn lock of %s", key)
+
+    async def _heartbeat(self) -> None:
+        """Extend every turn lock held here each ``lock_ttl / 3`` (one task for all of
+        them, not one per turn: a turn waiting for a person holds its lock for hours)."""
+        loop = asyncio.get_running_loop()
+        every = self.lock_ttl / 3
+        began = loop.time()
+        while self._beating:
+            await asyncio.sleep(max(0.0, every - (loop.time() - began)))
+            began = loop.time()
+            for key, token in list(self._beating.items()):
+                if self._beating.get(key) != token:
+                    continue  # released meanwhile
+                try:
+                    held = await self._store().extend_lock(keys.turn_lock(key), token,
+                                                           ttl=self.lock_ttl)
+                except Exception:
+                    log.exception("could not extend the turn lock of %s", key)
+                    continue
+                if not held and self._beating.get(key) == token:
+                    del self._beating[key]
+                    log.warning("the turn lock of %s expired before its heartbeat: another "
+                                "turn may run alongside this one (raise lock_ttl?)", key)
+        if self._beat is asyncio.current_task():
+            self._beat = None
