@@ -32,7 +32,7 @@ LAYERS: dict[str, int] = {
     "botkit.codec": 0, "botkit.ui": 0, "botkit._agent_context": 0,
     "botkit.threads.routes": 0,
     "botkit.store": 1, "botkit.agents": 1,
-    "botkit.adapter": 2, "botkit.history": 2, "botkit.handle": 2,
+    "botkit.adapter": 2, "botkit.history": 2, "botkit.handle": 2, "botkit.langchain": 2,
     "botkit.run": 3, "botkit.agents.loop": 3, "botkit.agents.assembler": 3,
     "botkit.choices": 3, "botkit._turns": 3, "botkit._actions": 3, "botkit.threads": 3,
     "botkit._validation": 3, "botkit.inbox": 3, "botkit.dashboard": 3,

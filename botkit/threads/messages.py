@@ -6,6 +6,7 @@ author."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -13,13 +14,16 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from botkit import ui
 from botkit.adapter import PlatformAdapter
 from botkit.codec import decode_conversation
+from botkit.langchain import langchain_messages
 from botkit.threads.errors import MessagesUnavailable, ThreadNotFound, ThreadQueryError
 from botkit.threads.queries import check_page
 from botkit.threads.records import ThreadRecord
 from botkit.types import Conversation, MessageRef, PlatformUser, ThreadMessage
 
 __all__ = ["MessageKeeper", "MessageNotFound", "MessagePage", "Role", "ThreadMessagesMixin",
-           "conversation_of"]
+           "Transcript", "conversation_of"]
+
+log = logging.getLogger("botkit.threads")
 
 Role = Literal["user", "assistant", "system"]
 ROLES: tuple[str, ...] = ("user", "assistant", "system")
@@ -60,6 +64,20 @@ class MessagePage:
 
     def __len__(self) -> int:
         return len(self.messages)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A thread's platform messages, read once: LangGraph's ``values.messages`` at any
+    checkpoint (``langchain(until=its time)``) or now (``langchain()``)."""
+
+    items: tuple[ThreadMessage, ...]
+    bot: PlatformUser | None
+
+    def langchain(self, until: float | None = None) -> list[dict[str, Any]]:
+        items = self.items if until is None else tuple(
+            m for m in self.items if m.ts is None or m.ts <= until)
+        return langchain_messages(items, self.bot)
 
 
 def conversation_of(record: ThreadRecord) -> Conversation:
@@ -114,6 +132,22 @@ class ThreadMessagesMixin:
             return []
         items = await adapter.get_messages(conversation_of(record))
         return [m for m in items if not m.is_status]
+
+    async def transcript(self, thread_id: str) -> Transcript | None:
+        """The conversation, for LangGraph's ``values.messages``; None where this process
+        cannot read it (a platform it does not serve, a copy, a platform failure)."""
+        try:
+            record, adapter = await self._platform(thread_id)
+            if not adapter.capabilities.get_messages:
+                return None
+            items = await adapter.get_messages(conversation_of(record))
+        except MessagesUnavailable:
+            return None
+        except Exception as exc:  # the state still answers, without the messages
+            log.warning("could not read the messages of %s: %s: %s", thread_id,
+                        type(exc).__name__, exc)
+            return None
+        return Transcript(tuple(items), adapter.bot_user)
 
     async def messages(self, thread_id: str, *, limit: int = 50, offset: int = 0,
                        search: str | None = None) -> MessagePage:

@@ -106,3 +106,32 @@ async def test_without_the_threads_api_nothing_is_mounted(tmp_path: Path) -> Non
     finally:
         await bot.stop()
         await store.close()
+
+
+async def test_state_and_history_carry_the_conversation_as_langgraph_clients_read_it(
+        served: Any) -> None:
+    """LangGraph's clients read a thread's conversation from ``values.messages`` of its
+    state and of each checkpoint in its history (``useStream`` shows
+    ``history[0].values.messages``): there it is, up to each checkpoint."""
+    bot, _ = served
+    async with get_client(url=bot.threads_api_url, api_key="alice-token") as alice:
+        tid = (await alice.threads.create())["thread_id"]
+        for said in ("hi", "hello again"):
+            await alice.runs.wait(tid, "helpdesk", input={
+                "messages": [{"role": "user", "content": said}]})
+        state = await alice.threads.get_state(tid)
+        talk = [(m["type"], m["content"]) for m in state["values"]["messages"]]
+        assert talk == [("human", "hi"), ("ai", "Hello hi, I am the helpdesk."),
+                        ("human", "hello again"),
+                        ("ai", "Hello hello again, I am the helpdesk.")]
+        history = await alice.threads.get_history(tid)
+        assert history[0]["values"]["messages"] == state["values"]["messages"]
+        second = history[0]["metadata"]["run_id"]  # the newest checkpoint of the first run:
+        first_run = next(h for h in history if h["metadata"]["run_id"] != second)
+        assert [m["content"] for m in first_run["values"]["messages"]] == [
+            "hi", "Hello hi, I am the helpdesk."]
+        picked = await alice.threads.get_state(tid, checkpoint_id=first_run["checkpoint_id"])
+        assert picked["values"]["messages"] == first_run["values"]["messages"]
+        await alice.threads.update_state(tid, {"messages": ["the agent's own"]})
+        own = await alice.threads.get_state(tid)  # an agent state's own messages win
+        assert own["values"]["messages"] == ["the agent's own"]

@@ -14,13 +14,12 @@ messages (the same rules the agent sees), mapped to LangChain's message dicts.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import ag_ui.core as agui
 
-from botkit.history import build_agent_messages
+from botkit.langchain import langchain_messages
 from botkit.types import PlatformUser
 from botkit_web.messages import WebMessage
 from botkit_web.runs import WebRun
@@ -31,45 +30,10 @@ STREAM_MODES = frozenset({"values", "updates", "messages", "messages-tuple", "cu
                           "events", "debug", "tasks", "checkpoints", "ag-ui"})
 
 
-def _args(arguments: Any) -> Any:
-    if not isinstance(arguments, str):
-        return arguments or {}
-    try:
-        return json.loads(arguments) if arguments.strip() else {}
-    except ValueError:
-        return {"__raw__": arguments}
-
-
-def _lc_content(content: Any) -> Any:
-    if isinstance(content, str) or content is None:
-        return content or ""
-    return [{"type": "text", "text": p.get("text", "")} if p.get("type") == "text" else dict(p)
-            for p in content if isinstance(p, Mapping)]
-
-
-def _lc_message(message: Mapping[str, Any]) -> dict[str, Any]:
-    role, mid = message.get("role"), message.get("id")
-    if role == "user":
-        out = {"type": "human", "id": mid, "content": _lc_content(message.get("content"))}
-        if message.get("name"):
-            out["name"] = message["name"]
-        return out
-    if role == "tool":
-        return {"type": "tool", "id": mid, "content": message.get("content"),
-                "tool_call_id": message.get("toolCallId"),
-                "status": "error" if message.get("error") else "success"}
-    calls = [{"id": c.get("id"), "name": (c.get("function") or {}).get("name"),
-              "args": _args((c.get("function") or {}).get("arguments")), "type": "tool_call"}
-             for c in message.get("toolCalls") or ()]
-    return {"type": "ai", "id": mid, "content": _lc_content(message.get("content")),
-            "tool_calls": calls}
-
-
 def lc_messages(messages: Sequence[WebMessage], bot: PlatformUser | None
                 ) -> list[dict[str, Any]]:
     """The thread as LangChain message dicts (``botkit.history``'s rules)."""
-    history = build_agent_messages([m.to_thread_message() for m in messages], bot=bot)
-    return [_lc_message(m) for m in history]
+    return langchain_messages([m.to_thread_message() for m in messages], bot)
 
 
 def thread_values(messages: Sequence[WebMessage], bot: PlatformUser | None,

@@ -76,7 +76,10 @@ SCHEMAS: dict[str, Any] = {
         "required": ["values", "next", "tasks", "checkpoint", "metadata", "created_at",
                      "parent_checkpoint"],
         "properties": {
-            "values": {}, "next": {"type": "array", "items": {"type": "string"}},
+            "values": {"description": "The agent's state; `messages` is the conversation "
+                                      "(LangChain message dicts) up to this checkpoint, "
+                                      "unless the agent state has its own"},
+            "next": {"type": "array", "items": {"type": "string"}},
             "tasks": {"type": "array"}, "checkpoint": _ref("CheckpointRef"),
             "metadata": {"type": "object"}, "created_at": STRING_OR_NULL,
             "parent_checkpoint": {"oneOf": [_ref("CheckpointRef"), {"type": "null"}]},

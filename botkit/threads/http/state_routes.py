@@ -29,6 +29,7 @@ from botkit.threads.http.base import (
     threads_of,
     visible_thread,
 )
+from botkit.threads.messages import Transcript
 from botkit.threads.records import Checkpoint
 from botkit.threads.selection import select_state
 from botkit.threads.waiting import Waiting
@@ -53,9 +54,12 @@ async def _state(request: web.Request, point: Checkpoint,
     waiting = Waiting()
     if point.checkpoint_id == ("" if head is None else head.checkpoint_id):
         waiting = await threads.waiting(point.thread_id)
+    at_head = point.checkpoint_id == ("" if head is None else head.checkpoint_id)
     state = point.to_state(next_nodes=waiting.next_nodes(),
                            tasks=waiting.tasks(point.thread_id),
                            interrupts=waiting.interrupts)
+    state = with_messages(state, await threads.transcript(point.thread_id),
+                          None if at_head else point.created_at)
     return ok(select_state(state, select),
               headers={"ETag": state_etag(point.checkpoint_id or None)})
 
@@ -122,7 +126,24 @@ async def _history(request: web.Request, limit: int, before: str | None,
     if len(points) < limit:
         points += await threads.history(record.id, limit=limit - len(points), before=before,
                                         metadata=metadata)
-    return ok([select_state(p.to_state(), select) for p in points])
+    transcript = await threads.transcript(record.id) if points else None
+    head = await threads.head(record.id)
+    newest = None if head is None else head.checkpoint_id
+    return ok([select_state(with_messages(
+        p.to_state(), transcript, None if p.checkpoint_id == newest else p.created_at), select)
+        for p in points])
+
+
+def with_messages(state: dict[str, Any], transcript: Transcript | None, until: float | None
+                  ) -> dict[str, Any]:
+    """``state`` with the conversation in ``values.messages``, as LangGraph clients read it
+    (``useStream`` shows ``history[0].values.messages``): the messages sent by ``until``
+    (the checkpoint's time; None: now). An agent state with its own ``messages`` keeps
+    them; a thread whose messages this process cannot read has none."""
+    values = state["values"]
+    if transcript is None or not isinstance(values, dict) or "messages" in values:
+        return state
+    return {**state, "values": {**values, "messages": transcript.langchain(until)}}
 
 
 async def get_history(request: web.Request) -> web.Response:
