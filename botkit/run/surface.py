@@ -37,6 +37,8 @@ def notice(text: str) -> Message:
 
 
 class RunSurface:
+    __slots__ = ("adapter", "checkpoint", "conversation", "interrupt", "threads", "tool_calls")
+
     def __init__(self, adapter: PlatformAdapter, conversation: Conversation, *,
                  threads: Threads) -> None:
         self.adapter = adapter
