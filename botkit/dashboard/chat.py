@@ -166,7 +166,7 @@ async def cancel(request: web.Request) -> web.Response:
     if chat is None:
         raise web.HTTPNotFound(text="This bot has no web adapter.")
     run = await _own_run(request, chat)
-    stopped = chat.engine.cancel(str(run.run_id))
+    stopped = await chat.engine.cancel_anywhere(run)  # here, or on the replica running it
     return page(request, "_note.html", ok=stopped,
                 text="Stopped." if stopped else "That run has already ended.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +83,14 @@ class MemoryStreams:
             s = self._streams.get(stream)
             found = [] if s is None else [StreamEntry(i, json.loads(t))
                                           for i, t in s.entries.items() if i > after][:count]
+            if found or not await self._wait_for_add(block):
+                return found
+
+    async def stream_read_many(self, after: Mapping[str, StreamId], *, count: int = 100,
+                               block: float | None = None) -> dict[str, list[StreamEntry]]:
+        while True:
+            found = {name: entries for name, cursor in after.items()
+                     if (entries := await self.stream_read(name, after=cursor, count=count))}
             if found or not await self._wait_for_add(block):
                 return found
 

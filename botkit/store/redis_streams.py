@@ -8,7 +8,7 @@ scripts, so checking who holds an entry and changing it is one atomic step.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botkit.store.base import canonical_json
@@ -105,6 +105,17 @@ class RedisStreams:
         reply: Any = await self.client.xread({self._k(stream): str(after)}, count=count,
                                              block=_ms(block))
         return [_entry(i, f) for _, items in (reply or []) for i, f in items]
+
+    async def stream_read_many(self, after: Mapping[str, StreamId], *, count: int = 100,
+                               block: float | None = None) -> dict[str, list[StreamEntry]]:
+        if not after:
+            return {}
+        names = {self._k(stream): stream for stream in after}
+        reply: Any = await self.client.xread({self._k(s): str(i) for s, i in after.items()},
+                                             count=count, block=_ms(block))
+        pairs = reply.items() if isinstance(reply, dict) else (reply or [])
+        return {names[_text(key)]: [_entry(i, f) for i, f in items]
+                for key, items in pairs if items}
 
     async def stream_last_id(self, stream: str) -> StreamId | None:
         reply = await self.client.xrevrange(self._k(stream), count=1)

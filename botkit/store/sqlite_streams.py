@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from botkit.store.base import canonical_json
@@ -99,6 +99,20 @@ class SQLiteStreams:
             rows = conn.execute(_SELECT, (stream, after.ms, count)).fetchall()
             return [StreamEntry(StreamId(r[0], 0), json.loads(r[1])) for r in rows]
         return await self._blocking(read, block)
+
+    async def stream_read_many(self, after: Mapping[str, StreamId], *, count: int = 100,
+                               block: float | None = None) -> dict[str, list[StreamEntry]]:
+        cursors = dict(after)
+
+        def read(conn: sqlite3.Connection, now: float) -> list[StreamEntry]:
+            return [StreamEntry(StreamId(r[0], 0), (name, json.loads(r[1])))
+                    for name, cursor in cursors.items()
+                    for r in conn.execute(_SELECT, (name, cursor.ms, count)).fetchall()]
+        found: dict[str, list[StreamEntry]] = {}
+        for entry in await self._blocking(read, block) if cursors else ():
+            name, data = entry.data
+            found.setdefault(name, []).append(StreamEntry(entry.id, data))
+        return found
 
     async def stream_last_id(self, stream: str) -> StreamId | None:
         row = await self._run(lambda c, now: c.execute(

@@ -21,7 +21,7 @@ groups. Data is JSON-compatible, like every stored value.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -81,6 +81,14 @@ class Streams(Protocol):
                           block: float | None = None) -> list[StreamEntry]:
         """Up to ``count`` entries with ids greater than ``after``, oldest first. With
         ``block`` and nothing there yet, wait up to that many seconds for one."""
+        ...
+
+    async def stream_read_many(self, after: Mapping[str, StreamId], *, count: int = 100,
+                               block: float | None = None) -> dict[str, list[StreamEntry]]:
+        """``stream_read`` of several streams in one call (one ``XREAD`` on Redis): each
+        stream's entries after its id, up to ``count`` each, keyed by stream (streams with
+        nothing new left out). With ``block`` and nothing in any, wait up to that many
+        seconds for an entry in one of them."""
         ...
 
     async def stream_last_id(self, stream: str) -> StreamId | None:

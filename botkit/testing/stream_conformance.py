@@ -128,6 +128,25 @@ async def streams_live_in_the_key_namespace(store: StateStore, p: str) -> None:
     assert [e.id for e in await s.stream_group_read(k, "g", "c")] == [again]
 
 
+async def streams_read_many_at_once(store: StateStore, p: str) -> None:
+    s, a, b, c = _streams(store), p + "many:a", p + "many:b", p + "many:c"
+    assert await s.stream_read_many({}) == {}
+    assert await s.stream_read_many({a: StreamId(0), b: StreamId(0)}, block=0.05) == {}
+    a_ids = [await s.stream_add(a, f"a{i}") for i in range(3)]
+    b_id = await s.stream_add(b, "b0")
+    got = await s.stream_read_many({a: a_ids[0], b: StreamId(0), c: StreamId(0)}, count=1)
+    assert {k: [(e.id, e.data) for e in v] for k, v in got.items()} == {
+        a: [(a_ids[1], "a1")], b: [(b_id, "b0")]}, "each stream after its own id, count each"
+    reader = asyncio.ensure_future(s.stream_read_many({a: a_ids[-1], c: StreamId(0)},
+                                                      block=10))
+    await asyncio.sleep(0.05)  # let the reader block before the entry exists
+    added = await s.stream_add(c, "wake up")
+    async with asyncio.timeout(10):
+        woke = await reader
+    assert {k: [(e.id, e.data) for e in v] for k, v in woke.items()} == {
+        c: [(added, "wake up")]}
+
+
 STREAM_CHECKS = (streams_append_and_read, streams_block_until_an_entry_arrives,
-                 streams_groups_deliver_each_entry_once, streams_claim_takes_over_idle_entries,
-                 streams_live_in_the_key_namespace)
+                 streams_read_many_at_once, streams_groups_deliver_each_entry_once,
+                 streams_claim_takes_over_idle_entries, streams_live_in_the_key_namespace)

@@ -1,5 +1,6 @@
-"""Streams: joins answered up front, per-viewer ephemeral messages, strict Last-Event-ID,
-one id per SSE part, keepalives, LangGraph's messages mode, on_disconnect, AG-UI state."""
+"""Streams: finished runs replayed from the store, per-viewer ephemeral messages, strict
+Last-Event-ID, one id per SSE part, keepalives, LangGraph's messages mode, on_disconnect,
+AG-UI state."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import ag_ui.core as agui
 import httpx
 import pytest
 from langgraph_sdk import get_client
-from web_helpers import ALICE, as_user, first_card, helpdesk_bot, running_helpdesk, said
+from web_helpers import ALICE, as_user, first_card, running_helpdesk, said
 
 from botkit import ContextEntry, create_bot, ui
 from botkit.store import SQLiteStore
@@ -36,47 +37,30 @@ def _events(body: str) -> list[dict[str, Any]]:
     return frames
 
 
-async def test_joining_a_run_held_by_another_process_is_a_clean_404(tmp_path: Path) -> None:
-    async with running_helpdesk(tmp_path) as a:
-        other = WebAdapter(port=0, authenticate=header_user())
-        store = SQLiteStore(tmp_path / "web.db")
-        b = helpdesk_bot(other, store)
-        await b.start()
-        try:
-            tid = await a.adapter.create_thread("shared", user=ALICE)
-            run = await a.adapter.turns.send(tid, [_input("a ticket")], user=ALICE)
-            card = await first_card(a.adapter, run)
-            async with httpx.AsyncClient(base_url=str(other.url)) as http:
-                joined = await http.get(f"/threads/{tid}/runs/{run.run_id}/stream",
-                                        headers=as_user("alice"))
-                assert joined.status_code == 404
-                assert joined.headers["Content-Type"].startswith("application/json")
-                assert joined.json()["error"] == "not_found"
-                assert "another process" in joined.json()["message"]
-                waiting = asyncio.create_task(http.get(
-                    f"/threads/{tid}/runs/{run.run_id}/join", headers=as_user("alice")))
-                await a.adapter.turns.act(tid, card["controls"][0]["action_id"], user=ALICE)
-                values = (await asyncio.wait_for(waiting, 20)).json()
-                assert values["messages"][-1]["content"] == "Ticket says: opened HD-7"
-        finally:
-            await b.stop()
-            await store.close()
-
-
 def _input(text: str) -> Any:
     from botkit_web import UserInput
     return UserInput(text=text)
 
 
-async def test_a_finished_run_no_longer_held_still_joins(tmp_path: Path) -> None:
+async def test_a_finished_run_replays_from_the_store_then_only_its_values(
+        tmp_path: Path) -> None:
     async with running_helpdesk(tmp_path) as h, httpx.AsyncClient(base_url=h.url) as http:
         tid = await h.adapter.create_thread("old", user=ALICE)
         h.adapter.engine.feeds.keep = 1
+        h.adapter.engine.log.keep_relayed = 2
         first = await h.adapter.run(tid, "hello", user=ALICE)
         await h.adapter.run(tid, "hello again", user=ALICE)
         assert h.adapter.engine.feeds.get(first.run_id) is None
-        joined = await http.get(f"/threads/{tid}/runs/{first.run_id}/stream",
-                                params={"stream_mode": "values"}, headers=as_user("alice"))
+        path, alice = f"/threads/{tid}/runs/{first.run_id}/stream", as_user("alice")
+        replayed = _events((await http.get(path, headers=alice)).text)
+        kinds = [f["data"]["type"] for f in replayed if f.get("event") == "ag-ui"]
+        assert kinds[0] == "RUN_STARTED"
+        assert kinds[-1] == "RUN_FINISHED"
+        assert "TEXT_MESSAGE_CONTENT" in kinds
+        assert replayed[-1]["data"]["status"] == "success"
+        await h.adapter.run(tid, "and a third", user=ALICE)  # the first's events go
+        h.adapter.engine.feeds.drop(first.run_id)
+        joined = await http.get(path, params={"stream_mode": "values"}, headers=alice)
         assert joined.status_code == 200
         frames = _events(joined.text)
         assert [f["event"] for f in frames] == ["metadata", "values", "end"]

@@ -130,6 +130,7 @@ class WebAdapter(BaseAdapter):
         self._bot = bot
         self._bot_user = PlatformUser(id="web-bot", name=bot.name, is_bot=True)
         self._engine = RunEngine(bot)
+        self._engine.open()
         from botkit_web.http import web_route_group
         self.mounted = bot.mount_routes(web_route_group(self))
         listening = asyncio.Event()
@@ -144,6 +145,8 @@ class WebAdapter(BaseAdapter):
         server, self._server = self._server, None
         if server is not None:
             await server.stop()
+        if self._engine is not None:
+            await self._engine.close()
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.cancel()
@@ -335,14 +338,14 @@ class WebAdapter(BaseAdapter):
                      ) -> AsyncIterator[agui.BaseEvent]:
         """The run's AG-UI events (from event number ``after``) that ``viewer`` (a user
         id; default the run's user) may see, until it ends."""
-        feed = self.engine.feeds.get(run.run_id)
+        feed = await self.engine.feed_for(run)
         if feed is None:
-            raise NotFound(f"run {run.run_id!r} is not followable here (it ran in another "
-                           "process, or too long ago)")
+            raise NotFound(f"run {run.run_id!r} ended too long ago to follow: read the "
+                           "thread's messages")
         who = viewer if viewer is not None else (run.user.id if run.user else None)
         async for item in feed.follow(after, viewer=who):
             if item is not None:
-                yield item[1]
+                yield item.event
 
 
 def _surface(conversation: Conversation) -> RunSurface | None:

@@ -6,7 +6,9 @@ or cancels the running ones first with ``"interrupt"``/``"rollback"``); action r
 click, a choice answered) never wait, since the run they answer is the one holding the turn.
 
 Whatever happens to a run — it ends, fails, is cancelled while queued or running, or the
-bot stops — its final record is saved and its feed closed, so followers never hang.
+bot stops — its feed is closed (its end relayed to other processes) and then its final
+record saved, so followers never hang. ``feed_for`` finds a run's feed here or mirrors a run
+going on in another process (``botkit_web.relay``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import ag_ui.core as agui
 from botkit import ThreadsError
 from botkit.run.result import RunResult
 from botkit.types import PlatformUser
+from botkit_web.relay import Mirrors
 from botkit_web.runs import Feeds, RunFeed, RunKind, RunLog, WebRun
 from botkit_web.surface import CURRENT, RunSurface
 from botkit_web.waiting import Waiting
@@ -107,10 +110,9 @@ class RunEngine:
         self.turns = _TurnLocks()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._active: dict[str, set[str]] = {}
-
-    @property
-    def log(self) -> RunLog:
-        return RunLog(self.bot.records.store)
+        self.log = RunLog(bot.records.store)
+        self.mirrors = Mirrors(bot.records.store, self.feeds, self.log,
+                               on_cancel=self.cancel)
 
     def active(self, thread_id: str) -> list[str]:
         return sorted(self._active.get(thread_id, ()))
@@ -128,7 +130,8 @@ class RunEngine:
                           "(multitask_strategy 'reject')")
         run = WebRun(run_id=run_id or WebRun.new_id(), thread_id=thread_id,
                      assistant_id=assistant_id, kind=kind, user=user,
-                     metadata=dict(metadata or {}), multitask_strategy=strategy)
+                     metadata=dict(metadata or {}), multitask_strategy=strategy,
+                     owner=self.mirrors.process if self.mirrors.streams else None)
         active = self._active.setdefault(thread_id, set())
         active.add(run.run_id)
         try:
@@ -141,7 +144,7 @@ class RunEngine:
         except BaseException:
             self._release(run)
             raise
-        feed = self.feeds.open(run)
+        feed = self.feeds.open(run, self.mirrors.relay(run))
         self._tasks[run.run_id] = self.bot.spawn(self._execute(feed, work),
                                                  name=f"web-run-{run.run_id}")
         return run
@@ -171,17 +174,36 @@ class RunEngine:
             await asyncio.sleep(delay)
             delay = min(delay * 2, poll)
 
+    async def feed_for(self, run: WebRun) -> RunFeed | None:
+        """The run's live feed, wherever it runs; None once it finished and its events
+        are gone (only its final record and the thread's messages are left)."""
+        return await self.mirrors.feed(run)
+
+    def open(self) -> None:
+        """Start hearing other processes (the adapter starts)."""
+        self.mirrors.start()
+
+    async def close(self) -> None:
+        """Stop following other processes' runs (the adapter stops)."""
+        await self.mirrors.close()
+
     def here(self, run_id: str) -> bool:
         """Whether the run goes in this process."""
         task = self._tasks.get(run_id)
         return task is not None and not task.done()
 
     def cancel(self, run_id: str) -> bool:
+        """Cancel a run going in this process (False when none does)."""
         task = self._tasks.get(run_id)
         if task is None or task.done():
             return False
         task.cancel()
         return True
+
+    async def cancel_anywhere(self, run: WebRun) -> bool:
+        """Cancel the run here, or ask the process running it to (through the store).
+        False when it runs nowhere that can be asked (it ended, or an unknown owner)."""
+        return self.cancel(run.run_id) or await self.mirrors.request_cancel(run)
 
     async def _execute(self, feed: RunFeed, work: Work) -> None:
         run = feed.run
@@ -238,11 +260,14 @@ class RunEngine:
             else:
                 await surface.emit(agui.RunFinishedEvent(
                     thread_id=run.thread_id, run_id=run.run_id, outcome=_outcome(run)))
-            await self.log.save(run)
         except Exception:
-            log.exception("could not record the end of web run %s", run.run_id)
+            log.exception("could not show the end of web run %s", run.run_id)
         finally:
-            await surface.feed.close(run)
+            try:
+                await surface.feed.close(run)  # the relayed end comes before the record
+                await self.log.save(run)
+            except Exception:
+                log.exception("could not record the end of web run %s", run.run_id)
 
 
 def _outcome(run: WebRun) -> agui.RunFinishedOutcome | None:

@@ -140,10 +140,7 @@ class WebRoutes:
             raise ThreadQueryError([("stream_mode", f"unknown mode {m!r}")
                                     for m in sorted(unknown)])
         after = parse_last_event_id(request.headers.get("Last-Event-ID"))
-        feed = self.adapter.engine.feeds.get(run.run_id)
-        if feed is None and not run.finished:  # answered before any byte of a stream
-            raise NotFound(f"run {run.run_id!r} goes on in another process: join it there, "
-                           "or wait for it with GET .../join")
+        feed = await self.adapter.engine.feed_for(run)  # here, or mirrored from elsewhere
         cancel = request.query.get("cancel_on_disconnect") in ("1", "true")
         return await stream_langgraph(request, self.adapter, run, feed, modes,
                                       viewer=user.id, after=after,
@@ -153,8 +150,9 @@ class WebRoutes:
         run, _ = await self._run(request)
         if run.finished:
             raise NotWaiting(f"run {run.run_id!r} already ended ({run.status})")
-        if not self.adapter.engine.cancel(run.run_id):
-            raise NotWaiting(f"run {run.run_id!r} is not running in this process")
+        if not await self.adapter.engine.cancel_anywhere(run):
+            raise NotWaiting(f"run {run.run_id!r} cannot be cancelled from here: the "
+                             "process running it is unknown")
         if request.query.get("wait") in ("1", "true"):
             run = await self.adapter.engine.wait(run)
             return web.json_response(run.to_json())

@@ -3,9 +3,11 @@
 A web thread keeps its messages as one value per message (``web:msg:<thread>:<id>``) plus
 their order (the list ``web:msgs:<thread>``); file bytes under their own keys
 (``web:file:<thread>:<id>``, loaded only when needed); its runs like its messages
-(``web:run:...`` and ``web:runs:<thread>``); the interrupt a web run left waiting, with who
-may answer it (``web:interrupt:<thread>``); a claimed choice answer (``web:answered:<id>``);
-people who wrote in any web thread at ``web:user:<id>`` (for ``lookup_user``).
+(``web:run:...`` and ``web:runs:<thread>``); a recent run's AG-UI events as a store stream
+(``web:feed:<thread>:<run>``, which other processes follow; each process pokes its reader
+through ``web:wake:<process>``); the interrupt a web run left waiting, with who may answer
+it (``web:interrupt:<thread>``); a claimed choice answer (``web:answered:<id>``); people who
+wrote in any web thread at ``web:user:<id>`` (for ``lookup_user``).
 
 Each id is percent-encoded (``:`` becomes ``%3A``), so a thread id containing ``:`` can
 never collide with another thread's keys, and ``thread_prefixes`` finds exactly one
@@ -16,9 +18,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-__all__ = ["answered_key", "file_key", "interrupt_key", "message_key",
+__all__ = ["answered_key", "feed_key", "file_key", "interrupt_key", "message_key",
            "message_order_key", "run_key", "run_order_key", "thread_keys", "thread_prefixes",
-           "user_key", "user_prefix"]
+           "user_key", "user_prefix", "wake_key"]
 
 
 def _id(value: str) -> str:
@@ -41,6 +43,10 @@ def run_order_key(thread_id: str) -> str:
     return f"web:runs:{_id(thread_id)}"
 
 
+def feed_key(thread_id: str, run_id: str) -> str:
+    return f"web:feed:{_id(thread_id)}:{_id(run_id)}"
+
+
 def file_key(thread_id: str, file_id: str) -> str:
     return f"web:file:{_id(thread_id)}:{_id(file_id)}"
 
@@ -54,9 +60,9 @@ def answered_key(choice_id: str) -> str:
 
 
 def thread_prefixes(thread_id: str) -> tuple[str, ...]:
-    """Prefixes of every per-item key of one thread (messages, files, runs)."""
+    """Prefixes of every per-item key of one thread (messages, files, runs, run events)."""
     t = _id(thread_id)
-    return (f"web:msg:{t}:", f"web:file:{t}:", f"web:run:{t}:")
+    return (f"web:msg:{t}:", f"web:file:{t}:", f"web:run:{t}:", f"web:feed:{t}:")
 
 
 def thread_keys(thread_id: str) -> tuple[str, ...]:
@@ -70,3 +76,7 @@ def user_prefix() -> str:
 
 def user_key(user_id: str) -> str:
     return f"{user_prefix()}{_id(user_id)}"
+
+
+def wake_key(process: str) -> str:
+    return f"web:wake:{_id(process)}"

@@ -68,8 +68,11 @@ class LangGraphParts:
         return {"type": "ai", "id": message_id, "content": self._texts.get(message_id, ""),
                 "tool_calls": []}
 
-    def parts(self, event: agui.BaseEvent) -> list[tuple[str, Any]]:
-        data = event.model_dump(mode="json", by_alias=True, exclude_none=True)
+    def parts(self, event: agui.BaseEvent, data: dict[str, Any] | None = None
+              ) -> list[tuple[str, Any]]:
+        """``data`` is the event as JSON data, when the caller has it already."""
+        if data is None:
+            data = event.model_dump(mode="json", by_alias=True, exclude_none=True)
         modes, parts = self.modes, list[tuple[str, Any]]()
         if "ag-ui" in modes:
             parts.append(("ag-ui", data))

@@ -4,27 +4,35 @@ A run is one turn of the bot in a web thread: a new user message, a resumed inte
 an answered action. Its record (``WebRun``) is kept in the store next to the thread's
 messages; while it goes, a ``RunFeed`` in the process running it holds its AG-UI events, so
 any number of streams can follow it and a late joiner replays what it missed (by event id).
+The feed also hands each event to its relay (``botkit_web.relay``), which copies it into the
+store, so other processes follow the run through a mirror feed numbered the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import ag_ui.core as agui
+from ag_ui.encoder import EventEncoder
 from pydantic import BaseModel, ConfigDict, Field
 
 from botkit.store.base import StateStore
 from botkit.types import PlatformUser
-from botkit_web.keys import run_key, run_order_key
+from botkit_web.keys import feed_key, run_key, run_order_key
 from botkit_web.messages import public_user
+
+if TYPE_CHECKING:
+    from botkit_web.relay import FeedRelay
 
 __all__ = ["FINISHED", "Feeds", "RunFeed", "RunKind", "RunLog", "RunStatus", "WebRun", "iso"]
 
@@ -33,6 +41,8 @@ RunKind = Literal["message", "resume", "action"]
 FINISHED: frozenset[str] = frozenset({"success", "error", "interrupted", "cancelled"})
 KEEP_FEEDS = 200
 KEEP_RUNS = 1000
+KEEP_RELAYED = 20
+"""Per thread, the newest runs whose events stay in the store (joinable in full anywhere)."""
 
 
 def iso(at: float) -> str:
@@ -59,6 +69,8 @@ class WebRun(BaseModel):
     error: str | None = None
     interrupts: tuple[agui.Interrupt, ...] = ()
     cancel_reason: str | None = None
+    owner: str | None = None
+    """The process running it (where another replica sends a cancel request)."""
 
     @property
     def finished(self) -> bool:
@@ -69,7 +81,7 @@ class WebRun(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         """The LangGraph ``Run`` shape, plus botkit's fields (the user without email)."""
-        return {**self.model_dump(mode="json", by_alias=True, exclude={"user"}),
+        return {**self.model_dump(mode="json", by_alias=True, exclude={"user", "owner"}),
                 "user": public_user(self.user),
                 "created_at": iso(self.created_at), "updated_at": iso(self.updated_at)}
 
@@ -88,14 +100,20 @@ class WebRun(BaseModel):
 class RunLog:
     """Run records of web threads, in the store (the newest ``keep`` per thread)."""
 
-    def __init__(self, store: StateStore, *, keep: int = KEEP_RUNS) -> None:
+    def __init__(self, store: StateStore, *, keep: int = KEEP_RUNS,
+                 keep_relayed: int = KEEP_RELAYED) -> None:
         self.store = store
-        self.keep = keep
+        self.keep, self.keep_relayed = keep, keep_relayed
 
     async def add(self, run: WebRun) -> None:
         await self.save(run)
         order = run_order_key(run.thread_id)
         length = await self.store.list_append(order, run.run_id)
+        if length > self.keep_relayed:  # one run's events leave the store per run added
+            older = await self.store.list_range(order, length - self.keep_relayed - 1,
+                                                length - self.keep_relayed)
+            for run_id in older:
+                await self.store.delete(feed_key(run.thread_id, str(run_id)))
         if length > self.keep:
             dropped = await self.store.list_range(order, 0, length - self.keep)
             await self.store.list_trim(order, self.keep)
@@ -122,53 +140,109 @@ class RunLog:
 
 @dataclass(frozen=True)
 class FeedItem:
+    number: int
+    """The event's number in its run (from 1; the same in every process)."""
     event: agui.BaseEvent
     visible_to: str | None = None
     """Shown only to this user id (an ephemeral message)."""
 
+    # encoded once for every stream that sends the event
+    @functools.cached_property
+    def data(self) -> dict[str, Any]:
+        """The event as JSON data (AG-UI's field names)."""
+        return self.event.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    @functools.cached_property
+    def text(self) -> str:
+        """``data`` as JSON text."""
+        return json.dumps(self.data, ensure_ascii=False, default=str)
+
+    @functools.cached_property
+    def frames(self) -> dict[tuple[str, int], bytes]:
+        """SSE frames of this event already made (by part name and index), for reuse."""
+        return {}
+
+    @functools.cached_property
+    def agui_sse(self) -> bytes:
+        """The event as AG-UI's own SSE encoder writes it."""
+        return EventEncoder().encode(self.event).encode()
+
 
 class RunFeed:
-    """The AG-UI events of one run, numbered from 1, for every stream that follows it."""
+    """The AG-UI events of one run, numbered from 1, for every stream that follows it.
+    With a ``relay``, each event is also copied to the store for other processes."""
 
-    def __init__(self, run: WebRun) -> None:
+    def __init__(self, run: WebRun, relay: FeedRelay | None = None) -> None:
         self.run = run
         self.items: list[FeedItem] = []
         self.done = False
+        self.relay = relay
+        self.followers = 0
+        self.last_followed = time.monotonic()
         self._changed = asyncio.Condition()
 
-    async def publish(self, event: agui.BaseEvent, *, visible_to: str | None = None) -> None:
+    async def publish(self, event: agui.BaseEvent, *, visible_to: str | None = None,
+                      number: int | None = None) -> None:
+        """Add the next event (a mirror gives each event the number it had)."""
         async with self._changed:
-            self.items.append(FeedItem(event, visible_to))
+            if number is None:
+                number = self.items[-1].number + 1 if self.items else 1
+            item = FeedItem(number, event, visible_to)
+            self.items.append(item)
+            if self.relay is not None:
+                self.relay.put(item)
             self._changed.notify_all()
 
     async def close(self, run: WebRun) -> None:
+        """The run ended: followers here get the end at once; then the relay stores every
+        event and the end (so other processes see the end after every event)."""
         async with self._changed:
             self.run = run
             self.done = True
             self._changed.notify_all()
+        if self.relay is not None:
+            await self.relay.close(run)
 
     async def follow(self, after: int = 0, *, viewer: str | None = None,
                      idle: float | None = None
-                     ) -> AsyncIterator[tuple[int, agui.BaseEvent] | None]:
+                     ) -> AsyncIterator[FeedItem | None]:
         """Every event after number ``after`` that ``viewer`` may see (replayed, then live)
         until the run ends; None after each ``idle`` seconds without one (a keepalive)."""
-        seen = max(0, after)
-        while True:
-            async with self._changed:
-                if len(self.items) <= seen and not self.done:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._changed.wait(), idle)
-                fresh = self.items[seen:]
-                done = self.done
-            if not fresh and not done:
+        async for batch in self.follow_batches(after, viewer=viewer, idle=idle):
+            if batch is None:
                 yield None
-                continue
-            for item in fresh:
-                seen += 1
-                if item.visible_to is None or item.visible_to == viewer:
-                    yield seen, item.event
-            if done and seen >= len(self.items):
-                return
+            for item in batch or ():
+                yield item
+
+    async def follow_batches(self, after: int = 0, *, viewer: str | None = None,
+                             idle: float | None = None
+                             ) -> AsyncIterator[list[FeedItem] | None]:
+        """``follow``, a batch at a time: every event that came since the last batch (so a
+        stream writes them at once)."""
+        seen, index = max(0, after), 0
+        self.followers += 1
+        try:
+            while True:
+                async with self._changed:
+                    if len(self.items) <= index and not self.done:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._changed.wait(), idle)
+                    fresh = self.items[index:]
+                    done = self.done
+                if not fresh and not done:
+                    yield None
+                    continue
+                index += len(fresh)
+                batch = [i for i in fresh if i.number > seen
+                         and (i.visible_to is None or i.visible_to == viewer)]
+                seen = max(seen, fresh[-1].number) if fresh else seen
+                if batch:
+                    yield batch
+                if done:
+                    return
+        finally:
+            self.followers -= 1
+            self.last_followed = time.monotonic()
 
 
 class Feeds:
@@ -178,8 +252,8 @@ class Feeds:
         self._feeds: OrderedDict[str, RunFeed] = OrderedDict()
         self.keep = keep
 
-    def open(self, run: WebRun) -> RunFeed:
-        feed = RunFeed(run)
+    def open(self, run: WebRun, relay: FeedRelay | None = None) -> RunFeed:
+        feed = RunFeed(run, relay)
         self._feeds[run.run_id] = feed
         self._evict()
         return feed
@@ -189,8 +263,10 @@ class Feeds:
         for run_id in [i for i, f in self._feeds.items() if f.done][:max(0, extra)]:
             del self._feeds[run_id]
 
-    def drop(self, run_id: str) -> None:
-        self._feeds.pop(run_id, None)
+    def drop(self, run_id: str, feed: RunFeed | None = None) -> None:
+        """Forget the run's feed (only if it is still ``feed``, when given)."""
+        if feed is None or self._feeds.get(run_id) is feed:
+            self._feeds.pop(run_id, None)
 
     def get(self, run_id: str) -> RunFeed | None:
         return self._feeds.get(run_id)

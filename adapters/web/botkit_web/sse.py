@@ -57,9 +57,11 @@ async def open_stream(request: web.Request, run: WebRun | None = None,
     return response
 
 
-def _frame(name: str, data: Any, event_id: str | None = None) -> bytes:
+def _frame(name: str, data: Any, event_id: str | None = None, text: str | None = None
+           ) -> bytes:
+    """One SSE frame; ``text`` is ``data`` already encoded (shared by every stream)."""
     head = f"id: {event_id}\n" if event_id is not None else ""
-    body = json.dumps(data, ensure_ascii=False, default=str)
+    body = text if text is not None else json.dumps(data, ensure_ascii=False, default=str)
     return f"{head}event: {name}\ndata: {body}\n\n".encode()
 
 
@@ -83,14 +85,27 @@ async def stream_langgraph(request: web.Request, adapter: WebAdapter, run: WebRu
         if feed is not None:
             builder = LangGraphParts(modes, run)
             seen = after or (0, -1)
-            async for item in feed.follow(viewer=viewer, idle=adapter.keepalive):
-                if item is None:
+            async for batch in feed.follow_batches(viewer=viewer, idle=adapter.keepalive):
+                if batch is None:
                     await response.write(KEEPALIVE)
                     continue
-                number, event = item
-                for index, (name, data) in enumerate(builder.parts(event)):
-                    if (number, index) > seen:
-                        await response.write(_frame(name, data, f"{number}.{index}"))
+                frames = []
+                for item in batch:
+                    number = item.number
+                    for index, (name, data) in enumerate(builder.parts(item.event,
+                                                                       item.data)):
+                        if (number, index) <= seen:
+                            continue
+                        if data is not item.data:  # a part of this stream's own
+                            frames.append(_frame(name, data, f"{number}.{index}"))
+                        elif (made := item.frames.get((name, index))) is not None:
+                            frames.append(made)  # the same bytes every stream sends
+                        else:
+                            made = item.frames[name, index] = _frame(
+                                name, data, f"{number}.{index}", item.text)
+                            frames.append(made)
+                if frames:
+                    await response.write(b"".join(frames))
         final = await adapter.engine.wait(run)
         if "values" in modes:
             stored = await adapter.messages.all(run.thread_id, viewer=viewer)
@@ -102,10 +117,10 @@ async def stream_langgraph(request: web.Request, adapter: WebAdapter, run: WebRu
     except ConnectionError:
         # the caller went away: the run goes on (join it again) unless it asked otherwise
         if cancel_on_disconnect:
-            adapter.engine.cancel(run.run_id)
+            await adapter.engine.cancel_anywhere(run)
     except asyncio.CancelledError:
-        if cancel_on_disconnect:
-            adapter.engine.cancel(run.run_id)
+        if cancel_on_disconnect and not adapter.engine.cancel(run.run_id):
+            adapter.bot.spawn(adapter.engine.cancel_anywhere(run), name="web-cancel")
         raise
     return response
 
@@ -116,11 +131,11 @@ async def stream_agui(request: web.Request, adapter: WebAdapter, run: WebRun, fe
     encoder = EventEncoder()  # SSE, whatever else the caller accepts
     response = await open_stream(request, None, encoder.get_content_type())
     try:
-        async for item in feed.follow(viewer=viewer, idle=adapter.keepalive):
-            if item is None:
+        async for batch in feed.follow_batches(viewer=viewer, idle=adapter.keepalive):
+            if batch is None:
                 await response.write(KEEPALIVE)
             else:
-                await response.write(encoder.encode(item[1]).encode())
+                await response.write(b"".join(item.agui_sse for item in batch))
     except ConnectionError:
         pass
     return response
