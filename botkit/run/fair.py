@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+import weakref
 from collections import deque
 
 __all__ = ["FAIR", "FULL_PASS_EVERY", "FairShare", "serving_gc"]
@@ -27,10 +28,41 @@ FULL_PASS_EVERY = 100
 
 
 class FairShare:
+    """The gate; each event loop has its own slices and queue (bots may run in several
+    threads, each with its loop)."""
+
     def __init__(self, budget: float = 0.005) -> None:
         self.budget = budget
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: deque[asyncio.Future[None]] = deque()
+        self._shares: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopShare] = \
+            weakref.WeakKeyDictionary()
+
+    def _share(self) -> _LoopShare:
+        loop = asyncio.get_running_loop()
+        share = self._shares.get(loop)
+        if share is None:
+            share = self._shares[loop] = _LoopShare(self)
+        return share
+
+    @property
+    def waiting(self) -> int:
+        """Callers queued for a later slice (in the running loop)."""
+        try:
+            return len(self._share().queue)
+        except RuntimeError:  # no running loop
+            return 0
+
+    async def turn(self) -> None:
+        """Return when the caller may run its next CPU-bound step."""
+        await self._share().turn(asyncio.get_running_loop())
+
+
+class _LoopShare:
+    """One loop's slices and queue (it holds no reference to its loop, the key of
+    ``FairShare._shares``)."""
+
+    def __init__(self, gate: FairShare) -> None:
+        self._gate = gate
+        self.queue: deque[asyncio.Future[None]] = deque()
         self._slice_began: float | None = None
         self._passed = 0
         self._step = 0.0
@@ -39,33 +71,19 @@ class FairShare:
         self._woken_at = 0.0
         self._woken = 0
 
-    @property
-    def waiting(self) -> int:
-        """Callers queued for a later slice."""
-        return len(self._queue)
-
-    async def turn(self) -> None:
-        """Return when the caller may run its next CPU-bound step."""
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            self._reset(loop)
-        if not self._queue and self._open(loop):
+    async def turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        if not self.queue and self._open(loop):
             return
         waiter: asyncio.Future[None] = loop.create_future()
-        self._queue.append(waiter)
+        self.queue.append(waiter)
         if self._wake_handle is None:
             self._wake_handle = loop.call_soon(self._wake)
         try:
             await waiter
         except asyncio.CancelledError:
             if not waiter.done():
-                self._queue.remove(waiter)
+                self.queue.remove(waiter)
             raise
-
-    def _reset(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._queue.clear()
-        self._slice_began, self._passed, self._wake_handle, self._woken = None, 0, None, 0
 
     def _open(self, loop: asyncio.AbstractEventLoop) -> bool:
         now = time.perf_counter()
@@ -74,7 +92,7 @@ class FairShare:
             loop.call_soon(self._end_slice)  # runs once this iteration's callbacks ran
             return True
         elapsed = now - self._slice_began
-        if elapsed < self.budget:
+        if elapsed < self._gate.budget:
             self._passed += 1
             return True
         self._learn(elapsed / self._passed)
@@ -92,21 +110,21 @@ class FairShare:
         now = time.perf_counter()
         if self._woken:  # the last slice's callers ran between the last wake and this one
             self._learn((now - self._woken_at) / self._woken)
-        count = max(1, int(self.budget / self._step)) if self._step else 1
+        count = max(1, int(self._gate.budget / self._step)) if self._step else 1
         woken = 0
-        while self._queue and woken < count:
-            waiter = self._queue.popleft()
+        while self.queue and woken < count:
+            waiter = self.queue.popleft()
             if not waiter.done():
                 waiter.set_result(None)
                 woken += 1
         self._woken_at, self._woken = now, woken
-        if self._queue and self._loop is not None:
-            self._wake_handle = self._loop.call_soon(self._wake)
+        if self.queue:
+            self._wake_handle = asyncio.get_running_loop().call_soon(self._wake)
 
 
 FAIR = FairShare()
-"""The process's share of the loop for turns starting and runs ending (one per process, like
-the loop; it follows the running loop)."""
+"""The share of the loop for turns starting and runs ending (one gate for the process; each
+event loop has its own slices and queue)."""
 
 
 def serving_gc() -> None:

@@ -63,7 +63,7 @@ async def test_a_cancelled_waiter_leaves_the_queue_and_the_others_pass() -> None
     assert fair.waiting == 0
 
 
-async def test_it_follows_the_running_loop() -> None:
+async def test_each_loop_has_its_own_slices_and_queue() -> None:
     fair = FairShare(budget=0.0)
 
     async def burst() -> list[int]:
@@ -75,9 +75,11 @@ async def test_it_follows_the_running_loop() -> None:
         await asyncio.gather(*(caller(i) for i in range(3)))
         return passed
 
-    assert await burst() == [0, 1, 2]
-    other = await asyncio.to_thread(asyncio.run, burst())  # another loop, same gate
-    assert other == [0, 1, 2]
+    async with asyncio.timeout(30):
+        here = asyncio.create_task(burst())  # waiting here while another loop runs one
+        other = await asyncio.to_thread(asyncio.run, burst())
+        assert other == [0, 1, 2]
+        assert await here == [0, 1, 2]
 
 
 @pytest.mark.parametrize("budget", [0.0, 0.01])
