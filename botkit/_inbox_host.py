@@ -31,6 +31,7 @@ from botkit.errors import UserError
 from botkit.events import Event, MessageEvent
 from botkit.inbox import Apology, DrainSummary, Inbox, InboxConfig, Owned, Replicas
 from botkit.inbox.closing import NOTICE, OPEN_STREAMS
+from botkit.run.fair import FAIR
 from botkit.store.streams import Streams
 from botkit.threads.records import ThreadRecord
 
@@ -104,7 +105,7 @@ class InboxHost:
                                  beat_every=cfg.heartbeat)
         self.runtime.turns.owners = self.replicas
         self.inbox = Inbox(store, encode=encode_event, decode=decode_event,
-                           handle=self.pipeline.process, apologize=self._apologize,
+                           handle=self._process, apologize=self._apologize,
                            replicas=self.replicas, max_age=cfg.max_age,
                            max_deliveries=cfg.max_deliveries, claim_after=cfg.claim_after,
                            heartbeat=cfg.heartbeat, on_heartbeat=self.recover)
@@ -116,6 +117,12 @@ class InboxHost:
     async def _append(self, event: Event) -> None:
         assert self.inbox is not None
         await self.inbox.append(event, conversation=lane_of(event))
+
+    async def _process(self, event: Event) -> None:
+        """Run the pipeline on a stored event; a burst of them (a backlog, many
+        conversations at once) is let through a slice of the loop at a time."""
+        await FAIR.turn()
+        await self.pipeline.process(event)
 
     async def recover(self) -> None:
         """Release dead processes' turn locks, put the threads they left busy back, and

@@ -34,7 +34,7 @@ from botkit_slack.directory import Directory
 from botkit_slack.egress import Egress
 from botkit_slack.features import SlackFeatures
 from botkit_slack.files import FileStore
-from botkit_slack.history import HistoryCache, Identity, translate
+from botkit_slack.history import HistoryCache, Identity, translate_all
 from botkit_slack.ingress.bolt import build_app, build_multi_app, register
 from botkit_slack.ingress.events import EventBuilder, Routing
 from botkit_slack.oauth import StoreInstallations, StoreOAuthStates, oauth_flow
@@ -332,20 +332,8 @@ class SlackAdapter(BaseAdapter):
                 self.conversations.has_bot_posted(conversation.channel, conversation.thread):
             return []  # a new top-level message: its thread is just that message (until
             # the bot answers there: later readers, like the threads API, see the replies)
-        out: list[ThreadMessage] = []
-        for raw in await self.history.read(conversation.channel, conversation.thread):
-            own = identity.is_own(raw)
-            author = await self.users.get(raw["user"]) if raw.get("user") and not own and \
-                not raw.get("bot_id") else None
-            files = await self.files.attachments(raw["files"]) if raw.get("files") and not own \
-                else ()
-            if not own:
-                await self.users.plain(str(raw.get("text") or ""))  # learn mentioned names
-            message = translate(raw, identity, author=author, attachments=files,
-                                name_of=self.users.cached_name)
-            if message is not None:
-                out.append(message)
-        return out
+        raws = await self.history.read(conversation.channel, conversation.thread)
+        return await translate_all(raws, identity, self.users, self.files.attachments)
 
     async def record_agent_messages(self, conversation: Conversation,
                                     messages: Sequence[Mapping[str, Any]]) -> None:
