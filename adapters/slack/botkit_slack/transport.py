@@ -9,7 +9,12 @@ whose body is not a Slack payload (not UTF-8, not a JSON object, a bad ``payload
 of the wrong type: see :mod:`.ingress.shape`) gets 400 at once, and so does anything Bolt
 could not handle; no request gets a 5xx, which Slack would retry, except one: once the bot
 is stopping (``begin_drain``) every signed request gets 503, so that Slack retries it on
-another process. Socket Mode closes its connection then instead.
+another process. Socket Mode closes its connection then instead, in this order: envelopes
+arriving from then on are refused (neither handed to Bolt nor acked: Slack sends them again,
+to another connection or to the next process), the ones already handed to Bolt get up to
+``DRAIN_ACKS`` seconds to be stored and acked, then the socket closes. An ack that still
+meets the closing socket is one INFO line (Slack sends that envelope again; the dispatch
+pipeline drops the duplicate), never a traceback.
 
 In Socket Mode the app-level token is tried once (``apps.connections.open``) before
 connecting, so a wrong ``SLACK_APP_TOKEN`` fails the start instead of retrying forever.
@@ -44,6 +49,7 @@ log = logging.getLogger("botkit.slack")
 # apps.connections.open errors that no retry can fix: the app-level token itself is wrong
 APP_TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type",
                                "token_revoked", "token_expired", "account_inactive"})
+DRAIN_ACKS = 5.0  # seconds envelopes already handed to Bolt get to be acked before closing
 
 
 class Transport(Protocol):
@@ -56,9 +62,9 @@ class Transport(Protocol):
 class SocketTransport:
     def __init__(self, app: AsyncApp, app_token: str, client: AsyncWebClient) -> None:
         # imported here: an app on the HTTP Events API does not load the Socket Mode client
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+        from botkit_slack.socket_handler import DrainingHandler
 
-        self.handler = AsyncSocketModeHandler(app, app_token, web_client=client)
+        self.handler = DrainingHandler(app, app_token, client)
         self._app_token = app_token
         self._base_url = client.base_url
         self._closed = False
@@ -91,11 +97,15 @@ class SocketTransport:
                                platform="slack") from exc
 
     async def begin_drain(self) -> None:
+        """Refuse new envelopes, let the ones in hand be acked, then close the socket."""
+        self.handler.refuse()
+        await self.handler.settled(DRAIN_ACKS)
         await self.stop()
 
     async def stop(self) -> None:
         if not self._closed:
             self._closed = True
+            self.handler.refuse()
             await self.handler.close_async()  # type: ignore[no-untyped-call]
 
     def describe(self) -> str:

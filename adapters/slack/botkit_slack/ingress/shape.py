@@ -45,9 +45,10 @@ def _looks_fine(obj: Mapping[str, Any], kinds: Mapping[str, str]) -> bool:
     """The common case, in one pass over the keys ``obj`` has: nothing to report."""
     for key, value in obj.items():
         kind = kinds.get(key)
-        if kind is None or value is None or (kind == "text" and isinstance(value, str)):
+        if kind is None or (value is None and kind != "object") or (
+                kind == "text" and isinstance(value, str)):
             continue
-        if kind == "object":
+        if kind == "object":  # a null object is a problem too
             if not isinstance(value, Mapping) or any(
                     (v := value.get(inner)) is not None and not isinstance(v, str)
                     for inner in _INNER_TEXT):
@@ -75,6 +76,8 @@ def _object_problem(where: str, obj: Mapping[str, Any], texts: tuple[str, ...]) 
             return f"{where}{key} is not text"
     for key in _OBJECTS:
         value = obj.get(key)
+        if key in obj and value is None:  # Slack leaves an object out; Bolt reads a null's keys
+            return f"{where}{key} is null"
         if value is None:
             continue
         if not isinstance(value, Mapping):
