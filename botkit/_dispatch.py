@@ -127,6 +127,12 @@ class Pipeline:
             return
         await self.intake(event)
 
+    @property
+    def durable(self) -> bool:
+        """Whether new events go to a durable inbox (``intake`` replaced) rather than
+        straight to ``process``."""
+        return self.intake != self.process
+
     async def is_duplicate(self, event: Event) -> bool:
         return await self.runtime.store.seen(keys.event_seen(event.platform, event.event_id),
                                              ttl=self.runtime.dedup_ttl)

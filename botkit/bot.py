@@ -337,8 +337,11 @@ class Bot(HandleViews, HandlerDecorators):
     async def dispatch(self, event: Event) -> None:
         """The one entry point: adapters hand every platform event to this. Returns once
         the event's handlers finished (see ``botkit._dispatch`` for the pipeline). A burst
-        of events is let through a slice of the loop at a time (``botkit.run.fair``)."""
-        await FAIR.turn()
+        of events is let through a slice of the loop at a time (``botkit.run.fair``). With
+        the durable inbox on, this returns once the event is stored: the ack path (dedup,
+        append) skips the gate, which the inbox's consumer passes before the turn instead."""
+        if not self._pipeline.durable:
+            await FAIR.turn()
         await self._pipeline.dispatch(event)
 
     async def _replay(self, record: ChoiceRecord, value: Any, where: ChoiceSurface) -> None:
