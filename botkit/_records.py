@@ -142,6 +142,14 @@ class HandleViews:
         groups[:] = [*(g for g in groups if g.name != group.name), group]
         return True
 
+    async def heartbeat(self) -> str:
+        relay = self._runtime.choices.relay  # its heartbeat is the process registry's
+        await relay.start()
+        return relay.replica
+
+    async def replica_alive(self, replica: str) -> bool:
+        return await self._runtime.choices.relay.alive(replica)
+
     @property
     def records(self) -> BotRecords:
         """The store, thread records and resuming, for a platform-of-record adapter."""

@@ -197,6 +197,17 @@ class BotHandle(Protocol):
         """The bot's store, thread records and resuming (``PlatformRecords``)."""
         ...
 
+    async def heartbeat(self) -> str:
+        """Keep this process's heartbeat in the store while the bot runs (the registry of
+        live processes the durable inbox and choices use) and return this process's id
+        there; safe to call again. Other processes see it with ``replica_alive``."""
+        ...
+
+    async def replica_alive(self, replica: str) -> bool:
+        """Whether the process ``replica`` (an id ``heartbeat`` returned, here or in any
+        process sharing the store) is running: its heartbeat has not expired."""
+        ...
+
     def mount_routes(self, group: RouteGroup) -> bool:
         """Serve ``group`` (``botkit.RouteGroup``) on the bot's threads API server, with
         its tokens and scopes, CORS, error shape and OpenAPI document; call it from
