@@ -112,6 +112,13 @@ class WebAdapter(BaseAdapter):
         return self._engine
 
     @property
+    def recovery(self) -> Recovery:
+        """This process's watch over the runs of stopped processes (``check()`` looks now)."""
+        if self._recovery is None:
+            raise UserError("the web adapter is not started: add it to a bot and start it")
+        return self._recovery
+
+    @property
     def messages(self) -> MessageLog:
         return MessageLog(self.bot.records.store)
 
