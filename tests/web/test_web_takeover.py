@@ -113,7 +113,7 @@ async def test_two_replicas_take_over_a_stopped_message_run_exactly_once(
         run, posted = await leave_a_run(b)
         taken = await asyncio.gather(b.recovery.check(), c.recovery.check(),
                                      b.recovery.check(), c.recovery.check())
-        assert sorted(sum(taken, [])) == [run.run_id]  # exactly one took it
+        assert sorted(r for found in taken for r in found) == [run.run_id]  # exactly one
         other = c if taken[0] or taken[2] else b
         assert not other.engine.here(run.run_id)
         done = await asyncio.wait_for(other.engine.wait(run, poll=0.05), 60)
@@ -123,7 +123,8 @@ async def test_two_replicas_take_over_a_stopped_message_run_exactly_once(
         deltas = [(e.message_id, e.delta) for e in events
                   if isinstance(e, agui.TextMessageContentEvent)]
         assert deltas[0] == ("half", "the wh")
-        assert deltas[1][0] == "half" and STOPPED in deltas[1][1]
+        assert deltas[1][0] == "half"
+        assert STOPPED in deltas[1][1]
         assert "".join(d for m, d in deltas if m != "half").strip() == ANSWER
         ends = [e.message_id for e in events if isinstance(e, agui.TextMessageEndEvent)]
         assert ends[0] == "half"
@@ -136,7 +137,8 @@ async def test_two_replicas_take_over_a_stopped_message_run_exactly_once(
                 if m.is_bot and not m.is_status]
         assert said == [ANSWER]  # one answer; what the stopped process posted is gone
         record = await other.bot.records.thread_record(run.thread_id)
-        assert record is not None and record["status"] == "idle"
+        assert record is not None
+        assert record["status"] == "idle"
         assert await b.recovery.check() == await c.recovery.check() == []
 
 
@@ -153,9 +155,11 @@ async def test_a_stopped_resume_run_ends_as_an_error_every_follower_sees(
         assert isinstance(events[-1], agui.RunErrorEvent)
         assert events[-1].message == STOPPED
         deltas = [e.delta for e in events if isinstance(e, agui.TextMessageContentEvent)]
-        assert deltas[0] == "the wh" and STOPPED in deltas[1]
+        assert deltas[0] == "the wh"
+        assert STOPPED in deltas[1]
         record = await c.bot.records.thread_record(run.thread_id)
-        assert record is not None and record["status"] == "idle"
+        assert record is not None
+        assert record["status"] == "idle"
 
 
 async def test_a_message_run_whose_message_is_gone_ends_as_an_error(tmp_path: Path) -> None:
@@ -172,7 +176,8 @@ async def test_the_run_of_a_live_process_is_left_alone(tmp_path: Path) -> None:
         run, _ = await leave_a_run(b, owner=owner)
         assert await b.recovery.check() == []
         found = await RunLog(b.bot.records.store).get(run.thread_id, run.run_id)
-        assert found is not None and (found.status, found.owner) == ("running", owner)
+        assert found is not None
+        assert (found.status, found.owner) == ("running", owner)
 
 
 async def test_a_replica_that_starts_takes_over_what_a_stopped_one_left(

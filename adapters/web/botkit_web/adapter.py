@@ -154,13 +154,17 @@ class WebAdapter(BaseAdapter):
             from botkit_web.server import WebServer
             self._server = await WebServer(self, host=self.host, port=self.port).start()
 
-    async def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            await server.stop()
+    async def begin_drain(self) -> None:
+        """The bot is stopping: take over no more runs of stopped processes."""
         recovery, self._recovery = self._recovery, None
         if recovery is not None:
             await recovery.close()
+
+    async def stop(self) -> None:
+        await self.begin_drain()
+        server, self._server = self._server, None
+        if server is not None:
+            await server.stop()
         if self._engine is not None:
             await self._engine.close()
         watcher, self._watcher = self._watcher, None
