@@ -10,8 +10,10 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
+from botkit import keys
 from botkit.adapter import AnswerCheck, OpenChoice, RecordEdit, ThreadChange
 from botkit.errors import InteractionExpired
+from botkit.inbox.replicas import Replicas
 from botkit.run.interrupts import PendingInterrupt
 from botkit.run.result import RunResult
 from botkit.store.base import StateStore
@@ -145,10 +147,20 @@ class HandleViews:
     async def heartbeat(self) -> str:
         relay = self._runtime.choices.relay  # its heartbeat is the process registry's
         await relay.start()
+        turns = self._runtime.turns
+        if turns.owners is None:  # turn locks name this process, so the living can free them
+            turns.owners = Replicas(self._runtime.store, relay.replica)
         return relay.replica
 
     async def replica_alive(self, replica: str) -> bool:
         return await self._runtime.choices.relay.alive(replica)
+
+    async def release_stopped_turns(self) -> list[str]:
+        owners = self._runtime.turns.owners
+        if owners is None:
+            return []
+        released = await owners.release_orphaned_locks(keys.turn_lock(""))
+        return [lock.removeprefix(keys.turn_lock("")) for lock in released]
 
     @property
     def records(self) -> BotRecords:

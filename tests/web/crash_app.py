@@ -19,9 +19,9 @@ from botkit_web import WebAdapter, header_user
 
 WORDS = 200
 ANSWER = "the slow answer: " + " ".join(["word"] * WORDS) + " done."
-LOCK_TTL = 6.0
-"""The turn lock of a killed process expires this long after its last renewal (a run taken
-over waits for it: without the durable inbox nobody releases a dead process's lock)."""
+LOCK_TTL = 3600.0
+"""Longer than any test waits: a run taken over goes on only because the taker frees the
+killed process's turn lock (``BotHandle.release_stopped_turns``)."""
 
 
 def crash_bot(adapter: WebAdapter, store: StateStore, *, word_delay: float) -> Bot:

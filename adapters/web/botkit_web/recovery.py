@@ -119,6 +119,7 @@ class Recovery:
                     run.run_id, run.thread_id, run.kind, run.status, run.owner,
                     "running it again" if work is not None else "it ends as an error")
         try:
+            await self.engine.bot.release_stopped_turns()  # else a re-run waits out lock_ttl
             await self.settle(mine)
         except Exception:
             log.exception("could not settle thread %s", run.thread_id)
