@@ -8,23 +8,30 @@ and the inbox consumer runs ``pipeline.process`` for it, in order per conversati
 Crash recovery around it: this process's turn locks are recorded with its replica id, so
 while it runs (every heartbeat) and when it starts, the locks of processes whose heartbeat
 expired are released at once (not after their TTL), and threads they left ``busy`` go back
-to ``idle`` (or ``interrupted`` when an interrupt waits). ``drain`` is the graceful stop:
+to ``idle`` (or ``interrupted`` when an interrupt waits). Adapters record the replies they
+stream (``BotHandle.stream_opened``, under this process's replica id, until
+``stream_ended``); the same recovery hands each reply a dead process left open back to its
+adapter's ``close_stream`` (a visible notice ends it), in the background while the inbox
+runs that turn again. ``drain`` is the graceful stop:
 the consumer stops, running turns get ``drain_deadline`` seconds, the rest stays in the
 inbox for the next process, and one INFO line tells what happened.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from typing import TYPE_CHECKING, Protocol
 
 from botkit import keys
+from botkit.adapter import BaseAdapter, OpenStream
 from botkit.codec import decode_event, encode_event
 from botkit.errors import UserError
 from botkit.events import Event, MessageEvent
-from botkit.inbox import Apology, DrainSummary, Inbox, InboxConfig, Replicas
-from botkit.inbox.closing import OPEN_STREAMS
+from botkit.inbox import Apology, DrainSummary, Inbox, InboxConfig, Owned, Replicas
+from botkit.inbox.closing import NOTICE, OPEN_STREAMS
+from botkit.run.fair import FAIR
 from botkit.store.streams import Streams
 from botkit.threads.records import ThreadRecord
 
@@ -41,6 +48,8 @@ TOO_OLD = ("Sorry, I was restarting and this message waited too long for an answ
            "Please send it again.")
 GAVE_UP = "Sorry, I could not handle this message. Please try again."
 CLOSE_GRACE = 15.0  # seconds the adapters get to finish the replies a drain closed
+OPEN_REPLY_TTL = 3600.0  # an open-reply record outlives no platform's stream
+CLOSING_AT_ONCE = 8  # orphaned replies closed side by side
 
 
 def lane_of(event: Event) -> str:
@@ -50,6 +59,10 @@ def lane_of(event: Event) -> str:
     if isinstance(event, MessageEvent):
         return event.conversation.id
     return f"{event.conversation.id}#{type(event).__name__}:{event.event_id}"
+
+
+def _reply_key(stream: OpenStream) -> str:
+    return keys.open_reply(stream.platform, stream.id)
 
 
 def checked_inbox_config(value: object) -> InboxConfig | None:
@@ -78,6 +91,7 @@ class InboxHost:
         self.inbox: Inbox[Event] | None = None
         self.replicas: Replicas | None = None
         self._draining = False
+        self._closing: asyncio.Task[int] | None = None
 
     async def start(self) -> None:
         store = self.runtime.store
@@ -91,7 +105,7 @@ class InboxHost:
                                  beat_every=cfg.heartbeat)
         self.runtime.turns.owners = self.replicas
         self.inbox = Inbox(store, encode=encode_event, decode=decode_event,
-                           handle=self.pipeline.process, apologize=self._apologize,
+                           handle=self._process, apologize=self._apologize,
                            replicas=self.replicas, max_age=cfg.max_age,
                            max_deliveries=cfg.max_deliveries, claim_after=cfg.claim_after,
                            heartbeat=cfg.heartbeat, on_heartbeat=self.recover)
@@ -104,13 +118,88 @@ class InboxHost:
         assert self.inbox is not None
         await self.inbox.append(event, conversation=lane_of(event))
 
+    async def _process(self, event: Event) -> None:
+        """Run the pipeline on a stored event; a burst of them (a backlog, many
+        conversations at once) is let through a slice of the loop at a time."""
+        await FAIR.turn()
+        await self.pipeline.process(event)
+
     async def recover(self) -> None:
-        """Release dead processes' turn locks and put the threads they left busy back."""
+        """Release dead processes' turn locks, put the threads they left busy back, and
+        close the replies they left streaming."""
         if self.replicas is None:
             return
         released = await self.replicas.release_orphaned_locks(keys.turn_lock(""))
         for lock in released:
             await self.settle(lock.removeprefix(keys.turn_lock("")))
+        if self._closing is None or self._closing.done():  # in the background: the platform
+            # may pace these calls, and the inbox must not wait for them
+            self._closing = asyncio.create_task(self._close_in_background(),
+                                                name="botkit-close-orphaned-replies")
+
+    # -- open streamed replies ---------------------------------------------------------
+    async def stream_opened(self, stream: OpenStream) -> None:
+        if self.replicas is None:
+            return
+        try:
+            await self.replicas.record(_reply_key(stream), stream.to_data(),
+                                       ttl=OPEN_REPLY_TTL)
+        except Exception as exc:  # the reply goes on; only its crash recovery is lost
+            log.warning("could not record an open reply (%s: %s)", type(exc).__name__, exc)
+
+    async def stream_ended(self, stream: OpenStream) -> None:
+        if self.replicas is None:
+            return
+        try:
+            await self.replicas.forget(_reply_key(stream))
+        except Exception as exc:
+            log.warning("could not forget an ended reply (%s: %s)", type(exc).__name__, exc)
+
+    async def _close_in_background(self) -> int:
+        try:
+            return await self.close_orphaned_streams()
+        except Exception as exc:  # the next heartbeat tries again
+            log.warning("closing replies left open failed (%s: %s)", type(exc).__name__, exc)
+            return 0
+
+    async def close_orphaned_streams(self) -> int:
+        """Have the adapters close the replies that stopped processes left open; how many
+        were closed."""
+        if self.replicas is None:
+            return 0
+        orphans = await self.replicas.orphans(keys.open_reply(""))
+        room = asyncio.Semaphore(CLOSING_AT_ONCE)
+
+        async def close(item: Owned) -> bool:
+            async with room:
+                return await self._close_orphan(item)
+        closed = sum(await asyncio.gather(*(close(item) for item in orphans)))
+        if closed:
+            log.info("closed %d reply stream(s) left open by stopped processes", closed)
+        return closed
+
+    async def _close_orphan(self, item: Owned) -> bool:
+        assert self.replicas is not None
+        if not await self.replicas.adopt(item):
+            return False  # another process is closing it
+        try:
+            stream = OpenStream.from_data(item.data)
+        except ValueError:
+            await self.replicas.forget(item.key)
+            return False
+        adapter = self.runtime.adapter_for(stream.platform)
+        if not isinstance(adapter, BaseAdapter):
+            await self.replicas.forget(item.key)
+            return False
+        try:
+            await adapter.close_stream(stream, NOTICE)
+        except Exception as exc:  # best effort: the platform ends the stream in its time
+            log.warning("could not close a reply left open in %s (%s: %s)",
+                        stream.conversation.id, type(exc).__name__, exc)
+            await self.replicas.forget(item.key)
+            return False
+        await self.replicas.forget(item.key)
+        return True
 
     async def settle(self, thread_id: str) -> None:
         """A ``busy`` thread nobody runs any more: ``interrupted`` if an interrupt waits
@@ -150,6 +239,11 @@ class InboxHost:
         summary = await inbox.drain(self.config.drain_deadline, at_deadline=self._close_streams)
         summary = dataclasses.replace(summary, closed_streams=OPEN_STREAMS.closed - closed_before)
         self.runtime.turns.owners = None
+        closing, self._closing = self._closing, None
+        if closing is not None:  # what it adopted and did not close is closed by the next one
+            await asyncio.wait({closing}, timeout=CLOSE_GRACE)
+            closing.cancel()
+            await asyncio.gather(closing, return_exceptions=True)
         if self.replicas is not None:
             await self.replicas.stop()
         return summary

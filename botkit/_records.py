@@ -2,8 +2,9 @@
 base of ``Bot``): the questions waiting for an answer, the checks an answer must pass
 before an adapter accepts it (``may_answer``, ``check_resume``) so adapters ask the core
 instead of copying its rules, the bot's records for an adapter whose platform is botkit
-itself (``BotRecords``, a ``PlatformRecords``), and mounting an adapter's HTTP routes on
-the threads API server (``mount_routes``)."""
+itself (``BotRecords``, a ``PlatformRecords``), the open streamed replies crash recovery
+closes (``stream_opened`` / ``stream_ended``, kept by the inbox host), and mounting an
+adapter's HTTP routes on the threads API server (``mount_routes``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 from botkit import keys
-from botkit.adapter import AnswerCheck, OpenChoice, RecordEdit, ThreadChange
+from botkit.adapter import AnswerCheck, OpenChoice, OpenStream, RecordEdit, ThreadChange
 from botkit.errors import InteractionExpired
 from botkit.inbox.replicas import Replicas
 from botkit.run.interrupts import PendingInterrupt
@@ -23,6 +24,7 @@ from botkit.types import Conversation, PlatformUser
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
+    from botkit._inbox_host import InboxHost
     from botkit._runtime import Runtime
     from botkit.events import MessageEvent
     from botkit.thread import Thread
@@ -112,6 +114,7 @@ class HandleViews:
     """``Bot``'s side of ``BotHandle`` beyond ingress (a base class of ``Bot``)."""
 
     _runtime: Runtime
+    _inbox: InboxHost | None
     threads_api: ThreadsAPIConfig | None
 
     def thread(self, platform: str, conversation: Conversation, *,
@@ -136,6 +139,14 @@ class HandleViews:
     async def check_resume(self, conversation_id: str, value: Any = None, *,
                            cancel: bool = False) -> None:
         await check_resume(self._runtime.store, conversation_id, value, cancel)
+
+    async def stream_opened(self, stream: OpenStream) -> None:
+        if self._inbox is not None:
+            await self._inbox.stream_opened(stream)
+
+    async def stream_ended(self, stream: OpenStream) -> None:
+        if self._inbox is not None:
+            await self._inbox.stream_ended(stream)
 
     def mount_routes(self, group: RouteGroup) -> bool:
         if self.threads_api is None:

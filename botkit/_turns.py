@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from botkit import keys
@@ -48,6 +48,9 @@ class TurnGate:
         self.lock_ttl = lock_ttl
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._waiting: dict[str, MessageEvent] = {}  # queued here: event id -> the original
+        self._beating: dict[str, str] = {}
+        """The turn locks held here (key -> token), all kept alive by ``_heartbeat``."""
+        self._beat: asyncio.Task[None] | None = None
         self.owners: Replicas | None = None
         """Set by the durable inbox: turn locks are recorded with this process's id."""
 
@@ -56,17 +59,20 @@ class TurnGate:
         if self.policy == "parallel":
             await body(event, ())
         elif self.policy == "serial":
-            async with self._local(key):
-                token = await self._acquire_waiting(key)
-                async with self._held(key, token):
-                    await body(event, ())
+            # plain try/finally, not context managers: a turn waiting for a person keeps
+            # these frames for hours, thousands of them at once
+            lock = self._local(key)
+            try:
+                async with lock:
+                    await self._holding(key, await self._acquire_waiting(key), event, body)
+            finally:
+                self._unlocal(key)
         elif self.policy == "drop":
             taken = await self._take(key)
             if taken is None:
                 log.info("a turn is running in %s: message %s dropped", key, event.event_id)
                 return
-            async with self._held(key, taken):
-                await body(event, ())
+            await self._holding(key, taken, event, body)
         else:
             await self._queue(key, event, body)
 
@@ -80,10 +86,7 @@ class TurnGate:
             token = await self._take(key)
             if token is None:
                 return  # the running turn (here or in another process) picks it up
-            async with self._held(key, token):
-                while pending := await store.list_pop_all(keys.turn_queue(key)):
-                    events = [self._original(e) for e in pending]
-                    await body(events[-1], tuple(events[:-1]))
+            await self._holding(key, token, None, body)
             if await store.list_len(keys.turn_queue(key)) == 0:
                 return  # else: a message arrived while releasing; take the lock again
 
@@ -97,20 +100,19 @@ class TurnGate:
             raise ValueError(f"a queued turn holds a {type(decoded).__name__}, not a message")
         return decoded
 
-    @contextlib.asynccontextmanager
-    async def _local(self, key: str) -> AsyncIterator[None]:
-        """In-process FIFO order for serial turns (only one local waiter polls the store)."""
+    def _local(self, key: str) -> asyncio.Lock:
+        """In-process FIFO order for serial turns (only one local waiter polls the store);
+        ``_unlocal`` when done with it."""
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+        return lock
+
+    def _unlocal(self, key: str) -> None:
+        lock, users = self._locks[key]
+        if users <= 1:
+            del self._locks[key]
+        else:
+            self._locks[key] = (lock, users - 1)
 
     async def _acquire_waiting(self, key: str) -> str:
         delay = 0.005
@@ -135,36 +137,67 @@ class TurnGate:
                     await store.release_lock(keys.turn_lock(key), token)
             raise
 
-    @contextlib.asynccontextmanager
-    async def _held(self, key: str, token: str) -> AsyncIterator[None]:
+    async def _holding(self, key: str, token: str, event: MessageEvent | None,
+                       body: Body) -> None:
+        """Run ``body`` holding the turn lock ``token``: for ``event``, or (None) for the
+        messages queued in the store until none is left."""
         owners = self.owners  # the durable inbox records who holds it, for crash recovery
-        beat = asyncio.create_task(self._heartbeat(key, token))
+        self._beating[key] = token
+        beat = self._beat  # one heartbeat for all the locks held here (in this loop)
+        if beat is None or beat.done() or beat.get_loop() is not asyncio.get_running_loop():
+            self._beat = asyncio.create_task(self._heartbeat())
         try:
             if owners is not None:
                 await owners.record(keys.turn_lock(key), token)
-            yield
+            if event is not None:
+                await body(event, ())
+            else:
+                store = self._store()
+                while pending := await store.list_pop_all(keys.turn_queue(key)):
+                    events = [self._original(e) for e in pending]
+                    await body(events[-1], tuple(events[:-1]))
         finally:
-            beat.cancel()
+            if self._beating.get(key) == token:
+                del self._beating[key]
+            if not self._beating and self._beat is not None:
+                self._beat.cancel()
+                self._beat = None
+            release = asyncio.ensure_future(self._release(key, token, owners))
             try:
-                await asyncio.wait({beat})  # let it end, never swallowing our cancellation
-            finally:
-                try:
-                    await self._store().release_lock(keys.turn_lock(key), token)
-                    if owners is not None:
-                        await owners.forget(keys.turn_lock(key))
-                except Exception:
-                    log.exception("could not release the turn lock of %s", key)
+                await asyncio.shield(release)
+            except asyncio.CancelledError:
+                await release  # a cancelled turn still gives its lock back, then ends
+                raise
 
-    async def _heartbeat(self, key: str, token: str) -> None:
-        while True:
-            await asyncio.sleep(self.lock_ttl / 3)
-            try:
-                held = await self._store().extend_lock(keys.turn_lock(key), token,
-                                                       ttl=self.lock_ttl)
-            except Exception:
-                log.exception("could not extend the turn lock of %s", key)
-                continue
-            if not held:
-                log.warning("the turn lock of %s expired before its heartbeat: another turn "
-                            "may run alongside this one (raise lock_ttl?)", key)
-                return
+    async def _release(self, key: str, token: str, owners: Replicas | None) -> None:
+        try:
+            await self._store().release_lock(keys.turn_lock(key), token)
+            if owners is not None:
+                await owners.forget(keys.turn_lock(key))
+        except Exception:
+            log.exception("could not release the turn lock of %s", key)
+
+    async def _heartbeat(self) -> None:
+        """Extend every turn lock held here each ``lock_ttl / 3`` (one task for all of
+        them, not one per turn: a turn waiting for a person holds its lock for hours)."""
+        loop = asyncio.get_running_loop()
+        every = self.lock_ttl / 3
+        began = loop.time()
+        while self._beating:
+            await asyncio.sleep(max(0.0, every - (loop.time() - began)))
+            began = loop.time()
+            for key, token in list(self._beating.items()):
+                if self._beating.get(key) != token:
+                    continue  # released meanwhile
+                try:
+                    held = await self._store().extend_lock(keys.turn_lock(key), token,
+                                                           ttl=self.lock_ttl)
+                except Exception:
+                    log.exception("could not extend the turn lock of %s", key)
+                    continue
+                if not held and self._beating.get(key) == token:
+                    del self._beating[key]
+                    log.warning("the turn lock of %s expired before its heartbeat: another "
+                                "turn may run alongside this one (raise lock_ttl?)", key)
+        if self._beat is asyncio.current_task():
+            self._beat = None

@@ -35,6 +35,7 @@ from botkit.handle import (
     AnswerCheck,
     BotHandle,
     OpenChoice,
+    OpenStream,
     PlatformRecords,
     RecordEdit,
     ThreadChange,
@@ -60,6 +61,7 @@ __all__ = [
     "BotHandle",
     "Capabilities",
     "OpenChoice",
+    "OpenStream",
     "PlatformAdapter",
     "PlatformRecords",
     "RecordEdit",
@@ -257,6 +259,15 @@ class BaseAdapter:
     async def begin_drain(self) -> None:
         """The bot is stopping: take no new deliveries (replies still go out until
         ``stop``). Called first thing in ``bot.stop()``."""
+        return None
+
+    async def close_stream(self, stream: OpenStream, notice: str) -> None:
+        """End a streamed reply that a process which died (or was stopped mid-reply) left
+        open on the platform, with ``notice`` at its end (its turn runs again). Called
+        on start and while running, for each reply this adapter recorded with
+        ``BotHandle.stream_opened``; an adapter that records none (its replies live only
+        in its own process: the console; or are stored when complete: the web) keeps
+        this default, which does nothing."""
         return None
 
     async def stream(

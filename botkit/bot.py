@@ -27,6 +27,7 @@ from botkit.clicks import replay_blocker
 from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserError
 from botkit.events import Event, MessageEvent
 from botkit.inbox import InboxConfig
+from botkit.run.fair import FAIR, serving_gc
 from botkit.store import MemoryStore, StateStore
 from botkit.store.streams import Streams
 from botkit.thread import Thread, replay_tool_call
@@ -254,8 +255,10 @@ class Bot(HandleViews, HandlerDecorators):
             self._stop_requested.set()
 
     async def serve(self) -> None:
-        """Start, run until ``request_stop()`` (or cancellation), then stop."""
+        """Start, run until ``request_stop()`` (or cancellation), then stop. The process
+        is the bot's: the garbage collector is set for serving (``run.fair.serving_gc``)."""
         await self.start()
+        serving_gc()
         assert self._stop_requested is not None
         try:
             await self._stop_requested.wait()
@@ -333,7 +336,9 @@ class Bot(HandleViews, HandlerDecorators):
 
     async def dispatch(self, event: Event) -> None:
         """The one entry point: adapters hand every platform event to this. Returns once
-        the event's handlers finished (see ``botkit._dispatch`` for the pipeline)."""
+        the event's handlers finished (see ``botkit._dispatch`` for the pipeline). A burst
+        of events is let through a slice of the loop at a time (``botkit.run.fair``)."""
+        await FAIR.turn()
         await self._pipeline.dispatch(event)
 
     async def _replay(self, record: ChoiceRecord, value: Any, where: ChoiceSurface) -> None:

@@ -60,6 +60,8 @@ class ChoicePort:
     closed and answered. ``surface`` records a tool call's result with the platform's
     history (a question that expired unanswered)."""
 
+    __slots__ = ("surface", "thread")  # one per waiting choice
+
     def __init__(self, thread: Thread, surface: RunSurface) -> None:
         self.thread = thread
         self.surface = surface

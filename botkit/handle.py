@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+from botkit.codec import decode_conversation, decode_ref, encode_conversation, encode_ref
 from botkit.events import Event
 from botkit.store.base import StateStore
 from botkit.types import Conversation, MessageRef, PlatformUser
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
     from botkit.run.result import RunResult
     from botkit.threads.routes import RouteGroup
 
-__all__ = ["AnswerCheck", "BotHandle", "OpenChoice", "PlatformRecords", "RecordEdit",
-           "ThreadChange"]
+__all__ = ["AnswerCheck", "BotHandle", "OpenChoice", "OpenStream", "PlatformRecords",
+           "RecordEdit", "ThreadChange"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,6 +123,43 @@ class OpenChoice:
     answered, the question stays open and an answer after a restart continues the run."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class OpenStream:
+    """A reply an adapter shows as it arrives (a platform's native stream, or a message
+    edited in place) in ``conversation``, open until the reply ends: what
+    ``BotHandle.stream_opened`` records, and ``BaseAdapter.close_stream`` gets back when
+    the process that opened it died first.
+
+    ``id`` names the reply (the adapter picks it: one record per reply, recorded again as
+    it changes). ``ref`` is its open message, None while the platform has not answered the
+    call opening it (record before that call, so a crash in between is covered too; the
+    adapter then finds the message itself, among its own posted since ``opened_at``)."""
+
+    id: str
+    platform: str
+    conversation: Conversation
+    ref: MessageRef | None = None
+    opened_at: float = 0.0
+
+    def to_data(self) -> dict[str, Any]:
+        return {"id": self.id, "platform": self.platform,
+                "conversation": encode_conversation(replace(self.conversation, raw={})),
+                "ref": None if self.ref is None else encode_ref(self.ref),
+                "opened_at": self.opened_at}
+
+    @classmethod
+    def from_data(cls, data: Any) -> OpenStream:
+        """Raises ``ValueError`` for data that is not an ``OpenStream``."""
+        if not isinstance(data, dict) or not isinstance(data.get("platform"), str) or \
+                not isinstance(data.get("id"), str):
+            raise ValueError("not an open stream record")
+        opened_at = data.get("opened_at")
+        return cls(id=data["id"], platform=data["platform"],
+                   conversation=decode_conversation(data.get("conversation")),
+                   ref=None if data.get("ref") is None else decode_ref(data["ref"]),
+                   opened_at=float(opened_at) if isinstance(opened_at, int | float) else 0.0)
+
+
 @runtime_checkable
 class BotHandle(Protocol):
     """All an adapter gets from the bot it serves (``PlatformAdapter.start(bot)``).
@@ -190,6 +228,16 @@ class BotHandle(Protocol):
         """Raise before anything is claimed: ``InteractionExpired`` when no interrupted
         run waits in the conversation, ``UserError`` when ``value`` does not answer what
         waits (several interrupts need ``{interrupt id: answer}``)."""
+        ...
+
+    async def stream_opened(self, stream: OpenStream) -> None:
+        """A streamed reply is open on the platform: if this process dies before
+        ``stream_ended``, a live one (sharing the store, with the durable inbox on) has the
+        adapter ``close_stream`` it with a notice. Nothing without the inbox; never raises."""
+        ...
+
+    async def stream_ended(self, stream: OpenStream) -> None:
+        """The reply ``stream_opened`` recorded is complete on the platform."""
         ...
 
     @property

@@ -17,6 +17,7 @@ truth and a restarted bot forgets nothing:
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import uuid
@@ -50,14 +51,25 @@ def tool_result(call_id: str, content: str | None = None, *, error: str | None =
     return message
 
 
+_SPACES = re.compile(r"[ \t]{2,}")
+
+
+@functools.lru_cache(maxsize=64)
+def _mention_patterns(bot_id: str, names: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """The bot's mentions as compiled patterns (compiled once per bot, not per message)."""
+    return (re.compile(rf"<@{re.escape(bot_id)}(\|[^>]*)?>"),
+            *(re.compile(rf"(?<![\w@])@{re.escape(name)}\b", re.IGNORECASE)
+              for name in names))
+
+
 def strip_mentions(text: str, bot: PlatformUser | None) -> str:
     """Remove @-mentions of the bot (``<@U123>``, ``<@U123|name>``, ``@name``)."""
     if bot is None:
         return text.strip()
-    text = re.sub(rf"<@{re.escape(bot.id)}(\|[^>]*)?>", "", text)
-    for name in {n for n in (bot.name, bot.handle) if n}:
-        text = re.sub(rf"(?<![\w@])@{re.escape(name)}\b", "", text, flags=re.IGNORECASE)
-    return re.sub(r"[ \t]{2,}", " ", text).strip()
+    names = tuple(sorted({n for n in (bot.name, bot.handle) if n}))
+    for pattern in _mention_patterns(bot.id, names):
+        text = pattern.sub("", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def _is_own(message: ThreadMessage, bot: PlatformUser | None) -> bool:

@@ -20,8 +20,11 @@ key                what it holds                              written by
 ``action:``        a durable click handler                    ``thread.post``
 ``choice:``        a question waiting for a click             ``thread.await_choice``
 ``choiceans:``     an answer handed to the asking process     click routing
-``replica:``       a live process's heartbeat                 the choice relay
+``replica:``       a live process's heartbeat                 the choice relay, replicas
 ``choices:``       pub/sub channel waking a process           click routing
+``owned:``         what a live process holds (by replica id)  the inbox's ``Replicas``
+``reply:``         (under ``owned:``) a reply shown as it     adapters, via ``BotHandle``
+                   streams, still open on its platform
 =================  =========================================  ==========================
 """
 
@@ -41,6 +44,8 @@ __all__ = [
     "choice_wakeup_channel",
     "event_seen",
     "message_ids",
+    "open_reply",
+    "owned",
     "pending_interrupt",
     "replica_alive",
     "run_history",
@@ -113,6 +118,16 @@ def replica_alive(replica: str) -> str:
 
 def choice_wakeup_channel(replica: str) -> str:
     return f"choices:{replica}"
+
+
+def owned(what: str) -> str:
+    """The record that a live process holds ``what`` (a ``turn:`` lock, a ``reply:``)."""
+    return f"owned:{what}"
+
+
+def open_reply(platform: str, reply_id: str = "") -> str:
+    """An open streamed reply (``open_reply("")``: the prefix of them all)."""
+    return f"reply:{platform}:{reply_id}" if platform else "reply:"
 
 
 PER_THREAD: tuple[Callable[[str], str], ...] = (

@@ -27,7 +27,7 @@ from botkit.ui.nodes import Message
 __all__ = ["ChoiceRecord", "HandedAnswer"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ChoiceRecord:
     """A question waiting for a click, as every process sharing the store sees it."""
 

@@ -29,7 +29,7 @@ def choice_label(message: Message, labels: dict[str, str], action_id: str, value
     return label
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class PendingChoice:
     id: str
     conversation: Conversation

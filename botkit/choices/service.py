@@ -127,10 +127,18 @@ class Choices:
 
     async def _wait(self, surface: ChoiceSurface, pending: PendingChoice,
                     timeout: float | None) -> Any:
+        # One timer handle per waiting choice (no wait_for/shield futures and callbacks):
+        # at the deadline ``_expire`` wakes the wait and leaves a fresh future for an answer
+        # given at the last moment.
+        expiry = None if timeout is None else \
+            asyncio.get_running_loop().call_later(timeout, _expire, pending)
         try:
-            return await asyncio.wait_for(asyncio.shield(pending.future), timeout)
-        except TimeoutError:
-            pass
+            value = await pending.future
+        finally:
+            if expiry is not None:
+                expiry.cancel()
+        if value is not _TIMED_OUT:
+            return value
         if pending.recorded and not await self.relay.claim(pending.id):
             # answered at the last moment, here or in another process: its answer is coming
             try:
@@ -256,6 +264,16 @@ class Choices:
 
     async def stop(self) -> None:
         await self.relay.stop()
+
+
+_TIMED_OUT = object()
+
+
+def _expire(pending: PendingChoice) -> None:
+    """The choice's deadline: wake its wait; a later answer resolves the new future."""
+    if not pending.future.done():
+        waiting, pending.future = pending.future, pending.future.get_loop().create_future()
+        waiting.set_result(_TIMED_OUT)
 
 
 def _with_ref(record: ChoiceRecord, ref: MessageRef) -> ChoiceRecord:

@@ -12,11 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from botkit.types import StreamPart
 
 __all__ = ["OPEN_STREAMS", "ClosableStream", "OpenStreams", "StreamClosed"]
 
+
+class _Ended:
+    """The wrapped parts ran out."""
+
+
+_END = _Ended()
 NOTICE = "\n\n_(Interrupted: the bot is restarting. This message will be answered again.)_"
 
 
@@ -26,10 +33,15 @@ class StreamClosed(asyncio.CancelledError):
 
 
 class ClosableStream:
+    """Parts pass straight through in the consumer's own task (no task per part). ``close``
+    cancels that task only while it waits here for the next part; the cancellation is
+    taken back (``Task.uncancel``) and the stream yields its notice and ends."""
+
     def __init__(self, owner: OpenStreams, parts: AsyncIterator[StreamPart]) -> None:
         self._owner = owner
         self._parts = parts
-        self._close = asyncio.Event()
+        self._waiting: asyncio.Task[Any] | None = None  # the task awaiting the next part
+        self._cancelled = False  # ``close`` cancelled it
         self.notice: str | None = None
 
     @property
@@ -38,33 +50,52 @@ class ClosableStream:
 
     def close(self, notice: str) -> None:
         self.notice = notice
-        self._close.set()
+        if self._waiting is not None and not self._cancelled:
+            self._cancelled = True
+            self._waiting.cancel()
 
     def __aiter__(self) -> AsyncIterator[StreamPart]:
         return self._iterate()
 
+    async def _next(self) -> StreamPart | _Ended | None:
+        """The next part; None when closed meanwhile (``_END`` when the parts ran out)."""
+        task = asyncio.current_task()
+        self._waiting = task
+        try:
+            part = await anext(self._parts)
+        except StopAsyncIteration:
+            self._take_back(task)
+            return _END
+        except asyncio.CancelledError:
+            if not self._take_back(task):
+                raise
+            return None
+        finally:
+            self._waiting = None
+        return None if self._take_back(task) else part  # a part that beat the close is dropped
+
+    def _take_back(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether ``close`` cancelled ``task`` (then the cancellation is undone); False
+        when it did not, or when someone else cancelled it too."""
+        if not self._cancelled:
+            return False
+        self._cancelled = False
+        return task is None or task.uncancel() == 0
+
     async def _iterate(self) -> AsyncIterator[StreamPart]:
         self._owner.track(self)
-        closing = asyncio.ensure_future(self._close.wait())
         try:
-            while True:
-                step = asyncio.ensure_future(anext(self._parts))
-                await asyncio.wait({step, closing}, return_when=asyncio.FIRST_COMPLETED)
-                if step.done():
-                    try:
-                        part = step.result()
-                    except StopAsyncIteration:
-                        return
-                    yield part
-                    continue
-                step.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                    await step
+            while self.notice is None:
+                part = await self._next()
+                if isinstance(part, _Ended):
+                    return
+                if part is None:
+                    break
+                yield part
+            if self.notice is not None:
                 self._owner.closed += 1
                 yield self.notice or NOTICE
-                return
         finally:
-            closing.cancel()
             self._owner.untrack(self)
             aclose = getattr(self._parts, "aclose", None)
             if aclose is not None:

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from botkit import keys
 from botkit.store.base import StateStore
 
 __all__ = ["Owned", "Replicas"]
@@ -51,7 +52,7 @@ class Replicas:
         return f"Replicas(replica={self.replica!r})"
 
     async def beat(self) -> None:
-        await self.store.set(f"replica:{self.replica}", {"replica": self.replica},
+        await self.store.set(keys.replica_alive(self.replica), {"replica": self.replica},
                              ttl=self.ttl)
 
     async def start(self) -> None:
@@ -81,27 +82,27 @@ class Replicas:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if forget:
-            await self.store.delete(f"replica:{self.replica}")
+            await self.store.delete(keys.replica_alive(self.replica))
 
     async def alive(self, replica: str) -> bool:
         if replica == self.replica and self._task is not None:
             return True
-        return await self.store.get(f"replica:{replica}") is not None
+        return await self.store.get(keys.replica_alive(replica)) is not None
 
     # -- ownership ---------------------------------------------------------------------
     async def record(self, key: str, data: Any = None, *, ttl: float | None = None) -> None:
         """Record that this process holds ``key`` (until ``forget``)."""
-        await self.store.set(f"owned:{key}", {"replica": self.replica, "data": data}, ttl=ttl)
+        await self.store.set(keys.owned(key), {"replica": self.replica, "data": data}, ttl=ttl)
 
     async def forget(self, key: str) -> None:
-        await self.store.delete(f"owned:{key}")
+        await self.store.delete(keys.owned(key))
 
     async def owned(self, prefix: str = "") -> list[Owned]:
-        keys = await self.store.scan(f"owned:{prefix}")
+        names = await self.store.scan(keys.owned(prefix))
         found = []
-        for key, value in zip(keys, await self.store.get_many(keys), strict=True):
+        for key, value in zip(names, await self.store.get_many(names), strict=True):
             if isinstance(value, dict) and isinstance(value.get("replica"), str):
-                found.append(Owned(key.removeprefix("owned:"), value["replica"],
+                found.append(Owned(key.removeprefix(keys.owned("")), value["replica"],
                                    value.get("data")))
         return found
 
@@ -119,7 +120,7 @@ class Replicas:
     async def adopt(self, item: Owned) -> bool:
         """Take over ``item``'s record: True for exactly one of several callers."""
         return await self.store.compare_and_set(
-            f"owned:{item.key}", {"replica": item.replica, "data": item.data},
+            keys.owned(item.key), {"replica": item.replica, "data": item.data},
             {"replica": self.replica, "data": item.data})
 
     async def release_orphaned_locks(self, prefix: str = "turn:") -> list[str]:

@@ -39,8 +39,11 @@ class RunAssembler:
     def __init__(
         self, messages: Iterable[AgentMessage], state: Any, interrupt_names: frozenset[str]
     ) -> None:
-        self.messages: list[AgentMessage] = [copy.deepcopy(m) for m in messages]
-        self._initial_ids = {m["id"] for m in self.messages}
+        self._messages: list[AgentMessage] = [copy.deepcopy(m) for m in messages]
+        self._growing: dict[str, tuple[AgentMessage, list[str]]] = {}
+        """Streamed text not yet joined into its message's ``content`` (a delta costs an
+        append, not a copy of all the text before it)."""
+        self._initial_ids = {m["id"] for m in self._messages}
         self._earlier_ids: set[str] = set()
         self.state = copy.deepcopy(state)
         self.interrupt_names = interrupt_names
@@ -57,9 +60,22 @@ class RunAssembler:
         self._call_id: str | None = None
         self._last_assistant: str | None = None
 
+    @property
+    def messages(self) -> list[AgentMessage]:
+        """The run's messages so far (streamed text joined in)."""
+        for message, chunks in self._growing.values():
+            message["content"] = "".join(chunks)
+        self._growing.clear()
+        return self._messages
+
+    @messages.setter
+    def messages(self, value: list[AgentMessage]) -> None:
+        self._growing.clear()
+        self._messages = value
+
     # -- lookups ---------------------------------------------------------------------
     def _find(self, message_id: str) -> AgentMessage | None:
-        for m in reversed(self.messages):
+        for m in reversed(self._messages):
             if m["id"] == message_id:
                 return m
         return None
@@ -70,15 +86,20 @@ class RunAssembler:
         found = self._find(message_id)
         if found is None:
             found = {"id": message_id, "role": "assistant"}
-            self.messages.append(found)
+            self._messages.append(found)
         self._last_assistant = message_id
         return found
 
     # -- text ------------------------------------------------------------------------
     def _text(self, message_id: str, delta: str) -> list[StreamPart]:
         message = self._assistant(message_id)
-        message["content"] = (message.get("content") or "") + delta
+        growing = self._growing.get(message_id)
+        if growing is None or growing[0] is not message:
+            if growing is not None:  # another message took this id: finish the first
+                growing[0]["content"] = "".join(growing[1])
+            growing = self._growing[message_id] = (message, [message.get("content") or ""])
         if delta:
+            growing[1].append(delta)
             self.streamed_text_ids.add(message_id)
             return [delta]
         return []

@@ -15,6 +15,7 @@ from botkit import keys
 from botkit.adapter import PlatformAdapter, stream_to
 from botkit.history import AgentMessage
 from botkit.inbox.closing import OPEN_STREAMS, StreamClosed
+from botkit.run.fair import FAIR
 from botkit.run.interrupts import PendingInterrupt
 from botkit.run.result import RunResult
 from botkit.run.tracking import summarize_tool_calls
@@ -36,6 +37,8 @@ def notice(text: str) -> Message:
 
 
 class RunSurface:
+    __slots__ = ("adapter", "checkpoint", "conversation", "interrupt", "threads", "tool_calls")
+
     def __init__(self, adapter: PlatformAdapter, conversation: Conversation, *,
                  threads: Threads) -> None:
         self.adapter = adapter
@@ -60,6 +63,7 @@ class RunSurface:
     async def show_stream(self, parts: AsyncIterator[StreamPart]) -> MessageRef | None:
         stream = OPEN_STREAMS.wrap(parts)  # a graceful drain may close it with a notice
         ref = await stream_to(self.adapter, self.conversation, stream)
+        await FAIR.turn()  # replies streamed together end together: spread what follows
         if stream.closed:
             raise StreamClosed(f"the reply stream in {self.conversation_id} was closed")
         return ref

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -15,18 +16,22 @@ from botkit.store.memory_streams import MemoryStreams
 __all__ = ["MemoryStore"]
 
 
-def _same(a: Any, b: Any) -> bool:
+def _encoded(value: Any) -> str | None:
+    """``value``'s canonical JSON (None: it has none, so it equals no stored value)."""
     try:
-        return canonical_json(a) == canonical_json(b)
+        return canonical_json(value)
     except (TypeError, ValueError):
-        return bool(a == b)
+        return None
 
 
 class MemoryStore(MemoryStreams):
     """Keeps everything in a dict; lost when the process ends.
 
-    Values are deep-copied in and out, so code that works here also works on stores that
-    serialize (nobody can mutate stored state through a reference they kept). Its
+    Values are kept as their canonical JSON text, as the SQLite store keeps them, so code
+    that works here also works on stores that serialize (nobody can mutate stored state
+    through a reference they kept; a tuple comes back a list). Text is also what keeps a
+    large in-memory state cheap: one string per value, not a tree of dicts for the garbage
+    collector to walk, and decoding is faster than a deep copy. Its
     ``PubSub`` reaches the subscribers of this store object, in this process, and so do its
     streams (``botkit.store.streams``): nothing survives the process.
     """
@@ -34,6 +39,7 @@ class MemoryStore(MemoryStreams):
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._data: dict[str, tuple[Any, float | None]] = {}
+        """key -> (JSON text, or a list of them for a list; expiry)"""
         self._channels: dict[str, set[asyncio.Queue[Any]]] = {}
         self._init_streams()
 
@@ -53,13 +59,13 @@ class MemoryStore(MemoryStreams):
     # -- values ------------------------------------------------------------------------
     async def get(self, key: str) -> Any | None:
         item = self._live(key)
-        return None if item is None else copy.deepcopy(item[0])
+        return None if item is None else json.loads(item[0])
 
     async def get_many(self, keys: Sequence[str]) -> list[Any | None]:
         return [await self.get(k) for k in keys]
 
     async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
-        self._data[key] = (copy.deepcopy(value), self._expiry(ttl))
+        self._data[key] = (canonical_json(value), self._expiry(ttl))
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
@@ -70,7 +76,7 @@ class MemoryStore(MemoryStreams):
         if item is None:
             return None
         del self._data[key]
-        return item[0]
+        return json.loads(item[0])
 
     async def compare_and_set(
         self, key: str, expected: Any | None, value: Any, *, ttl: float | None = None
@@ -78,22 +84,22 @@ class MemoryStore(MemoryStreams):
         item = self._live(key)
         if (item is None) != (expected is None):
             return False
-        if item is not None and not _same(item[0], expected):
+        if item is not None and item[0] != _encoded(expected):
             return False
-        self._data[key] = (copy.deepcopy(value), self._expiry(ttl))
+        self._data[key] = (canonical_json(value), self._expiry(ttl))
         return True
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         item = self._live(key)
-        current = 0 if item is None else int(item[0])
+        current = 0 if item is None else int(json.loads(item[0]))
         expires = self._expiry(ttl) if ttl is not None else (item[1] if item else None)
-        self._data[key] = (current + amount, expires)
+        self._data[key] = (canonical_json(current + amount), expires)
         return current + amount
 
     async def seen(self, key: str, *, ttl: float) -> bool:
         if self._live(key) is not None:
             return True
-        self._data[key] = (True, self._clock() + ttl)
+        self._data[key] = ("true", self._clock() + ttl)
         return False
 
     async def scan(self, prefix: str) -> list[str]:
@@ -101,7 +107,7 @@ class MemoryStore(MemoryStreams):
         return sorted(keys | {k for k in self._stream_keys() if k.startswith(prefix)})
 
     # -- lists -------------------------------------------------------------------------
-    def _list(self, key: str) -> list[Any]:
+    def _list(self, key: str) -> list[str]:
         item = self._live(key)
         return [] if item is None else list(item[0])
 
@@ -110,7 +116,7 @@ class MemoryStore(MemoryStreams):
     ) -> int:
         item = self._live(key)
         items = [] if item is None else item[0]
-        items.append(copy.deepcopy(value))
+        items.append(canonical_json(value))
         if max_len is not None:
             del items[: max(0, len(items) - max_len)]
         expires = self._expiry(ttl) if ttl is not None else (item[1] if item else None)
@@ -123,7 +129,7 @@ class MemoryStore(MemoryStreams):
     async def list_range(self, key: str, start: int = 0, stop: int | None = None) -> list[Any]:
         items = self._list(key)
         first, count = slice_bounds(len(items), start, stop)
-        return copy.deepcopy(items[first:first + count])
+        return [json.loads(text) for text in items[first:first + count]]
 
     async def list_len(self, key: str) -> int:
         return len(self._list(key))
@@ -140,26 +146,26 @@ class MemoryStore(MemoryStreams):
     async def list_pop_all(self, key: str) -> list[Any]:
         items = self._list(key)
         self._data.pop(key, None)
-        return items
+        return [json.loads(text) for text in items]
 
     # -- locks -------------------------------------------------------------------------
     async def acquire_lock(self, key: str, *, ttl: float) -> str | None:
         if self._live(key) is not None:
             return None
         token = secrets.token_hex(16)
-        self._data[key] = (token, self._clock() + ttl)
+        self._data[key] = (canonical_json(token), self._clock() + ttl)
         return token
 
     async def extend_lock(self, key: str, token: str, *, ttl: float) -> bool:
         item = self._live(key)
-        if item is None or item[0] != token:
+        if item is None or item[0] != canonical_json(token):
             return False
-        self._data[key] = (token, self._clock() + ttl)
+        self._data[key] = (item[0], self._clock() + ttl)
         return True
 
     async def release_lock(self, key: str, token: str) -> bool:
         item = self._live(key)
-        if item is None or item[0] != token:
+        if item is None or item[0] != canonical_json(token):
             return False
         del self._data[key]
         return True

@@ -209,3 +209,16 @@ def test_finalized_messages_drop_empty_assistant_shells_and_keep_input_intact() 
          agui.TextMessageChunkEvent(message_id="m1", delta="real"))
     assert [m["id"] for m in a.finalized_messages()] == ["u1", "m1"]
     assert history == HISTORY
+
+
+def test_a_long_streamed_text_is_read_whole_at_any_point() -> None:
+    a = asm()
+    feed(a, agui.TextMessageStartEvent(message_id="m1", role="assistant"))
+    words = [f"w{i} " for i in range(5000)]
+    feed(a, *(agui.TextMessageContentEvent(message_id="m1", delta=w) for w in words[:2500]))
+    assert a.messages[-1]["content"] == "".join(words[:2500])  # read mid-stream
+    feed(a, *(agui.TextMessageContentEvent(message_id="m1", delta=w) for w in words[2500:]),
+         agui.TextMessageChunkEvent(message_id="m1", delta=""),
+         agui.TextMessageEndEvent(message_id="m1"))
+    assert a.messages[-1] == {"id": "m1", "role": "assistant", "content": "".join(words)}
+    assert a.finalized_messages()[-1]["content"] == "".join(words)

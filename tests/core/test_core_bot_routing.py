@@ -416,6 +416,30 @@ async def test_serve_starts_and_stops() -> None:
     assert adapter.events == ["start", "stop"]
 
 
+async def test_serve_sets_the_collector_for_serving() -> None:
+    """``Bot.serve`` owns the process: what was loaded is frozen out of full collections
+    and full passes come every ``FULL_PASS_EVERY`` young ones; ``start`` alone (a bot
+    embedded in another app) leaves the app's settings alone."""
+    import gc
+
+    from botkit.run.fair import FULL_PASS_EVERY
+
+    thresholds = gc.get_threshold()
+    gc.unfreeze()  # (another test's serve may have frozen what was loaded then)
+    gc.set_threshold(700, 10, 10)
+    try:
+        bot = create_bot(adapters=[FakeAdapter()])
+        async with running(bot):
+            assert gc.get_threshold() == (700, 10, 10)
+            assert gc.get_freeze_count() == 0
+        await create_bot(adapters=[StopsAtOnce()]).serve()
+        assert gc.get_threshold() == (700, 10, FULL_PASS_EVERY)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
 async def test_dispatch_from_an_unknown_platform_is_a_user_error() -> None:
     fake, stranger = FakeAdapter(), FakeAdapter(platform="stranger")
     bot = create_bot(adapters=[fake])

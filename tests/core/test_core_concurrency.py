@@ -320,3 +320,33 @@ async def test_a_turn_cancelled_as_the_store_grants_its_lock_gives_it_back(polic
         await turn
     assert ran == []
     assert await MemoryStore.acquire_lock(store, "turn:C1:t1", ttl=1) is not None
+
+
+async def test_one_heartbeat_keeps_every_waiting_turn_locked() -> None:
+    """Many turns held at once (people yet to answer) share one heartbeat task; each lock
+    is extended, and the heartbeat ends with the last turn."""
+    fake, store = FakeAdapter(), CountingStore(beats=3 * 5)
+    bot = create_bot(adapters=[fake], store=store, lock_ttl=0.15)
+    gate = asyncio.Event()
+
+    @bot.on_mention
+    async def wait(ctx: TurnContext) -> None:
+        await gate.wait()
+
+    def heartbeats() -> list[asyncio.Task[Any]]:
+        return [t for t in asyncio.all_tasks()
+                if getattr(t.get_coro(), "__qualname__", "") == "TurnGate._heartbeat"]
+    async with running(bot), asyncio.timeout(10):
+        turns = [bot.spawn(bot.dispatch(fake.message_event("long", conversation=f"C1:t{i}")))
+                 for i in range(5)]
+        await store.enough.wait()  # fifteen extends: three for each of the five locks
+        for i in range(5):
+            assert await store.acquire_lock(f"turn:C1:t{i}", ttl=60) is None
+        beats = heartbeats()
+        assert len(beats) == 1
+        gate.set()
+        await asyncio.gather(*turns)
+        await asyncio.wait(beats)  # it ended with the last turn
+        assert heartbeats() == []
+    for i in range(5):
+        assert await store.acquire_lock(f"turn:C1:t{i}", ttl=60) is not None

@@ -1,6 +1,8 @@
 """Real bot processes against the Slack emulator, on SQLite and on Redis: many mentions in
 flight, then SIGTERM (a graceful drain) or SIGKILL, then a new process. Every acknowledged
-mention ends with exactly one complete answer (or the apology), and no thread stays busy."""
+mention ends with exactly one complete answer (or the apology), no thread stays busy, and
+no message stays in its streaming state: the drain closes its replies with a notice, and
+after SIGKILL the new process closes those the killed one left streaming."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from recovery_harness import acked_mentions, ask_many, emulator_config, start_bo
 from botkit.store import store_from_url
 from botkit_slack.emulator import SlackEmulator
 
-MENTIONS = 40
+MENTIONS = 200
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -53,10 +55,14 @@ async def test_every_acknowledged_mention_is_answered_once_across_a_stop(
             assert "Traceback" not in first.logged(), first.logged()
         before = tally.outcome(slack)
         assert before["answered"] < MENTIONS, "the stop came too late to test anything"
+        if how == "sigkill":
+            assert before["left_streaming"] > 0, before  # what the next process must close
         print("before the restart:", before)
         second = await start_bot(slack, store_url, tmp_path / "second.log")
         try:
             await until(lambda: tally.settled(slack), 90, "every mention answered")
+            await until(lambda: tally.outcome(slack)["left_streaming"] == 0, 90,
+                        "no reply left streaming")
             await slack.drain()
         finally:
             assert await second.stop() == 0, second.logged()
@@ -64,8 +70,10 @@ async def test_every_acknowledged_mention_is_answered_once_across_a_stop(
         assert outcome["lost"] == 0, outcome
         assert outcome["duplicated"] == 0, outcome
         assert outcome["answered"] + outcome["apologised"] == MENTIONS, outcome
-        if how == "sigterm":
-            assert outcome["left_streaming"] == 0, outcome
+        assert outcome["left_streaming"] == 0, outcome
+        if how == "sigkill":
+            assert outcome["closed_with_notice"] >= before["left_streaming"], outcome
+            assert "reply stream(s) left open by stopped processes" in second.logged()
         assert await busy_threads(store_url) == []
         assert "Traceback" not in second.logged(), second.logged()
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from slack_adapter_harness import Harness, running
 from slack_faults import EdgeProxy
@@ -148,6 +148,8 @@ def test_the_http_endpoint_never_answers_5xx(caplog: pytest.LogCaptureFixture) -
               suppress_health_check=list(HealthCheck))
     @given(payload=PAYLOADS, raw=st.none() | st.binary(max_size=64), headers=HEADERS,
            signed=st.booleans(), form=st.booleans())
+    @example(payload={"type": None, "user": None, "view": None}, raw=None, headers={},
+             signed=True, form=False)  # Bolt's middleware read a null view's keys
     def check(payload: Any, raw: bytes | None, headers: dict[str, str], signed: bool,
               form: bool) -> None:
         body = json.dumps(payload).encode() if raw is None else raw

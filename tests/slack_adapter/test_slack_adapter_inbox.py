@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from slack_adapter_harness import MODES, running
 from botkit import SQLiteStore, TurnContext, create_bot
 from botkit.store.streams import StreamId
 from botkit.testing import FakeAdapter, Say, ScriptedAgent
+from botkit_slack import transport as transport_module
 from botkit_slack.emulator import SlackEmulator
+from botkit_slack.transport import SocketTransport
 
 
 class WatchedStore(SQLiteStore):
@@ -87,3 +90,99 @@ async def test_a_draining_socket_mode_adapter_closes_its_connection() -> None:
         async with asyncio.timeout(5):
             while h.slack.socket_connections:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
+
+
+class GatedStore(SQLiteStore):
+    """Inbox appends wait at a gate (a slow store while the bot is stopping)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.gate = asyncio.Event()
+        self.waiting = 0
+
+    async def stream_add(self, stream: str, data: Any, *, max_len: int | None = None
+                         ) -> StreamId:
+        if stream == "inbox":
+            self.waiting += 1
+            await self.gate.wait()
+        return await super().stream_add(stream, data, max_len=max_len)
+
+
+async def until(predicate: Any, what: str, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():  # noqa: ASYNC110 - the emulator and Bolt run in this loop
+            await asyncio.sleep(0.01)
+
+
+def deliveries_of(slack: SlackEmulator, ts: str) -> list[Any]:
+    return [d for d in slack.deliveries if d.payload.get("event", {}).get("ts") == ts]
+
+
+def stored_bot(store: SQLiteStore) -> Any:
+    bot = create_bot(adapters=[FakeAdapter()], agent=ScriptedAgent([], default=Say("stored")),
+                     store=store, inbox=True)
+
+    @bot.on_mention
+    async def answer(ctx: TurnContext) -> None:
+        await ctx.thread.run_agent()
+    return bot
+
+
+async def test_a_draining_socket_refuses_new_envelopes_and_acks_those_in_hand(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Stopping, the adapter stops taking envelopes first, lets the one being stored be
+    acked, and only then closes the socket: nothing is written to a closing socket."""
+    caplog.set_level(logging.DEBUG, logger="botkit.slack")
+    store = GatedStore(tmp_path / "state.db")
+    try:
+        async with running("socket", bot=stored_bot(store)) as h:
+            first = await h.mention("stored while stopping")
+            await until(lambda: store.waiting >= 1, "the mention's append")
+            draining = asyncio.create_task(h.adapter.begin_drain())
+            transport = h.adapter.transport
+            assert isinstance(transport, SocketTransport)
+            await until(lambda: transport.handler.refusing, "the adapter refusing envelopes")
+            assert not draining.done()  # it waits for the envelope in hand
+            second = await h.mention("sent after the stop began")
+            await until(lambda: transport.handler.refused >= 1, "the new envelope refused")
+            store.gate.set()
+            await draining
+            await h.slack.drain()
+            assert any(d.acked for d in deliveries_of(h.slack, first["ts"]))
+            assert not any(d.acked for d in deliveries_of(h.slack, second["ts"]))
+            await h.reply(first["ts"], "stored")
+            assert store.waiting == 1  # the refused one never reached the bot
+    finally:
+        store.gate.set()
+        await store.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+
+
+async def test_an_ack_that_meets_the_closing_socket_is_one_info_line(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The envelope in hand outlasts the drain's wait: its ack meets the closed socket. It
+    was stored, Slack never saw its ack (so sends it again), and the log has one INFO line,
+    no traceback."""
+    caplog.set_level(logging.INFO, logger="botkit.slack")
+    monkeypatch.setattr(transport_module, "DRAIN_ACKS", 0.01)
+    store = GatedStore(tmp_path / "state.db")
+    try:
+        async with running("socket", bot=stored_bot(store)) as h:
+            asked = await h.mention("stored after the socket closed")
+            await until(lambda: store.waiting >= 1, "the mention's append")
+            await h.adapter.begin_drain()
+            store.gate.set()
+            await until(lambda: any("met the closing socket" in r.getMessage()
+                                    for r in caplog.records), "the lost race logged")
+            await h.reply(asked["ts"], "stored")  # it was stored, so it is answered
+            await h.slack.drain()
+            lost = {r.args[0] for r in caplog.records if "met the closing socket" in r.msg
+                    and isinstance(r.args, tuple)}
+            raced = [d for d in deliveries_of(h.slack, asked["ts"]) if d.envelope_id in lost]
+            assert raced
+            assert not any(d.acked for d in raced)  # Slack sends it again
+    finally:
+        store.gate.set()
+        await store.close()
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]

@@ -13,12 +13,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.errors import UserError
 from botkit.history import build_agent_messages
-from botkit.types import Conversation, PlatformUser
+from botkit.types import Attachment, Conversation, PlatformUser
 from botkit_slack.client import http_status, slack_error
 from botkit_slack.conversations import Conversations, SlackRoute, conversation_id
+from botkit_slack.directory import Directory
 from botkit_slack.egress import ToolRow, stream_content
 from botkit_slack.emulator import SlackEmulator
-from botkit_slack.history import HistoryCache, Identity, translate
+from botkit_slack.history import HistoryCache, Identity, translate, translate_all
 from botkit_slack.ingress import RespondTo, decide, decode_click
 from botkit_slack.metadata import AGENT_EVENT, fit_records
 from botkit_slack.render.text import blocks_text, to_plain
@@ -145,6 +146,33 @@ def test_translate_reads_own_metadata_and_keeps_authors() -> None:
     assert [m["role"] for m in agent] == ["user", "assistant", "tool", "assistant", "user"]
     assert agent[0]["name"] == "Alice"
     assert agent[-1]["content"] == "fake"
+
+
+async def test_translate_all_looks_people_up_once_and_shows_mentions_as_names() -> None:
+    async with SlackEmulator() as slack:
+        slack.config.rate_limits.enabled = False
+        me = Identity(user_id=slack.bot_user_id, bot_id=slack.bot_id,
+                      user=PlatformUser(id=slack.bot_user_id, is_bot=True))
+        users = Directory(AsyncWebClient(token=slack.bot_token, base_url=slack.base_url))
+        users.bot_user_id = me.user_id
+        bob = slack.add_user("bobby", real_name="Bobby Tables")
+        raws = [msg(user="U0EMUALICE", text=f"<@{me.user_id}> ask <@{bob.id}> &amp; me",
+                    ts=f"{i}.000100") for i in range(1, 4)]
+        raws.append(msg(user=me.user_id, bot_id=me.bot_id, text="On it.", ts="4.000100"))
+        raws.append(msg(user="U0EMUALICE", subtype="channel_join", ts="5.000100"))
+        files: list[object] = []
+
+        async def attachments(found: Any) -> tuple[Attachment, ...]:
+            files.append(found)
+            return ()
+        out = await translate_all(raws, me, users, attachments)
+        assert [m.text for m in out] == ["ask @Bobby Tables & me"] * 3 + ["On it."]
+        assert [m.is_bot for m in out] == [False, False, False, True]
+        assert out[0].user is not None
+        assert out[0].user.display_name == "Alice Example"
+        info = [c.args.get("user") for c in slack.calls_to("users.info")]
+        assert sorted(info) == sorted(["U0EMUALICE", bob.id])  # once each, then cached
+        assert files == []
 
 
 async def test_history_pages_through_long_threads_and_then_reads_only_what_is_new() -> None:
@@ -305,3 +333,29 @@ def test_slack_errors_are_named_whatever_the_body() -> None:
     assert slack_error(failed(SimpleNamespace(status=502))) == "http_502"  # aiohttp's own
     assert http_status(failed(SimpleNamespace(status=502))) == 502
     assert slack_error(TimeoutError()) == "TimeoutError"
+
+
+def test_history_and_the_directory_pace_with_the_adapters_configured_limits() -> None:
+    """A new ``RateLimiter`` has no pacers yet (``len`` 0, falsy): it must still be the
+    one history reads and user lookups share, with the limits the app configured."""
+    from botkit_slack.adapter import SlackAdapter
+
+    adapter = SlackAdapter(bot_token="xoxb-test", app_token="xapp-test",
+                           rate_limits={"conversations.replies": (6000, 500)})
+    assert adapter.history.limiter is adapter.limiter
+    assert adapter.users.limiter is adapter.limiter
+    pacer = adapter.history.limiter.pacer("conversations.replies")
+    assert pacer is not None
+    assert pacer.burst == 499
+
+
+def test_a_conversation_this_process_never_received_is_answered_to_who_asked() -> None:
+    """A turn handed over by the durable inbox from a stopped process: the route comes from
+    the Slack message the conversation carries (native streams need the recipient)."""
+    conversations = Conversations()
+    handed_over = Conversation(id="C1:1.0", channel="C1", thread="1.0",
+                               raw={"user": "U7", "team": "T9", "ts": "1.0"})
+    route = conversations.route(handed_over)
+    assert (route.recipient_user_id, route.recipient_team_id) == ("U7", "T9")
+    clicked = Conversation(id="C1", channel="C1", raw={"user": {"id": "U7"}})
+    assert conversations.route(clicked) == SlackRoute()

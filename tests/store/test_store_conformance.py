@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,24 @@ async def test_the_suite_names_what_a_broken_store_gets_wrong() -> None:
 async def test_check_store_passes_a_good_store() -> None:
     await check_store(MemoryStore)
 
+
+
+async def test_the_memory_store_keeps_values_as_json_like_the_sqlite_store(
+        tmp_path: Path) -> None:
+    """What works on the memory store works on the serializing ones: values come back as
+    their JSON (a tuple as a list), every kind of value."""
+    from botkit.store.sqlite import SQLiteStore
+
+    memory, sqlite = MemoryStore(), SQLiteStore(tmp_path / "s.db")
+    try:
+        for store in (memory, sqlite):
+            await store.set("v", {"pair": (1, "a"), "n": 2})
+            await store.list_append("l", ("x", 1))
+            assert await store.compare_and_set("v", {"n": 2, "pair": [1, "a"]}, (3,))
+        assert await memory.get("v") == await sqlite.get("v") == [3]
+        assert await memory.list_range("l") == await sqlite.list_range("l") == [["x", 1]]
+        with pytest.raises(TypeError):
+            await memory.set("bad", {"a": object()})
+    finally:
+        await sqlite.close()
+        await memory.close()

@@ -21,7 +21,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from botkit.adapter import BaseAdapter, Capabilities, StreamPart
+from botkit.adapter import BaseAdapter, Capabilities, OpenStream, StreamPart
 from botkit.errors import AdapterError, UserError
 from botkit.events import Event
 from botkit.store.base import StateStore
@@ -34,12 +34,13 @@ from botkit_slack.directory import Directory
 from botkit_slack.egress import Egress
 from botkit_slack.features import SlackFeatures
 from botkit_slack.files import FileStore
-from botkit_slack.history import HistoryCache, Identity, translate
+from botkit_slack.history import HistoryCache, Identity, translate_all
 from botkit_slack.ingress.bolt import build_app, build_multi_app, register
 from botkit_slack.ingress.events import EventBuilder, Routing
 from botkit_slack.oauth import StoreInstallations, StoreOAuthStates, oauth_flow
 from botkit_slack.settings import SlackSettings
-from botkit_slack.streaming import PERMANENT_NATIVE_ERRORS, ReplyStream, StreamSettings
+from botkit_slack.streaming import ReplyStream, StreamSettings, refuse_native
+from botkit_slack.streaming.recovery import close_open_reply, reply_hooks
 from botkit_slack.teams import TeamClient, Teams
 from botkit_slack.transport import HttpTransport, SocketTransport, Transport
 
@@ -237,6 +238,9 @@ class SlackAdapter(BaseAdapter):
         if self.transport is not None:
             await self.transport.begin_drain()
 
+    async def close_stream(self, stream: OpenStream, notice: str) -> None:
+        await close_open_reply(self.egress, self.identity, stream, notice)
+
     async def stop(self) -> None:
         if self.transport is not None:
             await self.transport.stop()
@@ -287,7 +291,7 @@ class SlackAdapter(BaseAdapter):
                 await asyncio.wait({status}, timeout=2.0)
 
         def native_error(error: str) -> None:
-            self._native_error(error, kind)
+            refuse_native(self._native_off, error, kind)
 
         settings = StreamSettings(
             native=s.streaming == "native" and not self._native_off & {kind, "*"},
@@ -295,23 +299,12 @@ class SlackAdapter(BaseAdapter):
             tool_status=s.show_tool_status, recipient_user_id=route.recipient_user_id,
             recipient_team_id=route.recipient_team_id or identity.team_id,
             on_native_error=native_error, before_first_post=before_first_post)
+        settings = reply_hooks(settings, self._handle, self.platform, conversation)
         posted = await ReplyStream(self.egress, self.conversations.remember(conversation),
                                    settings).run(parts)
         if posted is None and status is not None:
             await self._set_status(conversation, "")
         return MessageRef(id=posted.ts, channel=posted.channel) if posted else None
-
-    def _native_error(self, error: str, kind: str) -> None:
-        """Turn native streaming off where Slack refuses it for good: in this type of
-        channel (``channel_type_not_supported``), or everywhere (a missing scope …)."""
-        if error not in PERMANENT_NATIVE_ERRORS:
-            return
-        where = kind if error == "channel_type_not_supported" else "*"
-        if where not in self._native_off:
-            self._native_off.add(where)
-            log.warning("Slack refused native streaming (%s); streaming by editing messages "
-                        "%s from now on", error,
-                        "everywhere" if where == "*" else f"in {where} conversations")
 
     def _thinking(self, conversation: Conversation) -> asyncio.Task[None] | None:
         if not self.settings.thinking_status or conversation.channel in self._status_off:
@@ -339,20 +332,8 @@ class SlackAdapter(BaseAdapter):
                 self.conversations.has_bot_posted(conversation.channel, conversation.thread):
             return []  # a new top-level message: its thread is just that message (until
             # the bot answers there: later readers, like the threads API, see the replies)
-        out: list[ThreadMessage] = []
-        for raw in await self.history.read(conversation.channel, conversation.thread):
-            own = identity.is_own(raw)
-            author = await self.users.get(raw["user"]) if raw.get("user") and not own and \
-                not raw.get("bot_id") else None
-            files = await self.files.attachments(raw["files"]) if raw.get("files") and not own \
-                else ()
-            if not own:
-                await self.users.plain(str(raw.get("text") or ""))  # learn mentioned names
-            message = translate(raw, identity, author=author, attachments=files,
-                                name_of=self.users.cached_name)
-            if message is not None:
-                out.append(message)
-        return out
+        raws = await self.history.read(conversation.channel, conversation.thread)
+        return await translate_all(raws, identity, self.users, self.files.attachments)
 
     async def record_agent_messages(self, conversation: Conversation,
                                     messages: Sequence[Mapping[str, Any]]) -> None:

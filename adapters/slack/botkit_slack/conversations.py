@@ -78,8 +78,15 @@ class Conversations:
         return conversation
 
     def route(self, conversation: Conversation) -> SlackRoute:
+        """How to answer ``conversation``: as ingress recorded it, else who asked as far
+        as the Slack message it carries tells (a turn this process did not receive, e.g.
+        one the durable inbox hands over from a stopped process)."""
         known = self._known.get((conversation.channel, conversation.thread))
-        return known[1] if known else SlackRoute()
+        if known:
+            return known[1]
+        user, team = conversation.raw.get("user"), conversation.raw.get("team")
+        return SlackRoute(recipient_user_id=user if isinstance(user, str) else None,
+                          recipient_team_id=team if isinstance(team, str) else None)
 
     def _keep(self, conversation: Conversation, route: SlackRoute) -> None:
         key = (conversation.channel, conversation.thread)

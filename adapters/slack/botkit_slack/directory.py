@@ -30,7 +30,7 @@ class Directory:
     def __init__(self, client: AsyncWebClient, *, ttl: float = 600.0, page_size: int = 200,
                  max_cached: int = 20_000, limiter: RateLimiter | None = None) -> None:
         self.client = client
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter if limiter is not None else RateLimiter()  # empty is falsy
         self._asking: dict[str, asyncio.Future[PlatformUser]] = {}
         self.ttl = ttl
         self.page_size = page_size
@@ -54,9 +54,16 @@ class Directory:
         """Slack wire text for people and agents, mentioned people resolved to names (the
         bot's own mention, ``bot_user_id`` in a workspace of many, dropped)."""
         bot = bot_user_id or self.bot_user_id
+        await self.learn(text, bot_user_id=bot)
+        return to_plain(text, bot_user_id=bot, name_of=self.cached_name)
+
+    async def learn(self, text: str, *, bot_user_id: str | None = None) -> None:
+        """Look up the people ``text`` mentions (cached) so ``cached_name`` knows them."""
+        if "<@" not in text:
+            return
+        bot = bot_user_id or self.bot_user_id
         for uid in set(MENTION_ID.findall(text)) - {bot}:
             await self.get(uid)
-        return to_plain(text, bot_user_id=bot, name_of=self.cached_name)
 
     async def get(self, user_id: str) -> PlatformUser:
         """The person behind ``user_id`` (a bare id if Slack cannot tell)."""

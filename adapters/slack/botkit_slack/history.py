@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,15 +33,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from botkit.types import Attachment, PlatformUser, ThreadMessage
 from botkit_slack import metadata as meta
 from botkit_slack.client import RateLimiter
+from botkit_slack.directory import Directory
 from botkit_slack.render.text import blocks_text, to_plain
 
-__all__ = ["HistoryCache", "Identity", "translate"]
+__all__ = ["Attachments", "HistoryCache", "Identity", "translate", "translate_all"]
 
 _KEPT_SUBTYPES = {None, "file_share", "thread_broadcast", "bot_message", "me_message"}
 # not kept: joins, topic changes, and the assistant pane's thread root (``assistant_app_thread``,
 # authored by the person but only the chat's title, not something they said to the bot)
 
 Key = tuple[str, str | None]
+Attachments = Callable[[Sequence[Mapping[str, Any]]], Awaitable[Sequence[Attachment]]]
+"""A message's Slack ``files`` as attachments (``Files.attachments``)."""
 
 
 @dataclass
@@ -62,7 +65,7 @@ class HistoryCache:
     def __init__(self, client: AsyncWebClient, *, page_size: int = 200, flat_limit: int = 100,
                  max_conversations: int = 500, limiter: RateLimiter | None = None) -> None:
         self.client = client
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter if limiter is not None else RateLimiter()  # empty is falsy
         self.page_size = page_size
         self.flat_limit = flat_limit
         self.max_conversations = max_conversations
@@ -277,3 +280,25 @@ def translate(
     user = author or PlatformUser(id=str(message.get("user", "")))
     return ThreadMessage(id=ts, text=text, user=user, ts=float(ts),
                          attachments=tuple(attachments), raw=dict(message))
+
+
+async def translate_all(raws: Sequence[Mapping[str, Any]], identity: Identity,
+                        users: Directory, attachments: Attachments) -> list[ThreadMessage]:
+    """Slack messages (oldest first) as ``ThreadMessage``: authors and the people they
+    mention looked up (cached), files fetched; joins, edits and other noise left out."""
+    out: list[ThreadMessage] = []
+    for raw in raws:
+        own = identity.is_own(raw)
+        author = None
+        files: Sequence[Attachment] = ()
+        if not own:
+            if raw.get("user") and not raw.get("bot_id"):
+                author = await users.get(raw["user"])
+            if raw.get("files"):
+                files = await attachments(raw["files"])
+            await users.learn(str(raw.get("text") or ""))  # so mentions show as names
+        message = translate(raw, identity, author=author, attachments=files,
+                            name_of=users.cached_name)
+        if message is not None:
+            out.append(message)
+    return out

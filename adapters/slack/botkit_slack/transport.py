@@ -9,7 +9,12 @@ whose body is not a Slack payload (not UTF-8, not a JSON object, a bad ``payload
 of the wrong type: see :mod:`.ingress.shape`) gets 400 at once, and so does anything Bolt
 could not handle; no request gets a 5xx, which Slack would retry, except one: once the bot
 is stopping (``begin_drain``) every signed request gets 503, so that Slack retries it on
-another process. Socket Mode closes its connection then instead.
+another process. Socket Mode closes its connection then instead, in this order: envelopes
+arriving from then on are refused (neither handed to Bolt nor acked: Slack sends them again,
+to another connection or to the next process), the ones already handed to Bolt get up to
+``DRAIN_ACKS`` seconds to be stored and acked, then the socket closes. An ack that still
+meets the closing socket is one INFO line (Slack sends that envelope again; the dispatch
+pipeline drops the duplicate), never a traceback.
 
 In Socket Mode the app-level token is tried once (``apps.connections.open``) before
 connecting, so a wrong ``SLACK_APP_TOKEN`` fails the start instead of retrying forever.
@@ -17,6 +22,7 @@ connecting, so a wrong ``SLACK_APP_TOKEN`` fails the start instead of retrying f
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -32,6 +38,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.errors import AdapterError, UserError
@@ -45,6 +53,46 @@ log = logging.getLogger("botkit.slack")
 # apps.connections.open errors that no retry can fix: the app-level token itself is wrong
 APP_TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type",
                                "token_revoked", "token_expired", "account_inactive"})
+DRAIN_ACKS = 5.0  # seconds envelopes already handed to Bolt get to be acked before closing
+
+
+class _DrainingHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, with a way to stop taking envelopes before the socket
+    closes (``refuse``, ``settled``), and a lost race with the close logged as such."""
+
+    def __init__(self, app: AsyncApp, app_token: str, client: AsyncWebClient) -> None:
+        super().__init__(app, app_token, web_client=client)
+        self.refusing = False
+        self.refused = 0
+        self._handling: set[asyncio.Task[None]] = set()
+
+    async def handle(self, client: SocketModeClient,  # type: ignore[override]
+                     req: SocketModeRequest) -> None:
+        if self.refusing:  # unacked: Slack delivers it again, elsewhere or to the next process
+            self.refused += 1
+            log.debug("stopping: envelope %s left for Slack to deliver again", req.envelope_id)
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._handling.add(task)
+        try:
+            await super().handle(client, req)
+        except ConnectionError as exc:
+            if not self.refusing:
+                raise
+            log.info("stopping: envelope %s was handled but its ack met the closing socket "
+                     "(%s); Slack delivers it again", req.envelope_id, exc)
+        finally:
+            if task is not None:
+                self._handling.discard(task)
+
+    def refuse(self) -> None:
+        self.refusing = True
+
+    async def settled(self, timeout: float) -> None:
+        """Until the envelopes already handed to Bolt are acked (or ``timeout``)."""
+        if self._handling:
+            await asyncio.wait(set(self._handling), timeout=timeout)
 
 
 class Transport(Protocol):
@@ -56,7 +104,7 @@ class Transport(Protocol):
 
 class SocketTransport:
     def __init__(self, app: AsyncApp, app_token: str, client: AsyncWebClient) -> None:
-        self.handler = AsyncSocketModeHandler(app, app_token, web_client=client)
+        self.handler = _DrainingHandler(app, app_token, client)
         self._app_token = app_token
         self._base_url = client.base_url
         self._closed = False
@@ -89,11 +137,15 @@ class SocketTransport:
                                platform="slack") from exc
 
     async def begin_drain(self) -> None:
+        """Refuse new envelopes, let the ones in hand be acked, then close the socket."""
+        self.handler.refuse()
+        await self.handler.settled(DRAIN_ACKS)
         await self.stop()
 
     async def stop(self) -> None:
         if not self._closed:
             self._closed = True
+            self.handler.refuse()
             await self.handler.close_async()  # type: ignore[no-untyped-call]
 
     def describe(self) -> str:

@@ -36,6 +36,8 @@ def _object_problem(where: str, obj: Mapping[str, Any], texts: tuple[str, ...]) 
             return f"{where}{key} is not text"
     for key in _OBJECTS:
         value = obj.get(key)
+        if key in obj and value is None:  # Slack leaves an object out; Bolt reads a null's keys
+            return f"{where}{key} is null"
         if value is not None and not isinstance(value, Mapping):
             return f"{where}{key} is not an object"
         if isinstance(value, Mapping):

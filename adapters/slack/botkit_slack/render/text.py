@@ -47,6 +47,9 @@ def mentions_user(text: str, user_id: str) -> bool:
     return re.search(rf"<@{re.escape(user_id)}(\|[^>]*)?>", text or "") is not None
 
 
+_SPACES = re.compile(r"[ \t]{2,}")
+
+
 def to_plain(text: str, *, bot_user_id: str | None = None,
              name_of: Callable[[str], str | None] | None = None) -> str:
     """Slack wire text as plain text: the bot's own mention removed, other mentions as
@@ -72,7 +75,7 @@ def to_plain(text: str, *, bot_user_id: str | None = None,
         return target.removeprefix("mailto:")
 
     plain = _unescape(_TOKEN.sub(token, text or ""))
-    return re.sub(r"[ \t]{2,}", " ", plain).strip()
+    return _SPACES.sub(" ", plain).strip()
 
 
 def _text_of(obj: Any) -> str:

@@ -8,8 +8,9 @@ from botkit_slack.streaming.native import (
     NativeWriter,
     StreamMessage,
     StreamSettings,
+    refuse_native,
 )
 from botkit_slack.streaming.reply import ReplyStream
 
 __all__ = ["PERMANENT_NATIVE_ERRORS", "NativeWriter", "ReplyStream", "StreamMessage",
-           "StreamSettings"]
+           "StreamSettings", "refuse_native"]

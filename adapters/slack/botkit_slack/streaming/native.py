@@ -21,7 +21,7 @@ from botkit_slack.client import RateLimiter, slack_error
 from botkit_slack.egress import Egress, Posted, ToolRow
 
 __all__ = ["PERMANENT_NATIVE_ERRORS", "NativeWriter", "StreamMessage", "StreamSettings",
-           "split_native"]
+           "refuse_native", "split_native"]
 
 log = logging.getLogger("botkit.slack")
 PERMANENT_NATIVE_ERRORS = frozenset({
@@ -42,6 +42,11 @@ class StreamSettings:
     recipient_team_id: str | None = None
     on_native_error: Callable[[str], None] | None = None
     before_first_post: Callable[[], Awaitable[None]] | None = None
+    on_open: Callable[[str | None], Awaitable[None]] | None = None
+    """A message of the reply is about to open (None), or is open at this ts (streaming,
+    or to be edited again)."""
+    on_end: Callable[[], Awaitable[None]] | None = None
+    """The whole reply is shown (after an ``on_open``)."""
 
 
 @dataclass
@@ -59,6 +64,19 @@ class StreamMessage:
     @property
     def unsent(self) -> bool:
         return self.sent < len(self.md)
+
+
+def refuse_native(off: set[str], error: str, kind: str) -> None:
+    """Add to ``off`` where Slack refuses native streams for good: this type of channel
+    (``channel_type_not_supported``), or everywhere (``*``: a missing scope …)."""
+    if error not in PERMANENT_NATIVE_ERRORS:
+        return
+    where = kind if error == "channel_type_not_supported" else "*"
+    if where not in off:
+        off.add(where)
+        log.warning("Slack refused native streaming (%s); streaming by editing messages "
+                    "%s from now on", error,
+                    "everywhere" if where == "*" else f"in {where} conversations")
 
 
 def split_native(msg: StreamMessage, limit: int) -> tuple[str, str]:

@@ -64,6 +64,7 @@ class ReplyStream:
         self.failed: Exception | None = None
         self.streamed = False  # a segment of this reply went out as a native stream
         self._pending: list[StreamPart] = []
+        self._recorded = False  # reported to ``on_open``
 
     # -- driving -----------------------------------------------------------------------
     async def run(self, parts: AsyncIterable[StreamPart]) -> Posted | None:
@@ -84,7 +85,27 @@ class ReplyStream:
             await self._guarded(final=True)
         if self.failed is not None:
             await self._notice_failure()
+        await self._ended()  # not when the run was cut: a live process closes those
         return self.done[-1] if self.done else None
+
+    async def _opening(self, ts: str | None) -> None:
+        """Report the open message (None: before the call opening it)."""
+        if self.s.on_open is None:
+            return
+        self._recorded = True
+        try:
+            await self.s.on_open(ts)
+        except Exception:
+            log.warning("could not record an open reply", exc_info=True)
+
+    async def _ended(self) -> None:
+        if not self._recorded or self.s.on_end is None:
+            return
+        self._recorded = False
+        try:
+            await self.s.on_end()
+        except Exception:
+            log.warning("could not forget an ended reply", exc_info=True)
 
     async def _guarded(self, *, final: bool) -> None:
         """Flush; an intermediate failure waits for the next flush, a final one is tried
@@ -198,8 +219,13 @@ class ReplyStream:
                 return True
             if self.s.before_first_post is not None and not self.done:
                 await self.s.before_first_post()
-            if self.native and not final and await self.writer.start(msg):
+            started = False
+            if self.native and not final:
+                await self._opening(None)  # recorded first: a crash during the call is covered
+                started = await self.writer.start(msg)
+            if started:
                 self.streamed = True
+                await self._opening(msg.posted.ts if msg.posted else None)
                 if msg.unsent:
                     self._dirty.set()  # the text goes with the next call
                 return True
@@ -213,7 +239,10 @@ class ReplyStream:
                     self._dirty.set()
                     return True
                 msg.prepaid = True
+                await self._opening(None)
             await self._post(final)
+            if not final and msg.posted is not None:
+                await self._opening(msg.posted.ts)
             return True
         if msg.native:
             try:
