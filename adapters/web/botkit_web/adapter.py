@@ -78,7 +78,8 @@ class WebAdapter(BaseAdapter):
                 "user: pass authenticate= (e.g. botkit_web.header_user() behind a signing-in "
                 "proxy), bind host='127.0.0.1', or pass allow_local_user=True if you mean it")
         self.capabilities = Capabilities(streaming=True, get_messages=True, lookup_user=True,
-                                         post_file=True, ephemeral=True, agent_records=True)
+                                         post_file=True, ephemeral=True, agent_records=True,
+                                         own_intake=True)
         self.directory = tuple(users)
         self.port, self.host = port, host
         self.max_body_bytes, self.max_file_bytes = max_body_bytes, max_file_bytes
