@@ -11,28 +11,20 @@ import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pytest
 from crash_app import ANSWER, crash_bot
-from langgraph_sdk import get_client
-from web_helpers import ALICE
+from web_helpers import ALICE, alice_sdk, replica_here
 
-from botkit.store import store_from_url
-from botkit_web import WebAdapter, header_user
+from botkit_web import WebAdapter
 from botkit_web.recovery import STOPPED
 
 APP = Path(__file__).parent / "crash_app.py"
+BOT = partial(crash_bot, word_delay=0.0)  # replica B answers at once
 SLOW = "1.0"  # seconds between words on A: it is killed long before it finishes
 
-
-@pytest.fixture(params=["sqlite", "redis"])
-def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'crash.db'}"
-    url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
-    return f"{url}/0?prefix={prefix}"
 
 
 @contextlib.asynccontextmanager
@@ -53,36 +45,19 @@ async def doomed_replica(url: str) -> AsyncIterator[tuple[str, asyncio.subproces
         await child.wait()
 
 
-@contextlib.asynccontextmanager
-async def replica_here(url: str) -> AsyncIterator[WebAdapter]:
-    """Replica B: the same bot in this process (answering at once)."""
-    store = store_from_url(url)
-    adapter = WebAdapter(port=0, authenticate=header_user())
-    bot = crash_bot(adapter, store, word_delay=0.0)
-    await bot.start()
-    try:
-        yield adapter
-    finally:
-        await bot.stop()
-        await store.close()
-
-
-def _sdk(url: str) -> Any:
-    return get_client(url=url, headers={"X-User-Id": "alice"})
-
 
 async def _start_and_kill(a_url: str, child: asyncio.subprocess.Process, tid: str,
                           watch_url: str) -> tuple[str, list[Any]]:
     """Start a slow run on A, follow it from ``watch_url`` until A streamed part of the
     answer, SIGKILL A. The run id and the follower's task."""
-    async with _sdk(a_url) as on_a:
+    async with alice_sdk(a_url) as on_a:
         run = await on_a.runs.create(tid, "crash", input={
             "messages": [{"role": "user", "content": "a slow question"}]})
     seen: list[Any] = []
     streaming = asyncio.Event()
 
     async def follow() -> None:
-        async with _sdk(watch_url) as client:
+        async with alice_sdk(watch_url) as client:
             async for part in client.runs.join_stream(tid, run["run_id"],
                                                       stream_mode="ag-ui"):
                 seen.append(part)
@@ -98,7 +73,7 @@ async def _start_and_kill(a_url: str, child: asyncio.subprocess.Process, tid: st
 
 async def _answered_once(b: WebAdapter, tid: str, rid: str) -> None:
     assert b.url is not None
-    async with _sdk(b.url) as on_b:
+    async with alice_sdk(b.url) as on_b:
         joined = await asyncio.wait_for(on_b.runs.join(tid, rid), 180)
         assert joined["messages"][-1]["content"] == ANSWER
         assert (await on_b.runs.get(tid, rid))["status"] == "success"
@@ -132,7 +107,7 @@ def _check_stream(seen: list[Any]) -> None:
 
 async def test_a_killed_replicas_run_is_answered_once_by_a_running_replica(
         shared_url: str) -> None:
-    async with replica_here(shared_url) as b, doomed_replica(shared_url) as (a_url, child):
+    async with replica_here(shared_url, BOT) as b, doomed_replica(shared_url) as (a_url, child):
         assert b.url is not None
         tid = await b.create_thread("crash", user=ALICE)
         rid, seen = await _start_and_kill(a_url, child, tid, b.url)
@@ -144,10 +119,10 @@ async def test_a_killed_replicas_run_is_answered_by_a_replica_started_after(
         tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'later.db'}"
     async with doomed_replica(url) as (a_url, child):
-        async with replica_here(url) as watcher:  # only follows, then goes away first
+        async with replica_here(url, BOT) as watcher:  # only follows, then goes away first
             assert watcher.url is not None
             tid = await watcher.create_thread("later", user=ALICE)
-            async with _sdk(a_url) as on_a:
+            async with alice_sdk(a_url) as on_a:
                 run = await on_a.runs.create(tid, "crash", input={
                     "messages": [{"role": "user", "content": "a slow question"}]})
             found = await watcher.engine.log.get(tid, run["run_id"])
@@ -157,5 +132,5 @@ async def test_a_killed_replicas_run_is_answered_by_a_replica_started_after(
                     break
         child.kill()
         await child.wait()
-    async with replica_here(url) as b:  # started after A died: it looks when it starts
+    async with replica_here(url, BOT) as b:  # started after A died: it looks when it starts
         await _answered_once(b, tid, run["run_id"])
