@@ -11,6 +11,7 @@
 
 import typing as _typing
 
+from botkit import agents as _agents
 from botkit import ui
 from botkit.adapter import BaseAdapter, Capabilities, PlatformAdapter, StreamPart, ToolProgress
 from botkit.agents.base import Agent, AgentFactory
@@ -92,21 +93,16 @@ __version__ = "0.1.0"
 
 # the HTTP agent backends need httpx: loaded when first named (``botkit.AgUiHttpAgent``),
 # so a bot that does not use them does not carry them (startup time and memory)
-_LAZY = {"AgUiHttpAgent": "botkit.agents.http", "OpenAIChatAgent": "botkit.agents.openai"}
-
-
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _agents.HTTP_BACKENDS:
+        value = getattr(_agents, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *_agents.HTTP_BACKENDS})
 
 
 _provide_server(_serve_threads_api)  # the threads HTTP API (the edge) serves bots' threads_api

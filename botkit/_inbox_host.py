@@ -116,6 +116,10 @@ class InboxHost:
 
     async def _append(self, event: Event) -> None:
         assert self.inbox is not None
+        adapter = self.runtime.adapter_for(event.platform)
+        if adapter is not None and adapter.capabilities.own_intake:
+            await self.pipeline.process(event)  # its platform keeps it durable itself
+            return
         await self.inbox.append(event, conversation=lane_of(event))
 
     async def _process(self, event: Event) -> None:

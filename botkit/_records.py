@@ -11,8 +11,10 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
+from botkit import keys
 from botkit.adapter import AnswerCheck, OpenChoice, OpenStream, RecordEdit, ThreadChange
 from botkit.errors import InteractionExpired
+from botkit.inbox.replicas import Replicas
 from botkit.run.interrupts import PendingInterrupt
 from botkit.run.result import RunResult
 from botkit.store.base import StateStore
@@ -152,6 +154,24 @@ class HandleViews:
         groups = self._runtime.threads.route_groups  # one group per name: a restart replaces it
         groups[:] = [*(g for g in groups if g.name != group.name), group]
         return True
+
+    async def heartbeat(self) -> str:
+        relay = self._runtime.choices.relay  # its heartbeat is the process registry's
+        await relay.start()
+        turns = self._runtime.turns
+        if turns.owners is None:  # turn locks name this process, so the living can free them
+            turns.owners = Replicas(self._runtime.store, relay.replica)
+        return relay.replica
+
+    async def replica_alive(self, replica: str) -> bool:
+        return await self._runtime.choices.relay.alive(replica)
+
+    async def release_stopped_turns(self) -> list[str]:
+        owners = self._runtime.turns.owners
+        if owners is None:
+            return []
+        released = await owners.release_orphaned_locks(keys.turn_lock(""))
+        return [lock.removeprefix(keys.turn_lock("")) for lock in released]
 
     @property
     def records(self) -> BotRecords:

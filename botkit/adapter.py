@@ -103,6 +103,10 @@ class Capabilities:
     """Posts a message later, at a given time, even when the bot is not running."""
     direct_messages: bool = False
     """Opens a direct conversation with a person (``bot.open_dm``)."""
+    own_intake: bool = False
+    """Keeps every event it dispatches durable itself, and needs ``dispatch`` to return only
+    when the handlers finished (the web adapter: its run records, taken over when their
+    process dies). The durable inbox handles such events at once instead of queueing them."""
 
 
 @runtime_checkable

@@ -39,6 +39,8 @@ from botkit.types import Conversation, PlatformUser
 __all__ = ["Bot", "BotOptions", "ContextEntry", "create_bot"]
 
 log = logging.getLogger("botkit")
+API_LOG = logging.getLogger("botkit.threads.api")
+"""Says where the threads API listens, once it does (``botkit run`` shows it)."""
 
 
 class Bot(HandleViews, HandlerDecorators):
@@ -205,6 +207,7 @@ class Bot(HandleViews, HandlerDecorators):
             except BaseException:
                 await self._stop_adapters()
                 raise
+            API_LOG.info("threads dashboard at %s/", self.threads_api_url)
         if self._inbox is not None:  # consume once the adapters can answer
             await self._inbox.start()
         self._started = True

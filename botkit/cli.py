@@ -99,6 +99,16 @@ def load_app(spec: str) -> Bot:
                     if bots else f"{spec} defines no bot: create one with botkit.create_bot()")
 
 
+def _show_where_the_api_listens() -> None:
+    """Print the dashboard's address once the threads API listens (the bot logs it then)."""
+    said = logging.getLogger("botkit.threads.api")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("botkit: %(message)s"))
+    said.addHandler(handler)
+    said.setLevel(logging.INFO)
+    said.propagate = False
+
+
 def _core_options(app: LoadedApp, args: argparse.Namespace) -> None:
     """``--store``, ``--threads-api`` and ``--agent``/``--openai``: the same on every adapter."""
     bot = app.bot
@@ -111,10 +121,7 @@ def _core_options(app: LoadedApp, args: argparse.Namespace) -> None:
         token = args.threads_api_token or os.environ.get("BOTKIT_THREADS_API_TOKEN") or None
         bot.threads_api = ThreadsAPIConfig(port=args.threads_api, host=args.threads_api_host,
                                            token=token)
-        if args.threads_api:  # the one address to open (port 0: see bot.threads_api_url)
-            host = args.threads_api_host
-            print(f"botkit: threads dashboard at http://{f'[{host}]' if ':' in host else host}"
-                  f":{args.threads_api}/", file=sys.stderr)
+        _show_where_the_api_listens()
     if args.agent and args.openai:
         raise UserError("pass --agent URL or --openai MODEL, not both")
     if args.agent:

@@ -245,6 +245,26 @@ class BotHandle(Protocol):
         """The bot's store, thread records and resuming (``PlatformRecords``)."""
         ...
 
+    async def heartbeat(self) -> str:
+        """Keep this process's heartbeat in the store while the bot runs (the registry of
+        live processes the durable inbox and choices use) and return this process's id
+        there; safe to call again. Other processes see it with ``replica_alive``. From
+        then on this process's turn locks are recorded under its id, so that when it dies
+        another process can free them (``release_stopped_turns``)."""
+        ...
+
+    async def release_stopped_turns(self) -> list[str]:
+        """Release the turn locks held by processes whose heartbeat expired, so the next
+        turn of their conversations goes at once, not after ``lock_ttl``; the
+        conversation ids. Only locks recorded under an id (``heartbeat``, or the durable
+        inbox) can be released."""
+        ...
+
+    async def replica_alive(self, replica: str) -> bool:
+        """Whether the process ``replica`` (an id ``heartbeat`` returned, here or in any
+        process sharing the store) is running: its heartbeat has not expired."""
+        ...
+
     def mount_routes(self, group: RouteGroup) -> bool:
         """Serve ``group`` (``botkit.RouteGroup``) on the bot's threads API server, with
         its tokens and scopes, CORS, error shape and OpenAPI document; call it from

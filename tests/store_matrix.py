@@ -1,6 +1,7 @@
-"""Store fixtures shared by tests/inbox and tests/events: ``make_store`` opens another
-connection to the same state on every call (memory: the same object, as it lives in this
-process), over memory, SQLite and Redis."""
+"""Store fixtures shared by tests/inbox, tests/events, tests/web and tests/recovery:
+``make_store`` opens another connection to the same state on every call (memory: the same
+object, as it lives in this process), over memory, SQLite and Redis; ``shared_url`` is a
+SQLite file or Redis URL for several processes to share."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from botkit.store import MemoryStore, RedisStore, SQLiteStore, StateStore
 
-__all__ = ["make_store", "store_kind"]
+__all__ = ["make_store", "shared_url", "store_kind"]
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
@@ -19,6 +20,16 @@ def store_kind(request: pytest.FixtureRequest) -> tuple[str, str, str]:
     if request.param != "redis":
         return request.param, "", ""
     return "redis", request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL that several processes can share: a SQLite file, or Redis under a
+    prefix of this test's own."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared.db'}"
+    url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+    return f"{url}/0?prefix={prefix}"
 
 
 @pytest.fixture

@@ -18,21 +18,23 @@ if _typing.TYPE_CHECKING:
 
 # the HTTP backends need httpx (and what it imports): loaded when first named, so a bot
 # that does not use them does not carry them
-_LAZY = {"AgUiHttpAgent": "botkit.agents.http", "OpenAIChatAgent": "botkit.agents.openai"}
+HTTP_BACKENDS = {"AgUiHttpAgent": "botkit.agents.http",
+                 "OpenAIChatAgent": "botkit.agents.openai"}
+"""Names loaded when first used (``botkit`` re-exports them the same way)."""
 
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
+    if name in HTTP_BACKENDS:
         import importlib
 
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(importlib.import_module(HTTP_BACKENDS[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *HTTP_BACKENDS})
 
 __all__ = [
     "AgUiHttpAgent",

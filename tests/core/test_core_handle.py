@@ -19,12 +19,15 @@ from botkit import (
     TurnContext,
     UserError,
     create_bot,
+    keys,
     ui,
 )
 from botkit.adapter import AnswerCheck, BotHandle, PlatformRecords
 from botkit.agents.scripted import Fail, Interrupt, Rule, Say, ScriptedAgent
 from botkit.codec import decode_event, encode_event
+from botkit.inbox import Replicas
 from botkit.run.interrupts import PendingInterrupt
+from botkit.store import SQLiteStore
 from botkit.testing import ALICE, BOB, FakeAdapter, running
 from botkit.ui.binding import choice_id_of, iter_controls
 
@@ -216,3 +219,30 @@ async def test_a_messages_context_reaches_the_agent_and_survives_the_codec() -> 
         ("bot", "helpdesk"), ("page", "/checkout"), ("run", "1")]
     with pytest.raises(ValueError, match="context"):
         decode_event({**encode_event(event), "context": [{"description": 1}]})
+
+
+async def test_heartbeat_names_this_process_and_frees_the_turn_locks_of_stopped_ones(
+        tmp_path: Any) -> None:
+    store = SQLiteStore(tmp_path / "handle.db")
+    first, second = (create_bot(adapters=[FakeAdapter()], store=store) for _ in range(2))
+    async with running(first), running(second):
+        me = await first.heartbeat()
+        assert me == await first.heartbeat()  # the same id, however often asked
+        assert await second.replica_alive(me)
+        assert not await second.replica_alive("a-process-that-stopped")
+        # a process that stopped while holding a turn lock it had recorded under its id
+        gone = Replicas(store, "a-process-that-stopped")
+        token = await store.acquire_lock(keys.turn_lock("c1"), ttl=3600)
+        assert token is not None
+        await gone.record(keys.turn_lock("c1"), token)
+        live = await store.acquire_lock(keys.turn_lock("c2"), ttl=3600)
+        assert live is not None
+        await first.heartbeat()
+        await Replicas(store, me).record(keys.turn_lock("c2"), live)  # a live one's
+        assert await second.release_stopped_turns() == []  # second never named itself
+        await second.heartbeat()
+        assert await second.release_stopped_turns() == ["c1"]
+        assert await store.acquire_lock(keys.turn_lock("c1"), ttl=10) is not None
+        assert await store.acquire_lock(keys.turn_lock("c2"), ttl=10) is None
+    assert not await second.replica_alive(me)  # a stopped bot says so at once
+    await store.close()

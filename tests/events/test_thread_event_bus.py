@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -118,13 +117,6 @@ PUBLISHER = textwrap.dedent("""
     asyncio.run(main())
 """)
 
-
-@pytest.fixture(params=["sqlite", "redis"])
-def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'bus.db'}"
-    url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
-    return f"{url}/0?prefix={prefix}"
 
 
 async def test_events_published_by_another_process_arrive(shared_url: str) -> None:

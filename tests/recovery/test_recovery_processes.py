@@ -17,13 +17,6 @@ from botkit_slack.emulator import SlackEmulator
 MENTIONS = 200
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'state.db'}"
-    url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
-    return f"{url}/0?prefix={prefix}"
-
 
 async def busy_threads(url: str) -> list[str]:
     store = store_from_url(url)
@@ -37,10 +30,10 @@ async def busy_threads(url: str) -> list[str]:
 
 @pytest.mark.parametrize("how", ["sigterm", "sigkill"])
 async def test_every_acknowledged_mention_is_answered_once_across_a_stop(
-        store_url: str, how: str, tmp_path: Path) -> None:
+        shared_url: str, how: str, tmp_path: Path) -> None:
     async with SlackEmulator(config=emulator_config()) as slack:
         # turns take 4 s and the drain gives them 1 s: some finish, the rest are handed over
-        first = await start_bot(slack, store_url, tmp_path / "first.log", "--turn-seconds", "4",
+        first = await start_bot(slack, shared_url, tmp_path / "first.log", "--turn-seconds", "4",
                                 "--drain", "1")
         try:
             await slack.wait_for_socket()
@@ -58,7 +51,7 @@ async def test_every_acknowledged_mention_is_answered_once_across_a_stop(
         if how == "sigkill":
             assert before["left_streaming"] > 0, before  # what the next process must close
         print("before the restart:", before)
-        second = await start_bot(slack, store_url, tmp_path / "second.log")
+        second = await start_bot(slack, shared_url, tmp_path / "second.log")
         try:
             await until(lambda: tally.settled(slack), 90, "every mention answered")
             await until(lambda: tally.outcome(slack)["left_streaming"] == 0, 90,
@@ -74,24 +67,24 @@ async def test_every_acknowledged_mention_is_answered_once_across_a_stop(
         if how == "sigkill":
             assert outcome["closed_with_notice"] >= before["left_streaming"], outcome
             assert "reply stream(s) left open by stopped processes" in second.logged()
-        assert await busy_threads(store_url) == []
+        assert await busy_threads(shared_url) == []
         assert "Traceback" not in second.logged(), second.logged()
 
 
 async def test_the_next_message_in_a_killed_owners_thread_is_answered_promptly(
-        store_url: str, tmp_path: Path) -> None:
+        shared_url: str, tmp_path: Path) -> None:
     """The killed process held the thread's turn lock (TTL 60 s); its heartbeat stops, so
     the new process releases the lock within seconds and answers the next message. (The cut
     turn's own re-run is covered by the many-mentions test above.)"""
     async with SlackEmulator(config=emulator_config()) as slack:
-        first = await start_bot(slack, store_url, tmp_path / "first.log", "--turn-seconds", "30")
+        first = await start_bot(slack, shared_url, tmp_path / "first.log", "--turn-seconds", "30")
         try:
             await slack.wait_for_socket()
             tally = await ask_many(slack, 1)
             await until(lambda: tally.replies_begun(slack) == 1, 30, "the long reply to start")
         finally:
             await first.stop(kill=True)
-        second = await start_bot(slack, store_url, tmp_path / "second.log")
+        second = await start_bot(slack, shared_url, tmp_path / "second.log")
         try:
             at_bot = f"<@{slack.bot_user_id}>"
             await slack.user_says("alice", f"{at_bot} ask #7", slack.general,
@@ -105,4 +98,4 @@ async def test_the_next_message_in_a_killed_owners_thread_is_answered_promptly(
         finally:
             assert await second.stop() == 0, second.logged()
         assert "released 1 lock(s) held by stopped processes" in second.logged()
-        assert await busy_threads(store_url) == []
+        assert await busy_threads(shared_url) == []

@@ -16,12 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from langgraph_sdk import get_client
-from web_helpers import ALICE, helpdesk_bot
-
-from botkit.store import store_from_url
-from botkit_web import WebAdapter, header_user
+from web_helpers import ALICE, alice_sdk, helpdesk_bot, replica_here
 
 REPLICA = textwrap.dedent("""
     import asyncio, sys
@@ -42,13 +37,6 @@ REPLICA = textwrap.dedent("""
     asyncio.run(main())
 """)
 
-
-@pytest.fixture(params=["sqlite", "redis"])
-def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'replicas.db'}"
-    url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
-    return f"{url}/0?prefix={prefix}"
 
 
 @contextlib.asynccontextmanager
@@ -72,31 +60,14 @@ async def replica_process(url: str) -> AsyncIterator[str]:
             await child.wait()
 
 
-@contextlib.asynccontextmanager
-async def replica_here(url: str) -> AsyncIterator[WebAdapter]:
-    """Replica A: the same bot in this process, on the same store."""
-    store = store_from_url(url)
-    adapter = WebAdapter(port=0, authenticate=header_user())
-    bot = helpdesk_bot(adapter, store)
-    await bot.start()
-    try:
-        yield adapter
-    finally:
-        await bot.stop()
-        await store.close()
-
-
-def _sdk(url: str) -> Any:
-    return get_client(url=url, headers={"X-User-Id": "alice"})
-
 
 async def test_a_run_on_replica_b_is_followed_live_from_replica_a(shared_url: str) -> None:
-    async with replica_here(shared_url) as a, replica_process(shared_url) as b_url, \
+    async with replica_here(shared_url, helpdesk_bot) as a, replica_process(shared_url) as b_url, \
             contextlib.AsyncExitStack() as stack:
         assert a.url is not None
         tid = await a.create_thread("across", user=ALICE)
-        on_a, on_b = await stack.enter_async_context(_sdk(a.url)), \
-            await stack.enter_async_context(_sdk(b_url))
+        on_a, on_b = await stack.enter_async_context(alice_sdk(a.url)), \
+            await stack.enter_async_context(alice_sdk(b_url))
         run = await on_b.runs.create(tid, "helpdesk", input={
             "messages": [{"role": "user", "content": "a ticket, please"}]})
         rid = run["run_id"]
@@ -140,14 +111,14 @@ async def test_a_run_on_replica_b_is_followed_live_from_replica_a(shared_url: st
 
 async def test_every_follower_on_a_gets_each_event_once_through_one_mirror(
         shared_url: str) -> None:
-    async with replica_here(shared_url) as a, replica_process(shared_url) as b_url, \
+    async with replica_here(shared_url, helpdesk_bot) as a, replica_process(shared_url) as b_url, \
             contextlib.AsyncExitStack() as stack:
         assert a.url is not None
         tid = await a.create_thread("fan-out", user=ALICE)
-        on_b = await stack.enter_async_context(_sdk(b_url))
+        on_b = await stack.enter_async_context(alice_sdk(b_url))
         run = await on_b.runs.create(tid, "helpdesk", input={
             "messages": [{"role": "user", "content": "a ticket"}]})
-        followers = [await stack.enter_async_context(_sdk(a.url)) for _ in range(3)]
+        followers = [await stack.enter_async_context(alice_sdk(a.url)) for _ in range(3)]
 
         async def follow(client: Any, answer: bool) -> list[tuple[str, Any]]:
             got = []
@@ -176,12 +147,12 @@ async def _click(url: str, tid: str, card: dict[str, Any]) -> None:
 
 
 async def test_a_run_on_replica_b_is_cancelled_from_replica_a(shared_url: str) -> None:
-    async with replica_here(shared_url) as a, replica_process(shared_url) as b_url, \
+    async with replica_here(shared_url, helpdesk_bot) as a, replica_process(shared_url) as b_url, \
             contextlib.AsyncExitStack() as stack:
         assert a.url is not None
         tid = await a.create_thread("cancel-across", user=ALICE)
-        on_a = await stack.enter_async_context(_sdk(a.url))
-        on_b = await stack.enter_async_context(_sdk(b_url))
+        on_a = await stack.enter_async_context(alice_sdk(a.url))
+        on_b = await stack.enter_async_context(alice_sdk(b_url))
         run = await on_b.runs.create(tid, "helpdesk", input={
             "messages": [{"role": "user", "content": "a ticket"}]})
         rid = run["run_id"]

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import ag_ui.core as agui
+from langgraph_sdk import get_client
 
 from botkit import Bot, PlatformUser, ToolContext, create_bot, ui
-from botkit.store import SQLiteStore, StateStore
+from botkit.store import SQLiteStore, StateStore, store_from_url
 from botkit.testing import CallTool, Fail, Interrupt, Rule, Say, ScriptedAgent
 from botkit_web import WebAdapter, WebRun, header_user
 
@@ -107,3 +108,24 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, deadline: float
         if loop.time() > give_up:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def replica_here(url: str, make_bot: Callable[[WebAdapter, StateStore], Bot]
+                       ) -> AsyncIterator[WebAdapter]:
+    """A replica in this process: ``make_bot``'s bot served by ``WebAdapter(port=0)`` on the
+    store at ``url`` (which other processes share)."""
+    store = store_from_url(url)
+    adapter = WebAdapter(port=0, authenticate=header_user())
+    bot = make_bot(adapter, store)
+    await bot.start()
+    try:
+        yield adapter
+    finally:
+        await bot.stop()
+        await store.close()
+
+
+def alice_sdk(url: str) -> Any:
+    """The real ``langgraph-sdk`` client, as Alice."""
+    return get_client(url=url, headers={"X-User-Id": "alice"})

@@ -38,6 +38,23 @@ async def _until_stdin_closes() -> None:
     await loop.run_in_executor(None, sys.stdin.read)
 
 
+async def _serve_events(handle: Any) -> None:
+    """Serve ``POST /slack/events`` with ``handle`` on a free port (printed as ``PORT=``)
+    until stdin closes."""
+    from aiohttp import web
+
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", handle)
+    runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    print(f"PORT={runner.addresses[0][1]}", flush=True)
+    try:
+        await _until_stdin_closes()
+    finally:
+        await runner.cleanup()
+
+
 async def run_botkit(args: argparse.Namespace) -> None:
     from botkit import TurnContext, create_bot
     from botkit.testing import Rule, Say, ScriptedAgent
@@ -103,16 +120,7 @@ async def run_bolt(args: argparse.Namespace) -> None:
     async def handle(request: web.Request) -> web.StreamResponse:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
 
-    web_app = web.Application()
-    web_app.router.add_post("/slack/events", handle)
-    runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    print(f"PORT={runner.addresses[0][1]}", flush=True)
-    try:
-        await _until_stdin_closes()
-    finally:
-        await runner.cleanup()
+    await _serve_events(handle)
 
 
 async def run_chatsdk(args: argparse.Namespace) -> None:
@@ -142,16 +150,7 @@ async def run_chatsdk(args: argparse.Namespace) -> None:
                             headers=answer.get("headers"))
 
     await chat.initialize()
-    web_app = web.Application()
-    web_app.router.add_post("/slack/events", handle)
-    runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    print(f"PORT={runner.addresses[0][1]}", flush=True)
-    try:
-        await _until_stdin_closes()
-    finally:
-        await runner.cleanup()
+    await _serve_events(handle)
 
 
 RUNNERS = {"botkit": run_botkit, "bolt": run_bolt, "chatsdk": run_chatsdk}

@@ -219,7 +219,8 @@ class SlackAdapter(BaseAdapter):
                  durable=bot.durable_intake)
         if s.socket_mode:
             assert s.app_token is not None
-            self.transport = SocketTransport(self.app, s.app_token, self.api)
+            self.transport = SocketTransport(self.app, s.app_token, self.api,
+                                             on_connected=self.history.resync_all)
         else:
             assert s.signing_secret is not None
             self.transport = HttpTransport(self.app, s.signing_secret, host=s.host, port=s.port,

@@ -215,6 +215,12 @@ class HistoryCache:
         if entry is not None:
             entry.synced = False
 
+    def resync_all(self) -> None:
+        """Read what is new from Slack on every conversation's next read: a new Socket Mode
+        connection may follow a gap in which events were not delivered."""
+        for entry in self._entries.values():
+            entry.synced = False
+
     def invalidate(self, channel: str, thread: str | None, from_ts: str) -> None:
         """Forget what was read of ``channel`` (one thread, or all of it when ``thread`` is
         None) from ``from_ts`` on, so the next read fetches it again."""

@@ -26,7 +26,8 @@ import contextlib
 import hashlib
 import hmac
 import logging
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
@@ -59,12 +60,22 @@ class Transport(Protocol):
     def describe(self) -> str: ...
 
 
+def _on_hello(then: Callable[[], None]) -> Callable[..., Awaitable[None]]:
+    async def listener(client: Any, message: dict[str, Any], raw: str | None) -> None:
+        if message.get("type") == "hello":
+            then()
+    return listener
+
+
 class SocketTransport:
-    def __init__(self, app: AsyncApp, app_token: str, client: AsyncWebClient) -> None:
+    def __init__(self, app: AsyncApp, app_token: str, client: AsyncWebClient, *,
+                 on_connected: Callable[[], None] | None = None) -> None:
         # imported here: an app on the HTTP Events API does not load the Socket Mode client
         from botkit_slack.socket_handler import DrainingHandler
 
         self.handler = DrainingHandler(app, app_token, client)
+        if on_connected is not None:  # Slack says hello on every new connection
+            self.handler.client.message_listeners.append(_on_hello(on_connected))
         self._app_token = app_token
         self._base_url = client.base_url
         self._closed = False

@@ -29,6 +29,7 @@ from botkit_web.engine import RunEngine
 from botkit_web.errors import NotFound
 from botkit_web.keys import thread_keys, thread_prefixes, user_key, user_prefix
 from botkit_web.messages import MessageLog, WebFile, WebMessage, new_id, stored_user
+from botkit_web.recovery import RECOVER_EVERY, Recovery
 from botkit_web.surface import CURRENT, MESSAGE_DELETED, MESSAGE_POSTED, MESSAGE_UPDATED, RunSurface
 from botkit_web.turns import Turns, UserInput
 
@@ -77,7 +78,8 @@ class WebAdapter(BaseAdapter):
                 "user: pass authenticate= (e.g. botkit_web.header_user() behind a signing-in "
                 "proxy), bind host='127.0.0.1', or pass allow_local_user=True if you mean it")
         self.capabilities = Capabilities(streaming=True, get_messages=True, lookup_user=True,
-                                         post_file=True, ephemeral=True, agent_records=True)
+                                         post_file=True, ephemeral=True, agent_records=True,
+                                         own_intake=True)
         self.directory = tuple(users)
         self.port, self.host = port, host
         self.max_body_bytes, self.max_file_bytes = max_body_bytes, max_file_bytes
@@ -88,6 +90,9 @@ class WebAdapter(BaseAdapter):
         self._engine: RunEngine | None = None
         self._server: WebServer | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._recovery: Recovery | None = None
+        self.recover_every = RECOVER_EVERY
+        """How often (seconds) this process looks for runs of stopped processes."""
         self.mounted = False
         """Whether the routes are served by the bot's threads API (set by ``start``)."""
 
@@ -106,6 +111,13 @@ class WebAdapter(BaseAdapter):
         if self._engine is None:
             raise UserError("the web adapter is not started: add it to a bot and start it")
         return self._engine
+
+    @property
+    def recovery(self) -> Recovery:
+        """This process's watch over the runs of stopped processes (``check()`` looks now)."""
+        if self._recovery is None:
+            raise UserError("the web adapter is not started: add it to a bot and start it")
+        return self._recovery
 
     @property
     def messages(self) -> MessageLog:
@@ -130,7 +142,9 @@ class WebAdapter(BaseAdapter):
         self._bot = bot
         self._bot_user = PlatformUser(id="web-bot", name=bot.name, is_bot=True)
         self._engine = RunEngine(bot)
-        self._engine.open()
+        await self._engine.open()
+        self._recovery = Recovery(self._engine, self.turns.rerun,
+                                  every=self.recover_every).start()
         from botkit_web.http import web_route_group
         self.mounted = bot.mount_routes(web_route_group(self))
         listening = asyncio.Event()
@@ -141,7 +155,14 @@ class WebAdapter(BaseAdapter):
             from botkit_web.server import WebServer
             self._server = await WebServer(self, host=self.host, port=self.port).start()
 
+    async def begin_drain(self) -> None:
+        """The bot is stopping: take over no more runs of stopped processes."""
+        recovery, self._recovery = self._recovery, None
+        if recovery is not None:
+            await recovery.close()
+
     async def stop(self) -> None:
+        await self.begin_drain()
         server, self._server = self._server, None
         if server is not None:
             await server.stop()

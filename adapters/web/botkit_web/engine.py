@@ -179,9 +179,33 @@ class RunEngine:
         are gone (only its final record and the thread's messages are left)."""
         return await self.mirrors.feed(run)
 
-    def open(self) -> None:
-        """Start hearing other processes (the adapter starts)."""
-        self.mirrors.start()
+    async def open(self) -> None:
+        """Start hearing other processes (the adapter starts): runs started here name
+        this process by its id in the store's heartbeat registry (``bot.heartbeat``)."""
+        process = await self.bot.heartbeat() if self.mirrors.streams else None
+        self.mirrors.start(process)
+
+    async def take_over(self, run: WebRun, work: Work | None, notice: str) -> None:
+        """Go on here with a run this process took over from a stopped one (its record
+        already names this process): what it showed is carried on (an unfinished reply
+        cut off with ``notice``), then ``work`` runs it again, or it ends as an error
+        saying ``notice`` when it cannot be run again (None)."""
+        feed = self.feeds.open(run, self.mirrors.relay(run))
+        surface = RunSurface(feed)
+        self._active.setdefault(run.thread_id, set()).add(run.run_id)
+        try:
+            await surface.carry_on(await self.mirrors.stored(run), notice)
+        except Exception:
+            log.exception("could not show what web run %s had shown", run.run_id)
+        if work is None:
+            try:
+                await self._finish(surface, run.moved("error", error=notice))
+            finally:
+                self._release(run)
+                self.feeds.finished(run.run_id)
+            return
+        self._tasks[run.run_id] = self.bot.spawn(self._execute(feed, work, surface),
+                                                 name=f"web-run-{run.run_id}")
 
     async def close(self) -> None:
         """Stop following other processes' runs (the adapter stops)."""
@@ -205,9 +229,10 @@ class RunEngine:
         False when it runs nowhere that can be asked (it ended, or an unknown owner)."""
         return self.cancel(run.run_id) or await self.mirrors.request_cancel(run)
 
-    async def _execute(self, feed: RunFeed, work: Work) -> None:
+    async def _execute(self, feed: RunFeed, work: Work,
+                       surface: RunSurface | None = None) -> None:
         run = feed.run
-        surface = RunSurface(feed)
+        surface = surface or RunSurface(feed)
         final: WebRun | None = None
         try:
             if run.kind == "action":

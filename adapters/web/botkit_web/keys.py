@@ -6,7 +6,9 @@ their order (the list ``web:msgs:<thread>``); file bytes under their own keys
 (``web:run:...`` and ``web:runs:<thread>``); a recent run's AG-UI events as a store stream
 (``web:feed:<thread>:<run>``, which other processes follow; each process pokes its reader
 through ``web:wake:<process>``); the interrupt a web run left waiting, with who may answer
-it (``web:interrupt:<thread>``); a claimed choice answer (``web:answered:<id>``); people who
+it (``web:interrupt:<thread>``); an unfinished run's entry in the index of live runs
+(``web:live:<thread>:<run>``, which the living scan to take over a stopped process's
+runs); a claimed choice answer (``web:answered:<id>``); people who
 wrote in any web thread at ``web:user:<id>`` (for ``lookup_user``).
 
 Each id is percent-encoded (``:`` becomes ``%3A``), so a thread id containing ``:`` can
@@ -18,7 +20,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-__all__ = ["answered_key", "feed_key", "file_key", "interrupt_key", "message_key",
+__all__ = ["answered_key", "feed_key", "file_key", "interrupt_key", "live_key", "live_prefix",
+           "message_key",
            "message_order_key", "run_key", "run_order_key", "thread_keys", "thread_prefixes",
            "user_key", "user_prefix", "wake_key"]
 
@@ -47,6 +50,14 @@ def feed_key(thread_id: str, run_id: str) -> str:
     return f"web:feed:{_id(thread_id)}:{_id(run_id)}"
 
 
+def live_prefix() -> str:
+    return "web:live:"
+
+
+def live_key(thread_id: str, run_id: str) -> str:
+    return f"{live_prefix()}{_id(thread_id)}:{_id(run_id)}"
+
+
 def file_key(thread_id: str, file_id: str) -> str:
     return f"web:file:{_id(thread_id)}:{_id(file_id)}"
 
@@ -60,9 +71,11 @@ def answered_key(choice_id: str) -> str:
 
 
 def thread_prefixes(thread_id: str) -> tuple[str, ...]:
-    """Prefixes of every per-item key of one thread (messages, files, runs, run events)."""
+    """Prefixes of every per-item key of one thread (messages, files, runs, run events,
+    live runs)."""
     t = _id(thread_id)
-    return (f"web:msg:{t}:", f"web:file:{t}:", f"web:run:{t}:", f"web:feed:{t}:")
+    return (f"web:msg:{t}:", f"web:file:{t}:", f"web:run:{t}:", f"web:feed:{t}:",
+            f"{live_prefix()}{t}:")
 
 
 def thread_keys(thread_id: str) -> tuple[str, ...]:

@@ -163,12 +163,25 @@ class Mirrors:
             await self.streams.stream_add(self._wake, {"poke": True}, max_len=100)
         return feed
 
-    def start(self) -> None:
-        """Start the reader (the adapter starts): it also hears cancel requests."""
+    def start(self, process: str | None = None) -> None:
+        """Start the reader (the adapter starts, naming this process: its id in the
+        store's heartbeat registry): it also hears cancel requests."""
+        if process is not None and process != self.process:
+            self.process, self._wake, self._woken = process, wake_key(process), ZERO
         if self.streams is not None and (self._reader is None or self._reader.done()):
             self._closed = False
             self._reader = asyncio.create_task(self._read(self.streams),
                                                name="web-run-mirrors")
+
+    async def stored(self, run: WebRun) -> list[FeedItem]:
+        """Every event of the run its stream holds (what another process showed)."""
+        if self.streams is None:
+            return []
+        key, cursor, found = feed_key(run.thread_id, run.run_id), ZERO, []
+        while entries := await self.streams.stream_read(key, after=cursor, count=500):
+            cursor = entries[-1].id
+            found += [i for e in entries for i in _items(e) if isinstance(i, FeedItem)]
+        return found
 
     async def request_cancel(self, run: WebRun) -> bool:
         """Ask the process running ``run`` to cancel it; False when none can be asked."""

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from botkit.store.base import StateStore
 from botkit.types import PlatformUser
-from botkit_web.keys import feed_key, run_key, run_order_key
+from botkit_web.keys import feed_key, live_key, run_key, run_order_key
 from botkit_web.messages import public_user
 
 if TYPE_CHECKING:
@@ -106,6 +106,9 @@ class RunLog:
         self.keep, self.keep_relayed = keep, keep_relayed
 
     async def add(self, run: WebRun) -> None:
+        if not run.finished:  # in the index of live runs (``botkit_web.recovery``)
+            await self.store.set(live_key(run.thread_id, run.run_id),
+                                 {"thread_id": run.thread_id, "run_id": run.run_id})
         await self.save(run)
         order = run_order_key(run.thread_id)
         length = await self.store.list_append(order, run.run_id)
@@ -122,6 +125,8 @@ class RunLog:
 
     async def save(self, run: WebRun) -> None:
         await self.store.set(run_key(run.thread_id, run.run_id), run.to_store())
+        if run.finished:
+            await self.store.delete(live_key(run.thread_id, run.run_id))
 
     async def get(self, thread_id: str, run_id: str) -> WebRun | None:
         data = await self.store.get(run_key(thread_id, run_id))
@@ -180,13 +185,21 @@ class RunFeed:
         self.followers = 0
         self.last_followed = time.monotonic()
         self._changed = asyncio.Condition()
+        self._floor = 0
+
+    def carry(self, items: list[FeedItem], *, gap: int = 0) -> None:
+        """Start from the events another process showed for this run (a run taken over
+        from a stopped process): kept, not relayed again; new events are numbered from
+        ``gap`` past the last (events it showed but never stored keep their numbers)."""
+        self.items.extend(items)
+        self._floor = (items[-1].number if items else 0) + gap
 
     async def publish(self, event: agui.BaseEvent, *, visible_to: str | None = None,
                       number: int | None = None) -> None:
         """Add the next event (a mirror gives each event the number it had)."""
         async with self._changed:
             if number is None:
-                number = self.items[-1].number + 1 if self.items else 1
+                number = max(self.items[-1].number if self.items else 0, self._floor) + 1
             item = FeedItem(number, event, visible_to)
             self.items.append(item)
             if self.relay is not None:

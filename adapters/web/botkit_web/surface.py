@@ -19,13 +19,17 @@ import ag_ui.core as agui
 from botkit.adapter import ToolProgress
 from botkit.run.result import RunResult
 from botkit_web.messages import WebMessage
-from botkit_web.runs import RunFeed
+from botkit_web.runs import FeedItem, RunFeed
 
-__all__ = ["CURRENT", "MESSAGE_DELETED", "MESSAGE_POSTED", "MESSAGE_UPDATED", "RunSurface"]
+__all__ = ["CURRENT", "MESSAGE_DELETED", "MESSAGE_POSTED", "MESSAGE_UPDATED", "TAKEOVER_GAP",
+           "RunSurface"]
 
 MESSAGE_POSTED = "botkit.message"
 MESSAGE_UPDATED = "botkit.message_updated"
 MESSAGE_DELETED = "botkit.message_deleted"
+TAKEOVER_GAP = 1000
+"""How far past a stopped process's last stored event a run taken over numbers on (the
+events it showed but could not store keep their numbers, never reused)."""
 
 
 class RunSurface:
@@ -108,6 +112,32 @@ class RunSurface:
             await self.text_start(message.id)
             await self.text_delta(message.id, message.text)
             await self.text_end(message.id)
+
+    async def carry_on(self, shown: list[FeedItem], notice: str) -> None:
+        """Go on with a run another process started and stopped running: ``shown`` is
+        what it showed (from the run's stream); a reply it was writing is cut off with
+        ``notice`` and ended, and so are the tool calls it had started."""
+        self.feed.carry(shown, gap=TAKEOVER_GAP if shown else 0)
+        texts: set[str] = set()
+        for item in shown:
+            event = item.event
+            if isinstance(event, agui.RunStartedEvent):
+                self._started = True
+            elif isinstance(event, agui.TextMessageStartEvent):
+                texts.add(event.message_id)
+            elif isinstance(event, agui.TextMessageEndEvent):
+                texts.discard(event.message_id)
+            elif isinstance(event, agui.ToolCallStartEvent):
+                self._open_calls.add(event.tool_call_id)
+            elif isinstance(event, agui.ToolCallEndEvent):
+                self._open_calls.discard(event.tool_call_id)
+        for message_id in sorted(texts):
+            await self.emit(agui.TextMessageContentEvent(message_id=message_id,
+                                                         delta=f" … ({notice})"))
+            await self.emit(agui.TextMessageEndEvent(message_id=message_id))
+        for call_id in sorted(self._open_calls):
+            await self.emit(agui.ToolCallEndEvent(tool_call_id=call_id))
+        self._open_calls.clear()
 
     async def close_open(self) -> None:
         """End what was started and never finished (calls cut short by an interrupt)."""

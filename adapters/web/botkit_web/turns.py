@@ -20,12 +20,12 @@ from botkit.errors import InteractionExpired, UserError
 from botkit.events import InteractionEvent, MessageEvent
 from botkit.types import MessageRef, PlatformUser
 from botkit.ui.binding import choice_id_of
-from botkit_web.engine import Outcome, failure_reference
+from botkit_web.engine import Outcome, Work, failure_reference
 from botkit_web.errors import Conflict, Forbidden, NotFound, NotWaiting
 from botkit_web.keys import answered_key
 from botkit_web.messages import Control, WebMessage, new_id
 from botkit_web.runs import WebRun
-from botkit_web.surface import RunSurface
+from botkit_web.surface import MESSAGE_DELETED, RunSurface
 from botkit_web.waiting import Waiting, WaitingInterrupt
 
 if TYPE_CHECKING:
@@ -94,6 +94,31 @@ class Turns:
         return await self.engine.start(
             thread_id, work, kind="message", user=user, metadata=metadata, strategy=strategy,
             assistant_id=assistant_id or adapter.assistant_id, run_id=run_id, prepare=prepare)
+
+    async def rerun(self, run: WebRun) -> Work | None:
+        """The work that runs a ``message`` run again (``botkit_web.recovery``: its
+        process stopped): the bot's turn on the user's stored message, once the bot's
+        messages stored for the run before are deleted. None when it cannot be run again
+        (another kind, or its message is gone)."""
+        if run.kind != "message" or run.user is None:
+            return None
+        stored = await self.adapter.messages.all(run.thread_id, include_private=True)
+        asked = [m for m in stored if m.run_id == run.run_id and not m.is_bot]
+        if not asked:
+            return None
+        said = [m for m in stored if m.run_id == run.run_id and m.is_bot]
+        user, conversation, last = run.user, self.adapter.conversation(run.thread_id), asked[-1]
+
+        async def work(surface: RunSurface) -> Outcome:
+            for message in said:  # what the stopped process answered is withdrawn
+                if await self.adapter.messages.delete(run.thread_id, message.id):
+                    await surface.message(MESSAGE_DELETED, message)
+            await self.bot.dispatch(MessageEvent(
+                platform="web", event_id=f"run:{run.run_id}:{run.owner}",
+                conversation=conversation, user=user, text=last.text, mentioned=True,
+                ref=MessageRef(id=last.id, channel=conversation.channel)))
+            return Outcome.of(surface.results, surface.run_id)
+        return work
 
     async def _refuse_known_ids(self, thread_id: str, inputs: Sequence[UserInput]) -> None:
         given = [i.client_id for i in inputs if i.client_id]
