@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from polling import until
 
 from botkit import Bot, SQLiteStore, ToolContext, TurnContext, create_bot, ui
 from botkit.errors import UserError
@@ -51,9 +52,8 @@ async def test_a_drain_closes_the_open_stream_and_hands_the_turn_over(
     first = make(store, fake, words_delay=5, deadline=0.2)
     await first.start()
     await fake.emit_mention("slow please")
-    async with asyncio.timeout(10):  # the reply is streaming (the fake shows it at the end)
-        while OPEN_STREAMS.open == 0:  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
+    # the reply is streaming (the fake shows it at the end)
+    await until(lambda: OPEN_STREAMS.open > 0, "the reply to start streaming")
     with caplog.at_level(logging.INFO, logger="botkit"):
         await first.stop()
     assert "stopped: finished 0, handed over 1, closed 1 streams" in caplog.text
@@ -118,9 +118,9 @@ async def test_a_thread_waiting_for_a_person_is_interrupted_not_busy(tmp_path: P
         assert (await bot.threads.get("C1:t1")).status == "interrupted"
         await fake.click("Yes")
         await fake.wait_for(lambda s: s.text == "deployed")
-        async with asyncio.timeout(5):
-            while (await bot.threads.get("C1:t1")).status != "idle":  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
+        async def idle() -> bool:
+            return (await bot.threads.get("C1:t1")).status == "idle"
+        await until(idle, "the thread to be idle")
     finally:
         await bot.stop()
         await store.close()

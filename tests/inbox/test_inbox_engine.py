@@ -5,25 +5,17 @@ are the identity); the real pipeline passes the event codec."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from polling import until
 
 from botkit.errors import UserError
 from botkit.inbox import Apology, DrainSummary, Inbox, Replicas
 from botkit.store import StateStore, Streams
 
 Event = dict[str, Any]
-
-
-async def until(predicate: Callable[[], bool | Awaitable[bool]], timeout: float = 15.0) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            result = predicate()
-            if await result if isinstance(result, Awaitable) else result:
-                return
-            await asyncio.sleep(0.02)
 
 
 class Recorder:

@@ -6,8 +6,9 @@ and when a replica's heartbeat expires. Records of live processes are left alone
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
+
+from polling import until
 
 from botkit import Bot, create_bot, keys
 from botkit.adapter import OpenStream
@@ -37,13 +38,6 @@ def reply(n: int) -> OpenStream:
 def bot_on(store: StateStore, adapter: FakeAdapter) -> Bot:
     return create_bot(adapters=[adapter], store=store,
                       inbox=InboxConfig(heartbeat=0.1, replica_ttl=0.5))
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def open_records(store: StateStore) -> list[str]:
@@ -82,7 +76,12 @@ async def test_a_dead_processes_open_reply_is_closed_once_on_start(
         [(stream, notice)] = first.closed + second.closed  # one of the two bots closed it
         assert stream == reply(1)
         assert notice == NOTICE
-        assert await open_records(store) == [keys.owned(keys.open_reply("fake", "r3"))]
+        only_the_live_one = [keys.owned(keys.open_reply("fake", "r3"))]
+
+        async def settled() -> bool:  # the closed record and the unreadable one are dropped
+            return await open_records(store) == only_the_live_one
+        await until(settled, "the dead process's records to be dropped")
+        assert first.closed + second.closed == [(reply(1), NOTICE)]  # still closed once
     finally:
         await asyncio.gather(one.stop(), two.stop())
         await alive.stop()
@@ -109,7 +108,10 @@ async def test_replies_recorded_through_the_handle_are_closed_when_their_process
         await host.replicas.stop(forget=False)
         await until(lambda: bool(watcher_adapter.closed))  # its replica_ttl runs out
         assert [s for s, _ in watcher_adapter.closed] == [reply(1)]
-        assert await open_records(store) == []
+
+        async def dropped() -> bool:
+            return await open_records(store) == []
+        await until(dropped, "the closed reply's record to be dropped")
         assert dying_adapter.closed == []
     finally:
         await watcher.stop()

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
+from polling import until
 from slack_adapter_harness import running
 
 READS = frozenset({"conversations.replies", "conversations.history", "conversations.info",
@@ -51,9 +50,7 @@ async def test_a_new_socket_connection_reads_what_is_new_again() -> None:
         assert _replies_reads(h, since) == 0  # fed by events
         before = set(h.slack.socket_connections)
         await h.slack.disconnect_sockets()  # "refresh_requested": the client connects anew
-        async with asyncio.timeout(30):
-            while not set(h.slack.socket_connections) - before:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
+        await until(lambda: bool(set(h.slack.socket_connections) - before), "a new socket")
         since = len(h.slack.calls)
         said = await h.mention("what did I say", thread_ts=thread)
         await h.reply(thread, "You first said: 'hello number 0'", after=said["ts"])

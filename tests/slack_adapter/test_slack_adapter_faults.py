@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from polling import until
 from slack_adapter_harness import Harness, running
 from slack_faults import EdgeProxy
 
@@ -185,14 +186,6 @@ def test_the_http_endpoint_never_answers_5xx(caplog: pytest.LogCaptureFixture) -
 Condition = Callable[[Harness, str, str], bool]
 
 
-async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll ``condition`` (state of another process's making) until it holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 def shown(h: Harness, channel: str, thread: str) -> bool:
     """The bot's reply has appeared in the thread (streaming or posted)."""
     return bool(h.bot_messages(thread, channel))
@@ -223,7 +216,7 @@ def _long_answer_bot(text: str, *, tool: bool = False, waits: Sequence[Condition
             for n, i in enumerate(range(0, len(text), 50)):
                 yield text[i:i + 50]
                 if n < len(waits) and harness:
-                    await _until(partial(waits[n], harness[0], channel, thread))
+                    await until(partial(waits[n], harness[0], channel, thread))
             if tool:
                 yield ToolProgress(tool_call_id="c1", name="lookup", done=True)
 

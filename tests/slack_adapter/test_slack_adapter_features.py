@@ -4,11 +4,11 @@ against the emulator."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 from typing import Any
 
 import pytest
+from polling import until
 from slack_adapter_harness import running
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -25,14 +25,6 @@ from botkit import (
 )
 from botkit.bot import Bot
 from botkit.types import Conversation
-
-
-async def eventually(check: Any, timeout: float = 10.0) -> None:
-    """Poll ``check()`` until it is true (deadline ``timeout``): what it checks is bot-side
-    state no event announces."""
-    async with asyncio.timeout(timeout):
-        while not check():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
 
 
 def plain_bot() -> Bot:
@@ -60,19 +52,19 @@ async def test_reactions_reach_the_bot_and_the_bot_reacts(mode: str) -> None:
         reply = await h.reply(asked["ts"], "hello there")
         alice = h.slack.workspace.user("alice").id
         await h.slack.react("alice", reply, "eyes")
-        await eventually(lambda: len(seen) == 1)
+        await until(lambda: len(seen) == 1)
         assert seen[0] == ("eyes", True, f"{h.slack.general}:{asked['ts']}", alice)
-        await eventually(lambda: "white_check_mark" in {
+        await until(lambda: "white_check_mark" in {
             r["name"] for r in h.slack.message(reply["ts"]).get("reactions", [])})
         person = AsyncWebClient(token=h.slack.user_token("alice"), base_url=h.slack.base_url)
         await person.reactions_remove(channel=h.slack.general, timestamp=reply["ts"],
                                       name="eyes")
-        await eventually(lambda: len(seen) == 2)
+        await until(lambda: len(seen) == 2)
         assert seen[1][:2] == ("eyes", False)
         # a reaction on a person's top-level message: that message is the thread
         said = await h.slack.user_says("alice", "plain words", h.slack.general)
         await h.slack.react("bob", said, "tada")
-        await eventually(lambda: len(seen) == 3)
+        await until(lambda: len(seen) == 3)
         assert seen[2][:3] == ("tada", True, f"{h.slack.general}:{said['ts']}")
     # the bot's own reactions never come back as events for it
     assert all(user != h.slack.bot_user_id for *_, user in seen)
@@ -96,7 +88,7 @@ async def test_the_assistant_pane_status_prompts_title_and_thread_started() -> N
     async with running("socket", bot=bot) as h:
         channel, thread = await h.slack.start_assistant_thread(
             "alice", context={"channel_id": h.slack.general})
-        await eventually(lambda: h.slack.assistant_state(channel, thread).get("title"))
+        await until(lambda: h.slack.assistant_state(channel, thread).get("title"))
         state = h.slack.assistant_state(channel, thread)
         assert state["title"] == "Help with IT"
         assert state["prompts"] == {"title": "Try one", "prompts": [
@@ -112,7 +104,7 @@ async def test_the_assistant_pane_status_prompts_title_and_thread_started() -> N
                                  "channel_id": channel, "thread_ts": thread,
                                  "context": {"channel_id": "C_OTHER"}},
             "event_ts": "1700000000.000100"})
-        await eventually(lambda: len(started) == 2)
+        await until(lambda: len(started) == 2)
         assert started[1] == (f"{channel}:{thread}", {"channel_id": "C_OTHER"}, True)
 
 
@@ -165,7 +157,7 @@ async def test_a_modal_from_a_slash_command_with_validation_errors(mode: str) ->
 
     async with running(mode, bot=bot) as h:
         await h.slack.slash("/ticket", "", user="alice")
-        await eventually(lambda: any(v.get("callback_id") == "new_ticket"
+        await until(lambda: any(v.get("callback_id") == "new_ticket"
                                      for v in h.slack.views.values()))
         view = next(v for v in h.slack.views.values() if v.get("callback_id") == "new_ticket")
         assert [b["type"] for b in view["blocks"]] == ["section", "input", "input", "input",
@@ -188,7 +180,7 @@ async def test_a_modal_from_a_slash_command_with_validation_errors(mode: str) ->
                                                 {})
         payload.update(type="view_closed", is_cleared=False)
         await h.slack.core.dispatcher.send_interactive(payload, accepts_response_payload=False)
-        await eventually(lambda: closed == ["ticket-form"])
+        await until(lambda: closed == ["ticket-form"])
 
 
 async def test_a_modal_needs_a_click_or_command_and_a_message_has_none() -> None:
@@ -204,7 +196,7 @@ async def test_a_modal_needs_a_click_or_command_and_a_message_has_none() -> None
 
     async with running("socket", bot=bot) as h:
         asked = await h.mention("open a form")
-        await eventually(lambda: bool(outcome))
+        await until(lambda: bool(outcome))
         assert "trigger_id" in outcome[0]
         assert not h.slack.calls_to("views.open")
         assert asked["ts"]
@@ -260,7 +252,7 @@ async def test_cancelling_a_choice_closes_the_card_on_slack() -> None:
         thread = bot.thread("slack", Conversation(id=conversation_id, channel=h.slack.general,
                                                   thread=asked["ts"]))
         assert await thread.cancel_choices("Deploy called off.") == 1
-        await eventually(lambda: outcome == ["Deploy called off."])
+        await until(lambda: outcome == ["Deploy called off."])
         closed = h.slack.message(card["ts"])
         assert "Deploy called off." in str(closed["blocks"])
         assert all(b["type"] != "actions" for b in closed["blocks"])
@@ -318,7 +310,7 @@ async def test_the_helpdesk_offers_prompts_shows_status_and_reacts() -> None:
         card = await h.reply(asked["ts"], "New ticket")
         await h.press(card, "Open it")
         reply = await h.reply(asked["ts"], "Ticket HD-")
-        await eventually(lambda: "ticket" in {
+        await until(lambda: "ticket" in {
             r["name"] for r in h.slack.message(asked["ts"]).get("reactions", [])})
         # :sos: on the answer pages the on-call engineer in that thread
         await h.slack.react("bob", reply, "sos")

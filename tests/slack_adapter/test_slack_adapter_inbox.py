@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from polling import until
 from slack_adapter_harness import MODES, running
 
 from botkit import SQLiteStore, TurnContext, create_bot
@@ -87,9 +88,7 @@ async def test_a_draining_socket_mode_adapter_closes_its_connection() -> None:
     async with running("socket") as h:
         assert h.slack.socket_connections
         await h.adapter.begin_drain()
-        async with asyncio.timeout(5):
-            while h.slack.socket_connections:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
+        await until(lambda: not h.slack.socket_connections, "the socket to close")
 
 
 class GatedStore(SQLiteStore):
@@ -106,12 +105,6 @@ class GatedStore(SQLiteStore):
             self.waiting += 1
             await self.gate.wait()
         return await super().stream_add(stream, data, max_len=max_len)
-
-
-async def until(predicate: Any, what: str, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():  # noqa: ASYNC110 - the emulator and Bolt run in this loop
-            await asyncio.sleep(0.01)
 
 
 def deliveries_of(slack: SlackEmulator, ts: str) -> list[Any]:

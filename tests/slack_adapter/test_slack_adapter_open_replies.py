@@ -5,12 +5,10 @@ notice, a message edited in place (or an expired stream) by an edit adding the n
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from polling import until
 from slack_adapter_harness import Harness, running
 
 from botkit import SQLiteStore, TurnContext, create_bot, keys
@@ -20,14 +18,6 @@ from botkit.inbox.closing import NOTICE
 from botkit.testing import FakeAdapter, Rule, Say, ScriptedAgent
 from botkit.types import Conversation, MessageRef
 from botkit_slack.egress import stream_content
-
-
-async def until(predicate: Callable[[], Awaitable[bool]], what: str,
-                timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
 
 
 def opened_in(h: Harness, thread_ts: str, ts: str | None, since: float = 0.0

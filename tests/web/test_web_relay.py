@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ag_ui.core as agui
-from web_helpers import until
+from polling import until
 
 from botkit.store import MemoryStore, StateStore, StreamId, Streams
 from botkit_web.keys import feed_key

@@ -11,7 +11,8 @@ from typing import Any
 import ag_ui.core as agui
 import httpx
 import pytest
-from web_helpers import ALICE, as_user, running_helpdesk, until
+from polling import until
+from web_helpers import ALICE, as_user, running_helpdesk
 
 from botkit import AdapterError, PlatformUser, ui
 from botkit.errors import UserError

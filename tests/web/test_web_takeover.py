@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import ag_ui.core as agui
-from web_helpers import ALICE, until
+from polling import until
+from web_helpers import ALICE
 
 from botkit import Bot, create_bot
 from botkit.store import SQLiteStore, StateStore, Streams

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,17 +96,6 @@ async def first_card(adapter: WebAdapter, run: WebRun) -> dict[str, Any]:
             card: dict[str, Any] = event.value
             return card
     raise AssertionError("the run ended without showing a card")
-
-
-async def until(check: Callable[[], Awaitable[bool]], what: str, deadline: float = 10.0
-                ) -> None:
-    """Poll ``check`` until it holds (a deadline, not a timing assertion)."""
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + deadline
-    while not await check():
-        if loop.time() > give_up:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager
