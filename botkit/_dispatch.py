@@ -166,7 +166,10 @@ class Pipeline:
                               bot=self.bot, message=message, skipped=skipped)
             for handler in handlers:
                 await self.errors.run(handler, ctx, thread)
-        await self.runtime.turns.run(event, turn)
+        try:
+            await self.runtime.turns.run(event, turn)
+        finally:  # the touch no run carried
+            await tracking.settle(self.runtime.threads, event.platform, event.conversation)
 
     async def _command(self, event: CommandEvent) -> None:
         handler = self.runtime.registry.command(event.command)

@@ -1,5 +1,6 @@
 """How conversations feed their records: a handled message creates or touches the record
-(its first message is the title), and every ``run_agent`` / ``resume`` sets the status
+(its first message is the title; on an existing record the touch rides on the turn's run
+start, one write for both), and every ``run_agent`` / ``resume`` sets the status
 (``busy`` while it runs; then ``idle``, ``interrupted`` or ``error``) and appends a
 ``RunRecord`` to the history. Bookkeeping failures are logged, never raised into the
 conversation."""
@@ -17,10 +18,10 @@ from botkit import keys
 from botkit.errors import RunSuspended
 from botkit.run.result import RunResult
 from botkit.threads.records import RunRecord, ThreadRecord, ThreadStatus
-from botkit.threads.service import Threads
+from botkit.threads.service import UNREAD, PendingTouch, Threads
 from botkit.types import Conversation
 
-__all__ = ["RunTrace", "ensure", "summarize_tool_calls", "touch", "track_run"]
+__all__ = ["RunTrace", "ensure", "settle", "summarize_tool_calls", "touch", "track_run"]
 
 log = logging.getLogger("botkit")
 TITLE_LENGTH = 80
@@ -93,17 +94,52 @@ def _existing(edit: Edit) -> Callable[[ThreadRecord | None], ThreadRecord | None
 
 async def touch(threads: Threads, platform: str, conversation: Conversation, text: str
                 ) -> None:
-    """A handled message arrived: create the record (titled by it) or bump ``updated_at``."""
+    """A handled message arrived: create the record (titled by it) at once. An existing
+    record's touch (``updated_at``, the title when it has none) is carried by the turn's
+    next record write instead: the start of its run (one write for both), else ``settle``
+    at the end of the turn."""
+    tid = conversation.id
     title = _title(text) if text.strip() else ""
+    try:
+        stored = await threads.store.get(keys.thread_record(tid))
+    except Exception:
+        log.exception("could not update the thread record of %s", tid)
+        return
+    if stored is None:
+        def titled(record: ThreadRecord) -> ThreadRecord:
+            return dataclasses.replace(record, title=title)
+        await _safely(threads.mutate(tid, _creating(
+            threads, platform, conversation, _touched(threads, title), fresh=titled),
+            stored=None), tid)
+        return
+    pending = threads.touches.get(tid)
+    if pending is None:
+        threads.touches[tid] = PendingTouch(title, stored)
+    else:  # several messages before the write: the first titled one names the thread
+        pending.title, pending.stored = pending.title or title, stored
 
+
+def _touched(threads: Threads, title: str) -> Edit:
     def bump(record: ThreadRecord) -> ThreadRecord:
         return dataclasses.replace(record, title=record.title or title,
                                    updated_at=threads.now())
+    return bump
 
-    def titled(record: ThreadRecord) -> ThreadRecord:
-        return dataclasses.replace(record, title=title)
-    await _safely(threads.mutate(conversation.id, _creating(
-        threads, platform, conversation, bump, fresh=titled)), conversation.id)
+
+def _take_touch(threads: Threads, tid: str) -> tuple[str, Any]:
+    """The title a pending touch brings (``""``: none) and the stored record to try first,
+    the touch now carried by the caller's write."""
+    pending = threads.touches.pop(tid, None)
+    return ("", UNREAD) if pending is None else (pending.title, pending.stored)
+
+
+async def settle(threads: Threads, platform: str, conversation: Conversation) -> None:
+    """Write the touch still pending for the conversation (the turn ran no agent)."""
+    title, stored = _take_touch(threads, conversation.id)
+    if stored is not UNREAD:
+        await _safely(threads.mutate(conversation.id, _creating(
+            threads, platform, conversation, _touched(threads, title)), stored=stored),
+            conversation.id)
 
 
 async def ensure(threads: Threads, platform: str, conversation: Conversation) -> None:
@@ -120,10 +156,14 @@ async def track_run(threads: Threads, platform: str, conversation: Conversation,
     deleted meanwhile stays deleted: its end is not recorded."""
     run_id, started, tid = uuid.uuid4().hex, threads.now(), conversation.id
 
+    title, stored = _take_touch(threads, tid)  # the message's touch rides along
+
     def begin(record: ThreadRecord) -> ThreadRecord:
         return dataclasses.replace(record, status="busy", current_run=run_id,
-                                   live_runs=(*record.live_runs, run_id), updated_at=started)
-    await _safely(threads.mutate(tid, _creating(threads, platform, conversation, begin)), tid)
+                                   live_runs=(*record.live_runs, run_id), updated_at=started,
+                                   title=record.title or title)
+    await _safely(threads.mutate(tid, _creating(threads, platform, conversation, begin),
+                                 stored=stored), tid)
 
     async def finish(result: RunResult, status: str) -> None:
         await _safely(_finish(threads, conversation, run_id, kind, started, result, trace,
@@ -153,7 +193,7 @@ async def _finish(threads: Threads, conversation: Conversation, run_id: str, kin
             current_run=going[-1] if going else None,
             updated_at=ended, last_run_at=ended, run_count=record.run_count + 1,
             last_error=result.error if after == "error" else None)
-    if await threads.store.get(keys.thread_record(tid)) is None:
+    if (stored := await threads.store.get(keys.thread_record(tid))) is None:
         log.info("thread %s was deleted during run %s: its end is not recorded", tid, run_id)
         return  # (it cannot be deleted from here on: it stays busy until `end`)
     run = RunRecord(run_id=run_id, thread_id=tid, kind="resume" if kind == "resume"
@@ -164,4 +204,4 @@ async def _finish(threads: Threads, conversation: Conversation, run_id: str, kin
     await threads.store.list_append(keys.run_history(tid), run.to_dict(),
                                     max_len=threads.history_limit)
     await threads.record_run(tid, run_id, status)  # every run leaves a checkpoint
-    await threads.mutate(tid, _existing(end))
+    await threads.mutate(tid, _existing(end), stored=stored)  # unchanged since, mostly

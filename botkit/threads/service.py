@@ -40,11 +40,22 @@ from botkit.threads.search import ThreadSearchMixin
 from botkit.threads.waiting import Waiting
 from botkit.types import Conversation
 
-__all__ = ["WEB", "Threads"]
+__all__ = ["UNREAD", "WEB", "PendingTouch", "Threads"]
 
 log = logging.getLogger("botkit")
 WEB = "web"
 Change = Callable[[ThreadRecord | None], ThreadRecord | None]
+UNREAD: Any = object()
+"""``Threads.mutate``'s ``stored`` when the caller has not read the record."""
+
+
+@dataclasses.dataclass(slots=True)
+class PendingTouch:
+    """A touch not written yet: the title for a record that has none, and the record as
+    stored when the message arrived (tried first by the write that carries the touch)."""
+
+    title: str
+    stored: Any
 
 
 class Threads(ThreadAnnounceMixin, ThreadStateMixin, ThreadMessagesMixin, ThreadSearchMixin,
@@ -68,6 +79,10 @@ class Threads(ThreadAnnounceMixin, ThreadStateMixin, ThreadMessagesMixin, Thread
         self.checkpoint_limit = checkpoint_limit
         self.hub = EventHub(store)
         self._seq = 0
+        self.touches: dict[str, PendingTouch] = {}
+        """Handled messages whose touch of an existing record (``updated_at``, a title
+        when it has none) waits for the turn's next record write (``botkit.run.tracking``:
+        the run's start, else the end of the turn), by thread id."""
         self.route_groups: builtins.list[Any] = []
         """Extra HTTP route groups (``botkit.threads.http.RouteGroup``) the threads API
         serves next to its own: an adapter appends its routes here before the bot starts."""
@@ -76,20 +91,30 @@ class Threads(ThreadAnnounceMixin, ThreadStateMixin, ThreadMessagesMixin, Thread
         return self._clock()
 
     # -- record plumbing ---------------------------------------------------------------
-    async def mutate(self, thread_id: str, change: Change) -> ThreadRecord | None:
+    async def mutate(self, thread_id: str, change: Change, *, stored: Any = UNREAD
+                     ) -> ThreadRecord | None:
         """Apply ``change`` to the stored record atomically (compare-and-set, retried):
         it gets the record (None when there is none) and returns the new one, or None
-        for "leave it". Returns the record as it then is (None when there is none)."""
+        for "leave it". Returns the record as it then is (None when there is none).
+        ``stored``: the record's stored value as the caller last read it, tried first
+        (one read less; when it is stale the compare-and-set fails and the record is read
+        again)."""
         key = keys.thread_record(thread_id)
         for _ in range(100):
-            stored = await self.store.get(key)
+            read = stored is UNREAD
+            if read:
+                stored = await self.store.get(key)
             old = None if stored is None else ThreadRecord.from_dict(stored)
             new = change(old)
             if new is None or new == old:
-                return old
+                if read:
+                    return old
+                stored = UNREAD  # decided on the caller's copy: read the record to be sure
+                continue
             if await self.store.compare_and_set(key, stored, new.to_dict()):
                 self._announce(old, new)
                 return new
+            stored = UNREAD
         raise RuntimeError(f"the record of thread {thread_id!r} kept changing under us")
 
     def new_record(self, thread_id: str, platform: str, conversation: Conversation,
