@@ -55,9 +55,9 @@ async def ticker(lags: list[float], stop: asyncio.Event, period: float = 0.01) -
 
 
 async def streaming(conversations: int, delay: float
-                    ) -> tuple[float, float, float, float, int]:
-    """(peak RSS MB, loop lag p99 ms, max ms, seconds, replies) for concurrent streamed
-    replies."""
+                    ) -> tuple[float, float, float, float, int, float]:
+    """(peak RSS MB, loop lag p99 ms, max ms, seconds, replies, CPU seconds) for concurrent
+    streamed replies."""
     agent = ScriptedAgent([Rule(r".", Say(ANSWER, delay=delay))])
     bot = create_bot(name="bench", agent=agent)
     fake = FakeAdapter()
@@ -71,14 +71,15 @@ async def streaming(conversations: int, delay: float
     stop = asyncio.Event()
     async with running(bot):
         tick = asyncio.ensure_future(ticker(lags, stop))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(fake.emit_mention("question", conversation=f"C{i % 50}:t{i}")
                                for i in range(conversations)))
-        took = time.perf_counter() - started
+        took, cpu = time.perf_counter() - started, time.process_time() - cpu
         stop.set()
         await tick
         done = sum(1 for s in fake.sent if "END-OF-REPLY" in s.text)
-    return rss_mb("VmHWM"), percentile(lags, 0.99) * 1000, max(lags) * 1000, took, done
+    return (rss_mb("VmHWM"), percentile(lags, 0.99) * 1000, max(lags) * 1000, took, done,
+            cpu)
 
 
 async def pending_choices(count: int) -> tuple[float, int]:
@@ -132,8 +133,8 @@ async def phase(args: argparse.Namespace) -> dict[str, float]:
         return {"grown": grown, "held": held}
     if args.phase == "serving":
         serving_gc()
-    rss, lag, worst, took, done = await streaming(args.conversations, args.word_delay)
-    return {"rss": rss, "lag": lag, "worst": worst, "took": took, "done": done}
+    rss, lag, worst, took, done, cpu = await streaming(args.conversations, args.word_delay)
+    return {"rss": rss, "lag": lag, "worst": worst, "took": took, "done": done, "cpu": cpu}
 
 
 def run_phase(args: argparse.Namespace, name: str) -> dict[str, float]:
@@ -167,6 +168,8 @@ def main() -> None:
          f"{plain['lag']:.1f} / {plain['worst']:.0f}"),
         ("… with Bot.serve's collector settings: p99 / max ms",
          f"{served['lag']:.1f} / {served['worst']:.0f}"),
+        ("… CPU ms per conversation (default / Bot.serve's collector)",
+         f"{plain['cpu'] * 1000 / n:.2f} / {served['cpu'] * 1000 / n:.2f}"),
         (f"{args.choices} pending await_choice: RSS growth MB", f"{choices['grown']:.1f}"),
     ]
     if args.table:

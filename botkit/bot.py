@@ -259,14 +259,18 @@ class Bot(HandleViews, HandlerDecorators):
 
     async def serve(self) -> None:
         """Start, run until ``request_stop()`` (or cancellation), then stop. The process
-        is the bot's: the garbage collector is set for serving (``run.fair.serving_gc``)."""
+        is the bot's while it serves: the garbage collector is set for serving
+        (``run.fair.serving_gc``), and set back when this returns."""
         await self.start()
-        serving_gc()
+        restore_gc = serving_gc()
         assert self._stop_requested is not None
         try:
             await self._stop_requested.wait()
         finally:
-            await self.stop()
+            try:
+                await self.stop()
+            finally:
+                restore_gc()
 
     def run(self) -> None:
         """Serve until interrupted (Ctrl-C): the sync entry point for scripts."""

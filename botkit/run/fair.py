@@ -20,6 +20,7 @@ import gc
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 
 __all__ = ["FAIR", "FULL_PASS_EVERY", "FairShare", "serving_gc"]
 
@@ -127,18 +128,45 @@ FAIR = FairShare()
 event loop has its own slices and queue)."""
 
 
-def serving_gc() -> None:
+def serving_gc() -> Callable[[], None]:
     """The garbage collector's settings for a process that serves (``Bot.serve`` applies
-    them; an app that embeds a bot may call this once it has started).
+    them and puts the previous ones back when it returns; an app that embeds a bot may call
+    this once it has started). Returns the function that puts them back.
 
     A full collection walks every live object, and 2,000 conversations in flight are some
     300,000 of them: 100–200 ms with the loop stopped. Python runs one whenever the heap
     has grown by a quarter since the last, so while conversations ramp up it stops the loop
-    every few hundred milliseconds. Here what is loaded at start (modules, schemas) is left
-    out of full passes (``gc.freeze``), and a full pass is considered every
+    every few hundred milliseconds. Here what is loaded at start (modules, schemas, the
+    bot) is left out of full passes (``gc.freeze``), and a full pass is considered every
     ``FULL_PASS_EVERY`` young collections instead of every 10. Garbage without cycles is
-    freed at once as always; cycles wait longer for a full pass.
+    freed at once as always; cycles wait longer for a full pass. Nested calls (several bots
+    served in one process) apply the settings once; the last ``restore`` undoes them: the
+    thresholds come back, and the objects frozen here are unfrozen unless something had
+    frozen objects before (an app that froze before forking keeps what it froze, and
+    what was frozen here stays frozen with it).
     """
-    gc.freeze()
-    young, middle, full = gc.get_threshold()
-    gc.set_threshold(young, middle, max(full, FULL_PASS_EVERY))
+    if not _SERVING:
+        thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+        gc.freeze()
+        young, middle, full = thresholds
+        gc.set_threshold(young, middle, max(full, FULL_PASS_EVERY))
+        _SERVING.append((thresholds, frozen))
+    else:
+        _SERVING.append(_SERVING[-1])
+    done = False
+
+    def restore() -> None:
+        nonlocal done
+        if done:
+            return
+        done = True
+        thresholds, frozen = _SERVING.pop()
+        if not _SERVING:
+            gc.set_threshold(*thresholds)
+            if not frozen:
+                gc.unfreeze()
+    return restore
+
+
+_SERVING: list[tuple[tuple[int, int, int], int]] = []
+"""The settings before ``serving_gc``, once per call not yet restored."""

@@ -70,9 +70,9 @@ class MemoryStreams:
         entry_id = StreamId(self._stream_counter, 0)
         s = self._streams.setdefault(stream, _Stream())
         s.entries[entry_id] = text
-        if max_len is not None:
-            for old in list(s.entries)[: max(0, len(s.entries) - max_len)]:
-                del s.entries[old]
+        if max_len is not None:  # the oldest first (was a copy of every id per append)
+            while len(s.entries) > max(max_len, 0):
+                del s.entries[next(iter(s.entries))]
         self._stream_added.set()
         self._stream_added = asyncio.Event()
         return entry_id

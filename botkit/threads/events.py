@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,6 +29,9 @@ from botkit.store.streams import StreamEntry, StreamId, Streams
 from botkit.threads.records import ThreadEvent, ThreadRecord
 
 __all__ = ["EventHub", "Subscription", "decode_event", "encode_event"]
+
+WRITE_SLICE = 0.002
+"""Seconds the writer task runs before it lets the loop go round (between two appends)."""
 
 log = logging.getLogger("botkit.threads")
 STREAM = "events:threads"
@@ -134,7 +138,13 @@ class EventHub:
     async def _write(self) -> None:
         assert self._outbox is not None
         assert self._store is not None
+        began = time.perf_counter()
         while not self._outbox.empty():
+            if time.perf_counter() - began > WRITE_SLICE:
+                # a store that does not wait (memory) would write a burst of thousands
+                # in one loop iteration: let timers and I/O run between slices
+                await asyncio.sleep(0)
+                began = time.perf_counter()
             event = self._outbox.get_nowait()
             try:
                 await self._store.stream_add(self._stream, encode_event(event),

@@ -416,25 +416,33 @@ async def test_serve_starts_and_stops() -> None:
     assert adapter.events == ["start", "stop"]
 
 
-async def test_serve_sets_the_collector_for_serving() -> None:
-    """``Bot.serve`` owns the process: what was loaded is frozen out of full collections
-    and full passes come every ``FULL_PASS_EVERY`` young ones; ``start`` alone (a bot
-    embedded in another app) leaves the app's settings alone."""
+async def test_serve_sets_the_collector_for_serving_and_back() -> None:
+    """``Bot.serve`` owns the process while it serves: what was loaded is frozen out of
+    full collections and full passes come every ``FULL_PASS_EVERY`` young ones; when it
+    returns the settings are back (a test process or an app serving a bot for a while
+    keeps its own). ``start`` alone (a bot embedded in another app) leaves them alone."""
     import gc
 
     from botkit.run.fair import FULL_PASS_EVERY
 
+    class SeesTheCollector(StopsAtOnce):
+        async def stop(self) -> None:  # still serving
+            seen.append((gc.get_threshold(), gc.get_freeze_count()))
+
+    seen: list[tuple[tuple[int, int, int], int]] = []
     thresholds = gc.get_threshold()
-    gc.unfreeze()  # (another test's serve may have frozen what was loaded then)
+    gc.unfreeze()
     gc.set_threshold(700, 10, 10)
     try:
         bot = create_bot(adapters=[FakeAdapter()])
         async with running(bot):
             assert gc.get_threshold() == (700, 10, 10)
             assert gc.get_freeze_count() == 0
-        await create_bot(adapters=[StopsAtOnce()]).serve()
-        assert gc.get_threshold() == (700, 10, FULL_PASS_EVERY)
-        assert gc.get_freeze_count() > 0
+        await create_bot(adapters=[SeesTheCollector()]).serve()
+        [(serving, frozen)] = seen
+        assert serving == (700, 10, FULL_PASS_EVERY)
+        assert frozen > 0
+        assert (gc.get_threshold(), gc.get_freeze_count()) == ((700, 10, 10), 0)
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)

@@ -4,11 +4,12 @@ with the loop's timers and I/O running between slices (no timing is asserted: on
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 import pytest
 
-from botkit.run.fair import FairShare
+from botkit.run.fair import FULL_PASS_EVERY, FairShare, serving_gc
 
 
 def spin(seconds: float) -> None:
@@ -95,3 +96,27 @@ async def test_every_caller_of_a_burst_gets_through(budget: float) -> None:
     await asyncio.gather(*(caller() for _ in range(500)))
     assert count == 500
     assert fair.waiting == 0
+
+
+def test_nested_serving_gc_calls_apply_once_and_the_last_restore_undoes_them() -> None:
+    thresholds = gc.get_threshold()
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)
+    try:
+        outer = serving_gc()
+        inner = serving_gc()  # a second bot served in the same process
+        assert gc.get_threshold() == (700, 10, FULL_PASS_EVERY)
+        inner()
+        inner()  # once only
+        assert gc.get_threshold() == (700, 10, FULL_PASS_EVERY)  # the first still serves
+        assert gc.get_freeze_count() > 0
+        outer()
+        assert (gc.get_threshold(), gc.get_freeze_count()) == ((700, 10, 10), 0)
+        gc.freeze()  # an app froze what it loaded (before forking, say): it stays frozen
+        frozen = gc.get_freeze_count()
+        serving_gc()()
+        assert gc.get_threshold() == (700, 10, 10)
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)

@@ -133,3 +133,30 @@ async def test_events_published_by_another_process_arrive(shared_url: str) -> No
     assert [(e.seq, e.thread_id) for e in got] == [(i, "from-child") for i in range(5)]
     await hub.aclose()
     await store.close()
+
+
+async def test_a_burst_of_events_is_stored_in_slices_the_loop_goes_round_between() -> None:
+    """On the memory store an append never waits: a burst of thousands (2,000 runs
+    ending together) must not be written in one loop iteration."""
+    from botkit.store import MemoryStore
+
+    class Counting(MemoryStore):
+        added = 0
+
+        async def stream_add(self, stream: str, data: object, *,
+                             max_len: int | None = None) -> StreamId:
+            self.added += 1
+            return await super().stream_add(stream, data, max_len=max_len)
+
+    store = Counting()
+    hub = EventHub(store)
+    count = 20_000
+    for i in range(count):
+        hub.publish(event("t1", i))
+    stored_when_the_loop_came_round: list[int] = []
+    asyncio.get_running_loop().call_soon(
+        lambda: stored_when_the_loop_came_round.append(store.added))
+    await hub.flush()
+    assert store.added == count
+    [stored] = stored_when_the_loop_came_round
+    assert 0 < stored < count

@@ -8,11 +8,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from threads_helpers import make_bot
+
 from botkit import TurnContext, keys
 from botkit.store import SQLiteStore
 from botkit.testing import FakeAdapter, running
-
-from threads_helpers import make_bot
 
 
 class CountingStore(SQLiteStore):
