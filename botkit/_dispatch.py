@@ -169,7 +169,7 @@ class Pipeline:
         try:
             await self.runtime.turns.run(event, turn)
         finally:  # the touch no run carried
-            await tracking.settle(self.runtime.threads, event.platform, event.conversation)
+            await tracking.settle(self.runtime.threads, event.conversation)
 
     async def _command(self, event: CommandEvent) -> None:
         handler = self.runtime.registry.command(event.command)

@@ -133,13 +133,13 @@ def _take_touch(threads: Threads, tid: str) -> tuple[str, Any]:
     return ("", UNREAD) if pending is None else (pending.title, pending.stored)
 
 
-async def settle(threads: Threads, platform: str, conversation: Conversation) -> None:
-    """Write the touch still pending for the conversation (the turn ran no agent)."""
+async def settle(threads: Threads, conversation: Conversation) -> None:
+    """Write the touch still pending for the conversation (the turn ran no agent). A
+    record deleted meanwhile (by the handler, say) stays deleted."""
     title, stored = _take_touch(threads, conversation.id)
     if stored is not UNREAD:
-        await _safely(threads.mutate(conversation.id, _creating(
-            threads, platform, conversation, _touched(threads, title)), stored=stored),
-            conversation.id)
+        await _safely(threads.mutate(conversation.id, _existing(_touched(threads, title)),
+                                     stored=stored), conversation.id)
 
 
 async def ensure(threads: Threads, platform: str, conversation: Conversation) -> None:

@@ -8,9 +8,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from threads_helpers import make_bot
 
-from botkit import TurnContext, keys
+from botkit import ThreadNotFound, TurnContext, keys
 from botkit.store import SQLiteStore
 from botkit.testing import FakeAdapter, running
 
@@ -87,4 +88,21 @@ async def test_the_first_message_titles_a_record_that_has_none(tmp_path: Path) -
                              fake.emit_mention("the printer\nsmokes", conversation="C1:t1"))
         record = await bot.threads.get("C1:t1")
     assert (record.title, record.status, record.run_count) == ("the printer smokes", "idle", 2)
+    assert not bot.threads.touches
+
+
+async def test_a_thread_deleted_by_the_handler_stays_deleted(tmp_path: Path) -> None:
+    fake = FakeAdapter()
+    bot = make_bot(fake, store=SQLiteStore(tmp_path / "state.db"))
+
+    @bot.on_message
+    async def forget(ctx: TurnContext) -> None:
+        if ctx.message is not None and ctx.message.text == "forget me":
+            await bot.threads.delete(ctx.thread.id)
+
+    async with running(bot):
+        await fake.emit_mention("hello", conversation="C1:t1")
+        await fake.emit_message("forget me", conversation="C1:t1")
+        with pytest.raises(ThreadNotFound):
+            await bot.threads.get("C1:t1")
     assert not bot.threads.touches
