@@ -27,7 +27,7 @@ from botkit.clicks import replay_blocker
 from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserError
 from botkit.events import Event, MessageEvent
 from botkit.inbox import InboxConfig
-from botkit.run.fair import FAIR, serving_gc
+from botkit.run.fair import serving_gc
 from botkit.store import MemoryStore, StateStore
 from botkit.store.streams import Streams
 from botkit.thread import Thread, replay_tool_call
@@ -337,15 +337,15 @@ class Bot(HandleViews, HandlerDecorators):
             return None
         return Thread(self, adapter, conversation, runtime=self._runtime, user=person)
 
-    async def dispatch(self, event: Event) -> None:
-        """The one entry point: adapters hand every platform event to this. Returns once
-        the event's handlers finished (see ``botkit._dispatch`` for the pipeline). A burst
-        of events is let through a slice of the loop at a time (``botkit.run.fair``). With
-        the durable inbox on, this returns once the event is stored: the ack path (dedup,
-        append) skips the gate, which the inbox's consumer passes before the turn instead."""
-        if not self._pipeline.durable:
-            await FAIR.turn()
-        await self._pipeline.dispatch(event)
+    def dispatch(self, event: Event) -> Coroutine[Any, Any, None]:
+        """The one entry point: adapters hand every platform event to this (``await
+        bot.dispatch(event)``). Returns once the event's handlers finished (see
+        ``botkit._dispatch`` for the pipeline). A burst of events is let through a slice of
+        the loop at a time (``botkit.run.fair``). With the durable inbox on, this returns
+        once the event is stored: the ack path (dedup, append) skips the gate, which the
+        inbox's consumer passes before the turn instead. (A plain method returning the
+        pipeline's coroutine: no frame of its own in a turn that waits for a person.)"""
+        return self._pipeline.dispatch(event)
 
     async def _replay(self, record: ChoiceRecord, value: Any, where: ChoiceSurface) -> None:
         """Replay the waiting tool call of ``record`` with ``value`` as its newest answer,

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
+from botkit.choices.deadlines import Deadlines
 from botkit.choices.records import ChoiceRecord
 from botkit.choices.registry import ChoiceRegistry, PendingChoice, choice_label
 from botkit.choices.relay import ChoiceRelay
@@ -78,11 +79,14 @@ class Choices:
         self.relay = ChoiceRelay(store, self.registry)
         self._replay = replay
         self._blocker = replay_blocker
+        self._deadlines = Deadlines(self._expire)
 
     # -- asking ------------------------------------------------------------------------
     async def ask(self, surface: ChoiceSurface, ui: Renderable, *,
                   allowed_users: Iterable[PlatformUser | str] | None, timeout: float | None,
                   call: ToolCall | None) -> Any:
+        # One coroutine from asking to the answer (no nested wait): thousands of these
+        # stay suspended for hours, and each frame costs memory while they wait.
         choice_id = uuid.uuid4().hex[:16]
         message, labels = mark_choice(to_message(ui), choice_id)
         if not labels:
@@ -91,19 +95,30 @@ class Choices:
                                      message=message, labels=labels,
                                      allowed_users=allowed_users)
         pending.in_tool = call is not None
-        record = self._record(surface, pending, timeout, call)
-        pending.recorded = await self.relay.save(choice_id, record)
+        record: ChoiceRecord | None = self._record(surface, pending, timeout, call)
+        pending.recorded = record is not None and await self.relay.save(choice_id, record)
         pending.suspend = pending.recorded and call is not None and \
             not isinstance(self._store(), MemoryStore)
         try:
             if pending.recorded:
                 await self.relay.start()
             pending.ref = await surface.post(message)
-            if pending.recorded:
-                await self.relay.note_ref(choice_id, record,
-                                          _with_ref(record, pending.ref))
+            if pending.recorded and record is not None:
+                await self.relay.note_ref(choice_id, record, _with_ref(record, pending.ref))
+            record = None  # kept in the store, not in this frame while it waits
             self.registry.announce()
-            return await self._wait(surface, pending, timeout)
+            # at the deadline ``_expire`` wakes this wait and leaves a fresh future for an
+            # answer given at the last moment
+            if timeout is not None:
+                self._deadlines.add(choice_id, timeout)
+            try:
+                value = await pending.future
+            finally:
+                if timeout is not None:
+                    self._deadlines.discard(choice_id)
+            if value is _TIMED_OUT:
+                return await self._timed_out(surface, pending, timeout)
+            return value
         except RunSuspended:
             raise  # the record stays: the answer will be replayed
         except BaseException:
@@ -125,20 +140,16 @@ class Choices:
             user=surface.user if call is not None else None,
             message=surface.message if call is not None else None)
 
-    async def _wait(self, surface: ChoiceSurface, pending: PendingChoice,
-                    timeout: float | None) -> Any:
-        # One timer handle per waiting choice (no wait_for/shield futures and callbacks):
-        # at the deadline ``_expire`` wakes the wait and leaves a fresh future for an answer
-        # given at the last moment.
-        expiry = None if timeout is None else \
-            asyncio.get_running_loop().call_later(timeout, _expire, pending)
-        try:
-            value = await pending.future
-        finally:
-            if expiry is not None:
-                expiry.cancel()
-        if value is not _TIMED_OUT:
-            return value
+    def _expire(self, choice_id: str) -> None:
+        """A choice's deadline passed: wake its wait; a later answer resolves the new
+        future."""
+        pending = self.registry.get(choice_id)
+        if pending is not None and not pending.future.done():
+            waiting, pending.future = pending.future, pending.future.get_loop().create_future()
+            waiting.set_result(_TIMED_OUT)
+
+    async def _timed_out(self, surface: ChoiceSurface, pending: PendingChoice,
+                         timeout: float | None) -> Any:
         if pending.recorded and not await self.relay.claim(pending.id):
             # answered at the last moment, here or in another process: its answer is coming
             try:
@@ -267,13 +278,6 @@ class Choices:
 
 
 _TIMED_OUT = object()
-
-
-def _expire(pending: PendingChoice) -> None:
-    """The choice's deadline: wake its wait; a later answer resolves the new future."""
-    if not pending.future.done():
-        waiting, pending.future = pending.future, pending.future.get_loop().create_future()
-        waiting.set_result(_TIMED_OUT)
 
 
 def _with_ref(record: ChoiceRecord, ref: MessageRef) -> ChoiceRecord:
