@@ -33,7 +33,15 @@ import time
 from collections.abc import Awaitable
 from pathlib import Path
 
-from botkit import Conversation, MessageEvent, MessageRef, TurnContext, create_bot, ui
+from botkit import (
+    Conversation,
+    InteractionContext,
+    MessageEvent,
+    MessageRef,
+    TurnContext,
+    create_bot,
+    ui,
+)
 from botkit.run.fair import serving_gc
 from botkit.testing import ALICE, FakeAdapter, Rule, Say, ScriptedAgent, running
 
@@ -98,7 +106,14 @@ class PlatformElsewhere(FakeAdapter):
 POSTED = itertools.count(1)
 
 
-async def pending_choices(count: int, platform_keeps: bool) -> tuple[float, int]:
+async def opened(ctx: InteractionContext) -> None:
+    """The ``on_click`` of ``pending_cards``' buttons (module-level: recorded in the
+    store, so a click after a restart still reaches it)."""
+    await ctx.thread.post(f"answered: {ctx.value}")
+
+
+async def pending_choices(count: int, platform_keeps: bool, *, form: str = "await"
+                          ) -> tuple[float, int]:
     """(RSS growth MB for ``count`` waiting choices, how many were waiting).
 
     Each mention is dispatched in a task of its own, as a platform adapter does
@@ -116,6 +131,15 @@ async def pending_choices(count: int, platform_keeps: bool) -> tuple[float, int]
     @bot.on_mention
     async def ask(ctx: TurnContext) -> None:
         nonlocal waiting
+        if form == "on_click":  # the question is a record: the handler ends here
+            await ctx.thread.post(ui.Message(
+                ui.Section("Open a ticket?"),
+                ui.Actions(ui.Button("Open it", value=True, style="primary", on_click=opened),
+                           ui.Button("Cancel", value=False, on_click=opened))))
+            waiting += 1
+            if waiting == target:
+                reached.set()
+            return
         card = ui.Message(ui.Section("Open a ticket?"),
                           ui.Actions(ui.Button("Open it", value=True, style="primary"),
                                      ui.Button("Cancel", value=False)))
@@ -160,7 +184,8 @@ async def pending_choices(count: int, platform_keeps: bool) -> tuple[float, int]
 async def phase(args: argparse.Namespace) -> dict[str, float]:
     """One measurement, in this process (``main`` runs each in a fresh one)."""
     if args.phase in ("choices", "choices-kept"):
-        grown, held = await pending_choices(args.choices, args.phase == "choices-kept")
+        grown, held = await pending_choices(args.choices, args.phase == "choices-kept",
+                                            form=args.form)
         return {"grown": grown, "held": held}
     if args.phase == "serving":
         serving_gc()
@@ -172,7 +197,7 @@ def run_phase(args: argparse.Namespace, name: str) -> dict[str, float]:
     """``name`` measured in a fresh process, so peak RSS and memory reuse are its own."""
     command = [sys.executable, __file__, "--phase", name, "--conversations",
                str(args.conversations), "--choices", str(args.choices), "--word-delay",
-               str(args.word_delay)]
+               str(args.word_delay), "--form", args.form]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -184,6 +209,9 @@ def main() -> None:
     parser.add_argument("--choices", type=int, default=10_000)
     parser.add_argument("--word-delay", type=float, default=0.05)
     parser.add_argument("--table", action="store_true")
+    parser.add_argument("--form", choices=["await", "on_click"], default="await",
+                        help="choices phase: await_choice, or a card whose buttons have an "
+                        "on_click (the handler returns at once)")
     parser.add_argument("--phase", choices=["choices", "choices-kept", "default", "serving"],
                         help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -88,14 +88,15 @@ class Choices:
         # One coroutine from asking to the answer (no nested wait): thousands of these
         # stay suspended for hours, and each frame costs memory while they wait.
         choice_id = uuid.uuid4().hex[:16]
-        message, labels = mark_choice(to_message(ui), choice_id)
+        card = to_message(ui)
+        message, labels = mark_choice(card, choice_id)
         if not labels:
             raise UserError("await_choice needs a message with at least one Button or Select")
-        pending = self.registry.open(choice_id, conversation=surface.conversation,
-                                     message=message, labels=labels,
+        pending = self.registry.open(choice_id, conversation=surface.conversation, card=card,
                                      allowed_users=allowed_users)
         pending.in_tool = call is not None
-        record: ChoiceRecord | None = self._record(surface, pending, timeout, call)
+        record: ChoiceRecord | None = self._record(surface, message, labels, pending, timeout,
+                                                   call)
         pending.recorded = record is not None and await self.relay.save(choice_id, record)
         pending.suspend = pending.recorded and call is not None and \
             not isinstance(self._store(), MemoryStore)
@@ -103,6 +104,7 @@ class Choices:
             if pending.recorded:
                 await self.relay.start()
             pending.ref = await surface.post(message)
+            del message, labels  # made again when needed, not kept while it waits
             if pending.recorded and record is not None:
                 await self.relay.note_ref(choice_id, record, _with_ref(record, pending.ref))
             record = None  # kept in the store, not in this frame while it waits
@@ -128,11 +130,12 @@ class Choices:
         finally:
             self.registry.close(choice_id)
 
-    def _record(self, surface: ChoiceSurface, pending: PendingChoice, timeout: float | None,
-                call: ToolCall | None) -> ChoiceRecord:
+    def _record(self, surface: ChoiceSurface, card: Message, labels: dict[str, str],
+                pending: PendingChoice, timeout: float | None, call: ToolCall | None
+                ) -> ChoiceRecord:
         return ChoiceRecord(
             platform=surface.platform, conversation=surface.conversation,
-            card=pending.message, labels=pending.labels,
+            card=card, labels=labels,
             allowed=None if pending.allowed_user_ids is None
             else tuple(sorted(pending.allowed_user_ids)),
             allowed_names=pending.allowed_names, owner=self.relay.replica, timeout=timeout,
@@ -197,8 +200,9 @@ class Choices:
                 log.exception("could not check the store for the answer to %s", pending.id)
             return
         if pending.ref is not None:
-            label = choice_label(pending.message, pending.labels, event.action_id, event.value)
-            await _close(surface, pending.ref, pending.message,
+            message, labels = mark_choice(pending.card, pending.id)
+            label = choice_label(message, labels, event.action_id, event.value)
+            await _close(surface, pending.ref, message,
                          f"✓ {label} (by {event.user.display_name})")
         if not pending.future.done():  # the bot may have stopped while the card was closing
             pending.future.set_result(event.value)
