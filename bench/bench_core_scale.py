@@ -107,8 +107,8 @@ POSTED = itertools.count(1)
 
 
 async def opened(ctx: InteractionContext) -> None:
-    """The ``on_click`` of ``pending_cards``' buttons (module-level: recorded in the
-    store, so a click after a restart still reaches it)."""
+    """The ``on_answer`` / ``on_click`` of the offered cards (module-level: found again
+    when a click comes after a restart)."""
     await ctx.thread.post(f"answered: {ctx.value}")
 
 
@@ -131,7 +131,17 @@ async def pending_choices(count: int, platform_keeps: bool, *, form: str = "awai
     @bot.on_mention
     async def ask(ctx: TurnContext) -> None:
         nonlocal waiting
-        if form == "on_click":  # the question is a record: the handler ends here
+        if form == "offer":  # the question is a store record: the handler ends here
+            await ctx.thread.offer_choice(
+                ui.Message(ui.Section("Open a ticket?"),
+                           ui.Actions(ui.Button("Open it", value=True, style="primary"),
+                                      ui.Button("Cancel", value=False))),
+                opened, timeout=3600)
+            waiting += 1
+            if waiting == target:
+                reached.set()
+            return
+        if form == "on_click":  # the handler ends here too
             await ctx.thread.post(ui.Message(
                 ui.Section("Open a ticket?"),
                 ui.Actions(ui.Button("Open it", value=True, style="primary", on_click=opened),
@@ -209,9 +219,9 @@ def main() -> None:
     parser.add_argument("--choices", type=int, default=10_000)
     parser.add_argument("--word-delay", type=float, default=0.05)
     parser.add_argument("--table", action="store_true")
-    parser.add_argument("--form", choices=["await", "on_click"], default="await",
-                        help="choices phase: await_choice, or a card whose buttons have an "
-                        "on_click (the handler returns at once)")
+    parser.add_argument("--form", choices=["await", "offer", "on_click"], default="await",
+                        help="choices phase: await_choice; offer_choice; or a card whose "
+                        "buttons have an on_click (the last two: the handler returns)")
     parser.add_argument("--phase", choices=["choices", "choices-kept", "default", "serving"],
                         help=argparse.SUPPRESS)
     args = parser.parse_args()

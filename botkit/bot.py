@@ -23,7 +23,7 @@ from botkit._validation import BotOptions, checked_bot_arguments
 from botkit.adapter import BaseAdapter, PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
-from botkit.clicks import replay_blocker
+from botkit.clicks import answer_offer, offer_surface, replay_blocker
 from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserError
 from botkit.events import Event, MessageEvent
 from botkit.inbox import InboxConfig
@@ -85,7 +85,11 @@ class Bot(HandleViews, HandlerDecorators):
         registry = HandlerRegistry(actions)
         self._runtime = Runtime(
             threads=self.threads, registry=registry, actions=actions,
-            choices=Choices(lambda: self.store, replay=self._replay, replay_blocker=self._blocker),
+            choices=Choices(lambda: self.store, replay=self._replay, replay_blocker=self._blocker,
+                            answer=lambda record, event: answer_offer(
+                                record, event, bot=self, runtime=self._runtime),
+                            surface_for=lambda record: offer_surface(
+                                record, bot=self, runtime=self._runtime)),
             turns=TurnGate(lambda: self.store, concurrency, lock_ttl),
             errors=ErrorPolicy(registry), adapter_for=self._find_adapter,
             max_iterations=max_iterations,
