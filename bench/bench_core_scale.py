@@ -7,15 +7,17 @@
   another app, started with ``bot.start()``), then with those ``Bot.serve`` sets
   (``botkit.run.fair.serving_gc``).
 - M pending ``await_choice`` (default 10,000): each mention posts a card and waits for a
-  click. Prints the RSS growth per 10,000 waiting choices (after a garbage collection):
-  botkit's (the fake platform keeps nothing in this process, each mention is dispatched
-  in its own task as an adapter does), and as the first version measured it (the
-  FakeAdapter keeping every card it was sent, mentions through ``emit_mention``).
+  click. Prints the RSS growth for them (after a garbage collection): botkit's (the fake
+  platform keeps nothing in this process, each mention is dispatched in its own task as
+  an adapter does), and as the first version measured it (the FakeAdapter keeping every
+  card it was sent, mentions through ``emit_mention``). Then M pending ``offer_choice``
+  (the handler returns; the question is a store record).
 
-Each of the four measurements runs in a fresh process (peak RSS and memory reuse are its
+Each of the five measurements runs in a fresh process (peak RSS and memory reuse are its
 own).
 
     scripts/dev bench bench_core_scale [--conversations 2000] [--choices 10000] [--table]
+    .venv/bin/python bench/bench_core_scale.py --phase choices [--form offer|on_click]
 
 ``--table`` prints ``ROW<TAB>name<TAB>value`` lines for ``bench_peers``' table.
 """
@@ -203,11 +205,11 @@ async def phase(args: argparse.Namespace) -> dict[str, float]:
     return {"rss": rss, "lag": lag, "worst": worst, "took": took, "done": done}
 
 
-def run_phase(args: argparse.Namespace, name: str) -> dict[str, float]:
+def run_phase(args: argparse.Namespace, name: str, form: str = "await") -> dict[str, float]:
     """``name`` measured in a fresh process, so peak RSS and memory reuse are its own."""
     command = [sys.executable, __file__, "--phase", name, "--conversations",
                str(args.conversations), "--choices", str(args.choices), "--word-delay",
-               str(args.word_delay), "--form", args.form]
+               str(args.word_delay), "--form", form]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -230,6 +232,7 @@ def main() -> None:
         return
     plain, served, choices, kept = (run_phase(args, name) for name in
                                     ("default", "serving", "choices", "choices-kept"))
+    offered = run_phase(args, "choices", "offer")
     n = args.conversations
     rows = [
         (f"{n} streaming conversations: peak RSS MB", f"{plain['rss']:.0f}"),
@@ -240,6 +243,7 @@ def main() -> None:
         (f"{args.choices} pending await_choice: RSS growth MB", f"{choices['grown']:.1f}"),
         ("… the fake platform's storage charged too (first version)",
          f"{kept['grown']:.1f}"),
+        (f"{args.choices} pending offer_choice: RSS growth MB", f"{offered['grown']:.1f}"),
     ]
     if args.table:
         for name, value in rows:

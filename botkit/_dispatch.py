@@ -26,6 +26,7 @@ import inspect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botkit import keys
@@ -172,16 +173,18 @@ class Pipeline:
         self.bot.thread(event.platform, event.conversation)  # an unknown platform fails here
         await tracking.touch(self.runtime.threads, event.platform, event.conversation,
                              event.text)
+        # a partial, not a closure: it stays referenced while the turn waits for a person
+        await self.runtime.turns.run(event, partial(self._turn, handlers))
 
-        def turn(message: MessageEvent, skipped: tuple[MessageEvent, ...]
-                 ) -> Coroutine[Any, Any, None]:
-            thread = self.bot.thread(message.platform, message.conversation, message=message)
-            ctx = TurnContext(thread=thread, user=message.user, platform=message.platform,
-                              bot=self.bot, message=message, skipped=skipped)
-            if len(handlers) == 1:  # the usual case: no frame of its own while it waits
-                return self.errors.run(handlers[0], ctx, thread)
-            return self.errors.run_all(handlers, ctx, thread)
-        await self.runtime.turns.run(event, turn)
+    def _turn(self, handlers: Sequence[Handler], message: MessageEvent,
+              skipped: tuple[MessageEvent, ...]) -> Coroutine[Any, Any, None]:
+        """One turn of ``message``'s handlers (the turn gate's body)."""
+        thread = self.bot.thread(message.platform, message.conversation, message=message)
+        ctx = TurnContext(thread=thread, user=message.user, platform=message.platform,
+                          bot=self.bot, message=message, skipped=skipped)
+        if len(handlers) == 1:  # the usual case: no frame of its own while it waits
+            return self.errors.run(handlers[0], ctx, thread)
+        return self.errors.run_all(handlers, ctx, thread)
 
     async def _command(self, event: CommandEvent) -> None:
         handler = self.runtime.registry.command(event.command)
