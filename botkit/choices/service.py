@@ -106,9 +106,8 @@ class Choices:
         pending = self.registry.open(choice_id, conversation=surface.conversation, card=card,
                                      allowed_users=allowed_users)
         pending.in_tool = call is not None
-        record: ChoiceRecord | None = self._record(surface, message, labels, pending, timeout,
-                                                   call)
-        pending.recorded = record is not None and await self.relay.save(choice_id, record)
+        record = self._record(surface, message, labels, pending, timeout, call)
+        pending.recorded = await self.relay.save(choice_id, record)
         pending.suspend = pending.recorded and call is not None and \
             not isinstance(self._store(), MemoryStore)
         try:
@@ -116,9 +115,9 @@ class Choices:
                 await self.relay.start()
             pending.ref = await surface.post(message)
             del message, labels  # made again when needed, not kept while it waits
-            if pending.recorded and record is not None:
+            if pending.recorded:
                 await self.relay.note_ref(choice_id, record, _with_ref(record, pending.ref))
-            record = None  # kept in the store, not in this frame while it waits
+            del record  # kept in the store, not in this frame while it waits
             self.registry.announce()
             # at the deadline ``_expire`` wakes this wait and leaves a fresh future for an
             # answer given at the last moment
