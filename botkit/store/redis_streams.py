@@ -2,7 +2,8 @@
 
 Each entry is one field ``d`` holding canonical JSON. Groups are created on first use
 (``XGROUP CREATE … 0 MKSTREAM``). Touching, releasing and claiming go through small Lua
-scripts, so checking who holds an entry and changing it is one atomic step.
+scripts, so checking who holds an entry and changing it is one atomic step; so does the ack
+path's dedup-and-append (``stream_add_once``: one round trip).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
 local n = redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
 if ARGV[2] == '1' then redis.call('XDEL', KEYS[1], unpack(ids)) end
 return n"""
+_ADD_ONCE = """if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+local id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
+redis.call('SET', KEYS[2], 'true', 'PX', ARGV[2])
+return id"""
 _TOUCH = """for i = 3, #ARGV do
   local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])
   if p[1] then redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID') end
@@ -99,6 +104,14 @@ class RedisStreams:
         raw = await self.client.xadd(self._k(stream), {FIELD: canonical_json(data)},
                                      maxlen=max_len, approximate=False)
         return _id(raw)
+
+    async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                              ) -> StreamId | None:
+        # the key is marked after the XADD: a script that fails there marks nothing
+        raw = await self._script("add_once", _ADD_ONCE)(
+            keys=[self._k(stream), self._k(seen_key)],
+            args=[canonical_json(data), max(1, round(ttl * 1000))])
+        return None if raw is None else _id(raw)
 
     async def stream_read(self, stream: str, *, after: StreamId = ZERO, count: int = 100,
                           block: float | None = None) -> list[StreamEntry]:

@@ -30,15 +30,15 @@ class WatchedStore(SQLiteStore):
     slack: SlackEmulator | None = None
     appended: list[tuple[str, set[tuple[str, str]], set[tuple[str, str]]]]
 
-    async def stream_add(self, stream: str, data: Any, *, max_len: int | None = None
-                         ) -> StreamId:
+    async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                              ) -> StreamId | None:
         if self.slack is not None:
             made = {(str(d.payload.get("event", {}).get("ts")),
                      str(d.payload.get("event", {}).get("type"))): d.acked
                     for d in self.slack.deliveries}
             self.appended.append((json.dumps(data, default=str), set(made),
                                   {key for key, acked in made.items() if acked}))
-        return await super().stream_add(stream, data, max_len=max_len)
+        return await super().stream_add_once(stream, data, seen_key=seen_key, ttl=ttl)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -99,12 +99,12 @@ class GatedStore(SQLiteStore):
         self.gate = asyncio.Event()
         self.waiting = 0
 
-    async def stream_add(self, stream: str, data: Any, *, max_len: int | None = None
-                         ) -> StreamId:
+    async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                              ) -> StreamId | None:
         if stream == "inbox":
             self.waiting += 1
             await self.gate.wait()
-        return await super().stream_add(stream, data, max_len=max_len)
+        return await super().stream_add_once(stream, data, seen_key=seen_key, ttl=ttl)
 
 
 def deliveries_of(slack: SlackEmulator, ts: str) -> list[Any]:
