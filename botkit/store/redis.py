@@ -79,21 +79,27 @@ class RedisStore(RedisStreams):
     or a ready ``client`` (``redis.asyncio.Redis``; then ``close`` leaves it open).
 
     A store made from a URL uses at most ``max_connections`` connections (a subscription
-    holds one); a burst of work beyond that waits for a free one rather than failing."""
+    holds one); a burst of work beyond that waits for a free one rather than failing. The
+    ack path (``stream_add_once``: a platform waits for it) has ``ack_connections`` more of
+    its own, so it never queues behind that burst."""
 
     def __init__(self, url: str = "redis://127.0.0.1:6379", *, prefix: str = "botkit:",
-                 client: Redis | None = None, max_connections: int = 50) -> None:
+                 client: Redis | None = None, max_connections: int = 50,
+                 ack_connections: int = 8) -> None:
         if client is None:
             try:
                 from redis.asyncio import BlockingConnectionPool, Redis
             except ImportError as exc:
                 raise UserError('RedisStore needs redis-py: pip install "botkit[redis]"'
                                 ) from exc
-            pool = BlockingConnectionPool.from_url(url, max_connections=max_connections,
-                                                   timeout=30, decode_responses=True)
-            client = Redis.from_pool(pool)
+
+            def pooled(size: int) -> Redis:
+                return Redis.from_pool(BlockingConnectionPool.from_url(
+                    url, max_connections=size, timeout=30, decode_responses=True))
+            client, self.ack_client = pooled(max_connections), pooled(ack_connections)
             self._owned = True
         else:
+            self.ack_client = client
             self._owned = False
         self.client = client
         self.prefix = prefix
@@ -217,6 +223,7 @@ class RedisStore(RedisStreams):
     async def close(self) -> None:
         if self._owned:
             await self.client.aclose()
+            await self.ack_client.aclose()
 
 
 class _RedisSubscription:

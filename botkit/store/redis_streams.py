@@ -86,9 +86,11 @@ def _no_group(exc: Exception) -> bool:
 
 
 class RedisStreams:
-    """Mixed into ``RedisStore`` (which provides ``client`` and ``_k``)."""
+    """Mixed into ``RedisStore`` (which provides ``client``, ``ack_client`` and ``_k``)."""
 
     client: Redis
+    ack_client: Redis
+    """The connections of the ack path (``stream_add_once``)."""
 
     def _k(self, key: str) -> str:
         raise NotImplementedError
@@ -108,9 +110,11 @@ class RedisStreams:
     async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
                               ) -> StreamId | None:
         # the key is marked after the XADD: a script that fails there marks nothing
-        raw = await self._script("add_once", _ADD_ONCE)(
-            keys=[self._k(stream), self._k(seen_key)],
-            args=[canonical_json(data), max(1, round(ttl * 1000))])
+        scripts: dict[str, Any] = self.__dict__.setdefault("_stream_scripts", {})
+        script = scripts.get("add_once") or scripts.setdefault(
+            "add_once", self.ack_client.register_script(_ADD_ONCE))
+        raw = await script(keys=[self._k(stream), self._k(seen_key)],
+                           args=[canonical_json(data), max(1, round(ttl * 1000))])
         return None if raw is None else _id(raw)
 
     async def stream_read(self, stream: str, *, after: StreamId = ZERO, count: int = 100,
