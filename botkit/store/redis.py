@@ -85,7 +85,7 @@ class RedisStore(RedisStreams):
 
     def __init__(self, url: str = "redis://127.0.0.1:6379", *, prefix: str = "botkit:",
                  client: Redis | None = None, max_connections: int = 50,
-                 ack_connections: int = 8) -> None:
+                 ack_connections: int = 4) -> None:
         if client is None:
             try:
                 from redis.asyncio import BlockingConnectionPool, Redis

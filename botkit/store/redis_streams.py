@@ -3,7 +3,8 @@
 Each entry is one field ``d`` holding canonical JSON. Groups are created on first use
 (``XGROUP CREATE … 0 MKSTREAM``). Touching, releasing and claiming go through small Lua
 scripts, so checking who holds an entry and changing it is one atomic step; so does the ack
-path's dedup-and-append (``stream_add_once``: one round trip).
+path's dedup-and-append (``stream_add_once``), sent in pipelined batches on the store's ack
+connections (``redis_batch``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botkit.store.base import canonical_json
+from botkit.store.redis_batch import ScriptBatches
 from botkit.store.streams import ZERO, PendingEntry, StreamEntry, StreamId
 
 if TYPE_CHECKING:
@@ -110,11 +112,11 @@ class RedisStreams:
     async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
                               ) -> StreamId | None:
         # the key is marked after the XADD: a script that fails there marks nothing
-        scripts: dict[str, Any] = self.__dict__.setdefault("_stream_scripts", {})
-        script = scripts.get("add_once") or scripts.setdefault(
-            "add_once", self.ack_client.register_script(_ADD_ONCE))
-        raw = await script(keys=[self._k(stream), self._k(seen_key)],
-                           args=[canonical_json(data), max(1, round(ttl * 1000))])
+        batches: ScriptBatches | None = self.__dict__.get("_add_once")
+        if batches is None:
+            batches = self.__dict__["_add_once"] = ScriptBatches(self.ack_client, _ADD_ONCE)
+        raw = await batches.call([self._k(stream), self._k(seen_key)],
+                                 [canonical_json(data), max(1, round(ttl * 1000))])
         return None if raw is None else _id(raw)
 
     async def stream_read(self, stream: str, *, after: StreamId = ZERO, count: int = 100,

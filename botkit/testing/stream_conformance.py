@@ -173,6 +173,11 @@ async def streams_add_once_dedups_and_appends_in_one_step(store: StateStore, p: 
     again = await s.stream_add_once(k, "b", seen_key=short, ttl=60)
     assert again is not None, "once the key expired, the same key appends again"
     assert await s.stream_len(k) == 4
+    together = await asyncio.gather(*(s.stream_add_once(k, n, seen_key=p + "seen:same", ttl=60)
+                                      for n in range(10)))
+    assert sum(entry is not None for entry in together) == 1, \
+        "of calls made at once with one key, exactly one appends"
+    assert await s.stream_len(k) == 5
 
 
 STREAM_CHECKS = (streams_append_and_read, streams_add_once_dedups_and_appends_in_one_step,
