@@ -4,10 +4,11 @@ Every ``stream_add_once`` is one Lua script call (dedup mark and ``XADD`` in one
 step). Under load hundreds of them arrive a second, and a round trip costs one or two
 event-loop iterations, which are long when the loop is busy with turns; a pool of
 connections then becomes a queue the platform's acks wait in. Here the calls go out
-pipelined instead: the first call sends at once; calls made while a batch is on its way
-go together in the next one (one round trip for all of them), on the store's own ack
-connections. Scripts run one after another on the server, so two calls with the same key
-in one batch still dedup.
+pipelined instead, on the store's own ack connections: a call sends at once (with every
+call queued so far) while fewer than ``in_flight`` batches are on their way; otherwise it
+waits for the next batch, which leaves as soon as one returns (one round trip for all the
+calls in it). Scripts run one after another on the server, so two calls with the same key
+still dedup.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ _Call = tuple[Sequence[str], Sequence[Any], "asyncio.Future[Any]"]
 class ScriptBatches:
     """Calls of one Lua script, pipelined in batches on ``client``."""
 
-    def __init__(self, client: Redis, body: str) -> None:
+    def __init__(self, client: Redis, body: str, *, in_flight: int = 4) -> None:
         self.client = client
         self.body = body
+        self.in_flight = in_flight
         self._sha: str | None = None
         self._queue: list[_Call] = []
-        self._sending = False
+        self._sending = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self.batches = 0
         """How many round trips were made (for tests and benches)."""
@@ -41,8 +43,8 @@ class ScriptBatches:
         """The script's reply for ``keys`` / ``args`` (its error raised)."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append((keys, args, future))
-        if not self._sending:  # nothing on its way: send now, in this task (no extra hop)
-            self._sending = True
+        if self._sending < self.in_flight:  # room on the way: send now, in this task
+            self._sending += 1
             await self._send_batch()
         return await future
 
@@ -59,12 +61,12 @@ class ScriptBatches:
             if not isinstance(exc, Exception):
                 raise
         finally:
-            if self._queue:  # made while this batch was on its way: the next batch
+            if self._queue:  # made while the batches were on their way: the next batch
                 task = asyncio.create_task(self._send_batch())
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             else:
-                self._sending = False
+                self._sending -= 1
 
     async def _send(self, batch: list[_Call]) -> None:
         from redis.exceptions import NoScriptError
