@@ -3,8 +3,8 @@
 Each entry is one field ``d`` holding canonical JSON. Groups are created on first use
 (``XGROUP CREATE … 0 MKSTREAM``). Touching, releasing and claiming go through small Lua
 scripts, so checking who holds an entry and changing it is one atomic step; so does the ack
-path's dedup-and-append (``stream_add_once``), sent in pipelined batches on the store's ack
-connections (``redis_batch``).
+path's dedup-and-append (``stream_add_once``), sent in pipelined batches by a thread of its
+own (``redis_ack``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botkit.store.base import canonical_json
-from botkit.store.redis_batch import ScriptBatches
 from botkit.store.streams import ZERO, PendingEntry, StreamEntry, StreamId
 
 if TYPE_CHECKING:
@@ -22,7 +21,9 @@ if TYPE_CHECKING:
 
     from redis.asyncio import Redis
 
-__all__ = ["RedisStreams"]
+    from botkit.store.redis_ack import AckLane
+
+__all__ = ["ADD_ONCE", "RedisStreams"]
 
 T = TypeVar("T")
 FIELD = "d"
@@ -31,7 +32,7 @@ for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
 local n = redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
 if ARGV[2] == '1' then redis.call('XDEL', KEYS[1], unpack(ids)) end
 return n"""
-_ADD_ONCE = """if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+ADD_ONCE = """if redis.call('EXISTS', KEYS[2]) == 1 then return false end
 local id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
 redis.call('SET', KEYS[2], 'true', 'PX', ARGV[2])
 return id"""
@@ -91,8 +92,9 @@ class RedisStreams:
     """Mixed into ``RedisStore`` (which provides ``client``, ``ack_client`` and ``_k``)."""
 
     client: Redis
-    ack_client: Redis
-    """The connections of the ack path (``stream_add_once``)."""
+    ack_lane: AckLane | None
+    """The ack path's own thread and connection (``stream_add_once``), for a store made
+    from a URL."""
 
     def _k(self, key: str) -> str:
         raise NotImplementedError
@@ -112,11 +114,12 @@ class RedisStreams:
     async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
                               ) -> StreamId | None:
         # the key is marked after the XADD: a script that fails there marks nothing
-        batches: ScriptBatches | None = self.__dict__.get("_add_once")
-        if batches is None:
-            batches = self.__dict__["_add_once"] = ScriptBatches(self.ack_client, _ADD_ONCE)
-        raw = await batches.call([self._k(stream), self._k(seen_key)],
-                                 [canonical_json(data), max(1, round(ttl * 1000))])
+        keys = [self._k(stream), self._k(seen_key)]
+        args = [canonical_json(data), max(1, round(ttl * 1000))]
+        if self.ack_lane is not None:  # a round trip on its own thread (``redis_ack``)
+            raw = await self.ack_lane.call(keys, args)
+        else:
+            raw = await self._script("add_once", ADD_ONCE)(keys=keys, args=args)
         return None if raw is None else _id(raw)
 
     async def stream_read(self, stream: str, *, after: StreamId = ZERO, count: int = 100,
