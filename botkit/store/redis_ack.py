@@ -67,9 +67,17 @@ class AckLane:
         return live if live or not self._closed else None
 
     def _run(self) -> None:
-        import redis
-        client = redis.Redis.from_url(self.url, decode_responses=True, socket_timeout=TIMEOUT,
-                                      socket_connect_timeout=TIMEOUT)
+        try:
+            import redis
+            client = redis.Redis.from_url(self.url, decode_responses=True,
+                                          socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
+        except Exception as exc:  # fail what waits; the next call starts a new thread
+            with self._wake:
+                waiting, self._queue, self._thread = self._queue, [], None
+            for _, _, future in waiting:
+                if future.set_running_or_notify_cancel():
+                    future.set_exception(exc)
+            return
         try:
             while (batch := self._next()) is not None:
                 if batch:

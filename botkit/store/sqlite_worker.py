@@ -75,8 +75,8 @@ class Worker:
 
 def _settle(future: Future[Any], fn: Callable[[], Any]) -> None:
     try:
-        future.set_result(fn())
-    except BaseException as exc:
+        result = fn()
+    except BaseException as exc:  # the caller gets it; the thread goes on (as a pool's)
         future.set_exception(exc)
-        if not isinstance(exc, Exception):
-            raise
+    else:
+        future.set_result(result)
