@@ -3,7 +3,7 @@
 ::
 
     dispatch(event)  = dedup -> intake(event)   (or admit(event), with a durable inbox)
-    intake(event)    = process(event)          (the seam: a durable inbox replaces it)
+    intake(event)    = process(event)          (the seam for storing events first)
     process(event)   = route -> record -> turn gate -> handler -> error policy
 
 - **dedup**: an event id seen within ``dedup_ttl`` (in the store, so across processes) is
