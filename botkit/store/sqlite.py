@@ -3,8 +3,8 @@
 One file holds everything; it survives restarts and may be shared by several processes on
 the same machine (WAL journal, ``BEGIN IMMEDIATE`` around every read-modify-write). Calls run
 on one dedicated worker thread, so the event loop never blocks on disk; the ack path's
-dedup-and-append (``stream_add_once``) and appends go ahead of the ordinary calls queued
-there (``sqlite_worker``). Expiry uses the wall clock (``time.time``), which keeps meaning
+dedup-and-append (``stream_add_once``) goes ahead of the ordinary calls queued there
+(``sqlite_worker``). Expiry uses the wall clock (``time.time``), which keeps meaning
 across restarts.
 """
 

@@ -5,8 +5,8 @@ stream's entries under one ``AUTOINCREMENT`` id, so ids grow across all streams 
 repeat, even after deletes (an entry's ``StreamId`` is ``(row id, 0)``). ``stream_groups``
 keeps each consumer group's last delivered id and ``stream_pending`` each delivered,
 unacknowledged entry with its consumer, claim time (wall clock) and delivery count.
-Everything runs on the store's one worker thread, writes inside ``BEGIN IMMEDIATE``; appends
-go ahead of the ordinary calls queued there (a platform is waiting for their ack). A
+Everything runs on the store's one worker thread, writes inside ``BEGIN IMMEDIATE``
+(``stream_add_once``, in ``SQLiteStore``, ahead of the calls queued there: the ack path). A
 blocking read polls the indexed table every ``stream_poll`` seconds (sooner when this process
 appends): other processes have no way to wake it.
 """
@@ -93,8 +93,8 @@ class SQLiteStreams:
     async def stream_add(self, stream: str, data: Any, *, max_len: int | None = None
                          ) -> StreamId:
         text = canonical_json(data)
-        entry = StreamId(await self._write(lambda c, now: add_entry(c, stream, text, max_len),
-                                           urgent=True), 0)
+        entry = StreamId(await self._write(lambda c, now: add_entry(c, stream, text, max_len)),
+                         0)
         self._notify()
         return entry
 
