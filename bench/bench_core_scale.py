@@ -7,12 +7,17 @@
   another app, started with ``bot.start()``), then with those ``Bot.serve`` sets
   (``botkit.run.fair.serving_gc``).
 - M pending ``await_choice`` (default 10,000): each mention posts a card and waits for a
-  click. Prints the RSS growth per 10,000 waiting choices (after a garbage collection).
+  click. Prints the RSS growth for them (after a garbage collection): botkit's (the fake
+  platform keeps nothing in this process, each mention is dispatched in its own task as
+  an adapter does), and as the first version measured it (the FakeAdapter keeping every
+  card it was sent, mentions through ``emit_mention``). Then M pending ``offer_choice``
+  (the handler returns; the question is a store record).
 
-Each of the three measurements runs in a fresh process (peak RSS and memory reuse are its
+Each of the five measurements runs in a fresh process (peak RSS and memory reuse are its
 own).
 
     scripts/dev bench bench_core_scale [--conversations 2000] [--choices 10000] [--table]
+    .venv/bin/python bench/bench_core_scale.py --phase choices [--form offer|on_click]
 
 ``--table`` prints ``ROW<TAB>name<TAB>value`` lines for ``bench_peers``' table.
 """
@@ -22,15 +27,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import json
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 
-from botkit import TurnContext, create_bot, ui
+from botkit import (
+    Conversation,
+    InteractionContext,
+    MessageEvent,
+    MessageRef,
+    TurnContext,
+    create_bot,
+    ui,
+)
 from botkit.run.fair import serving_gc
-from botkit.testing import FakeAdapter, Rule, Say, ScriptedAgent, running
+from botkit.testing import ALICE, FakeAdapter, Rule, Say, ScriptedAgent, running
 
 ANSWER = " ".join(f"word{i}" for i in range(39)) + " END-OF-REPLY"
 
@@ -81,10 +96,35 @@ async def streaming(conversations: int, delay: float
     return rss_mb("VmHWM"), percentile(lags, 0.99) * 1000, max(lags) * 1000, took, done
 
 
-async def pending_choices(count: int) -> tuple[float, int]:
-    """(RSS growth MB for ``count`` waiting choices, how many were waiting)."""
+class PlatformElsewhere(FakeAdapter):
+    """The FakeAdapter keeps everything the bot posted (``sent``, ``history``, the posted
+    cards) in the bot's own process, for tests to read; a real platform keeps them on its
+    servers. This one keeps nothing, so the RSS growth is botkit's alone."""
+
+    async def post(self, conversation: Conversation, message: ui.Message) -> MessageRef:
+        return MessageRef(id=f"m{next(POSTED)}", channel=conversation.channel)
+
+
+POSTED = itertools.count(1)
+
+
+async def opened(ctx: InteractionContext) -> None:
+    """The ``on_answer`` / ``on_click`` of the offered cards (module-level: found again
+    when a click comes after a restart)."""
+    await ctx.thread.post(f"answered: {ctx.value}")
+
+
+async def pending_choices(count: int, platform_keeps: bool, *, form: str = "await"
+                          ) -> tuple[float, int]:
+    """(RSS growth MB for ``count`` waiting choices, how many were waiting).
+
+    Each mention is dispatched in a task of its own, as a platform adapter does
+    (``bot.dispatch`` returns when the handler finished, here: after the click). With
+    ``platform_keeps`` (the bench's first version) the FakeAdapter keeps what it was sent
+    and each mention goes through ``emit_mention``'s frames: the figure then charges the
+    fake platform's storage to botkit."""
     bot = create_bot(name="bench")
-    fake = FakeAdapter()
+    fake = FakeAdapter() if platform_keeps else PlatformElsewhere()
     bot.adapters = [fake]
     waiting = 0
     target = 1
@@ -93,6 +133,25 @@ async def pending_choices(count: int) -> tuple[float, int]:
     @bot.on_mention
     async def ask(ctx: TurnContext) -> None:
         nonlocal waiting
+        if form == "offer":  # the question is a store record: the handler ends here
+            await ctx.thread.offer_choice(
+                ui.Message(ui.Section("Open a ticket?"),
+                           ui.Actions(ui.Button("Open it", value=True, style="primary"),
+                                      ui.Button("Cancel", value=False))),
+                opened, timeout=3600)
+            waiting += 1
+            if waiting == target:
+                reached.set()
+            return
+        if form == "on_click":  # the handler ends here too
+            await ctx.thread.post(ui.Message(
+                ui.Section("Open a ticket?"),
+                ui.Actions(ui.Button("Open it", value=True, style="primary", on_click=opened),
+                           ui.Button("Cancel", value=False, on_click=opened))))
+            waiting += 1
+            if waiting == target:
+                reached.set()
+            return
         card = ui.Message(ui.Section("Open a ticket?"),
                           ui.Actions(ui.Button("Open it", value=True, style="primary"),
                                      ui.Button("Cancel", value=False)))
@@ -101,9 +160,19 @@ async def pending_choices(count: int) -> tuple[float, int]:
             reached.set()
         await ctx.thread.await_choice(card, timeout=3600)
 
+    def mention(text: str, conversation: str) -> Awaitable[object]:
+        if platform_keeps:
+            return fake.emit_mention(text, conversation=conversation)
+        channel, _, thread = conversation.partition(":")
+        ref = MessageRef(id=f"u{next(POSTED)}", channel=channel)
+        return bot.dispatch(MessageEvent(
+            platform=fake.platform, event_id=f"ev-{ref.id}", user=ALICE, text=text, ref=ref,
+            conversation=Conversation(id=conversation, channel=channel, thread=thread),
+            mentioned=True))
+
     async with running(bot):
         # one first (imports, first-use caches), then the many
-        tasks = [asyncio.ensure_future(fake.emit_mention("warm up", conversation="CW:tw"))]
+        tasks = [asyncio.ensure_future(mention("warm up", "CW:tw"))]
         await asyncio.wait_for(reached.wait(), 60)
         for _ in range(20):
             await asyncio.sleep(0)
@@ -111,8 +180,7 @@ async def pending_choices(count: int) -> tuple[float, int]:
         before = rss_mb()
         reached.clear()
         target = count + 1
-        tasks += [asyncio.ensure_future(fake.emit_mention("q", conversation=f"C{i % 50}:t{i}"))
-                  for i in range(count)]
+        tasks += [asyncio.ensure_future(mention("q", f"C{i % 50}:t{i}")) for i in range(count)]
         await asyncio.wait_for(reached.wait(), 600)
         for _ in range(20):  # each one posts its card before it waits
             await asyncio.sleep(0)
@@ -127,8 +195,9 @@ async def pending_choices(count: int) -> tuple[float, int]:
 
 async def phase(args: argparse.Namespace) -> dict[str, float]:
     """One measurement, in this process (``main`` runs each in a fresh one)."""
-    if args.phase == "choices":
-        grown, held = await pending_choices(args.choices)
+    if args.phase in ("choices", "choices-kept"):
+        grown, held = await pending_choices(args.choices, args.phase == "choices-kept",
+                                            form=args.form)
         return {"grown": grown, "held": held}
     if args.phase == "serving":
         serving_gc()
@@ -136,11 +205,11 @@ async def phase(args: argparse.Namespace) -> dict[str, float]:
     return {"rss": rss, "lag": lag, "worst": worst, "took": took, "done": done}
 
 
-def run_phase(args: argparse.Namespace, name: str) -> dict[str, float]:
+def run_phase(args: argparse.Namespace, name: str, form: str = "await") -> dict[str, float]:
     """``name`` measured in a fresh process, so peak RSS and memory reuse are its own."""
     command = [sys.executable, __file__, "--phase", name, "--conversations",
                str(args.conversations), "--choices", str(args.choices), "--word-delay",
-               str(args.word_delay)]
+               str(args.word_delay), "--form", form]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -152,14 +221,18 @@ def main() -> None:
     parser.add_argument("--choices", type=int, default=10_000)
     parser.add_argument("--word-delay", type=float, default=0.05)
     parser.add_argument("--table", action="store_true")
-    parser.add_argument("--phase", choices=["choices", "default", "serving"],
+    parser.add_argument("--form", choices=["await", "offer", "on_click"], default="await",
+                        help="choices phase: await_choice; offer_choice; or a card whose "
+                        "buttons have an on_click (the last two: the handler returns)")
+    parser.add_argument("--phase", choices=["choices", "choices-kept", "default", "serving"],
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(asyncio.run(phase(args))))
         return
-    plain, served, choices = (run_phase(args, name)
-                              for name in ("default", "serving", "choices"))
+    plain, served, choices, kept = (run_phase(args, name) for name in
+                                    ("default", "serving", "choices", "choices-kept"))
+    offered = run_phase(args, "choices", "offer")
     n = args.conversations
     rows = [
         (f"{n} streaming conversations: peak RSS MB", f"{plain['rss']:.0f}"),
@@ -168,6 +241,9 @@ def main() -> None:
         ("… with Bot.serve's collector settings: p99 / max ms",
          f"{served['lag']:.1f} / {served['worst']:.0f}"),
         (f"{args.choices} pending await_choice: RSS growth MB", f"{choices['grown']:.1f}"),
+        ("… the fake platform's storage charged too (first version)",
+         f"{kept['grown']:.1f}"),
+        (f"{args.choices} pending offer_choice: RSS growth MB", f"{offered['grown']:.1f}"),
     ]
     if args.table:
         for name, value in rows:

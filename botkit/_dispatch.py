@@ -26,7 +26,8 @@ from __future__ import annotations
 import inspect
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botkit import keys
@@ -52,6 +53,7 @@ from botkit.events import (
     ThreadStartedEvent,
 )
 from botkit.run import tracking
+from botkit.run.fair import FAIR
 
 if TYPE_CHECKING:
     from botkit._runtime import Runtime
@@ -79,7 +81,9 @@ class ErrorPolicy:
     async def run(self, handler: Handler, ctx: Any, thread: Thread) -> None:
         """Run ``handler(ctx)``; never raises (but lets cancellation through)."""
         try:
-            await _maybe_await(handler(ctx))
+            result = handler(ctx)  # awaited here, not in a helper: one frame less per
+            if inspect.isawaitable(result):  # turn waiting for a person
+                await result
         except InteractionExpired:
             await notify(thread, EXPIRED_NOTICE)
         except ChoiceCancelled as cancelled:  # its card already says so
@@ -90,6 +94,11 @@ class ErrorPolicy:
             what = f"handler {getattr(handler, '__name__', handler)}"
             if not await self._handled(exc, ctx, what):
                 await self.report(exc, thread, what)
+
+    async def run_all(self, handlers: Sequence[Handler], ctx: Any, thread: Thread) -> None:
+        """``run`` each handler in turn."""
+        for handler in handlers:
+            await self.run(handler, ctx, thread)
 
     async def _handled(self, exc: Exception, ctx: Any, what: str) -> bool:
         if not self.registry.errors:
@@ -126,9 +135,14 @@ class Pipeline:
         ``dedup -> intake``)."""
 
     async def dispatch(self, event: Event) -> None:
+        """``Bot.dispatch``: with a durable inbox, ``admit`` (dedup and append in one store
+        write; its consumer passes the fair-share gate before the turn); without one, the
+        fair-share gate, dedup, then ``intake``."""
         if self.admit is not None:
             await self.admit(event)
             return
+        if not self.durable:
+            await FAIR.turn()
         if await self.is_duplicate(event):
             log.debug("duplicate event %s ignored", event.event_id)
             return
@@ -147,20 +161,21 @@ class Pipeline:
     async def is_duplicate(self, event: Event) -> bool:
         return await self.runtime.store.seen(self.seen_key(event), ttl=self.runtime.dedup_ttl)
 
-    async def process(self, event: Event) -> None:
-        """Route the event and run its handlers (no dedup: ``dispatch`` did it)."""
+    def process(self, event: Event) -> Coroutine[Any, Any, None]:
+        """Route the event and run its handlers (no dedup: ``dispatch`` did it). A plain
+        function returning the handling coroutine, so a turn waiting for a person does not
+        keep one more suspended frame."""
         if isinstance(event, MessageEvent):
-            await self._message(event)
-        elif isinstance(event, InteractionEvent):
-            await route_click(event, bot=self.bot, runtime=self.runtime)
-        elif isinstance(event, CommandEvent):
-            await self._command(event)
-        elif isinstance(event, ReactionEvent):
-            await self._reaction(event)
-        elif isinstance(event, ThreadStartedEvent):
-            await self._thread_started(event)
-        else:
-            await self._modal(event)
+            return self._message(event)
+        if isinstance(event, InteractionEvent):
+            return route_click(event, bot=self.bot, runtime=self.runtime)
+        if isinstance(event, CommandEvent):
+            return self._command(event)
+        if isinstance(event, ReactionEvent):
+            return self._reaction(event)
+        if isinstance(event, ThreadStartedEvent):
+            return self._thread_started(event)
+        return self._modal(event)
 
     async def _message(self, event: MessageEvent) -> None:
         handlers = self.runtime.registry.turn_handlers(event)
@@ -169,14 +184,18 @@ class Pipeline:
         self.bot.thread(event.platform, event.conversation)  # an unknown platform fails here
         await tracking.touch(self.runtime.threads, event.platform, event.conversation,
                              event.text)
+        # a partial, not a closure: it stays referenced while the turn waits for a person
+        await self.runtime.turns.run(event, partial(self._turn, handlers))
 
-        async def turn(message: MessageEvent, skipped: tuple[MessageEvent, ...]) -> None:
-            thread = self.bot.thread(message.platform, message.conversation, message=message)
-            ctx = TurnContext(thread=thread, user=message.user, platform=message.platform,
-                              bot=self.bot, message=message, skipped=skipped)
-            for handler in handlers:
-                await self.errors.run(handler, ctx, thread)
-        await self.runtime.turns.run(event, turn)
+    def _turn(self, handlers: Sequence[Handler], message: MessageEvent,
+              skipped: tuple[MessageEvent, ...]) -> Coroutine[Any, Any, None]:
+        """One turn of ``message``'s handlers (the turn gate's body)."""
+        thread = self.bot.thread(message.platform, message.conversation, message=message)
+        ctx = TurnContext(thread=thread, user=message.user, platform=message.platform,
+                          bot=self.bot, message=message, skipped=skipped)
+        if len(handlers) == 1:  # the usual case: no frame of its own while it waits
+            return self.errors.run(handlers[0], ctx, thread)
+        return self.errors.run_all(handlers, ctx, thread)
 
     async def _command(self, event: CommandEvent) -> None:
         handler = self.runtime.registry.command(event.command)

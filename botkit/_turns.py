@@ -59,12 +59,17 @@ class TurnGate:
         if self.policy == "parallel":
             await body(event, ())
         elif self.policy == "serial":
-            # plain try/finally, not context managers: a turn waiting for a person keeps
-            # these frames for hours, thousands of them at once
+            # the lock is held in this frame, not in a nested coroutine: a turn waiting
+            # for a person keeps its frames for hours, thousands of them at once
             lock = self._local(key)
             try:
                 async with lock:
-                    await self._holding(key, await self._acquire_waiting(key), event, body)
+                    token = await self._acquire_waiting(key)
+                    owners = await self._enter(key, token)
+                    try:
+                        await body(event, ())
+                    finally:
+                        await self._leave(key, token, owners)
             finally:
                 self._unlocal(key)
         elif self.policy == "drop":
@@ -141,14 +146,8 @@ class TurnGate:
                        body: Body) -> None:
         """Run ``body`` holding the turn lock ``token``: for ``event``, or (None) for the
         messages queued in the store until none is left."""
-        owners = self.owners  # the durable inbox records who holds it, for crash recovery
-        self._beating[key] = token
-        beat = self._beat  # one heartbeat for all the locks held here (in this loop)
-        if beat is None or beat.done() or beat.get_loop() is not asyncio.get_running_loop():
-            self._beat = asyncio.create_task(self._heartbeat())
+        owners = await self._enter(key, token)
         try:
-            if owners is not None:
-                await owners.record(keys.turn_lock(key), token)
             if event is not None:
                 await body(event, ())
             else:
@@ -157,17 +156,38 @@ class TurnGate:
                     events = [self._original(e) for e in pending]
                     await body(events[-1], tuple(events[:-1]))
         finally:
-            if self._beating.get(key) == token:
-                del self._beating[key]
-            if not self._beating and self._beat is not None:
-                self._beat.cancel()
-                self._beat = None
-            release = asyncio.ensure_future(self._release(key, token, owners))
+            await self._leave(key, token, owners)
+
+    async def _enter(self, key: str, token: str) -> Replicas | None:
+        """The turn lock ``token`` is held here: keep it alive (and, with the durable inbox,
+        record who holds it, for crash recovery). Pair with ``_leave``."""
+        owners = self.owners
+        self._beating[key] = token
+        beat = self._beat  # one heartbeat for all the locks held here (in this loop)
+        if beat is None or beat.done() or beat.get_loop() is not asyncio.get_running_loop():
+            self._beat = asyncio.create_task(self._heartbeat())
+        if owners is not None:
             try:
-                await asyncio.shield(release)
-            except asyncio.CancelledError:
-                await release  # a cancelled turn still gives its lock back, then ends
+                await owners.record(keys.turn_lock(key), token)
+            except BaseException:
+                await self._leave(key, token, owners)
                 raise
+        return owners
+
+    async def _leave(self, key: str, token: str, owners: Replicas | None) -> None:
+        """Give the turn lock ``token`` back; a cancelled turn still gives it back, then
+        ends."""
+        if self._beating.get(key) == token:
+            del self._beating[key]
+        if not self._beating and self._beat is not None:
+            self._beat.cancel()
+            self._beat = None
+        release = asyncio.ensure_future(self._release(key, token, owners))
+        try:
+            await asyncio.shield(release)
+        except asyncio.CancelledError:
+            await release
+            raise
 
     async def _release(self, key: str, token: str, owners: Replicas | None) -> None:
         try:

@@ -23,11 +23,11 @@ from botkit._validation import BotOptions, checked_bot_arguments
 from botkit.adapter import BaseAdapter, PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
-from botkit.clicks import replay_blocker
+from botkit.clicks import answer_offer, offer_surface, replay_blocker
 from botkit.errors import AdapterError, InteractionExpired, RunSuspended, UserError
 from botkit.events import Event, MessageEvent
 from botkit.inbox import InboxConfig
-from botkit.run.fair import FAIR, serving_gc
+from botkit.run.fair import serving_gc
 from botkit.store import MemoryStore, StateStore
 from botkit.store.streams import Streams
 from botkit.thread import Thread, replay_tool_call
@@ -85,7 +85,11 @@ class Bot(HandleViews, HandlerDecorators):
         registry = HandlerRegistry(actions)
         self._runtime = Runtime(
             threads=self.threads, registry=registry, actions=actions,
-            choices=Choices(lambda: self.store, replay=self._replay, replay_blocker=self._blocker),
+            choices=Choices(lambda: self.store, replay=self._replay, replay_blocker=self._blocker,
+                            answer=lambda record, event: answer_offer(
+                                record, event, bot=self, runtime=self._runtime),
+                            surface_for=lambda record: offer_surface(
+                                record, bot=self, runtime=self._runtime)),
             turns=TurnGate(lambda: self.store, concurrency, lock_ttl),
             errors=ErrorPolicy(registry), adapter_for=self._find_adapter,
             max_iterations=max_iterations,
@@ -337,15 +341,15 @@ class Bot(HandleViews, HandlerDecorators):
             return None
         return Thread(self, adapter, conversation, runtime=self._runtime, user=person)
 
-    async def dispatch(self, event: Event) -> None:
-        """The one entry point: adapters hand every platform event to this. Returns once
-        the event's handlers finished (see ``botkit._dispatch`` for the pipeline). A burst
-        of events is let through a slice of the loop at a time (``botkit.run.fair``). With
-        the durable inbox on, this returns once the event is stored: the ack path (dedup,
-        append) skips the gate, which the inbox's consumer passes before the turn instead."""
-        if not self._pipeline.durable:
-            await FAIR.turn()
-        await self._pipeline.dispatch(event)
+    def dispatch(self, event: Event) -> Coroutine[Any, Any, None]:
+        """The one entry point: adapters hand every platform event to this (``await
+        bot.dispatch(event)``). Returns once the event's handlers finished (see
+        ``botkit._dispatch`` for the pipeline). A burst of events is let through a slice of
+        the loop at a time (``botkit.run.fair``). With the durable inbox on, this returns
+        once the event is stored: the ack path (dedup, append) skips the gate, which the
+        inbox's consumer passes before the turn instead. (A plain method returning the
+        pipeline's coroutine: no frame of its own in a turn that waits for a person.)"""
+        return self._pipeline.dispatch(event)
 
     async def _replay(self, record: ChoiceRecord, value: Any, where: ChoiceSurface) -> None:
         """Replay the waiting tool call of ``record`` with ``value`` as its newest answer,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from botkit._actions import resolve_handler
 from botkit.choices import ChoiceRecord
 from botkit.choices.service import EXPIRED
 from botkit.context import Action, InteractionContext
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from botkit.bot import Bot
     from botkit.thread import Thread
 
-__all__ = ["ChoicePort", "replay_blocker", "route_click"]
+__all__ = ["ChoicePort", "answer_offer", "offer_surface", "replay_blocker", "route_click"]
 
 log = logging.getLogger("botkit")
 
@@ -53,6 +54,29 @@ async def route_click(event: InteractionEvent, *, bot: Bot, runtime: Runtime) ->
                              action=Action(id=event.action_id, value=event.value),
                              message=event.message, event=event)
     await runtime.errors.run(handler, ctx, thread)
+
+
+async def answer_offer(record: ChoiceRecord, event: InteractionEvent, *, bot: Bot,
+                       runtime: Runtime) -> None:
+    """Run an offered choice's ``on_answer`` (``Thread.offer_choice``) for the click
+    ``event``, as an ``on_click`` handler runs: ``ctx.value`` is the answer."""
+    thread = bot.thread(event.platform, event.conversation, user=event.user)
+    handler = resolve_handler(record.on_answer or "", runtime.actions.trusted_modules)
+    if handler is None:
+        log.warning("the on_answer %r of a choice in %s is gone", record.on_answer, thread.id)
+        await ChoicePort.of(thread, runtime).tell(event.user, EXPIRED)
+        return
+    ctx = InteractionContext(thread=thread, user=event.user, platform=event.platform, bot=bot,
+                             action=Action(id=event.action_id, value=event.value),
+                             message=event.message, event=event)
+    await runtime.errors.run(handler, ctx, thread)
+
+
+def offer_surface(record: ChoiceRecord, *, bot: Bot, runtime: Runtime) -> ChoicePort | None:
+    """Where an offered choice was asked (to close its card at its deadline)."""
+    if runtime.adapter_for(record.platform) is None:
+        return None
+    return ChoicePort.of(bot.thread(record.platform, record.conversation), runtime)
 
 
 class ChoicePort:

@@ -15,6 +15,7 @@ from collections.abc import (
 )
 from typing import TYPE_CHECKING, Any
 
+from botkit._actions import handler_ref
 from botkit._gated import GatedCalls
 from botkit.adapter import OpenChoice, PlatformAdapter, stream_to
 from botkit.agents.base import Agent
@@ -40,7 +41,7 @@ from botkit.types import (
     ThreadMessage,
 )
 from botkit.ui.binding import bind_handlers, to_message
-from botkit.ui.nodes import Message, Renderable
+from botkit.ui.nodes import ClickHandler, Message, Renderable
 
 if TYPE_CHECKING:
     from botkit._runtime import Runtime
@@ -183,6 +184,28 @@ class Thread(GatedCalls):
         if call is not None:
             call.answers.append(value)
         return value
+
+    async def offer_choice(self, ui: Renderable, on_answer: ClickHandler, *,
+                           allowed_users: Iterable[PlatformUser | str] | None = None,
+                           timeout: float | None = None) -> str:
+        """Ask like ``await_choice``, but return once the card is posted: the first allowed
+        click closes the card and runs ``on_answer(ctx)`` (an ``InteractionContext``;
+        ``ctx.value`` is the answer), here or in any process sharing the store, after a
+        restart too. Nothing waits in memory: the question is its store record, so
+        thousands cost little. ``on_answer`` must be a module-level function of the app
+        (``UserError`` otherwise). At ``timeout`` the card is closed as unanswered (by
+        this process; after a restart, a click past it is answered as expired). Returns
+        the choice id. ``cancel_choices`` and ``pending_choices`` reach only the choices
+        awaited here, not offers."""
+        ref = handler_ref(on_answer)
+        if ref is None:
+            raise UserError("offer_choice needs on_answer to be a module-level function of "
+                            "the app (it is looked up again when the click comes, maybe "
+                            "after a restart), not a lambda, closure or method")
+        self._runtime.actions.trusted(on_answer)
+        return await self._runtime.choices.offer(ChoicePort(self, self._surface()), ui,
+                                                 on_answer=ref, allowed_users=allowed_users,
+                                                 timeout=timeout)
 
     def pending_choices(self) -> list[OpenChoice]:
         """The questions (``await_choice``) this process shows here, still unanswered."""

@@ -51,6 +51,9 @@ class ChoiceRecord:
     message: MessageEvent | None = None
     """Who the asking tool ran for, and the message that started its turn (a replay
     needs both)."""
+    on_answer: str | None = None
+    """``offer_choice``: the ``module:qualname`` of the function the answer goes to (no
+    process waits for it)."""
 
     def allows(self, user: PlatformUser) -> bool:
         return self.allowed is None or user.id in self.allowed
@@ -73,6 +76,8 @@ class ChoiceRecord:
             "timeout": self.timeout, "deadline": self.deadline}
         if self.ref is not None:
             data["ref"] = encode_ref(self.ref)
+        if self.on_answer is not None:
+            data["on_answer"] = self.on_answer
         if self.call is not None:
             data["call"] = self.call.to_json()
             data["user"] = None if self.user is None else encode_user(self.user)
@@ -102,7 +107,8 @@ class ChoiceRecord:
                 call=ToolCall.from_json(data["call"]) if isinstance(data.get("call"), Mapping)
                 else None,
                 user=decode_user(data["user"]) if data.get("user") else None,
-                message=message if isinstance(message, MessageEvent) else None)
+                message=message if isinstance(message, MessageEvent) else None,
+                on_answer=str(data["on_answer"]) if data.get("on_answer") else None)
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a choice record: {exc}") from exc
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botkit.types import Conversation, MessageRef, PlatformUser
-from botkit.ui.binding import iter_controls, option_label
+from botkit.ui.binding import iter_controls, mark_choice, option_label
 from botkit.ui.nodes import Message
 
 __all__ = ["ChoiceRegistry", "PendingChoice", "choice_label"]
@@ -33,8 +33,9 @@ def choice_label(message: Message, labels: dict[str, str], action_id: str, value
 class PendingChoice:
     id: str
     conversation: Conversation
-    message: Message
-    labels: dict[str, str]
+    card: Message
+    """The card as the handler gave it (the handler keeps it too): its controls pointed at
+    this choice (``message``) are made again when needed, not kept beside it."""
     allowed_user_ids: frozenset[str] | None
     future: asyncio.Future[Any]
     ref: MessageRef | None = None
@@ -53,6 +54,16 @@ class PendingChoice:
     def allows(self, user: PlatformUser) -> bool:
         return self.allowed_user_ids is None or user.id in self.allowed_user_ids
 
+    @property
+    def message(self) -> Message:
+        """The card as posted: its controls' action ids name this choice."""
+        return mark_choice(self.card, self.id)[0]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Per action id, the label to show once answered."""
+        return mark_choice(self.card, self.id)[1]
+
 
 class ChoiceRegistry:
     def __init__(self) -> None:
@@ -64,16 +75,14 @@ class ChoiceRegistry:
         choice_id: str,
         *,
         conversation: Conversation,
-        message: Message,
-        labels: dict[str, str],
+        card: Message,
         allowed_users: Iterable[PlatformUser | str] | None,
     ) -> PendingChoice:
         allowed = None if allowed_users is None else list(allowed_users)
         pending = PendingChoice(
             id=choice_id,
             conversation=conversation,
-            message=message,
-            labels=labels,
+            card=card,
             allowed_user_ids=None if allowed is None else frozenset(
                 u.id if isinstance(u, PlatformUser) else u for u in allowed),
             allowed_names=() if allowed is None else tuple(

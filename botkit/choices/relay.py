@@ -61,14 +61,15 @@ class ChoiceRelay:
         return self._store()
 
     # -- the record --------------------------------------------------------------------
-    def _ttl(self, timeout: float | None) -> float:
+    def ttl(self, timeout: float | None) -> float:
+        """How long a choice's record is kept."""
         return CHOICE_TTL if timeout is None else max(CHOICE_TTL, timeout + 3600.0)
 
     async def save(self, choice_id: str, record: ChoiceRecord) -> bool:
         """Record the choice; False (logged) when the store refused."""
         try:
             await self.store.set(keys.choice(choice_id), record.to_json(),
-                                 ttl=self._ttl(record.timeout))
+                                 ttl=self.ttl(record.timeout))
         except Exception:
             log.warning("could not record choice %s; only this process can take its answer",
                         choice_id, exc_info=True)
@@ -80,7 +81,7 @@ class ChoiceRelay:
         """Add the posted card's ref to the record, unless a click claimed it already."""
         try:
             await self.store.compare_and_set(keys.choice(choice_id), record.to_json(),
-                                             noted.to_json(), ttl=self._ttl(record.timeout))
+                                             noted.to_json(), ttl=self.ttl(record.timeout))
         except Exception:
             log.warning("could not note the card of choice %s", choice_id, exc_info=True)
 

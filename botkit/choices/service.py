@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
+from botkit import keys
+from botkit.choices.deadlines import Deadlines
 from botkit.choices.records import ChoiceRecord
 from botkit.choices.registry import ChoiceRegistry, PendingChoice, choice_label
 from botkit.choices.relay import ChoiceRelay
@@ -66,32 +68,45 @@ Replayer = Callable[[ChoiceRecord, Any, ChoiceSurface], Awaitable[None]]
 agent continue (the bot's facade does it: only it can build the tool's ``Thread``)."""
 ReplayBlocker = Callable[[ChoiceRecord], "str | None"]
 """Why a record's tool call cannot be replayed here (None: it can)."""
+Answerer = Callable[[ChoiceRecord, InteractionEvent], Awaitable[None]]
+"""Run an offered choice's ``on_answer`` for the click ``event`` (the facade does it)."""
+SurfaceFor = Callable[[ChoiceRecord], "ChoiceSurface | None"]
+"""The conversation a record was asked in (None: not one of this bot's platforms)."""
 
 
 class Choices:
     """Pending choices: this process's (``registry``), and recorded ones (``relay``)."""
 
     def __init__(self, store: Callable[[], StateStore], *, replay: Replayer,
-                 replay_blocker: ReplayBlocker) -> None:
+                 replay_blocker: ReplayBlocker, answer: Answerer | None = None,
+                 surface_for: SurfaceFor | None = None) -> None:
         self._store = store
+        self._answer = answer
+        self._surface_for = surface_for
+        self._offered: set[str] = set()
+        """Offered choices with a deadline this process keeps (they have no future)."""
+        self._expiring: set[asyncio.Task[None]] = set()
         self.registry = ChoiceRegistry()
         self.relay = ChoiceRelay(store, self.registry)
         self._replay = replay
         self._blocker = replay_blocker
+        self._deadlines = Deadlines(self._expire)
 
     # -- asking ------------------------------------------------------------------------
     async def ask(self, surface: ChoiceSurface, ui: Renderable, *,
                   allowed_users: Iterable[PlatformUser | str] | None, timeout: float | None,
                   call: ToolCall | None) -> Any:
+        # One coroutine from asking to the answer (no nested wait): thousands of these
+        # stay suspended for hours, and each frame costs memory while they wait.
         choice_id = uuid.uuid4().hex[:16]
-        message, labels = mark_choice(to_message(ui), choice_id)
+        card = to_message(ui)
+        message, labels = mark_choice(card, choice_id)
         if not labels:
             raise UserError("await_choice needs a message with at least one Button or Select")
-        pending = self.registry.open(choice_id, conversation=surface.conversation,
-                                     message=message, labels=labels,
+        pending = self.registry.open(choice_id, conversation=surface.conversation, card=card,
                                      allowed_users=allowed_users)
         pending.in_tool = call is not None
-        record = self._record(surface, pending, timeout, call)
+        record = self._record(surface, message, labels, pending, timeout, call)
         pending.recorded = await self.relay.save(choice_id, record)
         pending.suspend = pending.recorded and call is not None and \
             not isinstance(self._store(), MemoryStore)
@@ -99,11 +114,23 @@ class Choices:
             if pending.recorded:
                 await self.relay.start()
             pending.ref = await surface.post(message)
+            del message, labels  # made again when needed, not kept while it waits
             if pending.recorded:
-                await self.relay.note_ref(choice_id, record,
-                                          _with_ref(record, pending.ref))
+                await self.relay.note_ref(choice_id, record, _with_ref(record, pending.ref))
+            del record  # kept in the store, not in this frame while it waits
             self.registry.announce()
-            return await self._wait(surface, pending, timeout)
+            # at the deadline ``_expire`` wakes this wait and leaves a fresh future for an
+            # answer given at the last moment
+            if timeout is not None:
+                self._deadlines.add(choice_id, timeout)
+            try:
+                value = await pending.future
+            finally:
+                if timeout is not None:
+                    self._deadlines.discard(choice_id)
+            if value is _TIMED_OUT:
+                return await self._timed_out(surface, pending, timeout)
+            return value
         except RunSuspended:
             raise  # the record stays: the answer will be replayed
         except BaseException:
@@ -113,11 +140,12 @@ class Choices:
         finally:
             self.registry.close(choice_id)
 
-    def _record(self, surface: ChoiceSurface, pending: PendingChoice, timeout: float | None,
-                call: ToolCall | None) -> ChoiceRecord:
+    def _record(self, surface: ChoiceSurface, card: Message, labels: dict[str, str],
+                pending: PendingChoice, timeout: float | None, call: ToolCall | None
+                ) -> ChoiceRecord:
         return ChoiceRecord(
             platform=surface.platform, conversation=surface.conversation,
-            card=pending.message, labels=pending.labels,
+            card=card, labels=labels,
             allowed=None if pending.allowed_user_ids is None
             else tuple(sorted(pending.allowed_user_ids)),
             allowed_names=pending.allowed_names, owner=self.relay.replica, timeout=timeout,
@@ -125,20 +153,22 @@ class Choices:
             user=surface.user if call is not None else None,
             message=surface.message if call is not None else None)
 
-    async def _wait(self, surface: ChoiceSurface, pending: PendingChoice,
-                    timeout: float | None) -> Any:
-        # One timer handle per waiting choice (no wait_for/shield futures and callbacks):
-        # at the deadline ``_expire`` wakes the wait and leaves a fresh future for an answer
-        # given at the last moment.
-        expiry = None if timeout is None else \
-            asyncio.get_running_loop().call_later(timeout, _expire, pending)
-        try:
-            value = await pending.future
-        finally:
-            if expiry is not None:
-                expiry.cancel()
-        if value is not _TIMED_OUT:
-            return value
+    def _expire(self, choice_id: str) -> None:
+        """A choice's deadline passed: wake its wait; a later answer resolves the new
+        future."""
+        if choice_id in self._offered:
+            self._offered.discard(choice_id)
+            task = asyncio.get_running_loop().create_task(self._expire_offer(choice_id))
+            self._expiring.add(task)
+            task.add_done_callback(self._expiring.discard)
+            return
+        pending = self.registry.get(choice_id)
+        if pending is not None and not pending.future.done():
+            waiting, pending.future = pending.future, pending.future.get_loop().create_future()
+            waiting.set_result(_TIMED_OUT)
+
+    async def _timed_out(self, surface: ChoiceSurface, pending: PendingChoice,
+                         timeout: float | None) -> Any:
         if pending.recorded and not await self.relay.claim(pending.id):
             # answered at the last moment, here or in another process: its answer is coming
             try:
@@ -151,6 +181,49 @@ class Choices:
             await surface.close(pending.ref, close_controls(pending.message,
                                                             "⏱ No answer in time."))
         raise ChoiceTimeout(f"nobody answered within {timeout} seconds")
+
+    async def offer(self, surface: ChoiceSurface, ui: Renderable, *, on_answer: str,
+                    allowed_users: Iterable[PlatformUser | str] | None,
+                    timeout: float | None) -> str:
+        """Post a question whose answer goes to the function ``on_answer`` names: nothing
+        waits for it in memory, only its record in the store (and, with ``timeout``, its
+        deadline). Returns the choice id."""
+        choice_id = uuid.uuid4().hex[:16]
+        message, labels = mark_choice(to_message(ui), choice_id)
+        if not labels:
+            raise UserError("offer_choice needs a message with at least one Button or Select")
+        allowed = None if allowed_users is None else list(allowed_users)
+        record = ChoiceRecord(
+            platform=surface.platform, conversation=surface.conversation, card=message,
+            labels=labels, allowed=None if allowed is None else tuple(sorted(
+                {u.id if isinstance(u, PlatformUser) else u for u in allowed})),
+            allowed_names=() if allowed is None else tuple(
+                u.display_name if isinstance(u, PlatformUser) else u for u in allowed),
+            owner=self.relay.replica, timeout=timeout,
+            deadline=None if timeout is None else time.time() + timeout, on_answer=on_answer)
+        await self.relay.store.set(keys.choice(choice_id), record.to_json(),
+                                   ttl=self.relay.ttl(timeout))  # no record, no answer
+        try:
+            ref = await surface.post(message)
+        except BaseException:
+            await self.relay.forget(choice_id)
+            raise
+        await self.relay.note_ref(choice_id, record, _with_ref(record, ref))
+        if timeout is not None:
+            self._offered.add(choice_id)
+            self._deadlines.add(choice_id, timeout)
+        return choice_id
+
+    async def _expire_offer(self, choice_id: str) -> None:
+        """An offered choice's deadline: claim its record and close its card."""
+        try:
+            record = await self.relay.take(choice_id)
+            surface = None if record is None or self._surface_for is None \
+                else self._surface_for(record)
+            if record is not None and surface is not None:
+                await _close(surface, record.ref, record.card, "⏱ No answer in time.")
+        except Exception:
+            log.exception("could not expire the offered choice %s", choice_id)
 
     # -- answering ---------------------------------------------------------------------
     async def on_click(self, event: InteractionEvent, surface: ChoiceSurface) -> None:
@@ -186,8 +259,9 @@ class Choices:
                 log.exception("could not check the store for the answer to %s", pending.id)
             return
         if pending.ref is not None:
-            label = choice_label(pending.message, pending.labels, event.action_id, event.value)
-            await _close(surface, pending.ref, pending.message,
+            message, labels = mark_choice(pending.card, pending.id)
+            label = choice_label(message, labels, event.action_id, event.value)
+            await _close(surface, pending.ref, message,
                          f"✓ {label} (by {event.user.display_name})")
         if not pending.future.done():  # the bot may have stopped while the card was closing
             pending.future.set_result(event.value)
@@ -215,6 +289,14 @@ class Choices:
         note = f"✓ {label} (by {event.user.display_name})"
         closed = False
         reason: str | None = f"nobody answered within {claimed.timeout} seconds"
+        if choice_id in self._offered:
+            self._offered.discard(choice_id)
+            self._deadlines.discard(choice_id)
+        if not claimed.expired() and claimed.on_answer is not None and \
+                self._answer is not None:
+            await _close(surface, ref, claimed.card, note)
+            await self._answer(claimed, event)
+            return
         if not claimed.expired():
             owner = claimed.owner
             if owner != self.relay.replica and await self.relay.alive(owner):
@@ -263,17 +345,13 @@ class Choices:
         self.registry.cancel_all(reason, suspend=suspend)
 
     async def stop(self) -> None:
+        for task in list(self._expiring):
+            task.cancel()
+        await asyncio.gather(*self._expiring, return_exceptions=True)
         await self.relay.stop()
 
 
 _TIMED_OUT = object()
-
-
-def _expire(pending: PendingChoice) -> None:
-    """The choice's deadline: wake its wait; a later answer resolves the new future."""
-    if not pending.future.done():
-        waiting, pending.future = pending.future, pending.future.get_loop().create_future()
-        waiting.set_result(_TIMED_OUT)
 
 
 def _with_ref(record: ChoiceRecord, ref: MessageRef) -> ChoiceRecord:

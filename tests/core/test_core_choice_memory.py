@@ -1,0 +1,114 @@
+"""What a waiting choice keeps in memory: one shared deadline timer, a short stack of
+suspended frames, the card once (issue #15: 10,000 waiting choices)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from polling import until
+
+from botkit import ChoiceTimeout, TurnContext, create_bot, ui
+from botkit.choices.deadlines import Deadlines
+from botkit.testing import FakeAdapter, running
+from botkit.ui.binding import iter_controls
+
+
+def card(question: str) -> ui.Message:
+    return ui.Message(ui.Section(question), ui.Actions(ui.Button("Yes", value=True),
+                                                       ui.Button("No", value=False)))
+
+
+async def test_deadlines_expire_in_order_skip_the_discarded_and_stay_compact() -> None:
+    expired: list[str] = []
+    done = asyncio.Event()
+
+    def expire(choice_id: str) -> None:
+        expired.append(choice_id)
+        if choice_id == "last":
+            done.set()
+
+    deadlines = Deadlines(expire)
+    deadlines.add("last", 0.08)
+    deadlines.add("first", 0.01)  # earlier than the armed one: the timer moves
+    deadlines.add("answered", 0.02)
+    deadlines.add("second", 0.03)
+    deadlines.discard("answered")
+    async with asyncio.timeout(5):
+        await done.wait()
+    assert expired == ["first", "second", "last"]
+    assert len(deadlines) == 0
+
+    for i in range(1000):  # answered long before their deadline: the heap does not keep them
+        deadlines.add(f"c{i}", 3600)
+        if i:
+            deadlines.discard(f"c{i - 1}")
+    assert len(deadlines) == 1
+    assert len(deadlines._heap) <= 2 * 1 + 64
+    deadlines.discard("c999")
+
+
+async def test_waiting_choices_time_out_each_at_its_own_deadline() -> None:
+    fake = FakeAdapter()
+    bot = create_bot(adapters=[fake])
+    outcome: dict[str, Any] = {}
+    timeouts = {"slow": 0.3, "quick": 0.05, "answered": 0.2, "middle": 0.15}
+
+    @bot.on_mention
+    async def ask(ctx: TurnContext) -> None:
+        try:
+            outcome[ctx.text] = await ctx.thread.await_choice(card(ctx.text),
+                                                              timeout=timeouts[ctx.text])
+        except ChoiceTimeout:
+            outcome[ctx.text] = "timed out"
+        outcome.setdefault("order", []).append(ctx.text)
+
+    async with running(bot), asyncio.timeout(10):
+        tasks = [bot.spawn(bot.dispatch(fake.message_event(text, conversation=f"C1:{text}")))
+                 for text in timeouts]
+        await until(lambda: len(fake.of_kind("post")) == len(timeouts), "the four cards")
+        [answered] = fake.of_kind("post", "C1:answered")
+        await fake.click("Yes", conversation="C1:answered", message=answered.ref)
+        await asyncio.gather(*tasks)
+    assert outcome["answered"] is True
+    assert {k: outcome[k] for k in ("quick", "middle", "slow")} == dict.fromkeys(
+        ("quick", "middle", "slow"), "timed out")
+    assert outcome["order"] == ["answered", "quick", "middle", "slow"]
+    closed = [s.text for s in fake.of_kind("update")]
+    assert sum("No answer in time" in text for text in closed) == 3
+
+
+def _stack(task: asyncio.Task[Any]) -> list[str]:
+    names: list[str] = []
+    awaited: Any = task.get_coro()
+    while awaited is not None and hasattr(awaited, "cr_code"):
+        names.append(awaited.cr_code.co_qualname)
+        awaited = awaited.cr_await
+    return names
+
+
+async def test_a_turn_waiting_for_a_choice_keeps_a_short_stack_and_the_card_once() -> None:
+    fake = FakeAdapter()
+    bot = create_bot(adapters=[fake])
+    asked = card("Deploy?")
+
+    @bot.on_mention
+    async def ask(ctx: TurnContext) -> None:
+        await ctx.thread.await_choice(asked, timeout=60)
+
+    async with running(bot), asyncio.timeout(5):
+        task = bot.spawn(bot.dispatch(fake.message_event("deploy")))
+        posted = await fake.wait_for_buttons()
+        stack = _stack(task)
+        # dispatch -> the message's route -> the turn lock -> the error policy -> the
+        # handler -> await_choice -> ask (was 13 frames: each wrapper its own coroutine)
+        assert len(stack) <= 7, stack
+        assert stack[-1] == "Choices.ask", stack
+        [pending] = bot.thread("fake", fake.conversation()).pending_choices()
+        assert pending.message == posted.message  # made again from the card, the same
+        assert [c.action_id for c in iter_controls(pending.message)] == \
+            [c.action_id for c in iter_controls(posted.message)]
+        assert all(c.action_id is None for c in iter_controls(asked))  # the handler's card
+        await fake.click("No")
+        await task
+    assert "✓ No" in fake.of_kind("update")[-1].text
