@@ -77,3 +77,23 @@ def test_a_slack_bot_on_http_events_does_not_load_what_it_does_not_use() -> None
                          check=True).stdout.split()
     assert out == ["[]", "False"]
     assert botkit.AgUiHttpAgent.__module__ == "botkit.agents.http"  # still there when named
+
+
+def test_botkit_run_loads_only_the_adapter_it_serves_on() -> None:
+    # startup memory: ``botkit run`` loads every adapter's CLI plugin, so a plugin must not
+    # bring its adapter (the web one pulled in the web server and the threads HTTP API,
+    # ~13 MB); the threads CLI loads httpx only to reach a remote bot; the console loads
+    # rich only for a terminal
+    code = ("import sys, botkit.cli, botkit_console; "
+            "from botkit.cli_plugins import installed_plugins; "
+            "plugins = installed_plugins(); assert not plugins.broken, plugins.broken; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "{'httpx', 'rich', 'jinja2'} or m in {'botkit_web.adapter', "
+            "'botkit.threads.http', 'botkit_slack.adapter'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+    import botkit_web
+
+    assert botkit_web.WebAdapter.__name__ == "WebAdapter"  # still there when named
+    assert set(botkit_web.__all__) <= set(dir(botkit_web))

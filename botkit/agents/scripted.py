@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 _STATE_KEY = "scripted"
+KEPT_INPUTS = 64
+"""How many of its latest inputs a ``ScriptedAgent`` keeps (``agent.inputs``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,7 +157,8 @@ class ScriptedAgent:
             tuple(default) if isinstance(default, Sequence) else (default,)
         )
         self.inputs: list[agui.RunAgentInput] = []
-        """Every input this agent received (handy in tests)."""
+        """The last ``KEPT_INPUTS`` inputs this agent received (handy in tests; a bot that
+        serves for days on a scripted agent does not keep every run's input)."""
 
     def _pick(self, text: str) -> tuple[int, tuple[Step, ...], re.Match[str] | None]:
         for index, rule in enumerate(self.rules):
@@ -166,6 +169,8 @@ class ScriptedAgent:
 
     async def run(self, run_input: agui.RunAgentInput) -> AsyncIterator[agui.BaseEvent]:
         self.inputs.append(run_input)
+        if len(self.inputs) > KEPT_INPUTS:
+            del self.inputs[0]
         ids = {"threadId": run_input.thread_id, "runId": run_input.run_id}
         yield agui.RunStartedEvent.model_validate(ids)
         users = [m for m in run_input.messages if isinstance(m, agui.UserMessage)]

@@ -19,11 +19,6 @@ from botkit.types import StreamPart
 __all__ = ["OPEN_STREAMS", "ClosableStream", "OpenStreams", "StreamClosed"]
 
 
-class _Ended:
-    """The wrapped parts ran out."""
-
-
-_END = _Ended()
 NOTICE = "\n\n_(Interrupted: the bot is restarting. This message will be answered again.)_"
 
 
@@ -57,23 +52,6 @@ class ClosableStream:
     def __aiter__(self) -> AsyncIterator[StreamPart]:
         return self._iterate()
 
-    async def _next(self) -> StreamPart | _Ended | None:
-        """The next part; None when closed meanwhile (``_END`` when the parts ran out)."""
-        task = asyncio.current_task()
-        self._waiting = task
-        try:
-            part = await anext(self._parts)
-        except StopAsyncIteration:
-            self._take_back(task)
-            return _END
-        except asyncio.CancelledError:
-            if not self._take_back(task):
-                raise
-            return None
-        finally:
-            self._waiting = None
-        return None if self._take_back(task) else part  # a part that beat the close is dropped
-
     def _take_back(self, task: asyncio.Task[Any] | None) -> bool:
         """Whether ``close`` cancelled ``task`` (then the cancellation is undone); False
         when it did not, or when someone else cancelled it too."""
@@ -84,13 +62,25 @@ class ClosableStream:
 
     async def _iterate(self) -> AsyncIterator[StreamPart]:
         self._owner.track(self)
+        parts = self._parts
         try:
             while self.notice is None:
-                part = await self._next()
-                if isinstance(part, _Ended):
+                # the next part, awaited here (not in a helper coroutine: one per part)
+                task = asyncio.current_task()
+                self._waiting = task
+                try:
+                    part = await anext(parts)
+                except StopAsyncIteration:
+                    self._take_back(task)
                     return
-                if part is None:
-                    break
+                except asyncio.CancelledError:
+                    if not self._take_back(task):
+                        raise
+                    break  # closed meanwhile
+                finally:
+                    self._waiting = None
+                if self._take_back(task):
+                    break  # a part that beat the close is dropped
                 yield part
             if self.notice is not None:
                 self._owner.closed += 1

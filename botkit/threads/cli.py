@@ -20,16 +20,17 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from botkit.errors import UserError
 from botkit.store import store_from_url
 from botkit.threads.errors import ThreadNotFound
 from botkit.threads.queries import SORT_FIELDS, STATUSES
 from botkit.threads.service import Threads
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["add_threads_parser", "run_threads"]
 
@@ -82,6 +83,8 @@ def add_threads_parser(sub: Any) -> None:
 
 class _Http:
     def __init__(self, url: str, token: str | None) -> None:
+        import httpx  # only for ``botkit threads --url``: ``botkit run`` does not carry it
+
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.client = httpx.AsyncClient(base_url=url.rstrip("/"), headers=headers, timeout=30)
 
@@ -89,6 +92,8 @@ class _Http:
         return (await self.request(method, path, **kwargs))[0]
 
     async def request(self, method: str, path: str, **kwargs: Any) -> tuple[Any, httpx.Response]:
+        import httpx
+
         try:
             response = await self.client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:

@@ -218,3 +218,17 @@ async def test_say_with_a_delay_still_streams_everything() -> None:
     events = await play(ScriptedAgent(default=Say("slow but sure", delay=0.001)),
                         run_input(user("x")))
     assert text_of(events) == "slow but sure"
+
+
+async def test_it_keeps_only_its_latest_inputs() -> None:
+    # a bot served for days on a scripted agent (the helpdesk example) kept every run's
+    # input: memory grew with every mention
+    from botkit.agents.scripted import KEPT_INPUTS
+
+    agent = ScriptedAgent(default=Say("ok"))
+    inputs = [run_input(user(f"hi {i}")) for i in range(KEPT_INPUTS + 5)]
+    for inp in inputs:
+        await play(agent, inp)
+    assert len(agent.inputs) == KEPT_INPUTS
+    assert agent.inputs[0] is inputs[5]
+    assert agent.inputs[-1] is inputs[-1]

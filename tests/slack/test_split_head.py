@@ -33,3 +33,11 @@ def test_the_hard_cut_fallback_keeps_every_line(monkeypatch: pytest.MonkeyPatch)
     head, tail = split_head(FENCED, 3500)
     assert len(head) <= 3500
     assert _content(head) + _content(tail) == _content(FENCED)
+
+
+def test_fit_index_counts_utf16_units_whether_the_text_fits_or_not() -> None:
+    from botkit_slack.render.cutting import fit_index
+
+    text = "ab😀cd"  # the emoji is two UTF-16 units
+    assert [fit_index(text, limit) for limit in range(8)] == [0, 1, 2, 2, 3, 4, 5, 5]
+    assert fit_index("", 0) == 0

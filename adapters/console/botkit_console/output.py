@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TextIO
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING, TextIO
 
 from botkit.adapter import ToolProgress
 from botkit.ui.nodes import Markdown, Message, Section
 from botkit.ui.text import render_plain, render_rich
 from botkit_console.progress import Screen, tool_row
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class ConsoleOutput:
@@ -19,7 +19,11 @@ class ConsoleOutput:
         self.screen = Screen(stream, animate=rich and stream.isatty() if animate is None
                              else animate)
         self.stream: TextIO = self.screen  # type: ignore[assignment]
-        self.rich = Console(file=self.stream, highlight=False) if rich else None
+        self.rich: Console | None = None
+        if rich:  # rich loads only for a terminal (a bot served elsewhere does not carry it)
+            from rich.console import Console
+
+            self.rich = Console(file=self.stream, highlight=False)
         self._mid_line = False
 
     def _line(self, text: str) -> None:
@@ -71,6 +75,8 @@ class ConsoleOutput:
             if self._mid_line:
                 self._line("")
             if _one_line(message):  # a notice reads like a streamed reply, not a boxed card
+                from rich.text import Text
+
                 self.rich.print(Text.assemble((f"{bot_name}{mark} › ", "bold cyan"),
                                               render_plain(message)))
                 return
@@ -105,6 +111,8 @@ class ConsoleOutput:
         if self.rich is None:
             self._line(f"  {plain}")
             return
+        from rich.text import Text
+
         self.stream_end()
         self.rich.print(Text("  ").append_text(styled), soft_wrap=True)
 

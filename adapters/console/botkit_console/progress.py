@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-from typing import TextIO
-
-from rich.text import Text
+from typing import TYPE_CHECKING, TextIO
 
 from botkit.adapter import ToolProgress
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 __all__ = ["FRAMES", "Screen", "tool_row"]
 
@@ -87,6 +88,8 @@ class Screen(io.TextIOBase):
 
 
 def tool_row(progress: ToolProgress) -> tuple[str, Text]:
+    from rich.text import Text  # rich loads when the console first shows something
+
     """A tool's row, as plain text and styled: started, used, or failed with its error."""
     name = progress.name
     if not progress.done:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from botkit import Bot, SQLiteStore, ThreadsAPIConfig, UserError
-from botkit_web.adapter import WebAdapter
 
 if TYPE_CHECKING:
     from botkit.cli_plugins import LoadedApp, PluginCommand
@@ -46,6 +45,10 @@ class WebPlugin:
                                   "(default: .botkit-data/<bot name>; env BOTKIT_DATA_DIR)")
 
     def configure(self, app: LoadedApp, args: argparse.Namespace) -> None:
+        # loaded here, not with the plugin: ``botkit run`` loads every adapter's plugin, and
+        # a bot served elsewhere must not carry the web server (startup memory)
+        from botkit_web.adapter import WebAdapter
+
         if not 0 <= args.web_port <= 65535:
             raise UserError(f"--web-port must be 0-65535, not {args.web_port}")
         if not app.store_chosen:  # web threads live in the store: keep them on disk

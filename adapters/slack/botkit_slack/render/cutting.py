@@ -27,6 +27,8 @@ def size(s: str) -> int:
 
 def fit_index(s: str, limit: int) -> int:
     """The length of the longest prefix of ``s`` whose size is at most ``limit``."""
+    if size(s) <= limit:  # the usual case, every reply shorter than a message: no walk
+        return len(s)
     total = 0
     for i, ch in enumerate(s):
         total += 2 if ord(ch) > 0xFFFF else 1
