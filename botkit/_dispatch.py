@@ -2,16 +2,17 @@
 
 ::
 
-    dispatch(event)  = dedup -> intake(event)
-    intake(event)    = process(event)          (the seam: a durable inbox replaces it)
+    dispatch(event)  = dedup -> intake(event)   (or admit(event), with a durable inbox)
+    intake(event)    = process(event)          (the seam for storing events first)
     process(event)   = route -> record -> turn gate -> handler -> error policy
 
 - **dedup**: an event id seen within ``dedup_ttl`` (in the store, so across processes) is
   dropped: platforms redeliver.
 - **intake**: by default the event is processed at once, and ``dispatch`` returns when its
-  handlers finished. A durable inbox sets ``pipeline.intake`` to "append to the inbox and
-  return" and runs ``pipeline.process`` from its consumer (after a restart too); dedup has
-  then already run, at the adapter's ack.
+  handlers finished. Another intake (the seam) may store the event and process it later.
+- **admit**: the durable inbox sets ``pipeline.admit`` to "dedup and append to the inbox in
+  one store write, and return" (the ack path: the platform is acknowledged after it) and
+  runs ``pipeline.process`` from its consumer (after a restart too).
 - **route**: a message goes to ``on_mention`` handlers (when it addresses the bot and there
   are any) or ``on_message`` handlers; a click to ``clicks.route_click``; a command to its
   ``on_command`` handler. Nothing to run: done.
@@ -128,11 +129,18 @@ class Pipeline:
         self.runtime = runtime
         self.errors = runtime.errors
         self.intake: Intake = self.process
-        """Where a new (not duplicate) event goes; a durable inbox replaces it."""
+        """Where a new (not duplicate) event goes (the seam for storing it first)."""
+        self.admit: Intake | None = None
+        """With a durable inbox: dedup and store an event in one write (in place of
+        ``dedup -> intake``)."""
 
     async def dispatch(self, event: Event) -> None:
-        """``Bot.dispatch``: the fair-share gate (without a durable inbox: with one, its
-        consumer passes the gate before the turn), dedup, then ``intake``."""
+        """``Bot.dispatch``: with a durable inbox, ``admit`` (dedup and append in one store
+        write; its consumer passes the fair-share gate before the turn); without one, the
+        fair-share gate, dedup, then ``intake``."""
+        if self.admit is not None:
+            await self.admit(event)
+            return
         if not self.durable:
             await FAIR.turn()
         if await self.is_duplicate(event):
@@ -142,13 +150,16 @@ class Pipeline:
 
     @property
     def durable(self) -> bool:
-        """Whether new events go to a durable inbox (``intake`` replaced) rather than
-        straight to ``process``."""
-        return self.intake != self.process
+        """Whether new events are stored (a durable inbox: ``admit`` set, or ``intake``
+        replaced) rather than processed straight away."""
+        return self.admit is not None or self.intake != self.process
+
+    def seen_key(self, event: Event) -> str:
+        """The store key that marks ``event`` as seen (dedup across processes)."""
+        return keys.event_seen(event.platform, event.event_id)
 
     async def is_duplicate(self, event: Event) -> bool:
-        return await self.runtime.store.seen(keys.event_seen(event.platform, event.event_id),
-                                             ttl=self.runtime.dedup_ttl)
+        return await self.runtime.store.seen(self.seen_key(event), ttl=self.runtime.dedup_ttl)
 
     def process(self, event: Event) -> Coroutine[Any, Any, None]:
         """Route the event and run its handlers (no dedup: ``dispatch`` did it). A plain

@@ -1,9 +1,10 @@
 """The durable inbox in a running bot: ``bot.dispatch`` appends, a consumer runs the pipeline.
 
 With ``create_bot(inbox=InboxConfig())`` (and a store with streams: SQLite or Redis for
-durability; memory keeps the same order in-process only), the pipeline's intake becomes
-"append to the inbox and return": an adapter's dispatch is done once the event is stored,
-and the inbox consumer runs ``pipeline.process`` for it, in order per conversation.
+durability; memory keeps the same order in-process only), the pipeline admits events by
+"dedup and append to the inbox in one store write, and return": an adapter's dispatch is
+done once the event is stored, and the inbox consumer runs ``pipeline.process`` for it, in
+order per conversation.
 
 Crash recovery around it: this process's turn locks are recorded with its replica id, so
 while it runs (every heartbeat) and when it starts, the locks of processes whose heartbeat
@@ -112,15 +113,22 @@ class InboxHost:
         await self.replicas.start()
         await self.recover()
         await self.inbox.start()
-        self.pipeline.intake = self._append
+        self.pipeline.admit = self._admit
 
-    async def _append(self, event: Event) -> None:
+    async def _admit(self, event: Event) -> None:
+        """The ack path: dedup and append as one store write (an urgent one on SQLite:
+        it overtakes the turns' queued writes); the platform is acknowledged after it."""
         assert self.inbox is not None
         adapter = self.runtime.adapter_for(event.platform)
         if adapter is not None and adapter.capabilities.own_intake:
-            await self.pipeline.process(event)  # its platform keeps it durable itself
+            if not await self.pipeline.is_duplicate(event):  # its platform keeps it durable
+                await self.pipeline.process(event)
             return
-        await self.inbox.append(event, conversation=lane_of(event))
+        stored = await self.inbox.append_once(event, conversation=lane_of(event),
+                                              seen_key=self.pipeline.seen_key(event),
+                                              ttl=self.runtime.dedup_ttl)
+        if stored is None:
+            log.debug("duplicate event %s ignored", event.event_id)
 
     async def _process(self, event: Event) -> None:
         """Run the pipeline on a stored event; a burst of them (a backlog, many

@@ -1,7 +1,8 @@
 """The durable inbox: inbound events are appended to a store stream before the platform is
 acknowledged, and leave it only once their handler has finished.
 
-Ingress calls ``append`` (the event, its conversation key, when it arrived). The consumer
+Ingress calls ``append`` (the event, its conversation key, when it arrived), or
+``append_once`` (the same, deduplicated by a key in the same store write). The consumer
 reads the stream in a consumer group (this process is one consumer, named by its replica
 id) and hands each event to ``handle``: one at a time per conversation, conversations side
 by side. An entry is acknowledged (and deleted) when its handler returns or raises; if the
@@ -120,6 +121,19 @@ class Inbox(Generic[E]):
                             self._encode(event))
         entry = await self.store.stream_add(self.stream, envelope.to_data())
         self._counts["appended"] += 1
+        return entry
+
+    async def append_once(self, event: E, *, conversation: str, seen_key: str, ttl: float,
+                          received: float | None = None) -> StreamId | None:
+        """``append``, unless ``seen_key`` was recorded within ``ttl`` seconds (a platform's
+        redelivery: None). The dedup and the append are one store write, so a failure
+        leaves neither behind (the redelivery is then stored, not taken for a duplicate)."""
+        envelope = Envelope(conversation, self._clock() if received is None else received,
+                            self._encode(event))
+        entry = await self.store.stream_add_once(self.stream, envelope.to_data(),
+                                                 seen_key=seen_key, ttl=ttl)
+        if entry is not None:
+            self._counts["appended"] += 1
         return entry
 
     # -- lifecycle ---------------------------------------------------------------------

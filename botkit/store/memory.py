@@ -12,6 +12,7 @@ from typing import Any
 
 from botkit.store.base import canonical_json, slice_bounds
 from botkit.store.memory_streams import MemoryStreams
+from botkit.store.streams import StreamId
 
 __all__ = ["MemoryStore"]
 
@@ -101,6 +102,14 @@ class MemoryStore(MemoryStreams):
             return True
         self._data[key] = ("true", self._clock() + ttl)
         return False
+
+    async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                              ) -> StreamId | None:
+        if self._live(seen_key) is not None:
+            return None
+        entry = await self.stream_add(stream, data)  # nothing recorded if this fails
+        self._data[seen_key] = ("true", self._clock() + ttl)
+        return entry
 
     async def scan(self, prefix: str) -> list[str]:
         keys = {k for k in list(self._data) if k.startswith(prefix) and self._live(k)}

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from botkit.errors import UserError
 from botkit.store.base import canonical_json
-from botkit.store.redis_streams import RedisStreams
+from botkit.store.redis_ack import AckLane
+from botkit.store.redis_streams import ADD_ONCE, RedisStreams
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -79,7 +80,9 @@ class RedisStore(RedisStreams):
     or a ready ``client`` (``redis.asyncio.Redis``; then ``close`` leaves it open).
 
     A store made from a URL uses at most ``max_connections`` connections (a subscription
-    holds one); a burst of work beyond that waits for a free one rather than failing."""
+    holds one); a burst of work beyond that waits for a free one rather than failing. The
+    ack path (``stream_add_once``: a platform waits for it) has one more connection, on a
+    thread of its own (``redis_ack``), so it never queues behind that burst."""
 
     def __init__(self, url: str = "redis://127.0.0.1:6379", *, prefix: str = "botkit:",
                  client: Redis | None = None, max_connections: int = 50) -> None:
@@ -93,8 +96,10 @@ class RedisStore(RedisStreams):
                                                    timeout=30, decode_responses=True)
             client = Redis.from_pool(pool)
             self._owned = True
+            self.ack_lane: AckLane | None = AckLane(url, ADD_ONCE)
         else:
             self._owned = False
+            self.ack_lane = None
         self.client = client
         self.prefix = prefix
         self._url = url
@@ -215,6 +220,8 @@ class RedisStore(RedisStreams):
         return _RedisSubscription(pubsub)
 
     async def close(self) -> None:
+        if self.ack_lane is not None:
+            await self.ack_lane.close()
         if self._owned:
             await self.client.aclose()
 

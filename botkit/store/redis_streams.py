@@ -2,7 +2,9 @@
 
 Each entry is one field ``d`` holding canonical JSON. Groups are created on first use
 (``XGROUP CREATE … 0 MKSTREAM``). Touching, releasing and claiming go through small Lua
-scripts, so checking who holds an entry and changing it is one atomic step.
+scripts, so checking who holds an entry and changing it is one atomic step; so does the ack
+path's dedup-and-append (``stream_add_once``), sent in pipelined batches by a thread of its
+own (``redis_ack``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ if TYPE_CHECKING:
 
     from redis.asyncio import Redis
 
-__all__ = ["RedisStreams"]
+    from botkit.store.redis_ack import AckLane
+
+__all__ = ["ADD_ONCE", "RedisStreams"]
 
 T = TypeVar("T")
 FIELD = "d"
@@ -28,6 +32,10 @@ for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
 local n = redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
 if ARGV[2] == '1' then redis.call('XDEL', KEYS[1], unpack(ids)) end
 return n"""
+ADD_ONCE = """if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+local id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
+redis.call('SET', KEYS[2], 'true', 'PX', ARGV[2])
+return id"""
 _TOUCH = """for i = 3, #ARGV do
   local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])
   if p[1] then redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID') end
@@ -81,9 +89,12 @@ def _no_group(exc: Exception) -> bool:
 
 
 class RedisStreams:
-    """Mixed into ``RedisStore`` (which provides ``client`` and ``_k``)."""
+    """Mixed into ``RedisStore`` (which provides ``client``, ``ack_client`` and ``_k``)."""
 
     client: Redis
+    ack_lane: AckLane | None
+    """The ack path's own thread and connection (``stream_add_once``), for a store made
+    from a URL."""
 
     def _k(self, key: str) -> str:
         raise NotImplementedError
@@ -99,6 +110,17 @@ class RedisStreams:
         raw = await self.client.xadd(self._k(stream), {FIELD: canonical_json(data)},
                                      maxlen=max_len, approximate=False)
         return _id(raw)
+
+    async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                              ) -> StreamId | None:
+        # the key is marked after the XADD: a script that fails there marks nothing
+        keys = [self._k(stream), self._k(seen_key)]
+        args = [canonical_json(data), max(1, round(ttl * 1000))]
+        if self.ack_lane is not None:  # a round trip on its own thread (``redis_ack``)
+            raw = await self.ack_lane.call(keys, args)
+        else:
+            raw = await self._script("add_once", ADD_ONCE)(keys=keys, args=args)
+        return None if raw is None else _id(raw)
 
     async def stream_read(self, stream: str, *, after: StreamId = ZERO, count: int = 100,
                           block: float | None = None) -> list[StreamEntry]:

@@ -2,8 +2,10 @@
 
 One file holds everything; it survives restarts and may be shared by several processes on
 the same machine (WAL journal, ``BEGIN IMMEDIATE`` around every read-modify-write). Calls run
-on one dedicated worker thread, so the event loop never blocks on disk. Expiry uses the wall
-clock (``time.time``), which keeps meaning across restarts.
+on one dedicated worker thread, so the event loop never blocks on disk; the ack path's
+dedup-and-append (``stream_add_once``) goes ahead of the ordinary calls queued there
+(``sqlite_worker``). Expiry uses the wall clock (``time.time``), which keeps meaning
+across restarts.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from botkit.store.base import canonical_json, slice_bounds
-from botkit.store.sqlite_streams import STREAM_SCHEMA, STREAM_TABLES, SQLiteStreams
+from botkit.store.sqlite_streams import STREAM_SCHEMA, STREAM_TABLES, SQLiteStreams, add_entry
+from botkit.store.sqlite_worker import Worker
+from botkit.store.streams import StreamId
 
 __all__ = ["SQLiteStore"]
 
@@ -46,7 +49,7 @@ class SQLiteStore(SQLiteStreams):
         self.path = Path(path)
         self._clock = clock
         self._busy_timeout = busy_timeout
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: Worker | None = None
         self._conn: sqlite3.Connection | None = None
         self._writes = 0
 
@@ -54,10 +57,13 @@ class SQLiteStore(SQLiteStreams):
         return f"SQLiteStore({str(self.path)!r})"
 
     # -- plumbing ----------------------------------------------------------------------
-    async def _run(self, fn: Callable[[sqlite3.Connection, float], T]) -> T:
+    async def _run(self, fn: Callable[[sqlite3.Connection, float], T], *,
+                   urgent: bool = False) -> T:
+        """``fn(connection, now)`` on the worker thread (``urgent``: before queued calls)."""
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="botkit-sqlite")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, fn)
+            self._executor = Worker("botkit-sqlite")
+        return await asyncio.wrap_future(self._executor.submit(lambda: self._call(fn),
+                                                               urgent=urgent))
 
     def _call(self, fn: Callable[[sqlite3.Connection, float], T]) -> T:
         if self._conn is None:
@@ -81,14 +87,16 @@ class SQLiteStore(SQLiteStreams):
                          "(SELECT key FROM lists WHERE expires <= ?)", (now,))
             conn.execute("DELETE FROM lists WHERE expires <= ?", (now,))
 
-    async def _write(self, fn: Callable[[sqlite3.Connection, float], T]) -> T:
+    async def _write(self, fn: Callable[[sqlite3.Connection, float], T], *,
+                     urgent: bool = False) -> T:
         def wrapped(conn: sqlite3.Connection, now: float) -> T:
-            self._writes += 1
-            if self._writes % _PURGE_EVERY == 0:
-                self._purge(conn, now)
+            if not urgent:  # the purge never delays the ack path
+                self._writes += 1
+                if self._writes % _PURGE_EVERY == 0:
+                    self._purge(conn, now)
             with _tx(conn):
                 return fn(conn, now)
-        return await self._run(wrapped)
+        return await self._run(wrapped, urgent=urgent)
 
     async def close(self) -> None:
         # The connection is closed on the store's one worker thread, queued after the work
@@ -103,10 +111,10 @@ class SQLiteStore(SQLiteStreams):
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-        await asyncio.get_running_loop().run_in_executor(executor, shut)
+        await asyncio.wrap_future(executor.submit(shut))
         if self._executor is executor:
             self._executor = None
-        executor.shutdown(wait=True)
+        executor.shutdown()
         if self._conn is not None and self._executor is None:  # reopened by late work
             self._conn.close()
             self._conn = None
@@ -178,6 +186,21 @@ class SQLiteStore(SQLiteStreams):
             conn.execute(_UPSERT, (key, "true", now + ttl))
             return False
         return await self._write(mark)
+
+    async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                              ) -> StreamId | None:
+        text = canonical_json(data)
+
+        def add(conn: sqlite3.Connection, now: float) -> int | None:
+            if _live_value(conn, seen_key, now) is not None:
+                return None
+            conn.execute(_UPSERT, (seen_key, "true", now + ttl))
+            return add_entry(conn, stream, text)
+        row = await self._write(add, urgent=True)
+        if row is None:
+            return None
+        self._notify()
+        return StreamId(row, 0)
 
     async def scan(self, prefix: str) -> list[str]:
         def keys(conn: sqlite3.Connection, now: float) -> list[str]:

@@ -5,7 +5,8 @@ stream's entries under one ``AUTOINCREMENT`` id, so ids grow across all streams 
 repeat, even after deletes (an entry's ``StreamId`` is ``(row id, 0)``). ``stream_groups``
 keeps each consumer group's last delivered id and ``stream_pending`` each delivered,
 unacknowledged entry with its consumer, claim time (wall clock) and delivery count.
-Everything runs on the store's one worker thread, writes inside ``BEGIN IMMEDIATE``. A
+Everything runs on the store's one worker thread, writes inside ``BEGIN IMMEDIATE``
+(``stream_add_once``, in ``SQLiteStore``, ahead of the calls queued there: the ack path). A
 blocking read polls the indexed table every ``stream_poll`` seconds (sooner when this process
 appends): other processes have no way to wake it.
 """
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 from botkit.store.base import canonical_json
 from botkit.store.streams import ZERO, PendingEntry, StreamEntry, StreamId
 
-__all__ = ["STREAM_SCHEMA", "STREAM_TABLES", "SQLiteStreams"]
+__all__ = ["STREAM_SCHEMA", "STREAM_TABLES", "SQLiteStreams", "add_entry"]
 
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection, float], T]
@@ -41,15 +42,28 @@ STREAM_TABLES = ("streams", "stream_entries", "stream_groups", "stream_pending")
 _SELECT = "SELECT id, data FROM stream_entries WHERE stream = ? AND id > ? ORDER BY id LIMIT ?"
 
 
+def add_entry(conn: sqlite3.Connection, stream: str, text: str, max_len: int | None = None
+              ) -> int:
+    """Append ``text`` to ``stream`` (inside a write transaction); the new row id."""
+    conn.execute("INSERT OR IGNORE INTO streams (stream) VALUES (?)", (stream,))
+    row = conn.execute("INSERT INTO stream_entries (stream, data) VALUES (?, ?)",
+                       (stream, text)).lastrowid
+    if max_len is not None:
+        conn.execute("DELETE FROM stream_entries WHERE stream = ? AND id <= (SELECT id "
+                     "FROM stream_entries WHERE stream = ? ORDER BY id DESC LIMIT 1 "
+                     "OFFSET ?)", (stream, stream, max(0, max_len)))
+    return int(row or 0)
+
+
 class SQLiteStreams:
     """Mixed into ``SQLiteStore`` (which provides ``_run``/``_write``)."""
 
     stream_poll: float = 0.05
 
-    async def _run(self, fn: Op[T]) -> T:
+    async def _run(self, fn: Op[T], *, urgent: bool = False) -> T:
         raise NotImplementedError
 
-    async def _write(self, fn: Op[T]) -> T:
+    async def _write(self, fn: Op[T], *, urgent: bool = False) -> T:
         raise NotImplementedError
 
     def _added(self) -> asyncio.Event:
@@ -79,17 +93,8 @@ class SQLiteStreams:
     async def stream_add(self, stream: str, data: Any, *, max_len: int | None = None
                          ) -> StreamId:
         text = canonical_json(data)
-
-        def add(conn: sqlite3.Connection, now: float) -> int:
-            conn.execute("INSERT OR IGNORE INTO streams (stream) VALUES (?)", (stream,))
-            row = conn.execute("INSERT INTO stream_entries (stream, data) VALUES (?, ?)",
-                               (stream, text)).lastrowid
-            if max_len is not None:
-                conn.execute("DELETE FROM stream_entries WHERE stream = ? AND id <= (SELECT id "
-                             "FROM stream_entries WHERE stream = ? ORDER BY id DESC LIMIT 1 "
-                             "OFFSET ?)", (stream, stream, max(0, max_len)))
-            return int(row or 0)
-        entry = StreamId(await self._write(add), 0)
+        entry = StreamId(await self._write(lambda c, now: add_entry(c, stream, text, max_len)),
+                         0)
         self._notify()
         return entry
 

@@ -77,6 +77,15 @@ class Streams(Protocol):
         """Append ``data``; keep only the newest ``max_len`` entries. The new entry's id."""
         ...
 
+    async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                              ) -> StreamId | None:
+        """``seen(seen_key, ttl=ttl)`` and ``stream_add`` as one atomic write (one SQLite
+        transaction, one Redis script): append ``data`` and record ``seen_key`` for ``ttl``
+        seconds, unless ``seen_key`` is already recorded (a duplicate: None, nothing
+        appended). A failed call records nothing, so a retry is not taken for a duplicate.
+        The key is the one ``seen`` uses: either way of recording it dedups the other."""
+        ...
+
     async def stream_read(self, stream: str, *, after: StreamId = ZERO, count: int = 100,
                           block: float | None = None) -> list[StreamEntry]:
         """Up to ``count`` entries with ids greater than ``after``, oldest first. With

@@ -147,6 +147,40 @@ async def streams_read_many_at_once(store: StateStore, p: str) -> None:
         c: [(added, "wake up")]}
 
 
-STREAM_CHECKS = (streams_append_and_read, streams_block_until_an_entry_arrives,
-                 streams_read_many_at_once, streams_groups_deliver_each_entry_once,
+async def streams_add_once_dedups_and_appends_in_one_step(store: StateStore, p: str) -> None:
+    s, k, key = _streams(store), p + "once", p + "seen:e1"
+    first = await s.stream_add_once(k, {"e": 1}, seen_key=key, ttl=60)
+    assert isinstance(first, StreamId)
+    assert await s.stream_add_once(k, {"e": 1, "retry": True}, seen_key=key, ttl=60) is None, \
+        "a key already recorded: a duplicate, nothing appended"
+    other = await s.stream_add_once(k, {"e": 2}, seen_key=p + "seen:e2", ttl=60)
+    assert other is not None
+    assert other > first
+    assert [(e.id, e.data) for e in await s.stream_read(k)] == [(first, {"e": 1}),
+                                                                 (other, {"e": 2})]
+    assert await store.seen(key, ttl=60), "the key is the one seen() records"
+    assert not await store.seen(p + "seen:e3", ttl=60)
+    assert await s.stream_add_once(k, {"e": 3}, seen_key=p + "seen:e3", ttl=60) is None, \
+        "a key seen() recorded is a duplicate here too"
+    grouped = await s.stream_group_read(k, "g", "c")
+    assert [e.id for e in grouped] == [first, other], "appended entries reach consumer groups"
+    short = p + "seen:short"
+    assert await s.stream_add_once(k, "a", seen_key=short, ttl=IDLE) is not None
+
+    async def forgotten() -> bool:
+        return await store.get(short) is None
+    await _until(forgotten)
+    again = await s.stream_add_once(k, "b", seen_key=short, ttl=60)
+    assert again is not None, "once the key expired, the same key appends again"
+    assert await s.stream_len(k) == 4
+    together = await asyncio.gather(*(s.stream_add_once(k, n, seen_key=p + "seen:same", ttl=60)
+                                      for n in range(10)))
+    assert sum(entry is not None for entry in together) == 1, \
+        "of calls made at once with one key, exactly one appends"
+    assert await s.stream_len(k) == 5
+
+
+STREAM_CHECKS = (streams_append_and_read, streams_add_once_dedups_and_appends_in_one_step,
+                 streams_block_until_an_entry_arrives, streams_read_many_at_once,
+                 streams_groups_deliver_each_entry_once,
                  streams_claim_takes_over_idle_entries, streams_live_in_the_key_namespace)

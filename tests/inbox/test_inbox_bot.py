@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from polling import until
 
-from botkit import Bot, SQLiteStore, ToolContext, TurnContext, create_bot, ui
+from botkit import Bot, MemoryStore, SQLiteStore, ToolContext, TurnContext, create_bot, ui
 from botkit.errors import UserError
 from botkit.inbox import InboxConfig
 from botkit.inbox.closing import OPEN_STREAMS
+from botkit.store.streams import StreamId
 from botkit.testing import CallTool, FakeAdapter, Rule, Say, ScriptedAgent
 
 
@@ -155,3 +158,61 @@ async def test_a_thread_left_busy_is_settled_idle_or_interrupted(tmp_path: Path)
         assert await threads.get("C1:idle") == before
     finally:
         await store.close()
+
+
+class FailsOneAppend(SQLiteStore):
+    """The first inbox append fails inside its transaction (a full disk, an I/O error)."""
+
+    failures = 1
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = super()._connect()
+
+        def fail_now() -> bool:
+            if self.failures <= 0:
+                return False
+            self.failures -= 1
+            return True
+        conn.create_function("fail_now", 0, fail_now)
+        conn.execute("CREATE TEMP TRIGGER fail_an_append BEFORE INSERT ON stream_entries "
+                     "WHEN fail_now() BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+        return conn
+
+
+class LosesOneAppend(MemoryStore):
+    failures = 1
+
+    async def stream_add(self, stream: str, data: Any, *, max_len: int | None = None
+                         ) -> StreamId:
+        if stream == "inbox" and self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("the store went away")
+        return await super().stream_add(stream, data, max_len=max_len)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+async def test_a_failed_append_is_not_taken_for_a_duplicate_when_it_comes_again(
+        kind: str, tmp_path: Path) -> None:
+    """The dedup mark and the append are one write: when storing a delivery fails (it is
+    then not acked), the platform's redelivery is stored and answered, not dropped as
+    already seen."""
+    fake = FakeAdapter()
+    store = FailsOneAppend(tmp_path / "state.db") if kind == "sqlite" else LosesOneAppend()
+    bot = create_bot(adapters=[fake], agent=ScriptedAgent([], default=Say("quick answer")),
+                     store=store, inbox=True)
+
+    @bot.on_mention
+    async def answer(ctx: TurnContext) -> None:
+        await ctx.thread.run_agent()
+    await bot.start()
+    try:
+        event = fake.message_event("hello")
+        with pytest.raises((sqlite3.Error, ConnectionError)):
+            await bot.dispatch(event)  # not stored: the platform gets no ack
+        await bot.dispatch(event)  # its redelivery
+        await fake.wait_for(lambda s: "quick answer" in s.text)
+        await bot.dispatch(event)  # a redelivery of the stored one is a duplicate
+    finally:
+        await bot.stop()
+        await store.close()
+    assert fake.texts().count("quick answer") == 1

@@ -30,15 +30,15 @@ class WatchedStore(SQLiteStore):
     slack: SlackEmulator | None = None
     appended: list[tuple[str, set[tuple[str, str]], set[tuple[str, str]]]]
 
-    async def stream_add(self, stream: str, data: Any, *, max_len: int | None = None
-                         ) -> StreamId:
+    async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                              ) -> StreamId | None:
         if self.slack is not None:
             made = {(str(d.payload.get("event", {}).get("ts")),
                      str(d.payload.get("event", {}).get("type"))): d.acked
                     for d in self.slack.deliveries}
             self.appended.append((json.dumps(data, default=str), set(made),
                                   {key for key, acked in made.items() if acked}))
-        return await super().stream_add(stream, data, max_len=max_len)
+        return await super().stream_add_once(stream, data, seen_key=seen_key, ttl=ttl)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -99,12 +99,12 @@ class GatedStore(SQLiteStore):
         self.gate = asyncio.Event()
         self.waiting = 0
 
-    async def stream_add(self, stream: str, data: Any, *, max_len: int | None = None
-                         ) -> StreamId:
+    async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                              ) -> StreamId | None:
         if stream == "inbox":
             self.waiting += 1
             await self.gate.wait()
-        return await super().stream_add(stream, data, max_len=max_len)
+        return await super().stream_add_once(stream, data, seen_key=seen_key, ttl=ttl)
 
 
 def deliveries_of(slack: SlackEmulator, ts: str) -> list[Any]:
@@ -179,3 +179,36 @@ async def test_an_ack_that_meets_the_closing_socket_is_one_info_line(
         store.gate.set()
         await store.close()
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+class FailsOnce(SQLiteStore):
+    """The first inbox append fails (the store is briefly unreachable)."""
+
+    failures = 1
+
+    async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                              ) -> StreamId | None:
+        if stream == "inbox" and self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("the store went away")
+        return await super().stream_add_once(stream, data, seen_key=seen_key, ttl=ttl)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_mention_that_could_not_be_stored_is_not_acked_and_comes_again(
+        mode: str, tmp_path: Path) -> None:
+    """Storing the delivery failed: Bolt gets the error, so Slack gets no ack and sends the
+    mention again (and this process does not take that for a duplicate); it is answered
+    once."""
+    store = FailsOnce(tmp_path / "state.db")
+    try:
+        async with running(mode, bot=stored_bot(store)) as h:
+            asked = await h.mention("stored on the second try")
+            await h.reply(asked["ts"], "stored")
+            await h.slack.drain()
+            mine = deliveries_of(h.slack, asked["ts"])
+            assert store.failures == 0
+            assert any(not d.acked for d in mine), "the delivery that failed was not acked"
+            assert [m["text"] for m in h.bot_messages(asked["ts"])] == ["stored"]
+    finally:
+        await store.close()

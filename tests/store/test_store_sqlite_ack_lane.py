@@ -1,0 +1,70 @@
+"""SQLiteStore's ack lane: the dedup-and-append a platform waits for runs before the ordinary
+calls queued on the store's one worker thread (under load there are hundreds)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+from botkit import SQLiteStore
+from botkit.store.sqlite_worker import Worker
+
+
+def test_the_worker_runs_urgent_calls_before_the_queued_ordinary_ones() -> None:
+    worker = Worker("test-worker")
+    busy, done = threading.Event(), []
+    try:
+        first = worker.submit(busy.wait)  # holds the thread while the rest queues up
+        ordinary = [worker.submit(lambda n=n: done.append(f"ordinary {n}")) for n in range(3)]
+        urgent = [worker.submit(lambda n=n: done.append(f"urgent {n}"), urgent=True)
+                  for n in range(2)]
+        busy.set()
+        for future in [first, *ordinary, *urgent]:
+            future.result(timeout=10)
+    finally:
+        worker.shutdown()
+    assert done == ["urgent 0", "urgent 1", "ordinary 0", "ordinary 1", "ordinary 2"]
+
+
+def test_a_failing_call_fails_its_future_and_the_worker_goes_on() -> None:
+    worker = Worker("test-worker")
+    try:
+        failed = worker.submit(lambda: 1 / 0, urgent=True)
+        fine = worker.submit(lambda: "still here")
+        assert fine.result(timeout=10) == "still here"
+        assert isinstance(failed.exception(timeout=10), ZeroDivisionError)
+    finally:
+        worker.shutdown()
+
+
+async def test_the_ack_path_append_overtakes_queued_writes(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "state.db")
+    await store.set("warm", 1)
+    busy = threading.Event()
+    finished: list[str] = []
+
+    def hold(conn: sqlite3.Connection, now: float) -> None:
+        busy.wait(10)
+
+    async def note(name: str, work: asyncio.Future[object] | asyncio.Task[object]) -> None:
+        await work
+        finished.append(name)
+    try:
+        holding = asyncio.ensure_future(store._run(hold))
+        writes = [asyncio.ensure_future(note(f"set {n}", asyncio.ensure_future(
+            store.set(f"k{n}", n)))) for n in range(50)]
+        await asyncio.sleep(0)  # every set is queued behind the held thread
+        append = asyncio.ensure_future(note("append", asyncio.ensure_future(
+            store.stream_add_once("inbox", {"e": 1}, seen_key="seen:e1", ttl=60))))
+        await asyncio.sleep(0)
+        busy.set()
+        await asyncio.gather(holding, append, *writes)
+        assert finished[0] == "append"
+        assert len(finished) == 51
+        assert [e.data for e in await store.stream_read("inbox")] == [{"e": 1}]
+        assert await store.get_many([f"k{n}" for n in range(50)]) == list(range(50))
+    finally:
+        busy.set()
+        await store.close()
