@@ -15,6 +15,9 @@ envelope to its ack.
 
     .venv/bin/python bench/bench_inbox.py [--events 200] [--rates 50 150 300] [--seconds 3]
         [--stores sqlite redis]     (--events 0: only the ack latencies)
+
+``--table`` prints ``ROW<TAB>name<TAB>value`` lines (the ack latencies with the inbox on, per
+store and rate) for ``bench_peers``' table, and nothing else.
 """
 
 from __future__ import annotations
@@ -122,8 +125,21 @@ async def _clean_redis(prefix: str) -> None:
         await store.close()
 
 
+async def table_rows(args: argparse.Namespace, folder: Path) -> None:
+    """The ack latencies with the inbox on, as rows for ``bench_peers``."""
+    for kind in args.stores:
+        for rate in args.rates:
+            p50, p99, n = await ack_latency(True, rate, args.seconds, folder, kind)
+            print(f"ROW\tack p50 / p99 ms @ {rate:g}/s, durable inbox on {kind} (Socket Mode)"
+                  f"\t{p50:.1f} / {p99:.1f} ({n} of {round(rate * args.seconds)} acked)",
+                  flush=True)
+
+
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
+        if args.table:
+            await table_rows(args, Path(tmp))
+            return
         folder = Path(tmp)
         print(f"{'store':7} {'stop':8} {'acked':>5} {'answered':>8} {'dup':>4} {'lost':>4} "
               f"{'sorry':>5} {'streaming':>9} {'closed':>6} {'recover s':>9}")
@@ -150,4 +166,5 @@ if __name__ == "__main__":
     parser.add_argument("--rates", type=float, nargs="*", default=[50.0, 150.0, 300.0])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--stores", nargs="*", default=["sqlite", "redis"])
+    parser.add_argument("--table", action="store_true")
     asyncio.run(main(parser.parse_args()))

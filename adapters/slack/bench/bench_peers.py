@@ -213,13 +213,15 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 async def core_figures(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """botkit-only figures from ``bench_core_scale`` and ``bench_history`` (each in its own
-    process, one row per figure)."""
+    """botkit-only figures from ``bench_core_scale``, ``bench_history`` and ``bench_inbox``
+    (the ack latencies with the durable inbox on; each in its own process, one row per
+    figure)."""
     rows = []
-    for script in (HERE.parent.parent.parent / "bench" / "bench_core_scale.py",
-                   HERE / "bench_history.py"):
+    bench = HERE.parent.parent.parent / "bench"
+    for script, *more in ((bench / "bench_core_scale.py",), (HERE / "bench_history.py",),
+                          (bench / "bench_inbox.py", "--seconds", str(args.ack_seconds))):
         child = await asyncio.create_subprocess_exec(
-            sys.executable, str(script), "--table", stdout=asyncio.subprocess.PIPE)
+            sys.executable, str(script), "--table", *more, stdout=asyncio.subprocess.PIPE)
         out, _ = await child.communicate()
         for line in out.decode().splitlines():
             if line.startswith("ROW\t"):
