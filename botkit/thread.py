@@ -64,6 +64,10 @@ class Thread(GatedCalls):
     platform fails.
     """
 
+    # no per-instance dict: a turn waiting for a person keeps its thread for hours
+    __slots__ = ("_adapter", "_bot", "_runtime", "_tool_call", "conversation", "message",
+                 "user")
+
     def __init__(
         self,
         bot: Bot,
