@@ -108,10 +108,17 @@ class ThreadRecord:
                 "interrupts": dict(interrupts or {}), "config": {}}
 
 
-_RECORD_DEFAULTS: dict[str, Any] = {
-    f.name: list(f.default) if isinstance(f.default, tuple)
-    else f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
-    for f in fields(ThreadRecord) if f.default is not MISSING or f.default_factory is not MISSING}
+def _defaults() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for f in fields(ThreadRecord):
+        if f.default is not MISSING:
+            found[f.name] = list(f.default) if isinstance(f.default, tuple) else f.default
+        elif f.default_factory is not MISSING:
+            found[f.name] = f.default_factory()
+    return found
+
+
+_RECORD_DEFAULTS = _defaults()
 """The ``ThreadRecord`` fields that have a default, in ``to_dict``'s shape."""
 
 
