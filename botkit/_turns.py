@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from botkit import keys
 from botkit.codec import decode_event, encode_event
-from botkit.errors import UserError
+from botkit.errors import RunSuspended, UserError
 from botkit.events import MessageEvent
 
 if TYPE_CHECKING:
@@ -35,6 +35,16 @@ POLICIES: tuple[str, ...] = get_args(Concurrency)
 QUEUE_TTL = 3600.0
 KEEP_LOCAL = 1000
 Body = Callable[[MessageEvent, tuple[MessageEvent, ...]], Awaitable[None]]
+"""A turn's work, called with its message and the ones it stands for (``ctx.skipped``).
+A body with a ``failed(exc)`` coroutine method has what it raised answered by it, in the
+gate's frame (the dispatch pipeline's turn of handlers); any other body's errors go up."""
+
+
+async def _failed(body: Body, exc: Exception | RunSuspended) -> None:
+    failed = getattr(body, "failed", None)
+    if failed is None:
+        raise exc
+    await failed(exc)
 
 
 class TurnGate:
@@ -57,7 +67,10 @@ class TurnGate:
     async def run(self, event: MessageEvent, body: Body) -> None:
         key = event.conversation.id
         if self.policy == "parallel":
-            await body(event, ())
+            try:
+                await body(event, ())
+            except (Exception, RunSuspended) as exc:
+                await _failed(body, exc)
         elif self.policy == "serial":
             # the lock is held in this frame, not in a nested coroutine: a turn waiting
             # for a person keeps its frames for hours, thousands of them at once
@@ -67,7 +80,9 @@ class TurnGate:
                     token = await self._acquire_waiting(key)
                     owners = await self._enter(key, token)
                     try:
-                        await body(event, ())
+                        await body(event, ())  # awaited here: no frame of its own
+                    except (Exception, RunSuspended) as exc:
+                        await _failed(body, exc)
                     finally:
                         await self._leave(key, token, owners)
             finally:
@@ -149,12 +164,18 @@ class TurnGate:
         owners = await self._enter(key, token)
         try:
             if event is not None:
-                await body(event, ())
+                try:
+                    await body(event, ())
+                except (Exception, RunSuspended) as exc:
+                    await _failed(body, exc)
             else:
                 store = self._store()
                 while pending := await store.list_pop_all(keys.turn_queue(key)):
                     events = [self._original(e) for e in pending]
-                    await body(events[-1], tuple(events[:-1]))
+                    try:
+                        await body(events[-1], tuple(events[:-1]))
+                    except (Exception, RunSuspended) as exc:
+                        await _failed(body, exc)
         finally:
             await self._leave(key, token, owners)
 

@@ -32,7 +32,7 @@ from botkit.events import (
     ThreadStartedEvent,
 )
 from botkit.testing import ALICE, FakeAdapter, running
-from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
+from botkit.types import NO_RAW, Attachment, Conversation, MessageRef, PlatformUser
 from botkit.ui import Actions, Button, Message, Select
 from botkit.ui.binding import mark_choice
 
@@ -186,3 +186,15 @@ def test_a_choice_record_is_stored_compact_and_round_trips(
         assert (name not in stored) is absent, name
     assert "raw" not in stored["conversation"] or conv.raw
     assert "url" not in json.dumps(stored["card"])  # None fields are left out
+
+
+def test_values_without_a_payload_share_one_read_only_empty_raw() -> None:
+    conv = Conversation(id="C1:t", channel="C1")
+    ref = MessageRef(id="m1")
+    assert conv.raw is ref.raw is NO_RAW
+    assert conv.raw == {}
+    with pytest.raises(TypeError):
+        conv.raw["x"] = 1  # type: ignore[index]
+    stored = json.loads(json.dumps(encode_conversation(conv)))
+    assert decode_conversation(stored).raw is NO_RAW  # decoding makes no fresh dict either
+    assert dict(decode_conversation({**stored, "raw": {"a": 1}}).raw) == {"a": 1}
