@@ -140,10 +140,17 @@ class Pipeline:
         """With a durable inbox: dedup and store an event in one write (in place of
         ``dedup -> intake``)."""
 
-    async def dispatch(self, event: Event) -> None:
+    def dispatch(self, event: Event) -> Coroutine[Any, Any, None]:
         """``Bot.dispatch``: with a durable inbox, ``admit`` (dedup and append in one store
         write; its consumer passes the fair-share gate before the turn); without one, the
-        fair-share gate, dedup, then ``intake``."""
+        fair-share gate, dedup, then ``intake``. A message processed straight away is one
+        coroutine from the gate to its turn (``_message``): no frame of ``dispatch``'s own
+        while the turn waits for a person."""
+        if isinstance(event, MessageEvent) and not self.durable:
+            return self._message(event, fresh=True)
+        return self._dispatch(event)
+
+    async def _dispatch(self, event: Event) -> None:
         if self.admit is not None:
             await self.admit(event)
             return
@@ -183,7 +190,14 @@ class Pipeline:
             return self._thread_started(event)
         return self._modal(event)
 
-    async def _message(self, event: MessageEvent) -> None:
+    async def _message(self, event: MessageEvent, fresh: bool = False) -> None:
+        """A message's turn; ``fresh`` from ``dispatch``: first what it does (the
+        fair-share gate, dedup; ``intake`` is ``process``)."""
+        if fresh:
+            await FAIR.turn()
+            if await self.is_duplicate(event):
+                log.debug("duplicate event %s ignored", event.event_id)
+                return
         handlers = self.runtime.registry.turn_handlers(event)
         if not handlers:
             return

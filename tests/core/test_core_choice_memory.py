@@ -100,10 +100,10 @@ async def test_a_turn_waiting_for_a_choice_keeps_a_short_stack_and_the_card_once
         task = bot.spawn(bot.dispatch(fake.message_event("deploy")))
         posted = await fake.wait_for_buttons()
         stack = _stack(task)
-        # dispatch -> the message's route -> the turn lock -> the handler -> ask (was 13
-        # frames: each wrapper its own coroutine; then 7 with the error policy's and
-        # await_choice's)
-        assert stack == ["Pipeline.dispatch", "Pipeline._message", "TurnGate.run",
+        # the message's dispatch and route -> the turn lock -> the handler -> ask (was 13
+        # frames: each wrapper its own coroutine; then 7 with dispatch's, the error
+        # policy's and await_choice's)
+        assert stack == ["Pipeline._message", "TurnGate.run",
                          "test_a_turn_waiting_for_a_choice_keeps_a_short_stack_and_the_card_"
                          "once.<locals>.ask", "Choices.ask"], stack
         # what each waiting turn holds (not the bot's singletons) has no per-object dict
