@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, TypeAlias
 
 __all__ = [
@@ -23,7 +22,24 @@ __all__ = [
     "ToolProgress",
 ]
 
-NO_RAW: Mapping[str, Any] = MappingProxyType({})
+
+class _ReadOnlyDict(dict[str, Any]):
+    """``NO_RAW``'s type: a dict that refuses changes. JSON encoders, pydantic and
+    ``copy`` take it as the plain dict it is (a ``MappingProxyType`` they refuse)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a value's raw payload is read-only")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> str:
+        return "NO_RAW"  # copied or unpickled: the one shared instance
+
+
+NO_RAW: Mapping[str, Any] = _ReadOnlyDict()
 """The ``raw`` of a value that has no platform payload: one shared read-only empty
 mapping, not a fresh dict per value (thousands of waiting turns hold several each)."""
 
