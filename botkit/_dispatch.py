@@ -18,7 +18,9 @@
   ``on_command`` handler. Nothing to run: done.
 - **record**: a handled message creates or touches the conversation's thread record.
 - **turn gate**: per-conversation concurrency (``_turns.TurnGate``), for messages only.
-- **handler** and **error policy**: ``ErrorPolicy.run`` (below).
+- **handler** and **error policy**: ``ErrorPolicy.run`` (below); a message's handler is
+  awaited in the turn gate's frame (``_Turn``), what it raises answered by
+  ``ErrorPolicy.failed``.
 """
 
 from __future__ import annotations
