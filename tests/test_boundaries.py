@@ -97,3 +97,36 @@ def test_botkit_run_loads_only_the_adapter_it_serves_on() -> None:
 
     assert botkit_web.WebAdapter.__name__ == "WebAdapter"  # still there when named
     assert set(botkit_web.__all__) <= set(dir(botkit_web))
+
+
+def test_the_helpdesk_on_slack_does_not_load_what_it_never_uses() -> None:
+    # startup memory: the SQLite and Redis stores, the store conformance suites, the AG-UI
+    # test server, JSON Patch and difflib are loaded when first used, not by ``botkit run``
+    # with every adapter's plugin loaded, the helpdesk's imports and the Slack adapter
+    unused = ("botkit.store.sqlite", "botkit.store.sqlite_streams", "botkit.store.redis",
+              "botkit.store.redis_streams", "botkit.testing.store_conformance",
+              "botkit.testing.stream_conformance", "botkit.testing.agui_server", "jsonpatch",
+              "difflib", "getpass")
+    code = ("import sys, botkit, botkit.cli, botkit_console, botkit_slack.adapter; "
+            "from botkit.testing import ScriptedAgent; "
+            "from botkit.cli_plugins import installed_plugins; "
+            "plugins = installed_plugins(); assert not plugins.broken, plugins.broken; "
+            f"print(sorted(m for m in {unused!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+    # still there when named, and the public API is the same
+    import botkit.store
+    import botkit.testing
+    from botkit.store.redis import RedisStore
+    from botkit.store.sqlite import SQLiteStore
+    from botkit.testing.store_conformance import check_store
+
+    assert botkit.SQLiteStore is SQLiteStore
+    assert botkit.RedisStore is RedisStore
+    assert botkit.store.SQLiteStore is SQLiteStore
+    assert botkit.testing.check_store is check_store
+    for module in (botkit, botkit.store, botkit.testing):
+        assert set(module.__all__) <= set(dir(module))
+        assert all(getattr(module, name) is not None for name in module.__all__)
+    assert isinstance(botkit.store_from_url("sqlite:///x.db"), SQLiteStore)
