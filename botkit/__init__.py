@@ -11,9 +11,12 @@
 
 import typing as _typing
 
+from botkit import (
+    _agui,  # noqa: F401  (first: AG-UI's models build when first used)
+    ui,
+)
 from botkit import agents as _agents
 from botkit import store as _store
-from botkit import ui
 from botkit.adapter import BaseAdapter, Capabilities, PlatformAdapter, StreamPart, ToolProgress
 from botkit.agents.base import Agent, AgentFactory
 from botkit.agents.pydantic_ai import PydanticAIAgent

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import pkgutil
 import subprocess
 import sys
@@ -130,3 +131,43 @@ def test_the_helpdesk_on_slack_does_not_load_what_it_never_uses() -> None:
         assert set(module.__all__) <= set(dir(module))
         assert all(getattr(module, name) is not None for name in module.__all__)
     assert isinstance(botkit.store_from_url("sqlite:///x.db"), SQLiteStore)
+
+
+def test_ag_ui_models_are_built_when_first_used_and_behave_the_same() -> None:
+    # startup memory: pydantic builds a model's validator when its class is created, and
+    # AG-UI has ~85 models; botkit imports them with the builds deferred to first use
+    code = """
+import json, sys, pydantic
+if sys.argv[1] == "botkit":
+    import botkit
+import ag_ui.core as agui
+
+class Mine(pydantic.BaseModel):  # pydantic's default is back for everyone else
+    x: int
+
+deferred = not agui.ReasoningStartEvent.__pydantic_complete__
+try:
+    agui.UserMessage.model_validate({"id": "1", "role": "user", "content": 3})
+except pydantic.ValidationError as exc:
+    errors = [(e["type"], e["loc"]) for e in exc.errors()]
+print(json.dumps({
+    "deferred": deferred, "mine": Mine.__pydantic_complete__, "errors": errors,
+    "event": agui.ReasoningStartEvent(message_id="m").model_dump(by_alias=True),
+    "input": agui.RunAgentInput.model_validate({
+        "threadId": "t", "runId": "r", "state": {}, "tools": [], "context": [],
+        "forwardedProps": {}, "messages": [{"id": "1", "role": "user", "content": "hi"}]
+    }).model_dump(by_alias=True, exclude_none=True),
+    "schema": agui.Tool.model_json_schema(),
+    "complete": agui.ReasoningStartEvent.__pydantic_complete__,
+}))
+"""
+    runs = {mode: json.loads(subprocess.run(
+        [sys.executable, "-c", code, mode], capture_output=True, text=True,
+        check=True).stdout) for mode in ("botkit", "plain")}
+    assert runs["botkit"]["deferred"]
+    assert not runs["plain"]["deferred"]
+    assert runs["botkit"]["mine"]
+    assert runs["botkit"]["complete"]
+    for key in ("errors", "event", "input", "schema"):
+        assert runs["botkit"][key] == runs["plain"][key]
+    assert runs["botkit"]["errors"]
