@@ -106,7 +106,8 @@ def test_the_helpdesk_on_slack_does_not_load_what_it_never_uses() -> None:
     # with every adapter's plugin loaded, the helpdesk's imports and the Slack adapter
     unused = ("botkit.store.sqlite", "botkit.store.sqlite_streams", "botkit.store.redis",
               "botkit.store.redis_streams", "botkit.testing.store_conformance",
-              "botkit.testing.stream_conformance", "botkit.testing.agui_server", "jsonpatch",
+              "botkit.testing.stream_conformance", "botkit.testing.agui_server",
+              "botkit.testing.fake_adapter", "jsonpatch",
               "difflib", "getpass")
     code = ("import sys, botkit, botkit.cli, botkit_console, botkit_slack.adapter; "
             "from botkit.testing import ScriptedAgent; "
@@ -127,6 +128,7 @@ def test_the_helpdesk_on_slack_does_not_load_what_it_never_uses() -> None:
     assert botkit.RedisStore is RedisStore
     assert botkit.store.SQLiteStore is SQLiteStore
     assert botkit.testing.check_store is check_store
+    assert botkit.testing.FakeAdapter.__module__ == "botkit.testing.fake_adapter"
     for module in (botkit, botkit.store, botkit.testing):
         assert set(module.__all__) <= set(dir(module))
         assert all(getattr(module, name) is not None for name in module.__all__)

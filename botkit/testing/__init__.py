@@ -34,15 +34,30 @@ from botkit.agents.scripted import (
     Truncate,
 )
 from botkit.bot import Bot
-from botkit.testing.fake_adapter import ALICE, BOB, BOT, FULL_CAPABILITIES, FakeAdapter, Sent
 
 if TYPE_CHECKING:
     from botkit.testing.agui_server import serve_ag_ui
+    from botkit.testing.fake_adapter import (
+        ALICE,
+        BOB,
+        BOT,
+        FULL_CAPABILITIES,
+        FakeAdapter,
+        Sent,
+    )
     from botkit.testing.store_conformance import check_store, store_conformance_tests
 
 # loaded when first named: a bot that imports ScriptedAgent from here (the helpdesk example)
-# does not carry the conformance suites and the AG-UI test server (startup memory)
+# does not carry the fake adapter, the conformance suites and the AG-UI test server
+# (startup memory)
+_FAKES = "botkit.testing.fake_adapter"
 _LAZY = {
+    "ALICE": _FAKES,
+    "BOB": _FAKES,
+    "BOT": _FAKES,
+    "FULL_CAPABILITIES": _FAKES,
+    "FakeAdapter": _FAKES,
+    "Sent": _FAKES,
     "check_store": "botkit.testing.store_conformance",
     "serve_ag_ui": "botkit.testing.agui_server",
     "store_conformance_tests": "botkit.testing.store_conformance",
