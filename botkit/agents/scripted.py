@@ -42,8 +42,10 @@ __all__ = [
 ]
 
 _STATE_KEY = "scripted"
-KEPT_INPUTS = 64
-"""How many of its latest inputs a ``ScriptedAgent`` keeps (``agent.inputs``)."""
+KEPT_INPUTS = 16
+"""How many of its latest inputs a ``ScriptedAgent`` keeps (``agent.inputs``): enough for a
+test to look back over a conversation, few enough that a bot serving a burst of mentions
+(the helpdesk example) does not hold dozens of whole histories."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import ag_ui.core as agui
-import jsonpatch
 from pydantic import BaseModel
 
 from botkit.history import AgentMessage, new_message_id
@@ -172,6 +171,8 @@ class RunAssembler:
                     self.run_tool_call_ids.append(call["id"])
 
     def _state_delta(self, event: agui.StateDeltaEvent) -> None:
+        import jsonpatch  # loaded by the first STATE_DELTA, not by every bot (startup memory)
+
         ops: list[dict[str, Any]] = [
             op.model_dump(by_alias=True, exclude_none=True) if isinstance(op, BaseModel)
             else dict(op) for op in event.delta]

@@ -18,8 +18,6 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import jsonpatch
-
 from botkit import keys
 from botkit.store.base import StateStore
 from botkit.threads.errors import (
@@ -31,6 +29,9 @@ from botkit.threads.errors import (
 )
 from botkit.threads.queries import check_page
 from botkit.threads.records import Checkpoint, ThreadRecord
+
+if TYPE_CHECKING:
+    import jsonpatch
 
 __all__ = ["CheckpointNotFound", "ThreadStateMixin", "head_values", "state_etag"]
 
@@ -57,6 +58,8 @@ def _new_id(step: int) -> str:
 
 
 def _compiled(patch: Sequence[Mapping[str, Any]]) -> jsonpatch.JsonPatch:
+    import jsonpatch  # loaded by the first patched state, not by every bot (startup memory)
+
     """``patch`` as a JSON Patch (RFC 6902), or ``ThreadQueryError`` naming each bad
     operation: every one needs ``path``; ``move``/``copy`` a ``from``; ``add``/``replace``
     /``test`` a ``value``."""
@@ -252,6 +255,8 @@ class ThreadStateMixin:
         compiled = _compiled(patch) if patch else None
 
         def compute(current: Any) -> Any:
+            import jsonpatch
+
             new = current
             if values:
                 if not isinstance(current, dict):
