@@ -81,8 +81,13 @@ class AgentRunner:
     async def _consume(self, run_input: agui.RunAgentInput, asm: RunAssembler) -> MessageRef | None:
         async def parts() -> AsyncIterator[StreamPart]:
             events = self.agent.run(run_input)
+            text_event = agui.TextMessageContentEvent
             try:
                 async for event in events:
+                    if type(event) is text_event:  # the commonest event: no dispatch
+                        if asm.text_delta(event.message_id, event.delta):
+                            yield event.delta
+                        continue
                     for part in asm.feed(event):
                         yield part
                     if asm.error or (asm.finished and event.type == agui.EventType.RUN_FINISHED):
