@@ -111,6 +111,19 @@ class RedisStreams:
                                      maxlen=max_len, approximate=False)
         return _id(raw)
 
+    async def stream_add_many(self, stream: str, items: Sequence[Any], *,
+                              max_len: int | None = None) -> list[StreamId]:
+        texts = [canonical_json(data) for data in items]
+        if not texts:
+            return []
+        key, last = self._k(stream), len(texts) - 1
+        async with self.client.pipeline(transaction=True) as pipe:
+            for i, text in enumerate(texts):  # trimmed once, after the last
+                pipe.xadd(key, {FIELD: text}, maxlen=max_len if i == last else None,
+                          approximate=False)
+            raws = await pipe.execute()
+        return [_id(raw) for raw in raws]
+
     async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
                               ) -> StreamId | None:
         # the key is marked after the XADD: a script that fails there marks nothing

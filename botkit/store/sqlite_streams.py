@@ -98,6 +98,20 @@ class SQLiteStreams:
         self._notify()
         return entry
 
+    async def stream_add_many(self, stream: str, items: Sequence[Any], *,
+                              max_len: int | None = None) -> list[StreamId]:
+        texts = [canonical_json(data) for data in items]
+        if not texts:
+            return []
+
+        def add(conn: sqlite3.Connection, now: float) -> list[int]:
+            last = len(texts) - 1  # trimmed once, after the last
+            return [add_entry(conn, stream, text, max_len if i == last else None)
+                    for i, text in enumerate(texts)]
+        rows = await self._write(add)
+        self._notify()
+        return [StreamId(row, 0) for row in rows]
+
     async def stream_read(self, stream: str, *, after: StreamId = ZERO, count: int = 100,
                           block: float | None = None) -> list[StreamEntry]:
         def read(conn: sqlite3.Connection, now: float) -> list[StreamEntry]:

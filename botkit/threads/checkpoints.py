@@ -52,6 +52,10 @@ def state_etag(checkpoint_id: str | None) -> str:
     return f'"{checkpoint_id or "none"}"'
 
 
+_HEAD: Any = object()
+"""``record_run``'s default: the run's checkpoint keeps the head's values."""
+
+
 def _new_id(step: int) -> str:
     """Checkpoint ids that sort by step, like LangGraph's (a UUID)."""
     return str(uuid.UUID(int=(max(step, 0) << 64) | secrets.randbits(64)))
@@ -213,11 +217,14 @@ class ThreadStateMixin:
         return await self._commit(thread_id, lambda _: state, source=source, run_id=run_id,
                                   metadata=metadata)
 
-    async def record_run(self, thread_id: str, run_id: str, status: str) -> Checkpoint:
-        """The checkpoint a run leaves when it ends (run tracking calls this): the head's
-        values, whoever wrote them last."""
-        return await self._commit(thread_id, lambda values: values, source="loop",
-                                  run_id=run_id, metadata={"run_status": status})
+    async def record_run(self, thread_id: str, run_id: str, status: str, *,
+                         state: Any = _HEAD) -> Checkpoint:
+        """The checkpoint a run leaves when it ends (run tracking calls this): ``state``,
+        the state the run ended with, else the head's values, whoever wrote them last."""
+        def compute(values: Any) -> Any:
+            return values if state is _HEAD else state
+        return await self._commit(thread_id, compute, source="loop", run_id=run_id,
+                                  metadata={"run_status": status})
 
     async def _guarded_write(self, thread_id: str, if_match: str | None,
                              compute: Callable[[Any], Any],
