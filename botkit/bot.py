@@ -20,7 +20,7 @@ from botkit._registry import HandlerRegistry, no_such_attribute
 from botkit._runtime import Runtime
 from botkit._turns import Concurrency, TurnGate
 from botkit._validation import BotOptions, checked_bot_arguments
-from botkit.adapter import BaseAdapter, PlatformAdapter
+from botkit.adapter import BaseAdapter, Delivery, PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
 from botkit.clicks import answer_offer, offer_surface, replay_blocker
@@ -285,6 +285,23 @@ class Bot(HandleViews, HandlerDecorators):
     def durable_intake(self) -> bool:
         # a store without streams runs without the inbox (``InboxHost.start`` says so)
         return self._inbox is not None and isinstance(self.store, Streams)
+
+    @property
+    def accepts_deliveries(self) -> bool:
+        return self.durable_intake
+
+    async def admit_delivery(self, delivery: Delivery) -> bool:
+        """``BotHandle.admit_delivery``: dedup and store ``delivery`` (the inbox rebuilds
+        it through its adapter later); before the inbox runs, rebuild and dispatch it now."""
+        inbox = self._inbox
+        if inbox is not None and inbox.accepting:
+            return await inbox.admit_delivery(delivery)
+        adapter = self._find_adapter(delivery.platform)
+        event = await adapter.rebuild_delivery(delivery) \
+            if isinstance(adapter, BaseAdapter) else None
+        if event is not None:
+            await self.dispatch(event)
+        return event is not None
 
     def use_inbox(self, inbox: InboxConfig | bool = True) -> None:
         """Turn the durable inbox on (``True`` or an ``InboxConfig``) or off, before

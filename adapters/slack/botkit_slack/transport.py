@@ -41,6 +41,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.errors import AdapterError, UserError
 from botkit_slack.client import slack_error
+from botkit_slack.ingress.bolt import retry_num
+from botkit_slack.ingress.direct import DirectIntake
 from botkit_slack.ingress.shape import payload_problem
 
 __all__ = ["HttpTransport", "SocketTransport", "Transport"]
@@ -69,11 +71,12 @@ def _on_hello(then: Callable[[], None]) -> Callable[..., Awaitable[None]]:
 
 class SocketTransport:
     def __init__(self, app: AsyncApp, app_token: str, client: AsyncWebClient, *,
-                 on_connected: Callable[[], None] | None = None) -> None:
+                 on_connected: Callable[[], None] | None = None,
+                 direct: DirectIntake | None = None) -> None:
         # imported here: an app on the HTTP Events API does not load the Socket Mode client
         from botkit_slack.socket_handler import DrainingHandler
 
-        self.handler = DrainingHandler(app, app_token, client)
+        self.handler = DrainingHandler(app, app_token, client, direct=direct)
         if on_connected is not None:  # Slack says hello on every new connection
             self.handler.client.message_listeners.append(_on_hello(on_connected))
         self._app_token = app_token
@@ -135,6 +138,7 @@ class HttpTransport:
         self._runner: web.AppRunner | None = None
         self.refused = 0
         self.draining = False
+        self.direct: DirectIntake | None = None
 
     async def begin_drain(self) -> None:
         self.draining = True
@@ -156,6 +160,9 @@ class HttpTransport:
             return self._malformed(type(exc).__name__)
         if problem is not None:
             return self._malformed(problem)
+        direct = self.direct
+        if direct is not None and direct.takes(bolt_request.body):
+            return await self._store(direct, bolt_request)
         try:
             response = await self.app.async_dispatch(bolt_request)
         except Exception as exc:
@@ -164,6 +171,18 @@ class HttpTransport:
         if response.status >= 500:  # Bolt failed on it: the payload is not one it can handle
             return self._malformed(f"Bolt answered {response.status}")
         return await to_aiohttp_response(response)
+
+    @staticmethod
+    async def _store(direct: DirectIntake, request: AsyncBoltRequest) -> web.Response:
+        """A message with the durable inbox on: stored, then acked; 503 (Slack retries)
+        when it could not be stored."""
+        try:
+            await direct.admit(request.body, retry_num(request))
+        except Exception as exc:
+            log.warning("could not store a Slack message (%s: %s); answered 503, Slack "
+                        "sends it again", type(exc).__name__, exc)
+            return web.json_response({"error": "could not store the event"}, status=503)
+        return web.Response(status=200)
 
     @staticmethod
     def _malformed(why: str) -> web.Response:
