@@ -29,7 +29,7 @@ from botkit import keys
 from botkit.adapter import BaseAdapter, Delivery, OpenStream
 from botkit.codec import decode_event, encode_event
 from botkit.errors import UserError
-from botkit.events import Event, MessageEvent
+from botkit.events import Event, MessageEvent, ModalSubmitEvent
 from botkit.inbox import Apology, DrainSummary, Inbox, InboxConfig, Owned, Replicas
 from botkit.inbox.closing import NOTICE, OPEN_STREAMS
 from botkit.run.fair import FAIR
@@ -136,8 +136,11 @@ class InboxHost:
         it overtakes the turns' queued writes); the platform is acknowledged after it."""
         assert self.inbox is not None
         adapter = self.runtime.adapter_for(event.platform)
-        if adapter is not None and adapter.capabilities.own_intake:
-            if not await self.pipeline.is_duplicate(event):  # its platform keeps it durable
+        if isinstance(event, ModalSubmitEvent) or (
+                adapter is not None and adapter.capabilities.own_intake):
+            # its platform keeps it durable; or a modal submission, whose answer (field
+            # errors) goes back in the ack: the handler runs before it, not after
+            if not await self.pipeline.is_duplicate(event):
                 await self.pipeline.process(event)
             return
         stored = await self.inbox.append_once(event, conversation=lane_of(event),

@@ -1,0 +1,113 @@
+"""The Slack ack path with the durable inbox on: a message is parsed, decided, deduplicated,
+stored as it came and acked; who sent it (``users.info``), its text and files, and the
+``after_bot_reply`` check come after the ack, in the inbox's consumer. Interactivity that
+must answer in the ack (a modal submission's field errors) is handled before it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from polling import until
+from slack_adapter_harness import MODES, Harness, running
+from slack_faults import EdgeProxy
+from test_slack_adapter_features import state_values, ticket_modal
+
+from botkit import (
+    CommandContext,
+    ModalSubmitContext,
+    SQLiteStore,
+    TurnContext,
+    create_bot,
+)
+from botkit.bot import Bot
+
+
+def inbox_bot(folder: Path) -> Bot:
+    bot = create_bot(name="helpbot", store=SQLiteStore(folder / "state.db"), inbox=True)
+    bot.owns_store = True
+    return bot
+
+
+def acked(h: Harness, ts: str) -> bool:
+    return any(d.acked for d in h.slack.deliveries
+               if (d.payload.get("event") or {}).get("ts") == ts)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_mention_is_acked_while_users_info_still_waits(mode: str, tmp_path: Path
+                                                                ) -> None:
+    bot = inbox_bot(tmp_path)
+
+    @bot.on_mention
+    async def hello(ctx: TurnContext) -> None:
+        await ctx.thread.post(f"hello {ctx.user.name}, you said {ctx.message.text}")
+
+    async with EdgeProxy("") as proxy, running(mode, bot=bot, proxy=proxy) as h:
+        held = proxy.hold("users.info")
+        asked = await h.mention("what is new?")
+        await until(lambda: acked(h, asked["ts"]), "the mention acked")
+        await until(lambda: proxy.waiting["users.info"] > 0, "users.info called")
+        assert not h.bot_messages(asked["ts"])  # the turn waits for users.info; the ack did not
+        held.set()
+        reply = await h.reply(asked["ts"])
+        assert reply["text"] == "hello Alice Example, you said what is new?"
+
+
+async def test_after_bot_reply_is_checked_after_the_ack(tmp_path: Path) -> None:
+    bot = inbox_bot(tmp_path)
+
+    @bot.on_message
+    async def echo(ctx: TurnContext) -> None:
+        await ctx.thread.post(f"echo {ctx.message.text}")
+
+    async with running("socket", bot=bot,
+                       respond_to={"thread_replies": "after_bot_reply"}) as h:
+        general = h.slack.general
+        root = await h.slack.user_says("alice", "anyone around?", general)
+        await h.slack.user_says("alice", "before", general, root["ts"])
+        await h.mention("first", thread_ts=root["ts"])
+        await h.reply(root["ts"], "echo first")
+        await h.slack.user_says("alice", "after", general, root["ts"])
+        await h.reply(root["ts"], "echo after")
+        texts = [m["text"] for m in h.bot_messages(root["ts"])]
+        assert texts == ["echo first", "echo after"]  # "before" came before any bot reply
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_modal_field_errors_reach_slack_with_the_inbox_on(mode: str, tmp_path: Path
+                                                                 ) -> None:
+    bot = inbox_bot(tmp_path)
+    filed: list[Any] = []
+
+    @bot.on_mention
+    async def hello(ctx: TurnContext) -> None:
+        await ctx.thread.post("hello")
+
+    @bot.on_command("ticket")
+    async def ticket(ctx: CommandContext) -> None:
+        assert await ctx.open_modal(ticket_modal())
+
+    @bot.on_modal_submit("new_ticket")
+    async def create(ctx: ModalSubmitContext) -> None:
+        if len(ctx.values["title"] or "") < 5:
+            ctx.invalid("title", "A few more words, please.")
+            return
+        filed.append(ctx.values["title"])
+        await ctx.thread.post(f"Ticket filed: {ctx.values['title']}")
+
+    async with running(mode, bot=bot) as h:
+        await h.slack.slash("/ticket", "", user="alice")
+        await until(lambda: any(v.get("callback_id") == "new_ticket"
+                                for v in h.slack.views.values()), "the modal opened")
+        view = next(v for v in h.slack.views.values() if v.get("callback_id") == "new_ticket")
+        refused = await h.slack.submit_view(view["id"], state_values("pc"), user="alice")
+        assert refused.response == {"response_action": "errors",
+                                    "errors": {"title": "A few more words, please."}}
+        accepted = await h.slack.submit_view(view["id"], state_values("Printer on fire"),
+                                             user="alice")
+        assert not accepted.response
+        await h.slack.wait_for_message(text="Ticket filed: Printer on fire", from_bot=True,
+                                       channel=h.slack.general)
+        assert filed == ["Printer on fire"]
