@@ -31,8 +31,10 @@ def inbox_bot(folder: Path) -> Bot:
 
 
 def acked(h: Harness, ts: str) -> bool:
-    return any(d.acked for d in h.slack.deliveries
-               if (d.payload.get("event") or {}).get("ts") == ts)
+    """Both deliveries of a mention (``message`` and ``app_mention``) are acked."""
+    return {(d.payload.get("event") or {}).get("type") for d in h.slack.deliveries
+            if d.acked and (d.payload.get("event") or {}).get("ts") == ts} == \
+        {"message", "app_mention"}
 
 
 @pytest.mark.parametrize("mode", MODES)
