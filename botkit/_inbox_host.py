@@ -154,6 +154,12 @@ class InboxHost:
         """Whether deliveries are appended as they came (the inbox runs)."""
         return self.inbox is not None and self.pipeline.admit is not None
 
+    @property
+    def accepting_from_any_thread(self) -> bool:
+        """``accepting``, and ``admit_delivery`` may run on another thread's event loop."""
+        return self.accepting and self.inbox is not None and \
+            self.inbox.appends_from_any_thread
+
     async def admit_delivery(self, delivery: Delivery) -> bool:
         """The ack path of a delivery stored as it came: dedup (by the id its event will
         have) and append, one store write; False for a duplicate."""

@@ -103,6 +103,7 @@ class Bot(HandleViews, HandlerDecorators):
         self._threads_server: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested: asyncio.Event | None = None
         for adapter in adapters:
             self.add_adapter(adapter)
@@ -197,6 +198,7 @@ class Bot(HandleViews, HandlerDecorators):
                         "will be ignored. Add one, e.g. @bot.on_mention above "
                         "`async def answer(ctx): await ctx.thread.run_agent()`", self.name)
         self._stop_requested = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         results = await asyncio.gather(*(a.start(self) for a in self.adapters),
                                        return_exceptions=True)
         failures = [(a, r) for a, r in zip(self.adapters, results, strict=True)
@@ -292,8 +294,17 @@ class Bot(HandleViews, HandlerDecorators):
 
     async def admit_delivery(self, delivery: Delivery) -> bool:
         """``BotHandle.admit_delivery``: dedup and store ``delivery`` (the inbox rebuilds
-        it through its adapter later); before the inbox runs, rebuild and dispatch it now."""
+        it through its adapter later); before the inbox runs, rebuild and dispatch it now.
+        May be awaited on another thread's loop (an ack lane): the store write runs from
+        there when the store can (``Inbox.appends_from_any_thread``), else on the bot's."""
         inbox = self._inbox
+        loop = self._loop
+        if loop is not None and asyncio.get_running_loop() is not loop and not (
+                inbox is not None and inbox.accepting_from_any_thread):
+            # an adapter's ack lane on a thread of its own, and a store that writes only
+            # from the bot's loop (or no inbox yet): do it there
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+                self.admit_delivery(delivery), loop))
         if inbox is not None and inbox.accepting:
             return await inbox.admit_delivery(delivery)
         adapter = self._find_adapter(delivery.platform)

@@ -10,10 +10,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
-from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
-
-from botkit_slack.ingress.direct import DirectIntake
 
 __all__ = ["DrainingHandler"]
 
@@ -24,10 +21,8 @@ class DrainingHandler(AsyncSocketModeHandler):
     """Bolt's Socket Mode handler, with a way to stop taking envelopes before the socket
     closes (``refuse``, ``settled``), and a lost race with the close logged as such."""
 
-    def __init__(self, app: AsyncApp, app_token: str, client: AsyncWebClient, *,
-                 direct: DirectIntake | None = None) -> None:
+    def __init__(self, app: AsyncApp, app_token: str, client: AsyncWebClient) -> None:
         super().__init__(app, app_token, web_client=client)
-        self.direct = direct
         self.refusing = False
         self.refused = 0
         self._handling: set[asyncio.Task[None]] = set()
@@ -42,11 +37,7 @@ class DrainingHandler(AsyncSocketModeHandler):
         if task is not None:
             self._handling.add(task)
         try:
-            if self.direct is not None and req.type == "events_api" and \
-                    self.direct.takes(req.payload):
-                await self._store(self.direct, client, req)
-            else:
-                await super().handle(client, req)
+            await super().handle(client, req)
         except ConnectionError as exc:
             if not self.refusing:
                 raise
@@ -55,23 +46,6 @@ class DrainingHandler(AsyncSocketModeHandler):
         finally:
             if task is not None:
                 self._handling.discard(task)
-
-    @staticmethod
-    async def _store(direct: DirectIntake, client: SocketModeClient,
-                     req: SocketModeRequest) -> None:
-        """A message with the durable inbox on: stored, then acked (not acked when it
-        could not be stored: Slack sends it again)."""
-        problem = direct.problem(req.payload)
-        if problem is None:
-            try:
-                await direct.admit(req.payload, req.retry_attempt or 0)
-            except Exception as exc:
-                log.warning("could not store a Slack message (%s: %s); not acked, Slack "
-                            "sends it again", type(exc).__name__, exc)
-                return
-        else:
-            log.warning("acked a malformed Slack event without handling it (%s)", problem)
-        await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
 
     def refuse(self) -> None:
         self.refusing = True

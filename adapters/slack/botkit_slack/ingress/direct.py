@@ -18,9 +18,12 @@ through Bolt.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import time
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from botkit.adapter import Delivery
@@ -45,6 +48,29 @@ class DirectIntake:
         self.events = events
         self.bot = bot
         self.stored = 0
+        self.bot_loop: asyncio.AbstractEventLoop | None = None
+        """Set when ``admit`` runs on another loop (the ack lane's): what touches the
+        adapter's state (the history cache) is handed to this one."""
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def _first_sight(self, key: str) -> bool:
+        """False for a message id stored (or being stored) here within the dedup window;
+        this intake's own memory (it may run on the ack lane's thread)."""
+        now, seen = time.monotonic(), self._seen
+        while seen and (len(seen) > 20_000 or
+                        now - next(iter(seen.values())) > self.events.dedup_ttl):
+            seen.popitem(last=False)
+        if key in seen:
+            return False
+        seen[key] = now
+        return True
+
+    def _on_bot_loop(self, fn: Callable[..., None], *args: Any) -> None:
+        loop = self.bot_loop
+        if loop is None:
+            fn(*args)
+        else:
+            loop.call_soon_threadsafe(fn, *args)
 
     @staticmethod
     def takes(body: Any) -> bool:
@@ -58,20 +84,21 @@ class DirectIntake:
         """What to store of ``body`` (None: nothing to answer, or a duplicate seen here);
         no I/O. A delivery returned is marked seen: ``forget`` it when storing fails."""
         event: Mapping[str, Any] = body["event"]
-        if event.get("subtype") in CHANGE_SUBTYPES:
-            self.events.on_change(event)
-            return None
         events = self.events
+        if event.get("subtype") in CHANGE_SUBTYPES:
+            self._on_bot_loop(events.on_change, event)
+            return None
         channel = event.get("channel")
         if isinstance(channel, str) and channel and not event.get("edited"):
-            events.history.observe(channel, event, partial=event.get("type") == "app_mention")
+            self._on_bot_loop(functools.partial(events.history.observe, channel, event,
+                                                partial=event.get("type") == "app_mention"))
         now = time.time()
         decision = decide(event, bot_user_id=events.identity.user_id,
                           respond_to=events.routing.respond_to, now=now,
                           edit_window=events.dedup_ttl)
         if decision is None:
             return None
-        if not events.first_sight(decision.event_id):
+        if not self._first_sight(decision.event_id):
             log.debug("duplicate delivery of %s (retry %d) ignored", decision.event_id, retry)
             return None
         payload = {"event": dict(event), "team_id": body.get("team_id"), "received": now}
@@ -87,7 +114,7 @@ class DirectIntake:
         try:
             await self.bot.admit_delivery(delivery)
         except BaseException:
-            self.events.forget(delivery.event_id)
+            self._seen.pop(delivery.event_id, None)
             raise
         self.stored += 1
 
