@@ -105,12 +105,13 @@ class SocketTransport:
         return handler
 
     async def start(self) -> None:
-        await self._check_app_token()
         if self.lane is not None:
+            await self._check_app_token()
             await self.lane.start()  # it cleans up after itself
             return
         assert self.bolt_handler is not None
         try:
+            await self._check_app_token()
             await self.bolt_handler.connect_async()  # type: ignore[no-untyped-call]
         except BaseException:
             with contextlib.suppress(Exception):
