@@ -1,16 +1,20 @@
 """The Slack ack path with the durable inbox on: a message is parsed, decided, deduplicated,
 stored as it came and acked; who sent it (``users.info``), its text and files, and the
-``after_bot_reply`` check come after the ack, in the inbox's consumer. Interactivity that
-must answer in the ack (a modal submission's field errors) is handled before it."""
+``after_bot_reply`` check come after the ack, in the inbox's consumer. In Socket Mode that
+ack path runs on a thread of its own (the ack lane); other envelopes go to Bolt on the
+bot's loop. Interactivity that must answer in the ack (a modal submission's field errors)
+is handled before it."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from polling import until
-from slack_adapter_harness import MODES, Harness, running
+from slack_adapter_harness import HELPDESK, MODES, Harness, running
 from slack_faults import EdgeProxy
 from test_slack_adapter_features import state_values, ticket_modal
 
@@ -22,6 +26,10 @@ from botkit import (
     create_bot,
 )
 from botkit.bot import Bot
+from botkit.cli import load_app
+from botkit.store import MemoryStore
+from botkit.store.streams import StreamEntry
+from botkit_slack.transport import SocketTransport
 
 
 def inbox_bot(folder: Path) -> Bot:
@@ -113,3 +121,69 @@ async def test_modal_field_errors_reach_slack_with_the_inbox_on(mode: str, tmp_p
         await h.slack.wait_for_message(text="Ticket filed: Printer on fire", from_bot=True,
                                        channel=h.slack.general)
         assert filed == ["Printer on fire"]
+
+
+async def test_an_append_from_another_thread_wakes_the_blocked_consumer(tmp_path: Path
+                                                                         ) -> None:
+    """The consumer waits in a blocking read on its loop; an append made on another
+    thread (the ack lane's) wakes it, long before its next poll would have."""
+    store = SQLiteStore(tmp_path / "state.db")
+    store.stream_poll = 3600.0  # only a wake-up can end the read within the test
+    try:
+        reading = asyncio.create_task(store.stream_read("inbox", block=3600.0))
+        await until(lambda: getattr(store, "_stream_loop", None) is not None,
+                    "the read waiting")
+        result: list[Any] = []
+
+        async def on_the_lane() -> None:
+            result.append(await store.stream_add_once("inbox", {"n": 1}, seen_key="k",
+                                                      ttl=60))
+            result.append(await store.stream_add_once("inbox", {"n": 1}, seen_key="k",
+                                                      ttl=60))
+        lane = threading.Thread(target=lambda: asyncio.run(on_the_lane()))
+        lane.start()
+        entries: list[StreamEntry] = await asyncio.wait_for(reading, 15)
+        await asyncio.to_thread(lane.join)
+        assert [e.data for e in entries] == [{"n": 1}]
+        assert result[0] is not None and result[1] is None  # the second one: a duplicate
+    finally:
+        await store.close()
+
+
+async def test_helpdesk_on_the_ack_lane(tmp_path: Path) -> None:
+    """The helpdesk example with the inbox on SQLite, in Socket Mode: mentions acked on the
+    lane, the approval click handed to Bolt on the bot's loop."""
+    bot = load_app(str(HELPDESK))
+    bot.store = SQLiteStore(tmp_path / "state.db")
+    bot.owns_store = True
+    bot.use_inbox(True)
+    async with running("socket", bot=bot) as h:
+        transport = h.adapter.transport
+        assert isinstance(transport, SocketTransport) and transport.lane is not None
+        asked = await h.mention("my printer is broken")
+        thread = asked["ts"]
+        await h.reply(thread, "Sorry to hear that")
+        card = await h.reply(thread, "New ticket")
+        await h.press(card, "Open it")
+        await h.reply(thread, "Ticket HD-101 is open: 'my printer is broken'")
+        await h.mention("who is bob", thread_ts=thread)
+        await h.reply(thread, "Bob Example (@bob) - bob@example.com")
+        assert transport.lane.direct.stored >= 2
+
+
+async def test_a_store_that_writes_only_from_its_loop_gets_the_lanes_deliveries_there(
+) -> None:
+    """MemoryStore cannot be written from another thread: the lane hands the write to the
+    bot's loop, and the mention is answered all the same."""
+    bot = create_bot(name="helpbot", store=MemoryStore(), inbox=True)
+
+    @bot.on_mention
+    async def hello(ctx: TurnContext) -> None:
+        await ctx.thread.post(f"hello {ctx.user.name}")
+
+    async with running("socket", bot=bot) as h:
+        transport = h.adapter.transport
+        assert isinstance(transport, SocketTransport) and transport.lane is not None
+        asked = await h.mention("anyone?")
+        reply = await h.reply(asked["ts"])
+        assert reply["text"] == "hello Alice Example"
