@@ -145,7 +145,8 @@ async def test_an_append_from_another_thread_wakes_the_blocked_consumer(tmp_path
         entries: list[StreamEntry] = await asyncio.wait_for(reading, 15)
         await asyncio.to_thread(lane.join)
         assert [e.data for e in entries] == [{"n": 1}]
-        assert result[0] is not None and result[1] is None  # the second one: a duplicate
+        assert result[0] is not None
+        assert result[1] is None
     finally:
         await store.close()
 
@@ -159,7 +160,8 @@ async def test_helpdesk_on_the_ack_lane(tmp_path: Path) -> None:
     bot.use_inbox(True)
     async with running("socket", bot=bot) as h:
         transport = h.adapter.transport
-        assert isinstance(transport, SocketTransport) and transport.lane is not None
+        assert isinstance(transport, SocketTransport)
+        assert transport.lane is not None
         asked = await h.mention("my printer is broken")
         thread = asked["ts"]
         await h.reply(thread, "Sorry to hear that")
@@ -183,7 +185,8 @@ async def test_a_store_that_writes_only_from_its_loop_gets_the_lanes_deliveries_
 
     async with running("socket", bot=bot) as h:
         transport = h.adapter.transport
-        assert isinstance(transport, SocketTransport) and transport.lane is not None
+        assert isinstance(transport, SocketTransport)
+        assert transport.lane is not None
         asked = await h.mention("anyone?")
         reply = await h.reply(asked["ts"])
         assert reply["text"] == "hello Alice Example"
