@@ -160,10 +160,22 @@ class InboxHost:
         return self.accepting and self.inbox is not None and \
             self.inbox.appends_from_any_thread
 
-    async def admit_delivery(self, delivery: Delivery) -> bool:
+    async def admit_delivery(self, delivery: Delivery, *,
+                             home: asyncio.AbstractEventLoop | None = None) -> bool:
         """The ack path of a delivery stored as it came: dedup (by the id its event will
-        have) and append, one store write; False for a duplicate."""
-        assert self.inbox is not None
+        have) and append, one store write; False for a duplicate. Awaited on another loop
+        than the bot's (``home``: an adapter's ack lane), the write runs from there when
+        the store can (``Inbox.appends_from_any_thread``), else on the bot's loop. Before
+        the inbox runs (the bot is starting), the delivery is rebuilt and dispatched."""
+        if home is not None and asyncio.get_running_loop() is not home and \
+                not self.accepting_from_any_thread:
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+                self.admit_delivery(delivery), home))
+        if self.inbox is None or not self.accepting:
+            event = await self.rebuild(delivery)
+            if event is not None:
+                await self.pipeline.dispatch(event)
+            return event is not None
         stored = await self.inbox.append_once(
             delivery, conversation=delivery.conversation,
             seen_key=keys.event_seen(delivery.platform, delivery.event_id),

@@ -293,26 +293,10 @@ class Bot(HandleViews, HandlerDecorators):
         return self.durable_intake
 
     async def admit_delivery(self, delivery: Delivery) -> bool:
-        """``BotHandle.admit_delivery``: dedup and store ``delivery`` (the inbox rebuilds
-        it through its adapter later); before the inbox runs, rebuild and dispatch it now.
-        May be awaited on another thread's loop (an ack lane): the store write runs from
-        there when the store can (``Inbox.appends_from_any_thread``), else on the bot's."""
-        inbox = self._inbox
-        loop = self._loop
-        if loop is not None and asyncio.get_running_loop() is not loop and not (
-                inbox is not None and inbox.accepting_from_any_thread):
-            # an adapter's ack lane on a thread of its own, and a store that writes only
-            # from the bot's loop (or no inbox yet): do it there
-            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
-                self.admit_delivery(delivery), loop))
-        if inbox is not None and inbox.accepting:
-            return await inbox.admit_delivery(delivery)
-        adapter = self._find_adapter(delivery.platform)
-        event = await adapter.rebuild_delivery(delivery) \
-            if isinstance(adapter, BaseAdapter) else None
-        if event is not None:
-            await self.dispatch(event)
-        return event is not None
+        """``BotHandle.admit_delivery`` (``InboxHost.admit_delivery``)."""
+        if self._inbox is None:
+            raise UserError("admit_delivery needs the durable inbox (accepts_deliveries)")
+        return await self._inbox.admit_delivery(delivery, home=self._loop)
 
     def use_inbox(self, inbox: InboxConfig | bool = True) -> None:
         """Turn the durable inbox on (``True`` or an ``InboxConfig``) or off, before
