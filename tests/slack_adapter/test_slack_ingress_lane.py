@@ -27,7 +27,7 @@ from botkit import (
 )
 from botkit.bot import Bot
 from botkit.cli import load_app
-from botkit.store import MemoryStore
+from botkit.store import MemoryStore, RedisStore
 from botkit.store.streams import StreamEntry
 from botkit_slack.transport import SocketTransport
 
@@ -190,3 +190,21 @@ async def test_a_store_that_writes_only_from_its_loop_gets_the_lanes_deliveries_
         asked = await h.mention("anyone?")
         reply = await h.reply(asked["ts"])
         assert reply["text"] == "hello Alice Example"
+
+
+async def test_redis_appends_from_another_thread_over_its_ack_lane(redis_url: str,
+                                                                    redis_prefix: str) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix)
+    try:
+        assert store.adds_from_any_thread
+
+        def on_the_lane() -> list[Any]:
+            first = store.add_once_from_any_thread("inbox", {"n": 1}, seen_key="k", ttl=60)
+            second = store.add_once_from_any_thread("inbox", {"n": 1}, seen_key="k", ttl=60)
+            return [first.result(timeout=15), second.result(timeout=15)]
+        first, second = await asyncio.to_thread(on_the_lane)
+        assert first is not None
+        assert second is None  # a duplicate
+        assert [e.data for e in await store.stream_read("inbox")] == [{"n": 1}]
+    finally:
+        await store.close()
