@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botkit.store.base import canonical_json
@@ -134,6 +135,31 @@ class RedisStreams:
         else:
             raw = await self._script("add_once", ADD_ONCE)(keys=keys, args=args)
         return None if raw is None else _id(raw)
+
+    @property
+    def adds_from_any_thread(self) -> bool:
+        """``add_once_from_any_thread`` works: the store has its ack lane (made from a URL)."""
+        return self.ack_lane is not None
+
+    def add_once_from_any_thread(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                                 ) -> Future[StreamId | None]:
+        """``stream_add_once`` for a caller on any thread, over the ack lane's own
+        connection (``adds_from_any_thread``; ``RuntimeError`` without the lane)."""
+        if self.ack_lane is None:
+            raise RuntimeError("this RedisStore has no ack lane (it was given a client)")
+        keys = [self._k(stream), self._k(seen_key)]
+        args = [canonical_json(data), max(1, round(ttl * 1000))]
+        result: Future[StreamId | None] = Future()
+
+        def done(reply: Future[Any]) -> None:
+            error = reply.exception()
+            if error is not None:
+                result.set_exception(error)
+            else:
+                raw = reply.result()
+                result.set_result(None if raw is None else _id(raw))
+        self.ack_lane.submit(keys, args).add_done_callback(done)
+        return result
 
     async def stream_read(self, stream: str, *, after: StreamId = ZERO, count: int = 100,
                           block: float | None = None) -> list[StreamEntry]:

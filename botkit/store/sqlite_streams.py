@@ -70,11 +70,19 @@ class SQLiteStreams:
         event: asyncio.Event | None = getattr(self, "_stream_added", None)
         if event is None:
             event = self._stream_added = asyncio.Event()
+            self._stream_loop = asyncio.get_running_loop()  # where blocked readers wait
         return event
 
     def _notify(self) -> None:
         self._added().set()
         self._stream_added = asyncio.Event()
+
+    def _notify_from_any_thread(self) -> None:
+        """``_notify`` on the loop the blocked readers wait on (none yet: nobody to wake)."""
+        loop: asyncio.AbstractEventLoop | None = getattr(self, "_stream_loop", None)
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._notify)
 
     async def _blocking(self, fn: Op[list[StreamEntry]], block: float | None,
                         *, write: bool = False) -> list[StreamEntry]:
