@@ -11,8 +11,12 @@
 
 import typing as _typing
 
+from botkit import (
+    _agui,  # noqa: F401  (first: AG-UI's models build when first used)
+    ui,
+)
 from botkit import agents as _agents
-from botkit import ui
+from botkit import store as _store
 from botkit.adapter import BaseAdapter, Capabilities, PlatformAdapter, StreamPart, ToolProgress
 from botkit.agents.base import Agent, AgentFactory
 from botkit.agents.pydantic_ai import PydanticAIAgent
@@ -50,15 +54,7 @@ from botkit.events import (
     ThreadStartedEvent,
 )
 from botkit.run.result import RunResult
-from botkit.store import (
-    MemoryStore,
-    PubSub,
-    RedisStore,
-    SQLiteStore,
-    StateStore,
-    Subscription,
-    store_from_url,
-)
+from botkit.store import MemoryStore, PubSub, StateStore, Subscription, store_from_url
 from botkit.thread import Thread
 from botkit.threads import (
     APIToken,
@@ -88,21 +84,25 @@ from botkit.types import (
 if _typing.TYPE_CHECKING:
     from botkit.agents.http import AgUiHttpAgent
     from botkit.agents.openai import OpenAIChatAgent
+    from botkit.store.redis import RedisStore
+    from botkit.store.sqlite import SQLiteStore
 
 __version__ = "0.1.0"
 
-# the HTTP agent backends need httpx: loaded when first named (``botkit.AgUiHttpAgent``),
-# so a bot that does not use them does not carry them (startup time and memory)
+# the HTTP agent backends need httpx, the SQLite and Redis stores their own modules: loaded
+# when first named (``botkit.AgUiHttpAgent``, ``botkit.SQLiteStore``), so a bot that does
+# not use them does not carry them (startup time and memory)
 def __getattr__(name: str) -> object:
-    if name in _agents.HTTP_BACKENDS:
-        value = getattr(_agents, name)
-        globals()[name] = value
-        return value
+    for package, names in ((_agents, _agents.HTTP_BACKENDS), (_store, _store.LAZY_STORES)):
+        if name in names:
+            value = getattr(package, name)
+            globals()[name] = value
+            return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_agents.HTTP_BACKENDS})
+    return sorted({*globals(), *_agents.HTTP_BACKENDS, *_store.LAZY_STORES})
 
 
 _provide_server(_serve_threads_api)  # the threads HTTP API (the edge) serves bots' threads_api

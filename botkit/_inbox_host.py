@@ -26,10 +26,10 @@ import logging
 from typing import TYPE_CHECKING, Protocol
 
 from botkit import keys
-from botkit.adapter import BaseAdapter, OpenStream
+from botkit.adapter import BaseAdapter, Delivery, OpenStream
 from botkit.codec import decode_event, encode_event
 from botkit.errors import UserError
-from botkit.events import Event, MessageEvent
+from botkit.events import Event, MessageEvent, ModalSubmitEvent
 from botkit.inbox import Apology, DrainSummary, Inbox, InboxConfig, Owned, Replicas
 from botkit.inbox.closing import NOTICE, OPEN_STREAMS
 from botkit.run.fair import FAIR
@@ -53,10 +53,26 @@ OPEN_REPLY_TTL = 3600.0  # an open-reply record outlives no platform's stream
 CLOSING_AT_ONCE = 8  # orphaned replies closed side by side
 
 
-def lane_of(event: Event) -> str:
+Item = Event | Delivery
+"""What the inbox holds: an event, or a delivery its adapter turns into one later."""
+
+
+def encode_item(item: Item) -> dict[str, object]:
+    return item.to_data() if isinstance(item, Delivery) else encode_event(item)
+
+
+def decode_item(data: object) -> Item:
+    if isinstance(data, dict) and data.get("kind") == "delivery":
+        return Delivery.from_data(data)
+    return decode_event(data)
+
+
+def lane_of(event: Item) -> str:
     """The inbox runs one event at a time per lane: a conversation's messages share one (in
     order); a click or command gets its own, since the turn it answers may be waiting for
-    it (clicks never queue behind turns)."""
+    it (clicks never queue behind turns). A stored delivery is a message."""
+    if isinstance(event, Delivery):
+        return event.conversation
     if isinstance(event, MessageEvent):
         return event.conversation.id
     return f"{event.conversation.id}#{type(event).__name__}:{event.event_id}"
@@ -89,7 +105,7 @@ class InboxHost:
     def __init__(self, bot: ThreadMaker, runtime: Runtime, pipeline: Pipeline,
                  config: InboxConfig) -> None:
         self.bot, self.runtime, self.pipeline, self.config = bot, runtime, pipeline, config
-        self.inbox: Inbox[Event] | None = None
+        self.inbox: Inbox[Item] | None = None
         self.replicas: Replicas | None = None
         self._draining = False
         self._closing: asyncio.Task[int] | None = None
@@ -105,7 +121,7 @@ class InboxHost:
         self.replicas = Replicas(store, self.runtime.choices.relay.replica, ttl=cfg.replica_ttl,
                                  beat_every=cfg.heartbeat)
         self.runtime.turns.owners = self.replicas
-        self.inbox = Inbox(store, encode=encode_event, decode=decode_event,
+        self.inbox = Inbox(store, encode=encode_item, decode=decode_item,
                            handle=self._process, apologize=self._apologize,
                            replicas=self.replicas, max_age=cfg.max_age,
                            max_deliveries=cfg.max_deliveries, claim_after=cfg.claim_after,
@@ -120,8 +136,11 @@ class InboxHost:
         it overtakes the turns' queued writes); the platform is acknowledged after it."""
         assert self.inbox is not None
         adapter = self.runtime.adapter_for(event.platform)
-        if adapter is not None and adapter.capabilities.own_intake:
-            if not await self.pipeline.is_duplicate(event):  # its platform keeps it durable
+        if isinstance(event, ModalSubmitEvent) or (
+                adapter is not None and adapter.capabilities.own_intake):
+            # its platform keeps it durable; or a modal submission, whose answer (field
+            # errors) goes back in the ack: the handler runs before it, not after
+            if not await self.pipeline.is_duplicate(event):
                 await self.pipeline.process(event)
             return
         stored = await self.inbox.append_once(event, conversation=lane_of(event),
@@ -130,11 +149,57 @@ class InboxHost:
         if stored is None:
             log.debug("duplicate event %s ignored", event.event_id)
 
-    async def _process(self, event: Event) -> None:
-        """Run the pipeline on a stored event; a burst of them (a backlog, many
-        conversations at once) is let through a slice of the loop at a time."""
+    @property
+    def accepting(self) -> bool:
+        """Whether deliveries are appended as they came (the inbox runs)."""
+        return self.inbox is not None and self.pipeline.admit is not None
+
+    @property
+    def accepting_from_any_thread(self) -> bool:
+        """``accepting``, and ``admit_delivery`` may run on another thread's event loop."""
+        return self.accepting and self.inbox is not None and \
+            self.inbox.appends_from_any_thread
+
+    async def admit_delivery(self, delivery: Delivery, *,
+                             home: asyncio.AbstractEventLoop | None = None) -> bool:
+        """The ack path of a delivery stored as it came: dedup (by the id its event will
+        have) and append, one store write; False for a duplicate. Awaited on another loop
+        than the bot's (``home``: an adapter's ack lane), the write runs from there when
+        the store can (``Inbox.appends_from_any_thread``), else on the bot's loop. Before
+        the inbox runs (the bot is starting), the delivery is rebuilt and dispatched."""
+        if home is not None and asyncio.get_running_loop() is not home and \
+                not self.accepting_from_any_thread:
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+                self.admit_delivery(delivery), home))
+        if self.inbox is None or not self.accepting:
+            event = await self.rebuild(delivery)
+            if event is not None:
+                await self.pipeline.dispatch(event)
+            return event is not None
+        stored = await self.inbox.append_once(
+            delivery, conversation=delivery.conversation,
+            seen_key=keys.event_seen(delivery.platform, delivery.event_id),
+            ttl=self.runtime.dedup_ttl, received=delivery.received)
+        if stored is None:
+            log.debug("duplicate delivery %s ignored", delivery.event_id)
+        return stored is not None
+
+    async def rebuild(self, delivery: Delivery) -> Event | None:
+        """The event of a stored delivery, built by its adapter (None: nothing to do)."""
+        adapter = self.runtime.adapter_for(delivery.platform)
+        if not isinstance(adapter, BaseAdapter):
+            log.warning("a stored %s delivery has no adapter here; dropped", delivery.platform)
+            return None
+        return await adapter.rebuild_delivery(delivery)
+
+    async def _process(self, item: Item) -> None:
+        """Run the pipeline on a stored event (a stored delivery is first rebuilt by its
+        adapter); a burst of them (a backlog, many conversations at once) is let through
+        a slice of the loop at a time."""
         await FAIR.turn()
-        await self.pipeline.process(event)
+        event = await self.rebuild(item) if isinstance(item, Delivery) else item
+        if event is not None:
+            await self.pipeline.process(event)
 
     async def recover(self) -> None:
         """Release dead processes' turn locks, put the threads they left busy back, and
@@ -233,7 +298,8 @@ class InboxHost:
         if OPEN_STREAMS.close_all():
             await OPEN_STREAMS.wait_closed(timeout=CLOSE_GRACE)
 
-    async def _apologize(self, event: Event, apology: Apology) -> None:
+    async def _apologize(self, item: Item, apology: Apology) -> None:
+        event = await self.rebuild(item) if isinstance(item, Delivery) else item
         if not isinstance(event, MessageEvent):
             log.info("a %s waited too long (%s); dropped", type(event).__name__,
                      apology.reason)

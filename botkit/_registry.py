@@ -4,7 +4,6 @@ network, and misuse fails here, at decoration time, with the fix in the message.
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
@@ -36,6 +35,8 @@ def no_such_attribute(obj: object, name: str) -> AttributeError:
     public name (``bot.on_mentoin`` → ``bot.on_mention``)."""
     if name.startswith("_"):
         return AttributeError(name)
+    import difflib  # only for this message (startup memory)
+
     public = [n for n in dir(type(obj)) if not n.startswith("_")]
     close = difflib.get_close_matches(name, public, n=1, cutoff=0.6)
     hint = f"; did you mean bot.{close[0]}?" if close else \

@@ -34,6 +34,7 @@ from botkit.events import Event
 from botkit.handle import (
     AnswerCheck,
     BotHandle,
+    Delivery,
     OpenChoice,
     OpenStream,
     PlatformRecords,
@@ -60,6 +61,7 @@ __all__ = [
     "BaseAdapter",
     "BotHandle",
     "Capabilities",
+    "Delivery",
     "OpenChoice",
     "OpenStream",
     "PlatformAdapter",
@@ -263,6 +265,12 @@ class BaseAdapter:
     async def begin_drain(self) -> None:
         """The bot is stopping: take no new deliveries (replies still go out until
         ``stop``). Called first thing in ``bot.stop()``."""
+        return None
+
+    async def rebuild_delivery(self, delivery: Delivery) -> Event | None:
+        """The event of a delivery this adapter stored as it came
+        (``BotHandle.admit_delivery``), built in the inbox's consumer, after the ack; None:
+        nothing to handle after all. Only adapters that store deliveries override it."""
         return None
 
     async def close_stream(self, stream: OpenStream, notice: str) -> None:

@@ -20,7 +20,7 @@ from botkit._registry import HandlerRegistry, no_such_attribute
 from botkit._runtime import Runtime
 from botkit._turns import Concurrency, TurnGate
 from botkit._validation import BotOptions, checked_bot_arguments
-from botkit.adapter import BaseAdapter, PlatformAdapter
+from botkit.adapter import BaseAdapter, Delivery, PlatformAdapter
 from botkit.agents.base import AgentLike
 from botkit.choices import ChoiceRecord, Choices, ChoiceSurface
 from botkit.clicks import answer_offer, offer_surface, replay_blocker
@@ -103,6 +103,7 @@ class Bot(HandleViews, HandlerDecorators):
         self._threads_server: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested: asyncio.Event | None = None
         for adapter in adapters:
             self.add_adapter(adapter)
@@ -197,6 +198,7 @@ class Bot(HandleViews, HandlerDecorators):
                         "will be ignored. Add one, e.g. @bot.on_mention above "
                         "`async def answer(ctx): await ctx.thread.run_agent()`", self.name)
         self._stop_requested = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         results = await asyncio.gather(*(a.start(self) for a in self.adapters),
                                        return_exceptions=True)
         failures = [(a, r) for a, r in zip(self.adapters, results, strict=True)
@@ -285,6 +287,16 @@ class Bot(HandleViews, HandlerDecorators):
     def durable_intake(self) -> bool:
         # a store without streams runs without the inbox (``InboxHost.start`` says so)
         return self._inbox is not None and isinstance(self.store, Streams)
+
+    @property
+    def accepts_deliveries(self) -> bool:
+        return self.durable_intake
+
+    async def admit_delivery(self, delivery: Delivery) -> bool:
+        """``BotHandle.admit_delivery`` (``InboxHost.admit_delivery``)."""
+        if self._inbox is None:
+            raise UserError("admit_delivery needs the durable inbox (accepts_deliveries)")
+        return await self._inbox.admit_delivery(delivery, home=self._loop)
 
     def use_inbox(self, inbox: InboxConfig | bool = True) -> None:
         """Turn the durable inbox on (``True`` or an ``InboxConfig``) or off, before

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from botkit.run.result import RunResult
     from botkit.threads.routes import RouteGroup
 
-__all__ = ["AnswerCheck", "BotHandle", "OpenChoice", "OpenStream", "PlatformRecords",
-           "RecordEdit", "ThreadChange"]
+__all__ = ["AnswerCheck", "BotHandle", "Delivery", "OpenChoice", "OpenStream",
+           "PlatformRecords", "RecordEdit", "ThreadChange"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,6 +160,39 @@ class OpenStream:
                    opened_at=float(opened_at) if isinstance(opened_at, int | float) else 0.0)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """A platform delivery stored as it came (``BotHandle.admit_delivery``), for the
+    adapter to turn into an ``Event`` later, in the inbox's consumer
+    (``BaseAdapter.rebuild_delivery``): the ack path then only parses, dedups and stores,
+    and whatever needs the network (who sent it, its files) runs after the ack.
+
+    ``event_id`` is the id the rebuilt event will have (the dedup key), ``conversation``
+    the id of its conversation (the inbox runs a conversation's deliveries in order),
+    ``payload`` the delivery itself (JSON-compatible), ``received`` when it arrived (unix
+    time; None: now)."""
+
+    platform: str
+    event_id: str
+    conversation: str
+    payload: dict[str, Any]
+    received: float | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return {"kind": "delivery", "platform": self.platform, "event_id": self.event_id,
+                "conversation": self.conversation, "payload": self.payload}
+
+    @classmethod
+    def from_data(cls, data: Any) -> Delivery:
+        """Raises ``ValueError`` for data that is not a ``Delivery``."""
+        if not isinstance(data, dict) or data.get("kind") != "delivery" or not all(
+                isinstance(data.get(k), str) for k in ("platform", "event_id", "conversation")
+        ) or not isinstance(data.get("payload"), dict):
+            raise ValueError("not a stored delivery")
+        return cls(platform=data["platform"], event_id=data["event_id"],
+                   conversation=data["conversation"], payload=data["payload"])
+
+
 @runtime_checkable
 class BotHandle(Protocol):
     """All an adapter gets from the bot it serves (``PlatformAdapter.start(bot)``).
@@ -189,6 +222,19 @@ class BotHandle(Protocol):
         """Whether the durable inbox is on: ``dispatch`` then returns once the event is
         stored, and an adapter should dispatch a message *before* it acks it, so that no
         acknowledged message can be lost by a crash."""
+        ...
+
+    @property
+    def accepts_deliveries(self) -> bool:
+        """Whether ``admit_delivery`` stores a delivery as it came (the durable inbox is
+        on): the adapter then acks once it returned, and builds the event in
+        ``rebuild_delivery``, after the ack."""
+        ...
+
+    async def admit_delivery(self, delivery: Delivery) -> bool:
+        """Dedup and store ``delivery`` in one store write (False: a duplicate); ack the
+        platform only after this returned. Before the inbox runs (while the bot starts)
+        the delivery is rebuilt and dispatched at once instead."""
         ...
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import pkgutil
 import subprocess
 import sys
@@ -97,3 +98,78 @@ def test_botkit_run_loads_only_the_adapter_it_serves_on() -> None:
 
     assert botkit_web.WebAdapter.__name__ == "WebAdapter"  # still there when named
     assert set(botkit_web.__all__) <= set(dir(botkit_web))
+
+
+def test_the_helpdesk_on_slack_does_not_load_what_it_never_uses() -> None:
+    # startup memory: the SQLite and Redis stores, the store conformance suites, the AG-UI
+    # test server, JSON Patch and difflib are loaded when first used, not by ``botkit run``
+    # with every adapter's plugin loaded, the helpdesk's imports and the Slack adapter
+    unused = ("botkit.store.sqlite", "botkit.store.sqlite_streams", "botkit.store.redis",
+              "botkit.store.redis_streams", "botkit.testing.store_conformance",
+              "botkit.testing.stream_conformance", "botkit.testing.agui_server",
+              "botkit.testing.fake_adapter", "jsonpatch",
+              "difflib", "getpass")
+    code = ("import sys, botkit, botkit.cli, botkit_console, botkit_slack.adapter; "
+            "from botkit.testing import ScriptedAgent; "
+            "from botkit.cli_plugins import installed_plugins; "
+            "plugins = installed_plugins(); assert not plugins.broken, plugins.broken; "
+            f"print(sorted(m for m in {unused!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+    # still there when named, and the public API is the same
+    import botkit.store
+    import botkit.testing
+    from botkit.store.redis import RedisStore
+    from botkit.store.sqlite import SQLiteStore
+    from botkit.testing.store_conformance import check_store
+
+    assert botkit.SQLiteStore is SQLiteStore
+    assert botkit.RedisStore is RedisStore
+    assert botkit.store.SQLiteStore is SQLiteStore
+    assert botkit.testing.check_store is check_store
+    assert botkit.testing.FakeAdapter.__module__ == "botkit.testing.fake_adapter"
+    for module in (botkit, botkit.store, botkit.testing):
+        assert set(module.__all__) <= set(dir(module))
+        assert all(getattr(module, name) is not None for name in module.__all__)
+    assert isinstance(botkit.store_from_url("sqlite:///x.db"), SQLiteStore)
+
+
+def test_ag_ui_models_are_built_when_first_used_and_behave_the_same() -> None:
+    # startup memory: pydantic builds a model's validator when its class is created, and
+    # AG-UI has ~85 models; botkit imports them with the builds deferred to first use
+    code = """
+import json, sys, pydantic
+if sys.argv[1] == "botkit":
+    import botkit
+import ag_ui.core as agui
+
+class Mine(pydantic.BaseModel):  # pydantic's default is back for everyone else
+    x: int
+
+deferred = not agui.ReasoningStartEvent.__pydantic_complete__
+try:
+    agui.UserMessage.model_validate({"id": "1", "role": "user", "content": 3})
+except pydantic.ValidationError as exc:
+    errors = [(e["type"], e["loc"]) for e in exc.errors()]
+print(json.dumps({
+    "deferred": deferred, "mine": Mine.__pydantic_complete__, "errors": errors,
+    "event": agui.ReasoningStartEvent(message_id="m").model_dump(by_alias=True),
+    "input": agui.RunAgentInput.model_validate({
+        "threadId": "t", "runId": "r", "state": {}, "tools": [], "context": [],
+        "forwardedProps": {}, "messages": [{"id": "1", "role": "user", "content": "hi"}]
+    }).model_dump(by_alias=True, exclude_none=True),
+    "schema": agui.Tool.model_json_schema(),
+    "complete": agui.ReasoningStartEvent.__pydantic_complete__,
+}))
+"""
+    runs = {mode: json.loads(subprocess.run(
+        [sys.executable, "-c", code, mode], capture_output=True, text=True,
+        check=True).stdout) for mode in ("botkit", "plain")}
+    assert runs["botkit"]["deferred"]
+    assert not runs["plain"]["deferred"]
+    assert runs["botkit"]["mine"]
+    assert runs["botkit"]["complete"]
+    for key in ("errors", "event", "input", "schema"):
+        assert runs["botkit"][key] == runs["plain"][key]
+    assert runs["botkit"]["errors"]

@@ -3,7 +3,8 @@
 Every ``import`` counts: module level, inside functions (lazy) and under ``TYPE_CHECKING``.
 A module may import its own layer and the layers below it, never one above.
 
-    L0  errors, types, events, keys, codec, ui/*, _agent_context    values and codecs
+    L0  errors, types, events, keys, codec, ui/*, _agent_context,   values and codecs
+        _agui
     L1  store/*, agents/* (protocol + backends)                      infrastructure
     L2  adapter, history                                             the adapter contract
     L3  run/*, choices/*, _turns, _actions, threads/* …              engines
@@ -29,7 +30,7 @@ SIZE_EXCEPTIONS: set[str] = set()  # files allowed over the cap (each with its r
 # The most specific prefix wins ("botkit.threads.cli" before "botkit.threads").
 LAYERS: dict[str, int] = {
     "botkit.errors": 0, "botkit.types": 0, "botkit.events": 0, "botkit.keys": 0,
-    "botkit.codec": 0, "botkit.ui": 0, "botkit._agent_context": 0,
+    "botkit.codec": 0, "botkit.ui": 0, "botkit._agent_context": 0, "botkit._agui": 0,
     "botkit.threads.routes": 0,
     "botkit.store": 1, "botkit.agents": 1,
     "botkit.adapter": 2, "botkit.history": 2, "botkit.handle": 2, "botkit.langchain": 2,

@@ -42,8 +42,11 @@ __all__ = [
 ]
 
 _STATE_KEY = "scripted"
-KEPT_INPUTS = 64
-"""How many of its latest inputs a ``ScriptedAgent`` keeps (``agent.inputs``)."""
+_WORDS = re.compile(r"\S+\s*|\s+")
+KEPT_INPUTS = 16
+"""How many of its latest inputs a ``ScriptedAgent`` keeps (``agent.inputs``): enough for a
+test to look back over a conversation, few enough that a bot serving a burst of mentions
+(the helpdesk example) does not hold dozens of whole histories."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -212,8 +215,13 @@ class ScriptedAgent:
             current = steps[index]
             if isinstance(current, Say):
                 message_id = uuid.uuid4().hex  # tool calls attach to the latest text
-                async for event in self._say(message_id, _text(current.text, ctx), current.delay):
-                    yield event
+                words = _text(current.text, ctx)
+                if current.delay:
+                    async for event in self._say(message_id, words, current.delay):
+                        yield event
+                else:  # no pauses: the events as a plain list (no generator per step)
+                    for event in _say_now(message_id, words):
+                        yield event
             elif isinstance(current, ServerTool):
                 call_id = f"call_{uuid.uuid4().hex[:12]}"
                 for event in _call_events(call_id, current.name, _args(current.args, ctx),
@@ -251,7 +259,7 @@ class ScriptedAgent:
         if not text:
             return
         yield agui.TextMessageStartEvent(message_id=message_id, role="assistant")
-        for word in re.findall(r"\S+\s*|\s+", text):
+        for word in _WORDS.findall(text):
             if delay:
                 await asyncio.sleep(delay)
             yield agui.TextMessageContentEvent(message_id=message_id, delta=word)
@@ -271,6 +279,16 @@ class ScriptedAgent:
                      "metadata": {"payload": payload}}
         yield agui.RunFinishedEvent.model_validate(
             {**ids, "outcome": {"type": "interrupt", "interrupts": [interrupt]}})
+
+
+def _say_now(message_id: str, text: str) -> list[agui.BaseEvent]:
+    """``_say`` without a delay."""
+    if not text:
+        return []
+    content = agui.TextMessageContentEvent
+    return [agui.TextMessageStartEvent(message_id=message_id, role="assistant"),
+            *(content(message_id=message_id, delta=word) for word in _WORDS.findall(text)),
+            agui.TextMessageEndEvent(message_id=message_id)]
 
 
 def _call_events(call_id: str, name: str, args: str, parent: str) -> list[agui.BaseEvent]:

@@ -63,10 +63,10 @@ class ClosableStream:
     async def _iterate(self) -> AsyncIterator[StreamPart]:
         self._owner.track(self)
         parts = self._parts
+        task = asyncio.current_task()  # the consumer's: it pulls every part
         try:
             while self.notice is None:
                 # the next part, awaited here (not in a helper coroutine: one per part)
-                task = asyncio.current_task()
                 self._waiting = task
                 try:
                     part = await anext(parts)
@@ -79,7 +79,7 @@ class ClosableStream:
                     break  # closed meanwhile
                 finally:
                     self._waiting = None
-                if self._take_back(task):
+                if self._cancelled and self._take_back(task):
                     break  # a part that beat the close is dropped
                 yield part
             if self.notice is not None:

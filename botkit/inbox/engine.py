@@ -123,6 +123,12 @@ class Inbox(Generic[E]):
         self._counts["appended"] += 1
         return entry
 
+    @property
+    def appends_from_any_thread(self) -> bool:
+        """Whether ``append_once`` may be awaited on another thread's event loop (the
+        store's ``add_once_from_any_thread``: SQLite; Redis with its ack lane)."""
+        return bool(getattr(self.store, "adds_from_any_thread", False))
+
     async def append_once(self, event: E, *, conversation: str, seen_key: str, ttl: float,
                           received: float | None = None) -> StreamId | None:
         """``append``, unless ``seen_key`` was recorded within ``ttl`` seconds (a platform's

@@ -8,17 +8,16 @@ and JSON-Patch deltas), interrupts from either channel, and any error.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 from collections.abc import Iterable
 from typing import Any
 
 import ag_ui.core as agui
-import jsonpatch
 from pydantic import BaseModel
 
 from botkit.history import AgentMessage, new_message_id
+from botkit.store.base import json_copy
 from botkit.types import StreamPart, ToolProgress
 
 __all__ = ["LegacyInterrupt", "RunAssembler"]
@@ -39,13 +38,13 @@ class RunAssembler:
     def __init__(
         self, messages: Iterable[AgentMessage], state: Any, interrupt_names: frozenset[str]
     ) -> None:
-        self._messages: list[AgentMessage] = [copy.deepcopy(m) for m in messages]
+        self._messages: list[AgentMessage] = [json_copy(m) for m in messages]
         self._growing: dict[str, tuple[AgentMessage, list[str]]] = {}
         """Streamed text not yet joined into its message's ``content`` (a delta costs an
         append, not a copy of all the text before it)."""
         self._initial_ids = {m["id"] for m in self._messages}
         self._earlier_ids: set[str] = set()
-        self.state = copy.deepcopy(state)
+        self.state = json_copy(state)
         self.interrupt_names = interrupt_names
         self.interrupts: list[agui.Interrupt] = []
         self.legacy_interrupt: LegacyInterrupt | None = None
@@ -103,6 +102,18 @@ class RunAssembler:
             self.streamed_text_ids.add(message_id)
             return [delta]
         return []
+
+    def text_delta(self, message_id: str, delta: str) -> bool:
+        """``feed`` of a ``TEXT_MESSAGE_CONTENT`` event, the commonest by far, without the
+        dispatch: whether ``delta`` is to be shown."""
+        growing = self._growing.get(message_id)
+        if growing is None or self._last_assistant != message_id:
+            return bool(self._text(message_id, delta))
+        if delta:  # the message streaming now, its id the latest: no lookup needed
+            growing[1].append(delta)
+            self.streamed_text_ids.add(message_id)
+            return True
+        return False
 
     # -- tool calls ------------------------------------------------------------------
     def _start_call(self, call_id: str, name: str, parent: str | None) -> list[StreamPart]:
@@ -172,6 +183,8 @@ class RunAssembler:
                     self.run_tool_call_ids.append(call["id"])
 
     def _state_delta(self, event: agui.StateDeltaEvent) -> None:
+        import jsonpatch  # loaded by the first STATE_DELTA, not by every bot (startup memory)
+
         ops: list[dict[str, Any]] = [
             op.model_dump(by_alias=True, exclude_none=True) if isinstance(op, BaseModel)
             else dict(op) for op in event.delta]
@@ -238,7 +251,7 @@ class RunAssembler:
                 return self._result(event)
             case t.STATE_SNAPSHOT:
                 assert isinstance(event, agui.StateSnapshotEvent)
-                self.state = copy.deepcopy(event.snapshot)
+                self.state = json_copy(event.snapshot)
             case t.STATE_DELTA:
                 assert isinstance(event, agui.StateDeltaEvent)
                 self._state_delta(event)

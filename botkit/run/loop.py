@@ -81,8 +81,13 @@ class AgentRunner:
     async def _consume(self, run_input: agui.RunAgentInput, asm: RunAssembler) -> MessageRef | None:
         async def parts() -> AsyncIterator[StreamPart]:
             events = self.agent.run(run_input)
+            text_event = agui.TextMessageContentEvent
             try:
                 async for event in events:
+                    if type(event) is text_event:  # the commonest event: no dispatch
+                        if asm.text_delta(event.message_id, event.delta):
+                            yield event.delta
+                        continue
                     for part in asm.feed(event):
                         yield part
                     if asm.error or (asm.finished and event.type == agui.EventType.RUN_FINISHED):
@@ -123,12 +128,16 @@ class AgentRunner:
             if asm.snapshot_seen and (shown := {k: v for k, v in shown.items() if k != v}):
                 # an agent that keeps the history itself must get its own ids back
                 await self.surface.remember_message_ids(shown)
-            if asm.state != request.state:
-                await self.surface.save_state(asm.state)
+            changed = asm.state != request.state
             request.state, request.messages = asm.state, asm.finalized_messages()
 
             if asm.error is None and not asm.finished:
                 asm.error = "the agent's stream ended before the run finished"
+            if changed and asm.error is None and not (asm.interrupts or asm.legacy_interrupt) \
+                    and not asm.unanswered_calls():
+                self.surface.keep_state(asm.state)  # the run ends here: one checkpoint
+            elif changed:
+                await self.surface.save_state(asm.state)
             if asm.error is not None:
                 await self._record_tools(asm)
                 await self.surface.show_error(f"The agent failed: {asm.error}")

@@ -37,7 +37,8 @@ def notice(text: str) -> Message:
 
 
 class RunSurface:
-    __slots__ = ("adapter", "checkpoint", "conversation", "interrupt", "threads", "tool_calls")
+    __slots__ = ("adapter", "checkpoint", "conversation", "final_state", "interrupt", "threads",
+                 "tool_calls")
 
     def __init__(self, adapter: PlatformAdapter, conversation: Conversation, *,
                  threads: Threads) -> None:
@@ -50,6 +51,9 @@ class RunSurface:
         """The agent state the run left (None when it did not change it)."""
         self.interrupt: PendingInterrupt | None = None
         """The interrupt the run ended waiting on (None: it did not)."""
+        self.final_state: tuple[Any] | None = None
+        """``(state,)``: the state the run ended with, not written yet: the checkpoint its
+        run record leaves carries it (``keep_state``)."""
 
     @property
     def conversation_id(self) -> str:
@@ -94,6 +98,12 @@ class RunSurface:
             await self.adapter.record_agent_messages(self.conversation, messages)
         except Exception:
             log.exception("could not record tool calls in %s", self.conversation_id)
+
+    def keep_state(self, state: Any) -> None:
+        """The state of a run that ends now: run tracking writes it with the run's end
+        (one checkpoint for the run instead of one now and one then)."""
+        self.checkpoint = state
+        self.final_state = (state,)
 
     async def save_state(self, state: Any) -> None:
         self.checkpoint = state

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import ag_ui.core as agui
@@ -36,7 +37,12 @@ class BotTool:
     handler: ToolHandler
 
     def descriptor(self) -> agui.Tool:
-        """The AG-UI tool description sent to the agent with every run."""
+        """The AG-UI tool description sent to the agent with every run: built once (its
+        JSON schema is the costly part), the same value in every run's input."""
+        return self._descriptor
+
+    @cached_property
+    def _descriptor(self) -> agui.Tool:
         schema = self.parameters.model_json_schema()
         schema.pop("title", None)
         return agui.Tool(name=self.name, description=self.description, parameters=schema)

@@ -36,6 +36,8 @@ class RunTrace(Protocol):
 
     tool_calls: list[dict[str, Any]]
     checkpoint: Any
+    final_state: tuple[Any] | None
+    """``(state,)`` when the run's last state is to be written with its end, else None."""
 
 
 def _title(text: str) -> str:
@@ -203,5 +205,8 @@ async def _finish(threads: Threads, conversation: Conversation, run_id: str, kin
                     tool_calls=tuple(trace.tool_calls), checkpoint=trace.checkpoint)
     await threads.store.list_append(keys.run_history(tid), run.to_dict(),
                                     max_len=threads.history_limit)
-    await threads.record_run(tid, run_id, status)  # every run leaves a checkpoint
+    if trace.final_state is None:  # every run leaves a checkpoint
+        await threads.record_run(tid, run_id, status)
+    else:  # with the state it ended with (one checkpoint for the run)
+        await threads.record_run(tid, run_id, status, state=trace.final_state[0])
     await threads.mutate(tid, _existing(end), stored=stored)  # unchanged since, mostly

@@ -1,20 +1,43 @@
 """State stores: memory (tests, one process), SQLite (durable, one machine), Redis (several
-processes). ``store_from_url`` picks one from a URL."""
+processes). ``store_from_url`` picks one from a URL.
+
+``SQLiteStore`` and ``RedisStore`` are loaded when first named: a bot on the default memory
+store does not carry their modules (startup memory)."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from botkit.errors import UserError
 from botkit.store.base import PubSub, StateStore, Subscription
 from botkit.store.memory import MemoryStore
-from botkit.store.redis import RedisStore
-from botkit.store.sqlite import SQLiteStore
 from botkit.store.streams import PendingEntry, StreamEntry, StreamId, Streams
+
+if TYPE_CHECKING:
+    from botkit.store.redis import RedisStore
+    from botkit.store.sqlite import SQLiteStore
 
 __all__ = ["MemoryStore", "PendingEntry", "PubSub", "RedisStore", "SQLiteStore", "StateStore",
            "StreamEntry", "StreamId", "Streams", "Subscription", "store_from_url"]
+
+LAZY_STORES = {"RedisStore": "botkit.store.redis", "SQLiteStore": "botkit.store.sqlite"}
+"""Store classes loaded when first named (``botkit`` re-exports them the same way)."""
+
+
+def __getattr__(name: str) -> object:
+    if name in LAZY_STORES:
+        value = getattr(importlib.import_module(LAZY_STORES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *LAZY_STORES})
+
 
 _SCHEMES = "memory://, sqlite:///relative/path.db, sqlite:////absolute/path.db, redis://…"
 
@@ -34,11 +57,15 @@ def store_from_url(url: str) -> StateStore:
         if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
             raise UserError(f"bad SQLite store URL {_shown(url)!r}: write sqlite:///relative.db or "
                             "sqlite:////absolute/path.db")
+        from botkit.store.sqlite import SQLiteStore
+
         return SQLiteStore(Path(unquote(parts.path[1:])))
     if scheme in {"redis", "rediss", "unix"}:
         query = parse_qs(parts.query)
         prefix = query.pop("prefix", ["botkit:"])[-1]
         rest = urlencode(query, doseq=True)
+        from botkit.store.redis import RedisStore
+
         return RedisStore(urlunsplit(parts._replace(query=rest)), prefix=prefix)
     raise UserError(f"unknown store URL {_shown(url)!r}; use one of: {_SCHEMES}")
 

@@ -29,7 +29,11 @@ _ATOMS = frozenset({str, int, float, bool, type(None)})
 
 def canonical_json(value: Any) -> str:
     """The one JSON spelling of ``value`` stores compare (``compare_and_set``) and keep."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every ``canonical_json`` (``json.dumps`` with options builds one a call)."""
 
 
 def json_copy(value: Any) -> Any:

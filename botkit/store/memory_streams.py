@@ -65,17 +65,29 @@ class MemoryStreams:
 
     async def stream_add(self, stream: str, data: Any, *, max_len: int | None = None
                          ) -> StreamId:
-        text = canonical_json(data)
-        self._stream_counter += 1
-        entry_id = StreamId(self._stream_counter, 0)
+        return self._add_texts(stream, [canonical_json(data)], max_len)[0]
+
+    async def stream_add_many(self, stream: str, items: Sequence[Any], *,
+                              max_len: int | None = None) -> list[StreamId]:
+        return self._add_texts(stream, [canonical_json(data) for data in items], max_len)
+
+    def _add_texts(self, stream: str, texts: list[str], max_len: int | None
+                   ) -> list[StreamId]:
+        if not texts:
+            return []
         s = self._streams.setdefault(stream, _Stream())
-        s.entries[entry_id] = text
+        ids = []
+        for text in texts:
+            self._stream_counter += 1
+            entry_id = StreamId(self._stream_counter, 0)
+            s.entries[entry_id] = text
+            ids.append(entry_id)
         if max_len is not None:  # the oldest first (was a copy of every id per append)
             while len(s.entries) > max(max_len, 0):
                 del s.entries[next(iter(s.entries))]
         self._stream_added.set()
         self._stream_added = asyncio.Event()
-        return entry_id
+        return ids
 
     async def stream_read(self, stream: str, *, after: StreamId = ZERO, count: int = 100,
                           block: float | None = None) -> list[StreamEntry]:

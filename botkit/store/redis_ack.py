@@ -46,6 +46,10 @@ class AckLane:
 
     async def call(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """The script's reply for ``keys`` / ``args`` (its error raised)."""
+        return await asyncio.wrap_future(self.submit(keys, args))
+
+    def submit(self, keys: Sequence[str], args: Sequence[Any]) -> Future[Any]:
+        """``call`` from any thread: the reply (or error) comes in the future."""
         future: Future[Any] = Future()
         with self._wake:
             if self._closed:
@@ -56,7 +60,7 @@ class AckLane:
                                                 name="botkit-redis-ack")
                 self._thread.start()
             self._wake.notify()
-        return await asyncio.wrap_future(future)
+        return future
 
     def _next(self) -> list[_Call] | None:
         with self._wake:

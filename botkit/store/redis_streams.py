@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botkit.store.base import canonical_json
@@ -111,6 +112,19 @@ class RedisStreams:
                                      maxlen=max_len, approximate=False)
         return _id(raw)
 
+    async def stream_add_many(self, stream: str, items: Sequence[Any], *,
+                              max_len: int | None = None) -> list[StreamId]:
+        texts = [canonical_json(data) for data in items]
+        if not texts:
+            return []
+        key, last = self._k(stream), len(texts) - 1
+        async with self.client.pipeline(transaction=True) as pipe:
+            for i, text in enumerate(texts):  # trimmed once, after the last
+                pipe.xadd(key, {FIELD: text}, maxlen=max_len if i == last else None,
+                          approximate=False)
+            raws = await pipe.execute()
+        return [_id(raw) for raw in raws]
+
     async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
                               ) -> StreamId | None:
         # the key is marked after the XADD: a script that fails there marks nothing
@@ -121,6 +135,31 @@ class RedisStreams:
         else:
             raw = await self._script("add_once", ADD_ONCE)(keys=keys, args=args)
         return None if raw is None else _id(raw)
+
+    @property
+    def adds_from_any_thread(self) -> bool:
+        """``add_once_from_any_thread`` works: the store has its ack lane (made from a URL)."""
+        return self.ack_lane is not None
+
+    def add_once_from_any_thread(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                                 ) -> Future[StreamId | None]:
+        """``stream_add_once`` for a caller on any thread, over the ack lane's own
+        connection (``adds_from_any_thread``; ``RuntimeError`` without the lane)."""
+        if self.ack_lane is None:
+            raise RuntimeError("this RedisStore has no ack lane (it was given a client)")
+        keys = [self._k(stream), self._k(seen_key)]
+        args = [canonical_json(data), max(1, round(ttl * 1000))]
+        result: Future[StreamId | None] = Future()
+
+        def done(reply: Future[Any]) -> None:
+            error = reply.exception()
+            if error is not None:
+                result.set_exception(error)
+            else:
+                raw = reply.result()
+                result.set_result(None if raw is None else _id(raw))
+        self.ack_lane.submit(keys, args).add_done_callback(done)
+        return result
 
     async def stream_read(self, stream: str, *, after: StreamId = ZERO, count: int = 100,
                           block: float | None = None) -> list[StreamEntry]:

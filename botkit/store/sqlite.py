@@ -17,6 +17,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -189,18 +190,31 @@ class SQLiteStore(SQLiteStreams):
 
     async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
                               ) -> StreamId | None:
+        return await asyncio.wrap_future(self.add_once_from_any_thread(
+            stream, data, seen_key=seen_key, ttl=ttl))
+
+    adds_from_any_thread = True
+    """``add_once_from_any_thread`` works (from any thread, any event loop)."""
+
+    def add_once_from_any_thread(self, stream: str, data: Any, *, seen_key: str, ttl: float
+                                 ) -> Future[StreamId | None]:
+        """``stream_add_once`` for a caller on any thread (an adapter's ack lane, with an
+        event loop of its own): the write runs on the worker's urgent lane, and a consumer
+        blocked in a read on the store's own loop is woken from there
+        (``call_soon_threadsafe``). The result (or error) comes in the future."""
         text = canonical_json(data)
 
-        def add(conn: sqlite3.Connection, now: float) -> int | None:
-            if _live_value(conn, seen_key, now) is not None:
-                return None
-            conn.execute(_UPSERT, (seen_key, "true", now + ttl))
-            return add_entry(conn, stream, text)
-        row = await self._write(add, urgent=True)
-        if row is None:
-            return None
-        self._notify()
-        return StreamId(row, 0)
+        def add(conn: sqlite3.Connection, now: float) -> StreamId | None:
+            with _tx(conn):
+                if _live_value(conn, seen_key, now) is not None:
+                    return None
+                conn.execute(_UPSERT, (seen_key, "true", now + ttl))
+                row = add_entry(conn, stream, text)
+            self._notify_from_any_thread()
+            return StreamId(row, 0)
+        if self._executor is None:
+            self._executor = Worker("botkit-sqlite")
+        return self._executor.submit(lambda: self._call(add), urgent=True)
 
     async def scan(self, prefix: str) -> list[str]:
         def keys(conn: sqlite3.Connection, now: float) -> list[str]:

@@ -70,11 +70,19 @@ class SQLiteStreams:
         event: asyncio.Event | None = getattr(self, "_stream_added", None)
         if event is None:
             event = self._stream_added = asyncio.Event()
+            self._stream_loop = asyncio.get_running_loop()  # where blocked readers wait
         return event
 
     def _notify(self) -> None:
         self._added().set()
         self._stream_added = asyncio.Event()
+
+    def _notify_from_any_thread(self) -> None:
+        """``_notify`` on the loop the blocked readers wait on (none yet: nobody to wake)."""
+        loop: asyncio.AbstractEventLoop | None = getattr(self, "_stream_loop", None)
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._notify)
 
     async def _blocking(self, fn: Op[list[StreamEntry]], block: float | None,
                         *, write: bool = False) -> list[StreamEntry]:
@@ -97,6 +105,20 @@ class SQLiteStreams:
                          0)
         self._notify()
         return entry
+
+    async def stream_add_many(self, stream: str, items: Sequence[Any], *,
+                              max_len: int | None = None) -> list[StreamId]:
+        texts = [canonical_json(data) for data in items]
+        if not texts:
+            return []
+
+        def add(conn: sqlite3.Connection, now: float) -> list[int]:
+            last = len(texts) - 1  # trimmed once, after the last
+            return [add_entry(conn, stream, text, max_len if i == last else None)
+                    for i, text in enumerate(texts)]
+        rows = await self._write(add)
+        self._notify()
+        return [StreamId(row, 0) for row in rows]
 
     async def stream_read(self, stream: str, *, after: StreamId = ZERO, count: int = 100,
                           block: float | None = None) -> list[StreamEntry]:

@@ -77,6 +77,12 @@ class Streams(Protocol):
         """Append ``data``; keep only the newest ``max_len`` entries. The new entry's id."""
         ...
 
+    async def stream_add_many(self, stream: str, items: Sequence[Any], *,
+                              max_len: int | None = None) -> list[StreamId]:
+        """``stream_add`` of each of ``items``, in order, as one write (one SQLite
+        transaction, one Redis ``MULTI``): their ids (none for no items)."""
+        ...
+
     async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
                               ) -> StreamId | None:
         """``seen(seen_key, ttl=ttl)`` and ``stream_add`` as one atomic write (one SQLite

@@ -18,7 +18,9 @@ The pytest plugin (loaded automatically) adds a ``fake_adapter`` fixture. Check 
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from botkit.agents.scripted import (
     CallTool,
@@ -32,9 +34,47 @@ from botkit.agents.scripted import (
     Truncate,
 )
 from botkit.bot import Bot
-from botkit.testing.agui_server import serve_ag_ui
-from botkit.testing.fake_adapter import ALICE, BOB, BOT, FULL_CAPABILITIES, FakeAdapter, Sent
-from botkit.testing.store_conformance import check_store, store_conformance_tests
+
+if TYPE_CHECKING:
+    from botkit.testing.agui_server import serve_ag_ui
+    from botkit.testing.fake_adapter import (
+        ALICE,
+        BOB,
+        BOT,
+        FULL_CAPABILITIES,
+        FakeAdapter,
+        Sent,
+    )
+    from botkit.testing.store_conformance import check_store, store_conformance_tests
+
+# loaded when first named: a bot that imports ScriptedAgent from here (the helpdesk example)
+# does not carry the fake adapter, the conformance suites and the AG-UI test server
+# (startup memory)
+_FAKES = "botkit.testing.fake_adapter"
+_LAZY = {
+    "ALICE": _FAKES,
+    "BOB": _FAKES,
+    "BOT": _FAKES,
+    "FULL_CAPABILITIES": _FAKES,
+    "FakeAdapter": _FAKES,
+    "Sent": _FAKES,
+    "check_store": "botkit.testing.store_conformance",
+    "serve_ag_ui": "botkit.testing.agui_server",
+    "store_conformance_tests": "botkit.testing.store_conformance",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "ALICE",

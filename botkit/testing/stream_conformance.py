@@ -49,6 +49,23 @@ async def streams_append_and_read(store: StateStore, p: str) -> None:
     assert other.ms >= 0
 
 
+async def streams_add_many_in_order(store: StateStore, p: str) -> None:
+    s, k = _streams(store), p + "batch"
+    assert await s.stream_add_many(k, []) == []
+    first = await s.stream_add(k, "before")
+    ids = await s.stream_add_many(k, [{"n": i} for i in range(5)])
+    assert len(ids) == 5
+    assert [first, *ids] == sorted({first, *ids}), "ids must increase and be distinct"
+    entries = await s.stream_read(k)
+    assert [e.id for e in entries] == [first, *ids]
+    assert [e.data for e in entries] == ["before", *({"n": i} for i in range(5))]
+    after = await s.stream_add(k, "after")
+    assert after > ids[-1]
+    await s.stream_add_many(k, list(range(10, 20)), max_len=4)
+    assert [e.data for e in await s.stream_read(k)] == [16, 17, 18, 19]
+    assert await s.stream_len(k) == 4
+
+
 async def _one(s: Streams, k: str) -> Any:
     (entry,) = await s.stream_read(k)
     return entry
@@ -180,7 +197,8 @@ async def streams_add_once_dedups_and_appends_in_one_step(store: StateStore, p: 
     assert await s.stream_len(k) == 5
 
 
-STREAM_CHECKS = (streams_append_and_read, streams_add_once_dedups_and_appends_in_one_step,
+STREAM_CHECKS = (streams_append_and_read, streams_add_many_in_order,
+                 streams_add_once_dedups_and_appends_in_one_step,
                  streams_block_until_an_entry_arrives, streams_read_many_at_once,
                  streams_groups_deliver_each_entry_once,
                  streams_claim_takes_over_idle_entries, streams_live_in_the_key_namespace)

@@ -18,8 +18,6 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import jsonpatch
-
 from botkit import keys
 from botkit.store.base import StateStore
 from botkit.threads.errors import (
@@ -31,6 +29,9 @@ from botkit.threads.errors import (
 )
 from botkit.threads.queries import check_page
 from botkit.threads.records import Checkpoint, ThreadRecord
+
+if TYPE_CHECKING:
+    import jsonpatch
 
 __all__ = ["CheckpointNotFound", "ThreadStateMixin", "head_values", "state_etag"]
 
@@ -51,12 +52,18 @@ def state_etag(checkpoint_id: str | None) -> str:
     return f'"{checkpoint_id or "none"}"'
 
 
+_HEAD: Any = object()
+"""``record_run``'s default: the run's checkpoint keeps the head's values."""
+
+
 def _new_id(step: int) -> str:
     """Checkpoint ids that sort by step, like LangGraph's (a UUID)."""
     return str(uuid.UUID(int=(max(step, 0) << 64) | secrets.randbits(64)))
 
 
 def _compiled(patch: Sequence[Mapping[str, Any]]) -> jsonpatch.JsonPatch:
+    import jsonpatch  # loaded by the first patched state, not by every bot (startup memory)
+
     """``patch`` as a JSON Patch (RFC 6902), or ``ThreadQueryError`` naming each bad
     operation: every one needs ``path``; ``move``/``copy`` a ``from``; ``add``/``replace``
     /``test`` a ``value``."""
@@ -210,11 +217,14 @@ class ThreadStateMixin:
         return await self._commit(thread_id, lambda _: state, source=source, run_id=run_id,
                                   metadata=metadata)
 
-    async def record_run(self, thread_id: str, run_id: str, status: str) -> Checkpoint:
-        """The checkpoint a run leaves when it ends (run tracking calls this): the head's
-        values, whoever wrote them last."""
-        return await self._commit(thread_id, lambda values: values, source="loop",
-                                  run_id=run_id, metadata={"run_status": status})
+    async def record_run(self, thread_id: str, run_id: str, status: str, *,
+                         state: Any = _HEAD) -> Checkpoint:
+        """The checkpoint a run leaves when it ends (run tracking calls this): ``state``,
+        the state the run ended with, else the head's values, whoever wrote them last."""
+        def compute(values: Any) -> Any:
+            return values if state is _HEAD else state
+        return await self._commit(thread_id, compute, source="loop", run_id=run_id,
+                                  metadata={"run_status": status})
 
     async def _guarded_write(self, thread_id: str, if_match: str | None,
                              compute: Callable[[Any], Any],
@@ -252,6 +262,8 @@ class ThreadStateMixin:
         compiled = _compiled(patch) if patch else None
 
         def compute(current: Any) -> Any:
+            import jsonpatch
+
             new = current
             if values:
                 if not isinstance(current, dict):

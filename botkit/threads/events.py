@@ -32,6 +32,8 @@ __all__ = ["EventHub", "Subscription", "decode_event", "encode_event"]
 
 WRITE_SLICE = 0.002
 """Seconds the writer task runs before it lets the loop go round (between two appends)."""
+WRITE_BATCH = 100
+"""The most queued events one append (``stream_add_many``) writes."""
 
 log = logging.getLogger("botkit.threads")
 STREAM = "events:threads"
@@ -146,15 +148,19 @@ class EventHub:
                 # in one loop iteration: let timers and I/O run between slices
                 await asyncio.sleep(0)
                 began = time.perf_counter()
-            event = self._outbox.get_nowait()
+            # what is queued goes in one append (a run's events mostly come together)
+            batch = [self._outbox.get_nowait()
+                     for _ in range(min(WRITE_BATCH, self._outbox.qsize()))]
             try:
-                await self._store.stream_add(self._stream, encode_event(event),
-                                             max_len=self._max_len)
+                await self._store.stream_add_many(
+                    self._stream, [encode_event(e) for e in batch], max_len=self._max_len)
             except Exception:
-                log.warning("a thread event (%s of %s) could not be stored; subscribers "
-                            "miss it", event.type, event.thread_id, exc_info=True)
+                log.warning("%d thread event(s) (the first: %s of %s) could not be stored; "
+                            "subscribers miss them", len(batch), batch[0].type,
+                            batch[0].thread_id, exc_info=True)
             finally:
-                self._outbox.task_done()
+                for _ in batch:
+                    self._outbox.task_done()
 
     async def flush(self) -> None:
         """Wait until every published event is stored."""

@@ -222,3 +222,32 @@ def test_a_long_streamed_text_is_read_whole_at_any_point() -> None:
          agui.TextMessageEndEvent(message_id="m1"))
     assert a.messages[-1] == {"id": "m1", "role": "assistant", "content": "".join(words)}
     assert a.finalized_messages()[-1]["content"] == "".join(words)
+
+
+def test_text_delta_matches_feed_when_messages_interleave() -> None:
+    """``text_delta`` (the run loop's shortcut for text events) ends in what ``feed``
+    makes of the same events, also when text goes back to an earlier message."""
+    def events() -> list[agui.BaseEvent]:
+        delta = agui.TextMessageContentEvent
+        return [agui.TextMessageStartEvent(message_id="m1", role="assistant"),
+                delta(message_id="m1", delta="one "),
+                agui.ToolCallStartEvent(tool_call_id="c1", tool_call_name="t",
+                                        parent_message_id="m2"),
+                delta(message_id="m2", delta="two"),
+                delta(message_id="m1", delta="three"),
+                delta(message_id="m1", delta="")]
+
+    fed, fast = asm(), asm()
+    shown = feed(fed, *events())
+    quick: list[Any] = []
+    for event in events():
+        if isinstance(event, agui.TextMessageContentEvent):
+            if fast.text_delta(event.message_id, event.delta):
+                quick.append(event.delta)
+        else:
+            quick.extend(fast.feed(event))
+    assert [p for p in quick if isinstance(p, str)] == ["one ", "two", "three"]
+    assert [p for p in shown if isinstance(p, str)] == ["one ", "two", "three"]
+    assert fast.messages == fed.messages
+    assert [m.get("content") for m in fast.messages[1:]] == ["one three", "two"]
+    assert fast.streamed_text_ids == fed.streamed_text_ids == {"m1", "m2"}

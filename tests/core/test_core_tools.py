@@ -7,6 +7,7 @@ type hints, the way most user code writes them.
 import json
 from typing import Any
 
+import ag_ui.core as agui
 import pytest
 from pydantic import BaseModel, Field
 
@@ -267,3 +268,14 @@ async def test_every_failure_becomes_an_error_result(name: str, args: str, error
 async def test_unknown_tool_with_no_tools_at_all() -> None:
     out = await call_tool({}, "x", "{}", tool_ctx())
     assert out.error == "unknown tool 'x'; available tools: none"
+
+
+def test_a_tools_descriptor_is_built_once_and_shared_by_every_run() -> None:
+    tool = define_bot_tool(name="create_ticket", description="Create a ticket.",
+                           parameters=TicketArgs, handler=handler)
+    first = tool.descriptor()
+    assert tool.descriptor() is first
+    run_input = agui.RunAgentInput.model_validate({
+        "threadId": "t", "runId": "r", "state": {}, "messages": [], "context": [],
+        "forwardedProps": {}, "tools": [first]})
+    assert run_input.tools[0] is first  # no copy of the schema per run

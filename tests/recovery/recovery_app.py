@@ -20,6 +20,7 @@ import sys
 
 from botkit import TurnContext, create_bot
 from botkit.inbox import InboxConfig
+from botkit.run.fair import serving_gc
 from botkit.store import store_from_url
 from botkit.testing import Rule, Say, ScriptedAgent
 from botkit_slack.adapter import SlackAdapter
@@ -60,11 +61,15 @@ async def serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await bot.start()
+    restore_gc = serving_gc()  # as ``Bot.serve`` sets the collector for serving
     try:
         print("READY", flush=True)
         await stop.wait()
     finally:
-        await bot.stop()
+        try:
+            await bot.stop()
+        finally:
+            restore_gc()
 
 
 def main() -> None:

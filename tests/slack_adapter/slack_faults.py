@@ -6,6 +6,7 @@ aiohttp's response object in place of a Slack response."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 import aiohttp
@@ -24,6 +25,8 @@ class EdgeProxy:
         self.failing: Counter[str] = Counter()
         self.kind = "html"
         self.failed: Counter[str] = Counter()
+        self.held: dict[str, asyncio.Event] = {}
+        self.waiting: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.url = ""
@@ -33,8 +36,17 @@ class EdgeProxy:
         self.failing[method] += count
         self.kind = kind
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of ``method`` wait (``waiting`` counts them) until the event is set."""
+        self.held[method] = asyncio.Event()
+        return self.held[method]
+
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
+        gate = self.held.get(method)
+        if gate is not None and not gate.is_set():
+            self.waiting[method] += 1
+            await gate.wait()
         if self.failing[method] > 0:
             self.failing[method] -= 1
             self.failed[method] += 1

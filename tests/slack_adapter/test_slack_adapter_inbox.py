@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -92,18 +93,19 @@ async def test_a_draining_socket_mode_adapter_closes_its_connection() -> None:
 
 
 class GatedStore(SQLiteStore):
-    """Inbox appends wait at a gate (a slow store while the bot is stopping)."""
+    """Inbox appends wait at a gate (a slow store while the bot is stopping). A thread's
+    gate: in Socket Mode the append runs on the ack lane's own thread and loop."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
-        self.gate = asyncio.Event()
+        self.gate = threading.Event()
         self.waiting = 0
 
     async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
                               ) -> StreamId | None:
         if stream == "inbox":
             self.waiting += 1
-            await self.gate.wait()
+            await asyncio.to_thread(self.gate.wait)
         return await super().stream_add_once(stream, data, seen_key=seen_key, ttl=ttl)
 
 

@@ -3,7 +3,9 @@ Slack text, stream rendering and tool records in metadata."""
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from types import SimpleNamespace
 from typing import Any
 
@@ -308,6 +310,22 @@ def test_conversations_keep_ids_and_routes() -> None:
     assert not conversations.has_bot_posted("C1", "1.0")
     conversations.bot_posted("C1", "1.0")
     assert conversations.has_bot_posted("C1", "1.0")
+
+
+def test_conversations_keep_no_slack_payload() -> None:
+    # memory: thousands of kept conversations each held its whole Slack event (blocks…)
+    conversations = Conversations()
+    route = SlackRoute(recipient_user_id="UALICE", message_ts="3.0")
+    payload = {"type": "app_mention", "blocks": [{"type": "rich_text"}] * 50}
+    opened = weakref.ref(conversations.open("C2", "3.0", route=route, raw=payload))
+    remembered = Conversation(id="kept-id", channel="C3", thread=None, raw=payload)
+    gone = weakref.ref(conversations.remember(remembered))
+    del remembered
+    gc.collect()
+    assert opened() is None
+    assert gone() is None
+    assert conversations.route(Conversation(id="x", channel="C2", thread="3.0")) == route
+    assert conversations.open("C3", None, route=route).id == "kept-id"
 
 
 def test_slack_settings_is_the_one_list_of_options() -> None:

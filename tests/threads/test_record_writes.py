@@ -50,7 +50,8 @@ async def test_a_message_answered_by_a_run_writes_an_existing_record_twice(
     record = await bot.threads.get("C1:t1")
     # a new thread: created, busy, idle; an existing one: busy (with the touch), idle
     assert first["write"] == 3
-    assert second == {"read": 3, "write": 2}  # was 5 reads, 3 writes
+    # (3 reads before a completed run wrote its state with its end checkpoint)
+    assert second == {"read": 2, "write": 2}  # was 5 reads, 3 writes
     assert (record.title, record.status, record.run_count) == (
         "my printer is broken", "idle", 2)
     assert record.updated_at > before.updated_at
@@ -106,3 +107,19 @@ async def test_a_thread_deleted_by_the_handler_stays_deleted(tmp_path: Path) -> 
         with pytest.raises(ThreadNotFound):
             await bot.threads.get("C1:t1")
     assert not bot.threads.touches
+
+
+async def test_a_completed_run_leaves_one_checkpoint_with_its_state(tmp_path: Path) -> None:
+    """The state a run ends with is written with the checkpoint the run leaves (one write
+    of the state, one checkpoint per run: there were two)."""
+    fake = FakeAdapter()
+    bot = make_bot(fake, store=SQLiteStore(tmp_path / "state.db"))
+    async with running(bot):
+        await fake.emit_mention("hello")
+        await fake.emit_mention("again")
+        points = await bot.threads.history("C1:t1", limit=10)
+    assert [p.metadata.get("run_status") for p in points] == ["completed", "completed"]
+    assert [p.step for p in points] == [1, 0]
+    assert points[0].values == await bot.threads.get_state("C1:t1")
+    assert points[0].values["scripted"]["step"] == 1
+    assert points[0].run_id != points[1].run_id

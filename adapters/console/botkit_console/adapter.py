@@ -14,7 +14,6 @@ shown again from the transcript; typing its number answers it and the run contin
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from collections.abc import AsyncIterable, Mapping, Sequence
@@ -217,6 +216,8 @@ def _has_controls(message: Message) -> bool:
 
 
 def _login_name() -> str:
+    import getpass  # used once (startup memory)
+
     try:
         return getpass.getuser()
     except Exception:

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from botkit.store import SQLiteStore
 from botkit_console.adapter import ConsoleAdapter
 
 if TYPE_CHECKING:
@@ -40,6 +39,8 @@ class ConsolePlugin:
         if args.new and data_dir.exists():
             shutil.rmtree(data_dir)
         if not app.store_chosen:  # durable by default in the terminal: state survives a restart
+            from botkit.store.sqlite import SQLiteStore  # loaded when used (startup memory)
+
             app.keep_state_in(SQLiteStore(data_dir / "state.db"))
         console = app.declared(ConsoleAdapter)
         if console is not None and args.users is None:

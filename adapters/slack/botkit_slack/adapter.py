@@ -21,7 +21,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from botkit.adapter import BaseAdapter, Capabilities, OpenStream, StreamPart
+from botkit.adapter import BaseAdapter, Capabilities, Delivery, OpenStream, StreamPart
 from botkit.errors import AdapterError, UserError
 from botkit.events import Event
 from botkit.store.base import StateStore
@@ -36,6 +36,7 @@ from botkit_slack.features import SlackFeatures
 from botkit_slack.files import FileStore
 from botkit_slack.history import HistoryCache, Identity, translate_all
 from botkit_slack.ingress.bolt import build_app, build_multi_app, register
+from botkit_slack.ingress.direct import DirectIntake
 from botkit_slack.ingress.events import EventBuilder, Routing
 from botkit_slack.oauth import StoreInstallations, StoreOAuthStates, oauth_flow
 from botkit_slack.settings import SlackSettings
@@ -217,14 +218,20 @@ class SlackAdapter(BaseAdapter):
         self.events.thread_of = self.features.thread_of
         register(self.app, self.events, has_command=bot.has_command,
                  durable=bot.durable_intake)
+        # with the inbox on, messages are stored as they came and acked without Bolt (one
+        # workspace: OAuth installs need Bolt's authorization of each request)
+        direct = DirectIntake(self.events, bot) if bot.accepts_deliveries and \
+            self.teams is None else None
         if s.socket_mode:
             assert s.app_token is not None
             self.transport = SocketTransport(self.app, s.app_token, self.api,
-                                             on_connected=self.history.resync_all)
+                                             on_connected=self.history.resync_all,
+                                             direct=direct)
         else:
             assert s.signing_secret is not None
             self.transport = HttpTransport(self.app, s.signing_secret, host=s.host, port=s.port,
                                            path=s.path)
+            self.transport.direct = direct
         try:
             await self.transport.start()
         except BaseException:
@@ -232,6 +239,12 @@ class SlackAdapter(BaseAdapter):
             raise
         who = self.bot_user.display_name if self.bot_user else bot.name
         log.info("Slack adapter ready as @%s (%s)", who, self.transport.describe())
+
+    async def rebuild_delivery(self, delivery: Delivery) -> Event | None:
+        """A message ``DirectIntake`` stored as it came, as an event (after the ack)."""
+        if self.events is None:
+            raise AdapterError("the Slack adapter is not started", platform="slack")
+        return await self.events.rebuild(delivery.payload)
 
     async def begin_drain(self) -> None:
         """Socket Mode: close the connection (Slack delivers to the app's other ones); HTTP:

@@ -53,11 +53,13 @@ Key = tuple[str, str | None]
 
 
 class Conversations:
-    """The conversations this process has seen or posted into (bounded, newest kept)."""
+    """The conversations this process has seen or posted into (bounded, newest kept): the
+    id and the route of each, not the conversation with its Slack payload (thousands of
+    those kept whole events, blocks and all)."""
 
     def __init__(self, *, max_kept: int = 5000) -> None:
         self.max_kept = max_kept
-        self._known: OrderedDict[Key, tuple[Conversation, SlackRoute]] = OrderedDict()
+        self._known: OrderedDict[Key, tuple[str, SlackRoute]] = OrderedDict()
         self._bot_posted: OrderedDict[Key, None] = OrderedDict()
 
     def open(self, channel: str, thread: str | None, *, route: SlackRoute,
@@ -66,7 +68,7 @@ class Conversations:
         """The conversation at (channel, thread), answered by ``route`` from now on."""
         known = self._known.get((channel, thread))
         conversation = Conversation(
-            id=known[0].id if known else conversation_id(channel, thread), channel=channel,
+            id=known[0] if known else conversation_id(channel, thread), channel=channel,
             thread=thread, is_direct=is_direct_channel(channel) if is_direct is None
             else is_direct, raw=dict(raw or {}))
         self._keep(conversation, route)
@@ -90,7 +92,7 @@ class Conversations:
 
     def _keep(self, conversation: Conversation, route: SlackRoute) -> None:
         key = (conversation.channel, conversation.thread)
-        self._known[key] = (conversation, route)
+        self._known[key] = (conversation.id, route)
         self._known.move_to_end(key)
         while len(self._known) > self.max_kept:
             self._known.popitem(last=False)

@@ -24,7 +24,7 @@ from botkit_slack import limits as L
 from botkit_slack import metadata as meta
 from botkit_slack.client import RateLimiter, slack_error
 from botkit_slack.history import HistoryCache
-from botkit_slack.render.blocks import render_blocks
+from botkit_slack.render.blocks import render_block_list, render_blocks
 from botkit_slack.render.mrkdwn import close_open_markdown, markdown_to_mrkdwn
 from botkit_slack.render.overflow import message_parts
 from botkit_slack.render.split import split_text
@@ -83,9 +83,9 @@ def stream_content(md: str, rows: Mapping[str, ToolRow], *, final: bool) -> dict
                                       if c.strip()] if shown.strip() else []
     if rows:
         nodes.append(Context(*(r.line() for r in rows.values())))
-    rendered = render_blocks(Message(*nodes))
+    blocks = render_block_list(Message(*nodes))
     text = markdown_to_mrkdwn(shown).strip() or " · ".join(r.line() for r in rows.values())
-    return {"text": text[: L.MAX_MESSAGE_TEXT] or "…", "blocks": rendered.blocks}
+    return {"text": text[: L.MAX_MESSAGE_TEXT] or "…", "blocks": blocks}
 
 
 def message_content(message: Message, *, data_tables: bool = False) -> dict[str, Any]:

@@ -18,6 +18,11 @@ The bot stores its tool calls and results, and a "status" flag, in message metad
 (:mod:`botkit_slack.metadata`); ``translate`` turns them back into
 ``ThreadMessage.agent_messages`` and ``is_status``. Metadata is trusted only on the bot's own
 messages.
+
+The cache keeps of each message only what ``translate`` reads (``slim``): not Slack's whole
+payload (its ``blocks`` when there is text, ``bot_profile`` icons, team and client ids…), so a
+busy workspace's history costs a fraction of the memory. ``ThreadMessage.raw`` of a message
+read from history is that slim record.
 """
 
 from __future__ import annotations
@@ -36,15 +41,31 @@ from botkit_slack.client import RateLimiter
 from botkit_slack.directory import Directory
 from botkit_slack.render.text import blocks_text, to_plain
 
-__all__ = ["Attachments", "HistoryCache", "Identity", "translate", "translate_all"]
+__all__ = ["Attachments", "HistoryCache", "Identity", "slim", "translate", "translate_all"]
 
 _KEPT_SUBTYPES = {None, "file_share", "thread_broadcast", "bot_message", "me_message"}
 # not kept: joins, topic changes, and the assistant pane's thread root (``assistant_app_thread``,
 # authored by the person but only the chat's title, not something they said to the bot)
 
+_KEPT_FIELDS = ("ts", "thread_ts", "subtype", "user", "bot_id", "username", "text", "metadata",
+                "files")
+
 Key = tuple[str, str | None]
 Attachments = Callable[[Sequence[Mapping[str, Any]]], Awaitable[Sequence[Attachment]]]
 """A message's Slack ``files`` as attachments (``Files.attachments``)."""
+
+
+def slim(message: Mapping[str, Any]) -> dict[str, Any]:
+    """What the cache keeps of a Slack message: the fields ``translate`` and the cache read
+    (``_KEPT_FIELDS``), the bot profile's ``name``, and the ``blocks`` only when there is no
+    text to read instead."""
+    kept = {key: message[key] for key in _KEPT_FIELDS if message.get(key) is not None}
+    profile = message.get("bot_profile")
+    if isinstance(profile, Mapping) and profile.get("name"):
+        kept["bot_profile"] = {"name": profile["name"]}
+    if message.get("blocks") and not str(message.get("text") or "").strip():
+        kept["blocks"] = message["blocks"]
+    return kept
 
 
 @dataclass
@@ -102,7 +123,7 @@ class HistoryCache:
                 channel=channel, ts=thread, limit=self.page_size, cursor=cursor,
                 oldest=oldest, include_all_metadata=True)
             for message in page.get("messages") or ():
-                entry.messages[str(message["ts"])] = message
+                entry.messages[str(message["ts"])] = slim(message)
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor or not page.get("has_more", True):
                 entry.synced = True
@@ -118,7 +139,7 @@ class HistoryCache:
                 channel=channel, limit=min(self.page_size, self.flat_limit - fetched),
                 cursor=cursor, oldest=oldest, include_all_metadata=True)
             for message in page.get("messages") or ():
-                entry.messages[str(message["ts"])] = message
+                entry.messages[str(message["ts"])] = slim(message)
                 fetched += 1
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor or not page.get("has_more"):
@@ -151,7 +172,7 @@ class HistoryCache:
         for entry, flat in self._synced_entries(channel, message):
             if ts in entry.messages and not replace and ts not in entry.partial:
                 continue
-            entry.messages[ts] = dict(message)
+            entry.messages[ts] = slim(message)
             if partial:
                 entry.partial.add(ts)
             else:
@@ -187,7 +208,7 @@ class HistoryCache:
         if ts:
             entry = self._entry((channel, ts))
             if not entry.messages:
-                entry.messages[ts] = dict(root)
+                entry.messages[ts] = slim(root)
                 entry.partial.add(ts)
                 entry.synced = True
 

@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from aiohttp import web
@@ -41,7 +41,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.errors import AdapterError, UserError
 from botkit_slack.client import slack_error
+from botkit_slack.ingress.bolt import retry_num
+from botkit_slack.ingress.direct import DirectIntake
 from botkit_slack.ingress.shape import payload_problem
+
+if TYPE_CHECKING:
+    from botkit_slack.ingress.lane import AckLane
+    from botkit_slack.socket_handler import DrainingHandler
 
 __all__ = ["HttpTransport", "SocketTransport", "Transport"]
 
@@ -68,25 +74,48 @@ def _on_hello(then: Callable[[], None]) -> Callable[..., Awaitable[None]]:
 
 
 class SocketTransport:
+    """Socket Mode: Bolt's handler on the bot's loop; with ``direct`` (the durable inbox
+    on), the connection served on a thread of its own instead (``ingress.lane.AckLane``)."""
+
     def __init__(self, app: AsyncApp, app_token: str, client: AsyncWebClient, *,
-                 on_connected: Callable[[], None] | None = None) -> None:
+                 on_connected: Callable[[], None] | None = None,
+                 direct: DirectIntake | None = None) -> None:
         # imported here: an app on the HTTP Events API does not load the Socket Mode client
+        from botkit_slack.ingress.lane import AckLane
         from botkit_slack.socket_handler import DrainingHandler
 
-        self.handler = DrainingHandler(app, app_token, client)
-        if on_connected is not None:  # Slack says hello on every new connection
-            self.handler.client.message_listeners.append(_on_hello(on_connected))
+        self.lane: AckLane | None = None
+        self.bolt_handler: DrainingHandler | None = None
+        if direct is not None:
+            self.lane = AckLane(app, app_token, client.base_url, direct,
+                                on_connected=on_connected)
+        else:
+            self.bolt_handler = DrainingHandler(app, app_token, client)
+            if on_connected is not None:  # Slack says hello on every new connection
+                self.bolt_handler.client.message_listeners.append(_on_hello(on_connected))
         self._app_token = app_token
         self._base_url = client.base_url
         self._closed = False
 
+    @property
+    def handler(self) -> DrainingHandler | AckLane:
+        """What takes the envelopes (``refusing``, ``refused``)."""
+        handler = self.lane or self.bolt_handler
+        assert handler is not None
+        return handler
+
     async def start(self) -> None:
+        if self.lane is not None:
+            await self._check_app_token()
+            await self.lane.start()  # it cleans up after itself
+            return
+        assert self.bolt_handler is not None
         try:
             await self._check_app_token()
-            await self.handler.connect_async()  # type: ignore[no-untyped-call]
+            await self.bolt_handler.connect_async()  # type: ignore[no-untyped-call]
         except BaseException:
             with contextlib.suppress(Exception):
-                await self.handler.close_async()  # type: ignore[no-untyped-call]
+                await self.bolt_handler.close_async()  # type: ignore[no-untyped-call]
             raise
 
     async def _check_app_token(self) -> None:
@@ -109,18 +138,25 @@ class SocketTransport:
 
     async def begin_drain(self) -> None:
         """Refuse new envelopes, let the ones in hand be acked, then close the socket."""
-        self.handler.refuse()
-        await self.handler.settled(DRAIN_ACKS)
+        if self.lane is not None:
+            await self.lane.begin_drain(DRAIN_ACKS)
+        elif self.bolt_handler is not None:
+            self.bolt_handler.refuse()
+            await self.bolt_handler.settled(DRAIN_ACKS)
         await self.stop()
 
     async def stop(self) -> None:
         if not self._closed:
             self._closed = True
-            self.handler.refuse()
-            await self.handler.close_async()  # type: ignore[no-untyped-call]
+            if self.lane is not None:
+                await self.lane.stop()
+            elif self.bolt_handler is not None:
+                self.bolt_handler.refuse()
+                await self.bolt_handler.close_async()  # type: ignore[no-untyped-call]
 
     def describe(self) -> str:
-        return "Socket Mode"
+        return "Socket Mode" if self.lane is None else \
+            "Socket Mode, acked on a thread of its own"
 
 
 class HttpTransport:
@@ -135,6 +171,7 @@ class HttpTransport:
         self._runner: web.AppRunner | None = None
         self.refused = 0
         self.draining = False
+        self.direct: DirectIntake | None = None
 
     async def begin_drain(self) -> None:
         self.draining = True
@@ -156,6 +193,9 @@ class HttpTransport:
             return self._malformed(type(exc).__name__)
         if problem is not None:
             return self._malformed(problem)
+        direct = self.direct
+        if direct is not None and direct.takes(bolt_request.body):
+            return await self._store(direct, bolt_request)
         try:
             response = await self.app.async_dispatch(bolt_request)
         except Exception as exc:
@@ -164,6 +204,18 @@ class HttpTransport:
         if response.status >= 500:  # Bolt failed on it: the payload is not one it can handle
             return self._malformed(f"Bolt answered {response.status}")
         return await to_aiohttp_response(response)
+
+    @staticmethod
+    async def _store(direct: DirectIntake, request: AsyncBoltRequest) -> web.Response:
+        """A message with the durable inbox on: stored, then acked; 503 (Slack retries)
+        when it could not be stored."""
+        try:
+            await direct.admit(request.body, retry_num(request))
+        except Exception as exc:
+            log.warning("could not store a Slack message (%s: %s); answered 503, Slack "
+                        "sends it again", type(exc).__name__, exc)
+            return web.json_response({"error": "could not store the event"}, status=503)
+        return web.Response(status=200)
 
     @staticmethod
     def _malformed(why: str) -> web.Response:

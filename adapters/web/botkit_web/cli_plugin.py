@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from botkit import Bot, SQLiteStore, ThreadsAPIConfig, UserError
+from botkit import Bot, ThreadsAPIConfig, UserError
 
 if TYPE_CHECKING:
     from botkit.cli_plugins import LoadedApp, PluginCommand
@@ -47,6 +47,7 @@ class WebPlugin:
     def configure(self, app: LoadedApp, args: argparse.Namespace) -> None:
         # loaded here, not with the plugin: ``botkit run`` loads every adapter's plugin, and
         # a bot served elsewhere must not carry the web server (startup memory)
+        from botkit.store.sqlite import SQLiteStore
         from botkit_web.adapter import WebAdapter
 
         if not 0 <= args.web_port <= 65535:

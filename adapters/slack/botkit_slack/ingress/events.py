@@ -85,6 +85,10 @@ class EventBuilder(FeatureEvents):
         self._seen[key] = now
         return True
 
+    def forget(self, key: str) -> None:
+        """Take back ``first_sight`` (the delivery was not stored: its redelivery is new)."""
+        self._seen.pop(key, None)
+
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[Any]:
         async def safely() -> None:
             try:
@@ -125,7 +129,7 @@ class EventBuilder(FeatureEvents):
         try:
             await self._turn(d, event, body)
         except BaseException:
-            self._seen.pop(d.event_id, None)  # its redelivery must not look like a duplicate
+            self.forget(d.event_id)  # its redelivery must not look like a duplicate
             raise
 
     async def bot_replied(self, channel: str, thread: str | None) -> bool:
@@ -139,8 +143,17 @@ class EventBuilder(FeatureEvents):
         return False
 
     async def _turn(self, d: Decision, event: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+        message = await self.message_event(d, event, body)
+        if message is not None:
+            await self.bot.dispatch(message)
+
+    async def message_event(self, d: Decision, event: Mapping[str, Any],
+                            body: Mapping[str, Any]) -> MessageEvent | None:
+        """The event of a message ``decide`` answers (None: a thread reply the bot has not
+        replied in yet, with ``after_bot_reply``): who sent it, its text with mentions
+        spelled out, its files (Slack calls, as needed)."""
         if d.needs_bot_reply and not await self.bot_replied(d.channel, d.thread):
-            return
+            return None
         route = SlackRoute(recipient_user_id=d.user,
                            recipient_team_id=self._team(event.get("team"), body.get("team_id")),
                            message_ts=d.ts, new_thread=d.new_thread)
@@ -149,14 +162,26 @@ class EventBuilder(FeatureEvents):
         if d.new_thread and not event.get("edited"):
             self.history.seed_thread(d.channel, event)
         files = [f for f in event.get("files") or () if isinstance(f, Mapping)]
-        await self.bot.dispatch(MessageEvent(
+        return MessageEvent(
             platform=self.platform, event_id=d.event_id, conversation=conversation,
             user=await self.directory.get(d.user),
             text=await self.directory.plain(_text(event.get("text")),
                                             bot_user_id=self.identity.user_id),
             ref=MessageRef(id=d.ts, channel=d.channel), mentioned=d.mentioned,
             attachments=await self.files.attachments(files) if d.new_thread and files
-            else self.files.describe(files), raw=event))
+            else self.files.describe(files), raw=event)
+
+    async def rebuild(self, payload: Mapping[str, Any]) -> MessageEvent | None:
+        """The event of a message stored as it came (``DirectIntake``), in the inbox's
+        consumer: decided again (as when it arrived), then built as ``message_event``."""
+        event, received = payload.get("event"), payload.get("received")
+        if not isinstance(event, Mapping):
+            return None
+        decision = decide(event, bot_user_id=self.identity.user_id,
+                          respond_to=self.routing.respond_to,
+                          now=float(received) if isinstance(received, int | float) else None,
+                          edit_window=self.dedup_ttl)
+        return None if decision is None else await self.message_event(decision, event, payload)
 
     def on_change(self, event: Mapping[str, Any]) -> None:
         """Someone edited or deleted a message: keep the cached history current."""

@@ -22,7 +22,7 @@ from botkit_slack.render.cutting import boundary, size, truncate_plain
 from botkit_slack.render.mrkdwn import close_open_markdown, markdown_to_mrkdwn
 from botkit_slack.render.text import escape
 
-__all__ = ["RenderedSlackMessage", "plain_text_fallback", "render_blocks"]
+__all__ = ["RenderedSlackMessage", "plain_text_fallback", "render_block_list", "render_blocks"]
 
 JSON = dict[str, Any]
 _HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
@@ -51,12 +51,19 @@ def render_blocks(message: ui.Message, *, data_tables: bool = False) -> Rendered
     """Render ``message`` to Block Kit that Slack accepts. With ``data_tables``, a table
     that fits Slack's ``data_table`` block (headings, 1–100 rows, up to 20 columns) becomes
     one (paged, sortable); else a ``table`` block, else monospace text."""
-    ctx = _Ctx(data_tables=data_tables)
-    blocks = _fit([part for block in message.blocks for part in _render(block, ctx)])
+    blocks = render_block_list(message, data_tables=data_tables)
     text, accent = plain_text_fallback(message), _accent(message.accent)
     if accent is None:
         return RenderedSlackMessage(blocks=blocks, text=text)
     return RenderedSlackMessage([], text, [{"color": accent, "blocks": blocks}])
+
+
+def render_block_list(message: ui.Message, *, data_tables: bool = False
+                      ) -> list[dict[str, Any]]:
+    """``render_blocks(message).blocks`` for a message without an accent, without the
+    notification text (for a caller that writes its own)."""
+    ctx = _Ctx(data_tables=data_tables)
+    return _fit([part for block in message.blocks for part in _render(block, ctx)])
 
 
 def plain_text_fallback(message: ui.Message, *, limit: int = 150) -> str:

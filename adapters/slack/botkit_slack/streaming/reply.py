@@ -70,7 +70,11 @@ class ReplyStream:
     async def run(self, parts: AsyncIterable[StreamPart]) -> Posted | None:
         """Show ``parts``; Slack failures are logged, the rest of the reply is drained and a
         short notice posted, so the run behind it still completes."""
-        flusher = asyncio.create_task(self._flusher())
+        # The flusher starts once the loop turns: a reply complete before that (an agent
+        # that does not pause) is posted by the final flush alone, without a task.
+        flusher: list[asyncio.Task[None]] = []
+        start = asyncio.get_running_loop().call_soon(
+            lambda: flusher.append(asyncio.create_task(self._flusher())))
         try:
             async for part in parts:
                 if self.failed is not None:
@@ -78,9 +82,11 @@ class ReplyStream:
                 self._add(part)
                 self._dirty.set()
         finally:
+            start.cancel()
             self._closing.set()
             self._dirty.set()
-            await flusher
+            if flusher:
+                await flusher[0]
         if self.failed is None:
             await self._guarded(final=True)
         if self.failed is not None:
