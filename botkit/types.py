@@ -65,7 +65,7 @@ class PlatformUser:
         return self.name or self.handle or self.id
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True, weakref_slot=True)  # adapters cache them
 class Conversation:
     """Where a message lives: enough for an adapter to post back into the same place.
 
