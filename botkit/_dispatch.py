@@ -18,7 +18,9 @@
   ``on_command`` handler. Nothing to run: done.
 - **record**: a handled message creates or touches the conversation's thread record.
 - **turn gate**: per-conversation concurrency (``_turns.TurnGate``), for messages only.
-- **handler** and **error policy**: ``ErrorPolicy.run`` (below).
+- **handler** and **error policy**: ``ErrorPolicy.run`` (below); a message's handler is
+  awaited in the turn gate's frame (``_Turn``), what it raises answered by
+  ``ErrorPolicy.failed``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import inspect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botkit import keys
@@ -81,16 +82,23 @@ class ErrorPolicy:
     async def run(self, handler: Handler, ctx: Any, thread: Thread) -> None:
         """Run ``handler(ctx)``; never raises (but lets cancellation through)."""
         try:
-            result = handler(ctx)  # awaited here, not in a helper: one frame less per
-            if inspect.isawaitable(result):  # turn waiting for a person
+            result = handler(ctx)
+            if inspect.isawaitable(result):
                 await result
-        except InteractionExpired:
+        except (Exception, RunSuspended) as exc:
+            await self.failed(exc, handler, ctx, thread)
+
+    async def failed(self, exc: Exception | RunSuspended, handler: Handler, ctx: Any,
+                     thread: Thread) -> None:
+        """``handler(ctx)`` raised ``exc``: answer it as ``run`` does (for a turn, whose
+        handler runs in the turn gate's frame, not in ``run``'s)."""
+        if isinstance(exc, InteractionExpired):
             await notify(thread, EXPIRED_NOTICE)
-        except ChoiceCancelled as cancelled:  # its card already says so
-            log.info("a choice in %s was cancelled: %s", thread.id, cancelled)
-        except RunSuspended as suspended:
-            log.info("a run in %s is suspended: %s", thread.id, suspended)
-        except Exception as exc:
+        elif isinstance(exc, ChoiceCancelled):  # its card already says so
+            log.info("a choice in %s was cancelled: %s", thread.id, exc)
+        elif isinstance(exc, RunSuspended):
+            log.info("a run in %s is suspended: %s", thread.id, exc)
+        else:
             what = f"handler {getattr(handler, '__name__', handler)}"
             if not await self._handled(exc, ctx, what):
                 await self.report(exc, thread, what)
@@ -134,10 +142,17 @@ class Pipeline:
         """With a durable inbox: dedup and store an event in one write (in place of
         ``dedup -> intake``)."""
 
-    async def dispatch(self, event: Event) -> None:
+    def dispatch(self, event: Event) -> Coroutine[Any, Any, None]:
         """``Bot.dispatch``: with a durable inbox, ``admit`` (dedup and append in one store
         write; its consumer passes the fair-share gate before the turn); without one, the
-        fair-share gate, dedup, then ``intake``."""
+        fair-share gate, dedup, then ``intake``. A message processed straight away is one
+        coroutine from the gate to its turn (``_message``): no frame of ``dispatch``'s own
+        while the turn waits for a person."""
+        if isinstance(event, MessageEvent) and not self.durable:
+            return self._message(event, fresh=True)
+        return self._dispatch(event)
+
+    async def _dispatch(self, event: Event) -> None:
         if self.admit is not None:
             await self.admit(event)
             return
@@ -177,27 +192,24 @@ class Pipeline:
             return self._thread_started(event)
         return self._modal(event)
 
-    async def _message(self, event: MessageEvent) -> None:
+    async def _message(self, event: MessageEvent, fresh: bool = False) -> None:
+        """A message's turn; ``fresh`` from ``dispatch``: first what it does (the
+        fair-share gate, dedup; ``intake`` is ``process``)."""
+        if fresh:
+            await FAIR.turn()
+            if await self.is_duplicate(event):
+                log.debug("duplicate event %s ignored", event.event_id)
+                return
         handlers = self.runtime.registry.turn_handlers(event)
         if not handlers:
             return
         self.bot.thread(event.platform, event.conversation)  # an unknown platform fails here
         await tracking.touch(self.runtime.threads, event.platform, event.conversation,
                              event.text)
-        try:  # a partial, not a closure: it stays referenced while the turn waits for a person
-            await self.runtime.turns.run(event, partial(self._turn, handlers))
+        try:  # an object, not a closure: it stays referenced while the turn waits
+            await self.runtime.turns.run(event, _Turn(self, handlers))
         finally:  # the touch no run carried
             await tracking.settle(self.runtime.threads, event.conversation)
-
-    def _turn(self, handlers: Sequence[Handler], message: MessageEvent,
-              skipped: tuple[MessageEvent, ...]) -> Coroutine[Any, Any, None]:
-        """One turn of ``message``'s handlers (the turn gate's body)."""
-        thread = self.bot.thread(message.platform, message.conversation, message=message)
-        ctx = TurnContext(thread=thread, user=message.user, platform=message.platform,
-                          bot=self.bot, message=message, skipped=skipped)
-        if len(handlers) == 1:  # the usual case: no frame of its own while it waits
-            return self.errors.run(handlers[0], ctx, thread)
-        return self.errors.run_all(handlers, ctx, thread)
 
     async def _command(self, event: CommandEvent) -> None:
         handler = self.runtime.registry.command(event.command)
@@ -246,6 +258,41 @@ class Pipeline:
         ctx = ModalSubmitContext(**common, values=event.values, event=event) \
             if isinstance(event, ModalSubmitEvent) else ModalCloseContext(**common, event=event)
         await self.errors.run(handler, ctx, thread)
+
+
+class _Turn:
+    """One turn of a message's handlers: the turn gate's body. Called, it starts the
+    handler and returns its coroutine for the gate to await, so no frame of its own (nor
+    ``ErrorPolicy.run``'s) stays suspended while the turn waits for a person; the gate
+    hands what the handler raised to ``failed`` (the error policy)."""
+
+    __slots__ = ("ctx", "handlers", "pipeline")
+
+    def __init__(self, pipeline: Pipeline, handlers: Sequence[Handler]) -> None:
+        self.pipeline = pipeline
+        self.handlers = handlers
+        self.ctx: TurnContext | None = None
+
+    def __call__(self, message: MessageEvent, skipped: tuple[MessageEvent, ...]
+                 ) -> Awaitable[None]:
+        bot, errors = self.pipeline.bot, self.pipeline.errors
+        thread = bot.thread(message.platform, message.conversation, message=message)
+        self.ctx = ctx = TurnContext(thread=thread, user=message.user,
+                                     platform=message.platform, bot=bot, message=message,
+                                     skipped=skipped)
+        if len(self.handlers) != 1:
+            return errors.run_all(self.handlers, ctx, thread)  # each answered on its own
+        result = self.handlers[0](ctx)  # the usual case
+        return result if inspect.isawaitable(result) else _nothing()
+
+    async def failed(self, exc: Exception | RunSuspended) -> None:
+        if self.ctx is None:
+            raise exc
+        await self.pipeline.errors.failed(exc, self.handlers[0], self.ctx, self.ctx.thread)
+
+
+async def _nothing() -> None:
+    """What a turn awaits after a handler that is a plain function."""
 
 
 async def notify(thread: Thread, text: str) -> None:

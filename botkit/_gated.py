@@ -46,6 +46,7 @@ def _when(post_at: datetime.datetime | float) -> datetime.datetime:
 class GatedCalls:
     """Mixed into ``Thread``."""
 
+    __slots__ = ()
     _adapter: PlatformAdapter
     conversation: Conversation
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from botkit import keys
 from botkit.codec import decode_event, encode_event
-from botkit.errors import UserError
+from botkit.errors import RunSuspended, UserError
 from botkit.events import MessageEvent
 
 if TYPE_CHECKING:
@@ -35,6 +35,16 @@ POLICIES: tuple[str, ...] = get_args(Concurrency)
 QUEUE_TTL = 3600.0
 KEEP_LOCAL = 1000
 Body = Callable[[MessageEvent, tuple[MessageEvent, ...]], Awaitable[None]]
+"""A turn's work, called with its message and the ones it stands for (``ctx.skipped``).
+A body with a ``failed(exc)`` coroutine method has what it raised answered by it, in the
+gate's frame (the dispatch pipeline's turn of handlers); any other body's errors go up."""
+
+
+async def _failed(body: Body, exc: Exception | RunSuspended) -> None:
+    failed = getattr(body, "failed", None)
+    if failed is None:
+        raise exc
+    await failed(exc)
 
 
 class TurnGate:
@@ -46,7 +56,9 @@ class TurnGate:
         self._store = store
         self.policy = policy
         self.lock_ttl = lock_ttl
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._locks: dict[str, list[asyncio.Future[None]] | None] = {}
+        """Conversations with a serial turn here: the turns waiting behind it, in order
+        (None: none, so a turn alone costs no lock object while it waits for a person)."""
         self._waiting: dict[str, MessageEvent] = {}  # queued here: event id -> the original
         self._beating: dict[str, str] = {}
         """The turn locks held here (key -> token), all kept alive by ``_heartbeat``."""
@@ -57,21 +69,27 @@ class TurnGate:
     async def run(self, event: MessageEvent, body: Body) -> None:
         key = event.conversation.id
         if self.policy == "parallel":
-            await body(event, ())
+            try:
+                await body(event, ())
+            except (Exception, RunSuspended) as exc:
+                await _failed(body, exc)
         elif self.policy == "serial":
             # the lock is held in this frame, not in a nested coroutine: a turn waiting
             # for a person keeps its frames for hours, thousands of them at once
-            lock = self._local(key)
+            waiter = self._local(key)
             try:
-                async with lock:
-                    token = await self._acquire_waiting(key)
-                    owners = await self._enter(key, token)
-                    try:
-                        await body(event, ())
-                    finally:
-                        await self._leave(key, token, owners)
+                if waiter is not None:
+                    await waiter  # an earlier turn here: this one comes after it
+                token = await self._acquire_waiting(key)
+                owners = await self._enter(key, token)
+                try:
+                    await body(event, ())  # awaited here: no frame of its own
+                except (Exception, RunSuspended) as exc:
+                    await _failed(body, exc)
+                finally:
+                    await self._leave(key, token, owners)
             finally:
-                self._unlocal(key)
+                self._unlocal(key, waiter)
         elif self.policy == "drop":
             taken = await self._take(key)
             if taken is None:
@@ -105,19 +123,34 @@ class TurnGate:
             raise ValueError(f"a queued turn holds a {type(decoded).__name__}, not a message")
         return decoded
 
-    def _local(self, key: str) -> asyncio.Lock:
-        """In-process FIFO order for serial turns (only one local waiter polls the store);
-        ``_unlocal`` when done with it."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        return lock
+    def _local(self, key: str) -> asyncio.Future[None] | None:
+        """In-process FIFO order for serial turns (only one local waiter polls the store):
+        None when no other turn is here, else a future resolved when this one's turn comes.
+        ``_unlocal`` when done."""
+        if key not in self._locks:
+            self._locks[key] = None
+            return None
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        line = self._locks[key]
+        if line is None:
+            line = self._locks[key] = []
+        line.append(waiter)
+        return waiter
 
-    def _unlocal(self, key: str) -> None:
-        lock, users = self._locks[key]
-        if users <= 1:
-            del self._locks[key]
-        else:
-            self._locks[key] = (lock, users - 1)
+    def _unlocal(self, key: str, waiter: asyncio.Future[None] | None) -> None:
+        """The turn that ``_local`` gave ``waiter`` ends: the next in line goes on (or, when
+        it gave up waiting, it leaves the line)."""
+        line = self._locks[key]
+        if waiter is not None and (not waiter.done() or waiter.cancelled()):
+            if line is not None and waiter in line:  # cancelled before its turn came
+                line.remove(waiter)
+            return
+        while line:
+            following = line.pop(0)
+            if not following.done():
+                following.set_result(None)
+                return
+        del self._locks[key]
 
     async def _acquire_waiting(self, key: str) -> str:
         delay = 0.005
@@ -149,12 +182,18 @@ class TurnGate:
         owners = await self._enter(key, token)
         try:
             if event is not None:
-                await body(event, ())
+                try:
+                    await body(event, ())
+                except (Exception, RunSuspended) as exc:
+                    await _failed(body, exc)
             else:
                 store = self._store()
                 while pending := await store.list_pop_all(keys.turn_queue(key)):
                     events = [self._original(e) for e in pending]
-                    await body(events[-1], tuple(events[:-1]))
+                    try:
+                        await body(events[-1], tuple(events[:-1]))
+                    except (Exception, RunSuspended) as exc:
+                        await _failed(body, exc)
         finally:
             await self._leave(key, token, owners)
 

@@ -12,6 +12,7 @@ in explicitly (the ``Runtime``); nothing here reaches into the ``Bot`` or the ``
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from botkit.context import Action, InteractionContext
 from botkit.events import InteractionEvent, MessageEvent
 from botkit.history import AgentMessage
 from botkit.run.surface import RunSurface
+from botkit.threads.records import ThreadRecord, ThreadStatus
 from botkit.types import Conversation, MessageRef, PlatformUser
 from botkit.ui.binding import choice_id_of
 from botkit.ui.nodes import Message, Section
@@ -81,20 +83,19 @@ def offer_surface(record: ChoiceRecord, *, bot: Bot, runtime: Runtime) -> Choice
 
 class ChoicePort:
     """A ``Thread`` as ``Choices`` sees it (``ChoiceSurface``): where a question is posted,
-    closed and answered. ``surface`` records a tool call's result with the platform's
-    history (a question that expired unanswered)."""
+    closed and answered, and whose thread record says a person has the turn while a run's
+    question waits. ``record`` keeps a tool call's result with the platform's history (a
+    question that expired unanswered)."""
 
-    __slots__ = ("surface", "thread")  # one per waiting choice
+    __slots__ = ("runtime", "thread")  # one per waiting choice: nothing more is kept
 
-    def __init__(self, thread: Thread, surface: RunSurface) -> None:
+    def __init__(self, thread: Thread, runtime: Runtime) -> None:
         self.thread = thread
-        self.surface = surface
+        self.runtime = runtime
 
     @classmethod
     def of(cls, thread: Thread, runtime: Runtime) -> ChoicePort:
-        adapter = runtime.adapter_for(thread.platform)
-        assert adapter is not None  # the thread was made for one of the bot's adapters
-        return cls(thread, RunSurface(adapter, thread.conversation, threads=runtime.threads))
+        return cls(thread, runtime)
 
     @property
     def conversation(self) -> Conversation:
@@ -127,7 +128,30 @@ class ChoicePort:
             log.exception("could not answer a click in %s", self.thread.id)
 
     async def record(self, messages: list[AgentMessage]) -> None:
-        await self.surface.record(messages)
+        adapter = self.runtime.adapter_for(self.thread.platform)
+        assert adapter is not None  # the thread was made for one of the bot's adapters
+        await RunSurface(adapter, self.thread.conversation,
+                         threads=self.runtime.threads).record(messages)
+
+    async def waiting(self, waiting: bool) -> bool:
+        """Mark the thread as waiting for a person (``interrupted``) while a run asks, or
+        back (``busy``); whether it changed (only a busy run's thread does)."""
+        old: ThreadStatus = "busy" if waiting else "interrupted"
+        new: ThreadStatus = "interrupted" if waiting else "busy"
+        changed = False
+
+        def change(record: ThreadRecord | None) -> ThreadRecord | None:
+            nonlocal changed
+            changed = record is not None and record.status == old
+            if record is None or not changed:
+                return None
+            return dataclasses.replace(record, status=new)
+        try:
+            await self.runtime.threads.mutate(self.thread.id, change)
+            return changed
+        except Exception:
+            log.warning("could not mark %s as %s", self.thread.id, new, exc_info=True)
+            return False
 
 
 def replay_blocker(bot: Bot, record: ChoiceRecord) -> str | None:

@@ -28,7 +28,7 @@ from botkit.events import (
     ReactionEvent,
     ThreadStartedEvent,
 )
-from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
+from botkit.types import NO_RAW, Attachment, Conversation, MessageRef, PlatformUser
 
 __all__ = [
     "decode_attachment",
@@ -68,9 +68,9 @@ def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _raw_of(data: Mapping[str, Any]) -> Json:
+def _raw_of(data: Mapping[str, Any]) -> Mapping[str, Any]:
     raw = data.get("raw")
-    return dict(raw) if isinstance(raw, Mapping) else {}
+    return dict(raw) if isinstance(raw, Mapping) and raw else NO_RAW
 
 
 # -- people, places, messages ----------------------------------------------------------

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class _Base:
     thread: Thread
     user: PlatformUser | None
@@ -47,7 +47,7 @@ class _Base:
     bot: Bot = field(repr=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TurnContext(_Base):
     """A message for the bot (``on_mention`` / ``on_message``).
 
@@ -63,7 +63,7 @@ class TurnContext(_Base):
         return self.message.text
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Action:
     """The control that was clicked: its action id and its (decoded) value."""
 
@@ -71,7 +71,7 @@ class Action:
     value: Any = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class InteractionContext(_Base):
     """A click on a button or a pick in a select (``on_interaction`` and ``on_click``)."""
 
@@ -89,7 +89,7 @@ class InteractionContext(_Base):
         return await self.thread._open_modal(self.event, modal)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class InterruptContext(_Base):
     """The agent paused for a human (``on_interrupt``). Answer with
     ``await ctx.thread.resume(value)``, typically from a button's ``on_click``."""
@@ -100,7 +100,7 @@ class InterruptContext(_Base):
     message: MessageEvent | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CommandContext(_Base):
     """A slash command (``on_command``); ``text`` is everything after the command."""
 
@@ -115,7 +115,7 @@ class CommandContext(_Base):
         return await self.thread._open_modal(self.event, modal)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ReactionContext(_Base):
     """An emoji reaction added (``added``) or removed (``on_reaction``)."""
 
@@ -125,7 +125,7 @@ class ReactionContext(_Base):
     event: ReactionEvent = field(repr=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ThreadStartedContext(_Base):
     """A person opened an assistant thread, or (``context_changed``) moved elsewhere
     while it is open (``on_thread_started``). ``context`` is where they are looking."""
@@ -136,7 +136,7 @@ class ThreadStartedContext(_Base):
     message: None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ModalSubmitContext(_Base):
     """A modal was submitted (``on_modal_submit``): ``values`` by input name, typed.
     Call ``invalid(name, text)`` for each bad field: the modal stays open showing them."""
@@ -156,7 +156,7 @@ class ModalSubmitContext(_Base):
         return dict(self.event.reply.errors)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ModalCloseContext(_Base):
     """A modal was closed without submitting (``on_modal_close``)."""
 

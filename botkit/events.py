@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botkit._agent_context import ContextEntry
-from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
+from botkit.types import Attachment, Conversation, MessageRef, PlatformUser, no_raw
 
 __all__ = [
     "CommandEvent",
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class MessageEvent:
     """Someone wrote in a conversation the bot can see.
 
@@ -45,10 +45,10 @@ class MessageEvent:
     context: tuple[ContextEntry, ...] = ()
     """Facts the sender's client sent with the message (AG-UI ``context``, from a web
     page): ``run_agent`` on this turn gives them to the agent with the bot's own."""
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class InteractionEvent:
     """Someone clicked a button or picked an option on a message the bot posted.
 
@@ -62,10 +62,10 @@ class InteractionEvent:
     action_id: str
     value: Any = None
     message: MessageRef | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CommandEvent:
     """Someone ran a slash command (``/ticket printer is on fire``)."""
 
@@ -75,10 +75,10 @@ class CommandEvent:
     user: PlatformUser
     command: str
     text: str = ""
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ReactionEvent:
     """Someone added (``added``) or removed an emoji reaction on a message.
 
@@ -92,10 +92,10 @@ class ReactionEvent:
     emoji: str
     message: MessageRef
     added: bool = True
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ThreadStartedEvent:
     """A person opened a new assistant thread (Slack's assistant pane), or, with
     ``context_changed``, moved to another place while it is open.
@@ -109,10 +109,10 @@ class ThreadStartedEvent:
     user: PlatformUser
     context: Mapping[str, Any] = field(default_factory=dict)
     context_changed: bool = False
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class ModalReply:
     """What a modal's submit handlers answer: per-field errors keep the modal open and show
     each message under its field. Filled in by ``ctx.invalid(...)``; the adapter reads it
@@ -121,7 +121,7 @@ class ModalReply:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ModalSubmitEvent:
     """Someone submitted a modal (``ctx.open_modal``). ``values`` maps each input's name to
     its typed value: ``str`` (text input, select), ``list[str]`` (checkboxes),
@@ -136,10 +136,10 @@ class ModalSubmitEvent:
     values: Mapping[str, Any] = field(default_factory=dict)
     metadata: str = ""
     reply: ModalReply = field(default_factory=ModalReply, repr=False, compare=False)
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ModalCloseEvent:
     """Someone closed (cancelled) a modal without submitting it."""
 
@@ -149,7 +149,7 @@ class ModalCloseEvent:
     user: PlatformUser
     callback_id: str
     metadata: str = ""
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
 
 Event = (MessageEvent | InteractionEvent | CommandEvent | ReactionEvent | ThreadStartedEvent

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import (
     AsyncIterable,
@@ -31,7 +30,6 @@ from botkit.run.loop import AgentRunner
 from botkit.run.request import RunRequest
 from botkit.run.result import RunResult
 from botkit.run.surface import RunSurface, notice
-from botkit.threads.records import ThreadRecord, ThreadStatus
 from botkit.tools import BotTool, ToolContext
 from botkit.types import (
     Conversation,
@@ -63,6 +61,10 @@ class Thread(GatedCalls):
     ``post``, ``update``, ``delete`` and ``stream`` raise ``AdapterError`` when the
     platform fails.
     """
+
+    # no per-instance dict: a turn waiting for a person keeps its thread for hours
+    __slots__ = ("_adapter", "_bot", "_runtime", "_tool_call", "conversation", "message",
+                 "user")
 
     def __init__(
         self,
@@ -146,13 +148,13 @@ class Thread(GatedCalls):
         await self._platform_title(title)
 
     # -- human choices -----------------------------------------------------------------
-    async def await_choice(
+    def await_choice(
         self,
         ui: Renderable,
         *,
         allowed_users: Iterable[PlatformUser | str] | None = None,
         timeout: float | None = None,
-    ) -> Any:
+    ) -> Awaitable[Any]:
         """Post ``ui`` and wait for a click on ITS controls; returns the clicked value.
 
         Anyone in the conversation may answer unless ``allowed_users`` (users or ids) says
@@ -172,18 +174,11 @@ class Thread(GatedCalls):
         if call is not None:
             replayed, answer = call.next_recorded()
             if replayed:
-                return answer
-        waiting = await self._waiting_status("busy", "interrupted")  # a person has the turn
-        try:
-            value = await self._runtime.choices.ask(ChoicePort(self, self._surface()), ui,
-                                                    allowed_users=allowed_users,
-                                                    timeout=timeout, call=call)
-        finally:
-            if waiting:
-                await self._waiting_status("interrupted", "busy")
-        if call is not None:
-            call.answers.append(value)
-        return value
+                return _answered(answer)
+        # the asking coroutine itself, not one awaiting it: a frame less per waiting turn
+        return self._runtime.choices.ask(ChoicePort(self, self._runtime), ui,
+                                         allowed_users=allowed_users, timeout=timeout,
+                                         call=call)
 
     async def offer_choice(self, ui: Renderable, on_answer: ClickHandler, *,
                            allowed_users: Iterable[PlatformUser | str] | None = None,
@@ -203,7 +198,7 @@ class Thread(GatedCalls):
                             "the app (it is looked up again when the click comes, maybe "
                             "after a restart), not a lambda, closure or method")
         self._runtime.actions.trusted(on_answer)
-        return await self._runtime.choices.offer(ChoicePort(self, self._surface()), ui,
+        return await self._runtime.choices.offer(ChoicePort(self, self._runtime), ui,
                                                  on_answer=ref, allowed_users=allowed_users,
                                                  timeout=timeout)
 
@@ -218,26 +213,9 @@ class Thread(GatedCalls):
         ``pending_choices``): each card is closed with ``reason`` and its ``await_choice``
         raises ``ChoiceCancelled``. Returns how many were cancelled. Reaches the choices
         this process asked."""
-        done = await self._runtime.choices.cancel(ChoicePort(self, self._surface()), reason,
+        done = await self._runtime.choices.cancel(ChoicePort(self, self._runtime), reason,
                                                   choice_id)
         return len(done)
-
-    async def _waiting_status(self, old: ThreadStatus, new: ThreadStatus) -> bool:
-        """Thread status ``old`` -> ``new`` (only from ``old``); whether it changed."""
-        changed = False
-
-        def change(record: ThreadRecord | None) -> ThreadRecord | None:
-            nonlocal changed
-            changed = record is not None and record.status == old
-            if record is None or not changed:
-                return None
-            return dataclasses.replace(record, status=new)
-        try:
-            await self._runtime.threads.mutate(self.id, change)
-            return changed
-        except Exception:
-            log.warning("could not mark %s as %s", self.id, new, exc_info=True)
-            return False
 
     # -- the agent ---------------------------------------------------------------------
     def _agent(self) -> Agent:
@@ -362,6 +340,11 @@ class Thread(GatedCalls):
     async def show_notice(self, text: str) -> MessageRef:
         """Post a short muted notice (used for errors and expirations)."""
         return await self._adapter.post(self.conversation, notice(text))
+
+
+async def _answered(value: Any) -> Any:
+    """A recorded answer, awaited like a question (``await_choice`` in a replayed call)."""
+    return value
 
 
 async def replay_tool_call(thread: Thread, call: ToolCall, value: Any) -> RunResult:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 __all__ = [
+    "NO_RAW",
     "Attachment",
     "Conversation",
     "FileResult",
@@ -22,7 +23,33 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, kw_only=True)
+class _ReadOnlyDict(dict[str, Any]):
+    """``NO_RAW``'s type: a dict that refuses changes. JSON encoders, pydantic and
+    ``copy`` take it as the plain dict it is (a ``MappingProxyType`` they refuse)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a value's raw payload is read-only")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> str:
+        return "NO_RAW"  # copied or unpickled: the one shared instance
+
+
+NO_RAW: Mapping[str, Any] = _ReadOnlyDict()
+"""The ``raw`` of a value that has no platform payload: one shared read-only empty
+mapping, not a fresh dict per value (thousands of waiting turns hold several each)."""
+
+
+def no_raw() -> Mapping[str, Any]:
+    """``NO_RAW`` (the default ``raw``)."""
+    return NO_RAW
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PlatformUser:
     """A person (or bot) on a chat platform."""
 
@@ -31,14 +58,14 @@ class PlatformUser:
     handle: str | None = None
     email: str | None = None
     is_bot: bool = False
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
     @property
     def display_name(self) -> str:
         return self.name or self.handle or self.id
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True, weakref_slot=True)  # adapters cache them
 class Conversation:
     """Where a message lives: enough for an adapter to post back into the same place.
 
@@ -50,19 +77,19 @@ class Conversation:
     channel: str
     thread: str | None = None
     is_direct: bool = False
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class MessageRef:
     """A message the bot can update or delete (Slack: ``id`` is the ``ts``)."""
 
     id: str
     channel: str = ""
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Attachment:
     """A file attached to an incoming message."""
 
@@ -71,10 +98,10 @@ class Attachment:
     size: int | None = None
     url: str | None = None
     data: bytes | None = field(default=None, repr=False)
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ThreadMessage:
     """One message of a conversation's platform history, oldest first.
 
@@ -91,20 +118,20 @@ class ThreadMessage:
     is_status: bool = False
     agent_messages: tuple[Mapping[str, Any], ...] = ()
     attachments: tuple[Attachment, ...] = ()
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FileResult:
     """What ``thread.post_file`` did: ``ok`` with the platform's ``file_id``, or an error."""
 
     ok: bool
     file_id: str | None = None
     error: str | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=no_raw, repr=False, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ToolProgress:
     """A tool started or finished while a reply streams; adapters may show it."""
 

@@ -21,8 +21,9 @@ from botkit.codec import (
 from botkit.events import MessageEvent
 from botkit.run.calls import ToolCall
 from botkit.types import Conversation, MessageRef, PlatformUser
+from botkit.ui.binding import iter_controls
 from botkit.ui.codec import decode_message, encode_message
-from botkit.ui.nodes import Message
+from botkit.ui.nodes import Button, Message
 
 __all__ = ["ChoiceRecord", "HandedAnswer"]
 
@@ -68,14 +69,24 @@ class ChoiceRecord:
         return self.deadline is not None and time.time() > self.deadline
 
     def to_json(self) -> dict[str, Any]:
+        """The stored form, compact (thousands wait at once): fields at their defaults,
+        and the labels the card itself gives, are left out; ``from_json`` fills them in."""
         data: dict[str, Any] = {
-            "platform": self.platform, "conversation": encode_conversation(self.conversation),
-            "card": encode_message(self.card), "labels": dict(self.labels),
-            "allowed": None if self.allowed is None else list(self.allowed),
-            "allowed_names": list(self.allowed_names), "owner": self.owner,
-            "timeout": self.timeout, "deadline": self.deadline}
+            "platform": self.platform,
+            "conversation": _compact(encode_conversation(self.conversation)),
+            "card": encode_message(self.card, compact=True), "owner": self.owner}
+        if self.labels != labels_of(self.card):
+            data["labels"] = dict(self.labels)
+        if self.allowed is not None:
+            data["allowed"] = list(self.allowed)
+        if self.allowed_names:
+            data["allowed_names"] = list(self.allowed_names)
+        if self.timeout is not None:
+            data["timeout"] = self.timeout
+        if self.deadline is not None:
+            data["deadline"] = self.deadline
         if self.ref is not None:
-            data["ref"] = encode_ref(self.ref)
+            data["ref"] = _compact(encode_ref(self.ref))
         if self.on_answer is not None:
             data["on_answer"] = self.on_answer
         if self.call is not None:
@@ -93,11 +104,13 @@ class ChoiceRecord:
             allowed = data.get("allowed")
             message = decode_event(data["message"]) if data.get("message") else None
             deadline, timeout = data.get("deadline"), data.get("timeout")
+            card = decode_message(data.get("card")) or Message()
             return cls(
                 platform=str(data.get("platform") or ""),
                 conversation=decode_conversation(data.get("conversation")),
-                card=decode_message(data.get("card")) or Message(),
-                labels={str(k): str(v) for k, v in (data.get("labels") or {}).items()},
+                card=card,
+                labels={str(k): str(v) for k, v in data["labels"].items()}
+                if isinstance(data.get("labels"), Mapping) else labels_of(card),
                 allowed=None if allowed is None else tuple(str(u) for u in allowed),
                 allowed_names=tuple(str(n) for n in data.get("allowed_names") or ()),
                 owner=str(data.get("owner") or ""),
@@ -111,6 +124,20 @@ class ChoiceRecord:
                 on_answer=str(data["on_answer"]) if data.get("on_answer") else None)
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a choice record: {exc}") from exc
+
+
+def labels_of(card: Message) -> dict[str, str]:
+    """Per action id of a posted choice card, the label shown once answered (as
+    ``mark_choice`` made them)."""
+    return {control.action_id: control.label if isinstance(control, Button) else "option"
+            for control in iter_controls(card) if control.action_id is not None}
+
+
+def _compact(data: dict[str, Any]) -> dict[str, Any]:
+    """An encoded conversation or message ref without what decoding defaults (an empty
+    ``raw``, no thread, not direct)."""
+    return {k: v for k, v in data.items()
+            if not (v is None or v is False or (k == "raw" and not v))}
 
 
 @dataclass(frozen=True, kw_only=True)

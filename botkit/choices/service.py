@@ -62,6 +62,11 @@ class ChoiceSurface(Protocol):
         """Keep tool results with the platform's history."""
         ...
 
+    async def waiting(self, waiting: bool) -> bool:
+        """Say a person has the turn (``waiting``: the run that asks waits for them), or no
+        longer; whether that changed anything."""
+        ...
+
 
 Replayer = Callable[[ChoiceRecord, Any, ChoiceSurface], Awaitable[None]]
 """Run the tool call of a record again with ``value`` as its newest answer, then let the
@@ -96,21 +101,25 @@ class Choices:
     async def ask(self, surface: ChoiceSurface, ui: Renderable, *,
                   allowed_users: Iterable[PlatformUser | str] | None, timeout: float | None,
                   call: ToolCall | None) -> Any:
-        # One coroutine from asking to the answer (no nested wait): thousands of these
-        # stay suspended for hours, and each frame costs memory while they wait.
+        # One coroutine from asking to the answer (no nested wait; ``Thread.await_choice``
+        # returns this one): thousands of these stay suspended for hours, and each frame
+        # costs memory while they wait.
+        waiting = await surface.waiting(True)  # a person has the turn of the run that asks
         choice_id = uuid.uuid4().hex[:16]
-        card = to_message(ui)
-        message, labels = mark_choice(card, choice_id)
-        if not labels:
-            raise UserError("await_choice needs a message with at least one Button or Select")
-        pending = self.registry.open(choice_id, conversation=surface.conversation, card=card,
-                                     allowed_users=allowed_users)
-        pending.in_tool = call is not None
-        record = self._record(surface, message, labels, pending, timeout, call)
-        pending.recorded = await self.relay.save(choice_id, record)
-        pending.suspend = pending.recorded and call is not None and \
-            not isinstance(self._store(), MemoryStore)
+        pending: PendingChoice | None = None
         try:
+            card = to_message(ui)
+            message, labels = mark_choice(card, choice_id)
+            if not labels:
+                raise UserError("await_choice needs a message with at least one Button or "
+                                "Select")
+            pending = self.registry.open(choice_id, conversation=surface.conversation,
+                                         card=card, allowed_users=allowed_users)
+            pending.in_tool = call is not None
+            record = self._record(surface, message, labels, pending, timeout, call)
+            pending.recorded = await self.relay.save(choice_id, record)
+            pending.suspend = pending.recorded and call is not None and \
+                not isinstance(self._store(), MemoryStore)
             if pending.recorded:
                 await self.relay.start()
             pending.ref = await surface.post(message)
@@ -129,16 +138,21 @@ class Choices:
                 if timeout is not None:
                     self._deadlines.discard(choice_id)
             if value is _TIMED_OUT:
-                return await self._timed_out(surface, pending, timeout)
+                value = await self._timed_out(surface, pending, timeout)
+            if call is not None:
+                call.answers.append(value)  # replayed, if the tool call runs again
             return value
         except RunSuspended:
             raise  # the record stays: the answer will be replayed
         except BaseException:
-            if pending.recorded:  # nobody waits for it any more
+            if pending is not None and pending.recorded:  # nobody waits for it any more
                 await self.relay.forget(choice_id)
             raise
         finally:
-            self.registry.close(choice_id)
+            if pending is not None:
+                self.registry.close(choice_id)
+            if waiting:
+                await surface.waiting(False)
 
     def _record(self, surface: ChoiceSurface, card: Message, labels: dict[str, str],
                 pending: PendingChoice, timeout: float | None, call: ToolCall | None

@@ -78,7 +78,7 @@ class ThreadCopyMixin:
             "conversation": encode_conversation(Conversation(id=target, channel=target)),
             "title": (title or "").strip() or source.title})
         if not await self.store.compare_and_set(keys.thread_record(target), None,
-                                                record.to_dict()):
+                                                record.to_store()):
             raise ThreadConflict(f"a thread {target!r} already exists")
         try:
             await self.copy_checkpoints(thread_id, target)

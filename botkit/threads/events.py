@@ -40,9 +40,10 @@ STREAM = "events:threads"
 
 
 def encode_event(event: ThreadEvent) -> dict[str, Any]:
-    data = event.to_dict()
-    data.pop("event_id", None)
-    return data
+    """What the stream keeps of ``event``: its thread record in the store's compact form
+    (``decode_event`` gives back the same event; ``ThreadEvent.to_dict`` is unchanged)."""
+    return {"seq": event.seq, "type": event.type, "thread_id": event.thread_id,
+            "at": event.at, "thread": None if event.thread is None else event.thread.to_store()}
 
 
 def decode_event(data: Any, event_id: str) -> ThreadEvent:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -75,6 +75,15 @@ class ThreadRecord:
         data["participants"], data["live_runs"] = list(self.participants), list(self.live_runs)
         return data
 
+    def to_store(self) -> dict[str, Any]:
+        """What the store keeps: ``to_dict`` without the fields at their defaults
+        (``from_dict`` fills them in again). Thousands of records stay small."""
+        data = self.to_dict()
+        for name, default in _RECORD_DEFAULTS.items():
+            if data[name] == default and type(data[name]) is type(default):
+                del data[name]
+        return data
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ThreadRecord:
         names = cls.__dataclass_fields__
@@ -97,6 +106,20 @@ class ThreadRecord:
             data[name] = iso(data[name])
         return {"thread_id": thread_id, **data, "values": {} if values is None else values,
                 "interrupts": dict(interrupts or {}), "config": {}}
+
+
+def _defaults() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for f in fields(ThreadRecord):
+        if f.default is not MISSING:
+            found[f.name] = list(f.default) if isinstance(f.default, tuple) else f.default
+        elif f.default_factory is not MISSING:
+            found[f.name] = f.default_factory()
+    return found
+
+
+_RECORD_DEFAULTS = _defaults()
+"""The ``ThreadRecord`` fields that have a default, in ``to_dict``'s shape."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -111,7 +111,7 @@ class Threads(ThreadAnnounceMixin, ThreadStateMixin, ThreadMessagesMixin, Thread
                     return old
                 stored = UNREAD  # decided on the caller's copy: read the record to be sure
                 continue
-            if await self.store.compare_and_set(key, stored, new.to_dict()):
+            if await self.store.compare_and_set(key, stored, new.to_store()):
                 self._announce(old, new)
                 return new
             stored = UNREAD
@@ -199,7 +199,7 @@ class Threads(ThreadAnnounceMixin, ThreadStateMixin, ThreadMessagesMixin, Thread
             tid, platform, Conversation(id=tid, channel=tid), title=title.strip(),
             metadata=dict(metadata or {}), user_id=user_id, participants=tuple(participants))
         if not await self.store.compare_and_set(keys.thread_record(tid), None,
-                                                record.to_dict()):
+                                                record.to_store()):
             if if_exists == "do_nothing":
                 return await self.get(tid)
             raise ThreadConflict(f"a thread {tid!r} already exists (if_exists: do_nothing "

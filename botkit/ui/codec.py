@@ -34,16 +34,18 @@ _TYPES: dict[str, type[Node]] = {cls.__name__: cls for cls in (
 _HANDLERS = {"on_click", "on_select"}
 
 
-def _encode(value: Any) -> Any:
+def _encode(value: Any, compact: bool = False) -> Any:
     if isinstance(value, Node):
         data: dict[str, Any] = {"type": type(value).__name__}
         for f in dataclasses.fields(value):  # type: ignore[arg-type]
             if f.name not in _HANDLERS:
-                data[f.name] = getattr(value, f.name) if f.name == "value" else \
-                    _encode(getattr(value, f.name))
+                item = getattr(value, f.name)
+                if item is None and compact:
+                    continue  # decoded as None again
+                data[f.name] = item if f.name == "value" else _encode(item, compact)
         return data
     if isinstance(value, tuple | list):
-        return [_encode(v) for v in value]
+        return [_encode(v, compact) for v in value]
     return value
 
 
@@ -60,9 +62,10 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def encode_message(message: Message) -> dict[str, Any]:
-    """``message`` as JSON-compatible data (without its handlers)."""
-    data: dict[str, Any] = _encode(message)
+def encode_message(message: Message, *, compact: bool = False) -> dict[str, Any]:
+    """``message`` as JSON-compatible data (without its handlers); ``compact`` leaves out
+    the fields that are None (``decode_message`` reads either form)."""
+    data: dict[str, Any] = _encode(message, compact)
     return data
 
 

@@ -67,7 +67,7 @@ def replace(node: N, **changes: Any) -> N:
     return copy
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Header(Node):
     """A bold title line (plain text, no markdown)."""
 
@@ -77,7 +77,7 @@ class Header(Node):
         _set(self, text=str(text))
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Section(Node):
     """A paragraph of Markdown."""
 
@@ -87,7 +87,7 @@ class Section(Node):
         _set(self, text="".join(str(t) for t in text))
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Markdown(Node):
     """Markdown text; the same as ``Section``, named for what it holds."""
 
@@ -97,7 +97,7 @@ class Markdown(Node):
         _set(self, text="".join(str(t) for t in text))
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Field(Node):
     """One label/value pair inside ``Fields``."""
 
@@ -108,7 +108,7 @@ class Field(Node):
         _set(self, text=str(text), label=label)
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Fields(Node):
     """Short label/value pairs shown side by side."""
 
@@ -118,7 +118,7 @@ class Fields(Node):
         _set(self, fields=tuple(f if isinstance(f, Field) else Field(f) for f in fields))
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Context(Node):
     """Small, muted metadata text."""
 
@@ -128,7 +128,7 @@ class Context(Node):
         _set(self, items=tuple(str(i) for i in items))
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Divider(Node):
     """A horizontal rule."""
 
@@ -136,7 +136,7 @@ class Divider(Node):
         pass
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Image(Node):
     """An image by public URL (use ``thread.post_file`` for bytes)."""
 
@@ -147,7 +147,7 @@ class Image(Node):
         _set(self, url=url, alt=alt)
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Column(Node):
     """A table column heading."""
 
@@ -160,7 +160,7 @@ class Column(Node):
         _set(self, header=str(header), align=align)
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Table(Node):
     """Rows of text cells under optional column headings; ``caption`` says what the table
     shows (read out by screen readers; Slack's data tables show it)."""
@@ -184,7 +184,7 @@ class Table(Node):
         )
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Button(Node):
     """A button. ``value`` travels to the platform (JSON); ``on_click`` stays in the bot.
 
@@ -219,7 +219,7 @@ class Button(Node):
         )
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Option(Node):
     """One choice of a ``Select``."""
 
@@ -230,7 +230,7 @@ class Option(Node):
         _set(self, label=str(label), value=str(label if value is None else value))
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Select(Node):
     """A drop-down; ``on_select`` receives the picked option's value."""
 
@@ -267,7 +267,7 @@ class Select(Node):
 Control: TypeAlias = Button | Select
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Actions(Node):
     """A row of controls."""
 
@@ -282,7 +282,7 @@ Block: TypeAlias = (
 )
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class Message(Node):
     """The root of a rich message. Strings among the children become ``Section``s;
     ``None`` and ``False`` are skipped; lists are flattened."""

@@ -100,10 +100,29 @@ async def test_a_turn_waiting_for_a_choice_keeps_a_short_stack_and_the_card_once
         task = bot.spawn(bot.dispatch(fake.message_event("deploy")))
         posted = await fake.wait_for_buttons()
         stack = _stack(task)
-        # dispatch -> the message's route -> the turn lock -> the error policy -> the
-        # handler -> await_choice -> ask (was 13 frames: each wrapper its own coroutine)
-        assert len(stack) <= 7, stack
-        assert stack[-1] == "Choices.ask", stack
+        # the message's dispatch and route -> the turn lock -> the handler -> ask (was 13
+        # frames: each wrapper its own coroutine; then 7 with dispatch's, the error
+        # policy's and await_choice's)
+        assert stack == ["Pipeline._message", "TurnGate.run",
+                         "test_a_turn_waiting_for_a_choice_keeps_a_short_stack_and_the_card_"
+                         "once.<locals>.ask", "Choices.ask"], stack
+        # what each waiting turn holds (not the bot's singletons) has no per-object dict
+        per_turn = {"TurnContext", "MessageEvent", "ChoicePort", "PendingChoice", "_Turn",
+                    "Message"}
+        held: list[Any] = []
+        awaited: Any = task.get_coro()
+        while awaited is not None and hasattr(awaited, "cr_frame"):
+            held += [v for v in awaited.cr_frame.f_locals.values()
+                     if type(v).__name__ in per_turn]
+            awaited = awaited.cr_await
+        assert {type(v).__name__ for v in held} == per_turn
+        ctx = next(v for v in held if isinstance(v, TurnContext))
+        for value in (*held, ctx.thread, ctx.user, ctx.message.ref, ctx.thread.conversation):
+            assert not hasattr(value, "__dict__"), type(value)
+        message = posted.message
+        for value in (message, *message.blocks, *iter_controls(message),
+                      fake.conversation(), posted.ref):
+            assert not hasattr(value, "__dict__"), type(value)
         [pending] = bot.thread("fake", fake.conversation()).pending_choices()
         assert pending.message == posted.message  # made again from the card, the same
         assert [c.action_id for c in iter_controls(pending.message)] == \

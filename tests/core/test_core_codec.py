@@ -32,8 +32,9 @@ from botkit.events import (
     ThreadStartedEvent,
 )
 from botkit.testing import ALICE, FakeAdapter, running
-from botkit.types import Attachment, Conversation, MessageRef, PlatformUser
-from botkit.ui import Button, Message
+from botkit.types import NO_RAW, Attachment, Conversation, MessageRef, PlatformUser
+from botkit.ui import Actions, Button, Message, Select
+from botkit.ui.binding import mark_choice
 
 text = st.text(max_size=20)
 opt_text = st.none() | text
@@ -157,3 +158,43 @@ async def test_a_recorded_choice_keeps_the_whole_conversation() -> None:
         await fake.click("Go", conversation="D1:t")
         await task
     assert answers == ["Go"]
+
+
+@given(conversations, st.none() | refs, st.none() | st.lists(text, max_size=2),
+       st.none() | st.floats(min_value=0, max_value=1e6), st.booleans(), st.booleans())
+def test_a_choice_record_is_stored_compact_and_round_trips(
+        conv: Conversation, ref: MessageRef | None, allowed: list[str] | None,
+        timeout: float | None, with_select: bool, own_labels: bool) -> None:
+    controls: list[Any] = [Button("Yes", value=True, style="primary"), Button("No")]
+    if with_select:
+        controls.append(Select(["a", ("B", "b")], placeholder=None))
+    card, labels = mark_choice(Message("Go?", Actions(*controls)), "c1")
+    if own_labels:
+        labels = {**labels, "bk:choice:c1:0": "Yes please"}
+    record = ChoiceRecord(
+        platform="fake", conversation=conv, card=card, labels=labels,
+        allowed=None if allowed is None else tuple(allowed),
+        allowed_names=() if allowed is None else tuple(allowed), owner="r1",
+        timeout=timeout, deadline=None if timeout is None else 100.0 + timeout, ref=ref)
+    stored = json.loads(json.dumps(record.to_json()))
+    assert ChoiceRecord.from_json(stored) == record
+    assert ("labels" in stored) is own_labels  # the card gives them
+    for name, absent in (("allowed", allowed is None), ("timeout", timeout is None),
+                         ("deadline", timeout is None), ("ref", ref is None),
+                         ("allowed_names", not allowed), ("call", True), ("user", True),
+                         ("message", True)):
+        assert (name not in stored) is absent, name
+    assert "raw" not in stored["conversation"] or conv.raw
+    assert "url" not in json.dumps(stored["card"])  # None fields are left out
+
+
+def test_values_without_a_payload_share_one_read_only_empty_raw() -> None:
+    conv = Conversation(id="C1:t", channel="C1")
+    ref = MessageRef(id="m1")
+    assert conv.raw is ref.raw is NO_RAW
+    assert conv.raw == {}
+    with pytest.raises(TypeError):
+        conv.raw["x"] = 1  # type: ignore[index]
+    stored = json.loads(json.dumps(encode_conversation(conv)))
+    assert decode_conversation(stored).raw is NO_RAW  # decoding makes no fresh dict either
+    assert dict(decode_conversation({**stored, "raw": {"a": 1}}).raw) == {"a": 1}

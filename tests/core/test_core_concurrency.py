@@ -350,3 +350,59 @@ async def test_one_heartbeat_keeps_every_waiting_turn_locked() -> None:
         assert heartbeats() == []
     for i in range(5):
         assert await store.acquire_lock(f"turn:C1:t{i}", ttl=60) is not None
+
+
+async def test_serial_turns_here_go_in_order_and_a_cancelled_waiter_leaves_the_line() -> None:
+    """Turns of one conversation in this process wait in line (no lock object while a turn
+    is alone); one cancelled while it waits leaves the line, the others keep their order,
+    and nothing is left behind."""
+    from botkit._turns import TurnGate
+
+    store = MemoryStore()
+    gate = TurnGate(lambda: store, "serial", lock_ttl=60)
+    ran: list[str] = []
+    release = {name: asyncio.Event() for name in ("first", "second", "third")}
+    started = {name: asyncio.Event() for name in release}
+
+    def body(name: str) -> Any:
+        async def run(event: Any, skipped: Any) -> None:
+            ran.append(name)
+            started[name].set()
+            await release[name].wait()
+        return run
+
+    fake = FakeAdapter()
+    turns = {name: asyncio.create_task(gate.run(fake.message_event(name), body(name)))
+             for name in release}
+    await started["first"].wait()
+    await settle()
+    assert len(gate._locks["C1:t1"] or ()) == 2  # second and third wait in line
+    turns["second"].cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await turns["second"]
+    release["first"].set()
+    await started["third"].wait()
+    release["third"].set()
+    await asyncio.gather(turns["first"], turns["third"])
+    assert ran == ["first", "third"]
+    assert gate._locks == {}
+
+
+async def test_a_lone_serial_turn_holds_no_lock_object() -> None:
+    from botkit._turns import TurnGate
+
+    store = MemoryStore()
+    gate = TurnGate(lambda: store, "serial", lock_ttl=60)
+    inside = asyncio.Event()
+    go = asyncio.Event()
+
+    async def body(event: Any, skipped: Any) -> None:
+        inside.set()
+        await go.wait()
+
+    turn = asyncio.create_task(gate.run(FakeAdapter().message_event("hi"), body))
+    await inside.wait()
+    assert gate._locks == {"C1:t1": None}
+    go.set()
+    await turn
+    assert gate._locks == {}

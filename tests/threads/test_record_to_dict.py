@@ -61,3 +61,18 @@ def test_checkpoint_and_run_record_dicts_match_asdict_without_sharing() -> None:
     copied["checkpoint"]["values"]["a"].append(2)
     assert run.tool_calls[0]["args"] == [1]
     assert run.checkpoint == {"values": {"a": [1]}}
+
+
+def test_the_stored_form_leaves_defaults_out_and_round_trips() -> None:
+    bare = ThreadRecord(id="C1:t2", platform="slack", channel="C1", created_at=1.0,
+                        updated_at=1.0, conversation={"id": "C1:t2", "channel": "C1"})
+    assert bare.to_store() == {"id": "C1:t2", "platform": "slack", "channel": "C1",
+                               "created_at": 1.0, "updated_at": 1.0,
+                               "conversation": {"id": "C1:t2", "channel": "C1"}}
+    full = record()
+    assert full.to_store() == {k: v for k, v in full.to_dict().items()
+                               if k not in ("last_error", "archived", "copied_from")}
+    for r in (bare, full):
+        stored = json.loads(json.dumps(r.to_store()))
+        assert ThreadRecord.from_dict(stored) == r
+        assert ThreadRecord.from_dict(stored).to_dict() == r.to_dict()  # the API shape
