@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -38,6 +39,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit_slack.ingress.direct import DirectIntake
+from botkit_slack.socket_handler import EnvelopeDoor
 
 __all__ = ["DRAIN_ACKS", "STOP_GRACE", "AckLane"]
 
@@ -46,7 +48,7 @@ DRAIN_ACKS = 5.0  # seconds the envelopes in hand get to be stored and acked on 
 STOP_GRACE = 5.0  # seconds the lane's thread gets to close its socket and end
 
 
-class AckLane:
+class AckLane(EnvelopeDoor):
     """A Socket Mode connection served on a thread of its own (see the module doc)."""
 
     def __init__(self, app: AsyncApp, app_token: str, base_url: str, direct: DirectIntake,
@@ -54,14 +56,12 @@ class AckLane:
         self.app, self.app_token, self.base_url = app, app_token, base_url
         self.direct = direct
         self.on_connected = on_connected
-        self.refusing = False
-        self.refused = 0
+        EnvelopeDoor.__init__(self)
         self._stopped = False
         self.client: SocketModeClient | None = None
         self._bot_loop: asyncio.AbstractEventLoop | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._handling: set[asyncio.Task[Any]] = set()  # on the lane's loop
 
     # -- the bot's loop ----------------------------------------------------------------
     async def start(self) -> None:
@@ -82,7 +82,7 @@ class AckLane:
         """Refuse new envelopes, let the ones in hand be acked (up to ``timeout`` seconds),
         then close."""
         self.refusing = True
-        await self._on_lane(self._settled(timeout))
+        await self._on_lane(self.settled(timeout))
         await self.stop()
 
     async def stop(self) -> None:
@@ -100,7 +100,7 @@ class AckLane:
                 asyncio.run_coroutine_threadsafe(self._wind_down(), loop)
 
     async def _wind_down(self) -> None:
-        await self._settled(STOP_GRACE)
+        await self.settled(STOP_GRACE)
         asyncio.get_running_loop().stop()
 
     async def _on_lane(self, coro: Any) -> Any:
@@ -150,31 +150,14 @@ class AckLane:
                 self._bot_loop is not None:  # Slack says hello on every new connection
             self._bot_loop.call_soon_threadsafe(self.on_connected)
 
-    async def _settled(self, timeout: float) -> None:
-        if self._handling:
-            await asyncio.wait(set(self._handling), timeout=timeout)
-
     async def _handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:
-        if self.refusing:  # unacked: Slack delivers it again, elsewhere or to the next process
-            self.refused += 1
-            log.debug("stopping: envelope %s left for Slack to deliver again", req.envelope_id)
-            return
-        task = asyncio.current_task()
-        if task is not None:
-            self._handling.add(task)
-        try:
-            if req.type == "events_api" and self.direct.takes(req.payload):
-                await self._store(client, req)
-            else:
-                await self._bolt(client, req)
-        except ConnectionError as exc:
-            if not self.refusing:
-                raise
-            log.info("stopping: envelope %s was handled but its ack met the closing socket "
-                     "(%s); Slack delivers it again", req.envelope_id, exc)
-        finally:
-            if task is not None:
-                self._handling.discard(task)
+        await self.take(req, functools.partial(self._route, client, req))
+
+    async def _route(self, client: SocketModeClient, req: SocketModeRequest) -> None:
+        if req.type == "events_api" and self.direct.takes(req.payload):
+            await self._store(client, req)
+        else:
+            await self._bolt(client, req)
 
     async def _store(self, client: SocketModeClient, req: SocketModeRequest) -> None:
         problem = self.direct.problem(req.payload)
