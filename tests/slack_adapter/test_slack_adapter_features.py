@@ -133,11 +133,10 @@ def state_values(title: str, *, due: str | None = None) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("mode", ["socket", "http"])
-async def test_a_modal_from_a_slash_command_with_validation_errors(mode: str) -> None:
-    bot = plain_bot()
+def file_tickets(bot: Bot) -> list[dict[str, Any]]:
+    """``/ticket`` opens ``ticket_modal``; a title under 5 characters is a field error, any
+    other submission is filed (the list returned) and confirmed in the channel."""
     submitted: list[dict[str, Any]] = []
-    closed: list[str] = []
 
     @bot.on_command("ticket")
     async def ticket(ctx: CommandContext) -> None:
@@ -150,6 +149,15 @@ async def test_a_modal_from_a_slash_command_with_validation_errors(mode: str) ->
             return
         submitted.append({**ctx.values, "meta": ctx.metadata})
         await ctx.thread.post(f"Ticket filed: {ctx.values['title']}")
+
+    return submitted
+
+
+@pytest.mark.parametrize("mode", ["socket", "http"])
+async def test_a_modal_from_a_slash_command_with_validation_errors(mode: str) -> None:
+    bot = plain_bot()
+    submitted = file_tickets(bot)
+    closed: list[str] = []
 
     @bot.on_modal_close("new_ticket")
     async def gone(ctx: ModalCloseContext) -> None:

@@ -16,11 +16,9 @@ import pytest
 from polling import until
 from slack_adapter_harness import HELPDESK, MODES, Harness, running
 from slack_faults import EdgeProxy
-from test_slack_adapter_features import state_values, ticket_modal
+from test_slack_adapter_features import file_tickets, state_values
 
 from botkit import (
-    CommandContext,
-    ModalSubmitContext,
     SQLiteStore,
     TurnContext,
     create_bot,
@@ -89,23 +87,11 @@ async def test_after_bot_reply_is_checked_after_the_ack(tmp_path: Path) -> None:
 async def test_modal_field_errors_reach_slack_with_the_inbox_on(mode: str, tmp_path: Path
                                                                  ) -> None:
     bot = inbox_bot(tmp_path)
-    filed: list[Any] = []
+    filed = file_tickets(bot)
 
     @bot.on_mention
     async def hello(ctx: TurnContext) -> None:
         await ctx.thread.post("hello")
-
-    @bot.on_command("ticket")
-    async def ticket(ctx: CommandContext) -> None:
-        assert await ctx.open_modal(ticket_modal())
-
-    @bot.on_modal_submit("new_ticket")
-    async def create(ctx: ModalSubmitContext) -> None:
-        if len(ctx.values["title"] or "") < 5:
-            ctx.invalid("title", "A few more words, please.")
-            return
-        filed.append(ctx.values["title"])
-        await ctx.thread.post(f"Ticket filed: {ctx.values['title']}")
 
     async with running(mode, bot=bot) as h:
         await h.slack.slash("/ticket", "", user="alice")
@@ -120,7 +106,7 @@ async def test_modal_field_errors_reach_slack_with_the_inbox_on(mode: str, tmp_p
         assert not accepted.response
         await h.slack.wait_for_message(text="Ticket filed: Printer on fire", from_bot=True,
                                        channel=h.slack.general)
-        assert filed == ["Printer on fire"]
+        assert [ticket["title"] for ticket in filed] == ["Printer on fire"]
 
 
 async def test_an_append_from_another_thread_wakes_the_blocked_consumer(tmp_path: Path
