@@ -17,6 +17,7 @@ from botkit import (
 )
 from botkit import agents as _agents
 from botkit import store as _store
+from botkit._lazy import lazy_exports as _lazy_exports
 from botkit.adapter import BaseAdapter, Capabilities, PlatformAdapter, StreamPart, ToolProgress
 from botkit.agents.base import Agent, AgentFactory
 from botkit.agents.pydantic_ai import PydanticAIAgent
@@ -92,18 +93,7 @@ __version__ = "0.1.0"
 # the HTTP agent backends need httpx, the SQLite and Redis stores their own modules: loaded
 # when first named (``botkit.AgUiHttpAgent``, ``botkit.SQLiteStore``), so a bot that does
 # not use them does not carry them (startup time and memory)
-def __getattr__(name: str) -> object:
-    for package, names in ((_agents, _agents.HTTP_BACKENDS), (_store, _store.LAZY_STORES)):
-        if name in names:
-            value = getattr(package, name)
-            globals()[name] = value
-            return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_agents.HTTP_BACKENDS, *_store.LAZY_STORES})
-
+__getattr__, __dir__ = _lazy_exports(__name__, {**_agents.HTTP_BACKENDS, **_store.LAZY_STORES})
 
 _provide_server(_serve_threads_api)  # the threads HTTP API (the edge) serves bots' threads_api
 

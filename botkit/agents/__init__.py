@@ -8,6 +8,7 @@
 
 import typing as _typing
 
+from botkit._lazy import lazy_exports
 from botkit.agents.base import Agent, AgentFactory, AgentLike
 from botkit.agents.pydantic_ai import PydanticAIAgent
 from botkit.agents.scripted import ScriptedAgent
@@ -23,18 +24,7 @@ HTTP_BACKENDS = {"AgUiHttpAgent": "botkit.agents.http",
 """Names loaded when first used (``botkit`` re-exports them the same way)."""
 
 
-def __getattr__(name: str) -> object:
-    if name in HTTP_BACKENDS:
-        import importlib
-
-        value = getattr(importlib.import_module(HTTP_BACKENDS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *HTTP_BACKENDS})
+__getattr__, __dir__ = lazy_exports(__name__, HTTP_BACKENDS)
 
 __all__ = [
     "AgUiHttpAgent",

@@ -6,11 +6,11 @@ store does not carry their modules (startup memory)."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
+from botkit._lazy import lazy_exports
 from botkit.errors import UserError
 from botkit.store.base import PubSub, StateStore, Subscription
 from botkit.store.memory import MemoryStore
@@ -27,16 +27,7 @@ LAZY_STORES = {"RedisStore": "botkit.store.redis", "SQLiteStore": "botkit.store.
 """Store classes loaded when first named (``botkit`` re-exports them the same way)."""
 
 
-def __getattr__(name: str) -> object:
-    if name in LAZY_STORES:
-        value = getattr(importlib.import_module(LAZY_STORES[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *LAZY_STORES})
+__getattr__, __dir__ = lazy_exports(__name__, LAZY_STORES)
 
 
 _SCHEMES = "memory://, sqlite:///relative/path.db, sqlite:////absolute/path.db, redis://…"

@@ -18,10 +18,10 @@ The pytest plugin (loaded automatically) adds a ``fake_adapter`` fixture. Check 
 from __future__ import annotations
 
 import contextlib
-import importlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+from botkit._lazy import lazy_exports
 from botkit.agents.scripted import (
     CallTool,
     Fail,
@@ -64,16 +64,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
