@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 import weakref
 from types import SimpleNamespace
 from typing import Any
@@ -23,6 +24,7 @@ from botkit_slack.egress import ToolRow, stream_content
 from botkit_slack.emulator import SlackEmulator
 from botkit_slack.history import HistoryCache, Identity, translate, translate_all
 from botkit_slack.ingress import RespondTo, decide, decode_click
+from botkit_slack.ingress.seen import SeenIds
 from botkit_slack.metadata import AGENT_EVENT, fit_records
 from botkit_slack.render.text import blocks_text, to_plain
 from botkit_slack.settings import SlackSettings
@@ -377,3 +379,35 @@ def test_a_conversation_this_process_never_received_is_answered_to_who_asked() -
     assert (route.recipient_user_id, route.recipient_team_id) == ("U7", "T9")
     clicked = Conversation(id="C1", channel="C1", raw={"user": {"id": "U7"}})
     assert conversations.route(clicked) == SlackRoute()
+
+
+def test_seen_ids_catch_a_redelivery_within_the_window_and_forget_on_request() -> None:
+    seen = SeenIds(limit=3)
+    assert seen.first_sight("Ev1", ttl=60)
+    assert not seen.first_sight("Ev1", ttl=60)
+    assert seen.duplicates == 1
+    seen.forget("Ev1")  # not stored after all: its redelivery is new
+    assert seen.first_sight("Ev1", ttl=60)
+    for key in ("Ev2", "Ev3", "Ev4", "Ev5"):
+        assert seen.first_sight(key, ttl=60)
+    assert seen.first_sight("Ev1", ttl=60)  # the oldest went when the limit was passed
+
+
+def test_seen_ids_from_two_threads_let_each_id_through_once() -> None:
+    seen = SeenIds()
+    firsts: list[str] = []
+    start = threading.Barrier(4)
+
+    def deliver() -> None:
+        start.wait()
+        for n in range(2000):
+            if seen.first_sight(f"Ev{n}", ttl=60):
+                firsts.append(f"Ev{n}")
+
+    workers = [threading.Thread(target=deliver) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(firsts) == sorted(f"Ev{n}" for n in range(2000))
+    assert seen.duplicates == 3 * 2000

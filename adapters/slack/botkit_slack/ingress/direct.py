@@ -22,7 +22,6 @@ import asyncio
 import functools
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -51,19 +50,6 @@ class DirectIntake:
         self.bot_loop: asyncio.AbstractEventLoop | None = None
         """Set when ``admit`` runs on another loop (the ack lane's): what touches the
         adapter's state (the history cache) is handed to this one."""
-        self._seen: OrderedDict[str, float] = OrderedDict()
-
-    def _first_sight(self, key: str) -> bool:
-        """False for a message id stored (or being stored) here within the dedup window;
-        this intake's own memory (it may run on the ack lane's thread)."""
-        now, seen = time.monotonic(), self._seen
-        while seen and (len(seen) > 20_000 or
-                        now - next(iter(seen.values())) > self.events.dedup_ttl):
-            seen.popitem(last=False)
-        if key in seen:
-            return False
-        seen[key] = now
-        return True
 
     def _on_bot_loop(self, fn: Callable[..., None], *args: Any) -> None:
         loop = self.bot_loop
@@ -98,7 +84,7 @@ class DirectIntake:
                           edit_window=events.dedup_ttl)
         if decision is None:
             return None
-        if not self._first_sight(decision.event_id):
+        if not events.first_sight(decision.event_id):  # thread-safe (SeenIds)
             log.debug("duplicate delivery of %s (retry %d) ignored", decision.event_id, retry)
             return None
         payload = {"event": dict(event), "team_id": body.get("team_id"), "received": now}
@@ -114,7 +100,7 @@ class DirectIntake:
         try:
             await self.bot.admit_delivery(delivery)
         except BaseException:
-            self._seen.pop(delivery.event_id, None)
+            self.events.forget(delivery.event_id)
             raise
         self.stored += 1
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from botkit_slack.files import FileStore
 from botkit_slack.history import HistoryCache, Identity
 from botkit_slack.ingress.decide import Click, Decision, RespondTo, decide, decode_click
 from botkit_slack.ingress.features import FeatureEvents
+from botkit_slack.ingress.seen import SeenIds
 
 __all__ = ["EventBuilder", "Routing"]
 
@@ -61,8 +61,7 @@ class EventBuilder(FeatureEvents):
         self.conversations = conversations
         self.history = history
         self.platform = platform
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self.duplicates = 0
+        self.seen = SeenIds()
 
     @property
     def identity(self) -> Identity:
@@ -74,20 +73,16 @@ class EventBuilder(FeatureEvents):
 
     def first_sight(self, key: str, ttl: float | None = None) -> bool:
         """False for an event id already handled here (a retry or redelivery)."""
-        ttl = self.dedup_ttl if ttl is None else ttl
-        now = time.monotonic()
-        while self._seen and (len(self._seen) > 20_000 or
-                              now - next(iter(self._seen.values())) > ttl):
-            self._seen.popitem(last=False)
-        if key in self._seen:
-            self.duplicates += 1
-            return False
-        self._seen[key] = now
-        return True
+        return self.seen.first_sight(key, self.dedup_ttl if ttl is None else ttl)
 
     def forget(self, key: str) -> None:
         """Take back ``first_sight`` (the delivery was not stored: its redelivery is new)."""
-        self._seen.pop(key, None)
+        self.seen.forget(key)
+
+    @property
+    def duplicates(self) -> int:
+        """Deliveries taken for duplicates here."""
+        return self.seen.duplicates
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[Any]:
         async def safely() -> None:
