@@ -127,14 +127,19 @@ class RedisStreams:
 
     async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
                               ) -> StreamId | None:
-        # the key is marked after the XADD: a script that fails there marks nothing
-        keys = [self._k(stream), self._k(seen_key)]
-        args = [canonical_json(data), max(1, round(ttl * 1000))]
+        keys, args = self._add_once_call(stream, data, seen_key, ttl)
         if self.ack_lane is not None:  # a round trip on its own thread (``redis_ack``)
             raw = await self.ack_lane.call(keys, args)
         else:
             raw = await self._script("add_once", ADD_ONCE)(keys=keys, args=args)
         return None if raw is None else _id(raw)
+
+    def _add_once_call(self, stream: str, data: Any, seen_key: str, ttl: float
+                       ) -> tuple[list[str], list[Any]]:
+        """The ``add_once`` script's keys and args (the key is marked after the XADD: a
+        script that fails there marks nothing)."""
+        return ([self._k(stream), self._k(seen_key)],
+                [canonical_json(data), max(1, round(ttl * 1000))])
 
     @property
     def adds_from_any_thread(self) -> bool:
@@ -147,8 +152,7 @@ class RedisStreams:
         connection (``adds_from_any_thread``; ``RuntimeError`` without the lane)."""
         if self.ack_lane is None:
             raise RuntimeError("this RedisStore has no ack lane (it was given a client)")
-        keys = [self._k(stream), self._k(seen_key)]
-        args = [canonical_json(data), max(1, round(ttl * 1000))]
+        keys, args = self._add_once_call(stream, data, seen_key, ttl)
         result: Future[StreamId | None] = Future()
 
         def done(reply: Future[Any]) -> None:

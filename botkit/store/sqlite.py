@@ -61,10 +61,14 @@ class SQLiteStore(SQLiteStreams):
     async def _run(self, fn: Callable[[sqlite3.Connection, float], T], *,
                    urgent: bool = False) -> T:
         """``fn(connection, now)`` on the worker thread (``urgent``: before queued calls)."""
+        return await asyncio.wrap_future(self._submit(fn, urgent=urgent))
+
+    def _submit(self, fn: Callable[[sqlite3.Connection, float], T], *,
+                urgent: bool = False) -> Future[T]:
+        """``_run`` from any thread: the result (or error) comes in the future."""
         if self._executor is None:
             self._executor = Worker("botkit-sqlite")
-        return await asyncio.wrap_future(self._executor.submit(lambda: self._call(fn),
-                                                               urgent=urgent))
+        return self._executor.submit(lambda: self._call(fn), urgent=urgent)
 
     def _call(self, fn: Callable[[sqlite3.Connection, float], T]) -> T:
         if self._conn is None:
@@ -212,9 +216,7 @@ class SQLiteStore(SQLiteStreams):
                 row = add_entry(conn, stream, text)
             self._notify_from_any_thread()
             return StreamId(row, 0)
-        if self._executor is None:
-            self._executor = Worker("botkit-sqlite")
-        return self._executor.submit(lambda: self._call(add), urgent=True)
+        return self._submit(add, urgent=True)
 
     async def scan(self, prefix: str) -> list[str]:
         def keys(conn: sqlite3.Connection, now: float) -> list[str]:
