@@ -62,11 +62,11 @@ def _new_id(step: int) -> str:
 
 
 def _compiled(patch: Sequence[Mapping[str, Any]]) -> jsonpatch.JsonPatch:
-    import jsonpatch  # loaded by the first patched state, not by every bot (startup memory)
-
     """``patch`` as a JSON Patch (RFC 6902), or ``ThreadQueryError`` naming each bad
     operation: every one needs ``path``; ``move``/``copy`` a ``from``; ``add``/``replace``
     /``test`` a ``value``."""
+    import jsonpatch  # loaded by the first patched state, not by every bot (startup memory)
+
     problems = []
     for n, op in enumerate(patch):
         kind = op.get("op") if isinstance(op, Mapping) else None
