@@ -156,12 +156,17 @@ class Pipeline:
         if self.admit is not None:
             await self.admit(event)
             return
-        if not self.durable:
+        if await self._is_new(event, gate=not self.durable):
+            await self.intake(event)
+
+    async def _is_new(self, event: Event, *, gate: bool) -> bool:
+        """Dedup (after the fair-share gate, with ``gate``: the event is processed now)."""
+        if gate:
             await FAIR.turn()
         if await self.is_duplicate(event):
             log.debug("duplicate event %s ignored", event.event_id)
-            return
-        await self.intake(event)
+            return False
+        return True
 
     @property
     def durable(self) -> bool:
@@ -195,11 +200,8 @@ class Pipeline:
     async def _message(self, event: MessageEvent, fresh: bool = False) -> None:
         """A message's turn; ``fresh`` from ``dispatch``: first what it does (the
         fair-share gate, dedup; ``intake`` is ``process``)."""
-        if fresh:
-            await FAIR.turn()
-            if await self.is_duplicate(event):
-                log.debug("duplicate event %s ignored", event.event_id)
-                return
+        if fresh and not await self._is_new(event, gate=True):
+            return
         handlers = self.runtime.registry.turn_handlers(event)
         if not handlers:
             return
