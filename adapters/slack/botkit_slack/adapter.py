@@ -35,9 +35,9 @@ from botkit_slack.egress import Egress
 from botkit_slack.features import SlackFeatures
 from botkit_slack.files import FileStore
 from botkit_slack.history import HistoryCache, Identity, translate_all
-from botkit_slack.ingress.bolt import build_app, build_multi_app, register
 from botkit_slack.ingress.direct import DirectIntake
 from botkit_slack.ingress.events import EventBuilder, Routing
+from botkit_slack.ingress.events_api import EventsApi
 from botkit_slack.oauth import StoreInstallations, StoreOAuthStates, oauth_flow
 from botkit_slack.settings import SlackSettings
 from botkit_slack.streaming import ReplyStream, StreamSettings, refuse_native
@@ -74,6 +74,9 @@ class SlackAdapter(BaseAdapter):
         self._own_identity: Identity | None = None
         self._handle: BotHandle | None = None
         self.app: AsyncApp | None = None
+        """Bolt's app, once built (over HTTP with one workspace: on the first click,
+        modal or command; see ``ingress.events_api``)."""
+        self._build_bolt: Callable[[], AsyncApp] | None = None
         self.transport: Transport | None = None
         self.events: EventBuilder | None = None
         self._native_off: set[str] = set()  # channel types ("*": all) refused native streams
@@ -103,7 +106,7 @@ class SlackAdapter(BaseAdapter):
     def reconfigure(self, **changes: Any) -> None:
         """Change constructor options before the adapter starts, keeping the others (how
         ``botkit run --adapter slack`` sets the port, or the emulator's URL and tokens)."""
-        if self.app is not None:
+        if self.events is not None:
             raise UserError("reconfigure a SlackAdapter before it starts")
         options = {**self._options, **changes}
         SlackSettings.build(**options, defer_credentials=True)  # refuses unknown options
@@ -174,11 +177,14 @@ class SlackAdapter(BaseAdapter):
         s = self.settings
         if self.teams is not None and self.installations is not None and s.oauth is not None:
             self.teams.bot_name = bot.name
+            from botkit_slack.ingress.bolt import build_multi_app
+
             flow = oauth_flow(s.oauth, self.installations, StoreOAuthStates(self._store),
                               base_url=self.api.base_url)
-            self.app = build_multi_app(name=bot.name, base_url=self.api.base_url, flow=flow,
-                                       installations=self.installations, teams=self.teams,
-                                       durable=bot.durable_intake)
+            self._build_bolt = functools.partial(
+                build_multi_app, name=bot.name, base_url=self.api.base_url, flow=flow,
+                installations=self.installations, teams=self.teams,
+                durable=bot.durable_intake)
             await self._serve(bot, self._team_identity)
             return
         try:
@@ -195,9 +201,29 @@ class SlackAdapter(BaseAdapter):
             team_id=str(auth.get("team_id") or ""),
             user=PlatformUser(id=user_id, name=name, handle=name, is_bot=True))
         self.users.bot_user_id = identity.user_id
-        self.app = build_app(name=bot.name, identity=identity, token=s.bot_token,
+
+        def build() -> AsyncApp:
+            from botkit_slack.ingress.bolt import build_app
+
+            return build_app(name=bot.name, identity=identity, token=s.bot_token,
                              base_url=self.api.base_url, durable=bot.durable_intake)
+
+        self._build_bolt = build
         await self._serve(bot, identity)
+
+    def bolt(self) -> AsyncApp:
+        """Bolt's app with botkit's listeners, built (and Bolt imported) on first use."""
+        if self.app is None:
+            from botkit_slack.ingress.bolt import register
+
+            assert self._build_bolt is not None
+            assert self.events is not None
+            assert self._handle is not None
+            app = self._build_bolt()
+            register(app, self.events, has_command=self._handle.has_command,
+                     durable=self._handle.durable_intake)
+            self.app = app
+        return self.app
 
     def _team_identity(self) -> Identity:
         identity = self.identity
@@ -209,29 +235,29 @@ class SlackAdapter(BaseAdapter):
     async def _serve(self, bot: BotHandle, identity: Identity | Callable[[], Identity]
                      ) -> None:
         s = self.settings
-        assert self.app is not None
         self.events = EventBuilder(
             bot, identity, Routing(s.respond_to, s.suggested_prompts,
                                    self.set_suggested_prompts),
             directory=self.users, files=self.files, conversations=self.conversations,
             history=self.history, platform=self.platform)
         self.events.thread_of = self.features.thread_of
-        register(self.app, self.events, has_command=bot.has_command,
-                 durable=bot.durable_intake)
         # with the inbox on, messages are stored as they came and acked without Bolt (one
         # workspace: OAuth installs need Bolt's authorization of each request)
         direct = DirectIntake(self.events, bot) if bot.accepts_deliveries and \
             self.teams is None else None
         if s.socket_mode:
             assert s.app_token is not None
-            self.transport = SocketTransport(self.app, s.app_token, self.api,
+            self.transport = SocketTransport(self.bolt(), s.app_token, self.api,
                                              on_connected=self.history.resync_all,
                                              direct=direct)
         else:
             assert s.signing_secret is not None
-            self.transport = HttpTransport(self.app, s.signing_secret, host=s.host, port=s.port,
-                                           path=s.path)
-            self.transport.direct = direct
+            multi = self.teams is not None
+            self.transport = HttpTransport(
+                self.bolt, s.signing_secret, host=s.host, port=s.port, path=s.path,
+                oauth_flow=self.bolt().oauth_flow if multi else None)
+            if not multi:  # Events API events go without Bolt (``ingress.events_api``)
+                self.transport.events = EventsApi(self.events, direct)
         try:
             await self.transport.start()
         except BaseException:
