@@ -38,17 +38,17 @@ from botkit_slack.history import HistoryCache, Identity, translate_all
 from botkit_slack.ingress.direct import DirectIntake
 from botkit_slack.ingress.events import EventBuilder, Routing
 from botkit_slack.ingress.events_api import EventsApi
-from botkit_slack.oauth import StoreInstallations, StoreOAuthStates, oauth_flow
 from botkit_slack.settings import SlackSettings
 from botkit_slack.streaming import ReplyStream, StreamSettings, refuse_native
 from botkit_slack.streaming.recovery import close_open_reply, reply_hooks
-from botkit_slack.teams import TeamClient, Teams
 from botkit_slack.transport import HttpTransport, SocketTransport, Transport
 
 if TYPE_CHECKING:
     from slack_bolt.app.async_app import AsyncApp
 
     from botkit.adapter import BotHandle
+    from botkit_slack.oauth import StoreInstallations
+    from botkit_slack.teams import Teams
 
 __all__ = ["SlackAdapter"]
 
@@ -90,6 +90,9 @@ class SlackAdapter(BaseAdapter):
         self.teams: Teams | None = None
         client: Callable[..., AsyncWebClient] = SlackClient
         if s.oauth is not None:  # many workspaces: each call carries its workspace's token
+            from botkit_slack.oauth import StoreInstallations
+            from botkit_slack.teams import TeamClient, Teams
+
             self.installations = StoreInstallations(self._store)
             self.teams = teams = Teams(self.installations)
             client = functools.partial(TeamClient, teams)
@@ -178,6 +181,7 @@ class SlackAdapter(BaseAdapter):
         if self.teams is not None and self.installations is not None and s.oauth is not None:
             self.teams.bot_name = bot.name
             from botkit_slack.ingress.bolt import build_multi_app
+            from botkit_slack.oauth import StoreOAuthStates, oauth_flow
 
             flow = oauth_flow(s.oauth, self.installations, StoreOAuthStates(self._store),
                               base_url=self.api.base_url)
