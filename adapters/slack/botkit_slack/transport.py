@@ -3,8 +3,10 @@
 
 In HTTP mode the signature is checked here, once, on the raw bytes before anything is parsed
 (Bolt's own check is off): a forged or stale request, or one with a timestamp that is not a
-plausible Unix time, gets 401 and never reaches Bolt. Bolt then acks within Slack's 3 seconds
-(``process_before_response=False``) and runs listeners in the background. A signed request
+plausible Unix time, gets 401 and never reaches Bolt. With one workspace, Events API events
+then go to ``ingress.events_api`` without Bolt, which is built on the first click, modal or
+command; Bolt acks within Slack's 3 seconds (``process_before_response=False``) and runs
+listeners in the background. A signed request
 whose body is not a Slack payload (not UTF-8, not a JSON object, a bad ``payload=``, fields
 of the wrong type: see :mod:`.ingress.shape`) gets 400 at once, and so does anything Bolt
 could not handle; no request gets a 5xx, which Slack would retry, except one: once the bot
