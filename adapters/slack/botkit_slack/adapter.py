@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
-import functools
 import logging
 from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,7 @@ from botkit_slack.history import HistoryCache, Identity, translate_all
 from botkit_slack.ingress.direct import DirectIntake
 from botkit_slack.ingress.events import EventBuilder, Routing
 from botkit_slack.ingress.events_api import EventsApi
+from botkit_slack.ingress.on_demand import BoltOnDemand
 from botkit_slack.settings import SlackSettings
 from botkit_slack.streaming import ReplyStream, StreamSettings, refuse_native
 from botkit_slack.streaming.recovery import close_open_reply, reply_hooks
@@ -73,10 +73,8 @@ class SlackAdapter(BaseAdapter):
         self._configure()
         self._own_identity: Identity | None = None
         self._handle: BotHandle | None = None
-        self.app: AsyncApp | None = None
-        """Bolt's app, once built (over HTTP with one workspace: on the first click,
-        modal or command; see ``ingress.events_api``)."""
-        self._build_bolt: Callable[[], AsyncApp] | None = None
+        self._bolt: BoltOnDemand | None = None
+        self._bolt_options: dict[str, Any] = {}
         self.transport: Transport | None = None
         self.events: EventBuilder | None = None
         self._native_off: set[str] = set()  # channel types ("*": all) refused native streams
@@ -90,12 +88,8 @@ class SlackAdapter(BaseAdapter):
         self.teams: Teams | None = None
         client: Callable[..., AsyncWebClient] = SlackClient
         if s.oauth is not None:  # many workspaces: each call carries its workspace's token
-            from botkit_slack.oauth import StoreInstallations
-            from botkit_slack.teams import TeamClient, Teams
-
-            self.installations = StoreInstallations(self._store)
-            self.teams = teams = Teams(self.installations)
-            client = functools.partial(TeamClient, teams)
+            from botkit_slack.teams import many_workspaces
+            self.installations, self.teams, client = many_workspaces(self._store)
         self.api, self.quick = make_clients(s.bot_token, s.base_url, client=client,
                                             rate_limit_retries=s.rate_limit_retries)
         self.limiter = RateLimiter(dict(s.rate_limits or {}))
@@ -179,16 +173,12 @@ class SlackAdapter(BaseAdapter):
     async def _start(self, bot: BotHandle) -> None:
         s = self.settings
         if self.teams is not None and self.installations is not None and s.oauth is not None:
-            self.teams.bot_name = bot.name
-            from botkit_slack.ingress.bolt import build_multi_app
             from botkit_slack.oauth import StoreOAuthStates, oauth_flow
-
+            self.teams.bot_name = bot.name
             flow = oauth_flow(s.oauth, self.installations, StoreOAuthStates(self._store),
                               base_url=self.api.base_url)
-            self._build_bolt = functools.partial(
-                build_multi_app, name=bot.name, base_url=self.api.base_url, flow=flow,
-                installations=self.installations, teams=self.teams,
-                durable=bot.durable_intake)
+            self._bolt_options = dict(name=bot.name, base_url=self.api.base_url, flow=flow,
+                                      installations=self.installations, teams=self.teams)
             await self._serve(bot, self._team_identity)
             return
         try:
@@ -205,29 +195,14 @@ class SlackAdapter(BaseAdapter):
             team_id=str(auth.get("team_id") or ""),
             user=PlatformUser(id=user_id, name=name, handle=name, is_bot=True))
         self.users.bot_user_id = identity.user_id
-
-        def build() -> AsyncApp:
-            from botkit_slack.ingress.bolt import build_app
-
-            return build_app(name=bot.name, identity=identity, token=s.bot_token,
-                             base_url=self.api.base_url, durable=bot.durable_intake)
-
-        self._build_bolt = build
+        self._bolt_options = dict(name=bot.name, identity=identity, token=s.bot_token,
+                                  base_url=self.api.base_url)
         await self._serve(bot, identity)
 
-    def bolt(self) -> AsyncApp:
-        """Bolt's app with botkit's listeners, built (and Bolt imported) on first use."""
-        if self.app is None:
-            from botkit_slack.ingress.bolt import register
-
-            assert self._build_bolt is not None
-            assert self.events is not None
-            assert self._handle is not None
-            app = self._build_bolt()
-            register(app, self.events, has_command=self._handle.has_command,
-                     durable=self._handle.durable_intake)
-            self.app = app
-        return self.app
+    @property
+    def app(self) -> AsyncApp | None:
+        """Bolt's app once built (``ingress.on_demand``: by the first click over HTTP)."""
+        return self._bolt.app if self._bolt is not None else None
 
     def _team_identity(self) -> Identity:
         identity = self.identity
@@ -245,21 +220,21 @@ class SlackAdapter(BaseAdapter):
             directory=self.users, files=self.files, conversations=self.conversations,
             history=self.history, platform=self.platform)
         self.events.thread_of = self.features.thread_of
+        self._bolt = bolt = BoltOnDemand(bot, self.events, **self._bolt_options)
         # with the inbox on, messages are stored as they came and acked without Bolt (one
         # workspace: OAuth installs need Bolt's authorization of each request)
-        direct = DirectIntake(self.events, bot) if bot.accepts_deliveries and \
-            self.teams is None else None
+        multi = self.teams is not None
+        direct = DirectIntake(self.events, bot) if bot.accepts_deliveries and not multi else None
         if s.socket_mode:
             assert s.app_token is not None
-            self.transport = SocketTransport(self.bolt(), s.app_token, self.api,
+            self.transport = SocketTransport(bolt(), s.app_token, self.api,
                                              on_connected=self.history.resync_all,
                                              direct=direct)
         else:
             assert s.signing_secret is not None
-            multi = self.teams is not None
             self.transport = HttpTransport(
-                self.bolt, s.signing_secret, host=s.host, port=s.port, path=s.path,
-                oauth_flow=self.bolt().oauth_flow if multi else None)
+                bolt, s.signing_secret, host=s.host, port=s.port, path=s.path,
+                oauth_flow=bolt().oauth_flow if multi else None)
             if not multi:  # Events API events go without Bolt (``ingress.events_api``)
                 self.transport.events = EventsApi(self.events, direct)
         try:

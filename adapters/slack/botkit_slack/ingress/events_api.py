@@ -110,4 +110,4 @@ class EventsApi:
         elif kind in REACTIONS:
             events.on_reaction(event, body)
         elif kind in ASSISTANT:
-            events._spawn(events.on_assistant_thread(event))
+            events.assistant_thread_soon(event)
