@@ -9,11 +9,12 @@ import sys
 from typing import Any
 
 import pytest
-from slack_adapter_harness import running
+from slack_adapter_harness import HELPDESK, running
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.middleware.ignoring_self_events import IgnoringSelfEvents
 from slack_bolt.request.internals import extract_user_id
 
+from botkit.cli import load_app
 from botkit.types import PlatformUser
 from botkit_slack.history import Identity
 from botkit_slack.ingress.events_api import EventsApi, acting_user
@@ -56,6 +57,24 @@ async def test_a_slash_command_as_the_first_envelope_bolt_is_needed_for() -> Non
         assert any("does not handle /nope" in str(r) for r in h.slack.responses)
         asked = await h.mention("hello")  # events still go without Bolt
         await h.reply(asked["ts"], "helpdesk bot")
+
+
+async def test_with_the_inbox_on_events_still_go_without_bolt() -> None:
+    """Messages are stored before their ack (``DirectIntake``); the assistant pane reaches
+    ``on_thread_started`` and reactions ``on_reaction``, all without building Bolt."""
+    bot = load_app(str(HELPDESK))
+    bot.use_inbox(True)
+    async with running("http", bot=bot) as h:
+        assert h.bot.durable_intake
+        asked = await h.mention("hello")
+        reply = await h.reply(asked["ts"], "helpdesk bot")
+        channel, thread = await h.slack.start_assistant_thread("alice")
+        await h.slack.wait_for_call("assistant.threads.setSuggestedPrompts")  # its greet
+        prompts = h.slack.assistant_state(channel, thread)["prompts"]
+        assert prompts["title"] == "Try one of these"
+        await h.slack.react("bob", reply, "sos")
+        await h.reply(asked["ts"], "asked for help here: paging the on-call engineer")
+        assert h.adapter.app is None
 
 
 def _body(event: dict[str, Any]) -> dict[str, Any]:
