@@ -25,7 +25,9 @@ async def test_calls_queued_on_another_thread_run_in_order_after_one_wakeup() ->
         for n in range(3):
             handoff.add(lambda n=n: ran.append(n))
             handoff.hand_over(loop)
-    await asyncio.to_thread(lane)
+    thread = threading.Thread(target=lane)
+    thread.start()
+    thread.join()  # the bot's loop is held meanwhile: busy, as under load
     await until(lambda: len(ran) == 3, "the queued calls ran")
     assert ran == [0, 1, 2]
     assert handoff.wakeups == 1, "one wake-up while the first was pending"
