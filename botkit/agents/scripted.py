@@ -43,6 +43,14 @@ __all__ = [
 
 _STATE_KEY = "scripted"
 _WORDS = re.compile(r"\S+\s*|\s+")
+
+
+def _word_end(text: str, start: int) -> int:
+    """Where the word (with its trailing space) starting at ``start`` ends."""
+    found = _WORDS.match(text, start)
+    return found.end() if found else len(text)
+
+
 KEPT_INPUTS = 16
 """How many of its latest inputs a ``ScriptedAgent`` keeps (``agent.inputs``): enough for a
 test to look back over a conversation, few enough that a bot serving a burst of mentions
@@ -259,10 +267,13 @@ class ScriptedAgent:
         if not text:
             return
         yield agui.TextMessageStartEvent(message_id=message_id, role="assistant")
-        for word in _WORDS.findall(text):
+        start = 0  # the next word is cut at each step: no list or scanner held while paused
+        while start < len(text):
+            end = _word_end(text, start)
             if delay:
                 await asyncio.sleep(delay)
-            yield agui.TextMessageContentEvent(message_id=message_id, delta=word)
+            yield agui.TextMessageContentEvent(message_id=message_id, delta=text[start:end])
+            start = end
         yield agui.TextMessageEndEvent(message_id=message_id)
 
     async def _interrupt(self, step: Interrupt, ids: dict[str, str], ctx: ScriptContext

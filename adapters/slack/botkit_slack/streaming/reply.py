@@ -17,7 +17,6 @@ sent wait for the next flush, so nothing lands in a message already finished."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterable
@@ -58,8 +57,12 @@ class ReplyStream:
         self.done: list[Posted] = []
         self.msg = StreamMessage()
         self._lock = asyncio.Lock()
-        self._dirty = asyncio.Event()
-        self._closing = asyncio.Event()
+        # what the flusher waits on: plain flags and one future while it waits (two
+        # ``asyncio.Event``s and a ``wait_for`` task cost ~3 KB per reply in flight)
+        self._dirty = False  # parts (or a retry) wait for the next flush
+        self._closing = False  # the reply is complete: the final flush follows
+        self._wake: asyncio.Future[None] | None = None
+        self._wake_on_part = False  # the flusher waits for parts, not out its interval
         self._last_flush = time.monotonic() + settings.first_post_delay - settings.interval
         self.failed: Exception | None = None
         self.streamed = False  # a segment of this reply went out as a native stream
@@ -80,11 +83,11 @@ class ReplyStream:
                 if self.failed is not None:
                     continue
                 self._add(part)
-                self._dirty.set()
+                self._mark_dirty()
         finally:
             start.cancel()
-            self._closing.set()
-            self._dirty.set()
+            self._closing = True
+            self._mark_dirty(wake=True)
             if flusher:
                 await flusher[0]
         if self.failed is None:
@@ -167,19 +170,35 @@ class ReplyStream:
             else:
                 self.msg.md += replace_lone_surrogates(part)
 
+    def _mark_dirty(self, *, wake: bool = False) -> None:
+        """Something to flush: wake the flusher if it waits for parts (or ``wake``)."""
+        self._dirty = True
+        if self._wake is not None and (wake or self._wake_on_part) and not self._wake.done():
+            self._wake.set_result(None)
+
     async def _flusher(self) -> None:
-        while not self._closing.is_set():
-            await self._dirty.wait()
-            if self._closing.is_set():
-                return
+        while not self._closing:
+            if not self._dirty:
+                await self._sleep(None)  # until a part comes (or the reply ends)
+                continue
             delay = self._last_flush + self.s.interval - time.monotonic()
             if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._closing.wait(), delay)
-                if self._closing.is_set():
-                    return
-            self._dirty.clear()
+                await self._sleep(delay)  # cut short only by the reply's end
+                continue
+            self._dirty = False
             await self._guarded(final=False)
+
+    async def _sleep(self, delay: float | None) -> None:
+        loop = asyncio.get_running_loop()
+        wake = self._wake = loop.create_future()
+        self._wake_on_part = delay is None
+        timer = None if delay is None else loop.call_later(delay, _resolve, wake)
+        try:
+            await wake
+        finally:
+            self._wake = None
+            if timer is not None:
+                timer.cancel()
 
     # -- flushing ----------------------------------------------------------------------
     async def _flush(self, *, final: bool) -> None:
@@ -233,7 +252,7 @@ class ReplyStream:
                 self.streamed = True
                 await self._opening(msg.posted.ts if msg.posted else None)
                 if msg.unsent:
-                    self._dirty.set()  # the text goes with the next call
+                    self._mark_dirty()  # the text goes with the next call
                 return True
             if self.native and final and self.streamed and not msg.rows:
                 await self._post_markdown()
@@ -242,7 +261,7 @@ class ReplyStream:
                 # Showing it now commits to a final edit: pay for it up front, or, with no
                 # edits to spare, post the reply once it is complete.
                 if not self.limiter.try_take("chat.update", optional=True):
-                    self._dirty.set()
+                    self._mark_dirty()
                     return True
                 msg.prepaid = True
                 await self._opening(None)
@@ -255,7 +274,7 @@ class ReplyStream:
                 if final:
                     await self.writer.stop(msg)
                 elif await self.writer.append(msg):
-                    self._dirty.set()  # more to send: the next flush takes it
+                    self._mark_dirty()  # more to send: the next flush takes it
                 return True
             except Exception as exc:
                 await self._native_failed(exc)
@@ -312,7 +331,7 @@ class ReplyStream:
         if content == msg.rendered and not (final and status_differs):
             return
         if not final and not self.limiter.try_take("chat.update", optional=True):
-            self._dirty.set()  # no budget now: fold this edit into a later one
+            self._mark_dirty()  # no budget now: fold this edit into a later one
             return
         metadata = self._status_change(msg.posted) if final else None
         paced = final and not msg.prepaid
@@ -320,3 +339,8 @@ class ReplyStream:
         await self.egress.update_content(msg.posted.channel, msg.posted.ts, content, metadata,
                                          thread=msg.posted.thread, paced=paced)
         msg.rendered = msg.posted.content = content
+
+
+def _resolve(wake: asyncio.Future[None]) -> None:
+    if not wake.done():
+        wake.set_result(None)
