@@ -24,6 +24,8 @@ __all__ = ["LegacyInterrupt", "RunAssembler"]
 
 log = logging.getLogger("botkit.agents")
 _KEEP_ON_SNAPSHOT = {"activity", "reasoning"}
+_CHUNKS_KEPT = 16
+"""Streamed deltas kept apart before the latest are joined (see ``_grow``)."""
 
 
 class LegacyInterrupt:
@@ -98,7 +100,7 @@ class RunAssembler:
                 growing[0]["content"] = "".join(growing[1])
             growing = self._growing[message_id] = (message, [message.get("content") or ""])
         if delta:
-            growing[1].append(delta)
+            _grow(growing[1], delta)
             self.streamed_text_ids.add(message_id)
             return [delta]
         return []
@@ -110,7 +112,7 @@ class RunAssembler:
         if growing is None or self._last_assistant != message_id:
             return bool(self._text(message_id, delta))
         if delta:  # the message streaming now, its id the latest: no lookup needed
-            growing[1].append(delta)
+            _grow(growing[1], delta)
             self.streamed_text_ids.add(message_id)
             return True
         return False
@@ -289,3 +291,17 @@ def _decode(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def _grow(chunks: list[str], delta: str) -> None:
+    """Add a streamed delta. Every ``_CHUNKS_KEPT // 2`` deltas the latest are joined into a
+    block, and a block as long as the one before it joins that one (a binary counter): a
+    reply in flight holds its text in a few strings, not one object per word, and each
+    character is copied O(log n) times."""
+    chunks.append(delta)
+    if len(chunks) < _CHUNKS_KEPT:
+        return
+    half = _CHUNKS_KEPT // 2
+    chunks[-half:] = ["".join(chunks[-half:])]
+    while len(chunks) > 1 and len(chunks[-2]) <= len(chunks[-1]):
+        chunks[-2:] = [chunks[-2] + chunks[-1]]

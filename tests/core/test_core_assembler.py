@@ -251,3 +251,22 @@ def test_text_delta_matches_feed_when_messages_interleave() -> None:
     assert fast.messages == fed.messages
     assert [m.get("content") for m in fast.messages[1:]] == ["one three", "two"]
     assert fast.streamed_text_ids == fed.streamed_text_ids == {"m1", "m2"}
+
+
+def test_deltas_of_two_messages_in_turn_are_joined_each_into_its_own_text() -> None:
+    """Streamed text is held in a few joined blocks per message (not one string per
+    delta); what each message reads is still exactly its deltas, in order."""
+    a = asm()
+    feed(a, agui.TextMessageStartEvent(message_id="m1", role="assistant"),
+         agui.TextMessageStartEvent(message_id="m2", role="assistant"))
+    sent: dict[str, list[str]] = {"m1": [], "m2": []}
+    for i in range(300):
+        for message_id in ("m1", "m2"):
+            delta = f"{message_id}:{i}" + "x" * (i % 7) + " "
+            sent[message_id].append(delta)
+            assert a.text_delta(message_id, delta)
+        if i == 150:
+            assert [m.get("content") for m in a.messages[1:]] == [
+                "".join(sent["m1"]), "".join(sent["m2"])]
+    assert [m.get("content") for m in a.messages[1:]] == ["".join(sent["m1"]),
+                                                           "".join(sent["m2"])]
