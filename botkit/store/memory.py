@@ -189,7 +189,7 @@ class MemoryStore(MemoryStreams):
     async def acquire_lock(self, key: str, *, ttl: float) -> str | None:
         if self._live(key) is not None:
             return None
-        token = secrets.token_hex(16)
+        token = secrets.token_hex(8)  # 64 random bits: held by turns waiting for hours
         self._put(key, canonical_json(token), ttl)
         return token
 
