@@ -17,12 +17,22 @@ from botkit.store.streams import StreamId
 __all__ = ["MemoryStore"]
 
 
+LOCK_MARK = "~"
+"""A lock is kept as its token itself, which starts with this (no JSON text does): the
+turn holding it for hours and the store share one string."""
+
+
 def _encoded(value: Any) -> str | None:
     """``value``'s canonical JSON (None: it has none, so it equals no stored value)."""
     try:
         return canonical_json(value)
     except (TypeError, ValueError):
         return None
+
+
+def _decoded(text: str) -> Any:
+    """A stored value: JSON text, or a lock's token."""
+    return text if text.startswith(LOCK_MARK) else json.loads(text)
 
 
 class MemoryStore(MemoryStreams):
@@ -83,7 +93,7 @@ class MemoryStore(MemoryStreams):
     # -- values ------------------------------------------------------------------------
     async def get(self, key: str) -> Any | None:
         text = self._live(key)
-        return None if text is None else json.loads(text)
+        return None if text is None else _decoded(text)
 
     async def get_many(self, keys: Sequence[str]) -> list[Any | None]:
         return [await self.get(k) for k in keys]
@@ -100,7 +110,7 @@ class MemoryStore(MemoryStreams):
         if text is None:
             return None
         self._forget(key)
-        return json.loads(text)
+        return _decoded(text)
 
     async def compare_and_set(
         self, key: str, expected: Any | None, value: Any, *, ttl: float | None = None
@@ -108,14 +118,15 @@ class MemoryStore(MemoryStreams):
         text = self._live(key)
         if (text is None) != (expected is None):
             return False
-        if text is not None and text != _encoded(expected):
+        if text is not None and text != (expected if text.startswith(LOCK_MARK)
+                                         else _encoded(expected)):
             return False
         self._put(key, canonical_json(value), ttl)
         return True
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         text = self._live(key)
-        current = 0 if text is None else int(json.loads(text))
+        current = 0 if text is None else int(_decoded(text))
         self._keep_expiry(key, canonical_json(current + amount), ttl)
         return current + amount
 
@@ -189,20 +200,20 @@ class MemoryStore(MemoryStreams):
     async def acquire_lock(self, key: str, *, ttl: float) -> str | None:
         if self._live(key) is not None:
             return None
-        token = secrets.token_hex(8)  # 64 random bits: held by turns waiting for hours
-        self._put(key, canonical_json(token), ttl)
+        token = LOCK_MARK + secrets.token_hex(8)  # 64 random bits
+        self._put(key, token, ttl)
         return token
 
     async def extend_lock(self, key: str, token: str, *, ttl: float) -> bool:
         text = self._live(key)
-        if text is None or text != canonical_json(token):
+        if text is None or text != token:
             return False
         self._put(key, text, ttl)
         return True
 
     async def release_lock(self, key: str, token: str) -> bool:
         text = self._live(key)
-        if text is None or text != canonical_json(token):
+        if text is None or text != token:
             return False
         self._forget(key)
         return True
