@@ -4,8 +4,9 @@ A choice asked with ``timeout=`` expires at its deadline. Ten thousand waiting c
 would otherwise hold ten thousand timer handles (each with a copy of the context); here
 they are ``(deadline, choice id)`` pairs in one heap, and one ``loop.call_at`` handle is
 armed for the earliest. A choice answered or cancelled before its deadline is dropped
-lazily: its entry stays until it comes due or until stale entries outnumber live ones,
-when the heap is rebuilt.
+lazily: its entry stays until it comes due or until about as many were discarded as the
+heap holds, when the heap is rebuilt. Which choices still wait is the owner's to say
+(``Waiting``: it knows them anyway), so no set of ids is kept beside the heap.
 """
 
 from __future__ import annotations
@@ -18,23 +19,27 @@ __all__ = ["Deadlines"]
 
 Expire = Callable[[str], None]
 """Called with the id of a choice whose deadline passed (it may have ended meanwhile)."""
+Waiting = Callable[[str], bool]
+"""Whether the choice with this id still waits (has not been answered or cancelled)."""
 
 
 class Deadlines:
     """Deadlines on one event loop (the loop of the first ``add``)."""
 
-    __slots__ = ("_armed", "_expire", "_heap", "_live", "_loop")
+    __slots__ = ("_armed", "_discarded", "_expire", "_heap", "_loop", "_waiting")
 
-    def __init__(self, expire: Expire) -> None:
+    def __init__(self, expire: Expire, waiting: Waiting) -> None:
         self._expire = expire
+        self._waiting = waiting
         self._heap: list[tuple[float, str]] = []
-        self._live: set[str] = set()
+        self._discarded = 0
+        """Discards since the heap was last rebuilt (about how many entries are stale)."""
         self._armed: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def __len__(self) -> int:
-        """How many choices have a deadline still to come."""
-        return len(self._live)
+        """How many choices still waiting have a deadline to come (counts them)."""
+        return sum(1 for _, choice_id in self._heap if self._waiting(choice_id))
 
     def add(self, choice_id: str, timeout: float) -> None:
         """Expire ``choice_id`` in ``timeout`` seconds (on the running loop's clock)."""
@@ -43,26 +48,26 @@ class Deadlines:
             self._reset()
             self._loop = loop
         when = loop.time() + timeout
-        self._live.add(choice_id)
         heapq.heappush(self._heap, (when, choice_id))
         if self._heap[0][1] == choice_id and self._heap[0][0] == when:
             self._arm(loop)
 
     def discard(self, choice_id: str) -> None:
-        """The choice ended before its deadline (its entry goes lazily)."""
-        self._live.discard(choice_id)
-        if not self._live:
-            self._reset()
-        elif len(self._heap) > 2 * len(self._live) + 64:
-            self._heap = [entry for entry in self._heap if entry[1] in self._live]
+        """The choice ``choice_id`` ended (no longer ``waiting``): its entry goes lazily."""
+        self._discarded += 1
+        if self._discarded > len(self._heap) // 2 + 32:
+            self._heap = [entry for entry in self._heap if self._waiting(entry[1])]
             heapq.heapify(self._heap)
+            self._discarded = 0
+            if not self._heap:
+                self._reset()
 
     def _reset(self) -> None:
         if self._armed is not None:
             self._armed.cancel()
             self._armed = None
         self._heap.clear()
-        self._live.clear()
+        self._discarded = 0
 
     def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._armed is not None:
@@ -78,10 +83,9 @@ class Deadlines:
         due: list[str] = []
         while self._heap and self._heap[0][0] <= now:
             _, choice_id = heapq.heappop(self._heap)
-            if choice_id in self._live:
-                self._live.discard(choice_id)
+            if self._waiting(choice_id):
                 due.append(choice_id)
-        while self._heap and self._heap[0][1] not in self._live:
+        while self._heap and not self._waiting(self._heap[0][1]):
             heapq.heappop(self._heap)
         if self._heap:  # (a timer run a hair early finds its entry here: armed again)
             self._arm(loop)
