@@ -17,6 +17,8 @@ from botkit.store.streams import StreamId
 __all__ = ["MemoryStore"]
 
 
+SWEEP_MIN = 1024
+"""The fewest timed writes between two passes freeing expired keys."""
 LOCK_MARK = "~"
 """A lock is kept as its token itself, which starts with this (no JSON text does): the
 turn holding it for hours and the store share one string."""
@@ -54,6 +56,7 @@ class MemoryStore(MemoryStreams):
         self._expires: dict[str, float] = {}
         """key -> when it expires, only for keys with a TTL (no tuple per key)"""
         self._timed_writes = 0
+        self._sweep_after = SWEEP_MIN
         self._channels: dict[str, set[asyncio.Queue[Any]]] = {}
         self._init_streams()
 
@@ -80,15 +83,16 @@ class MemoryStore(MemoryStreams):
 
     def _sweep_now_and_then(self) -> None:
         """Free expired keys nobody reads again: a pass over the keys with a TTL once as
-        many timed writes came as there are such keys (at least 1,024), so each write
-        pays a constant share and what has expired leaves within about that many."""
+        many timed writes came as such keys were left by the last pass (at least
+        ``SWEEP_MIN``), so each write pays a constant share of the passes."""
         self._timed_writes += 1
-        if self._timed_writes < max(1024, len(self._expires)):
+        if self._timed_writes < self._sweep_after:
             return
-        self._timed_writes = 0
         now = self._clock()
         for key in [k for k, expires in self._expires.items() if expires <= now]:
             self._forget(key)
+        self._timed_writes = 0
+        self._sweep_after = max(SWEEP_MIN, len(self._expires))
 
     # -- values ------------------------------------------------------------------------
     async def get(self, key: str) -> Any | None:
