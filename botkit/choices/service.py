@@ -139,9 +139,8 @@ class Choices:
     async def _open(self, surface: ChoiceSurface, ui: Renderable, choice_id: str,
                     allowed_users: Iterable[PlatformUser | str] | None,
                     timeout: float | None, call: ToolCall | None) -> PendingChoice:
-        """Register, record and post the choice ``choice_id`` (in a frame of its own: the
-        card marked with its id and the record are not kept in ``ask``'s while it waits;
-        the record is in the store, the marked card is made again when needed)."""
+        """Register, record and post the choice ``choice_id``, in a frame of its own: what
+        it makes (the marked card, the record) is not kept in ``ask``'s while it waits."""
         card = to_message(ui)
         message, labels = mark_choice(card, choice_id)
         if not labels:
@@ -181,10 +180,8 @@ class Choices:
 
     def _waiting(self, choice_id: str) -> bool:
         """Whether the choice ``choice_id`` (with a deadline here) still waits."""
-        if choice_id in self._offered:
-            return True
         pending = self.registry.get(choice_id)
-        return pending is not None and not pending.future.done()
+        return choice_id in self._offered or (pending is not None and not pending.future.done())
 
     def _expire(self, choice_id: str) -> None:
         """A choice's deadline passed: wake its wait; a later answer resolves the new
