@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import math
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -57,6 +58,8 @@ class MemoryStore(MemoryStreams):
         """key -> when it expires, only for keys with a TTL (no tuple per key)"""
         self._timed_writes = 0
         self._sweep_after = SWEEP_MIN
+        self._soonest = math.inf
+        """No key with a TTL expires before this (a sweep before it would free nothing)."""
         self._channels: dict[str, set[asyncio.Queue[Any]]] = {}
         self._init_streams()
 
@@ -78,19 +81,24 @@ class MemoryStore(MemoryStreams):
         if ttl is None:
             self._expires.pop(key, None)
         else:
-            self._expires[key] = self._clock() + ttl
-            self._sweep_now_and_then()
+            now = self._clock()
+            self._expires[key] = expires = now + ttl
+            self._sweep_now_and_then(now, expires)
 
-    def _sweep_now_and_then(self) -> None:
+    def _sweep_now_and_then(self, now: float, expires: float) -> None:
         """Free expired keys nobody reads again: a pass over the keys with a TTL once as
         many timed writes came as such keys were left by the last pass (at least
-        ``SWEEP_MIN``), so each write pays a constant share of the passes."""
+        ``SWEEP_MIN``), so each write pays a constant share of the passes; none before
+        the soonest expiry written since."""
+        if expires < self._soonest:
+            self._soonest = expires
         self._timed_writes += 1
-        if self._timed_writes < self._sweep_after:
+        if self._timed_writes < self._sweep_after or now < self._soonest:
             return
-        now = self._clock()
-        for key in [k for k, expires in self._expires.items() if expires <= now]:
+        expired = [key for key, when in self._expires.items() if when <= now]
+        for key in expired:
             self._forget(key)
+        self._soonest = min(self._expires.values(), default=math.inf)
         self._timed_writes = 0
         self._sweep_after = max(SWEEP_MIN, len(self._expires))
 
