@@ -11,7 +11,10 @@ ready to the last mention settled, or to the last progress when some never settl
 
 Ack latency: ``--rates`` mentions per second (each for ``--seconds`` seconds), with and
 without the inbox, on each of ``--stores``; p50/p99 of the time from the emulator sending an
-envelope to its ack.
+envelope to its ack. The emulator runs in this process: its own event loop's lag (p99 of a
+5 ms timer's overshoot while the mentions go out) is printed alongside, as is the machine's
+1-minute load average, since both move the figure (an ack the emulator reads late counts as
+late).
 
     .venv/bin/python bench/bench_inbox.py [--events 200] [--rates 50 150 300] [--seconds 3]
         [--stores sqlite redis]     (--events 0: only the ack latencies)
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import os
 import statistics
 import sys
@@ -87,8 +91,44 @@ async def recovery(kind: str, how: str, events: int, folder: Path) -> dict[str, 
             await _clean_redis(prefix)
 
 
+class LoopLag:
+    """The overshoot of a ``TICK`` s timer on this process's loop (the emulator's)."""
+
+    TICK = 0.005
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task = asyncio.create_task(self._probe())
+
+    async def _probe(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(self.TICK)
+            self.lags.append(loop.time() - before - self.TICK)
+
+    async def p99_ms(self) -> float:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        return statistics.quantiles(self.lags, n=100)[98] * 1000 if len(self.lags) > 1 else 0.0
+
+
+@dataclasses.dataclass
+class Acks:
+    p50: float
+    p99: float
+    acked: int
+    load: float  # 1-minute load average at the end
+    emulator_lag: float  # ms, p99
+
+    def note(self, asked: int) -> str:
+        return (f"{self.acked} of {asked} acked, load {self.load:.1f}, emulator lag p99 "
+                f"{self.emulator_lag:.0f} ms")
+
+
 async def ack_latency(inbox: bool, rate: float, seconds: float, folder: Path,
-                      kind: str = "sqlite") -> tuple[float, float, int]:
+                      kind: str = "sqlite") -> Acks:
     latencies: list[float] = []
     async with SlackEmulator(config=emulator_config()) as slack:
         def listen(kind: str, obj: Any) -> None:
@@ -105,7 +145,9 @@ async def ack_latency(inbox: bool, rate: float, seconds: float, folder: Path,
         try:
             await slack.wait_for_socket()
             count = round(rate * seconds)
+            lag = LoopLag()
             await ask_many(slack, count, per_second=rate)
+            emulator_lag = await lag.p99_ms()
             with contextlib.suppress(TimeoutError, AssertionError):
                 await slack.drain(timeout=60)  # every envelope acked or given up on
         finally:
@@ -113,7 +155,8 @@ async def ack_latency(inbox: bool, rate: float, seconds: float, folder: Path,
             if kind == "redis":
                 await _clean_redis(prefix)
     cuts = statistics.quantiles(latencies, n=100)
-    return cuts[49] * 1000, cuts[98] * 1000, len(latencies)
+    return Acks(cuts[49] * 1000, cuts[98] * 1000, len(latencies), os.getloadavg()[0],
+                emulator_lag)
 
 
 async def _clean_redis(prefix: str) -> None:
@@ -129,9 +172,9 @@ async def table_rows(args: argparse.Namespace, folder: Path) -> None:
     """The ack latencies with the inbox on, as rows for ``bench_peers``."""
     for kind in args.stores:
         for rate in args.rates:
-            p50, p99, n = await ack_latency(True, rate, args.seconds, folder, kind)
+            acks = await ack_latency(True, rate, args.seconds, folder, kind)
             print(f"ROW\tack p50 / p99 ms @ {rate:g}/s, durable inbox on {kind} (Socket Mode)"
-                  f"\t{p50:.1f} / {p99:.1f} ({n} of {round(rate * args.seconds)} acked)",
+                  f"\t{acks.p50:.1f} / {acks.p99:.1f} ({acks.note(round(rate * args.seconds))})",
                   flush=True)
 
 
@@ -154,10 +197,10 @@ async def main(args: argparse.Namespace) -> None:
             print(f"\nack latency, {kind} store ({args.seconds:g} s per rate):")
             for rate in args.rates:
                 for inbox in (False, True):
-                    p50, p99, n = await ack_latency(inbox, rate, args.seconds, folder, kind)
+                    acks = await ack_latency(inbox, rate, args.seconds, folder, kind)
                     label = "with the inbox" if inbox else "without      "
-                    print(f"  {rate:5g}/s {label}  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-                          f"({n} of {round(rate * args.seconds)} mentions acked)", flush=True)
+                    print(f"  {rate:5g}/s {label}  p50 {acks.p50:6.1f} ms  p99 {acks.p99:6.1f} "
+                          f"ms  ({acks.note(round(rate * args.seconds))})", flush=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from botkit_slack.client import DEFAULT_LIMITS, RateLimiter
+from botkit_slack.client import BATCH_SLACK, DEFAULT_LIMITS, Pacer, RateLimiter
 from botkit_slack.emulator.config import Bucket, RateLimits
 from botkit_slack.emulator.limiter import TokenBucket
 
@@ -74,3 +74,73 @@ async def test_waiters_queue_and_only_the_first_one_sleeps() -> None:
     await asyncio.gather(*(call(i) for i in range(20)))
     assert order == list(range(20))
     assert looks[0] <= 4 * 20  # a few clock reads per call, not one per call per refill
+
+
+def _pacer_on_a_fake_clock(per_minute: float, burst: int) -> tuple[Pacer, list[float],
+                                                                    list[float]]:
+    """A pacer whose sleeps advance a fake clock: (pacer, now, the sleeps it asked for)."""
+    now = [0.0]
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+        await asyncio.sleep(0)  # the other callers run (and queue) meanwhile
+
+    return Pacer(per_minute, burst, clock=lambda: now[0], sleep=sleep), now, sleeps
+
+
+async def test_queued_callers_leave_together_and_none_before_its_token() -> None:
+    # 4 calls a second, a burst of 4, 12 callers at once: 4 go now, the queue waits. Each
+    # queued call used to sleep on its own (8 wake-ups, each posting one reply alone); now
+    # the first waiter waits for as many tokens as refill within BATCH_SLACK and those go
+    # out back to back: fewer wake-ups, none early, the last as early as before.
+    pacer, now, sleeps = _pacer_on_a_fake_clock(240, 4)
+    left: list[float] = []
+
+    async def call() -> None:
+        await pacer.take()
+        left.append(now[0])
+    await asyncio.gather(*(call() for _ in range(12)))
+
+    per_token = 60 / 240
+    for k, at in enumerate(left):  # the k-th call's token is there at (k + 1 - burst) / rate
+        assert at >= (k + 1 - 4) * per_token
+    assert left[-1] == (12 - 4) * per_token  # the last leaves when its token comes
+    assert len(sleeps) < 8
+    assert left.count(left[8]) == 4  # a batch shares one wake-up
+    assert left.count(left[-1]) == 3
+    assert int(BATCH_SLACK * 240 / 60) == 4  # (the batch size above)
+
+
+async def test_a_lone_waiter_or_a_slow_bucket_is_not_held_back() -> None:
+    # one caller waiting leaves at its token; a bucket refilling slower than one token per
+    # BATCH_SLACK (a channel's 1/s) never makes its queue wait for more than one token
+    pacer, now, _ = _pacer_on_a_fake_clock(240, 1)
+    await pacer.take()
+    await pacer.take()
+    assert now[0] == 60 / 240
+    slow, now, sleeps = _pacer_on_a_fake_clock(DEFAULT_LIMITS["chat.postMessage"][0], 1)
+    await asyncio.gather(*(slow.take() for _ in range(4)))
+    assert sleeps == [1.0, 1.0, 1.0]
+
+
+async def test_batched_takes_arriving_with_jitter_are_never_refused() -> None:
+    # the workspace-wide chat.postMessage bucket (the one that batches) against Slack's own,
+    # as the try_take schedule above: 300 queued calls, released in batches, never refused
+    rng = random.Random(11)
+    limiter = RateLimiter()
+    spec = limiter.pacer("chat.postMessage:workspace")
+    assert spec is not None
+    pacer, now, _ = _pacer_on_a_fake_clock(spec.per_minute, spec.burst)
+    left: list[float] = []
+
+    async def call() -> None:
+        await pacer.take()
+        left.append(now[0])
+    await asyncio.gather(*(call() for _ in range(300)))
+    arrivals = sorted(t + rng.uniform(0, 0.15) for t in left)
+    bucket = TokenBucket(RateLimits().post_message_workspace, arrivals[0])
+    for at in arrivals:
+        assert bucket.wait(at) == 0, f"Slack would refuse the call arriving at {at:.3f} s"
+        bucket.take()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -68,3 +70,33 @@ async def test_the_ack_path_append_overtakes_queued_writes(tmp_path: Path) -> No
     finally:
         busy.set()
         await store.close()
+
+
+def test_an_append_answered_survives_a_crash_right_after(tmp_path: Path) -> None:
+    """The process dies (no close, no checkpoint) right after the append was answered, as
+    a lane that acked and was killed: the next process finds the entry, and the resend of
+    the same delivery is a duplicate."""
+    path = tmp_path / "state.db"
+    script = (
+        "import os, sys\n"
+        "from botkit import SQLiteStore\n"
+        f"store = SQLiteStore({str(path)!r})\n"
+        "entry = store.add_once_from_any_thread('inbox', {'e': 1}, seen_key='seen:e1', "
+        "ttl=60).result(timeout=30)\n"
+        "print(entry.ms, flush=True)\n"
+        "os._exit(0)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=True)
+    answered = int(done.stdout.strip())
+
+    async def reopen() -> None:
+        store = SQLiteStore(path)
+        try:
+            assert [(e.id.ms, e.data) for e in await store.stream_read("inbox")] == [
+                (answered, {"e": 1})]
+            again = await store.stream_add_once("inbox", {"e": 1}, seen_key="seen:e1",
+                                                 ttl=60)
+            assert again is None, "the resend after the restart is a duplicate"
+        finally:
+            await store.close()
+    asyncio.run(reopen())

@@ -36,7 +36,8 @@ from bench_procs import (
     Emulator,
     bot_process,
     burst,
-    cpu_seconds,
+    cpu_reading,
+    cpu_since,
     emulator_process,
     fresh_workspace,
     last_seq,
@@ -61,9 +62,9 @@ async def cpu_per_mention(emu: Emulator, kind: str, mode: str, args: argparse.Na
     rooms = await fresh_workspace(emu, args.channels, limits=False)
     async with bot_process(emu, kind, mode, unpaced=unpaced) as bot:
         await burst(emu, rooms, 10, args.timeout)  # warm up (imports, pools, caches)
-        before = cpu_seconds(bot.pid)
+        before = cpu_reading(bot.pid)
         _, done = await burst(emu, rooms, args.mentions, args.timeout)
-        used = cpu_seconds(bot.pid) - before
+        used = cpu_since(bot.pid, before)
         return used * 1000 / args.mentions, peak_rss_mb(bot.pid), done
 
 
@@ -74,7 +75,7 @@ async def cpu_steady(emu: Emulator, kind: str, mode: str, args: argparse.Namespa
     rooms = await fresh_workspace(emu, args.channels, limits=False)
     async with bot_process(emu, kind, mode) as bot:
         await burst(emu, rooms, 10, args.timeout)
-        before = cpu_seconds(bot.pid)
+        before = cpu_reading(bot.pid)
         started, asks = time.monotonic(), []
         for i in range(args.steady_mentions):
             delay = started + i / args.steady_rate - time.monotonic()
@@ -83,7 +84,7 @@ async def cpu_steady(emu: Emulator, kind: str, mode: str, args: argparse.Namespa
             asks.append(asyncio.ensure_future(mention(emu, rooms[i % len(rooms)], i)))
         asked = await asyncio.gather(*asks)
         done = await asyncio.gather(*(replied(emu, a, args.timeout) for a in asked))
-        used = cpu_seconds(bot.pid) - before
+        used = cpu_since(bot.pid, before)
         return used * 1000 / args.steady_mentions, sum(d is not None for d in done)
 
 

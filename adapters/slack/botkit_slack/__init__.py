@@ -21,7 +21,7 @@ __all__ = ["RespondTo", "SlackAdapter", "SlackOAuth", "SlackRoute", "SlackSettin
 _WHERE = {
     "RespondTo": "botkit_slack.ingress.decide",
     "SlackAdapter": "botkit_slack.adapter",
-    "SlackOAuth": "botkit_slack.oauth",
+    "SlackOAuth": "botkit_slack.settings",
     "SlackRoute": "botkit_slack.conversations",
     "SlackSettings": "botkit_slack.settings",
 }

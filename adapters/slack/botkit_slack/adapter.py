@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
-import functools
 import logging
 from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -35,20 +34,21 @@ from botkit_slack.egress import Egress
 from botkit_slack.features import SlackFeatures
 from botkit_slack.files import FileStore
 from botkit_slack.history import HistoryCache, Identity, translate_all
-from botkit_slack.ingress.bolt import build_app, build_multi_app, register
 from botkit_slack.ingress.direct import DirectIntake
 from botkit_slack.ingress.events import EventBuilder, Routing
-from botkit_slack.oauth import StoreInstallations, StoreOAuthStates, oauth_flow
+from botkit_slack.ingress.events_api import EventsApi
+from botkit_slack.ingress.on_demand import BoltOnDemand
 from botkit_slack.settings import SlackSettings
 from botkit_slack.streaming import ReplyStream, StreamSettings, refuse_native
 from botkit_slack.streaming.recovery import close_open_reply, reply_hooks
-from botkit_slack.teams import TeamClient, Teams
 from botkit_slack.transport import HttpTransport, SocketTransport, Transport
 
 if TYPE_CHECKING:
     from slack_bolt.app.async_app import AsyncApp
 
     from botkit.adapter import BotHandle
+    from botkit_slack.oauth import StoreInstallations
+    from botkit_slack.teams import Teams
 
 __all__ = ["SlackAdapter"]
 
@@ -73,7 +73,8 @@ class SlackAdapter(BaseAdapter):
         self._configure()
         self._own_identity: Identity | None = None
         self._handle: BotHandle | None = None
-        self.app: AsyncApp | None = None
+        self._bolt: BoltOnDemand | None = None
+        self._bolt_options: dict[str, Any] = {}
         self.transport: Transport | None = None
         self.events: EventBuilder | None = None
         self._native_off: set[str] = set()  # channel types ("*": all) refused native streams
@@ -87,9 +88,8 @@ class SlackAdapter(BaseAdapter):
         self.teams: Teams | None = None
         client: Callable[..., AsyncWebClient] = SlackClient
         if s.oauth is not None:  # many workspaces: each call carries its workspace's token
-            self.installations = StoreInstallations(self._store)
-            self.teams = teams = Teams(self.installations)
-            client = functools.partial(TeamClient, teams)
+            from botkit_slack.teams import many_workspaces
+            self.installations, self.teams, client = many_workspaces(self._store)
         self.api, self.quick = make_clients(s.bot_token, s.base_url, client=client,
                                             rate_limit_retries=s.rate_limit_retries)
         self.limiter = RateLimiter(dict(s.rate_limits or {}))
@@ -103,7 +103,7 @@ class SlackAdapter(BaseAdapter):
     def reconfigure(self, **changes: Any) -> None:
         """Change constructor options before the adapter starts, keeping the others (how
         ``botkit run --adapter slack`` sets the port, or the emulator's URL and tokens)."""
-        if self.app is not None:
+        if self.events is not None:
             raise UserError("reconfigure a SlackAdapter before it starts")
         options = {**self._options, **changes}
         SlackSettings.build(**options, defer_credentials=True)  # refuses unknown options
@@ -173,12 +173,12 @@ class SlackAdapter(BaseAdapter):
     async def _start(self, bot: BotHandle) -> None:
         s = self.settings
         if self.teams is not None and self.installations is not None and s.oauth is not None:
+            from botkit_slack.oauth import StoreOAuthStates, oauth_flow
             self.teams.bot_name = bot.name
             flow = oauth_flow(s.oauth, self.installations, StoreOAuthStates(self._store),
                               base_url=self.api.base_url)
-            self.app = build_multi_app(name=bot.name, base_url=self.api.base_url, flow=flow,
-                                       installations=self.installations, teams=self.teams,
-                                       durable=bot.durable_intake)
+            self._bolt_options = dict(name=bot.name, base_url=self.api.base_url, flow=flow,
+                                      installations=self.installations, teams=self.teams)
             await self._serve(bot, self._team_identity)
             return
         try:
@@ -195,9 +195,14 @@ class SlackAdapter(BaseAdapter):
             team_id=str(auth.get("team_id") or ""),
             user=PlatformUser(id=user_id, name=name, handle=name, is_bot=True))
         self.users.bot_user_id = identity.user_id
-        self.app = build_app(name=bot.name, identity=identity, token=s.bot_token,
-                             base_url=self.api.base_url, durable=bot.durable_intake)
+        self._bolt_options = dict(name=bot.name, identity=identity, token=s.bot_token,
+                                  base_url=self.api.base_url)
         await self._serve(bot, identity)
+
+    @property
+    def app(self) -> AsyncApp | None:
+        """Bolt's app once built (``ingress.on_demand``: by the first click over HTTP)."""
+        return self._bolt.app if self._bolt is not None else None
 
     def _team_identity(self) -> Identity:
         identity = self.identity
@@ -209,29 +214,29 @@ class SlackAdapter(BaseAdapter):
     async def _serve(self, bot: BotHandle, identity: Identity | Callable[[], Identity]
                      ) -> None:
         s = self.settings
-        assert self.app is not None
         self.events = EventBuilder(
             bot, identity, Routing(s.respond_to, s.suggested_prompts,
                                    self.set_suggested_prompts),
             directory=self.users, files=self.files, conversations=self.conversations,
             history=self.history, platform=self.platform)
         self.events.thread_of = self.features.thread_of
-        register(self.app, self.events, has_command=bot.has_command,
-                 durable=bot.durable_intake)
+        self._bolt = bolt = BoltOnDemand(bot, self.events, **self._bolt_options)
         # with the inbox on, messages are stored as they came and acked without Bolt (one
         # workspace: OAuth installs need Bolt's authorization of each request)
-        direct = DirectIntake(self.events, bot) if bot.accepts_deliveries and \
-            self.teams is None else None
+        multi = self.teams is not None
+        direct = DirectIntake(self.events, bot) if bot.accepts_deliveries and not multi else None
         if s.socket_mode:
             assert s.app_token is not None
-            self.transport = SocketTransport(self.app, s.app_token, self.api,
+            self.transport = SocketTransport(bolt(), s.app_token, self.api,
                                              on_connected=self.history.resync_all,
                                              direct=direct)
         else:
             assert s.signing_secret is not None
-            self.transport = HttpTransport(self.app, s.signing_secret, host=s.host, port=s.port,
-                                           path=s.path)
-            self.transport.direct = direct
+            self.transport = HttpTransport(
+                bolt, s.signing_secret, host=s.host, port=s.port, path=s.path,
+                oauth_flow=bolt().oauth_flow if multi else None)
+            if not multi:  # Events API events go without Bolt (``ingress.events_api``)
+                self.transport.events = EventsApi(self.events, direct)
         try:
             await self.transport.start()
         except BaseException:

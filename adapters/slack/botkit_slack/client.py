@@ -16,7 +16,8 @@ out 429s (it rarely needs them: the history cache is kept current from events).
 
 ``Pacer`` is a token bucket per Slack rate-limit bucket (method, or method and channel).
 Mandatory calls ``await take()``; optional ones (intermediate stream edits) ``try_take()`` and
-are skipped, their text folded into the next edit, when the bucket is empty.
+are skipped, their text folded into the next edit, when the bucket is empty. Calls queued on
+a bucket leave in batches of up to ``BATCH_SLACK`` seconds of its refill, one wake-up each.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,6 +151,11 @@ def make_clients(
     return api, quick
 
 
+BATCH_SLACK = 1.0
+"""Seconds: how much later than its token a queued call may leave so that it goes out with
+the calls queued behind it (see ``Pacer._batch``)."""
+
+
 @dataclass
 class Pacer:
     """A token bucket: ``per_minute`` refill, up to ``burst`` tokens."""
@@ -157,10 +163,13 @@ class Pacer:
     per_minute: float
     burst: int
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False,
+                                                      compare=False)
     tokens: float = field(init=False)
     updated: float = field(init=False)
     _queue: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False,
                                  compare=False)
+    _waiting: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.tokens = float(self.burst)
@@ -186,14 +195,27 @@ class Pacer:
         return False
 
     async def take(self) -> None:
-        """Wait for a token (pacing, not polling: sleeps exactly until the next refill).
-        Waiters queue first come, first served and only the first one sleeps: a burst of
-        waiters must not all wake at every refill for one of them to win it."""
+        """Wait for a token (pacing, not polling: sleeps exactly until the refill it waits
+        for). Waiters queue first come, first served and only the first one sleeps: a burst
+        of waiters must not all wake at every refill for one of them to win it."""
         if not self._queue.locked() and self.try_take():
             return
-        async with self._queue:
-            while not self.try_take():  # noqa: ASYNC110
-                await asyncio.sleep(max(0.01, (1 - self.tokens) * 60 / self.per_minute))
+        self._waiting += 1
+        try:
+            async with self._queue:
+                while not self.try_take():
+                    await self.sleep(max(0.01, (self._batch() - self.tokens) * 60
+                                         / self.per_minute))
+        finally:
+            self._waiting -= 1
+
+    def _batch(self) -> int:
+        """Tokens the first waiter waits for: one, or, with more callers queued, as many as
+        refill within ``BATCH_SLACK`` (at most ``burst``), so they go out back to back in
+        one wake-up instead of one wake-up each; the last of them leaves when it would have
+        anyway, the others up to ``BATCH_SLACK`` later."""
+        return max(1, min(self._waiting, self.burst,
+                          int(BATCH_SLACK * self.per_minute / 60)))
 
 
 # Slack's published limits (per app and workspace; chat.postMessage ~1/s per channel).

@@ -13,11 +13,9 @@ call for that workspace uses its token (``botkit_slack.teams``). ``app_uninstall
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.oauth.installation_store import Bot, Installation
@@ -25,16 +23,15 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from botkit.errors import UserError
 from botkit.store.base import StateStore
 from botkit_slack import keys
+from botkit_slack.settings import SlackOAuth
 
 if TYPE_CHECKING:
     from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 
 __all__ = ["SlackOAuth", "StoreInstallations", "StoreOAuthStates", "oauth_flow"]
 
-AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 STATE_TTL = 600
 Store = Callable[[], StateStore]
 
@@ -42,40 +39,6 @@ Store = Callable[[], StateStore]
 _FIELDS = ("app_id", "enterprise_id", "enterprise_name", "team_id", "team_name", "bot_token",
            "bot_id", "bot_user_id", "bot_scopes", "user_id", "is_enterprise_install",
            "token_type")
-
-
-@dataclass(frozen=True, kw_only=True)
-class SlackOAuth:
-    """The app's OAuth settings (Basic Information → App Credentials; OAuth & Permissions).
-
-    ``client_id``/``client_secret`` fall back to ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET``.
-    ``redirect_uri`` is the public URL of ``redirect_path`` (as entered under Redirect URLs);
-    ``authorize_url`` is Slack's, or another Slack's (the emulator's)."""
-
-    client_id: str = ""
-    client_secret: str = field(default="", repr=False)
-    scopes: Sequence[str] = ()
-    redirect_uri: str | None = None
-    install_path: str = "/slack/install"
-    redirect_path: str = "/slack/oauth_redirect"
-    authorize_url: str = AUTHORIZE_URL
-
-    def checked(self) -> SlackOAuth:
-        client_id = self.client_id or os.environ.get("SLACK_CLIENT_ID", "")
-        client_secret = self.client_secret or os.environ.get("SLACK_CLIENT_SECRET", "")
-        if not client_id or not client_secret:
-            raise UserError("installing in several workspaces needs the app's client id and "
-                            "secret: set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (Basic "
-                            "Information → App Credentials) or pass SlackOAuth(client_id=, "
-                            "client_secret=)")
-        if not self.scopes:
-            raise UserError("SlackOAuth needs the bot scopes to ask for, e.g. "
-                            "scopes=['app_mentions:read', 'chat:write'] (the README lists "
-                            "what each feature needs)")
-        return SlackOAuth(client_id=client_id, client_secret=client_secret,
-                          scopes=tuple(self.scopes), redirect_uri=self.redirect_uri,
-                          install_path=self.install_path, redirect_path=self.redirect_path,
-                          authorize_url=self.authorize_url)
 
 
 class StoreInstallations(AsyncInstallationStore):

@@ -10,11 +10,45 @@ from typing import Any, Literal
 
 from botkit.errors import UserError
 from botkit_slack.ingress.decide import RespondTo
-from botkit_slack.oauth import SlackOAuth
 
-__all__ = ["SlackSettings"]
+__all__ = ["SlackOAuth", "SlackSettings"]
 
 Streaming = Literal["native", "edits"]
+AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlackOAuth:
+    """The app's OAuth settings (Basic Information → App Credentials; OAuth & Permissions).
+
+    ``client_id``/``client_secret`` fall back to ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET``.
+    ``redirect_uri`` is the public URL of ``redirect_path`` (as entered under Redirect URLs);
+    ``authorize_url`` is Slack's, or another Slack's (the emulator's)."""
+
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    scopes: Sequence[str] = ()
+    redirect_uri: str | None = None
+    install_path: str = "/slack/install"
+    redirect_path: str = "/slack/oauth_redirect"
+    authorize_url: str = AUTHORIZE_URL
+
+    def checked(self) -> SlackOAuth:
+        client_id = self.client_id or os.environ.get("SLACK_CLIENT_ID", "")
+        client_secret = self.client_secret or os.environ.get("SLACK_CLIENT_SECRET", "")
+        if not client_id or not client_secret:
+            raise UserError("installing in several workspaces needs the app's client id and "
+                            "secret: set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (Basic "
+                            "Information → App Credentials) or pass SlackOAuth(client_id=, "
+                            "client_secret=)")
+        if not self.scopes:
+            raise UserError("SlackOAuth needs the bot scopes to ask for, e.g. "
+                            "scopes=['app_mentions:read', 'chat:write'] (the README lists "
+                            "what each feature needs)")
+        return SlackOAuth(client_id=client_id, client_secret=client_secret,
+                          scopes=tuple(self.scopes), redirect_uri=self.redirect_uri,
+                          install_path=self.install_path, redirect_path=self.redirect_path,
+                          authorize_url=self.authorize_url)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,19 +18,21 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from botkit.errors import AdapterError
+from botkit.store.base import StateStore
 from botkit.types import PlatformUser
 from botkit_slack.client import SlackClient
 from botkit_slack.history import Identity
 from botkit_slack.oauth import StoreInstallations
 
-__all__ = ["TeamClient", "Teams"]
+__all__ = ["TeamClient", "Teams", "many_workspaces"]
 
 # methods that carry no bot token (the OAuth exchange authenticates with client id/secret)
 NO_TOKEN = frozenset({"oauth.v2.access", "oauth.v2.exchange", "oauth.access"})
@@ -142,3 +144,13 @@ class TeamClient(SlackClient):
                           "token": await self.teams.token_for(api_method, args)}
         return await super().api_call(api_method, http_verb=http_verb, files=files, data=data,
                                       params=params, json=json, headers=headers, auth=auth)
+
+
+def many_workspaces(store: Callable[[], StateStore]
+                    ) -> tuple[StoreInstallations, Teams, Callable[..., SlackClient]]:
+    """What installs in many workspaces need (the adapter loads this module only then): the
+    installations in the bot's store, the workspaces served, and the client to make (each
+    call carries its workspace's token)."""
+    installations = StoreInstallations(store)
+    teams = Teams(installations)
+    return installations, teams, functools.partial(TeamClient, teams)

@@ -3,8 +3,10 @@
 
 In HTTP mode the signature is checked here, once, on the raw bytes before anything is parsed
 (Bolt's own check is off): a forged or stale request, or one with a timestamp that is not a
-plausible Unix time, gets 401 and never reaches Bolt. Bolt then acks within Slack's 3 seconds
-(``process_before_response=False``) and runs listeners in the background. A signed request
+plausible Unix time, gets 401 and never reaches Bolt. With one workspace, Events API events
+then go to ``ingress.events_api`` without Bolt, which is built on the first click, modal or
+command; Bolt acks within Slack's 3 seconds (``process_before_response=False``) and runs
+listeners in the background. A signed request
 whose body is not a Slack payload (not UTF-8, not a JSON object, a bad ``payload=``, fields
 of the wrong type: see :mod:`.ingress.shape`) gets 400 at once, and so does anything Bolt
 could not handle; no request gets a 5xx, which Slack would retry, except one: once the bot
@@ -25,15 +27,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
@@ -41,11 +41,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from botkit.errors import AdapterError, UserError
 from botkit_slack.client import slack_error
-from botkit_slack.ingress.bolt import retry_num
-from botkit_slack.ingress.direct import DirectIntake
 from botkit_slack.ingress.shape import payload_problem
 
 if TYPE_CHECKING:
+    from slack_bolt.app.async_app import AsyncApp
+    from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+
+    from botkit_slack.ingress.direct import DirectIntake
+    from botkit_slack.ingress.events_api import EventsApi
     from botkit_slack.ingress.lane import AckLane
     from botkit_slack.socket_handler import DrainingHandler
 
@@ -57,6 +60,12 @@ log = logging.getLogger("botkit.slack")
 APP_TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type",
                                "token_revoked", "token_expired", "account_inactive"})
 DRAIN_ACKS = 5.0  # seconds envelopes already handed to Bolt get to be acked before closing
+
+
+def _retry_num(headers: Mapping[str, str]) -> int:
+    """Slack's ``X-Slack-Retry-Num`` (0: the first delivery)."""
+    value = headers.get("X-Slack-Retry-Num", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 6 else 0
 
 
 class Transport(Protocol):
@@ -160,9 +169,15 @@ class SocketTransport:
 
 
 class HttpTransport:
-    def __init__(self, app: AsyncApp, signing_secret: str, *, host: str, port: int,
-                 path: str = "/slack/events") -> None:
-        self.app = app
+    """The Events API over HTTP. ``bolt`` returns Bolt's app, building it on first use:
+    with ``events`` set (one workspace), Events API events never need it (see
+    ``ingress.events_api``); ``oauth_flow`` serves the install pages (many workspaces)."""
+
+    def __init__(self, bolt: Callable[[], AsyncApp], signing_secret: str, *, host: str,
+                 port: int, path: str = "/slack/events",
+                 oauth_flow: AsyncOAuthFlow | None = None) -> None:
+        self.bolt = bolt
+        self.oauth_flow = oauth_flow
         self.verifier = SignatureVerifier(signing_secret)
         self._secret = signing_secret.encode()
         self.host = host
@@ -171,7 +186,7 @@ class HttpTransport:
         self._runner: web.AppRunner | None = None
         self.refused = 0
         self.draining = False
-        self.direct: DirectIntake | None = None
+        self.events: EventsApi | None = None
 
     async def begin_drain(self) -> None:
         self.draining = True
@@ -185,19 +200,35 @@ class HttpTransport:
         if self.draining:  # the one deliberate 5xx: Slack retries it, on another process
             return web.json_response({"error": "this process is stopping"}, status=503)
         try:
-            bolt_request = AsyncBoltRequest(body=raw.decode("utf-8"),
-                                            query=request.query_string,
+            text = raw.decode("utf-8")
+            # the Events API posts JSON (as Bolt reads it); clicks and commands are forms
+            body = json.loads(text) if self.events is not None and (
+                text.startswith("{") or request.content_type == "application/json") else None
+        except Exception as exc:  # not a Slack payload; never log the body itself
+            return self._malformed(type(exc).__name__)
+        if body is not None:
+            problem = payload_problem(body)
+            if problem is not None:
+                return self._malformed(problem)
+            if self.events is not None and self.events.takes(body):
+                return await self._event(self.events, body, _retry_num(request.headers))
+        return await self._dispatch(text, request)
+
+    async def _dispatch(self, text: str, request: web.Request) -> web.Response:
+        """Through Bolt (imported and built on the first request that needs it)."""
+        from slack_bolt.adapter.aiohttp import to_aiohttp_response
+        from slack_bolt.request.async_request import AsyncBoltRequest
+
+        try:
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_string,
                                             headers=dict(request.headers))
             problem = payload_problem(bolt_request.body)
         except Exception as exc:  # not a Slack payload; never log the body itself
             return self._malformed(type(exc).__name__)
         if problem is not None:
             return self._malformed(problem)
-        direct = self.direct
-        if direct is not None and direct.takes(bolt_request.body):
-            return await self._store(direct, bolt_request)
         try:
-            response = await self.app.async_dispatch(bolt_request)
+            response = await self.bolt().async_dispatch(bolt_request)
         except Exception as exc:
             log.debug("Bolt could not dispatch a signed request", exc_info=True)
             return self._malformed(type(exc).__name__)
@@ -206,13 +237,13 @@ class HttpTransport:
         return await to_aiohttp_response(response)
 
     @staticmethod
-    async def _store(direct: DirectIntake, request: AsyncBoltRequest) -> web.Response:
-        """A message with the durable inbox on: stored, then acked; 503 (Slack retries)
-        when it could not be stored."""
+    async def _event(events: EventsApi, body: Mapping[str, Any], retry: int) -> web.Response:
+        """An Events API event, handed on without Bolt; with the durable inbox on, a message
+        is stored before the ack, and 503 (Slack retries) when it could not be."""
         try:
-            await direct.admit(request.body, retry_num(request))
+            await events.handle(body, retry)
         except Exception as exc:
-            log.warning("could not store a Slack message (%s: %s); answered 503, Slack "
+            log.warning("could not take a Slack event (%s: %s); answered 503, Slack "
                         "sends it again", type(exc).__name__, exc)
             return web.json_response({"error": "could not store the event"}, status=503)
         return web.Response(status=200)
@@ -240,7 +271,10 @@ class HttpTransport:
     async def oauth(self, request: web.Request) -> web.Response:
         """The install link (a redirect to Slack's authorize page) and the redirect back
         (the code exchanged and the installation saved), by Bolt's OAuth flow."""
-        flow = self.app.oauth_flow
+        from slack_bolt.adapter.aiohttp import to_aiohttp_response
+        from slack_bolt.request.async_request import AsyncBoltRequest
+
+        flow = self.oauth_flow
         assert flow is not None
         bolt_request = AsyncBoltRequest(body="", query=request.query_string,
                                         headers=dict(request.headers))
@@ -257,7 +291,7 @@ class HttpTransport:
         web_app = web.Application(client_max_size=2 * 1024 * 1024)
         web_app.router.add_post(self.path, self.handle)
         web_app.router.add_get("/health", self.health)
-        flow = getattr(self.app, "oauth_flow", None)
+        flow = self.oauth_flow
         if flow is not None:  # installs in many workspaces: the install and redirect pages
             web_app.router.add_get(flow.install_path, self.oauth)
             web_app.router.add_get(flow.redirect_uri_path, self.oauth)

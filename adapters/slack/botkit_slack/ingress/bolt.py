@@ -1,6 +1,9 @@
 """Bolt wiring: the ``AsyncApp`` botkit runs on, and its listeners.
 
-Bolt acks events before the listeners run (``process_before_response=False``); clicks and
+Over HTTP with one workspace, Events API events skip Bolt (``ingress.events_api`` routes
+them as these listeners do) and the app is built on the first click, modal or command
+(``ingress.on_demand``); in Socket Mode and with OAuth installs it is built at start. Bolt
+acks events before the listeners run (``process_before_response=False``); clicks and
 commands are acked first thing. Each listener hands the payload on and returns at once.
 With the durable inbox on (``durable=True``) Bolt acks events after their listener returned
 (``process_before_response=True``), and the message listener waits until the message is

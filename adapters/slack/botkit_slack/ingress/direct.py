@@ -14,6 +14,13 @@ acked (HTTP: 503), so Slack sends it again, and it is not taken for a duplicate 
 Edits and deletes (``message_changed`` / ``message_deleted``) only update the history
 cache here. Every other envelope (clicks, commands, modals, other events) still goes
 through Bolt.
+
+On an ack lane (another thread and loop) those cache updates belong to the bot's loop:
+they are queued (``LoopHandoff``) and handed over after the ack, one wake-up of the bot's
+loop for all queued meanwhile, and applied before the consumer rebuilds a delivery (so a
+message is in the cache before its turn). A wake-up per envelope was one more socket
+write on the lane's thread before its store write: the lane gives up the GIL there, and
+under load waits for another thread's turn to get it back.
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -34,10 +43,51 @@ if TYPE_CHECKING:
     from botkit.adapter import BotHandle
     from botkit_slack.ingress.events import EventBuilder
 
-__all__ = ["DIRECT_EVENTS", "DirectIntake"]
+__all__ = ["DIRECT_EVENTS", "DirectIntake", "LoopHandoff"]
 
 log = logging.getLogger("botkit.slack")
 DIRECT_EVENTS = frozenset({"message", "app_mention"})
+
+
+class LoopHandoff:
+    """Calls made on one thread for another thread's loop, run there in order: ``add``
+    queues, ``hand_over`` wakes that loop once for everything queued (no wake-up while one
+    is pending), ``run_pending`` (on that loop) runs what is queued."""
+
+    def __init__(self) -> None:
+        self._calls: deque[Callable[[], None]] = deque()
+        self._lock = threading.Lock()
+        self._scheduled = False
+        self.wakeups = 0
+        """Hand-overs that woke the loop so far (for tests and benches)."""
+
+    def add(self, call: Callable[[], None]) -> None:
+        with self._lock:
+            self._calls.append(call)
+
+    def hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            if self._scheduled or not self._calls:
+                return
+            self._scheduled = True
+        self.wakeups += 1
+        try:
+            loop.call_soon_threadsafe(self.run_pending)
+        except RuntimeError:  # the bot's loop is closed: nobody to hand them to
+            with self._lock:
+                self._scheduled = False
+                self._calls.clear()
+
+    def run_pending(self) -> None:
+        with self._lock:
+            calls = list(self._calls)
+            self._calls.clear()
+            self._scheduled = False
+        for call in calls:
+            try:
+                call()
+            except Exception:  # a cache update; the others still run
+                log.exception("updating the Slack history cache failed")
 
 
 class DirectIntake:
@@ -49,14 +99,21 @@ class DirectIntake:
         self.stored = 0
         self.bot_loop: asyncio.AbstractEventLoop | None = None
         """Set when ``admit`` runs on another loop (the ack lane's): what touches the
-        adapter's state (the history cache) is handed to this one."""
+        adapter's state (the history cache) is queued for this one (``hand_over``)."""
+        self.for_bot_loop = LoopHandoff()
+        events.before_rebuild = self.for_bot_loop.run_pending
 
     def _on_bot_loop(self, fn: Callable[..., None], *args: Any) -> None:
-        loop = self.bot_loop
-        if loop is None:
+        if self.bot_loop is None:
             fn(*args)
         else:
-            loop.call_soon_threadsafe(fn, *args)
+            self.for_bot_loop.add(functools.partial(fn, *args))
+
+    def hand_over(self) -> None:
+        """On the ack lane, after an ack: the cache updates queued meanwhile go to the
+        bot's loop (one wake-up for all of them)."""
+        if self.bot_loop is not None:
+            self.for_bot_loop.hand_over(self.bot_loop)
 
     @staticmethod
     def takes(body: Any) -> bool:

@@ -62,6 +62,9 @@ class EventBuilder(FeatureEvents):
         self.history = history
         self.platform = platform
         self.seen = SeenIds()
+        self.before_rebuild: Callable[[], None] | None = None
+        """Run on the bot's loop before a stored delivery is rebuilt (``DirectIntake``
+        sets it: the cache updates its ack lane queued)."""
 
     @property
     def identity(self) -> Identity:
@@ -169,6 +172,8 @@ class EventBuilder(FeatureEvents):
     async def rebuild(self, payload: Mapping[str, Any]) -> MessageEvent | None:
         """The event of a message stored as it came (``DirectIntake``), in the inbox's
         consumer: decided again (as when it arrived), then built as ``message_event``."""
+        if self.before_rebuild is not None:
+            self.before_rebuild()  # the cache updates the ack lane queued: this one first
         event, received = payload.get("event"), payload.get("received")
         if not isinstance(event, Mapping):
             return None

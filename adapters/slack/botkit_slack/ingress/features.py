@@ -132,6 +132,10 @@ class FeatureEvents:
         if user and self.first_sight(key):
             self._spawn(self._thread_started(key, conversation, user, context, changed, event))
 
+    def assistant_thread_soon(self, event: Mapping[str, Any]) -> None:
+        """``on_assistant_thread`` in the background (acked first, as Bolt acks first)."""
+        self._spawn(self.on_assistant_thread(event))
+
     async def _thread_started(self, key: str, conversation: Conversation,
                               user: str, context: Any, changed: bool,
                               event: Mapping[str, Any]) -> None:

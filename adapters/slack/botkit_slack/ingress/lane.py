@@ -160,17 +160,27 @@ class AckLane(EnvelopeDoor):
             await self._bolt(client, req)
 
     async def _store(self, client: SocketModeClient, req: SocketModeRequest) -> None:
-        problem = self.direct.problem(req.payload)
-        if problem is None:
-            try:
-                await self.direct.admit(req.payload, req.retry_attempt or 0)
-            except Exception as exc:
-                log.warning("could not store a Slack message (%s: %s); not acked, Slack "
-                            "sends it again", type(exc).__name__, exc)
+        try:
+            if not await self._stored(req):
                 return
-        else:
+            await client.send_socket_mode_response(
+                SocketModeResponse(envelope_id=req.envelope_id))
+        finally:  # the history cache updates it queued go to the bot's loop, after the ack
+            self.direct.hand_over()
+
+    async def _stored(self, req: SocketModeRequest) -> bool:
+        """Store the delivery; False when that failed (not acked: Slack sends it again)."""
+        problem = self.direct.problem(req.payload)
+        if problem is not None:
             log.warning("acked a malformed Slack event without handling it (%s)", problem)
-        await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return True
+        try:
+            await self.direct.admit(req.payload, req.retry_attempt or 0)
+        except Exception as exc:
+            log.warning("could not store a Slack message (%s: %s); not acked, Slack sends "
+                        "it again", type(exc).__name__, exc)
+            return False
+        return True
 
     async def _bolt(self, client: SocketModeClient, req: SocketModeRequest) -> None:
         """Bolt runs on the bot's loop; its response is sent from here."""
