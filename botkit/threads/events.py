@@ -12,7 +12,8 @@ events after that id still kept (the newest ``max_len``), then continues live.
 On a store only this process reads (``MemoryStore``) events are stored once a hub has
 tailed the stream (its first subscription): before that nobody holds an event id to
 replay after, so nobody could ask for them. Until then ``publish`` keeps nothing (10,000
-threads created with nobody watching kept 10,000 copies of their records).
+threads created with nobody watching kept 10,000 copies of their records). A served
+threads API keeps them from its start (``keep_for_replay``).
 
 Without a store the hub fans out in-process only (ids are a local counter). Every subscriber
 has its own bounded queue; one that falls more than ``maxsize`` events behind loses the
@@ -209,12 +210,18 @@ class EventHub:
         for entry_id, event in held:  # live events that came while replaying
             sub._in_order(entry_id, event)
 
+    def keep_for_replay(self) -> None:
+        """Store every event from now on, even before anyone subscribes: a served threads
+        API may be asked to replay from any id (``Last-Event-ID: 0``). Only a
+        ``MemoryStore`` ever skips storing; other stores always keep them."""
+        if isinstance(self._store, MemoryStore):
+            _TAILED.add(self._store)
+
     async def _ensure_reader(self) -> None:
         if self._reader is None or self._reader.done():
             assert self._store is not None
             self._closed = False
-            if isinstance(self._store, MemoryStore):
-                _TAILED.add(self._store)
+            self.keep_for_replay()
             start = await self._store.stream_last_id(self._stream) or StreamId(0)
             self._reader = asyncio.create_task(self._read(start), name="botkit-thread-events")
 
