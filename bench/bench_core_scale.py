@@ -17,7 +17,7 @@ Each of the five measurements runs in a fresh process (peak RSS and memory reuse
 own).
 
     scripts/dev bench bench_core_scale [--conversations 2000] [--choices 10000] [--table]
-    .venv/bin/python bench/bench_core_scale.py --phase choices [--form offer|on_click]
+    .venv/bin/python bench/bench_core_scale.py --phase choices [--form offer|on_click] [--traced]
 
 ``--table`` prints ``ROW<TAB>name<TAB>value`` lines for ``bench_peers``' table.
 """
@@ -32,6 +32,7 @@ import json
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Awaitable
 from pathlib import Path
 
@@ -115,9 +116,11 @@ async def opened(ctx: InteractionContext) -> None:
     await ctx.thread.post(f"answered: {ctx.value}")
 
 
-async def pending_choices(count: int, platform_keeps: bool, *, form: str = "await"
-                          ) -> tuple[float, int]:
-    """(RSS growth MB for ``count`` waiting choices, how many were waiting).
+async def pending_choices(count: int, platform_keeps: bool, *, form: str = "await",
+                          traced: bool = False) -> tuple[float, int]:
+    """(RSS growth MB for ``count`` waiting choices, how many were waiting). With
+    ``traced``: the Python memory ``tracemalloc`` traces for them instead, in bytes per
+    choice (it does not depend on the machine's load or the allocator's reuse).
 
     Each mention is dispatched in a task of its own, as a platform adapter does
     (``bot.dispatch`` returns when the handler finished, here: after the click). With
@@ -178,6 +181,8 @@ async def pending_choices(count: int, platform_keeps: bool, *, form: str = "awai
         for _ in range(20):
             await asyncio.sleep(0)
         gc.collect()
+        if traced:
+            tracemalloc.start()
         before = rss_mb()
         reached.clear()
         target = count + 1
@@ -187,6 +192,9 @@ async def pending_choices(count: int, platform_keeps: bool, *, form: str = "awai
             await asyncio.sleep(0)
         gc.collect()
         grown = rss_mb() - before
+        if traced:
+            grown = tracemalloc.get_traced_memory()[0] / count
+            tracemalloc.stop()
         held = waiting - 1
         for task in tasks:
             task.cancel()
@@ -198,7 +206,7 @@ async def phase(args: argparse.Namespace) -> dict[str, float]:
     """One measurement, in this process (``main`` runs each in a fresh one)."""
     if args.phase in ("choices", "choices-kept"):
         grown, held = await pending_choices(args.choices, args.phase == "choices-kept",
-                                            form=args.form)
+                                            form=args.form, traced=args.traced)
         return {"grown": grown, "held": held}
     if args.phase == "serving":
         serving_gc()
@@ -227,6 +235,9 @@ def main() -> None:
                         "buttons have an on_click (the last two: the handler returns)")
     parser.add_argument("--phase", choices=["choices", "choices-kept", "default", "serving"],
                         help=argparse.SUPPRESS)
+    parser.add_argument("--traced", action="store_true",
+                        help="choices phase: bytes tracemalloc traces per waiting choice "
+                        "(in place of the RSS growth)")
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(asyncio.run(phase(args))))

@@ -95,7 +95,7 @@ class Choices:
         self.relay = ChoiceRelay(store, self.registry)
         self._replay = replay
         self._blocker = replay_blocker
-        self._deadlines = Deadlines(self._expire)
+        self._deadlines = Deadlines(self._expire, self._waiting)
 
     # -- asking ------------------------------------------------------------------------
     async def ask(self, surface: ChoiceSurface, ui: Renderable, *,
@@ -108,25 +108,7 @@ class Choices:
         choice_id = uuid.uuid4().hex[:16]
         pending: PendingChoice | None = None
         try:
-            card = to_message(ui)
-            message, labels = mark_choice(card, choice_id)
-            if not labels:
-                raise UserError("await_choice needs a message with at least one Button or "
-                                "Select")
-            pending = self.registry.open(choice_id, conversation=surface.conversation,
-                                         card=card, allowed_users=allowed_users)
-            pending.in_tool = call is not None
-            record = self._record(surface, message, labels, pending, timeout, call)
-            pending.recorded = await self.relay.save(choice_id, record)
-            pending.suspend = pending.recorded and call is not None and \
-                not isinstance(self._store(), MemoryStore)
-            if pending.recorded:
-                await self.relay.start()
-            pending.ref = await surface.post(message)
-            del message, labels  # made again when needed, not kept while it waits
-            if pending.recorded:
-                await self.relay.note_ref(choice_id, record, _with_ref(record, pending.ref))
-            del record  # kept in the store, not in this frame while it waits
+            pending = await self._open(surface, ui, choice_id, allowed_users, timeout, call)
             self.registry.announce()
             # at the deadline ``_expire`` wakes this wait and leaves a fresh future for an
             # answer given at the last moment
@@ -154,6 +136,35 @@ class Choices:
             if waiting:
                 await surface.waiting(False)
 
+    async def _open(self, surface: ChoiceSurface, ui: Renderable, choice_id: str,
+                    allowed_users: Iterable[PlatformUser | str] | None,
+                    timeout: float | None, call: ToolCall | None) -> PendingChoice:
+        """Register, record and post the choice ``choice_id``, in a frame of its own: what
+        it makes (the marked card, the record) is not kept in ``ask``'s while it waits."""
+        card = to_message(ui)
+        message, labels = mark_choice(card, choice_id)
+        if not labels:
+            raise UserError("await_choice needs a message with at least one Button or Select")
+        pending = self.registry.open(choice_id, conversation=surface.conversation,
+                                     card=card, allowed_users=allowed_users)
+        try:
+            pending.in_tool = call is not None
+            record = self._record(surface, message, labels, pending, timeout, call)
+            pending.recorded = await self.relay.save(choice_id, record)
+            pending.suspend = pending.recorded and call is not None and \
+                not isinstance(self._store(), MemoryStore)
+            if pending.recorded:
+                await self.relay.start()
+            pending.ref = await surface.post(message)
+            if pending.recorded:
+                await self.relay.note_ref(choice_id, record, _with_ref(record, pending.ref))
+        except BaseException:
+            if pending.recorded:  # nobody waits for it any more
+                await self.relay.forget(choice_id)
+            self.registry.close(choice_id)
+            raise
+        return pending
+
     def _record(self, surface: ChoiceSurface, card: Message, labels: dict[str, str],
                 pending: PendingChoice, timeout: float | None, call: ToolCall | None
                 ) -> ChoiceRecord:
@@ -166,6 +177,11 @@ class Choices:
             deadline=None if timeout is None else time.time() + timeout, call=call,
             user=surface.user if call is not None else None,
             message=surface.message if call is not None else None)
+
+    def _waiting(self, choice_id: str) -> bool:
+        """Whether the choice ``choice_id`` (with a deadline here) still waits."""
+        pending = self.registry.get(choice_id)
+        return choice_id in self._offered or (pending is not None and not pending.future.done())
 
     def _expire(self, choice_id: str) -> None:
         """A choice's deadline passed: wake its wait; a later answer resolves the new

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import math
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -17,12 +18,24 @@ from botkit.store.streams import StreamId
 __all__ = ["MemoryStore"]
 
 
+SWEEP_MIN = 1024
+"""The fewest timed writes between two passes freeing expired keys."""
+LOCK_MARK = "~"
+"""A lock is kept as its token itself, which starts with this (no JSON text does): the
+turn holding it for hours and the store share one string."""
+
+
 def _encoded(value: Any) -> str | None:
     """``value``'s canonical JSON (None: it has none, so it equals no stored value)."""
     try:
         return canonical_json(value)
     except (TypeError, ValueError):
         return None
+
+
+def _decoded(text: str) -> Any:
+    """A stored value: JSON text, or a lock's token."""
+    return text if text.startswith(LOCK_MARK) else json.loads(text)
 
 
 class MemoryStore(MemoryStreams):
@@ -39,68 +52,107 @@ class MemoryStore(MemoryStreams):
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._data: dict[str, tuple[Any, float | None]] = {}
-        """key -> (JSON text, or a list of them for a list; expiry)"""
+        self._data: dict[str, Any] = {}
+        """key -> JSON text (a list of them for a list)"""
+        self._expires: dict[str, float] = {}
+        """key -> when it expires, only for keys with a TTL (no tuple per key)"""
+        self._timed_writes = 0
+        self._sweep_after = SWEEP_MIN
+        self._soonest = math.inf
+        """No key with a TTL expires before this (a sweep before it would free nothing)."""
         self._channels: dict[str, set[asyncio.Queue[Any]]] = {}
         self._init_streams()
 
-    def _live(self, key: str) -> tuple[Any, float | None] | None:
-        item = self._data.get(key)
-        if item is None:
-            return None
-        expires = item[1]
+    def _live(self, key: str) -> Any | None:
+        """``key``'s text (or list), None when it is missing or has expired."""
+        expires = self._expires.get(key)
         if expires is not None and expires <= self._clock():
-            del self._data[key]
+            self._forget(key)
             return None
-        return item
+        return self._data.get(key)
 
-    def _expiry(self, ttl: float | None) -> float | None:
-        return None if ttl is None else self._clock() + ttl
+    def _forget(self, key: str) -> None:
+        self._data.pop(key, None)
+        self._expires.pop(key, None)
+
+    def _put(self, key: str, value: Any, ttl: float | None) -> None:
+        """Store ``value`` (a text or a list); ``ttl`` None: it never expires."""
+        self._data[key] = value
+        if ttl is None:
+            self._expires.pop(key, None)
+        else:
+            now = self._clock()
+            self._expires[key] = expires = now + ttl
+            self._sweep_now_and_then(now, expires)
+
+    def _sweep_now_and_then(self, now: float, expires: float) -> None:
+        """Free expired keys nobody reads again: a pass over the keys with a TTL once as
+        many timed writes came as such keys were left by the last pass (at least
+        ``SWEEP_MIN``), so each write pays a constant share of the passes; none before
+        the soonest expiry written since."""
+        if expires < self._soonest:
+            self._soonest = expires
+        self._timed_writes += 1
+        if self._timed_writes < self._sweep_after or now < self._soonest:
+            return
+        expired = [key for key, when in self._expires.items() if when <= now]
+        for key in expired:
+            self._forget(key)
+        self._soonest = min(self._expires.values(), default=math.inf)
+        self._timed_writes = 0
+        self._sweep_after = max(SWEEP_MIN, len(self._expires))
 
     # -- values ------------------------------------------------------------------------
     async def get(self, key: str) -> Any | None:
-        item = self._live(key)
-        return None if item is None else json.loads(item[0])
+        text = self._live(key)
+        return None if text is None else _decoded(text)
 
     async def get_many(self, keys: Sequence[str]) -> list[Any | None]:
         return [await self.get(k) for k in keys]
 
     async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
-        self._data[key] = (canonical_json(value), self._expiry(ttl))
+        self._put(key, canonical_json(value), ttl)
 
     async def delete(self, key: str) -> None:
-        self._data.pop(key, None)
+        self._forget(key)
         self._drop_stream(key)
 
     async def pop(self, key: str) -> Any | None:
-        item = self._live(key)
-        if item is None:
+        text = self._live(key)
+        if text is None:
             return None
-        del self._data[key]
-        return json.loads(item[0])
+        self._forget(key)
+        return _decoded(text)
 
     async def compare_and_set(
         self, key: str, expected: Any | None, value: Any, *, ttl: float | None = None
     ) -> bool:
-        item = self._live(key)
-        if (item is None) != (expected is None):
+        text = self._live(key)
+        if (text is None) != (expected is None):
             return False
-        if item is not None and item[0] != _encoded(expected):
+        if text is not None and text != (expected if text.startswith(LOCK_MARK)
+                                         else _encoded(expected)):
             return False
-        self._data[key] = (canonical_json(value), self._expiry(ttl))
+        self._put(key, canonical_json(value), ttl)
         return True
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
-        item = self._live(key)
-        current = 0 if item is None else int(json.loads(item[0]))
-        expires = self._expiry(ttl) if ttl is not None else (item[1] if item else None)
-        self._data[key] = (canonical_json(current + amount), expires)
+        text = self._live(key)
+        current = 0 if text is None else int(_decoded(text))
+        self._keep_expiry(key, canonical_json(current + amount), ttl)
         return current + amount
+
+    def _keep_expiry(self, key: str, value: Any, ttl: float | None) -> None:
+        """Store ``value``: with ``ttl`` a new expiry, without it the key's current one."""
+        if ttl is None:
+            self._data[key] = value
+        else:
+            self._put(key, value, ttl)
 
     async def seen(self, key: str, *, ttl: float) -> bool:
         if self._live(key) is not None:
             return True
-        self._data[key] = ("true", self._clock() + ttl)
+        self._put(key, "true", ttl)
         return False
 
     async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
@@ -108,7 +160,7 @@ class MemoryStore(MemoryStreams):
         if self._live(seen_key) is not None:
             return None
         entry = await self.stream_add(stream, data)  # nothing recorded if this fails
-        self._data[seen_key] = ("true", self._clock() + ttl)
+        self._put(seen_key, "true", ttl)
         return entry
 
     async def scan(self, prefix: str) -> list[str]:
@@ -117,22 +169,22 @@ class MemoryStore(MemoryStreams):
 
     # -- lists -------------------------------------------------------------------------
     def _list(self, key: str) -> list[str]:
-        item = self._live(key)
-        return [] if item is None else list(item[0])
+        items = self._live(key)
+        return [] if items is None else list(items)
 
     async def list_append(
         self, key: str, value: Any, *, max_len: int | None = None, ttl: float | None = None
     ) -> int:
-        item = self._live(key)
-        items = [] if item is None else item[0]
+        items = self._live(key)
+        if items is None:
+            items = []
         items.append(canonical_json(value))
         if max_len is not None:
             del items[: max(0, len(items) - max_len)]
-        expires = self._expiry(ttl) if ttl is not None else (item[1] if item else None)
         if items:
-            self._data[key] = (items, expires)
+            self._keep_expiry(key, items, ttl)
         else:
-            self._data.pop(key, None)
+            self._forget(key)
         return len(items)
 
     async def list_range(self, key: str, start: int = 0, stop: int | None = None) -> list[Any]:
@@ -144,39 +196,38 @@ class MemoryStore(MemoryStreams):
         return len(self._list(key))
 
     async def list_trim(self, key: str, max_len: int) -> None:
-        item = self._live(key)
-        if item is None:
+        items = self._live(key)
+        if items is None:
             return
-        items = item[0]
         del items[: max(0, len(items) - max(0, max_len))]
         if not items:
-            del self._data[key]
+            self._forget(key)
 
     async def list_pop_all(self, key: str) -> list[Any]:
         items = self._list(key)
-        self._data.pop(key, None)
+        self._forget(key)
         return [json.loads(text) for text in items]
 
     # -- locks -------------------------------------------------------------------------
     async def acquire_lock(self, key: str, *, ttl: float) -> str | None:
         if self._live(key) is not None:
             return None
-        token = secrets.token_hex(16)
-        self._data[key] = (canonical_json(token), self._clock() + ttl)
+        token = LOCK_MARK + secrets.token_hex(8)  # 64 random bits
+        self._put(key, token, ttl)
         return token
 
     async def extend_lock(self, key: str, token: str, *, ttl: float) -> bool:
-        item = self._live(key)
-        if item is None or item[0] != canonical_json(token):
+        text = self._live(key)
+        if text is None or text != token:
             return False
-        self._data[key] = (item[0], self._clock() + ttl)
+        self._put(key, text, ttl)
         return True
 
     async def release_lock(self, key: str, token: str) -> bool:
-        item = self._live(key)
-        if item is None or item[0] != canonical_json(token):
+        text = self._live(key)
+        if text is None or text != token:
             return False
-        del self._data[key]
+        self._forget(key)
         return True
 
     # -- pub/sub -----------------------------------------------------------------------
@@ -191,6 +242,7 @@ class MemoryStore(MemoryStreams):
 
     async def close(self) -> None:
         self._data.clear()
+        self._expires.clear()
         self._channels.clear()
         self._init_streams()
 

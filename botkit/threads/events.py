@@ -9,6 +9,12 @@ subscriber may ask for what it missed: ``subscribe(after=<event_id>)`` replays e
 events after that id still kept (the newest ``max_len``), then continues live.
 ``thread_id`` limits a subscription to one thread.
 
+On a store only this process reads (``MemoryStore``) events are stored once a hub has
+tailed the stream (its first subscription): before that nobody holds an event id to
+replay after, so nobody could ask for them. Until then ``publish`` keeps nothing (10,000
+threads created with nobody watching kept 10,000 copies of their records). A served
+threads API keeps them from its start (``keep_for_replay``).
+
 Without a store the hub fans out in-process only (ids are a local counter). Every subscriber
 has its own bounded queue; one that falls more than ``maxsize`` events behind loses the
 oldest ones (a live view, not an audit log).
@@ -21,10 +27,12 @@ import contextlib
 import dataclasses
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
 from botkit.store.base import StateStore
+from botkit.store.memory import MemoryStore
 from botkit.store.streams import StreamEntry, StreamId, Streams
 from botkit.threads.records import ThreadEvent, ThreadRecord
 
@@ -37,6 +45,8 @@ WRITE_BATCH = 100
 
 log = logging.getLogger("botkit.threads")
 STREAM = "events:threads"
+_TAILED: weakref.WeakSet[MemoryStore] = weakref.WeakSet()
+"""The in-process stores whose thread events a hub has tailed: only these keep them."""
 
 
 def encode_event(event: ThreadEvent) -> dict[str, Any]:
@@ -126,6 +136,8 @@ class EventHub:
     def publish(self, event: ThreadEvent) -> None:
         """Send ``event`` to every subscriber (in every process, with a store). Appends
         are queued and written in order by one task; ``flush`` waits for them."""
+        if isinstance(self._store, MemoryStore) and self._store not in _TAILED:
+            return  # nobody in this process reads it (no reader, so no subscriber)
         if self._store is None:
             self._local_seq += 1
             stamped = dataclasses.replace(event, event_id=str(self._local_seq))
@@ -198,10 +210,18 @@ class EventHub:
         for entry_id, event in held:  # live events that came while replaying
             sub._in_order(entry_id, event)
 
+    def keep_for_replay(self) -> None:
+        """Store every event from now on, even before anyone subscribes: a served threads
+        API may be asked to replay from any id (``Last-Event-ID: 0``). Only a
+        ``MemoryStore`` ever skips storing; other stores always keep them."""
+        if isinstance(self._store, MemoryStore):
+            _TAILED.add(self._store)
+
     async def _ensure_reader(self) -> None:
         if self._reader is None or self._reader.done():
             assert self._store is not None
             self._closed = False
+            self.keep_for_replay()
             start = await self._store.stream_last_id(self._stream) or StreamId(0)
             self._reader = asyncio.create_task(self._read(start), name="botkit-thread-events")
 

@@ -82,12 +82,20 @@ class ThreadRecord:
         for name, default in _RECORD_DEFAULTS.items():
             if data[name] == default and type(data[name]) is type(default):
                 del data[name]
+        conversation = data.get("conversation")
+        if conversation is not None and conversation.keys() == _ENCODED_CONVERSATION and \
+                conversation["is_direct"] is False and conversation["raw"] == {}:
+            # nor what its conversation holds unless it says otherwise
+            data["conversation"] = {k: conversation[k] for k in ("id", "channel", "thread")}
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ThreadRecord:
         names = cls.__dataclass_fields__
         values = {k: v for k, v in data.items() if k in names}
+        conversation = values.get("conversation")
+        if isinstance(conversation, Mapping) and conversation.keys() == _COMPACT_CONVERSATION:
+            values["conversation"] = {**conversation, "is_direct": False, "raw": {}}
         values["participants"] = tuple(values.get("participants") or ())
         values["live_runs"] = tuple(values.get("live_runs") or ())
         return cls(**values)
@@ -120,6 +128,11 @@ def _defaults() -> dict[str, Any]:
 
 _RECORD_DEFAULTS = _defaults()
 """The ``ThreadRecord`` fields that have a default, in ``to_dict``'s shape."""
+_ENCODED_CONVERSATION = {"id", "channel", "thread", "is_direct", "raw"}
+"""The keys of a conversation as ``encode_conversation`` gives it (every record's)."""
+_COMPACT_CONVERSATION = {"id", "channel", "thread"}
+"""Such a conversation as ``to_store`` keeps it when it is not direct and has no ``raw``
+(``from_dict`` fills both in again)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,24 +28,39 @@ async def test_deadlines_expire_in_order_skip_the_discarded_and_stay_compact() -
         if choice_id == "last":
             done.set()
 
-    deadlines = Deadlines(expire)
-    deadlines.add("last", 0.08)
-    deadlines.add("first", 0.01)  # earlier than the armed one: the timer moves
-    deadlines.add("answered", 0.02)
-    deadlines.add("second", 0.03)
-    deadlines.discard("answered")
+    waiting: set[str] = set()  # the owner's: which choices still wait
+
+    def ask(choice_id: str, timeout: float) -> None:
+        waiting.add(choice_id)
+        deadlines.add(choice_id, timeout)
+
+    def answer(choice_id: str) -> None:
+        waiting.discard(choice_id)
+        deadlines.discard(choice_id)
+
+    deadlines = Deadlines(lambda choice_id: (waiting.discard(choice_id), expire(choice_id)),
+                          waiting.__contains__)
+    ask("last", 0.08)
+    ask("first", 0.01)  # earlier than the armed one: the timer moves
+    ask("answered", 0.02)
+    ask("second", 0.03)
+    answer("answered")
     async with asyncio.timeout(5):
         await done.wait()
     assert expired == ["first", "second", "last"]
     assert len(deadlines) == 0
+    assert deadlines._armed is None
 
     for i in range(1000):  # answered long before their deadline: the heap does not keep them
-        deadlines.add(f"c{i}", 3600)
+        ask(f"c{i}", 3600)
         if i:
-            deadlines.discard(f"c{i - 1}")
+            answer(f"c{i - 1}")
     assert len(deadlines) == 1
-    assert len(deadlines._heap) <= 2 * 1 + 64
-    deadlines.discard("c999")
+    kept = [i for ids in deadlines._due.values() for i in ids]
+    assert len(kept) <= 2 * 1 + 64
+    assert len(deadlines._heap) == 1  # asked in the same second, an hour ahead: one list
+    answer("c999")
+    assert len([i for ids in deadlines._due.values() for i in ids]) <= 64
 
 
 async def test_waiting_choices_time_out_each_at_its_own_deadline() -> None:

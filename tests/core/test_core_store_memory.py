@@ -107,3 +107,41 @@ async def test_close_forgets_everything() -> None:
     await store.close()
     assert await store.get("a") is None
     assert await store.seen("b", ttl=10) is False
+
+
+async def test_a_lock_reads_as_its_token_and_a_value_like_one_stays_a_value() -> None:
+    """A lock is kept as its token itself (no JSON text of it beside the one the holder
+    has): it still reads, compares and expires as any value does."""
+    clock = Clock()
+    store = MemoryStore(clock=clock)
+    token = await store.acquire_lock("lock", ttl=10)
+    assert token is not None
+    assert await store.get("lock") == token
+    assert await store.scan("lo") == ["lock"]
+    assert await store.compare_and_set("lock", "someone else's", "x") is False
+    assert await store.extend_lock("lock", token, ttl=10) is True
+    clock.now += 9
+    assert await store.compare_and_set("lock", token, token + "!", ttl=5) is True
+    assert await store.get("lock") == token + "!"
+    assert await store.release_lock("lock", token) is False  # no longer its token
+    await store.set("like-a-lock", token)
+    assert await store.get("like-a-lock") == token
+    assert await store.acquire_lock("like-a-lock", ttl=10) is None
+    assert await store.pop("like-a-lock") == token
+
+
+async def test_expired_keys_nobody_reads_again_are_freed() -> None:
+    """Expiry is not only found on a read: writes with a TTL sweep now and then, so
+    dedup marks of events that never come again do not pile up."""
+    clock = Clock()
+    store = MemoryStore(clock=clock)
+    for i in range(3000):
+        await store.seen(f"evt:old:{i}", ttl=60)
+    await store.set("kept", 1)
+    clock.now += 60
+    for i in range(3000):  # new keys only: none of the old ones is read again
+        await store.seen(f"evt:new:{i}", ttl=60)
+    assert not [k for k in store._data if k.startswith("evt:old:")]
+    assert not [k for k in store._expires if k.startswith("evt:old:")]
+    assert await store.get("kept") == 1
+    assert await store.seen("evt:new:0", ttl=60) is True

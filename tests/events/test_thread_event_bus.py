@@ -154,13 +154,44 @@ async def test_a_burst_of_events_is_stored_in_slices_the_loop_goes_round_between
     store = Counting()
     hub = EventHub(store)
     count = 20_000
-    for i in range(count):
-        hub.publish(event("t1", i))
-    stored_when_the_loop_came_round: list[int] = []
-    asyncio.get_running_loop().call_soon(
-        lambda: stored_when_the_loop_came_round.append(store.added))
-    await hub.flush()
+    async with hub.subscribe():  # events are stored once someone reads them
+        for i in range(count):
+            hub.publish(event("t1", i))
+        stored_when_the_loop_came_round: list[int] = []
+        asyncio.get_running_loop().call_soon(
+            lambda: stored_when_the_loop_came_round.append(store.added))
+        await hub.flush()
+    await hub.aclose()
     assert store.added == count
     assert store.appends == count // 100  # what was queued, 100 events an append
     [stored] = stored_when_the_loop_came_round
     assert 0 < stored < count
+
+
+async def test_the_memory_store_keeps_thread_events_once_a_hub_reads_them() -> None:
+    """A store only this process reads: before any hub tailed the stream nobody holds an
+    event id to replay after, so nothing is kept; from the first subscription (of any hub
+    on that store) on, everything is, and a reconnect replays it."""
+    from botkit.store import MemoryStore
+    from botkit.threads.events import STREAM
+
+    store = MemoryStore()
+    writer, reader = EventHub(store, poll=0.2), EventHub(store, poll=0.2)
+    for i in range(5):
+        writer.publish(event("T", i))
+    await writer.flush()
+    assert await store.stream_len(STREAM) == 0
+    async with reader.subscribe() as first:
+        for i in range(5, 8):
+            writer.publish(event("T", i))
+        await writer.flush()
+        got = await take(first, 3)
+    assert [e.seq for e in got] == [5, 6, 7]
+    for i in range(8, 10):  # nobody subscribed now: kept for the reconnect
+        writer.publish(event("T", i))
+    await writer.flush()
+    async with reader.subscribe(after=got[0].event_id) as again:
+        assert [e.seq for e in await take(again, 4)] == [6, 7, 8, 9]
+    assert await store.stream_len(STREAM) == 5
+    await writer.aclose()
+    await reader.aclose()

@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from botkit.codec import encode_conversation
 from botkit.threads.records import Checkpoint, RunRecord, ThreadRecord
+from botkit.types import Conversation
 
 
 def record() -> ThreadRecord:
@@ -72,7 +74,15 @@ def test_the_stored_form_leaves_defaults_out_and_round_trips() -> None:
     full = record()
     assert full.to_store() == {k: v for k, v in full.to_dict().items()
                                if k not in ("last_error", "archived", "copied_from")}
-    for r in (bare, full):
+    encoded = ThreadRecord(id="C1:t2", platform="slack", channel="C1", created_at=1.0,
+                           updated_at=1.0, conversation=encode_conversation(
+                               Conversation(id="C1:t2", channel="C1", thread="t2")))
+    assert encoded.to_store()["conversation"] == {"id": "C1:t2", "channel": "C1",
+                                                  "thread": "t2"}  # not direct, no raw
+    direct = dataclasses.replace(encoded, conversation=encode_conversation(
+        Conversation(id="D1", channel="D1", is_direct=True, raw={"team": "T1"})))
+    assert direct.to_store()["conversation"] == direct.conversation
+    for r in (bare, full, encoded, direct):
         stored = json.loads(json.dumps(r.to_store()))
         assert ThreadRecord.from_dict(stored) == r
         assert ThreadRecord.from_dict(stored).to_dict() == r.to_dict()  # the API shape

@@ -329,6 +329,24 @@ async def test_the_event_stream_reports_changes(
     await fake.click("Yes", user=BOB)  # the interrupted thread is gone: still answered
 
 
+async def test_a_served_api_replays_from_the_start_what_came_before_any_stream(
+    served: tuple[Bot, FakeAdapter, httpx.AsyncClient]
+) -> None:
+    """The default (memory) store keeps thread events only for readers: serving the API
+    counts as one, so ``Last-Event-ID: 0`` replays a mention no stream was open for."""
+    bot, fake, client = served
+    await fake.emit_mention("deploy now")
+    await bot.threads.hub.flush()
+    headers = {"Last-Event-ID": "0"}
+    async with client.stream("GET", "/threads/events", headers=headers) as stream:
+        lines = stream.aiter_lines()
+        assert await anext(lines) == ": connected"
+        async with asyncio.timeout(5):
+            events = await read_events(lines, 2)
+    assert [kind for kind, _ in events] == ["created", "status_changed"]
+    assert events[0][1]["thread_id"] == "C1:t1"
+
+
 async def test_stopping_the_bot_ends_open_streams() -> None:
     bot = make_bot(FakeAdapter(), threads_api=ThreadsAPIConfig(port=0))
     await bot.start()

@@ -126,6 +126,7 @@ def threads_app(threads: Threads, config: ThreadsAPIConfig | None = None, *,
     middlewares = ([_cors(config.cors_origins)] if config.cors_origins else []) + [error_middleware]
     app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes)
     app[THREADS], app[CONFIG] = threads, config
+    threads.hub.keep_for_replay()  # a client may replay from any id (Last-Event-ID)
     app[GROUPS] = (*BUILTIN_GROUPS, *extra)
     app[STREAMS] = OpenStreams()
     app[SIGNING_KEY] = signing_key(config.stream_token_secret)
