@@ -9,7 +9,7 @@ written (``ack`` / ``sent``); then the emulator's side (``emulator``: the rest).
 p50/p99 of each stage, the worst envelopes with the collections (``gc.callbacks``) around
 them, and each bot thread's CPU time.
 
-    .venv/bin/python bench/bench_ack_stages.py [--store sqlite|redis] [--rate 300]
+    .venv/bin/python adapters/slack/bench/bench_ack_stages.py [--store sqlite|redis] [--rate 300]
         [--seconds 3] [--worst 8]
 
 It wraps slack_sdk's and botkit's functions in the bot process (``--bot`` mode, which
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve()
-ROOT = HERE.parents[1]
+ROOT = HERE.parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "recovery"))
 STAGES = ("recv", "handle", "write", "written", "ack", "sent")
 
