@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botkit._agent_context import ContextEntry
-from botkit.types import Attachment, Conversation, MessageRef, PlatformUser, no_raw
+from botkit.types import (
+    Attachment,
+    Conversation,
+    MessageRef,
+    PlatformUser,
+    no_raw,
+    raw_decoded_on_read,
+)
 
 __all__ = [
     "CommandEvent",
@@ -26,12 +33,14 @@ __all__ = [
 ]
 
 
+@raw_decoded_on_read
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MessageEvent:
     """Someone wrote in a conversation the bot can see.
 
     ``mentioned`` is true when the message addresses the bot (an @-mention, a DM, or any
-    line typed on the console); such turns go to ``on_mention`` handlers first.
+    line typed on the console); such turns go to ``on_mention`` handlers first. ``raw`` may
+    be given as ``botkit.types.RawJson`` (decoded when first read: most turns never read it).
     """
 
     platform: str

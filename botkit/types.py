@@ -6,9 +6,10 @@ data, for the rare handler that needs something botkit does not model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 __all__ = [
     "NO_RAW",
@@ -17,6 +18,7 @@ __all__ = [
     "FileResult",
     "MessageRef",
     "PlatformUser",
+    "RawJson",
     "StreamPart",
     "ThreadMessage",
     "ToolProgress",
@@ -49,6 +51,80 @@ def no_raw() -> Mapping[str, Any]:
     return NO_RAW
 
 
+class RawJson(Mapping[str, Any]):
+    """A platform payload kept as its compact JSON text until someone reads it.
+
+    Given as the ``raw`` of a value whose class reads it lazily (``Conversation``,
+    ``MessageEvent``), it is decoded on the first read of ``value.raw``, which from then on
+    is the plain ``dict`` it always was: a turn in flight holds a few hundred bytes of text
+    instead of the decoded payload (a Slack message's blocks, ~2 KB and more), and most
+    turns never read it. Read as a mapping itself, it decodes on every access."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @classmethod
+    def of(cls, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``payload`` (what a platform sent) as compact JSON text; a payload that is not
+        JSON (a value ``json`` cannot write) is kept as a plain ``dict`` copy instead."""
+        try:
+            return cls(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+        except (TypeError, ValueError):
+            return dict(payload)
+
+    def decode(self) -> dict[str, Any]:
+        value = json.loads(self.text)
+        return value if isinstance(value, dict) else {}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.decode()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.decode())
+
+    def __len__(self) -> int:
+        return len(self.decode())
+
+    def __repr__(self) -> str:
+        return f"RawJson({self.text!r})"
+
+
+class _DecodedOnRead:
+    """The ``raw`` slot of a class that takes ``RawJson``: reading it decodes the text once
+    and keeps the dict in the slot (writes go to the slot as before)."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self.slot.__get__(obj, owner)
+        value = self.slot.__get__(obj, owner)
+        if type(value) is RawJson:
+            value = value.decode()
+            self.slot.__set__(obj, value)
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self.slot.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self.slot.__delete__(obj)
+
+
+_Slotted = TypeVar("_Slotted", bound=type)
+
+
+def raw_decoded_on_read(cls: _Slotted) -> _Slotted:
+    """Let a slotted dataclass take a ``RawJson`` as its ``raw`` (see ``RawJson``)."""
+    cls.raw = _DecodedOnRead(cls.__dict__["raw"])  # type: ignore[attr-defined]
+    return cls
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PlatformUser:
     """A person (or bot) on a chat platform."""
@@ -65,12 +141,14 @@ class PlatformUser:
         return self.name or self.handle or self.id
 
 
+@raw_decoded_on_read
 @dataclass(frozen=True, kw_only=True, slots=True, weakref_slot=True)  # adapters cache them
 class Conversation:
     """Where a message lives: enough for an adapter to post back into the same place.
 
     ``id`` is the stable conversation key botkit uses for state, locks and waiters
-    (on Slack ``"<channel>:<thread_ts>"``; on the console ``"console"``).
+    (on Slack ``"<channel>:<thread_ts>"``; on the console ``"console"``). ``raw`` may be
+    given as ``RawJson``: it is decoded when first read.
     """
 
     id: str

@@ -4,7 +4,11 @@ recorded choices) unchanged, ``raw`` and attachment bytes included."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import gc
 import json
+import pickle
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -32,7 +36,7 @@ from botkit.events import (
     ThreadStartedEvent,
 )
 from botkit.testing import ALICE, FakeAdapter, running
-from botkit.types import NO_RAW, Attachment, Conversation, MessageRef, PlatformUser
+from botkit.types import NO_RAW, Attachment, Conversation, MessageRef, PlatformUser, RawJson
 from botkit.ui import Actions, Button, Message, Select
 from botkit.ui.binding import mark_choice
 
@@ -198,3 +202,27 @@ def test_values_without_a_payload_share_one_read_only_empty_raw() -> None:
     stored = json.loads(json.dumps(encode_conversation(conv)))
     assert decode_conversation(stored).raw is NO_RAW  # decoding makes no fresh dict either
     assert dict(decode_conversation({**stored, "raw": {"a": 1}}).raw) == {"a": 1}
+
+
+def test_a_raw_payload_kept_as_json_is_decoded_once_when_read() -> None:
+    payload = {"type": "app_mention", "text": "héllo", "blocks": [{"type": "rich_text"}]}
+    raw = RawJson.of(payload)
+    assert isinstance(raw, RawJson)
+    assert dict(raw) == payload
+    conv = Conversation(id="C1:1.0", channel="C1", thread="1.0", raw=raw)
+    event = MessageEvent(platform="slack", event_id="e1", conversation=conv,
+                         user=PlatformUser(id="U1"), text="héllo", ref=MessageRef(id="1.0"),
+                         raw=raw)
+    assert [type(r) for r in gc.get_referents(event) if isinstance(r, Mapping)] == [RawJson]
+    assert type(event.raw) is dict
+    assert event.raw == payload
+    assert event.raw is event.raw  # decoded once, then kept
+    assert conv.raw == payload
+    assert conv.raw is not event.raw
+    # what reads every field sees the decoded payload: codecs, copies, pickles
+    fresh = MessageEvent(platform="slack", event_id="e1", conversation=Conversation(
+        id="C1:1.0", channel="C1", raw=RawJson.of(payload)), user=PlatformUser(id="U1"),
+        text="x", ref=MessageRef(id="1.0"), raw=RawJson.of(payload))
+    assert decode_event(json.loads(json.dumps(encode_event(fresh)))).raw == payload
+    assert pickle.loads(pickle.dumps(dataclasses.replace(fresh, text="y"))).raw == payload
+    assert RawJson.of({"not json": object()}).keys() == {"not json"}  # kept as a dict copy

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botkit.types import Conversation
+from botkit.types import Conversation, RawJson
 
 __all__ = ["Conversations", "SlackRoute", "channel_type", "conversation_id",
            "is_direct_channel"]
@@ -70,7 +70,7 @@ class Conversations:
         conversation = Conversation(
             id=known[0] if known else conversation_id(channel, thread), channel=channel,
             thread=thread, is_direct=is_direct_channel(channel) if is_direct is None
-            else is_direct, raw=dict(raw or {}))
+            else is_direct, raw=raw if isinstance(raw, RawJson) else dict(raw or {}))
         self._keep(conversation, route)
         return conversation
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botkit.events import CommandEvent, InteractionEvent, MessageEvent
-from botkit.types import Conversation, MessageRef
+from botkit.types import Conversation, MessageRef, RawJson
 from botkit_slack.conversations import Conversations, SlackRoute
 from botkit_slack.directory import Directory
 from botkit_slack.files import FileStore
@@ -142,6 +142,7 @@ class EventBuilder(FeatureEvents):
 
     async def _turn(self, d: Decision, event: Mapping[str, Any], body: Mapping[str, Any]) -> None:
         message = await self.message_event(d, event, body)
+        del event, body  # the turn in flight keeps the message event only
         if message is not None:
             await self.bot.dispatch(message)
 
@@ -155,8 +156,9 @@ class EventBuilder(FeatureEvents):
         route = SlackRoute(recipient_user_id=d.user,
                            recipient_team_id=self._team(event.get("team"), body.get("team_id")),
                            message_ts=d.ts, new_thread=d.new_thread)
+        raw = RawJson.of(event)  # decoded when read: most turns never read it
         conversation = self.conversations.open(d.channel, d.thread, route=route,
-                                               is_direct=d.is_direct, raw=event)
+                                               is_direct=d.is_direct, raw=raw)
         if d.new_thread and not event.get("edited"):
             self.history.seed_thread(d.channel, event)
         files = [f for f in event.get("files") or () if isinstance(f, Mapping)]
@@ -167,7 +169,7 @@ class EventBuilder(FeatureEvents):
                                             bot_user_id=self.identity.user_id),
             ref=MessageRef(id=d.ts, channel=d.channel), mentioned=d.mentioned,
             attachments=await self.files.attachments(files) if d.new_thread and files
-            else self.files.describe(files), raw=event)
+            else self.files.describe(files), raw=raw)
 
     async def rebuild(self, payload: Mapping[str, Any]) -> MessageEvent | None:
         """The event of a message stored as it came (``DirectIntake``), in the inbox's
