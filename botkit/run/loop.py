@@ -79,8 +79,13 @@ class AgentRunner:
         return agui.RunAgentInput.model_validate(data)
 
     async def _consume(self, run_input: agui.RunAgentInput, asm: RunAssembler) -> MessageRef | None:
+        # the input goes with the stream, which drops it once the agent's events end: a
+        # reply that waits to be posted (Slack's pacing) no longer holds it
+        handed = [run_input]
+        del run_input
+
         async def parts() -> AsyncIterator[StreamPart]:
-            events = self.agent.run(run_input)
+            events = self.agent.run(handed.pop())
             text_event = agui.TextMessageContentEvent
             try:
                 async for event in events:
@@ -103,6 +108,7 @@ class AgentRunner:
                 aclose = getattr(events, "aclose", None)
                 if aclose is not None:
                     await aclose()
+                del events
 
         return await self.surface.show_stream(parts())
 

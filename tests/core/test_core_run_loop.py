@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -884,3 +886,40 @@ async def test_an_interrupt_handler_can_wait_for_the_answer_and_resume_in_place(
         await task
     assert fake.texts()[-1] == "You said true."
     assert results[0].status == "interrupted"
+
+
+async def test_the_runs_input_is_let_go_once_the_agents_events_end() -> None:
+    """A reply still waiting to be posted (Slack paces posts) holds no run input."""
+
+    class RecordingAgent:
+        def __init__(self) -> None:
+            self.input: weakref.ref[agui.RunAgentInput] | None = None
+
+        async def run(self, run_input: agui.RunAgentInput) -> AsyncIterator[agui.BaseEvent]:
+            self.input = weakref.ref(run_input)
+            for event in [started(), *say("m1", "hello"), finished()]:
+                yield event
+
+    class PostsLater(FakeAdapter):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inputs_alive: list[bool] = []
+
+        async def stream(self, conversation: Any, parts: AsyncIterator[Any]) -> Any:
+            taken = [part async for part in parts]  # the stream ended; the post waits
+            gc.collect()
+            assert agent.input is not None
+            self.inputs_alive.append(agent.input() is not None)
+
+            async def again() -> AsyncIterator[Any]:
+                for part in taken:
+                    yield part
+
+            return await super().stream(conversation, again())
+
+    agent, fake = RecordingAgent(), PostsLater()
+    bot, results = agent_bot(fake, agent)
+    async with running(bot):
+        await fake.emit_mention("hi")
+    assert [r.text for r in results] == ["hello"]
+    assert fake.inputs_alive == [False]
