@@ -3,6 +3,8 @@ Web API: what it serves without a call, and when it reads Slack again."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -131,3 +133,16 @@ async def test_the_cache_keeps_what_translation_reads_and_history_rebuilds_the_s
         assert all(set(m) <= allowed for m in latest)
         assert "channel" not in latest[-2]
         assert latest[-1]["bot_profile"] == {"name": posted["message"]["bot_profile"]["name"]}
+
+
+async def test_a_kept_thread_costs_no_lock_until_it_is_read_from_slack() -> None:
+    """Hundreds of conversations are kept: a new thread seeded from its first message holds
+    the message, not a lock it never takes (served from events, it is never read)."""
+    cache = HistoryCache(AsyncWebClient(token="xoxb-unused"))
+    root = {"ts": "1.0", "user": "U1", "text": "help", "type": "app_mention"}
+    cache.seed_thread("C1", root)
+    (entry,) = cache._entries.values()
+    assert not [r for r in gc.get_referents(entry) if isinstance(r, asyncio.Lock)]
+    assert await cache.read("C1", "1.0") == [slim(root)]  # synced: served from events
+    cache.observe("C1", {**root, "type": "message"})  # the full message replaces it
+    assert cache._entries[("C1", "1.0")].partial == set()

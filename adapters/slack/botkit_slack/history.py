@@ -68,14 +68,31 @@ def slim(message: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
+    """One conversation's cached history (hundreds are kept: its lock and its set of
+    partial messages are made when first needed)."""
+
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     synced: bool = False
     """Read from Slack and kept current by events since: a read needs no call."""
-    partial: set[str] = field(default_factory=set)
+    partial: set[str] | None = None
     """Messages known only from ``app_mention`` (their ``message`` event replaces them)."""
+    _lock: asyncio.Lock | None = None
+
+    @property
+    def lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    def mark_partial(self, ts: str, partial: bool) -> None:
+        if partial:
+            if self.partial is None:
+                self.partial = set()
+            self.partial.add(ts)
+        elif self.partial is not None:
+            self.partial.discard(ts)
 
     @property
     def latest(self) -> str | None:
@@ -170,13 +187,10 @@ class HistoryCache:
         if not ts:
             return
         for entry, flat in self._synced_entries(channel, message):
-            if ts in entry.messages and not replace and ts not in entry.partial:
+            if ts in entry.messages and not replace and ts not in (entry.partial or ()):
                 continue
             entry.messages[ts] = slim(message)
-            if partial:
-                entry.partial.add(ts)
-            else:
-                entry.partial.discard(ts)
+            entry.mark_partial(ts, partial)
             if flat:
                 self._trim(entry)
 
@@ -209,7 +223,7 @@ class HistoryCache:
             entry = self._entry((channel, ts))
             if not entry.messages:
                 entry.messages[ts] = slim(root)
-                entry.partial.add(ts)
+                entry.mark_partial(ts, True)
                 entry.synced = True
 
     def own(self, channel: str, thread: str | None, message: Mapping[str, Any] | None, *,
