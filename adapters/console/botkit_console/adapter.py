@@ -96,12 +96,20 @@ class ConsoleAdapter(BaseAdapter):
                                       else out.isatty())
         return self._out
 
+    @out.setter
+    def out(self, out: ConsoleOutput) -> None:
+        self._out = out
+
     @property
     def user(self) -> PlatformUser:
         """The person at the terminal (``user_name``, else the login name)."""
         if self._user is None:
             self._user = PlatformUser(id="console-user", name=self._user_name or _login_name())
         return self._user
+
+    @user.setter
+    def user(self, user: PlatformUser) -> None:
+        self._user = user
 
     @property
     def transcript(self) -> Transcript:
@@ -112,6 +120,10 @@ class ConsoleAdapter(BaseAdapter):
             self._transcript = Transcript(None)
         return self._transcript
 
+    @transcript.setter
+    def transcript(self, transcript: Transcript) -> None:
+        self._transcript = transcript
+
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self, bot: BotHandle) -> None:
         self._bot_user = PlatformUser(id="console-bot", name=bot.name, is_bot=True)
@@ -119,7 +131,7 @@ class ConsoleAdapter(BaseAdapter):
         from botkit_console.transcript import Transcript
 
         if self.data_dir is not None:
-            self._transcript = Transcript(self.data_dir / "transcript.jsonl")
+            self.transcript = Transcript(self.data_dir / "transcript.jsonl")
         self.out.banner(bot.name, self.transcript.path, self.interactive)
         self._show_open_cards()
         self._input = ConsoleInput(bot, stdin=self._stdin, out=self.out,
