@@ -10,7 +10,7 @@ involuntary: preempted) and CPU ms. The counting itself costs CPU, so read CPU f
 
     scripts/dev bench bench_wakeups [--runs 2] [--mentions 100] [--channels 10]
         [--kinds botkit,bolt] [--unpaced] [--stream] [--detail N] [--trace]
-        [--profile DIR]
+        [--profile DIR] [--cpu]
 """
 
 from __future__ import annotations
@@ -111,7 +111,8 @@ async def one_run(emu: Any, kind: str, args: argparse.Namespace) -> dict[str, fl
 async def main_async(args: argparse.Namespace) -> None:
     # the bot processes inherit it
     # (not while profiling: the counting would show in the profile)
-    os.environ["BENCH_LOOP_COUNTS"] = "" if args.profile else "trace" if args.trace else \
+    os.environ["BENCH_LOOP_COUNTS"] = "" if args.profile or args.cpu else \
+        "trace" if args.trace else \
         "detail" if args.detail else "1"
     kinds = args.kinds.split(",")
     rows: dict[str, dict[str, list[float]]] = {}
@@ -148,6 +149,8 @@ def main() -> None:
     parser.add_argument("--stream", action="store_true", help="streamed replies")
     parser.add_argument("--detail", type=int, default=0, metavar="N",
                         help="print the N most frequent callbacks per mention of each run")
+    parser.add_argument("--cpu", action="store_true",
+                        help="count nothing: only CPU, context switches and seconds")
     parser.add_argument("--profile", metavar="DIR",
                         help="cProfile (CPU time) each bot over the measured burst, into DIR")
     parser.add_argument("--trace", action="store_true",
