@@ -5,7 +5,12 @@ another one sharing the store, even after a restart.
 - ``records``: what the store keeps of a choice and of a handed-over answer;
 - ``relay``: heartbeat, pub/sub, polling and hand-over between processes;
 - ``replay``: closing a tool call whose choice expired;
-- ``service``: ``Choices``, asking and routing a click to its question.
+- ``surface``: the conversation a choice is asked and answered in, as the choices see it;
+- ``asking``: one ``await_choice`` from posting its card to its answer (``Asking``);
+- ``offers``: ``offer_choice``'s questions, answered by a function the app named;
+- ``answering``: routing a click (or a cancel) to the question it ends;
+- ``deadlines``: one timer for every choice's deadline;
+- ``service``: ``Choices``, the one object the bot holds.
 """
 
 from botkit.choices.records import ChoiceRecord, HandedAnswer
