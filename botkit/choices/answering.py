@@ -8,9 +8,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from botkit.choices.asking import PendingChoice
 from botkit.choices.offers import Offers
 from botkit.choices.records import ChoiceRecord
-from botkit.choices.registry import ChoiceRegistry, PendingChoice, choice_label
+from botkit.choices.registry import ChoiceRegistry, choice_label
 from botkit.choices.relay import ChoiceRelay
 from botkit.choices.replay import close_tool_call
 from botkit.choices.surface import EXPIRED, REQUEST_EXPIRED, ChoiceSurface, close_card

@@ -1,9 +1,11 @@
-"""``thread.await_choice``: one question, from posting its card to its answer, as a
-coroutine object written by hand (``Asking``).
+"""``thread.await_choice``: one question, from posting its card to its answer
+(``PendingChoice``: the registry's entry for it, and the coroutine, written by hand, that
+asks it and waits).
 
 Thousands of turns wait for a person at once, for hours. A coroutine function would keep
 its frame (every local and its value stack, ~300 B) and an iterator over the choice's
-future for the whole wait; ``Asking`` keeps seven slots. It runs in three steps:
+future for the whole wait, beside the registry's record of the choice; a
+``PendingChoice`` is both, in slots. It runs in three steps:
 
 - opening, a coroutine: the thread's status says a person has the turn, the choice is
   registered, recorded in the store, its card posted, its deadline set;
@@ -26,7 +28,6 @@ from collections.abc import Coroutine, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from botkit.choices.records import ChoiceRecord
-from botkit.choices.registry import PendingChoice
 from botkit.choices.surface import ChoiceSurface
 from botkit.errors import ChoiceTimeout, RunSuspended, UserError
 from botkit.run.calls import ToolCall
@@ -38,7 +39,7 @@ from botkit.ui.nodes import Message, Renderable
 if TYPE_CHECKING:
     from botkit.choices.service import Choices
 
-__all__ = ["Asking", "time_out"]
+__all__ = ["PendingChoice", "time_out"]
 
 _TIMED_OUT = object()
 """What a choice's future is resolved with at its deadline (``time_out``)."""
@@ -54,25 +55,62 @@ def time_out(pending: PendingChoice) -> None:
         waiting.set_result(_TIMED_OUT)
 
 
-class Asking(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
-    """One ``await_choice``, from asking to the answer (see the module's text)."""
+class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
+    """One ``await_choice`` asked in this process, from asking to the answer (see the
+    module's text): who may answer, its card and the future an answer resolves, for the
+    registry and the clicks; ``send``/``throw``/``close`` for the handler awaiting it."""
 
-    __slots__ = ("_call", "_choices", "_pending", "_step", "_surface", "_timeout",
-                 "_waiting")
+    __slots__ = ("_call", "_choices", "_step", "_surface", "_timeout", "_waiting",
+                 "allowed_names", "allowed_user_ids", "answered", "card", "conversation",
+                 "future", "id", "in_tool", "recorded", "ref", "suspend")
+    card: Message
+    """The card as the handler gave it (the handler keeps it too): its controls pointed at
+    this choice (``message``) are made again when needed, not kept beside it."""
+    future: asyncio.Future[Any]
+    """Resolved by the answer (set once the choice is open)."""
 
     def __init__(self, choices: Choices, surface: ChoiceSurface, ui: Renderable, *,
                  allowed_users: Iterable[PlatformUser | str] | None, timeout: float | None,
                  call: ToolCall | None) -> None:
+        self.id = uuid.uuid4().hex[:16]
+        self.conversation = surface.conversation
+        allowed = None if allowed_users is None else list(allowed_users)
+        self.allowed_user_ids = None if allowed is None else frozenset(
+            u.id if isinstance(u, PlatformUser) else u for u in allowed)
+        self.allowed_names: tuple[str, ...] = () if allowed is None else tuple(
+            u.display_name if isinstance(u, PlatformUser) else u for u in allowed)
+        self.ref: MessageRef | None = None
+        self.answered = False
+        """Set by the first accepted click, before the card is closed, so a second click
+        arriving meanwhile is refused instead of resolving the future twice."""
+        self.in_tool = call is not None
+        """Asked by a bot tool (its call can be replayed elsewhere)."""
+        self.recorded = False
+        """Recorded in the store: a click is claimed there, wherever it arrives."""
+        self.suspend = False
+        """Inside a tool, on a durable store: when the bot stops, the run is suspended (to
+        be replayed after the restart) rather than told the choice expired."""
         self._choices = choices
         self._surface = surface
         self._timeout = timeout
         self._call = call
-        self._pending: PendingChoice | None = None
         self._waiting = False
         """Whether opening marked the thread as waiting for a person (closing unmarks)."""
-        self._step: Coroutine[Any, Any, Any] | asyncio.Future[Any] | None = \
-            self._open(ui, allowed_users)
+        self._step: Coroutine[Any, Any, Any] | asyncio.Future[Any] | None = self._open(ui)
         """The coroutine running (opening, then closing), or the future waited on."""
+
+    def allows(self, user: PlatformUser) -> bool:
+        return self.allowed_user_ids is None or user.id in self.allowed_user_ids
+
+    @property
+    def message(self) -> Message:
+        """The card as posted: its controls' action ids name this choice."""
+        return mark_choice(self.card, self.id)[0]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Per action id, the label to show once answered."""
+        return mark_choice(self.card, self.id)[1]
 
     # -- the coroutine protocol ----------------------------------------------------------
     def __await__(self) -> Generator[Any, None, Any]:
@@ -112,8 +150,7 @@ class Asking(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
                 self._step = None
                 raise
             # opened: wait for the answer as ``await future`` would
-            assert self._pending is not None
-            step = self._step = self._pending.future
+            step = self._step = self.future
             value, error = None, None
             if not step.done():
                 step._asyncio_future_blocking = True
@@ -129,98 +166,90 @@ class Asking(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
         raise RuntimeError("coroutine ignored GeneratorExit")
 
     # -- the steps -------------------------------------------------------------------------
-    async def _open(self, ui: Renderable, allowed_users: Iterable[PlatformUser | str] | None
-                    ) -> object:
+    async def _open(self, ui: Renderable) -> object:
         """Say a person has the turn, register, record and post the choice."""
-        choices, surface, call = self._choices, self._surface, self._call
+        choices, surface, relay = self._choices, self._surface, self._choices.relay
         self._waiting = await surface.waiting(True)
         try:
-            choice_id = uuid.uuid4().hex[:16]
-            card = to_message(ui)
-            message, labels = mark_choice(card, choice_id)
+            self.card = card = to_message(ui)
+            message, labels = mark_choice(card, self.id)
             if not labels:
                 raise UserError("await_choice needs a message with at least one Button or "
                                 "Select")
-            pending = choices.registry.open(choice_id, conversation=surface.conversation,
-                                            card=card, allowed_users=allowed_users)
-            relay = choices.relay
+            self.future = asyncio.get_running_loop().create_future()
+            choices.registry.add(self)
             try:
-                pending.in_tool = call is not None
-                record = self._record(message, labels, pending)
-                pending.recorded = await relay.save(choice_id, record)
-                pending.suspend = pending.recorded and call is not None and \
+                record = self._record(message, labels)
+                self.recorded = await relay.save(self.id, record)
+                self.suspend = self.recorded and self.in_tool and \
                     not isinstance(relay.store, MemoryStore)
-                if pending.recorded:
+                if self.recorded:
                     await relay.start()
-                pending.ref = await surface.post(message)
-                if pending.recorded:
-                    await relay.note_ref(choice_id, record, _with_ref(record, pending.ref))
+                self.ref = await surface.post(message)
+                if self.recorded:
+                    await relay.note_ref(self.id, record, _with_ref(record, self.ref))
             except BaseException:
-                if pending.recorded:  # nobody waits for it any more
-                    await relay.forget(choice_id)
-                choices.registry.close(choice_id)
+                if self.recorded:  # nobody waits for it any more
+                    await relay.forget(self.id)
+                choices.registry.close(self.id)
                 raise
         except BaseException:
             if self._waiting:
                 await surface.waiting(False)
             raise
-        self._pending = pending
         choices.registry.announce()
         if self._timeout is not None:  # at the deadline ``time_out`` wakes the wait
-            choices.deadlines.add(choice_id, self._timeout)
+            choices.deadlines.add(self.id, self._timeout)
         return _OPENED
 
-    def _record(self, card: Message, labels: dict[str, str], pending: PendingChoice
-                ) -> ChoiceRecord:
+    def _record(self, card: Message, labels: dict[str, str]) -> ChoiceRecord:
         surface, call, timeout = self._surface, self._call, self._timeout
         return ChoiceRecord(
-            platform=surface.platform, conversation=surface.conversation,
-            card=card, labels=labels,
-            allowed=None if pending.allowed_user_ids is None
-            else tuple(sorted(pending.allowed_user_ids)),
-            allowed_names=pending.allowed_names, owner=self._choices.relay.replica,
+            platform=surface.platform, conversation=self.conversation, card=card,
+            labels=labels, allowed=None if self.allowed_user_ids is None
+            else tuple(sorted(self.allowed_user_ids)),
+            allowed_names=self.allowed_names, owner=self._choices.relay.replica,
             timeout=timeout, deadline=None if timeout is None else time.time() + timeout,
             call=call, user=surface.user if call is not None else None,
             message=surface.message if call is not None else None)
 
     async def _closing(self, value: Any, error: BaseException | None) -> Any:
         """The answer (``value``) or how the wait ended (``error``): tidy up, return it."""
-        pending, choices = self._pending, self._choices
-        assert pending is not None
+        choices = self._choices
         if self._timeout is not None:
-            choices.deadlines.discard(pending.id)
+            choices.deadlines.discard(self.id)
         try:
             if error is not None:
                 raise error
             if value is _TIMED_OUT:
-                value = await self._timed_out(pending)
+                value = await self._timed_out()
             if self._call is not None:
                 self._call.answers.append(value)  # replayed, if the tool call runs again
             return value
         except RunSuspended:
             raise  # the record stays: the answer will be replayed
         except BaseException:
-            if pending.recorded:  # nobody waits for it any more
-                await choices.relay.forget(pending.id)
+            if self.recorded:  # nobody waits for it any more
+                await choices.relay.forget(self.id)
             raise
         finally:
-            choices.registry.close(pending.id)
+            choices.registry.close(self.id)
             if self._waiting:
                 await self._surface.waiting(False)
 
-    async def _timed_out(self, pending: PendingChoice) -> Any:
+    async def _timed_out(self) -> Any:
         relay = self._choices.relay
-        if pending.recorded and not await relay.claim(pending.id):
+        if self.recorded and not await relay.claim(self.id):
             # answered at the last moment, here or in another process: its answer is coming
             try:
-                return await asyncio.wait_for(asyncio.shield(pending.future),
+                return await asyncio.wait_for(asyncio.shield(self.future),
                                               relay.handoff_timeout * 2)
             except TimeoutError:
-                if pending.in_tool:
+                if self.in_tool:
                     raise RunSuspended("another process took this tool call over") from None
-        if pending.ref is not None:
-            await self._surface.close(pending.ref, close_controls(pending.message,
-                                                                  "⏱ No answer in time."))
+        if self.ref is not None:
+            await self._surface.close(self.ref, close_controls(self.message,
+                                                               "⏱ No answer in time."))
         raise ChoiceTimeout(f"nobody answered within {self._timeout} seconds")
 
 

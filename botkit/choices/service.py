@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from botkit.choices.answering import Answerer, Answering, ReplayBlocker, Replayer
-from botkit.choices.asking import Asking, time_out
+from botkit.choices.asking import PendingChoice, time_out
 from botkit.choices.deadlines import Deadlines
 from botkit.choices.offers import Offers, SurfaceFor
 from botkit.choices.registry import ChoiceRegistry
@@ -38,10 +38,10 @@ class Choices:
 
     def ask(self, surface: ChoiceSurface, ui: Renderable, *,
             allowed_users: Iterable[PlatformUser | str] | None, timeout: float | None,
-            call: ToolCall | None) -> Asking:
+            call: ToolCall | None) -> PendingChoice:
         """Post ``ui`` in ``surface``'s conversation and wait for a click on its controls
         (awaiting what this returns gives the clicked value; ``Thread.await_choice``)."""
-        return Asking(self, surface, ui, allowed_users=allowed_users, timeout=timeout,
+        return PendingChoice(self, surface, ui, allowed_users=allowed_users, timeout=timeout,
                       call=call)
 
     async def offer(self, surface: ChoiceSurface, ui: Renderable, *, on_answer: str,

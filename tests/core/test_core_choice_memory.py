@@ -9,7 +9,7 @@ from typing import Any
 from polling import until
 
 from botkit import ChoiceTimeout, TurnContext, create_bot, ui
-from botkit.choices.asking import Asking
+from botkit.choices.asking import PendingChoice
 from botkit.choices.deadlines import Deadlines
 from botkit.testing import FakeAdapter, running
 from botkit.ui.binding import iter_controls
@@ -117,28 +117,28 @@ async def test_a_turn_waiting_for_a_choice_keeps_a_short_stack_and_the_card_once
         posted = await fake.wait_for_buttons()
         stack = _stack(task)
         # the message's dispatch and route -> the turn lock -> the handler, which awaits
-        # ``Asking``: no frame of its own (was 13 frames: each wrapper its own coroutine;
-        # then 7 with dispatch's, the error policy's and await_choice's; then 4 with
-        # ``Choices.ask``'s)
+        # the ``PendingChoice`` itself: no frame of its own (was 13 frames: each wrapper its
+        # own coroutine; then 7 with dispatch's, the error policy's and await_choice's; then
+        # 4 with ``Choices.ask``'s)
         assert stack == ["Pipeline._message", "TurnGate.run",
                          "test_a_turn_waiting_for_a_choice_keeps_a_short_stack_and_the_card_"
                          "once.<locals>.ask"], stack
         handler = task.get_coro()
-        while handler.cr_await is not None and hasattr(handler.cr_await, "cr_code"):
+        while hasattr(handler.cr_await, "cr_code"):
             handler = handler.cr_await
-        asking = handler.cr_await
-        assert isinstance(asking, Asking)
-        assert asking._step is asking._pending.future  # waits on the future itself
+        pending = handler.cr_await
+        assert isinstance(pending, PendingChoice)
+        assert pending._step is pending.future  # the task waits on the future itself
+        assert bot._runtime.choices.registry.get(pending.id) is pending  # one object
         # what each waiting turn holds (not the bot's singletons) has no per-object dict
         per_turn = {"TurnContext", "MessageEvent", "ChoicePort", "PendingChoice", "_Turn",
-                    "Message", "Asking"}
-        held: list[Any] = [asking, asking._surface, asking._pending]
+                    "Message"}
+        held: list[Any] = [pending, pending._surface, pending.card]
         awaited: Any = task.get_coro()
         while awaited is not None and hasattr(awaited, "cr_frame"):
             held += [v for v in awaited.cr_frame.f_locals.values()
                      if type(v).__name__ in per_turn]
             awaited = awaited.cr_await
-        held.append(asking._pending.card)
         assert {type(v).__name__ for v in held} == per_turn
         ctx = next(v for v in held if isinstance(v, TurnContext))
         for value in (*held, ctx.thread, ctx.user, ctx.message.ref, ctx.thread.conversation):
