@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from polling import until
 
 from botkit import ChoiceTimeout, TurnContext, create_bot, ui
@@ -155,3 +156,51 @@ async def test_a_turn_waiting_for_a_choice_keeps_a_short_stack_and_the_card_once
         await fake.click("No")
         await task
     assert "✓ No" in fake.of_kind("update")[-1].text
+
+
+async def test_await_choice_is_a_coroutine_a_task_can_run_and_cancel() -> None:
+    """``await_choice`` returns a hand-written coroutine (no frame while it waits): a task
+    of its own can run it, an answer ends it, a cancelled wait leaves nothing behind."""
+    fake = FakeAdapter()
+    bot = create_bot(adapters=[fake])
+    outcome: dict[str, Any] = {}
+
+    @bot.on_mention
+    async def ask(ctx: TurnContext) -> None:
+        asked = ctx.thread.await_choice(card(ctx.text), timeout=60)
+        assert asyncio.iscoroutine(asked)
+        task = asyncio.create_task(asked)  # not only awaited: a task can drive it
+        try:
+            outcome[ctx.text] = await task
+        except asyncio.CancelledError:
+            outcome[ctx.text] = "cancelled"
+        with pytest.raises(RuntimeError, match="reuse"):
+            await asked  # awaited once, as a coroutine function's
+
+    store = bot._runtime.store
+    async with running(bot), asyncio.timeout(5):
+        answered = bot.spawn(bot.dispatch(fake.message_event("answer", conversation="C1:a")))
+        await fake.wait_for_buttons()
+        await fake.click("No", conversation="C1:a")
+        await answered
+        assert outcome["answer"] is False
+
+        dropped = bot.spawn(bot.dispatch(fake.message_event("drop", conversation="C1:d")))
+        await until(lambda: bot.pending_choices("C1:d"), "the second card")
+        [pending] = list(bot._runtime.choices.registry.waiting())
+        assert await store.get(f"choice:{pending.id}") is not None
+        waiting = _waiting_task(pending)
+        waiting.cancel()
+        await dropped
+        assert outcome["drop"] == "cancelled"
+        assert bot.pending_choices("C1:d") == []
+        assert await store.get(f"choice:{pending.id}") is None  # the record is forgotten
+        assert pending.future.cancelled()
+        await fake.click("Yes", conversation="C1:d")  # too late: told so
+        assert fake.sent[-1].kind in ("ephemeral", "notice")
+        assert "expired" in fake.sent[-1].text
+
+
+def _waiting_task(pending: PendingChoice) -> asyncio.Task[Any]:
+    """The task whose coroutine is ``pending`` (what ``ask`` above made)."""
+    return next(t for t in asyncio.all_tasks() if t.get_coro() is pending)
