@@ -62,7 +62,7 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
 
     __slots__ = ("_call", "_choices", "_step", "_surface", "_timeout", "_waiting",
                  "allowed_names", "allowed_user_ids", "answered", "card", "conversation",
-                 "future", "id", "in_tool", "recorded", "ref", "suspend")
+                 "future", "id", "recorded", "ref")
     card: Message
     """The card as the handler gave it (the handler keeps it too): its controls pointed at
     this choice (``message``) are made again when needed, not kept beside it."""
@@ -83,13 +83,8 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
         self.answered = False
         """Set by the first accepted click, before the card is closed, so a second click
         arriving meanwhile is refused instead of resolving the future twice."""
-        self.in_tool = call is not None
-        """Asked by a bot tool (its call can be replayed elsewhere)."""
         self.recorded = False
         """Recorded in the store: a click is claimed there, wherever it arrives."""
-        self.suspend = False
-        """Inside a tool, on a durable store: when the bot stops, the run is suspended (to
-        be replayed after the restart) rather than told the choice expired."""
         self._choices = choices
         self._surface = surface
         self._timeout = timeout
@@ -98,6 +93,18 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
         """Whether opening marked the thread as waiting for a person (closing unmarks)."""
         self._step: Coroutine[Any, Any, Any] | asyncio.Future[Any] | None = self._open(ui)
         """The coroutine running (opening, then closing), or the future waited on."""
+
+    @property
+    def in_tool(self) -> bool:
+        """Asked by a bot tool (its call can be replayed elsewhere)."""
+        return self._call is not None
+
+    @property
+    def suspend(self) -> bool:
+        """Inside a tool, on a durable store: when the bot stops, the run is suspended (to
+        be replayed after the restart) rather than told the choice expired."""
+        return self.recorded and self._call is not None and \
+            not isinstance(self._choices.relay.store, MemoryStore)
 
     def allows(self, user: PlatformUser) -> bool:
         return self.allowed_user_ids is None or user.id in self.allowed_user_ids
@@ -181,8 +188,6 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
             try:
                 record = self._record(message, labels)
                 self.recorded = await relay.save(self.id, record)
-                self.suspend = self.recorded and self.in_tool and \
-                    not isinstance(relay.store, MemoryStore)
                 if self.recorded:
                     await relay.start()
                 self.ref = await surface.post(message)
