@@ -21,10 +21,11 @@ handler's frame: ``send``, ``throw`` and ``close`` are the coroutine protocol.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import time
 import uuid
-from collections.abc import Coroutine, Generator, Iterable
+from collections.abc import Callable, Coroutine, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from botkit.choices.records import ChoiceRecord
@@ -39,20 +40,24 @@ from botkit.ui.nodes import Message, Renderable
 if TYPE_CHECKING:
     from botkit.choices.service import Choices
 
-__all__ = ["PendingChoice", "time_out"]
+__all__ = ["PendingChoice"]
 
 _TIMED_OUT = object()
-"""What a choice's future is resolved with at its deadline (``time_out``)."""
+"""What the wait ends with at the choice's deadline (``PendingChoice.time_out``)."""
 _OPENED = object()
 """What opening returns (closing returns the answer)."""
+_NO_OUTCOME = object()
+"""The outcome of a choice still waiting."""
 
 
-def time_out(pending: PendingChoice) -> None:
-    """``pending``'s deadline passed: wake its wait; an answer given at the last moment
-    resolves the fresh future left in its place."""
-    if not pending.future.done():
-        waiting, pending.future = pending.future, pending.future.get_loop().create_future()
-        waiting.set_result(_TIMED_OUT)
+class _Raised:
+    """An outcome that is an exception (``cancelled``: by ``cancel``)."""
+
+    __slots__ = ("cancelled", "error")
+
+    def __init__(self, error: BaseException, *, cancelled: bool = False) -> None:
+        self.error = error
+        self.cancelled = cancelled
 
 
 class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
@@ -60,14 +65,15 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
     module's text): who may answer, its card and the future an answer resolves, for the
     registry and the clicks; ``send``/``throw``/``close`` for the handler awaiting it."""
 
-    __slots__ = ("_call", "_choices", "_step", "_surface", "_timeout", "_waiting",
-                 "allowed_names", "allowed_user_ids", "answered", "card", "conversation",
-                 "future", "id", "recorded", "ref")
+    __slots__ = ("_asyncio_future_blocking", "_call", "_choices", "_late", "_loop",
+                 "_outcome", "_step", "_surface", "_timeout", "_waiting", "_wake",
+                 "_wake_context", "allowed_names", "allowed_user_ids", "answered", "card",
+                 "conversation", "id", "recorded", "ref")
     card: Message
     """The card as the handler gave it (the handler keeps it too): its controls pointed at
     this choice (``message``) are made again when needed, not kept beside it."""
-    future: asyncio.Future[Any]
-    """Resolved by the answer (set once the choice is open)."""
+    _loop: asyncio.AbstractEventLoop
+    """The loop it waits on (set once the choice is open)."""
 
     def __init__(self, choices: Choices, surface: ChoiceSurface, ui: Renderable, *,
                  allowed_users: Iterable[PlatformUser | str] | None, timeout: float | None,
@@ -91,8 +97,18 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
         self._call = call
         self._waiting = False
         """Whether opening marked the thread as waiting for a person (closing unmarks)."""
-        self._step: Coroutine[Any, Any, Any] | asyncio.Future[Any] | None = self._open(ui)
-        """The coroutine running (opening, then closing), or the future waited on."""
+        self._step: Coroutine[Any, Any, Any] | PendingChoice | None = self._open(ui)
+        """The coroutine running (opening, then closing), or this choice while it waits."""
+        self._outcome: Any = _NO_OUTCOME
+        """The answer, or a ``_Raised``: how the wait ended."""
+        self._late: asyncio.Future[Any] | None = None
+        """Made at the deadline: where an answer given at the last moment goes."""
+        self._wake: Callable[[Any], object] | None = None
+        self._wake_context: contextvars.Context | None = None
+        """The task waiting on this choice: its wake-up and its context."""
+        self._asyncio_future_blocking: bool | None = None
+        """``asyncio``'s mark of a future-like object a task waits on: None but while it
+        waits (so ``asyncio.isfuture`` does not take it for one before it is awaited)."""
 
     @property
     def in_tool(self) -> bool:
@@ -119,6 +135,86 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
         """Per action id, the label to show once answered."""
         return mark_choice(self.card, self.id)[1]
 
+    # -- the answer: what a click resolves, and what the task waits on -------------------
+    @property
+    def future(self) -> PendingChoice | asyncio.Future[Any]:
+        """What an answer resolves (``done``, ``set_result``, ``set_exception``): this
+        choice itself, or past its deadline the future a last-moment answer goes to."""
+        return self if self._late is None else self._late
+
+    def time_out(self) -> None:
+        """The deadline passed: wake the wait; an answer given at the last moment goes to a
+        future made now (``future``)."""
+        if self._late is None and self._outcome is _NO_OUTCOME:
+            self._late = self._loop.create_future()
+            self._end(_TIMED_OUT)
+
+    def done(self) -> bool:
+        return self._outcome is not _NO_OUTCOME
+
+    def cancelled(self) -> bool:
+        outcome = self._outcome
+        return isinstance(outcome, _Raised) and outcome.cancelled
+
+    def set_result(self, value: Any) -> None:
+        self._end(value)
+
+    def set_exception(self, error: BaseException) -> None:
+        self._end(_Raised(error))
+
+    def _end(self, outcome: Any) -> None:
+        if self._outcome is not _NO_OUTCOME:
+            raise asyncio.InvalidStateError("the choice has its outcome already")
+        self._outcome = outcome
+        wake, context = self._wake, self._wake_context
+        if wake is not None:
+            self._wake = self._wake_context = None
+            self._loop.call_soon(wake, self, context=context)
+
+    # asyncio's future-like protocol, as a task uses it while it waits on this object (no
+    # ``asyncio.Future`` per waiting choice: ~150 B)
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def add_done_callback(self, fn: Callable[[Any], object], *,
+                          context: contextvars.Context | None = None) -> None:
+        if self._outcome is not _NO_OUTCOME:
+            self._loop.call_soon(fn, self, context=context)
+        elif self._wake is not None:
+            raise RuntimeError("a waiting choice has one waiter, the task awaiting it")
+        else:
+            self._wake, self._wake_context = fn, context
+
+    def remove_done_callback(self, fn: Callable[[Any], object]) -> int:
+        if self._wake is None or self._wake != fn:
+            return 0
+        self._wake = self._wake_context = None
+        return 1
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        if self._outcome is not _NO_OUTCOME:
+            return False
+        self._end(_Raised(asyncio.CancelledError(msg), cancelled=True))
+        return True
+
+    def result(self) -> Any:
+        outcome = self._outcome
+        if outcome is _NO_OUTCOME:
+            raise asyncio.InvalidStateError("the choice has no outcome yet")
+        if isinstance(outcome, _Raised):
+            raise outcome.error
+        return outcome
+
+    def exception(self) -> BaseException | None:
+        outcome = self._outcome
+        if outcome is _NO_OUTCOME:
+            raise asyncio.InvalidStateError("the choice has no outcome yet")
+        if isinstance(outcome, _Raised):
+            if outcome.cancelled:
+                raise outcome.error
+            return outcome.error
+        return None
+
     # -- the coroutine protocol ----------------------------------------------------------
     def __await__(self) -> Generator[Any, None, Any]:
         return self
@@ -139,10 +235,11 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
         while True:
             if step is None:
                 raise RuntimeError("cannot reuse already awaited coroutine")
-            if isinstance(step, asyncio.Future):  # woken: the answer, or what was thrown
+            if step is self:  # woken: the answer, or what was thrown
+                self._asyncio_future_blocking = None
                 if error is None:
                     try:
-                        value = step.result()
+                        value = self.result()
                     except BaseException as exc:
                         error = exc
                 step = self._step = self._closing(value, error)
@@ -156,12 +253,12 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
             except BaseException:
                 self._step = None
                 raise
-            # opened: wait for the answer as ``await future`` would
-            step = self._step = self.future
+            # opened: the task waits on this object, as ``await future`` would make it
+            step = self._step = self
             value, error = None, None
-            if not step.done():
-                step._asyncio_future_blocking = True
-                return step
+            if self._outcome is _NO_OUTCOME:
+                self._asyncio_future_blocking = True
+                return self
 
     def close(self) -> None:
         if self._step is None:
@@ -183,7 +280,7 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
             if not labels:
                 raise UserError("await_choice needs a message with at least one Button or "
                                 "Select")
-            self.future = asyncio.get_running_loop().create_future()
+            self._loop = asyncio.get_running_loop()
             choices.registry.add(self)
             try:
                 record = self._record(message, labels)
@@ -247,7 +344,8 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
         if self.recorded and not await relay.claim(self.id):
             # answered at the last moment, here or in another process: its answer is coming
             try:
-                return await asyncio.wait_for(asyncio.shield(self.future),
+                assert self._late is not None
+                return await asyncio.wait_for(asyncio.shield(self._late),
                                               relay.handoff_timeout * 2)
             except TimeoutError:
                 if self.in_tool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from botkit.choices.answering import Answerer, Answering, ReplayBlocker, Replayer
-from botkit.choices.asking import PendingChoice, time_out
+from botkit.choices.asking import PendingChoice
 from botkit.choices.deadlines import Deadlines
 from botkit.choices.offers import Offers, SurfaceFor
 from botkit.choices.registry import ChoiceRegistry
@@ -75,7 +75,7 @@ class Choices:
             return
         pending = self.registry.get(choice_id)
         if pending is not None:
-            time_out(pending)
+            pending.time_out()
 
     # -- lifecycle -----------------------------------------------------------------------
     def cancel_all(self, reason: BaseException, *, suspend: BaseException | None = None

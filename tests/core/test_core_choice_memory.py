@@ -129,7 +129,8 @@ async def test_a_turn_waiting_for_a_choice_keeps_a_short_stack_and_the_card_once
             handler = handler.cr_await
         pending = handler.cr_await
         assert isinstance(pending, PendingChoice)
-        assert pending._step is pending.future  # the task waits on the future itself
+        assert pending._step is pending  # the task waits on the choice itself
+        assert task._fut_waiter is pending  # no asyncio.Future of its own
         assert bot._runtime.choices.registry.get(pending.id) is pending  # one object
         # what each waiting turn holds (not the bot's singletons) has no per-object dict
         per_turn = {"TurnContext", "MessageEvent", "ChoicePort", "PendingChoice", "_Turn",
@@ -204,3 +205,31 @@ async def test_await_choice_is_a_coroutine_a_task_can_run_and_cancel() -> None:
 def _waiting_task(pending: PendingChoice) -> asyncio.Task[Any]:
     """The task whose coroutine is ``pending`` (what ``ask`` above made)."""
     return next(t for t in asyncio.all_tasks() if t.get_coro() is pending)
+
+
+async def test_an_answer_claimed_as_the_deadline_passes_is_the_one_returned() -> None:
+    """The deadline wakes the wait, but a click claimed the record just before: the wait
+    takes that click's answer (it reaches the choice after its deadline), not a timeout."""
+    fake = FakeAdapter()
+    bot = create_bot(adapters=[fake])
+    outcome: list[Any] = []
+
+    @bot.on_mention
+    async def ask(ctx: TurnContext) -> None:
+        try:
+            outcome.append(await ctx.thread.await_choice(card("Deploy?"), timeout=60))
+        except ChoiceTimeout:
+            outcome.append("timed out")
+
+    async with running(bot), asyncio.timeout(5):
+        task = bot.spawn(bot.dispatch(fake.message_event("deploy")))
+        await fake.wait_for_buttons()
+        choices = bot._runtime.choices
+        [pending] = choices.registry.waiting()
+        assert await bot._runtime.store.pop(f"choice:{pending.id}") is not None  # claimed
+        choices._expire(pending.id)  # the deadline, before the click's answer arrives
+        assert not pending.future.done()  # an answer may still come
+        pending.future.set_result("late")
+        await task
+    assert outcome == ["late"]
+    assert not any("No answer in time" in s.text for s in fake.of_kind("update"))
