@@ -7,6 +7,7 @@ another one sharing the store, even after a restart.
 - ``replay``: closing a tool call whose choice expired;
 - ``surface``: the conversation a choice is asked and answered in, as the choices see it;
 - ``asking``: one ``await_choice`` from posting its card to its answer (``PendingChoice``);
+- ``outcome``: how a waiting choice ends, and what its task waits on until then;
 - ``offers``: ``offer_choice``'s questions, answered by a function the app named;
 - ``answering``: routing a click (or a cancel) to the question it ends;
 - ``deadlines``: one timer for every choice's deadline;

@@ -1,33 +1,36 @@
 """``thread.await_choice``: one question, from posting its card to its answer
-(``PendingChoice``: the registry's entry for it, and the coroutine, written by hand, that
-asks it and waits).
+(``PendingChoice``: the registry's entry for it, the coroutine, written by hand, that asks
+it and waits, and what the waiting task waits on).
 
 Thousands of turns wait for a person at once, for hours. A coroutine function would keep
-its frame (every local and its value stack, ~300 B) and an iterator over the choice's
-future for the whole wait, beside the registry's record of the choice; a
-``PendingChoice`` is both, in slots. It runs in three steps:
+its frame (every local and its value stack, ~300 B), an iterator over an
+``asyncio.Future`` and the future itself (~200 B) for the whole wait, beside the
+registry's record of the choice; a ``PendingChoice`` is all of them, in slots. It runs in
+three steps:
 
 - opening, a coroutine: the thread's status says a person has the turn, the choice is
   registered, recorded in the store, its card posted, its deadline set;
-- waiting: the choice's future is handed to the task as ``await future`` would hand it
-  (nothing of a frame is suspended, only this object, which the handler awaits);
+- waiting: the task waits on the choice itself (asyncio's future-like protocol: one
+  waiter, the task); nothing of a frame is suspended;
 - closing, a coroutine: a timeout's claim and card, a tool call's recorded answer, the
   record forgotten when nobody waits for it any more, the status back.
 
 A task can run it (``asyncio.iscoroutine`` holds), ``await`` reaches it through the
-handler's frame: ``send``, ``throw`` and ``close`` are the coroutine protocol.
+handler's frame: ``send``, ``throw`` and ``close`` are the coroutine protocol. A click
+resolves it through ``future`` (the choice itself until its deadline; past it, a future
+made for an answer given at the last moment).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Generator, Iterable
+from collections.abc import Coroutine, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
+from botkit.choices.outcome import TIMED_OUT, Outcome
 from botkit.choices.records import ChoiceRecord
 from botkit.choices.surface import ChoiceSurface
 from botkit.errors import ChoiceTimeout, RunSuspended, UserError
@@ -42,38 +45,22 @@ if TYPE_CHECKING:
 
 __all__ = ["PendingChoice"]
 
-_TIMED_OUT = object()
-"""What the wait ends with at the choice's deadline (``PendingChoice.time_out``)."""
 _OPENED = object()
 """What opening returns (closing returns the answer)."""
-_NO_OUTCOME = object()
-"""The outcome of a choice still waiting."""
 
 
-class _Raised:
-    """An outcome that is an exception (``cancelled``: by ``cancel``)."""
-
-    __slots__ = ("cancelled", "error")
-
-    def __init__(self, error: BaseException, *, cancelled: bool = False) -> None:
-        self.error = error
-        self.cancelled = cancelled
-
-
-class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
+class PendingChoice(Outcome, Coroutine[Any, Any, Any], Generator[Any, None, Any]):
     """One ``await_choice`` asked in this process, from asking to the answer (see the
-    module's text): who may answer, its card and the future an answer resolves, for the
-    registry and the clicks; ``send``/``throw``/``close`` for the handler awaiting it."""
+    module's text): who may answer, its card and what an answer resolves (``future``),
+    for the registry and the clicks; ``send``/``throw``/``close`` for the handler awaiting
+    it; ``add_done_callback``/``result``/``cancel`` for the task waiting on it."""
 
-    __slots__ = ("_asyncio_future_blocking", "_call", "_choices", "_late", "_loop",
-                 "_outcome", "_step", "_surface", "_timeout", "_waiting", "_wake",
-                 "_wake_context", "allowed_names", "allowed_user_ids", "answered", "card",
-                 "conversation", "id", "recorded", "ref")
+    __slots__ = ("_call", "_choices", "_step", "_surface", "_timeout", "_waiting",
+                 "allowed_names", "allowed_user_ids", "answered", "card", "conversation",
+                 "id", "recorded", "ref")
     card: Message
     """The card as the handler gave it (the handler keeps it too): its controls pointed at
     this choice (``message``) are made again when needed, not kept beside it."""
-    _loop: asyncio.AbstractEventLoop
-    """The loop it waits on (set once the choice is open)."""
 
     def __init__(self, choices: Choices, surface: ChoiceSurface, ui: Renderable, *,
                  allowed_users: Iterable[PlatformUser | str] | None, timeout: float | None,
@@ -99,16 +86,7 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
         """Whether opening marked the thread as waiting for a person (closing unmarks)."""
         self._step: Coroutine[Any, Any, Any] | PendingChoice | None = self._open(ui)
         """The coroutine running (opening, then closing), or this choice while it waits."""
-        self._outcome: Any = _NO_OUTCOME
-        """The answer, or a ``_Raised``: how the wait ended."""
-        self._late: asyncio.Future[Any] | None = None
-        """Made at the deadline: where an answer given at the last moment goes."""
-        self._wake: Callable[[Any], object] | None = None
-        self._wake_context: contextvars.Context | None = None
-        """The task waiting on this choice: its wake-up and its context."""
-        self._asyncio_future_blocking: bool | None = None
-        """``asyncio``'s mark of a future-like object a task waits on: None but while it
-        waits (so ``asyncio.isfuture`` does not take it for one before it is awaited)."""
+        super().__init__()
 
     @property
     def in_tool(self) -> bool:
@@ -134,86 +112,6 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
     def labels(self) -> dict[str, str]:
         """Per action id, the label to show once answered."""
         return mark_choice(self.card, self.id)[1]
-
-    # -- the answer: what a click resolves, and what the task waits on -------------------
-    @property
-    def future(self) -> PendingChoice | asyncio.Future[Any]:
-        """What an answer resolves (``done``, ``set_result``, ``set_exception``): this
-        choice itself, or past its deadline the future a last-moment answer goes to."""
-        return self if self._late is None else self._late
-
-    def time_out(self) -> None:
-        """The deadline passed: wake the wait; an answer given at the last moment goes to a
-        future made now (``future``)."""
-        if self._late is None and self._outcome is _NO_OUTCOME:
-            self._late = self._loop.create_future()
-            self._end(_TIMED_OUT)
-
-    def done(self) -> bool:
-        return self._outcome is not _NO_OUTCOME
-
-    def cancelled(self) -> bool:
-        outcome = self._outcome
-        return isinstance(outcome, _Raised) and outcome.cancelled
-
-    def set_result(self, value: Any) -> None:
-        self._end(value)
-
-    def set_exception(self, error: BaseException) -> None:
-        self._end(_Raised(error))
-
-    def _end(self, outcome: Any) -> None:
-        if self._outcome is not _NO_OUTCOME:
-            raise asyncio.InvalidStateError("the choice has its outcome already")
-        self._outcome = outcome
-        wake, context = self._wake, self._wake_context
-        if wake is not None:
-            self._wake = self._wake_context = None
-            self._loop.call_soon(wake, self, context=context)
-
-    # asyncio's future-like protocol, as a task uses it while it waits on this object (no
-    # ``asyncio.Future`` per waiting choice: ~150 B)
-    def get_loop(self) -> asyncio.AbstractEventLoop:
-        return self._loop
-
-    def add_done_callback(self, fn: Callable[[Any], object], *,
-                          context: contextvars.Context | None = None) -> None:
-        if self._outcome is not _NO_OUTCOME:
-            self._loop.call_soon(fn, self, context=context)
-        elif self._wake is not None:
-            raise RuntimeError("a waiting choice has one waiter, the task awaiting it")
-        else:
-            self._wake, self._wake_context = fn, context
-
-    def remove_done_callback(self, fn: Callable[[Any], object]) -> int:
-        if self._wake is None or self._wake != fn:
-            return 0
-        self._wake = self._wake_context = None
-        return 1
-
-    def cancel(self, msg: Any | None = None) -> bool:
-        if self._outcome is not _NO_OUTCOME:
-            return False
-        self._end(_Raised(asyncio.CancelledError(msg), cancelled=True))
-        return True
-
-    def result(self) -> Any:
-        outcome = self._outcome
-        if outcome is _NO_OUTCOME:
-            raise asyncio.InvalidStateError("the choice has no outcome yet")
-        if isinstance(outcome, _Raised):
-            raise outcome.error
-        return outcome
-
-    def exception(self) -> BaseException | None:
-        outcome = self._outcome
-        if outcome is _NO_OUTCOME:
-            raise asyncio.InvalidStateError("the choice has no outcome yet")
-        if isinstance(outcome, _Raised):
-            if outcome.cancelled:
-                raise outcome.error
-            return outcome.error
-        return None
 
     # -- the coroutine protocol ----------------------------------------------------------
     def __await__(self) -> Generator[Any, None, Any]:
@@ -256,7 +154,7 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
             # opened: the task waits on this object, as ``await future`` would make it
             step = self._step = self
             value, error = None, None
-            if self._outcome is _NO_OUTCOME:
+            if not self.done():
                 self._asyncio_future_blocking = True
                 return self
 
@@ -323,7 +221,7 @@ class PendingChoice(Coroutine[Any, Any, Any], Generator[Any, None, Any]):
         try:
             if error is not None:
                 raise error
-            if value is _TIMED_OUT:
+            if value is TIMED_OUT:
                 value = await self._timed_out()
             if self._call is not None:
                 self._call.answers.append(value)  # replayed, if the tool call runs again
