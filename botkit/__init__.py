@@ -20,7 +20,6 @@ from botkit import store as _store
 from botkit._lazy import lazy_exports as _lazy_exports
 from botkit.adapter import BaseAdapter, Capabilities, PlatformAdapter, StreamPart, ToolProgress
 from botkit.agents.base import Agent, AgentFactory
-from botkit.agents.pydantic_ai import PydanticAIAgent
 from botkit.agents.scripted import ScriptedAgent
 from botkit.bot import Bot, ContextEntry, create_bot
 from botkit.context import (
@@ -70,7 +69,6 @@ from botkit.threads import (
     ThreadsError,
 )
 from botkit.threads.config import provide_server as _provide_server
-from botkit.threads.routes import Route, RouteGroup
 from botkit.threads.serving import serve_threads_api as _serve_threads_api
 from botkit.tools import BotTool, ToolContext, define_bot_tool
 from botkit.types import (
@@ -85,15 +83,20 @@ from botkit.types import (
 if _typing.TYPE_CHECKING:
     from botkit.agents.http import AgUiHttpAgent
     from botkit.agents.openai import OpenAIChatAgent
+    from botkit.agents.pydantic_ai import PydanticAIAgent
     from botkit.store.redis import RedisStore
     from botkit.store.sqlite import SQLiteStore
+    from botkit.threads.routes import Route, RouteGroup
 
 __version__ = "0.1.0"
 
 # the HTTP agent backends need httpx, the SQLite and Redis stores their own modules: loaded
 # when first named (``botkit.AgUiHttpAgent``, ``botkit.SQLiteStore``), so a bot that does
-# not use them does not carry them (startup time and memory)
-__getattr__, __dir__ = _lazy_exports(__name__, {**_agents.HTTP_BACKENDS, **_store.LAZY_STORES})
+# not use them does not carry them (startup time and memory); so are the pydantic-ai agent
+# and the threads API's ``Route``/``RouteGroup`` (for routes of one's own)
+_ROUTES = "botkit.threads.routes"
+__getattr__, __dir__ = _lazy_exports(__name__, {**_agents.LAZY_BACKENDS, **_store.LAZY_STORES,
+                                                "Route": _ROUTES, "RouteGroup": _ROUTES})
 
 _provide_server(_serve_threads_api)  # the threads HTTP API (the edge) serves bots' threads_api
 

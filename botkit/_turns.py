@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, get_args
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 from botkit import keys
 from botkit.codec import decode_event, encode_event
@@ -38,6 +39,53 @@ Body = Callable[[MessageEvent, tuple[MessageEvent, ...]], Awaitable[None]]
 """A turn's work, called with its message and the ones it stands for (``ctx.skipped``).
 A body with a ``failed(exc)`` coroutine method has what it raised answered by it, in the
 gate's frame (the dispatch pipeline's turn of handlers); any other body's errors go up."""
+
+
+T = TypeVar("T")
+
+
+def started(coro: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
+    """``coro`` run now, up to where it first waits: a finished future when it did not wait
+    (the memory store's lock calls never do: no task, no loop turn), else a task that goes
+    on from there, as ``asyncio.ensure_future`` would have made (shield it alike)."""
+    try:
+        yielded = coro.send(None)
+    except StopIteration as done:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        future.set_result(done.value)
+        return future
+    except asyncio.CancelledError:
+        future = asyncio.get_running_loop().create_future()
+        future.cancel()
+        return future
+    except Exception as exc:
+        future = asyncio.get_running_loop().create_future()
+        future.set_exception(exc)
+        return future
+    return asyncio.ensure_future(_going_on(coro, yielded))
+
+
+async def _going_on(coro: Coroutine[Any, Any, T], yielded: Any) -> T:
+    return await _resumed(coro, yielded)
+
+
+@types.coroutine
+def _resumed(coro: Coroutine[Any, Any, T], yielded: Any) -> Generator[Any, Any, T]:
+    """The rest of ``coro``, which gave ``yielded`` (what it waits on) when it was started:
+    passed up to the task, and what the task sends or throws passed down."""
+    while True:
+        try:
+            sent = yield yielded
+        except BaseException as exc:  # cancellation too: ``coro`` sees it where it waits
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+        else:
+            try:
+                yielded = coro.send(sent)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
 
 
 async def _failed(body: Body, exc: Exception | RunSuspended) -> None:
@@ -164,8 +212,7 @@ class TurnGate:
         turn is cancelled (a web run cancelled as it starts); the lock is then given back
         instead of blocking the conversation until its TTL."""
         store = self._store()
-        attempt = asyncio.ensure_future(store.acquire_lock(keys.turn_lock(key),
-                                                           ttl=self.lock_ttl))
+        attempt = started(store.acquire_lock(keys.turn_lock(key), ttl=self.lock_ttl))
         try:
             return await asyncio.shield(attempt)
         except asyncio.CancelledError:
@@ -221,7 +268,7 @@ class TurnGate:
         if not self._beating and self._beat is not None:
             self._beat.cancel()
             self._beat = None
-        release = asyncio.ensure_future(self._release(key, token, owners))
+        release = started(self._release(key, token, owners))
         try:
             await asyncio.shield(release)
         except asyncio.CancelledError:

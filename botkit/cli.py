@@ -34,9 +34,8 @@ from botkit.cli_plugins import (
     installed_plugins,
 )
 from botkit.errors import BotkitError, UserError
-from botkit.scaffold import create_project
 from botkit.store import store_from_url
-from botkit.threads.cli import add_threads_parser, run_threads
+from botkit.threads.cli_options import add_threads_parser
 from botkit.threads.config import ThreadsAPIConfig
 
 __all__ = ["load_app", "main"]
@@ -214,8 +213,16 @@ def _commands(plugins: InstalledPlugins) -> dict[str, PluginCommand]:
             if c.name not in CORE_COMMANDS}
 
 
-def _run(cli: _Cli, args: argparse.Namespace) -> int:
-    plugin = cli.plugin_for(args)
+def _parse(plugins: InstalledPlugins, argv: list[str]
+           ) -> tuple[argparse.Namespace, AdapterPlugin | None]:
+    """The arguments, and for ``run`` the chosen plugin; the parser (every command's options
+    and help) is not kept while the bot serves."""
+    cli = _Cli(plugins)
+    args = cli.parser.parse_args(argv)
+    return args, cli.plugin_for(args) if args.command == "run" else None
+
+
+def _run(plugin: AdapterPlugin, args: argparse.Namespace) -> int:
     app = LoadedApp(load_app(args.app))
     _core_options(app, args)
     plugin.configure(app, args)
@@ -223,6 +230,8 @@ def _run(cli: _Cli, args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
+    from botkit.scaffold import create_project  # `botkit new` only (startup memory)
+
     project = create_project(Path(args.name))
     talk, test = f"botkit run {project.module}.py", "python -m pytest"
     width = max(len(talk), len(test)) + 4
@@ -242,15 +251,17 @@ def main(argv: list[str] | None = None) -> int:
         commands = _commands(plugins)
         if argv[:1] and argv[0] in commands:
             return commands[argv[0]].main(argv[1:])
-        cli = _Cli(plugins)
-        args = cli.parser.parse_args(argv)
+        args, plugin = _parse(plugins, argv)
         logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")
         if args.command == "threads":
+            from botkit.threads.cli import run_threads  # loaded when used (startup memory)
+
             return run_threads(args)
         if args.command == "new":
             return _new(args)
-        return _run(cli, args)
+        assert plugin is not None
+        return _run(plugin, args)
     except BotkitError as exc:
         print(f"botkit: {exc}", file=sys.stderr)
         return 2

@@ -103,33 +103,48 @@ def test_botkit_run_loads_only_the_adapter_it_serves_on() -> None:
 def test_the_helpdesk_on_slack_does_not_load_what_it_never_uses() -> None:
     # startup memory: the SQLite and Redis stores, the store conformance suites, the AG-UI
     # test server, JSON Patch and difflib are loaded when first used, not by ``botkit run``
-    # with every adapter's plugin loaded, the helpdesk's imports and the Slack adapter
+    # with every adapter's plugin loaded, the helpdesk's imports and the Slack adapter; nor
+    # are the pydantic-ai agent, the threads API's routes, the LangChain message shape,
+    # ``botkit new``'s scaffold, the threads CLI, or the console's terminal parts (the
+    # helpdesk declares a ``ConsoleAdapter`` even when served on Slack)
     unused = ("botkit.store.sqlite", "botkit.store.sqlite_streams", "botkit.store.redis",
               "botkit.store.redis_streams", "botkit.testing.store_conformance",
               "botkit.testing.stream_conformance", "botkit.testing.agui_server",
               "botkit.testing.fake_adapter", "jsonpatch",
-              "difflib", "getpass")
+              "difflib", "getpass", "botkit.agents.pydantic_ai", "botkit.threads.routes",
+              "botkit.langchain", "botkit.scaffold", "botkit.threads.cli",
+              "botkit_console.ingress", "botkit_console.lines", "botkit_console.output",
+              "botkit_console.progress", "botkit_console.transcript", "botkit_console.modals")
     code = ("import sys, botkit, botkit.cli, botkit_console, botkit_slack.adapter; "
             "from botkit.testing import ScriptedAgent; "
             "from botkit.cli_plugins import installed_plugins; "
             "plugins = installed_plugins(); assert not plugins.broken, plugins.broken; "
+            "from botkit_console import ConsoleAdapter; ConsoleAdapter(); "
             f"print(sorted(m for m in {unused!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
     # still there when named, and the public API is the same
+    import botkit.agents
     import botkit.store
     import botkit.testing
+    import botkit_console.adapter
+    from botkit.agents.pydantic_ai import PydanticAIAgent
     from botkit.store.redis import RedisStore
     from botkit.store.sqlite import SQLiteStore
     from botkit.testing.store_conformance import check_store
+    from botkit.threads.routes import Route, RouteGroup
+    from botkit_console.ingress import CONVERSATION
 
     assert botkit.SQLiteStore is SQLiteStore
     assert botkit.RedisStore is RedisStore
     assert botkit.store.SQLiteStore is SQLiteStore
     assert botkit.testing.check_store is check_store
     assert botkit.testing.FakeAdapter.__module__ == "botkit.testing.fake_adapter"
-    for module in (botkit, botkit.store, botkit.testing):
+    assert botkit.PydanticAIAgent is botkit.agents.PydanticAIAgent is PydanticAIAgent
+    assert (botkit.Route, botkit.RouteGroup) == (Route, RouteGroup)
+    assert botkit_console.adapter.CONVERSATION is CONVERSATION
+    for module in (botkit, botkit.agents, botkit.store, botkit.testing, botkit_console.adapter):
         assert set(module.__all__) <= set(dir(module))
         assert all(getattr(module, name) is not None for name in module.__all__)
     assert isinstance(botkit.store_from_url("sqlite:///x.db"), SQLiteStore)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from botkit import ui
 from botkit.adapter import PlatformAdapter
 from botkit.codec import decode_conversation
-from botkit.langchain import langchain_messages
 from botkit.threads.errors import MessagesUnavailable, ThreadNotFound, ThreadQueryError
 from botkit.threads.queries import check_page
 from botkit.threads.records import ThreadRecord
@@ -77,6 +76,8 @@ class Transcript:
     def langchain(self, until: float | None = None) -> list[dict[str, Any]]:
         items = self.items if until is None else tuple(
             m for m in self.items if m.ts is None or m.ts <= until)
+        from botkit.langchain import langchain_messages  # LangGraph clients only (startup memory)
+
         return langchain_messages(items, self.bot)
 
 

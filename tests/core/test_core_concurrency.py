@@ -237,23 +237,58 @@ def test_bad_policies_are_refused(caplog: pytest.LogCaptureFixture) -> None:
         create_bot(lock_ttl=0)
 
 
+class SlowReleaseStore(MemoryStore):
+    """A store that takes a while to release a lock (a SQLite write in a thread, a Redis
+    round trip): a turn ending waits for it, and may be cancelled meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.releasing, self.answer = asyncio.Event(), asyncio.Event()
+
+    async def release_lock(self, key: str, token: str) -> bool:
+        self.releasing.set()
+        await self.answer.wait()
+        return await super().release_lock(key, token)
+
+
 async def test_cancelling_a_turn_as_it_ends_is_not_swallowed() -> None:
-    """A turn cancelled while it lets its lock's heartbeat end is still cancelled (and
-    its lock released), not resumed as if nothing happened."""
+    """A turn cancelled while it gives its lock back is still cancelled (and its lock
+    released), not resumed as if nothing happened."""
+    from botkit._turns import TurnGate
+
+    store = SlowReleaseStore()
+    gate = TurnGate(lambda: store, "serial", lock_ttl=60)
+
+    async def body(event: Any, skipped: Any) -> None:
+        pass
+
+    turn = asyncio.create_task(gate.run(FakeAdapter().message_event("hi"), body))
+    await store.releasing.wait()
+    turn.cancel()  # arrives while the gate waits for the store to release the lock
+    await settle()
+    store.answer.set()
+    with pytest.raises(asyncio.CancelledError):
+        await turn
+    assert await store.acquire_lock("turn:C1:t1", ttl=1) is not None  # released
+
+
+async def test_a_turn_ending_with_the_memory_store_takes_no_extra_loop_turn() -> None:
+    """With a store whose lock calls never wait (the memory store), taking and giving back
+    the turn lock costs no task and no loop iteration: a turn whose body never waits is
+    done in the step that started it."""
     from botkit._turns import TurnGate
 
     store = MemoryStore()
     gate = TurnGate(lambda: store, "serial", lock_ttl=60)
-    finished = asyncio.Event()
+    ran: list[str] = []
 
     async def body(event: Any, skipped: Any) -> None:
-        finished.set()  # the turn's own work is done; the gate now ends its heartbeat
+        ran.append(event.text)
 
-    turn = asyncio.create_task(gate.run(FakeAdapter().message_event("hi"), body))
-    await finished.wait()
-    turn.cancel()  # arrives while the gate waits for the heartbeat to end
-    with pytest.raises(asyncio.CancelledError):
-        await turn
+    turn = gate.run(FakeAdapter().message_event("hi"), body)
+    with pytest.raises(StopIteration):
+        turn.send(None)  # one step: lock taken, body run, lock given back
+    assert ran == ["hi"]
     assert await store.acquire_lock("turn:C1:t1", ttl=1) is not None  # released
 
 
@@ -263,18 +298,18 @@ async def test_a_cancelled_turn_forgets_its_recorded_lock_owner() -> None:
     from botkit._turns import TurnGate
     from botkit.inbox import Replicas
 
-    store = MemoryStore()
+    store = SlowReleaseStore()
     gate = TurnGate(lambda: store, "serial", lock_ttl=60)
     owners = gate.owners = Replicas(store, "me")
-    finished = asyncio.Event()
 
     async def body(event: Any, skipped: Any) -> None:
         assert [o.key for o in await owners.owned("turn:")] == ["turn:C1:t1"]
-        finished.set()
 
     turn = asyncio.create_task(gate.run(FakeAdapter().message_event("hi"), body))
-    await finished.wait()
+    await store.releasing.wait()
     turn.cancel()
+    await settle()
+    store.answer.set()
     with pytest.raises(asyncio.CancelledError):
         await turn
     assert await owners.owned("turn:") == []

@@ -64,7 +64,7 @@ async def test_waiters_queue_and_only_the_first_one_sleeps() -> None:
         looks[0] += 1
         return asyncio.get_running_loop().time()
     pacer = RateLimiter({"chat.update": (6000, 2)}, margin=1.0, headroom=0,
-                        clock=clock).pacer("chat.update")
+                        clock=clock, grid=0).pacer("chat.update")
     assert pacer is not None
     order: list[int] = []
 
@@ -144,3 +144,135 @@ async def test_batched_takes_arriving_with_jitter_are_never_refused() -> None:
     for at in arrivals:
         assert bucket.wait(at) == 0, f"Slack would refuse the call arriving at {at:.3f} s"
         bucket.take()
+
+
+class Iterations:
+    """Counts event-loop iterations: a callback that schedules itself again runs once in
+    each."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._loop = asyncio.get_running_loop()
+        self._handle = self._loop.call_soon(self._tick)
+
+    def _tick(self) -> None:
+        self.count += 1
+        self._handle = self._loop.call_soon(self._tick)
+
+    def stop(self) -> None:
+        self._handle.cancel()
+
+
+async def test_a_batch_goes_on_in_one_loop_iteration() -> None:
+    # the leader hands the batch's tokens out itself and goes on; the other callers of its
+    # batch resume together in the next iteration (they used to pass a lock on, one
+    # iteration after another)
+    pacer, now, _ = _pacer_on_a_fake_clock(240, 4)
+    iterations = Iterations()
+    left: list[tuple[float, int]] = []
+
+    async def call() -> None:
+        await pacer.take()
+        left.append((now[0], iterations.count))
+    await asyncio.gather(*(call() for _ in range(12)))
+    iterations.stop()
+    batches: dict[float, set[int]] = {}
+    for at, iteration in left:
+        batches.setdefault(at, set()).add(iteration)
+    assert sorted(len([a for a, _ in left if a == at]) for at in batches) == [1, 3, 4, 4]
+    assert all(len(seen) <= 2 for seen in batches.values())
+
+
+def _pacer_on_a_held_clock(per_minute: float, burst: int
+                           ) -> tuple[Pacer, list[float], asyncio.Event]:
+    """A pacer on a fake clock the test moves; its sleeps end when the test sets the
+    event."""
+    now = [0.0]
+    go = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        await go.wait()
+        go.clear()
+
+    return Pacer(per_minute, burst, clock=lambda: now[0], sleep=sleep), now, go
+
+
+async def _queued(pacer: Pacer, callers: int) -> None:
+    """Let the callers started run until they wait; ``callers`` of them queued."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert len(pacer._queue) == callers
+
+
+async def test_callers_cancelled_in_the_queue_leave_it_and_the_rest_go_in_order() -> None:
+    pacer, now, go = _pacer_on_a_held_clock(60, 1)
+    await pacer.take()  # the burst is used up: the next callers queue
+    left: list[tuple[str, float]] = []
+
+    async def call(name: str) -> None:
+        await pacer.take()
+        left.append((name, now[0]))
+    tasks = {name: asyncio.create_task(call(name)) for name in "abcd"}
+    await _queued(pacer, 4)
+    tasks["a"].cancel()  # the leader, asleep: b leads now
+    tasks["c"].cancel()  # queued behind
+    await _queued(pacer, 2)
+    while not all(tasks[name].done() for name in "bd"):
+        now[0] += 0.5
+        go.set()
+        await asyncio.sleep(0)
+    assert left == [("b", 1.0), ("d", 2.0)]  # one token a second, in order, none early
+    assert tasks["a"].cancelled()
+    assert tasks["c"].cancelled()
+
+
+async def test_a_token_taken_for_a_caller_cancelled_before_it_ran_goes_back() -> None:
+    pacer, now, go = _pacer_on_a_held_clock(60, 2)
+    await pacer.take()
+    await pacer.take()
+    later: list[asyncio.Task[None]] = []
+
+    async def leader() -> None:
+        await pacer.take()
+        later[0].cancel()  # its token was just taken for it; it has not run yet
+
+    first = asyncio.create_task(leader())
+    await _queued(pacer, 1)
+    later.append(asyncio.create_task(pacer.take()))
+    await _queued(pacer, 2)
+    now[0] = 2.0  # two tokens: the leader's and the one it takes for the caller behind it
+    go.set()
+    await first
+    with pytest.raises(asyncio.CancelledError):
+        await later[0]
+    assert pacer.try_take()  # the cancelled caller's token is there for the next one
+    assert not pacer.try_take()
+
+
+async def test_pacers_due_within_the_grid_wake_together_and_never_early() -> None:
+    # two channels' buckets whose tokens come a few ms apart: their leaders wake at the same
+    # multiple of the grid, each after its token
+    now = [0.0]
+    woke: list[float] = []
+    go = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        woke.append(now[0] + seconds)
+        await go.wait()
+
+    now[0] = 0.013
+    first = Pacer(60, 1, clock=lambda: now[0], sleep=sleep, grid=0.1)
+    now[0] = 0.037
+    second = Pacer(60, 1, clock=lambda: now[0], sleep=sleep, grid=0.1)
+    await first.take()
+    await second.take()
+    now[0] = 0.05
+    both = asyncio.gather(first.take(), second.take())
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert len(woke) == 2
+    now[0] = woke[0]
+    go.set()
+    await both
+    assert woke == [pytest.approx(1.1), pytest.approx(1.1)]  # tokens at 1.013 and 1.037
+    assert RateLimiter().pacer("chat.postMessage", "C1").grid > 0  # type: ignore[union-attr]

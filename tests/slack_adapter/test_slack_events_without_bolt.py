@@ -112,3 +112,32 @@ def test_the_bots_own_events_are_dropped_as_bolt_drops_them(case: str) -> None:
         body)
     assert acting_user(body) == extract_user_id(body)
     assert EventsApi(events).from_self(body) == bolt
+
+
+async def test_the_bots_own_reply_echoed_back_is_acked_before_its_body_is_walked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slack echoes every message the bot posts back to it as a ``message`` event: it is
+    acked as soon as it is parsed (no walk over its fields, nothing handed on); a person's
+    events are checked and handled as before."""
+    from botkit_slack import transport
+
+    checked: list[str] = []
+    check = transport.payload_problem
+
+    def counted(body: Any) -> str | None:
+        event = body.get("event") if isinstance(body, dict) else None
+        checked.append(str(event.get("user")) if isinstance(event, dict) else "")
+        return check(body)
+
+    monkeypatch.setattr(transport, "payload_problem", counted)
+    async with running("http") as h:
+        asked = await h.mention("reset my password")
+        await h.reply(asked["ts"])
+        await h.slack.drain()
+        bot_user = h.slack.bot_user_id
+        echoes = [d for d in h.slack.deliveries if d.kind == "event" and
+                  d.payload.get("event", {}).get("user") == bot_user]
+    assert echoes  # the emulator echoed the reply, as Slack does
+    assert all(d.acked and d.status == 200 for d in echoes)
+    assert len([u for u in checked if u != bot_user]) >= 2  # the mention, the message
+    assert bot_user not in checked

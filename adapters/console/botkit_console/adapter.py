@@ -18,8 +18,9 @@ import json
 import sys
 from collections.abc import AsyncIterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from botkit._lazy import lazy_exports
 from botkit.adapter import (
     BaseAdapter,
     BotHandle,
@@ -35,12 +36,18 @@ from botkit.ui.binding import iter_controls
 from botkit.ui.inputs import Modal
 from botkit.ui.nodes import Message
 from botkit.ui.text import render_plain
-from botkit_console.ingress import CONVERSATION, ConsoleInput
-from botkit_console.modals import ModalDialogue
-from botkit_console.output import ConsoleOutput
-from botkit_console.transcript import Transcript
+
+if TYPE_CHECKING:
+    from botkit_console.ingress import CONVERSATION, ConsoleInput
+    from botkit_console.output import ConsoleOutput
+    from botkit_console.transcript import Transcript
 
 __all__ = ["CONVERSATION", "ConsoleAdapter"]
+
+# the terminal's input, output, transcript and modal dialogues load when the console is
+# first used: an app that declares a ConsoleAdapter and is served elsewhere (the helpdesk
+# on Slack) does not carry them (startup memory)
+__getattr__, __dir__ = lazy_exports(__name__, {"CONVERSATION": "botkit_console.ingress"})
 
 
 class ConsoleAdapter(BaseAdapter):
@@ -62,12 +69,14 @@ class ConsoleAdapter(BaseAdapter):
                                          lookup_user=self._users is not None,
                                          agent_records=True, modals=True)
         self._stdin = stdin or sys.stdin
-        out = stdout or sys.stdout
-        self.out = ConsoleOutput(out, rich=rich if rich is not None else out.isatty())
+        self._stdout = stdout or sys.stdout
+        self._rich = rich
+        self._out: ConsoleOutput | None = None
         self.interactive = self._stdin.isatty()
-        self.user = PlatformUser(id="console-user", name=user_name or _login_name())
+        self._user_name = user_name
+        self._user: PlatformUser | None = None
         self._bot_user = PlatformUser(id="console-bot", name="bot", is_bot=True)
-        self.transcript = Transcript(None)
+        self._transcript: Transcript | None = None
         self._shown: dict[str, Message] = {}  # messages with controls still open
         self._input: ConsoleInput | None = None
         self._tools_running: dict[str, str] = {}  # tool call id -> name
@@ -76,9 +85,51 @@ class ConsoleAdapter(BaseAdapter):
     def bot_user(self) -> PlatformUser:
         return self._bot_user
 
+    @property
+    def out(self) -> ConsoleOutput:
+        """What the console prints to (made when first used)."""
+        if self._out is None:
+            from botkit_console.output import ConsoleOutput
+
+            out = self._stdout
+            self._out = ConsoleOutput(out, rich=self._rich if self._rich is not None
+                                      else out.isatty())
+        return self._out
+
+    @out.setter
+    def out(self, out: ConsoleOutput) -> None:
+        self._out = out
+
+    @property
+    def user(self) -> PlatformUser:
+        """The person at the terminal (``user_name``, else the login name)."""
+        if self._user is None:
+            self._user = PlatformUser(id="console-user", name=self._user_name or _login_name())
+        return self._user
+
+    @user.setter
+    def user(self, user: PlatformUser) -> None:
+        self._user = user
+
+    @property
+    def transcript(self) -> Transcript:
+        """The conversation so far (on disk under ``data_dir`` once started)."""
+        if self._transcript is None:
+            from botkit_console.transcript import Transcript
+
+            self._transcript = Transcript(None)
+        return self._transcript
+
+    @transcript.setter
+    def transcript(self, transcript: Transcript) -> None:
+        self._transcript = transcript
+
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self, bot: BotHandle) -> None:
         self._bot_user = PlatformUser(id="console-bot", name=bot.name, is_bot=True)
+        from botkit_console.ingress import ConsoleInput
+        from botkit_console.transcript import Transcript
+
         if self.data_dir is not None:
             self.transcript = Transcript(self.data_dir / "transcript.jsonl")
         self.out.banner(bot.name, self.transcript.path, self.interactive)
@@ -191,6 +242,8 @@ class ConsoleAdapter(BaseAdapter):
 
     async def open_modal(self, conversation: Conversation, event: Event, modal: Modal) -> None:
         """Ask the modal's inputs as prompts, in the current turn (``modals.py``)."""
+        from botkit_console.modals import ModalDialogue
+
         console = self._input
         if console is None:
             raise UserError("the console is not started")

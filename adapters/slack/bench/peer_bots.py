@@ -33,9 +33,46 @@ async def _words(delay: float) -> AsyncIterator[str]:
         yield word + " "
 
 
+def _answer_stdin(loop: asyncio.AbstractEventLoop) -> None:
+    """Until stdin closes. Lines the benches send: ``counts`` is answered on stdout with the
+    loop's counts (``BENCH_LOOP_COUNTS=1``, ``loop_counts``) as one ``COUNTS=<json>`` line;
+    ``profile start`` / ``profile stop FILE`` run cProfile (CPU time) on the loop's thread
+    in between, its stats written to FILE, answered ``PROFILED``."""
+    import threading
+
+    profiler: Any = None
+    for line in sys.stdin:
+        command = line.split()
+        if command == ["counts"]:
+            import json
+
+            from loop_counts import snapshot
+            print(f"COUNTS={json.dumps(snapshot())}", flush=True)
+        elif command[:2] == ["profile", "start"]:
+            import cProfile
+            import time
+
+            profiler = cProfile.Profile(time.process_time)
+            loop.call_soon_threadsafe(profiler.enable)
+        elif command[:2] == ["profile", "stop"] and profiler is not None:
+            done = threading.Event()
+
+            def stop(profiler: Any = profiler, path: str = command[2],
+                     done: threading.Event = done) -> None:
+                profiler.disable()
+                profiler.dump_stats(path)
+                done.set()
+            loop.call_soon_threadsafe(stop)
+            done.wait()
+            print("PROFILED", flush=True)
+
+
 async def _until_stdin_closes() -> None:
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.read)
+    if os.environ.get("BENCH_LOOP_COUNTS"):
+        from loop_counts import install
+        install()
+    await loop.run_in_executor(None, _answer_stdin, loop)
 
 
 async def _serve_events(handle: Any) -> None:

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,20 +158,35 @@ BATCH_SLACK = 1.0
 the calls queued behind it (see ``Pacer._batch``)."""
 
 
+WAKE_GRID = 0.1
+"""Seconds: a ``RateLimiter``'s queued calls wake at multiples of this (``Pacer.grid``), so
+the buckets of different channels due within it wake the bot once, not once each."""
+
+
 @dataclass
 class Pacer:
-    """A token bucket: ``per_minute`` refill, up to ``burst`` tokens."""
+    """A token bucket: ``per_minute`` refill, up to ``burst`` tokens.
+
+    Callers that find it empty queue, first come, first served; the first of them (the
+    leader) sleeps until the refill it waits for, then hands the tokens there are to the
+    callers at the head of the queue, itself first: they all go on in the same loop
+    iteration (one wake-up for the batch), and the next in line becomes the leader. With
+    ``grid`` (seconds), the leader wakes at the next multiple of it on ``clock`` (never
+    earlier than its tokens), so pacers of different buckets due within the same ``grid``
+    wake together."""
 
     per_minute: float
     burst: int
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False,
                                                       compare=False)
+    grid: float = field(default=0.0, repr=False, compare=False)
     tokens: float = field(init=False)
     updated: float = field(init=False)
-    _queue: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False,
-                                 compare=False)
-    _waiting: int = field(default=0, init=False, repr=False, compare=False)
+    _queue: deque[asyncio.Future[bool]] = field(default_factory=deque, init=False,
+                                                repr=False, compare=False)
+    """Callers waiting, in order; the first is the leader. A future's result: True, a token
+    was taken for that caller; False, it leads now."""
 
     def __post_init__(self) -> None:
         self.tokens = float(self.burst)
@@ -196,21 +213,71 @@ class Pacer:
 
     async def take(self) -> None:
         """Wait for a token (pacing, not polling: sleeps exactly until the refill it waits
-        for). Waiters queue first come, first served and only the first one sleeps: a burst
-        of waiters must not all wake at every refill for one of them to win it."""
-        if not self._queue.locked() and self.try_take():
+        for). Only the leader sleeps: a burst of waiters must not all wake at every refill
+        for one of them to win it, nor hand the bucket on one loop iteration at a time."""
+        queue = self._queue
+        if not queue and self.try_take():
             return
-        self._waiting += 1
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        queue.append(waiter)
         try:
-            async with self._queue:
-                while not self.try_take():
-                    await self.sleep(max(0.01, (self._batch() - self.tokens) * 60
-                                         / self.per_minute))
-        finally:
-            self._waiting -= 1
+            if len(queue) > 1 and await waiter:
+                return  # the leader took a token for this caller
+            await self._lead(waiter)
+        except asyncio.CancelledError:
+            self._give_up(waiter)
+            raise
+
+    async def _lead(self, waiter: asyncio.Future[bool]) -> None:
+        """Sleep until the batch's tokens are there, then hand them out (``waiter``, at the
+        head of the queue, first)."""
+        queue = self._queue
+        while True:
+            delay = max(0.01, (self._batch() - self.tokens) * 60 / self.per_minute)
+            if self.grid:
+                now = self.clock()
+                delay = math.ceil((now + delay) / self.grid) * self.grid - now
+            await self.sleep(delay)
+            served = False
+            while queue and self.try_take():
+                head = queue.popleft()
+                if head is waiter:
+                    served = True
+                elif not head.done():
+                    head.set_result(True)
+                else:  # cancelled meanwhile: the token stays
+                    self.tokens += 1
+            if served:
+                self._pass_lead()
+                return
+
+    def _pass_lead(self) -> None:
+        """The next in line leads (callers cancelled meanwhile are leaving: skipped)."""
+        queue = self._queue
+        while queue and queue[0].done():
+            queue.popleft()
+        if queue:
+            queue[0].set_result(False)
+
+    def _give_up(self, waiter: asyncio.Future[bool]) -> None:
+        """A caller cancelled while queued: it leaves the queue; a token taken for it goes
+        back to the bucket, and its lead to the next in line."""
+        queue = self._queue
+        if waiter.done() and not waiter.cancelled() and waiter.result():
+            self.tokens = min(float(self.burst), self.tokens + 1)
+            return
+        leading = bool(queue) and queue[0] is waiter
+        if waiter in queue:
+            queue.remove(waiter)
+        if leading:
+            self._pass_lead()
+
+    @property
+    def _waiting(self) -> int:
+        return len(self._queue)
 
     def _batch(self) -> int:
-        """Tokens the first waiter waits for: one, or, with more callers queued, as many as
+        """Tokens the leader waits for: one, or, with more callers queued, as many as
         refill within ``BATCH_SLACK`` (at most ``burst``), so they go out back to back in
         one wake-up instead of one wake-up each; the last of them leaves when it would have
         anyway, the others up to ``BATCH_SLACK`` later."""
@@ -243,8 +310,10 @@ class RateLimiter:
 
     def __init__(self, limits: dict[str, tuple[float, int]] | None = None, *,
                  margin: float = 0.99, headroom: int = 1,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 grid: float = WAKE_GRID) -> None:
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self.grid = grid
         self.margin = margin
         self.headroom = headroom
         self.clock = clock
@@ -267,7 +336,7 @@ class RateLimiter:
             per_minute, burst = spec
             pacer = self._pacers[(method, key)] = Pacer(per_minute * self.margin,
                                                         max(1, burst - self.headroom),
-                                                        clock=self.clock)
+                                                        clock=self.clock, grid=self.grid)
         return pacer
 
     async def take(self, method: str, key: str = "") -> None:

@@ -207,6 +207,8 @@ class HttpTransport:
         except Exception as exc:  # not a Slack payload; never log the body itself
             return self._malformed(type(exc).__name__)
         if body is not None:
+            if self.events is not None and self.events.ignores(body):
+                return web.Response(status=200)  # the bot's own event (its reply, echoed)
             problem = payload_problem(body)
             if problem is not None:
                 return self._malformed(problem)

@@ -71,6 +71,18 @@ class EventsApi:
         return isinstance(body, Mapping) and body.get("type") == "event_callback" and \
             isinstance(body.get("event"), Mapping)
 
+    def ignores(self, body: Any) -> bool:
+        """An event ``handle`` would drop at once, told before the body's shape is checked
+        (``shape.payload_problem`` walks every field): the bot's own (``from_self``), above
+        all the message Slack echoes back for every reply the bot posts. With the inbox on,
+        messages go to the intake even so (it keeps the history cache current with them)."""
+        if not self.takes(body):
+            return False
+        kind = body["event"].get("type")
+        if not isinstance(kind, str) or (self.intake is not None and kind in DIRECT_EVENTS):
+            return False  # (a type that is not text: ``payload_problem`` answers it)
+        return self.from_self(body)
+
     def from_self(self, body: Mapping[str, Any]) -> bool:
         """An event the bot caused itself (Bolt's ``IgnoringSelfEvents``)."""
         event: Mapping[str, Any] = body["event"]
