@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from polling import until
 
 from botkit import ChoiceTimeout, TurnContext, create_bot, ui
+from botkit.choices.asking import PendingChoice
 from botkit.choices.deadlines import Deadlines
 from botkit.testing import FakeAdapter, running
 from botkit.ui.binding import iter_controls
@@ -115,16 +117,25 @@ async def test_a_turn_waiting_for_a_choice_keeps_a_short_stack_and_the_card_once
         task = bot.spawn(bot.dispatch(fake.message_event("deploy")))
         posted = await fake.wait_for_buttons()
         stack = _stack(task)
-        # the message's dispatch and route -> the turn lock -> the handler -> ask (was 13
-        # frames: each wrapper its own coroutine; then 7 with dispatch's, the error
-        # policy's and await_choice's)
+        # the message's dispatch and route -> the turn lock -> the handler, which awaits
+        # the ``PendingChoice`` itself: no frame of its own (was 13 frames: each wrapper its
+        # own coroutine; then 7 with dispatch's, the error policy's and await_choice's; then
+        # 4 with ``Choices.ask``'s)
         assert stack == ["Pipeline._message", "TurnGate.run",
                          "test_a_turn_waiting_for_a_choice_keeps_a_short_stack_and_the_card_"
-                         "once.<locals>.ask", "Choices.ask"], stack
+                         "once.<locals>.ask"], stack
+        handler = task.get_coro()
+        while hasattr(handler.cr_await, "cr_code"):
+            handler = handler.cr_await
+        pending = handler.cr_await
+        assert isinstance(pending, PendingChoice)
+        assert pending._step is pending  # the task waits on the choice itself
+        assert task._fut_waiter is pending  # no asyncio.Future of its own
+        assert bot._runtime.choices.registry.get(pending.id) is pending  # one object
         # what each waiting turn holds (not the bot's singletons) has no per-object dict
         per_turn = {"TurnContext", "MessageEvent", "ChoicePort", "PendingChoice", "_Turn",
                     "Message"}
-        held: list[Any] = []
+        held: list[Any] = [pending, pending._surface, pending.card]
         awaited: Any = task.get_coro()
         while awaited is not None and hasattr(awaited, "cr_frame"):
             held += [v for v in awaited.cr_frame.f_locals.values()
@@ -146,3 +157,79 @@ async def test_a_turn_waiting_for_a_choice_keeps_a_short_stack_and_the_card_once
         await fake.click("No")
         await task
     assert "✓ No" in fake.of_kind("update")[-1].text
+
+
+async def test_await_choice_is_a_coroutine_a_task_can_run_and_cancel() -> None:
+    """``await_choice`` returns a hand-written coroutine (no frame while it waits): a task
+    of its own can run it, an answer ends it, a cancelled wait leaves nothing behind."""
+    fake = FakeAdapter()
+    bot = create_bot(adapters=[fake])
+    outcome: dict[str, Any] = {}
+
+    @bot.on_mention
+    async def ask(ctx: TurnContext) -> None:
+        asked = ctx.thread.await_choice(card(ctx.text), timeout=60)
+        assert asyncio.iscoroutine(asked)
+        task = asyncio.create_task(asked)  # not only awaited: a task can drive it
+        try:
+            outcome[ctx.text] = await task
+        except asyncio.CancelledError:
+            outcome[ctx.text] = "cancelled"
+        with pytest.raises(RuntimeError, match="reuse"):
+            await asked  # awaited once, as a coroutine function's
+
+    store = bot._runtime.store
+    async with running(bot), asyncio.timeout(5):
+        answered = bot.spawn(bot.dispatch(fake.message_event("answer", conversation="C1:a")))
+        await fake.wait_for_buttons()
+        await fake.click("No", conversation="C1:a")
+        await answered
+        assert outcome["answer"] is False
+
+        dropped = bot.spawn(bot.dispatch(fake.message_event("drop", conversation="C1:d")))
+        await until(lambda: bot.pending_choices("C1:d"), "the second card")
+        [pending] = list(bot._runtime.choices.registry.waiting())
+        assert await store.get(f"choice:{pending.id}") is not None
+        waiting = _waiting_task(pending)
+        waiting.cancel()
+        await dropped
+        assert outcome["drop"] == "cancelled"
+        assert bot.pending_choices("C1:d") == []
+        assert await store.get(f"choice:{pending.id}") is None  # the record is forgotten
+        assert pending.future.cancelled()
+        await fake.click("Yes", conversation="C1:d")  # too late: told so
+        assert fake.sent[-1].kind in ("ephemeral", "notice")
+        assert "expired" in fake.sent[-1].text
+
+
+def _waiting_task(pending: PendingChoice) -> asyncio.Task[Any]:
+    """The task whose coroutine is ``pending`` (what ``ask`` above made)."""
+    return next(t for t in asyncio.all_tasks() if t.get_coro() is pending)
+
+
+async def test_an_answer_claimed_as_the_deadline_passes_is_the_one_returned() -> None:
+    """The deadline wakes the wait, but a click claimed the record just before: the wait
+    takes that click's answer (it reaches the choice after its deadline), not a timeout."""
+    fake = FakeAdapter()
+    bot = create_bot(adapters=[fake])
+    outcome: list[Any] = []
+
+    @bot.on_mention
+    async def ask(ctx: TurnContext) -> None:
+        try:
+            outcome.append(await ctx.thread.await_choice(card("Deploy?"), timeout=60))
+        except ChoiceTimeout:
+            outcome.append("timed out")
+
+    async with running(bot), asyncio.timeout(5):
+        task = bot.spawn(bot.dispatch(fake.message_event("deploy")))
+        await fake.wait_for_buttons()
+        choices = bot._runtime.choices
+        [pending] = choices.registry.waiting()
+        assert await bot._runtime.store.pop(f"choice:{pending.id}") is not None  # claimed
+        choices._expire(pending.id)  # the deadline, before the click's answer arrives
+        assert not pending.future.done()  # an answer may still come
+        pending.future.set_result("late")
+        await task
+    assert outcome == ["late"]
+    assert not any("No answer in time" in s.text for s in fake.of_kind("update"))
