@@ -5,7 +5,7 @@ before a restart, or offered with ``offer_choice``); and cancelling waiting choi
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from botkit.choices.asking import PendingChoice
@@ -64,8 +64,7 @@ class Answering:
             await surface.tell(event.user, EXPIRED)
             return
         if not pending.allows(event.user):
-            who = ", ".join(pending.allowed_names) or "someone else"
-            await surface.tell(event.user, f"Sorry, only {who} can answer this one.")
+            await surface.tell(event.user, _only(pending.allowed_names))
             return
         pending.answered = True  # claim it before awaiting anything: a second click is refused
         if pending.recorded and not await self._relay.claim(pending.id):
@@ -96,8 +95,7 @@ class Answering:
             await surface.tell(event.user, EXPIRED)
             return
         if not record.allows(event.user):
-            who = ", ".join(record.allowed_names) or "someone else"
-            await surface.tell(event.user, f"Sorry, only {who} can answer this one.")
+            await surface.tell(event.user, _only(record.allowed_names))
             return
         claimed = await relay.take(choice_id)
         if claimed is None:
@@ -155,3 +153,8 @@ class Answering:
                 pending.future.set_exception(ChoiceCancelled(reason))
                 cancelled.append(pending.id)
         return cancelled
+
+
+def _only(names: Sequence[str]) -> str:
+    """What someone who may not answer a choice is told."""
+    return f"Sorry, only {', '.join(names) or 'someone else'} can answer this one."
