@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import datetime
 import logging
-from collections.abc import AsyncIterable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -163,7 +163,10 @@ class SlackAdapter(BaseAdapter):
         self._handle = bot
         # one pooled HTTP session for every Web API call (slack_sdk opens a new session,
         # and a new connection, per call when it is given none)
-        self._session = self.api.session = self.quick.session = aiohttp.ClientSession()
+        import os as _os
+        _lim = int(_os.environ.get("BK_CONN", "100"))
+        self._session = self.api.session = self.quick.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=_lim))
         try:
             await self._start(bot)
         except BaseException:
@@ -298,32 +301,27 @@ class SlackAdapter(BaseAdapter):
                              message: Message) -> MessageRef | None:
         return await self.egress.ephemeral(conversation, user, message)
 
-    async def stream(self, conversation: Conversation, parts: AsyncIterable[StreamPart]
-                     ) -> MessageRef | None:
+    def stream(self, conversation: Conversation, parts: AsyncIterable[StreamPart]
+               ) -> Coroutine[Any, Any, MessageRef | None]:
+        """The reply's coroutine (``ReplyStream.run``), returned: no frame or closures of
+        the adapter's own stay alive while the reply waits for Slack's pacing."""
         identity = self._identity()
         s, route = self.settings, self.conversations.route(conversation)
         kind = channel_type(conversation.channel)
         status = self._thinking(conversation)
-
-        async def before_first_post() -> None:
-            if status is not None:
-                await asyncio.wait({status}, timeout=2.0)
-
-        def native_error(error: str) -> None:
-            refuse_native(self._native_off, error, kind)
-
         settings = StreamSettings(
             native=s.streaming == "native" and not self._native_off & {kind, "*"},
             interval=s.edit_interval, first_post_delay=s.first_post_delay,
             tool_status=s.show_tool_status, recipient_user_id=route.recipient_user_id,
             recipient_team_id=route.recipient_team_id or identity.team_id,
-            on_native_error=native_error, before_first_post=before_first_post)
+            on_native_error=self._native_refused, status=status,
+            set_status=None if status is None else self._set_status)
         settings = reply_hooks(settings, self._handle, self.platform, conversation)
-        posted = await ReplyStream(self.egress, self.conversations.remember(conversation),
-                                   settings).run(parts)
-        if posted is None and status is not None:
-            await self._set_status(conversation, "")
-        return MessageRef(id=posted.ts, channel=posted.channel) if posted else None
+        return ReplyStream(self.egress, self.conversations.remember(conversation),
+                           settings).run(parts)
+
+    def _native_refused(self, error: str, conversation: Conversation) -> None:
+        refuse_native(self._native_off, error, channel_type(conversation.channel))
 
     def _thinking(self, conversation: Conversation) -> asyncio.Task[None] | None:
         if not self.settings.thinking_status or conversation.channel in self._status_off:
