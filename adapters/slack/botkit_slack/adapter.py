@@ -162,11 +162,10 @@ class SlackAdapter(BaseAdapter):
         self.check_credentials()
         self._handle = bot
         # one pooled HTTP session for every Web API call (slack_sdk opens a new session,
-        # and a new connection, per call when it is given none)
-        import os as _os
-        _lim = int(_os.environ.get("BK_CONN", "100"))
+        # and a new connection, per call when it is given none), with a few connections:
+        # each open one holds ~10 KB, and paced calls never need aiohttp's default 100
         self._session = self.api.session = self.quick.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=_lim))
+            connector=aiohttp.TCPConnector(limit=self.settings.max_connections))
         try:
             await self._start(bot)
         except BaseException:
