@@ -44,7 +44,8 @@ async def test_the_session_keeps_max_connections_open_and_more_calls_wait_for_on
     several turns at once still all get their replies (their calls take turns)."""
     async with running("http", max_connections=1) as h:
         session = h.adapter.api.session
-        assert session is not None and session.connector is not None
+        assert session is not None
+        assert session.connector is not None
         assert session.connector.limit == 1
         asked = [await h.mention(f"hello {i}") for i in range(3)]
         for one in asked:
