@@ -12,7 +12,7 @@ from typing import Any
 from slack_adapter_harness import running
 
 from botkit import TurnContext, create_bot
-from botkit.testing import ScriptContext, ScriptedAgent, Say
+from botkit.testing import Say, ScriptContext, ScriptedAgent
 from botkit.types import RawJson
 
 
