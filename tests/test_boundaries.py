@@ -80,6 +80,18 @@ def test_a_slack_bot_on_http_events_does_not_load_what_it_does_not_use() -> None
     assert botkit.AgUiHttpAgent.__module__ == "botkit.agents.http"  # still there when named
 
 
+def test_the_slack_adapter_does_not_load_the_ca_store_at_start() -> None:
+    # startup memory: aiohttp's two default TLS contexts load the system's CA bundle when
+    # ``aiohttp.connector`` is imported (~2 MB); imported after botkit, they load it at their
+    # first TLS handshake (tests/test_aiohttp_ca.py checks they verify the same)
+    code = ("import botkit, botkit_slack.adapter, aiohttp.connector as c; "
+            "print([vars(x).get('_ca_pending') for x in "
+            "(c._SSL_CONTEXT_VERIFIED, c._SSL_CONTEXT_UNVERIFIED)])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[True, True]"
+
+
 def test_botkit_run_loads_only_the_adapter_it_serves_on() -> None:
     # startup memory: ``botkit run`` loads every adapter's CLI plugin, so a plugin must not
     # bring its adapter (the web one pulled in the web server and the threads HTTP API,
