@@ -16,15 +16,17 @@ outside that import.
 from __future__ import annotations
 
 import contextlib
-import importlib.abc
-import importlib.machinery
 import importlib.util
 import ssl
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from importlib.machinery import ModuleSpec
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 __all__ = ["CaOnFirstUseContext"]
 
@@ -93,11 +95,11 @@ def _ca_on_first_use() -> Iterator[None]:
         del ssl.SSLContext.set_default_verify_paths
 
 
-class _Loader(importlib.abc.Loader):
-    def __init__(self, inner: importlib.abc.Loader) -> None:
+class _Loader:  # (not an importlib.abc.Loader: that module brings tempfile, random, lzma …)
+    def __init__(self, inner: Loader) -> None:
         self._inner = inner
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return self._inner.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
@@ -108,16 +110,16 @@ class _Loader(importlib.abc.Loader):
             self._inner.exec_module(module)
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:
     def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+                  target: ModuleType | None = None) -> ModuleSpec | None:
         if fullname != _MODULE:
             return None
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self)  # once: the rest of the finders find it
         spec = importlib.util.find_spec(fullname)  # its parent, aiohttp, is being imported
         if spec is not None and spec.loader is not None:
-            spec.loader = _Loader(spec.loader)
+            spec.loader = _Loader(spec.loader)  # type: ignore[assignment]
         return spec
 
 
