@@ -13,7 +13,7 @@ import typing as _typing
 
 from botkit import (
     _agui,  # noqa: F401  (first: AG-UI's models build when first used)
-    _aiohttp_ca,  # noqa: F401  (aiohttp's default TLS contexts load their CAs when used)
+    _aiohttp_deferred,  # noqa: F401  (aiohttp without its CA store and MIME table at import)
     ui,
 )
 from botkit import agents as _agents

@@ -1,16 +1,22 @@
-"""aiohttp's two default TLS contexts, with their CA certificates loaded on first use.
+"""aiohttp imported without the work it does at import for things a bot may never use.
 
-When ``aiohttp.connector`` is imported, it creates two ``ssl.SSLContext`` objects (verified
-and not) and each loads the system's CA bundle: about 2 MB of a bot's startup memory, paid
-even when every connection is plain HTTP (the Slack emulator, a local agent server). botkit
-installs a finder that lets that import run with ``set_default_verify_paths`` deferred: the
-two contexts are real ``SSLContext`` objects of a subclass that loads the default paths
-just before its first TLS handshake (``wrap_bio`` / ``wrap_socket``) or when its CA list is
-read. Certificates, checks and errors are the same; only the moment of loading differs
-(once, ~40 ms, at the first HTTPS connection: for a bot, its first platform call at start).
+botkit installs a finder that runs two of aiohttp's modules with one default changed for
+the duration of their import (as ``_agui`` does for AG-UI's models):
 
-Nothing changes for a process that imported aiohttp before botkit, nor for contexts made
-outside that import.
+- ``aiohttp.connector`` creates two ``ssl.SSLContext`` objects (verified and not) and each
+  loads the system's CA bundle: about 2 MB, paid even when every connection is plain HTTP
+  (the Slack emulator, a local agent server). Here ``set_default_verify_paths`` is deferred:
+  the two contexts are real ``SSLContext`` objects of a subclass that loads the default
+  paths just before its first TLS handshake (``wrap_bio`` / ``wrap_socket``) or when its CA
+  list is read. Certificates, checks and errors are the same; only the moment differs (once,
+  ~40 ms, at the first HTTPS connection: for a bot, its first platform call at start).
+- ``aiohttp.web_fileresponse`` makes a ``MimeTypes()`` (Python's built-in table, for static
+  files), whose constructor first reads the system's ``mime.types`` into ``mimetypes``'
+  global table (~0.4 MB) though the instance never uses it. Here that reading is left to
+  the first ``mimetypes.guess_type``, as in a process that never imported ``aiohttp.web``;
+  the instance is the same.
+
+Nothing changes for a module that was imported before botkit.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import importlib.util
 import ssl
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -30,7 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CaOnFirstUseContext"]
 
-_MODULE = "aiohttp.connector"
 _load_lock = threading.Lock()
 
 
@@ -95,9 +100,33 @@ def _ca_on_first_use() -> Iterator[None]:
         del ssl.SSLContext.set_default_verify_paths
 
 
+@contextlib.contextmanager
+def _system_mime_types_unread() -> Iterator[None]:
+    """``mimetypes.MimeTypes()`` made while this is open does not read the system's table."""
+    import mimetypes
+
+    if mimetypes.inited:
+        yield
+        return
+    mimetypes.inited = True  # what MimeTypes.__init__ checks before calling init()
+    try:
+        yield
+    finally:
+        if mimetypes._db is None:  # type: ignore[attr-defined]  # nobody read it meanwhile
+            mimetypes.inited = False
+
+
+_DEFERRED: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
+    "aiohttp.connector": _ca_on_first_use,
+    "aiohttp.web_fileresponse": _system_mime_types_unread,
+}
+
+
 class _Loader:  # (not an importlib.abc.Loader: that module brings tempfile, random, lzma …)
-    def __init__(self, inner: Loader) -> None:
+    def __init__(self, inner: Loader,
+                 deferring: Callable[[], contextlib.AbstractContextManager[None]]) -> None:
         self._inner = inner
+        self._deferring = deferring
 
     def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return self._inner.create_module(spec)
@@ -106,22 +135,29 @@ class _Loader:  # (not an importlib.abc.Loader: that module brings tempfile, ran
         module.__loader__ = self._inner
         if module.__spec__ is not None:
             module.__spec__.loader = self._inner
-        with _ca_on_first_use():
+        with self._deferring():
             self._inner.exec_module(module)
 
 
 class _Finder:
+    def __init__(self) -> None:
+        self._seen = {name for name in _DEFERRED if name in sys.modules}
+
     def find_spec(self, fullname: str, path: Sequence[str] | None,
                   target: ModuleType | None = None) -> ModuleSpec | None:
-        if fullname != _MODULE:
+        deferring = _DEFERRED.get(fullname)
+        if deferring is None or fullname in self._seen:
             return None
-        with contextlib.suppress(ValueError):
-            sys.meta_path.remove(self)  # once: the rest of the finders find it
-        spec = importlib.util.find_spec(fullname)  # its parent, aiohttp, is being imported
+        self._seen.add(fullname)  # once: here the rest of the finders find it
+        spec = importlib.util.find_spec(fullname)  # its package, aiohttp, is being imported
+        if len(self._seen) == len(_DEFERRED):
+            with contextlib.suppress(ValueError):
+                sys.meta_path.remove(self)
         if spec is not None and spec.loader is not None:
-            spec.loader = _Loader(spec.loader)  # type: ignore[assignment]
+            spec.loader = _Loader(spec.loader, deferring)  # type: ignore[assignment]
         return spec
 
 
-if _MODULE not in sys.modules and not any(isinstance(f, _Finder) for f in sys.meta_path):
+if not set(_DEFERRED) <= set(sys.modules) and not any(
+        isinstance(f, _Finder) for f in sys.meta_path):
     sys.meta_path.insert(0, _Finder())

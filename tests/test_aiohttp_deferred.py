@@ -1,5 +1,6 @@
-"""aiohttp's default TLS contexts load their CA certificates when first used (startup memory),
-and verify exactly as when aiohttp loads them at import."""
+"""aiohttp imported after botkit (startup memory): its default TLS contexts load their CA
+certificates when first used and verify exactly as when aiohttp loads them at import; the
+system's MIME types are read at the first guess, with the same answers."""
 
 from __future__ import annotations
 
@@ -101,3 +102,29 @@ def test_aiohttp_loads_its_ca_certificates_at_the_first_https_connection(certs: 
         assert system[mode]["verified"] == "unable to get local issuer certificate"
         assert system[mode]["unverified"] == "hello"
     assert system["botkit"]["ca_certs"] == system["plain"]["ca_certs"]
+
+
+MIME = """
+import json, sys
+if sys.argv[1] == "botkit":
+    import botkit
+import aiohttp.web, aiohttp.web_fileresponse as files, mimetypes
+unread = mimetypes._db is None
+table = files.CONTENT_TYPES
+print(json.dumps({"unread": unread, "table": [table.types_map, table.types_map_inv,
+                                            table.encodings_map, table.suffix_map],
+                  "guesses": [mimetypes.guess_type(name) for name in
+                              ("a.webp", "b.vsd", "c.tar.gz", "d.md", "e.unknown")],
+                  "extension": mimetypes.guess_extension("application/vnd.visio"),
+                  "files": [table.guess_type(name) for name in ("a.html", "b.vsd")],
+                  "types": len(mimetypes.types_map)}))
+"""
+
+
+def test_the_system_mime_types_are_read_at_the_first_guess() -> None:
+    runs = {mode: json.loads(subprocess.run(
+        [sys.executable, "-c", MIME, mode], capture_output=True, text=True,
+        check=True).stdout) for mode in ("botkit", "plain")}
+    assert runs["botkit"].pop("unread") is True
+    assert runs["plain"].pop("unread") is False
+    assert runs["botkit"] == runs["plain"]
