@@ -1,7 +1,7 @@
 """aiohttp imported without the work it does at import for things a bot may never use.
 
-botkit installs a finder that runs two of aiohttp's modules with one default changed for
-the duration of their import (as ``_agui`` does for AG-UI's models):
+Two of aiohttp's modules run with one default changed for the duration of their import (as
+``_agui`` does for AG-UI's models; ``_import_hooks`` runs them so):
 
 - ``aiohttp.connector`` creates two ``ssl.SSLContext`` objects (verified and not) and each
   loads the system's CA bundle: about 2 MB, paid even when every connection is plain HTTP
@@ -22,17 +22,12 @@ Nothing changes for a module that was imported before botkit.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import ssl
-import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from importlib.machinery import ModuleSpec
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import Any
 
-if TYPE_CHECKING:
-    from importlib.abc import Loader
+from botkit._import_hooks import run_with
 
 __all__ = ["CaOnFirstUseContext"]
 
@@ -116,48 +111,5 @@ def _system_mime_types_unread() -> Iterator[None]:
             mimetypes.inited = False
 
 
-_DEFERRED: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
-    "aiohttp.connector": _ca_on_first_use,
-    "aiohttp.web_fileresponse": _system_mime_types_unread,
-}
-
-
-class _Loader:  # (not an importlib.abc.Loader: that module brings tempfile, random, lzma …)
-    def __init__(self, inner: Loader,
-                 deferring: Callable[[], contextlib.AbstractContextManager[None]]) -> None:
-        self._inner = inner
-        self._deferring = deferring
-
-    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
-        return self._inner.create_module(spec)
-
-    def exec_module(self, module: ModuleType) -> None:
-        module.__loader__ = self._inner
-        if module.__spec__ is not None:
-            module.__spec__.loader = self._inner
-        with self._deferring():
-            self._inner.exec_module(module)
-
-
-class _Finder:
-    def __init__(self) -> None:
-        self._seen = {name for name in _DEFERRED if name in sys.modules}
-
-    def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: ModuleType | None = None) -> ModuleSpec | None:
-        deferring = _DEFERRED.get(fullname)
-        if deferring is None or fullname in self._seen:
-            return None
-        self._seen.add(fullname)  # once: here the rest of the finders find it
-        spec = importlib.util.find_spec(fullname)  # its package, aiohttp, is being imported
-        if len(self._seen) == len(_DEFERRED):
-            with contextlib.suppress(ValueError):
-                sys.meta_path.remove(self)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _Loader(spec.loader, deferring)  # type: ignore[assignment]
-        return spec
-
-
-if not set(_DEFERRED) <= set(sys.modules) and not any(
-        isinstance(f, _Finder) for f in sys.meta_path):
-    sys.meta_path.insert(0, _Finder())
+run_with("aiohttp.connector", _ca_on_first_use)
+run_with("aiohttp.web_fileresponse", _system_mime_types_unread)

@@ -119,7 +119,8 @@ def test_the_helpdesk_on_slack_does_not_load_what_it_never_uses() -> None:
     # with every adapter's plugin loaded, the helpdesk's imports and the Slack adapter; nor
     # are the pydantic-ai agent, the threads API's routes, the LangChain message shape,
     # ``botkit new``'s scaffold, the threads CLI, or the console's terminal parts (the
-    # helpdesk declares a ``ConsoleAdapter`` even when served on Slack)
+    # helpdesk declares a ``ConsoleAdapter`` even when served on Slack), nor slack_sdk's sync
+    # clients (its package ``__init__`` runs when one of its names is read)
     unused = ("botkit.store.sqlite", "botkit.store.sqlite_streams", "botkit.store.redis",
               "botkit.store.redis_streams", "botkit.testing.store_conformance",
               "botkit.testing.stream_conformance", "botkit.testing.agui_server",
@@ -127,7 +128,8 @@ def test_the_helpdesk_on_slack_does_not_load_what_it_never_uses() -> None:
               "difflib", "getpass", "botkit.agents.pydantic_ai", "botkit.threads.routes",
               "botkit.langchain", "botkit.scaffold", "botkit.threads.cli",
               "botkit_console.ingress", "botkit_console.lines", "botkit_console.output",
-              "botkit_console.progress", "botkit_console.transcript", "botkit_console.modals")
+              "botkit_console.progress", "botkit_console.transcript", "botkit_console.modals",
+              "slack_sdk.web.client", "slack_sdk.webhook")
     code = ("import sys, botkit, botkit.cli, botkit_console, botkit_slack.adapter; "
             "from botkit.testing import ScriptedAgent; "
             "from botkit.cli_plugins import installed_plugins; "
