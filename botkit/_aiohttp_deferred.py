@@ -1,7 +1,7 @@
 """aiohttp imported without the work it does at import for things a bot may never use.
 
-Two of aiohttp's modules run with one default changed for the duration of their import (as
-``_agui`` does for AG-UI's models; ``_import_hooks`` runs them so):
+Three modules aiohttp imports run with one default changed for the duration of their import
+(as ``_agui`` does for AG-UI's models; ``_import_hooks`` runs them so):
 
 - ``aiohttp.connector`` creates two ``ssl.SSLContext`` objects (verified and not) and each
   loads the system's CA bundle: about 2 MB, paid even when every connection is plain HTTP
@@ -15,6 +15,11 @@ Two of aiohttp's modules run with one default changed for the duration of their 
   global table (~0.4 MB) though the instance never uses it. Here that reading is left to
   the first ``mimetypes.guess_type``, as in a process that never imported ``aiohttp.web``;
   the instance is the same.
+- ``frozenlist`` (aiohttp's signals and middleware lists) picks its C++ extension, which
+  loads the C++ runtime (``libstdc++``, ~1.3 MB of the process) for a list type aiohttp
+  touches a few times per request; here it keeps its pure-Python ``FrozenList``, the same
+  class it uses where the extension is missing (``frozenlist.PyFrozenList``), with the same
+  behaviour.
 
 Nothing changes for a module that was imported before botkit.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -111,5 +117,21 @@ def _system_mime_types_unread() -> Iterator[None]:
             mimetypes.inited = False
 
 
+@contextlib.contextmanager
+def _pure_python_frozenlist() -> Iterator[None]:
+    """``frozenlist`` imported while this is open finds no C++ extension (its fallback)."""
+    extension = "frozenlist._frozenlist"
+    if extension in sys.modules:  # pragma: no cover - someone imported it already
+        yield
+        return
+    sys.modules[extension] = None  # type: ignore[assignment]  # "import fails" to importlib
+    try:
+        yield
+    finally:
+        if sys.modules.get(extension, 0) is None:
+            del sys.modules[extension]
+
+
+run_with("frozenlist", _pure_python_frozenlist)
 run_with("aiohttp.connector", _ca_on_first_use)
 run_with("aiohttp.web_fileresponse", _system_mime_types_unread)
