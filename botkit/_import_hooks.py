@@ -3,7 +3,7 @@
 One finder on ``sys.meta_path`` knows a few module names, and wraps each one's loader:
 
 - ``run_with(name, deferring)``: the module's code runs inside ``deferring()``, a context
-  manager that changes one default for the duration of that import (``_aiohttp_deferred``:
+  manager that changes one default for the duration of that import (``_deferred_imports``:
   aiohttp's CA store and MIME table, loaded when first used);
 - ``lazy_package_init(name)``: the package's ``__init__`` runs the first time one of its own
   names is read, not when one of its submodules is imported (slack_sdk's ``__init__``

@@ -12,7 +12,7 @@ from pathlib import Path
 SLACK_SDK = """
 import json, logging, sys
 if sys.argv[1] == "botkit":
-    import botkit_slack.adapter  # imports slack_sdk.web.async_client
+    import botkit, botkit_slack.adapter  # botkit first: it defers slack_sdk's __init__
 else:
     import slack_sdk.signature, slack_sdk.web.async_client  # what the adapter imports
 import slack_sdk, slack_sdk.web

@@ -1,7 +1,9 @@
-"""aiohttp imported without the work it does at import for things a bot may never use.
+"""The adapters' dependencies imported without work they do at import for things a bot may
+never use (startup memory; ``_import_hooks`` does the importing, for modules imported after
+``botkit``).
 
 Three modules aiohttp imports run with one default changed for the duration of their import
-(as ``_agui`` does for AG-UI's models; ``_import_hooks`` runs them so):
+(as ``_agui`` does for AG-UI's models):
 
 - ``aiohttp.connector`` creates two ``ssl.SSLContext`` objects (verified and not) and each
   loads the system's CA bundle: about 2 MB, paid even when every connection is plain HTTP
@@ -21,19 +23,26 @@ Three modules aiohttp imports run with one default changed for the duration of t
   class it uses where the extension is missing (``frozenlist.PyFrozenList``), with the same
   behaviour.
 
+And slack_sdk's package ``__init__`` imports its sync ``WebClient`` (a 5,000-line module)
+and ``WebhookClient``, so importing the async client loaded them too (~0.7 MB): it runs when
+one of its names is first read (``from slack_sdk import WebClient``, Bolt). Its logger's
+``NullHandler`` is there from the start.
+
 Nothing changes for a module that was imported before botkit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import ssl
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import ModuleType
 from typing import Any
 
-from botkit._import_hooks import run_with
+from botkit._import_hooks import lazy_package_init, run_with
 
 __all__ = ["CaOnFirstUseContext"]
 
@@ -109,11 +118,12 @@ def _system_mime_types_unread() -> Iterator[None]:
     if mimetypes.inited:
         yield
         return
+    table = mimetypes.types_map  # init() replaces it
     mimetypes.inited = True  # what MimeTypes.__init__ checks before calling init()
     try:
         yield
     finally:
-        if mimetypes._db is None:  # type: ignore[attr-defined]  # nobody read it meanwhile
+        if mimetypes.types_map is table:  # nobody read the system's table meanwhile
             mimetypes.inited = False
 
 
@@ -135,3 +145,15 @@ def _pure_python_frozenlist() -> Iterator[None]:
 run_with("frozenlist", _pure_python_frozenlist)
 run_with("aiohttp.connector", _ca_on_first_use)
 run_with("aiohttp.web_fileresponse", _system_mime_types_unread)
+
+
+def _slack_sdk_logging(package: ModuleType) -> Callable[[], None]:
+    """What slack_sdk's ``__init__`` sets up that must hold from the start: the NullHandler
+    on its logger (its ``__init__`` adds its own when it runs, and this one goes)."""
+    handler = logging.NullHandler()
+    logging.getLogger(package.__name__).addHandler(handler)
+    return lambda: logging.getLogger(package.__name__).removeHandler(handler)
+
+
+lazy_package_init("slack_sdk", _slack_sdk_logging)
+lazy_package_init("slack_sdk.web")
