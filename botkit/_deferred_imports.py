@@ -2,7 +2,7 @@
 never use (startup memory; ``_import_hooks`` does the importing, for modules imported after
 ``botkit``).
 
-Three modules aiohttp imports run with one default changed for the duration of their import
+Two modules aiohttp imports run with one default changed for the duration of their import
 (as ``_agui`` does for AG-UI's models):
 
 - ``aiohttp.connector`` creates two ``ssl.SSLContext`` objects (verified and not) and each
@@ -17,26 +17,28 @@ Three modules aiohttp imports run with one default changed for the duration of t
   global table (~0.4 MB) though the instance never uses it. Here that reading is left to
   the first ``mimetypes.guess_type``, as in a process that never imported ``aiohttp.web``;
   the instance is the same.
-- ``frozenlist`` (aiohttp's signals and middleware lists) picks its C++ extension, which
-  loads the C++ runtime (``libstdc++``, ~1.3 MB of the process) for a list type aiohttp
-  touches a few times per request; here it keeps its pure-Python ``FrozenList``, the same
-  class it uses where the extension is missing (``frozenlist.PyFrozenList``), with the same
-  behaviour.
 
 And slack_sdk's package ``__init__`` imports its sync ``WebClient`` (a 5,000-line module)
 and ``WebhookClient``, so importing the async client loaded them too (~0.7 MB): it runs when
 one of its names is first read (``from slack_sdk import WebClient``, Bolt). Its logger's
 ``NullHandler`` is there from the start.
 
-Nothing changes for a module that was imported before botkit.
+Nothing changes for a module that was imported before botkit, nor at all with the
+environment variable ``BOTKIT_EAGER_IMPORTS=1`` (every module then imports as it would
+without botkit: the switch to reach for when another library in the process needs these
+loaded at import).
+
+Deliberately not done: swapping an implementation (frozenlist's C++ list for its Python
+fallback would save ~1 MB of ``libstdc++``), since that is a change for the whole process,
+not only of a moment.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import ssl
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -127,24 +129,7 @@ def _system_mime_types_unread() -> Iterator[None]:
             mimetypes.inited = False
 
 
-@contextlib.contextmanager
-def _pure_python_frozenlist() -> Iterator[None]:
-    """``frozenlist`` imported while this is open finds no C++ extension (its fallback)."""
-    extension = "frozenlist._frozenlist"
-    if extension in sys.modules:  # pragma: no cover - someone imported it already
-        yield
-        return
-    sys.modules[extension] = None  # type: ignore[assignment]  # "import fails" to importlib
-    try:
-        yield
-    finally:
-        if sys.modules.get(extension, 0) is None:
-            del sys.modules[extension]
-
-
-run_with("frozenlist", _pure_python_frozenlist)
-run_with("aiohttp.connector", _ca_on_first_use)
-run_with("aiohttp.web_fileresponse", _system_mime_types_unread)
+EAGER = os.environ.get("BOTKIT_EAGER_IMPORTS", "") == "1"
 
 
 def _slack_sdk_logging(package: ModuleType) -> Callable[[], None]:
@@ -155,5 +140,8 @@ def _slack_sdk_logging(package: ModuleType) -> Callable[[], None]:
     return lambda: logging.getLogger(package.__name__).removeHandler(handler)
 
 
-lazy_package_init("slack_sdk", _slack_sdk_logging)
-lazy_package_init("slack_sdk.web")
+if not EAGER:
+    run_with("aiohttp.connector", _ca_on_first_use)
+    run_with("aiohttp.web_fileresponse", _system_mime_types_unread)
+    lazy_package_init("slack_sdk", _slack_sdk_logging)
+    lazy_package_init("slack_sdk.web")

@@ -1,11 +1,12 @@
 """aiohttp imported after botkit (startup memory): its default TLS contexts load their CA
 certificates when first used and verify exactly as when aiohttp loads them at import; the
-system's MIME types are read at the first guess, with the same answers; frozenlist's
-pure-Python list stands in for its C++ one."""
+system's MIME types are read at the first guess, with the same answers.
+``BOTKIT_EAGER_IMPORTS=1`` turns every deferral off."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -131,42 +132,23 @@ def test_the_system_mime_types_are_read_at_the_first_guess() -> None:
     assert runs["botkit"] == runs["plain"]
 
 
-FROZEN = """
-import json, sys
-if sys.argv[1] == "botkit":
-    import botkit
-import aiohttp.web, frozenlist
 
-def ops(cls):
-    got = []
-    items = cls([1, 2])
-    items.append(3)
-    items += [4]
-    got += [repr(items), items == [1, 2, 3, 4], items < [5], items.frozen, len(items)]
-    for action in (lambda: hash(items), items.freeze, lambda: items.append(5),
-                   lambda: items.insert(0, 0), lambda: hash(items)):
-        try:
-            got.append(repr(action()))
-        except RuntimeError as exc:
-            got.append(str(exc))
-    return got + [repr(items), items[1:], list(reversed(items)), items.index(3)]
-
-app = aiohttp.web.Application(middlewares=[])
-app.on_response_prepare.append(lambda request, response: None)
-app.freeze()
-import frozenlist._frozenlist as extension
-print(json.dumps({"kind": frozenlist.FrozenList is frozenlist.PyFrozenList,
-                  "same": ops(frozenlist.FrozenList) == ops(extension.FrozenList),
-                  "ops": ops(frozenlist.FrozenList), "frozen": app.on_response_prepare.frozen}))
+EAGER = """
+import botkit, botkit_slack.adapter, aiohttp.web, mimetypes, sys, aiohttp.connector as c
+print([type(x).__name__ for x in (c._SSL_CONTEXT_VERIFIED, c._SSL_CONTEXT_UNVERIFIED)],
+      c._SSL_CONTEXT_VERIFIED.cert_store_stats()["x509_ca"] > 0,
+      "slack_sdk.web.client" in sys.modules, botkit._agui.__name__)
 """
 
 
-def test_frozenlist_is_its_pure_python_list_with_the_same_behaviour() -> None:
-    runs = {mode: json.loads(subprocess.run(
-        [sys.executable, "-c", FROZEN, mode], capture_output=True, text=True,
-        check=True).stdout) for mode in ("botkit", "plain")}
-    assert runs["botkit"].pop("kind") is True
-    assert runs["plain"].pop("kind") is False
-    assert runs["botkit"] == runs["plain"]
-    assert runs["botkit"]["same"] is True
-    assert "Cannot modify frozen list." in runs["botkit"]["ops"]
+def test_botkit_eager_imports_turns_every_deferral_off() -> None:
+    def run(eager: str) -> str:
+        env = {**os.environ, "BOTKIT_EAGER_IMPORTS": eager}
+        return subprocess.run([sys.executable, "-c", EAGER], capture_output=True, text=True,
+                              check=True, env=env).stdout.split()
+
+    eager, deferred = run("1"), run("")
+    assert eager[:3] == ["['SSLContext',", "'SSLContext']", "True"]  # CAs loaded at import
+    assert eager[3] == "True"  # slack_sdk's __init__ (its sync WebClient) ran at import
+    assert deferred[:2] == ["['CaOnFirstUseContext',", "'CaOnFirstUseContext']"]
+    assert deferred[3] == "False"
