@@ -79,9 +79,9 @@ class SlackSettings:
     rate_limits: Mapping[str, tuple[float, int]] | None = None
     max_connections: int = 10
     """HTTP connections open to Slack's Web API at once (the pool's limit; more calls wait
-    for one). The adapter paces its calls to Slack's limits (~14 a second per workspace in
-    all), which 10 connections carry at up to 2 s a call; raise it for many workspaces
-    (``oauth=``) or large file uploads alongside chat."""
+    for one). The adapter paces its calls to Slack's limits (~13.5 a second per workspace
+    in all), which 10 connections carry while a call takes up to ~0.7 s; raise it for many
+    workspaces (``oauth=``) or large file uploads alongside chat."""
     flat_history_limit: int = 100
     suggested_prompts: Sequence[tuple[str, str]] = ()
     oauth: SlackOAuth | None = None
