@@ -39,6 +39,7 @@ from botkit_slack.ingress.events import EventBuilder, Routing
 from botkit_slack.ingress.events_api import EventsApi
 from botkit_slack.ingress.on_demand import BoltOnDemand
 from botkit_slack.settings import SlackSettings
+from botkit_slack.status import StatusSender
 from botkit_slack.streaming import ReplyStream, StreamSettings, refuse_native
 from botkit_slack.streaming.recovery import close_open_reply, reply_hooks
 from botkit_slack.transport import HttpTransport, SocketTransport, Transport
@@ -80,6 +81,7 @@ class SlackAdapter(BaseAdapter):
         self._native_off: set[str] = set()  # channel types ("*": all) refused native streams
         self._status_off: set[str] = set()
         self._session: aiohttp.ClientSession | None = None
+        self._statuses: StatusSender | None = None  # the "thinking" statuses, once started
 
     def _configure(self) -> None:
         self.settings = SlackSettings.build(**self._options, defer_credentials=True)
@@ -166,6 +168,7 @@ class SlackAdapter(BaseAdapter):
         # each open one holds ~10 KB, and paced calls never need aiohttp's default 100
         self._session = self.api.session = self.quick.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.settings.max_connections))
+        self._statuses = StatusSender(self._set_status, self.settings.max_connections)
         try:
             await self._start(bot)
         except BaseException:
@@ -269,6 +272,9 @@ class SlackAdapter(BaseAdapter):
         await self._close_session()
 
     async def _close_session(self) -> None:
+        statuses, self._statuses = self._statuses, None
+        if statuses is not None:
+            statuses.cancel()
         session, self._session = self._session, None
         self.api.session = self.quick.session = None
         if session is not None:
@@ -322,10 +328,13 @@ class SlackAdapter(BaseAdapter):
     def _native_refused(self, error: str, conversation: Conversation) -> None:
         refuse_native(self._native_off, error, channel_type(conversation.channel))
 
-    def _thinking(self, conversation: Conversation) -> asyncio.Task[None] | None:
-        if not self.settings.thinking_status or conversation.channel in self._status_off:
+    def _thinking(self, conversation: Conversation) -> asyncio.Future[None] | None:
+        """The "thinking" status set in ``conversation`` (queued: a burst of turns waits as
+        queue entries, not as Web API calls each waiting for a connection)."""
+        if not self.settings.thinking_status or conversation.channel in self._status_off or \
+                self._statuses is None:
             return None
-        return asyncio.create_task(self._set_status(conversation, self.settings.thinking_status))
+        return self._statuses.set(conversation, self.settings.thinking_status)
 
     async def _set_status(self, conversation: Conversation, status: str) -> None:
         """Best effort: a failure is logged, never raised (and turns the status off in that

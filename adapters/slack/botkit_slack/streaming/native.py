@@ -43,7 +43,7 @@ class StreamSettings:
     recipient_team_id: str | None = None
     on_native_error: Callable[[str, Conversation], None] | None = None
     """Slack refused a native stream in this conversation (its error code)."""
-    status: asyncio.Task[None] | None = None
+    status: asyncio.Future[None] | None = None
     """The "thinking" status being set: the first post waits for it (up to 2 s), and a
     reply that posts nothing clears it (``set_status``)."""
     set_status: Callable[[Conversation, str], Awaitable[None]] | None = None

@@ -101,6 +101,8 @@ class ReplyStream(MessageSends):
         await self._ended()  # not when the run was cut: a live process closes those
         if not self.done:
             if self.s.set_status is not None:  # the "thinking" status goes with no reply
+                if self.s.status is not None:  # after it was set (it is best effort)
+                    await asyncio.wait({self.s.status}, timeout=2.0)
                 await self.s.set_status(self.conversation, "")
             return None
         posted = self.done[-1]
