@@ -9,7 +9,6 @@ HTTP Events API with ``SLACK_SIGNING_SECRET`` and ``socket_mode=False, port=...`
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import logging
@@ -313,7 +312,9 @@ class SlackAdapter(BaseAdapter):
         identity = self._identity()
         s, route = self.settings, self.conversations.route(conversation)
         kind = channel_type(conversation.channel)
-        status = self._thinking(conversation)
+        thinking = s.thinking_status if conversation.channel not in self._status_off else None
+        status = None if not thinking or self._statuses is None else self._statuses.set(
+            conversation, thinking)  # queued: a burst's statuses wait as entries, not calls
         settings = StreamSettings(
             native=s.streaming == "native" and not self._native_off & {kind, "*"},
             interval=s.edit_interval, first_post_delay=s.first_post_delay,
@@ -327,14 +328,6 @@ class SlackAdapter(BaseAdapter):
 
     def _native_refused(self, error: str, conversation: Conversation) -> None:
         refuse_native(self._native_off, error, channel_type(conversation.channel))
-
-    def _thinking(self, conversation: Conversation) -> asyncio.Future[None] | None:
-        """The "thinking" status set in ``conversation`` (queued: a burst of turns waits as
-        queue entries, not as Web API calls each waiting for a connection)."""
-        if not self.settings.thinking_status or conversation.channel in self._status_off or \
-                self._statuses is None:
-            return None
-        return self._statuses.set(conversation, self.settings.thinking_status)
 
     async def _set_status(self, conversation: Conversation, status: str) -> None:
         """Best effort: a failure is logged, never raised (and turns the status off in that
