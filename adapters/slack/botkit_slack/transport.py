@@ -220,6 +220,7 @@ class HttpTransport:
             return web.json_response({"error": "this process is stopping"}, status=503)
         try:
             text = raw.decode("utf-8")
+            del raw  # one form of the body held at a time
             # the Events API posts JSON (as Bolt reads it); clicks and commands are forms
             body = json.loads(text) if self.events is not None and (
                 text.startswith("{") or request.content_type == "application/json") else None
@@ -232,6 +233,7 @@ class HttpTransport:
             if problem is not None:
                 return self._malformed(problem)
             if self.events is not None and self.events.takes(body):
+                del text  # (with the inbox on, the event is stored before the ack)
                 return await self._event(self.events, body, _retry_num(request.headers))
         return await self._dispatch(text, request)
 
@@ -284,9 +286,11 @@ class HttpTransport:
             return False
         if abs(self.verifier.clock.now() - int(timestamp)) > 60 * 5:
             return False  # stale: maybe replayed
-        # over the raw bytes (SignatureVerifier would first decode them, failing on bad UTF-8)
-        base = b"v0:" + timestamp.encode() + b":" + raw
-        expected = "v0=" + hmac.new(self._secret, base, hashlib.sha256).hexdigest()
+        # over the raw bytes (SignatureVerifier would first decode them, failing on bad UTF-8),
+        # fed after the prefix rather than copied behind it
+        mac = hmac.new(self._secret, b"v0:" + timestamp.encode() + b":", hashlib.sha256)
+        mac.update(raw)
+        expected = "v0=" + mac.hexdigest()
         return hmac.compare_digest(expected, signature)
 
     async def oauth(self, request: web.Request) -> web.Response:
