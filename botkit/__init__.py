@@ -13,6 +13,7 @@ import typing as _typing
 
 from botkit import (
     _agui,  # noqa: F401  (first: AG-UI's models build when first used)
+    _deferred_imports,  # noqa: F401  (aiohttp's and slack_sdk's import-time work, deferred)
     ui,
 )
 from botkit import agents as _agents

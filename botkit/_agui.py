@@ -9,12 +9,14 @@ the moment differs). The helpdesk on Slack builds nine of them.
 
 ``defer_build`` is a public model setting, but no public API sets it for another package's
 models, so this flips pydantic's default for the duration of the import. A pydantic without
-that default (or a process that imported ``ag_ui`` before botkit) builds eagerly as usual.
+that default (or a process that imported ``ag_ui`` before botkit, or run with
+``BOTKIT_EAGER_IMPORTS=1``) builds eagerly as usual.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 
@@ -38,6 +40,6 @@ def _deferred_builds() -> Iterator[None]:
         config_defaults["defer_build"] = False
 
 
-if "ag_ui.core" not in sys.modules:
+if "ag_ui.core" not in sys.modules and os.environ.get("BOTKIT_EAGER_IMPORTS") != "1":
     with _deferred_builds():
         import ag_ui.core  # noqa: F401

@@ -80,6 +80,20 @@ def test_a_slack_bot_on_http_events_does_not_load_what_it_does_not_use() -> None
     assert botkit.AgUiHttpAgent.__module__ == "botkit.agents.http"  # still there when named
 
 
+def test_the_slack_adapter_loads_no_ca_store_or_mime_table_at_start() -> None:
+    # startup memory: aiohttp's two default TLS contexts load the system's CA bundle when
+    # ``aiohttp.connector`` is imported (~2 MB) and ``aiohttp.web`` reads the system's MIME
+    # types (~0.4 MB); imported after botkit, the CAs load at the first TLS handshake and
+    # the MIME types at the first guess (tests/test_aiohttp_deferred.py)
+    code = ("import botkit, botkit_slack.adapter, aiohttp.web, mimetypes, "
+            "aiohttp.connector as c; "
+            "print([vars(x).get('_ca_pending') for x in "
+            "(c._SSL_CONTEXT_VERIFIED, c._SSL_CONTEXT_UNVERIFIED)], mimetypes._db is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[True, True] True"
+
+
 def test_botkit_run_loads_only_the_adapter_it_serves_on() -> None:
     # startup memory: ``botkit run`` loads every adapter's CLI plugin, so a plugin must not
     # bring its adapter (the web one pulled in the web server and the threads HTTP API,
@@ -106,7 +120,8 @@ def test_the_helpdesk_on_slack_does_not_load_what_it_never_uses() -> None:
     # with every adapter's plugin loaded, the helpdesk's imports and the Slack adapter; nor
     # are the pydantic-ai agent, the threads API's routes, the LangChain message shape,
     # ``botkit new``'s scaffold, the threads CLI, or the console's terminal parts (the
-    # helpdesk declares a ``ConsoleAdapter`` even when served on Slack)
+    # helpdesk declares a ``ConsoleAdapter`` even when served on Slack), nor slack_sdk's sync
+    # clients (its package ``__init__`` runs when one of its names is read)
     unused = ("botkit.store.sqlite", "botkit.store.sqlite_streams", "botkit.store.redis",
               "botkit.store.redis_streams", "botkit.testing.store_conformance",
               "botkit.testing.stream_conformance", "botkit.testing.agui_server",
@@ -114,7 +129,8 @@ def test_the_helpdesk_on_slack_does_not_load_what_it_never_uses() -> None:
               "difflib", "getpass", "botkit.agents.pydantic_ai", "botkit.threads.routes",
               "botkit.langchain", "botkit.scaffold", "botkit.threads.cli",
               "botkit_console.ingress", "botkit_console.lines", "botkit_console.output",
-              "botkit_console.progress", "botkit_console.transcript", "botkit_console.modals")
+              "botkit_console.progress", "botkit_console.transcript", "botkit_console.modals",
+              "slack_sdk.web.client", "slack_sdk.webhook")
     code = ("import sys, botkit, botkit.cli, botkit_console, botkit_slack.adapter; "
             "from botkit.testing import ScriptedAgent; "
             "from botkit.cli_plugins import installed_plugins; "
