@@ -63,7 +63,8 @@ class SQLiteStore(SQLiteStreams):
         self._conn: sqlite3.Connection | None = None
         self._writes = 0
         self._acks = AckWriter(self._open, clock, self._schedule_acks,
-                               durable=durable_acks, committed=self._committed)
+                               durable=durable_acks, committed=self._committed,
+                               added=self._notify_from_any_thread)
         self._commits = 0  # write transactions since the WAL's last checkpoint
 
     def __repr__(self) -> str:
@@ -236,8 +237,7 @@ class SQLiteStore(SQLiteStreams):
 
     async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
                               ) -> StreamId | None:
-        return await asyncio.wrap_future(self.add_once_from_any_thread(
-            stream, data, seen_key=seen_key, ttl=ttl))
+        return await self._acks.add_on_loop(stream, canonical_json(data), seen_key, ttl)
 
     adds_from_any_thread = True
     """``add_once_from_any_thread`` works (from any thread, any event loop)."""
@@ -245,13 +245,12 @@ class SQLiteStore(SQLiteStreams):
     def add_once_from_any_thread(self, stream: str, data: Any, *, seen_key: str, ttl: float
                                  ) -> Future[StreamId | None]:
         """``stream_add_once`` for a caller on any thread (an adapter's ack lane, with an
-        event loop of its own): the write runs on the worker's urgent lane, with the ack
-        path's connection, together with the appends queued meanwhile (``sqlite_ack``), and
-        a consumer blocked in a read on the store's own loop is woken from there
-        (``call_soon_threadsafe``). The result (or error) comes in the future."""
-        future = self._acks.add(stream, canonical_json(data), seen_key, ttl)
-        future.add_done_callback(lambda _: self._notify_from_any_thread())
-        return future
+        event loop of its own, awaits ``stream_add_once`` there): the write runs on the
+        worker's urgent lane, with the ack path's connection, together with the appends
+        queued meanwhile (``sqlite_ack``), and a consumer blocked in a read on the store's
+        own loop is woken from there, once per batch. The result (or error) comes in the
+        future."""
+        return self._acks.add(stream, canonical_json(data), seen_key, ttl)
 
     async def scan(self, prefix: str) -> list[str]:
         def keys(conn: sqlite3.Connection, now: float) -> list[str]:

@@ -13,17 +13,24 @@ write a platform waits for before it is acknowledged.
   marks, one of the entries, ``COMMIT``, whatever their number (up to ``_CHUNK``); each is
   answered after that commit. One append alone was six statements, each a release and
   re-take of the interpreter's lock, which a busy bot thread makes slow.
+- **One wake-up per batch**: the appends of a batch made from one event loop are answered
+  there with one ``call_soon_threadsafe`` (a write to the loop's wake-up socket; each such
+  system call on the store's thread lets a busy bot thread take the GIL for up to a switch
+  interval), and the store's own loop (a consumer blocked reading) is woken once.
 - It never runs a checkpoint of the WAL inside its commit (``wal_autocheckpoint`` is off on
   the store's connections; ``SQLiteStore._committed`` queues them as ordinary calls).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 from botkit.store.streams import StreamId
 
@@ -41,7 +48,8 @@ class _Add:
     text: str
     seen_key: str
     ttl: float
-    future: Future[_Result]
+    future: Future[_Result] | asyncio.Future[_Result]
+    loop: asyncio.AbstractEventLoop | None  # the asyncio future's; None: a thread's future
 
 
 class AckWriter:
@@ -50,8 +58,10 @@ class AckWriter:
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], clock: Callable[[], float],
                  schedule: Callable[[Callable[[], None]], None], *, durable: bool = True,
-                 committed: Callable[[], None] = lambda: None) -> None:
+                 committed: Callable[[], None] = lambda: None,
+                 added: Callable[[], None] = lambda: None) -> None:
         self._connect = connect
+        self._added = added
         self._clock = clock
         self._schedule = schedule
         self.durable = durable
@@ -63,12 +73,24 @@ class AckWriter:
     def add(self, stream: str, text: str, seen_key: str, ttl: float) -> Future[_Result]:
         """Queue an append (from any thread); answered once it is committed."""
         future: Future[_Result] = Future()
+        self._put(_Add(stream, text, seen_key, ttl, future, None))
+        return future
+
+    def add_on_loop(self, stream: str, text: str, seen_key: str, ttl: float
+                    ) -> asyncio.Future[_Result]:
+        """``add`` for a caller on an event loop (any thread's): the appends of one batch
+        made from the same loop are answered there with one wake-up."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_Result] = loop.create_future()
+        self._put(_Add(stream, text, seen_key, ttl, future, loop))
+        return future
+
+    def _put(self, add: _Add) -> None:
         with self._lock:
-            self._queue.append(_Add(stream, text, seen_key, ttl, future))
+            self._queue.append(add)
             first = len(self._queue) == 1
         if first:  # else a write is already coming for the queue
             self._schedule(self.write_queued)
-        return future
 
     # -- writing -------------------------------------------------------------------------
     def write_queued(self) -> None:
@@ -84,8 +106,10 @@ class AckWriter:
                 results = [exc] * len(batch)
             else:
                 self._committed()
-            for add, result in zip(batch, results, strict=True):
-                _answer(add.future, result)
+            _answer_all(batch, results)
+            if any(result is not None and not isinstance(result, BaseException)
+                   for result in results):
+                self._added()
 
     def _write(self, batch: list[_Add]) -> list[_Result]:
         if self._conn is None:
@@ -132,7 +156,29 @@ class AckWriter:
             conn.close()
 
 
-def _answer(future: Future[_Result], result: _Result | BaseException) -> None:
+def _answer_all(batch: list[_Add], results: list[_Result | BaseException]) -> None:
+    """Answer a batch: a thread's future at once, an event loop's futures with one
+    ``call_soon_threadsafe`` per loop (each is a write to the loop's wake-up socket, and
+    every such system call lets the bot's busy thread take the GIL)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, _Result | BaseException]]] = {}
+    for add, result in zip(batch, results, strict=True):
+        if add.loop is None:
+            _settle(add.future, result)
+        else:
+            by_loop.setdefault(add.loop, []).append((add.future, result))
+    for loop, answers in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+            loop.call_soon_threadsafe(_settle_all, answers)
+
+
+def _settle_all(answers: list[tuple[Any, _Result | BaseException]]) -> None:
+    for future, result in answers:
+        _settle(future, result)
+
+
+def _settle(future: Any, result: _Result | BaseException) -> None:
+    if future.done():  # an asyncio future cancelled meanwhile
+        return
     if isinstance(result, BaseException):
         future.set_exception(result)
     else:
