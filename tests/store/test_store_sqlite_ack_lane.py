@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from botkit import SQLiteStore
 from botkit.store.sqlite_worker import Worker
@@ -75,9 +76,9 @@ async def test_the_ack_path_append_overtakes_queued_writes(tmp_path: Path) -> No
 
 
 async def test_appends_made_together_are_committed_together(tmp_path: Path) -> None:
-    """Group commit: appends queued while one is written go in the next transaction, each
-    with its own id (in the order they came) and its own dedup mark; a key seen twice in a
-    batch is stored once."""
+    """Group commit: appends queued while the store's thread is busy go in one transaction,
+    each with its own id (in the order they came) and its own dedup mark, a key seen twice
+    in a batch stored once; the batch is answered on the caller's loop with one wake-up."""
     store = SQLiteStore(tmp_path / "state.db")
     transactions: list[str] = []
     try:
@@ -90,10 +91,22 @@ async def test_appends_made_together_are_committed_together(tmp_path: Path) -> N
         adds = [asyncio.ensure_future(store.stream_add_once(
             "inbox", {"n": n}, seen_key=f"seen:{n % 20}", ttl=60)) for n in range(30)]
         await asyncio.sleep(0)  # all 30 queued while the worker thread is held
-        busy.set()
-        ids = await asyncio.gather(*adds)
-        await holding
+        loop = asyncio.get_running_loop()
+        wakeups: list[object] = []
+        threadsafe = loop.call_soon_threadsafe
+
+        def counted(callback: Any, *args: Any) -> Any:
+            wakeups.append(callback)
+            return threadsafe(callback, *args)
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+        try:
+            busy.set()
+            ids = await asyncio.gather(*adds)
+            await holding
+        finally:
+            del loop.call_soon_threadsafe
         assert transactions.count("COMMIT") == 1, transactions
+        assert len(wakeups) <= 2, wakeups  # the 30 answers at once (and the worker's own)
         stored = [i for i in ids if i is not None]
         assert stored == sorted(stored)
         assert len(stored) == 20
