@@ -94,7 +94,7 @@ class SQLiteStore(SQLiteStreams):
         return conn
 
     def _open(self) -> sqlite3.Connection:
-        """A connection to the file (the worker's, the ack path's, the checkpointer's)."""
+        """A connection to the file (the worker's, and the ack path's: ``sqlite_ack``)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
                                check_same_thread=False)

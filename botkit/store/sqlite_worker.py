@@ -80,4 +80,3 @@ def _settle(future: Future[Any], fn: Callable[[], Any]) -> None:
         future.set_exception(exc)
     else:
         future.set_result(result)
-
