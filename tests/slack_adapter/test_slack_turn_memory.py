@@ -37,6 +37,8 @@ async def test_a_turn_holds_its_slack_event_as_json_text_until_a_handler_reads_i
     @bot.on_mention
     async def answer(ctx: TurnContext) -> None:
         seen["held"] = {f.f_code.co_name: _payloads(f) for f in _frames()}
+        seen["ingress frames"] = [f.f_code.co_name for f in _frames()
+                                  if "botkit_slack/ingress" in f.f_code.co_filename]
         seen["kept"] = [type(r) for r in gc.get_referents(ctx.message)
                         if isinstance(r, Mapping)]
         seen["conversation kept"] = [type(r) for r in gc.get_referents(
@@ -48,7 +50,8 @@ async def test_a_turn_holds_its_slack_event_as_json_text_until_a_handler_reads_i
     async with running("http", bot=bot) as h:
         asked = await h.mention("hello")
         await h.reply(asked["ts"], "read it")
-    assert {"answer", "safely"} <= set(seen["held"])  # from the handler to the task
+    assert {"answer", "_turn"} <= set(seen["held"])  # from the handler to the task
+    assert seen["ingress frames"] == ["_turn"]  # one coroutine of the ingress, no wrapper
     assert {name: held for name, held in seen["held"].items() if held} == {}
     assert seen["kept"] == seen["conversation kept"] == [RawJson]
     raw = seen["raw"]

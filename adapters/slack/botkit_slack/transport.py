@@ -60,6 +60,25 @@ log = logging.getLogger("botkit.slack")
 APP_TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type",
                                "token_revoked", "token_expired", "account_inactive"})
 DRAIN_ACKS = 5.0  # seconds envelopes already handed to Bolt get to be acked before closing
+MAX_BODY = 2 * 1024 * 1024  # a Slack payload is a few KB; larger gets 413
+
+
+async def _body(request: web.Request) -> bytes:
+    """The request's body, over ``MAX_BODY``: 413. Read from the stream rather than with
+    ``request.read()``, which keeps a copy on the request (and aiohttp keeps the request
+    until the connection's next one: a copy per idle keep-alive connection) after copying
+    it twice; a body that came in one piece is the parser's own bytes here."""
+    size = request.content_length
+    if size is not None and size > MAX_BODY:
+        raise web.HTTPRequestEntityTooLarge(MAX_BODY, size)
+    chunks: list[bytes] = []
+    got = 0
+    while chunk := await request.content.readany():
+        got += len(chunk)
+        if got > MAX_BODY:
+            raise web.HTTPRequestEntityTooLarge(MAX_BODY, got)
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _retry_num(headers: Mapping[str, str]) -> int:
@@ -192,7 +211,7 @@ class HttpTransport:
         self.draining = True
 
     async def handle(self, request: web.Request) -> web.Response:
-        raw = await request.read()
+        raw = await _body(request)
         if not self._signed(raw, request):
             self.refused += 1
             log.warning("refused a request with a bad or stale Slack signature")
@@ -201,6 +220,7 @@ class HttpTransport:
             return web.json_response({"error": "this process is stopping"}, status=503)
         try:
             text = raw.decode("utf-8")
+            del raw  # one form of the body held at a time
             # the Events API posts JSON (as Bolt reads it); clicks and commands are forms
             body = json.loads(text) if self.events is not None and (
                 text.startswith("{") or request.content_type == "application/json") else None
@@ -213,6 +233,7 @@ class HttpTransport:
             if problem is not None:
                 return self._malformed(problem)
             if self.events is not None and self.events.takes(body):
+                del text  # (with the inbox on, the event is stored before the ack)
                 return await self._event(self.events, body, _retry_num(request.headers))
         return await self._dispatch(text, request)
 
@@ -265,9 +286,11 @@ class HttpTransport:
             return False
         if abs(self.verifier.clock.now() - int(timestamp)) > 60 * 5:
             return False  # stale: maybe replayed
-        # over the raw bytes (SignatureVerifier would first decode them, failing on bad UTF-8)
-        base = b"v0:" + timestamp.encode() + b":" + raw
-        expected = "v0=" + hmac.new(self._secret, base, hashlib.sha256).hexdigest()
+        # over the raw bytes (SignatureVerifier would first decode them, failing on bad UTF-8),
+        # fed after the prefix rather than copied behind it
+        mac = hmac.new(self._secret, b"v0:" + timestamp.encode() + b":", hashlib.sha256)
+        mac.update(raw)
+        expected = "v0=" + mac.hexdigest()
         return hmac.compare_digest(expected, signature)
 
     async def oauth(self, request: web.Request) -> web.Response:
@@ -290,7 +313,7 @@ class HttpTransport:
         return web.Response(text="ok")
 
     async def start(self) -> None:
-        web_app = web.Application(client_max_size=2 * 1024 * 1024)
+        web_app = web.Application(client_max_size=MAX_BODY)
         web_app.router.add_post(self.path, self.handle)
         web_app.router.add_get("/health", self.health)
         flow = self.oauth_flow

@@ -120,12 +120,15 @@ class EventBuilder(FeatureEvents):
             return None
         if self.bot.durable_intake:
             return self._stored(decision, event, body)
-        return self._spawn(self._turn(decision, event, body))
+        return self.bot.spawn(self._turn(decision, event, body))
 
     async def _stored(self, d: Decision, event: Mapping[str, Any], body: Mapping[str, Any]
                       ) -> None:
         try:
-            await self._turn(d, event, body)
+            message = await self.message_event(d, event, body)
+            del event, body  # the turn in flight keeps the message event only
+            if message is not None:
+                await self.bot.dispatch(message)
         except BaseException:
             self.forget(d.event_id)  # its redelivery must not look like a duplicate
             raise
@@ -141,10 +144,16 @@ class EventBuilder(FeatureEvents):
         return False
 
     async def _turn(self, d: Decision, event: Mapping[str, Any], body: Mapping[str, Any]) -> None:
-        message = await self.message_event(d, event, body)
-        del event, body  # the turn in flight keeps the message event only
-        if message is not None:
-            await self.bot.dispatch(message)
+        """A message's work in the background: the task's only frame of the ingress while
+        the turn runs and waits (seconds, for a paced reply), holding the message event
+        only (no wrapper coroutine and closure around it, not the delivery)."""
+        try:
+            message = await self.message_event(d, event, body)
+            del event, body
+            if message is not None:
+                await self.bot.dispatch(message)
+        except Exception:
+            log.exception("handling a Slack event failed")
 
     async def message_event(self, d: Decision, event: Mapping[str, Any],
                             body: Mapping[str, Any]) -> MessageEvent | None:
