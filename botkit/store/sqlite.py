@@ -4,7 +4,8 @@ One file holds everything; it survives restarts and may be shared by several pro
 the same machine (WAL journal, ``BEGIN IMMEDIATE`` around every read-modify-write). Calls run
 on one dedicated worker thread, so the event loop never blocks on disk; the ack path's
 dedup-and-append (``stream_add_once``) goes ahead of the ordinary calls queued there
-(``sqlite_worker``). Expiry uses the wall clock (``time.time``), which keeps meaning
+(``sqlite_worker``), the appends queued meanwhile committed together and synced
+(``sqlite_ack``). Expiry uses the wall clock (``time.time``), which keeps meaning
 across restarts.
 """
 
@@ -22,7 +23,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from botkit.store.base import canonical_json, slice_bounds
-from botkit.store.sqlite_streams import STREAM_SCHEMA, STREAM_TABLES, SQLiteStreams, add_entry
+from botkit.store.sqlite_ack import AckWriter
+from botkit.store.sqlite_streams import STREAM_SCHEMA, STREAM_TABLES, SQLiteStreams
 from botkit.store.sqlite_worker import Worker
 from botkit.store.streams import StreamId
 
@@ -40,19 +42,30 @@ CREATE INDEX IF NOT EXISTS list_items_by_key ON list_items (key, id);
 _UPSERT = ("INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) "
            "DO UPDATE SET value = excluded.value, expires = excluded.expires")
 _PURGE_EVERY = 500
+_CHECKPOINT_EVERY = 300  # write transactions between checkpoints (SQLite's: 1,000 pages)
 
 
 class SQLiteStore(SQLiteStreams):
-    """A ``StateStore`` in a SQLite file (created, with its folder, on first use)."""
+    """A ``StateStore`` in a SQLite file (created, with its folder, on first use).
+
+    ``durable_acks``: an append made for the ack path (``stream_add_once``) is synced to
+    disk before it is answered (``synchronous=FULL``), so an acknowledged event survives a
+    power loss; with False (``NORMAL``) it survives the process being killed, not the
+    machine going down (the last commits before that may be lost). Other writes are
+    ``NORMAL`` either way."""
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time,
-                 busy_timeout: float = 10.0) -> None:
+                 busy_timeout: float = 10.0, durable_acks: bool = True) -> None:
         self.path = Path(path)
         self._clock = clock
         self._busy_timeout = busy_timeout
         self._executor: Worker | None = None
         self._conn: sqlite3.Connection | None = None
         self._writes = 0
+        self._acks = AckWriter(self._open, clock, self._schedule_acks,
+                               durable=durable_acks, committed=self._committed,
+                               added=self._notify_from_any_thread)
+        self._commits = 0  # write transactions since the WAL's last checkpoint
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -76,14 +89,39 @@ class SQLiteStore(SQLiteStreams):
         return fn(self._conn, self._clock())
 
     def _connect(self) -> sqlite3.Connection:
+        conn = self._open()
+        self._purge(conn, self._clock())
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        """A connection to the file (the worker's, and the ack path's: ``sqlite_ack``)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
                                check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # ``_committed`` queues the checkpoints
         conn.executescript(_SCHEMA + STREAM_SCHEMA)
-        self._purge(conn, self._clock())
         return conn
+
+    def _schedule_acks(self, write: Callable[[], None]) -> None:
+        """The ack path's write runs on the worker thread, ahead of the queued calls."""
+        self._submit(lambda conn, now: write(), urgent=True)
+
+    def _committed(self) -> None:
+        """Count a write transaction (on the worker thread); every ``_CHECKPOINT_EVERY`` a
+        checkpoint of the WAL is queued there as an ordinary call. SQLite's own
+        (``wal_autocheckpoint``) runs inside the commit that crossed its threshold, which
+        could be an ack's; queued, the acks go before it. On the worker thread no other
+        write of this process runs meanwhile, so it backfills the whole WAL, which then
+        starts over instead of growing."""
+        self._commits += 1
+        if self._commits == _CHECKPOINT_EVERY:
+            self._submit(self._checkpoint)
+
+    def _checkpoint(self, conn: sqlite3.Connection, now: float) -> None:
+        self._commits = 0
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # other processes' writers go on
 
     def _purge(self, conn: sqlite3.Connection, now: float) -> None:
         with _tx(conn):
@@ -100,7 +138,9 @@ class SQLiteStore(SQLiteStreams):
                 if self._writes % _PURGE_EVERY == 0:
                     self._purge(conn, now)
             with _tx(conn):
-                return fn(conn, now)
+                result = fn(conn, now)
+            self._committed()
+            return result
         return await self._run(wrapped, urgent=urgent)
 
     async def close(self) -> None:
@@ -113,6 +153,7 @@ class SQLiteStore(SQLiteStreams):
             return
 
         def shut() -> None:
+            self._acks.close()
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
@@ -121,8 +162,10 @@ class SQLiteStore(SQLiteStreams):
             self._executor = None
         executor.shutdown()
         if self._conn is not None and self._executor is None:  # reopened by late work
+            self._acks.close()
             self._conn.close()
             self._conn = None
+
 
     # -- values ------------------------------------------------------------------------
     async def get(self, key: str) -> Any | None:
@@ -194,8 +237,7 @@ class SQLiteStore(SQLiteStreams):
 
     async def stream_add_once(self, stream: str, data: Any, *, seen_key: str, ttl: float
                               ) -> StreamId | None:
-        return await asyncio.wrap_future(self.add_once_from_any_thread(
-            stream, data, seen_key=seen_key, ttl=ttl))
+        return await self._acks.add_on_loop(stream, canonical_json(data), seen_key, ttl)
 
     adds_from_any_thread = True
     """``add_once_from_any_thread`` works (from any thread, any event loop)."""
@@ -203,20 +245,12 @@ class SQLiteStore(SQLiteStreams):
     def add_once_from_any_thread(self, stream: str, data: Any, *, seen_key: str, ttl: float
                                  ) -> Future[StreamId | None]:
         """``stream_add_once`` for a caller on any thread (an adapter's ack lane, with an
-        event loop of its own): the write runs on the worker's urgent lane, and a consumer
-        blocked in a read on the store's own loop is woken from there
-        (``call_soon_threadsafe``). The result (or error) comes in the future."""
-        text = canonical_json(data)
-
-        def add(conn: sqlite3.Connection, now: float) -> StreamId | None:
-            with _tx(conn):
-                if _live_value(conn, seen_key, now) is not None:
-                    return None
-                conn.execute(_UPSERT, (seen_key, "true", now + ttl))
-                row = add_entry(conn, stream, text)
-            self._notify_from_any_thread()
-            return StreamId(row, 0)
-        return self._submit(add, urgent=True)
+        event loop of its own, awaits ``stream_add_once`` there): the write runs on the
+        worker's urgent lane, with the ack path's connection, together with the appends
+        queued meanwhile (``sqlite_ack``), and a consumer blocked in a read on the store's
+        own loop is woken from there, once per batch. The result (or error) comes in the
+        future."""
+        return self._acks.add(stream, canonical_json(data), seen_key, ttl)
 
     async def scan(self, prefix: str) -> list[str]:
         def keys(conn: sqlite3.Connection, now: float) -> list[str]:

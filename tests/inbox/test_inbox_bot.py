@@ -165,8 +165,8 @@ class FailsOneAppend(SQLiteStore):
 
     failures = 1
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = super()._connect()
+    def _open(self) -> sqlite3.Connection:  # every connection the store opens
+        conn = super()._open()
 
         def fail_now() -> bool:
             if self.failures <= 0:

@@ -36,7 +36,7 @@ from typing import Any
 HERE = Path(__file__).resolve()
 ROOT = HERE.parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "recovery"))
-STAGES = ("recv", "handle", "write", "written", "ack", "sent")
+STAGES = ("recv", "handle", "write", "started", "ended", "written", "ack", "sent")
 
 
 # -- the bot process -----------------------------------------------------------------
@@ -104,6 +104,7 @@ def serve_stamped(out: str) -> None:
         await admit(self, body, retry)
         stamp("written", ENVELOPE.get())
     lane.AckLane._handle = stamped_handle  # type: ignore[method-assign]
+    stamp_store_jobs(stamp)
     lane.DirectIntake.admit = stamped_admit  # type: ignore[method-assign]
 
     import recovery_app
@@ -111,6 +112,28 @@ def serve_stamped(out: str) -> None:
 
 
 ENVELOPE: Any = None
+
+
+def stamp_store_jobs(stamp: Any) -> None:
+    """SQLite: the ack path's job starts / ends on the store's thread (``started`` /
+    ``ended``), stamped by the envelope that submitted it."""
+    from botkit.store import sqlite_worker
+
+    submit = sqlite_worker.Worker.submit
+
+    def stamped_submit(self: Any, fn: Any, *, urgent: bool = False) -> Any:
+        key = ENVELOPE.get()
+        if not urgent or key is None:
+            return submit(self, fn, urgent=urgent)
+
+        def job() -> Any:
+            stamp("started", key)
+            try:
+                return fn()
+            finally:
+                stamp("ended", key)
+        return submit(self, job, urgent=True)
+    sqlite_worker.Worker.submit = stamped_submit  # type: ignore[method-assign]
 
 
 # -- the driver ------------------------------------------------------------------------
