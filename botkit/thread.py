@@ -8,10 +8,12 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
+    Coroutine,
     Iterable,
     Mapping,
     Sequence,
 )
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botkit._actions import handler_ref
@@ -20,7 +22,7 @@ from botkit.adapter import OpenChoice, PlatformAdapter, stream_to
 from botkit.agents.base import Agent
 from botkit.clicks import ChoicePort
 from botkit.context import InterruptContext
-from botkit.errors import RunSuspended, UserError
+from botkit.errors import UserError
 from botkit.events import MessageEvent
 from botkit.history import AgentMessage, build_agent_messages, new_message_id
 from botkit.run import tracking
@@ -228,35 +230,38 @@ class Thread(GatedCalls):
     def _surface(self) -> RunSurface:
         return RunSurface(self._adapter, self.conversation, threads=self._runtime.threads)
 
-    async def _run(self, agent: Agent, request: Callable[[], Awaitable[RunRequest]],
+    async def _run(self, agent: Agent | None, request: Callable[[], Awaitable[RunRequest]],
                    kind: str, *, batch: Sequence[str] = (),
                    replays: Mapping[str, Sequence[Any]] | None = None) -> RunResult:
-        """Run the agent on ``await request()``, built once the thread is marked busy (so
-        it reads the state no outside write can change until the run ends); with
-        ``batch``, first finish that step's tool calls (replaying ``replays``' recorded
-        answers), as when a choice is answered after a restart."""
+        """Run the agent (None: the thread's) on ``await request()``, built once the thread
+        is marked busy (so it reads the state no outside write can change until the run
+        ends); with ``batch``, first finish that step's tool calls (replaying ``replays``'
+        recorded answers), as when a choice is answered after a restart. The run is awaited
+        in this frame, tracked by a ``RunTracker`` (no frames of tracking's own: a turn
+        waiting for Slack's pacing keeps every frame it has)."""
+        if agent is None:
+            agent = self._agent()
         surface = self._surface()
         runner = AgentRunner(surface, agent, tool_context=self._tool_context,
                              on_interrupt=self._interrupted,
                              max_iterations=self._runtime.max_iterations,
                              interrupt_names=self._runtime.interrupt_event_names,
                              replays=replays)
-
-        async def run() -> RunResult:
+        tracker = tracking.RunTracker(self._runtime.threads, self.platform, self.conversation,
+                                      kind)
+        await tracker.begin()
+        try:
             built = await request()
             if batch:
                 await runner.finish_calls(built, batch)
-            return await runner.run(built)
-        try:
-            result = await tracking.track_run(self._runtime.threads, self.platform,
-                                              self.conversation, kind, run, surface)
-        except RunSuspended:
-            raise  # waiting for a person across a restart: a replay continues it
-        except Exception as exc:
-            await surface.ended(RunResult(status="failed", thread_id=self.id,
-                                          error=f"{type(exc).__name__}: {exc}"))
+            result = await runner.run(built)
+        except BaseException as exc:
+            await tracker.failed(exc, surface)
+            if isinstance(exc, Exception):  # not RunSuspended (a replay continues it)
+                await surface.ended(RunResult(status="failed", thread_id=self.id,
+                                              error=f"{type(exc).__name__}: {exc}"))
             raise
-        return await surface.ended(result)
+        return await surface.ended(await tracker.end(result, surface))
 
     async def _replay(self, call: ToolCall, value: Any) -> RunResult:
         """Run ``call`` again with its recorded answers plus ``value`` (a choice answered
@@ -293,29 +298,34 @@ class Thread(GatedCalls):
                                          attachments=self.message.attachments))
         return build_agent_messages(history, bot=self._adapter.bot_user)
 
-    async def run_agent(
+    def run_agent(
         self,
         *,
         context: Sequence[ContextEntry] | None = None,
         tools: Sequence[BotTool] | None = None,
         prompt: str | None = None,
-    ) -> RunResult:
+    ) -> Coroutine[Any, Any, RunResult]:
         """Run the agent on this conversation's history (rebuilt from the platform),
         streaming its answer here and running bot tools it calls. Per-run ``tools`` and
         ``context`` add to the bot's (a per-run tool wins on a name clash); ``prompt``
         adds a user message. Failures show in the conversation; see ``RunResult``."""
-        agent = self._agent()
-        registry = self._runtime.registry
         sent = self.message.context if self.message is not None else ()
+        # ``_run``'s coroutine, returned: no frame of this method's own (nor a closure for
+        # the request) stays suspended while the run waits
+        return self._run(None, partial(self._request, context, tools, prompt, sent), "run")
 
-        async def request() -> RunRequest:
-            messages = await self._history()
-            if prompt:
-                messages.append({"id": new_message_id(), "role": "user", "content": prompt})
-            return RunRequest(messages=messages, state=await self.get_state(),
-                              tools=registry.tools_with(tools),
-                              context=registry.context_with([*sent, *(context or ())]))
-        return await self._run(agent, request, "run")
+    async def _request(self, context: Sequence[ContextEntry] | None,
+                       tools: Sequence[BotTool] | None, prompt: str | None,
+                       sent: Sequence[ContextEntry]) -> RunRequest:
+        """``run_agent``'s request: the history, the state, the bot's tools and context
+        with the run's."""
+        registry = self._runtime.registry
+        messages = await self._history()
+        if prompt:
+            messages.append({"id": new_message_id(), "role": "user", "content": prompt})
+        return RunRequest(messages=messages, state=await self.get_state(),
+                          tools=registry.tools_with(tools),
+                          context=registry.context_with([*sent, *(context or ())]))
 
     async def resume(self, value: Any = None, *, cancel: bool = False) -> RunResult:
         """Continue the run this conversation's agent interrupted, answering with ``value``

@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from typing import Any
 
 import ag_ui.core as agui
@@ -78,39 +86,41 @@ class AgentRunner:
             data["forwardedProps"] = request.forwarded_props
         return agui.RunAgentInput.model_validate(data)
 
-    async def _consume(self, run_input: agui.RunAgentInput, asm: RunAssembler) -> MessageRef | None:
-        # the input goes with the stream, which drops it once the agent's events end: a
-        # reply that waits to be posted (Slack's pacing) no longer holds it
-        handed = [run_input]
-        del run_input
+    def _consume(self, run_input: agui.RunAgentInput, asm: RunAssembler
+                 ) -> Coroutine[Any, Any, MessageRef | None]:
+        """The run's stream shown (the surface's coroutine, returned: no frame of this
+        method's own while the reply waits). The input goes with the stream, which drops
+        it once the agent's events end: a reply that waits to be posted (Slack's pacing) no
+        longer holds it."""
+        return self.surface.show_stream(self._parts([run_input], asm))
 
-        async def parts() -> AsyncIterator[StreamPart]:
-            events = self.agent.run(handed.pop())
-            text_event = agui.TextMessageContentEvent
-            try:
-                async for event in events:
-                    if type(event) is text_event:  # the commonest event: no dispatch
-                        if asm.text_delta(event.message_id, event.delta):
-                            yield event.delta
-                        continue
-                    for part in asm.feed(event):
-                        yield part
-                    if asm.error or (asm.finished and event.type == agui.EventType.RUN_FINISHED):
-                        break
-            except AgentError as exc:
-                asm.error = str(exc)
-            except ValidationError as exc:
-                asm.error = f"the agent sent an invalid event ({exc.error_count()} errors)"
-            except Exception as exc:
-                log.exception("agent backend crashed")
-                asm.error = f"the agent backend failed: {type(exc).__name__}"
-            finally:
-                aclose = getattr(events, "aclose", None)
-                if aclose is not None:
-                    await aclose()
-                del events
-
-        return await self.surface.show_stream(parts())
+    async def _parts(self, handed: list[agui.RunAgentInput], asm: RunAssembler
+                     ) -> AsyncIterator[StreamPart]:
+        """The agent's events on ``handed.pop()`` as stream parts, fed to ``asm``."""
+        events = self.agent.run(handed.pop())
+        text_event = agui.TextMessageContentEvent
+        try:
+            async for event in events:
+                if type(event) is text_event:  # the commonest event: no dispatch
+                    if asm.text_delta(event.message_id, event.delta):
+                        yield event.delta
+                    continue
+                for part in asm.feed(event):
+                    yield part
+                if asm.error or (asm.finished and event.type == agui.EventType.RUN_FINISHED):
+                    break
+        except AgentError as exc:
+            asm.error = str(exc)
+        except ValidationError as exc:
+            asm.error = f"the agent sent an invalid event ({exc.error_count()} errors)"
+        except Exception as exc:
+            log.exception("agent backend crashed")
+            asm.error = f"the agent backend failed: {type(exc).__name__}"
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+            del events
 
     async def run(self, request: RunRequest) -> RunResult:
         texts: list[str] = []

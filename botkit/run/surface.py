@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from botkit import keys
-from botkit.adapter import PlatformAdapter, stream_to
+from botkit.adapter import PlatformAdapter, post_once
 from botkit.history import AgentMessage
 from botkit.inbox.closing import OPEN_STREAMS, StreamClosed
 from botkit.run.fair import FAIR
@@ -66,7 +66,9 @@ class RunSurface:
     # -- showing -----------------------------------------------------------------------
     async def show_stream(self, parts: AsyncIterator[StreamPart]) -> MessageRef | None:
         stream = OPEN_STREAMS.wrap(parts)  # a graceful drain may close it with a notice
-        ref = await stream_to(self.adapter, self.conversation, stream)
+        adapter = self.adapter  # as ``stream_to``, awaited here (no frame of its own)
+        ref = await (adapter.stream(self.conversation, stream) if adapter.capabilities.streaming
+                     else post_once(adapter, self.conversation, stream))
         await FAIR.turn()  # replies streamed together end together: spread what follows
         if stream.closed:
             raise StreamClosed(f"the reply stream in {self.conversation_id} was closed")

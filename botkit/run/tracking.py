@@ -21,7 +21,8 @@ from botkit.threads.records import RunRecord, ThreadRecord, ThreadStatus
 from botkit.threads.service import UNREAD, PendingTouch, Threads
 from botkit.types import Conversation
 
-__all__ = ["RunTrace", "ensure", "settle", "summarize_tool_calls", "touch", "track_run"]
+__all__ = ["RunTrace", "RunTracker", "ensure", "settle", "summarize_tool_calls", "touch",
+           "track_run"]
 
 log = logging.getLogger("botkit")
 TITLE_LENGTH = 80
@@ -151,36 +152,64 @@ async def ensure(threads: Threads, platform: str, conversation: Conversation) ->
         conversation.id)
 
 
+class RunTracker:
+    """One run's record keeping, for a caller that awaits the run in its own frame (no
+    closure or coroutine of tracking's own while the run goes on): ``begin`` marks the
+    thread busy (before the run reads anything), ``end`` records how it ended. A thread
+    deleted meanwhile stays deleted: its end is not recorded."""
+
+    __slots__ = ("conversation", "kind", "platform", "run_id", "started", "threads", "title")
+
+    def __init__(self, threads: Threads, platform: str, conversation: Conversation,
+                 kind: str) -> None:
+        self.threads, self.platform, self.conversation, self.kind = (
+            threads, platform, conversation, kind)
+        self.run_id, self.started = uuid.uuid4().hex, threads.now()
+        self.title = ""
+
+    def _begin(self, record: ThreadRecord) -> ThreadRecord:
+        return dataclasses.replace(record, status="busy", current_run=self.run_id,
+                                   live_runs=(*record.live_runs, self.run_id),
+                                   updated_at=self.started, title=record.title or self.title)
+
+    async def begin(self) -> None:
+        threads, tid = self.threads, self.conversation.id
+        self.title, stored = _take_touch(threads, tid)  # the message's touch rides along
+        await _safely(threads.mutate(tid, _creating(threads, self.platform, self.conversation,
+                                                    self._begin), stored=stored), tid)
+
+    async def end(self, result: RunResult, trace: RunTrace,
+                  status: str | None = None) -> RunResult:
+        """Record ``result`` (``status``: how it ended, when not its own, e.g. "crashed");
+        the result with the run's and thread's ids."""
+        await _safely(_finish(self.threads, self.conversation, self.run_id, self.kind,
+                              self.started, result, trace, status or result.status),
+                      self.conversation.id)
+        return dataclasses.replace(result, run_id=self.run_id, thread_id=self.conversation.id)
+
+    async def failed(self, exc: BaseException, trace: RunTrace) -> None:
+        """Record a run that raised ``exc`` (waiting for a person across a restart, or
+        crashed)."""
+        if isinstance(exc, RunSuspended):  # waiting for a person; continued by a replay
+            await self.end(RunResult(status="interrupted"), trace, "interrupted")
+        else:
+            await self.end(RunResult(status="failed", error=f"{type(exc).__name__}: {exc}"),
+                           trace, "crashed")
+
+
 async def track_run(threads: Threads, platform: str, conversation: Conversation, kind: str,
                     run: Callable[[], Awaitable[RunResult]], trace: RunTrace) -> RunResult:
     """Run ``run()`` with the thread marked busy (before ``run`` reads anything), then
-    record how it ended. The thread stays busy while any of its runs is going. A thread
-    deleted meanwhile stays deleted: its end is not recorded."""
-    run_id, started, tid = uuid.uuid4().hex, threads.now(), conversation.id
-
-    title, stored = _take_touch(threads, tid)  # the message's touch rides along
-
-    def begin(record: ThreadRecord) -> ThreadRecord:
-        return dataclasses.replace(record, status="busy", current_run=run_id,
-                                   live_runs=(*record.live_runs, run_id), updated_at=started,
-                                   title=record.title or title)
-    await _safely(threads.mutate(tid, _creating(threads, platform, conversation, begin),
-                                 stored=stored), tid)
-
-    async def finish(result: RunResult, status: str) -> None:
-        await _safely(_finish(threads, conversation, run_id, kind, started, result, trace,
-                              status), tid)
+    record how it ended (``RunTracker`` in one call). The thread stays busy while any of its
+    runs is going. A thread deleted meanwhile stays deleted: its end is not recorded."""
+    tracker = RunTracker(threads, platform, conversation, kind)
+    await tracker.begin()
     try:
         result = await run()
-    except RunSuspended:  # waiting for a person; continued by a replay
-        await finish(RunResult(status="interrupted"), "interrupted")
-        raise
     except BaseException as exc:
-        await finish(RunResult(status="failed", error=f"{type(exc).__name__}: {exc}"),
-                     "crashed")
+        await tracker.failed(exc, trace)
         raise
-    await finish(result, result.status)
-    return dataclasses.replace(result, run_id=run_id, thread_id=tid)
+    return await tracker.end(result, trace)
 
 
 async def _finish(threads: Threads, conversation: Conversation, run_id: str, kind: str,

@@ -37,3 +37,17 @@ async def test_a_failed_start_closes_its_session() -> None:
             await adapter.start(bot)  # type: ignore[arg-type]
         assert adapter._session is None
         assert adapter.api.session is None
+
+
+async def test_the_session_keeps_max_connections_open_and_more_calls_wait_for_one() -> None:
+    """A few connections (``max_connections``, 10 by default) carry a paced bot: with one,
+    several turns at once still all get their replies (their calls take turns)."""
+    async with running("http", max_connections=1) as h:
+        session = h.adapter.api.session
+        assert session is not None
+        assert session.connector is not None
+        assert session.connector.limit == 1
+        asked = [await h.mention(f"hello {i}") for i in range(3)]
+        for one in asked:
+            await h.reply(one["ts"], "reset your password")
+    assert SlackAdapter(bot_token="xoxb-x", app_token="xapp-x").settings.max_connections == 10

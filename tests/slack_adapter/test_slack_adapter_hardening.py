@@ -316,6 +316,7 @@ async def test_missing_tokens_are_reported_when_the_adapter_starts() -> None:
     ({"first_post_delay": -1}, r"first_post_delay"),
     ({"rate_limit_retries": "8"}, r"rate_limit_retries must be a whole number"),
     ({"flat_history_limit": 0}, r"flat_history_limit"),
+    ({"max_connections": 0}, r"max_connections"),
     ({"port": 70_000}, r"port must be a whole number from 0 to 65535"),
 ])
 def test_bad_options_are_refused_with_the_option_named(options: dict[str, Any],

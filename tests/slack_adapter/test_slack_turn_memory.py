@@ -12,6 +12,7 @@ from typing import Any
 from slack_adapter_harness import running
 
 from botkit import TurnContext, create_bot
+from botkit.testing import Say, ScriptContext, ScriptedAgent
 from botkit.types import RawJson
 
 
@@ -62,3 +63,29 @@ async def test_a_turn_holds_its_slack_event_as_json_text_until_a_handler_reads_i
     assert seen["again"] is raw  # decoded once
     assert seen["conversation raw"] == raw
     assert seen["conversation raw"] is not raw
+
+
+async def test_a_streaming_turn_keeps_one_frame_per_layer_between_its_handler_and_agent(
+        ) -> None:
+    """While the agent streams, the frames from it out to the handler are the layers that
+    do work: no frame of ``run_agent``, run tracking, the run's stream hand-off or the
+    adapter's ``stream`` (each returns its callee's coroutine, or awaits in the caller's)."""
+    seen: dict[str, list[str]] = {}
+
+    def look(_: ScriptContext) -> str:
+        names = [f.f_code.co_qualname.rsplit("<locals>.", 1)[-1] for f in _frames()]
+        seen["frames"] = names[names.index("AgentRunner._parts"):names.index("answer") + 1]
+        return "looked"
+
+    bot = create_bot(name="frames", agent=ScriptedAgent([], default=Say(look)))
+
+    @bot.on_mention
+    async def answer(ctx: TurnContext) -> None:
+        await ctx.thread.run_agent()
+
+    async with running("http", bot=bot) as h:
+        asked = await h.mention("hello")
+        await h.reply(asked["ts"], "looked")
+    assert seen["frames"] == ["AgentRunner._parts", "ClosableStream._iterate",
+                              "ReplyStream.run", "RunSurface.show_stream", "AgentRunner.run",
+                              "Thread._run", "answer"]

@@ -9,11 +9,10 @@ HTTP Events API with ``SLACK_SIGNING_SECRET`` and ``socket_mode=False, port=...`
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import logging
-from collections.abc import AsyncIterable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -39,6 +38,7 @@ from botkit_slack.ingress.events import EventBuilder, Routing
 from botkit_slack.ingress.events_api import EventsApi
 from botkit_slack.ingress.on_demand import BoltOnDemand
 from botkit_slack.settings import SlackSettings
+from botkit_slack.status import StatusSender
 from botkit_slack.streaming import ReplyStream, StreamSettings, refuse_native
 from botkit_slack.streaming.recovery import close_open_reply, reply_hooks
 from botkit_slack.transport import HttpTransport, SocketTransport, Transport
@@ -80,6 +80,7 @@ class SlackAdapter(BaseAdapter):
         self._native_off: set[str] = set()  # channel types ("*": all) refused native streams
         self._status_off: set[str] = set()
         self._session: aiohttp.ClientSession | None = None
+        self._statuses: StatusSender | None = None  # the "thinking" statuses, once started
 
     def _configure(self) -> None:
         self.settings = SlackSettings.build(**self._options, defer_credentials=True)
@@ -162,8 +163,11 @@ class SlackAdapter(BaseAdapter):
         self.check_credentials()
         self._handle = bot
         # one pooled HTTP session for every Web API call (slack_sdk opens a new session,
-        # and a new connection, per call when it is given none)
-        self._session = self.api.session = self.quick.session = aiohttp.ClientSession()
+        # and a new connection, per call when it is given none), with a few connections:
+        # each open one holds ~10 KB, and paced calls never need aiohttp's default 100
+        self._session = self.api.session = self.quick.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.settings.max_connections))
+        self._statuses = StatusSender(self._set_status, self.settings.max_connections)
         try:
             await self._start(bot)
         except BaseException:
@@ -267,6 +271,9 @@ class SlackAdapter(BaseAdapter):
         await self._close_session()
 
     async def _close_session(self) -> None:
+        statuses, self._statuses = self._statuses, None
+        if statuses is not None:
+            statuses.cancel()
         session, self._session = self._session, None
         self.api.session = self.quick.session = None
         if session is not None:
@@ -298,37 +305,29 @@ class SlackAdapter(BaseAdapter):
                              message: Message) -> MessageRef | None:
         return await self.egress.ephemeral(conversation, user, message)
 
-    async def stream(self, conversation: Conversation, parts: AsyncIterable[StreamPart]
-                     ) -> MessageRef | None:
+    def stream(self, conversation: Conversation, parts: AsyncIterable[StreamPart]
+               ) -> Coroutine[Any, Any, MessageRef | None]:
+        """The reply's coroutine (``ReplyStream.run``), returned: no frame or closures of
+        the adapter's own stay alive while the reply waits for Slack's pacing."""
         identity = self._identity()
         s, route = self.settings, self.conversations.route(conversation)
         kind = channel_type(conversation.channel)
-        status = self._thinking(conversation)
-
-        async def before_first_post() -> None:
-            if status is not None:
-                await asyncio.wait({status}, timeout=2.0)
-
-        def native_error(error: str) -> None:
-            refuse_native(self._native_off, error, kind)
-
+        thinking = s.thinking_status if conversation.channel not in self._status_off else None
+        status = None if not thinking or self._statuses is None else self._statuses.set(
+            conversation, thinking)  # queued: a burst's statuses wait as entries, not calls
         settings = StreamSettings(
             native=s.streaming == "native" and not self._native_off & {kind, "*"},
             interval=s.edit_interval, first_post_delay=s.first_post_delay,
             tool_status=s.show_tool_status, recipient_user_id=route.recipient_user_id,
             recipient_team_id=route.recipient_team_id or identity.team_id,
-            on_native_error=native_error, before_first_post=before_first_post)
+            on_native_error=self._native_refused, status=status,
+            set_status=None if status is None else self._set_status)
         settings = reply_hooks(settings, self._handle, self.platform, conversation)
-        posted = await ReplyStream(self.egress, self.conversations.remember(conversation),
-                                   settings).run(parts)
-        if posted is None and status is not None:
-            await self._set_status(conversation, "")
-        return MessageRef(id=posted.ts, channel=posted.channel) if posted else None
+        return ReplyStream(self.egress, self.conversations.remember(conversation),
+                           settings).run(parts)
 
-    def _thinking(self, conversation: Conversation) -> asyncio.Task[None] | None:
-        if not self.settings.thinking_status or conversation.channel in self._status_off:
-            return None
-        return asyncio.create_task(self._set_status(conversation, self.settings.thinking_status))
+    def _native_refused(self, error: str, conversation: Conversation) -> None:
+        refuse_native(self._native_off, error, channel_type(conversation.channel))
 
     async def _set_status(self, conversation: Conversation, status: str) -> None:
         """Best effort: a failure is logged, never raised (and turns the status off in that

@@ -77,6 +77,11 @@ class SlackSettings:
     first_post_delay: float = 0.5
     rate_limit_retries: int = 8
     rate_limits: Mapping[str, tuple[float, int]] | None = None
+    max_connections: int = 10
+    """HTTP connections open to Slack's Web API at once (the pool's limit; more calls wait
+    for one). The adapter paces its calls to Slack's limits (~13.5 a second per workspace
+    in all), which 10 connections carry while a call takes up to ~0.7 s; raise it for many
+    workspaces (``oauth=``) or large file uploads alongside chat."""
     flat_history_limit: int = 100
     suggested_prompts: Sequence[tuple[str, str]] = ()
     oauth: SlackOAuth | None = None
@@ -133,6 +138,7 @@ class SlackSettings:
                                      unit=" seconds"),
             rate_limit_retries=_whole("rate_limit_retries", rest["rate_limit_retries"],
                                       minimum=0),
+            max_connections=_whole("max_connections", rest["max_connections"], minimum=1),
             flat_history_limit=_whole("flat_history_limit", rest["flat_history_limit"],
                                       minimum=1),
             port=_whole("port", rest["port"], minimum=0, maximum=65535),

@@ -7,6 +7,7 @@ mix them): pending tool rows go first, the text in the next call.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -40,8 +41,12 @@ class StreamSettings:
     tool_status: bool = True
     recipient_user_id: str | None = None
     recipient_team_id: str | None = None
-    on_native_error: Callable[[str], None] | None = None
-    before_first_post: Callable[[], Awaitable[None]] | None = None
+    on_native_error: Callable[[str, Conversation], None] | None = None
+    """Slack refused a native stream in this conversation (its error code)."""
+    status: asyncio.Future[None] | None = None
+    """The "thinking" status being set: the first post waits for it (up to 2 s), and a
+    reply that posts nothing clears it (``set_status``)."""
+    set_status: Callable[[Conversation, str], Awaitable[None]] | None = None
     on_open: Callable[[str | None], Awaitable[None]] | None = None
     """A message of the reply is about to open (None), or is open at this ts (streaming,
     or to be edited again)."""
@@ -141,7 +146,7 @@ class NativeWriter:
             error = slack_error(exc)
             log.info("chat.startStream failed (%s); streaming with edits", error)
             if self.s.on_native_error is not None:
-                self.s.on_native_error(error)
+                self.s.on_native_error(error, conv)
             msg.sent, msg.rows_sent = 0, {}
             return False
         msg.native = True

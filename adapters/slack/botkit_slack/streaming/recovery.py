@@ -10,7 +10,6 @@ its last text, or, for a message that is not a live stream, ``chat.update`` addi
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 import uuid
@@ -25,7 +24,7 @@ from botkit_slack.egress import Egress
 from botkit_slack.history import Identity
 from botkit_slack.streaming.native import StreamSettings
 
-__all__ = ["close_open_reply", "reply_hooks"]
+__all__ = ["OpenReply", "close_open_reply", "reply_hooks"]
 
 log = logging.getLogger("botkit.slack")
 NOT_STREAMING = frozenset({"message_not_in_streaming_state", "message_not_owned_by_app"})
@@ -36,22 +35,34 @@ def reply_hooks(settings: StreamSettings, bot: BotHandle | None, platform: str,
                 conversation: Conversation) -> StreamSettings:
     """``settings`` reporting the reply's open message in ``conversation`` to ``bot`` (as
     they are without a bot): one record per reply, written before each call that opens a
-    message and again with its ts."""
-    if bot is None:
-        return settings
-    reply_id = uuid.uuid4().hex
-    since = time.time() - CLOCK_SLACK  # Slack's clock may run a little behind ours
+    message and again with its ts. ``settings`` is changed in place (it is the reply's)."""
+    if bot is not None:
+        record = OpenReply(bot, platform, conversation)
+        settings.on_open, settings.on_end = record.opened, record.ended
+    return settings
 
-    async def opened(ts: str | None) -> None:
+
+class OpenReply:
+    """One reply's record with the bot (``stream_opened`` / ``stream_ended``): a small
+    object, not two closures, while the reply waits for Slack's pacing."""
+
+    __slots__ = ("bot", "conversation", "platform", "reply_id", "since")
+
+    def __init__(self, bot: BotHandle, platform: str, conversation: Conversation) -> None:
+        self.bot, self.platform, self.conversation = bot, platform, conversation
+        self.reply_id = uuid.uuid4().hex
+        self.since = time.time() - CLOCK_SLACK  # Slack's clock may run a little behind ours
+
+    async def opened(self, ts: str | None) -> None:
+        conversation = self.conversation
         ref = None if ts is None else MessageRef(id=ts, channel=conversation.channel)
-        await bot.stream_opened(OpenStream(id=reply_id, platform=platform,
-                                           conversation=conversation, ref=ref,
-                                           opened_at=since))
+        await self.bot.stream_opened(OpenStream(id=self.reply_id, platform=self.platform,
+                                                conversation=conversation, ref=ref,
+                                                opened_at=self.since))
 
-    async def ended() -> None:
-        await bot.stream_ended(OpenStream(id=reply_id, platform=platform,
-                                          conversation=conversation))
-    return dataclasses.replace(settings, on_open=opened, on_end=ended)
+    async def ended(self) -> None:
+        await self.bot.stream_ended(OpenStream(id=self.reply_id, platform=self.platform,
+                                               conversation=self.conversation))
 
 
 async def close_open_reply(egress: Egress, identity: Identity | None, stream: OpenStream,

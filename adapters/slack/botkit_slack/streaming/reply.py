@@ -27,7 +27,7 @@ from collections.abc import AsyncIterable
 from slack_sdk.errors import SlackApiError
 
 from botkit.adapter import StreamPart, ToolProgress
-from botkit.types import Conversation
+from botkit.types import Conversation, MessageRef
 from botkit_slack.client import slack_error
 from botkit_slack.egress import Egress, Posted, ToolRow, stream_content
 from botkit_slack.render.split import split_head
@@ -71,16 +71,16 @@ class ReplyStream(MessageSends):
         self.streamed = False  # a segment of this reply went out as a native stream
         self._pending: list[StreamPart] = []
         self._recorded = False  # reported to ``on_open``
+        self._flushing: asyncio.Task[None] | None = None  # the flusher, once started
 
     # -- driving -----------------------------------------------------------------------
-    async def run(self, parts: AsyncIterable[StreamPart]) -> Posted | None:
+    async def run(self, parts: AsyncIterable[StreamPart]) -> MessageRef | None:
         """Show ``parts``; Slack failures are logged, the rest of the reply is drained and a
-        short notice posted, so the run behind it still completes."""
+        short notice posted, so the run behind it still completes. The reply's last message
+        (None: nothing was posted, and the "thinking" status is cleared)."""
         # The flusher starts once the loop turns: a reply complete before that (an agent
         # that does not pause) is posted by the final flush alone, without a task.
-        flusher: list[asyncio.Task[None]] = []
-        start = asyncio.get_running_loop().call_soon(
-            lambda: flusher.append(asyncio.create_task(self._flusher())))
+        start = asyncio.get_running_loop().call_soon(self._start_flusher)
         try:
             async for part in parts:
                 if self.failed is not None:
@@ -91,14 +91,25 @@ class ReplyStream(MessageSends):
             start.cancel()
             self._closing = True
             self._mark_dirty(wake=True)
-            if flusher:
-                await flusher[0]
+            if self._flushing is not None:
+                await self._flushing
+                self._flushing = None
         if self.failed is None:
             await self._guarded(final=True)
         if self.failed is not None:
             await self._notice_failure()
         await self._ended()  # not when the run was cut: a live process closes those
-        return self.done[-1] if self.done else None
+        if not self.done:
+            if self.s.set_status is not None:  # the "thinking" status goes with no reply
+                if self.s.status is not None:  # after it was set (it is best effort)
+                    await asyncio.wait({self.s.status}, timeout=2.0)
+                await self.s.set_status(self.conversation, "")
+            return None
+        posted = self.done[-1]
+        return MessageRef(id=posted.ts, channel=posted.channel)
+
+    def _start_flusher(self) -> None:
+        self._flushing = asyncio.create_task(self._flusher())
 
     async def _opening(self, ts: str | None) -> None:
         """Report the open message (None: before the call opening it)."""
@@ -180,28 +191,26 @@ class ReplyStream(MessageSends):
             self._wake.set_result(None)
 
     async def _flusher(self) -> None:
-        while not self._closing:
-            if not self._dirty:
-                await self._sleep(None)  # until a part comes (or the reply ends)
-                continue
-            delay = self._last_flush + self.s.interval - time.monotonic()
-            if delay > 0:
-                await self._sleep(delay)  # cut short only by the reply's end
-                continue
-            self._dirty = False
-            await self._guarded(final=False)
-
-    async def _sleep(self, delay: float | None) -> None:
         loop = asyncio.get_running_loop()
-        wake = self._wake = loop.create_future()
-        self._wake_on_part = delay is None
-        timer = None if delay is None else loop.call_later(delay, _resolve, wake)
-        try:
-            await wake
-        finally:
-            self._wake = None
-            if timer is not None:
-                timer.cancel()
+        while not self._closing:
+            delay: float | None = None  # until a part comes (or the reply ends)
+            if self._dirty:
+                delay = self._last_flush + self.s.interval - time.monotonic()
+                if delay <= 0:
+                    self._dirty = False
+                    await self._guarded(final=False)
+                    continue
+            # waited here (not in a helper coroutine): a plain future, and a timer for an
+            # interval, which only the reply's end cuts short
+            wake = self._wake = loop.create_future()
+            self._wake_on_part = delay is None
+            timer = None if delay is None else loop.call_later(delay, _resolve, wake)
+            try:
+                await wake
+            finally:
+                self._wake = None
+                if timer is not None:
+                    timer.cancel()
 
     # -- flushing ----------------------------------------------------------------------
     async def _flush(self, *, final: bool) -> None:

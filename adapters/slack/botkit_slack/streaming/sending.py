@@ -5,6 +5,7 @@ message kept right (a message with only tool rows is a status line)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -52,8 +53,8 @@ class MessageSends:
         if msg.posted is None:
             if not msg.md.strip() and not msg.rows:
                 return True
-            if self.s.before_first_post is not None and not self.done:
-                await self.s.before_first_post()
+            if self.s.status is not None and not self.done:  # the "thinking" status first
+                await asyncio.wait({self.s.status}, timeout=2.0)
             started = False
             if self.native and not final:
                 await self._opening(None)  # recorded first: a crash during the call is covered
@@ -100,7 +101,7 @@ class MessageSends:
         error = slack_error(exc)
         log.info("native stream %s failed (%s); continuing with edits", msg.posted.ts, error)
         if self.s.on_native_error is not None:
-            self.s.on_native_error(error)
+            self.s.on_native_error(error, self.conversation)
         await self.writer.abandon(msg)
         self.native, msg.native, msg.rendered = False, False, None
         msg.posted.content = {}
