@@ -21,8 +21,7 @@ from botkit.threads.records import RunRecord, ThreadRecord, ThreadStatus
 from botkit.threads.service import UNREAD, PendingTouch, Threads
 from botkit.types import Conversation
 
-__all__ = ["RunTrace", "RunTracker", "ensure", "settle", "summarize_tool_calls", "touch",
-           "track_run"]
+__all__ = ["RunTrace", "RunTracker", "ensure", "settle", "summarize_tool_calls", "touch"]
 
 log = logging.getLogger("botkit")
 TITLE_LENGTH = 80
@@ -195,21 +194,6 @@ class RunTracker:
         else:
             await self.end(RunResult(status="failed", error=f"{type(exc).__name__}: {exc}"),
                            trace, "crashed")
-
-
-async def track_run(threads: Threads, platform: str, conversation: Conversation, kind: str,
-                    run: Callable[[], Awaitable[RunResult]], trace: RunTrace) -> RunResult:
-    """Run ``run()`` with the thread marked busy (before ``run`` reads anything), then
-    record how it ended (``RunTracker`` in one call). The thread stays busy while any of its
-    runs is going. A thread deleted meanwhile stays deleted: its end is not recorded."""
-    tracker = RunTracker(threads, platform, conversation, kind)
-    await tracker.begin()
-    try:
-        result = await run()
-    except BaseException as exc:
-        await tracker.failed(exc, trace)
-        raise
-    return await tracker.end(result, trace)
 
 
 async def _finish(threads: Threads, conversation: Conversation, run_id: str, kind: str,
